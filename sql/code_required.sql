@@ -1,0 +1,5 @@
+-- rule: code_required
+-- description: Every row needs a voucher code: Code may not be empty or only whitespace.
+SELECT 'Code is empty' AS reason
+FROM vouchers
+WHERE "Code" IS NULL

@@ -1,0 +1,6 @@
+-- rule: duplicate_code
+-- description: An earlier row that passed every other rule has the same code; the first valid occurrence is kept.
+-- checked-by: dedup
+--
+-- The dedup stage sees rows in input order, across all input files, and remembers the code of
+-- every accepted row. With --case-insensitive-codes codes are compared ignoring letter case.

@@ -1,0 +1,6 @@
+-- rule: existing_code
+-- description: The code is already in the project (listed in an --existing file).
+-- checked-by: dedup
+--
+-- Codes are unique per project, not per campaign. The dedup stage holds the --existing codes
+-- and compares them as it compares duplicates (see --case-insensitive-codes).

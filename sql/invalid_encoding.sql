@@ -1,0 +1,6 @@
+-- rule: invalid_encoding
+-- description: A field holds bytes that are not valid UTF-8.
+-- checked-by: reader
+--
+-- The reader decodes every field. Undecodable bytes are shown as U+FFFD in rejected.csv,
+-- never imported; the other rules still check the row so every problem is listed at once.

@@ -1,0 +1,7 @@
+-- rule: malformed_record
+-- description: The record has a different number of fields than the header.
+-- checked-by: reader
+--
+-- The CSV reader counts the fields of every record while it splits them. A record whose
+-- count differs from the header's cannot be placed in columns, so no other rule sees it;
+-- its text goes to the `raw` column of rejected.csv.

@@ -1,0 +1,7 @@
+-- rule: over_campaign_limit
+-- description: Accepting the row would push the campaign past --campaign-limit, counting the codes already in it.
+-- checked-by: dedup
+--
+-- Rows that pass every other rule are counted in input order; those past the limit are
+-- rejected. Codes already in the campaign come from --campaign (vouchers_count) or
+-- --codes-in-campaign.

@@ -1,0 +1,3 @@
+-- rule: record_too_large
+-- description: The record alone, with the header, is larger than --max-file-bytes, so no import file can hold it.
+-- checked-by: writer

@@ -1,0 +1,33 @@
+//! `voucher-import check`: the same import as `prepare`, writing nothing; reports every row
+//! that would be rejected.
+
+use clap::Args;
+
+use super::inputs::ImportArgs;
+use crate::config::Output;
+use crate::error::Result;
+use crate::pipeline;
+use crate::report::CheckReport;
+
+/// Check voucher CSV files without writing anything: the summary and every row that would be
+/// rejected.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Examples:
+  voucher-import check cards.csv --campaign-type gift --existing codes.csv
+  voucher-import check cards.csv --campaign campaign.json --json | jq .summary.rejected
+
+Exit codes: 0 every row would be accepted, 1 some rows would be rejected, 2 error.")]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub import: ImportArgs,
+
+    /// Print the report as JSON on stdout instead of a table.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// Runs `check`.
+pub fn run(args: CheckArgs) -> Result<CheckReport> {
+    let config = args.import.into_config(Output::Report)?;
+    Ok(pipeline::run(&config)?.into_check_report())
+}

@@ -1,0 +1,128 @@
+//! The arguments `prepare` and `check` share: the input files, the campaign and the rules of
+//! the import, and how they become a [`RunConfig`].
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::campaign::{Campaign, CampaignType};
+use crate::config::{
+    ImportOptions, Output, RunConfig, DEFAULT_CAMPAIGN_LIMIT, DEFAULT_MAX_FILE_BYTES,
+};
+use crate::error::{Error, Result};
+use crate::normalize::headers::HeaderOptions;
+use crate::rules::functions::AmountUnit;
+use crate::rules::RuleSet;
+
+/// How amounts are written in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AmountUnitArg {
+    /// Whole minor units (cents), as Voucherify's JSON API: 10000 is 100.00.
+    Minor,
+    /// Major units with up to two decimals: 100.50.
+    Major,
+}
+
+/// What to import and into which campaign.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Voucher CSV files (headers in the first line); together they form one import.
+    #[arg(required = true, value_name = "INPUT.csv", help_heading = "Input")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Import a column as a metadata property although its name looks like a misspelled
+    /// import column (e.g. --metadata Categroy). Repeatable.
+    #[arg(long = "metadata", value_name = "COLUMN", help_heading = "Input")]
+    pub metadata: Vec<String>,
+
+    /// The campaign type: discount, gift, loyalty, referral, promotion (or the API names,
+    /// DISCOUNT_COUPONS, GIFT_VOUCHERS, ...).
+    #[arg(long, value_name = "TYPE", required_unless_present = "campaign", conflicts_with = "campaign", value_parser = parse_campaign_type, help_heading = "Campaign")]
+    pub campaign_type: Option<CampaignType>,
+
+    /// The campaign object as `GET /v1/campaigns/{id}` returns it (JSON): gives the type and
+    /// the codes it already holds.
+    #[arg(long, value_name = "campaign.json", help_heading = "Campaign")]
+    pub campaign: Option<PathBuf>,
+
+    /// Codes the campaign can hold, counting those already in it.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CAMPAIGN_LIMIT, help_heading = "Campaign")]
+    pub campaign_limit: u64,
+
+    /// Codes already in the campaign (default: vouchers_count from --campaign, else 0).
+    #[arg(long, value_name = "N", help_heading = "Campaign")]
+    pub codes_in_campaign: Option<u64>,
+
+    /// Codes already in the project: a CSV with a `code` column, or a one-column list.
+    /// Repeatable.
+    #[arg(long, value_name = "CODES.csv", help_heading = "Rules")]
+    pub existing: Vec<PathBuf>,
+
+    /// Compare codes ignoring letter case (for projects with case-insensitive codes).
+    #[arg(long, help_heading = "Rules")]
+    pub case_insensitive_codes: bool,
+
+    /// How Gift Amount and Redeemed Amount are written.
+    #[arg(long, value_enum, default_value_t = AmountUnitArg::Minor, value_name = "UNIT", help_heading = "Rules")]
+    pub amount_unit: AmountUnitArg,
+
+    /// Largest import file in bytes, header included (Voucherify's limit is 10 MB).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
+    pub max_file_bytes: u64,
+
+    /// Most rows per import file.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
+    pub batch_rows: Option<u64>,
+
+    /// Worker threads for the rules (default: the number of cores). The output does not
+    /// depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Output")]
+    pub threads: Option<u16>,
+}
+
+fn parse_campaign_type(text: &str) -> std::result::Result<CampaignType, String> {
+    text.parse()
+}
+
+impl ImportArgs {
+    /// Resolves the arguments into a run configuration writing to `output`.
+    pub fn into_config(self, output: Output) -> Result<RunConfig> {
+        let campaign = match (&self.campaign, self.campaign_type) {
+            (Some(path), _) => Campaign::from_json_file(path)?,
+            (None, Some(campaign_type)) => Campaign::of_type(campaign_type),
+            (None, None) => {
+                return Err(Error::usage(
+                    "no campaign given",
+                    "pass --campaign-type TYPE or --campaign campaign.json",
+                ))
+            }
+        };
+        let codes_in_campaign = self.codes_in_campaign.unwrap_or(campaign.vouchers_count);
+        let threads = match self.threads {
+            Some(n) => usize::from(n),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        Ok(RunConfig {
+            inputs: self.inputs,
+            existing: self.existing,
+            options: ImportOptions {
+                campaign_limit: self.campaign_limit,
+                codes_in_campaign,
+                amount_unit: match self.amount_unit {
+                    AmountUnitArg::Minor => AmountUnit::Minor,
+                    AmountUnitArg::Major => AmountUnit::Major,
+                },
+                case_insensitive_codes: self.case_insensitive_codes,
+                max_file_bytes: self.max_file_bytes,
+                batch_rows: self.batch_rows,
+            },
+            campaign,
+            headers: HeaderOptions {
+                declared_metadata: self.metadata,
+            },
+            rules: RuleSet::builtin()?,
+            threads,
+            output,
+        })
+    }
+}

@@ -1,0 +1,7 @@
+//! The subcommands, one file each: its arguments, its help, and its `run`. Arguments are turned
+//! into a validated [`RunConfig`](crate::config::RunConfig) once, here, before any input is read.
+
+pub mod check;
+pub mod inputs;
+pub mod prepare;
+pub mod rules;

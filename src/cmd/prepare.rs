@@ -1,0 +1,41 @@
+//! `voucher-import prepare`: turn voucher files into import-ready batches, a rejected-rows
+//! report and a summary, in a folder that appears only when complete.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::inputs::ImportArgs;
+use crate::config::Output;
+use crate::error::Result;
+use crate::pipeline::{self, RunOutcome};
+
+/// Turn voucher CSV files into Voucherify import batches and a report of rejected rows.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Examples:
+  voucher-import prepare cards.csv --campaign-type gift --existing codes.csv --out out
+  voucher-import prepare a.csv b.csv --campaign campaign.json --max-file-bytes 5000000 --out out
+
+Writes OUT/import/part-00001.csv ..., OUT/rejected.csv and OUT/summary.json.
+Exit codes: 0 every row accepted, 1 some rows rejected, 2 error (nothing written).")]
+pub struct PrepareArgs {
+    #[command(flatten)]
+    pub import: ImportArgs,
+
+    /// The folder to write into; it must not exist or be empty (see --force).
+    #[arg(long, short = 'o', value_name = "DIR", help_heading = "Output")]
+    pub out: PathBuf,
+
+    /// Replace the output folder if it holds files.
+    #[arg(long, help_heading = "Output")]
+    pub force: bool,
+}
+
+/// Runs `prepare`.
+pub fn run(args: PrepareArgs) -> Result<RunOutcome> {
+    let config = args.import.into_config(Output::Folder {
+        path: args.out,
+        force: args.force,
+    })?;
+    pipeline::run(&config)
+}

@@ -1,0 +1,51 @@
+//! The validated run configuration: what the command line asked for, resolved once (campaign
+//! read, rules loaded, limits checked) before any input is read.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::campaign::Campaign;
+use crate::normalize::headers::HeaderOptions;
+use crate::rules::functions::AmountUnit;
+use crate::rules::RuleSet;
+
+/// Voucherify's default per-file limit for the import endpoint.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 10_000_000;
+/// Voucherify's default number of codes a campaign holds.
+pub const DEFAULT_CAMPAIGN_LIMIT: u64 = 100_000;
+
+/// Where the run's outputs go.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// `prepare`: write batches, rejected.csv and summary.json into this folder.
+    Folder { path: PathBuf, force: bool },
+    /// `check`: write nothing, keep the rejected entries for the report.
+    Report,
+}
+
+/// The settings of an import that the summary records.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportOptions {
+    pub campaign_limit: u64,
+    pub codes_in_campaign: u64,
+    pub amount_unit: AmountUnit,
+    pub case_insensitive_codes: bool,
+    pub max_file_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_rows: Option<u64>,
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub inputs: Vec<PathBuf>,
+    pub existing: Vec<PathBuf>,
+    pub campaign: Campaign,
+    pub options: ImportOptions,
+    pub headers: HeaderOptions,
+    pub rules: RuleSet,
+    /// Worker threads for rule evaluation.
+    pub threads: usize,
+    pub output: Output,
+}

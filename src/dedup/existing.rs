@@ -1,0 +1,127 @@
+//! Loading `--existing` files: the codes already in the project, as a CSV with a `code` column
+//! (any letter case) or as a one-column list with or without that header.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Calls `add` with every code of an existing-codes file (trimmed, empty cells skipped) and
+/// returns how many codes it held.
+pub fn read_codes(path: &Path, mut add: impl FnMut(&str)) -> Result<u64> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buffered = BufReader::new(file);
+    let starts_with_bom = buffered
+        .fill_buf()
+        .map_err(|e| Error::io(path, e))?
+        .starts_with(b"\xEF\xBB\xBF");
+    if starts_with_bom {
+        buffered.consume(3);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(buffered);
+    let mut records = reader.records();
+    let Some(first) = records.next() else {
+        return Ok(0);
+    };
+    let first = first.map_err(|e| csv_problem(path, e))?;
+    let code_column = first
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case("code"));
+    let (column, mut count) = match code_column {
+        Some(column) => (column, 0),
+        None if first.len() == 1 => {
+            // A one-column list without a header: the first line is a code too.
+            let code = first[0].trim();
+            if !code.is_empty() {
+                add(code);
+            }
+            (0, u64::from(!code.is_empty()))
+        }
+        None => {
+            return Err(Error::input(
+                path,
+                format!(
+                    "no 'code' column among the {} columns of the existing-codes file ({})",
+                    first.len(),
+                    first.iter().collect::<Vec<_>>().join(", ")
+                ),
+                "name the column that holds the codes 'code', or pass a one-column list of codes",
+            ));
+        }
+    };
+    for record in records {
+        let record = record.map_err(|e| csv_problem(path, e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let Some(code) = record.get(column) else {
+            return Err(Error::Csv {
+                path: path.to_owned(),
+                line,
+                message: format!(
+                    "the record has {} fields, so no code in column {}",
+                    record.len(),
+                    column + 1
+                ),
+            });
+        };
+        let code = code.trim();
+        if !code.is_empty() {
+            add(code);
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+fn csv_problem(path: &Path, e: csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => Error::io(path, source),
+        csv::ErrorKind::Utf8 { .. } => Error::input(
+            path,
+            format!("line {line} is not valid UTF-8"),
+            "save the existing-codes file as UTF-8",
+        ),
+        other => Error::Csv {
+            path: path.to_owned(),
+            line,
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn codes_of(text: &str) -> Result<Vec<String>> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let mut codes = Vec::new();
+        let count = read_codes(file.path(), |c| codes.push(c.to_owned()))?;
+        assert_eq!(count as usize, codes.len());
+        Ok(codes)
+    }
+
+    #[test]
+    fn a_code_column_is_found_in_any_case_and_position() {
+        assert_eq!(codes_of("id,CODE\n1, A \n2,B\n3,\n").unwrap(), ["A", "B"]);
+        assert_eq!(codes_of("\u{feff}code\r\nA\r\n").unwrap(), ["A"]);
+    }
+
+    #[test]
+    fn a_one_column_list_needs_no_header() {
+        assert_eq!(codes_of("A\nB\n").unwrap(), ["A", "B"]);
+        assert_eq!(codes_of("").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn several_columns_without_code_are_refused() {
+        let err = codes_of("id,name\n1,x\n").unwrap_err().to_string();
+        assert!(err.contains("no 'code' column"), "{err}");
+    }
+}

@@ -1,0 +1,105 @@
+//! Typed errors: everything that stops a run (exit code 2) and leaves no output behind.
+//!
+//! Findings about the data (a bad row) are never errors: they are rows of the rejected report.
+//! An [`Error`] is about a whole file, the command line, a rule file, or the machine.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// An input file cannot be imported as a whole (its header, its encoding, its emptiness).
+    #[error("{path}: {message}\n  fix: {fix}")]
+    InputFile {
+        path: PathBuf,
+        message: String,
+        fix: String,
+    },
+
+    /// A record could not be read for a reason that is not about the record itself.
+    #[error("{path}: line {line}: {message}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+
+    /// A rule file is not in the rule format or its SQL does not compile.
+    #[error("{path}:{line}: {message}")]
+    RuleFile {
+        path: String,
+        line: usize,
+        message: String,
+    },
+
+    /// A command-line value that parsed but makes no sense (a campaign file that is not one).
+    #[error("{message}\n  fix: {fix}")]
+    Usage { message: String, fix: String },
+
+    /// The output folder cannot be used.
+    #[error("{path}: {message}\n  fix: {fix}")]
+    Output {
+        path: PathBuf,
+        message: String,
+        fix: String,
+    },
+
+    /// The run's own bookkeeping does not add up: a bug, reported instead of writing outputs.
+    #[error("internal check failed: {0}")]
+    Invariant(String),
+
+    /// DataFusion or Arrow failed while evaluating rules.
+    #[error("rule evaluation failed: {0}")]
+    Engine(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn input(
+        path: impl Into<PathBuf>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Error::InputFile {
+            path: path.into(),
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    pub(crate) fn usage(message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for Error {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        Error::Engine(e.to_string())
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for Error {
+    fn from(e: datafusion::arrow::error::ArrowError) -> Self {
+        Error::Engine(e.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

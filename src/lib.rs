@@ -1,0 +1,22 @@
+//! `voucher-import` turns voucher files into CSV batches that Voucherify's "import vouchers to
+//! an existing campaign" endpoint accepts without a failed row, and a report of every row that
+//! cannot go in and why.
+//!
+//! The pipeline, one module per stage:
+//! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`] -> [`report`],
+//! driven by [`pipeline`] from a [`config::RunConfig`] that [`cmd`] builds from arguments.
+
+pub mod campaign;
+pub mod cmd;
+pub mod config;
+pub mod dedup;
+pub mod error;
+pub mod normalize;
+pub mod pipeline;
+pub mod read;
+pub mod report;
+pub mod rules;
+pub mod suggest;
+pub mod write;
+
+pub use error::{Error, Result};

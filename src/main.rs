@@ -1,0 +1,74 @@
+//! The `voucher-import` binary: parses arguments, calls the library, prints, and maps the
+//! outcome to the exit code (0 all accepted, 1 rows rejected, 2 error).
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use voucher_import::cmd::{check, prepare, rules};
+use voucher_import::report;
+
+/// Turns voucher files into CSV batches that Voucherify's campaign import accepts, and reports
+/// every row that cannot go in and why.
+#[derive(Debug, Parser)]
+#[command(name = "voucher-import", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Prepare(prepare::PrepareArgs),
+    Check(check::CheckArgs),
+    Rules(rules::RulesArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    match cli.command {
+        Command::Prepare(args) => {
+            let out = args.out.display().to_string();
+            let outcome = prepare::run(args)?;
+            report::write_summary(&mut stderr.lock(), &outcome.summary, Some(&out))?;
+            Ok(outcome.summary.exit_code() as u8)
+        }
+        Command::Check(args) => {
+            let json = args.json;
+            let report = check::run(args)?;
+            let mut out = stdout.lock();
+            if json {
+                report::write_json(&mut out, &report)?;
+            } else {
+                report::write_check_table(&mut out, &report)?;
+            }
+            out.flush()?;
+            Ok(report.summary.exit_code() as u8)
+        }
+        Command::Rules(args) => {
+            let rules = rules::run(&args)?;
+            let mut out = stdout.lock();
+            rules::write_listing(&mut out, &rules, args.names)?;
+            out.flush()?;
+            Ok(0)
+        }
+    }
+}

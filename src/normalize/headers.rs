@@ -1,0 +1,288 @@
+//! Header normalization: which input column is which known import column, which are metadata,
+//! and the file-level errors a header can carry.
+
+use std::path::Path;
+
+use crate::campaign::CampaignType;
+use crate::error::{Error, Result};
+use crate::suggest;
+
+/// The columns Voucherify's campaign import knows, in the order batches write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KnownColumn {
+    Code,
+    Category,
+    Active,
+    GiftAmount,
+    RedeemedAmount,
+    RedeemedQuantity,
+    LoyaltyPoints,
+    StartDate,
+    ExpirationDate,
+}
+
+impl KnownColumn {
+    pub const ALL: [KnownColumn; 9] = [
+        KnownColumn::Code,
+        KnownColumn::Category,
+        KnownColumn::Active,
+        KnownColumn::GiftAmount,
+        KnownColumn::RedeemedAmount,
+        KnownColumn::RedeemedQuantity,
+        KnownColumn::LoyaltyPoints,
+        KnownColumn::StartDate,
+        KnownColumn::ExpirationDate,
+    ];
+
+    /// The exact spelling Voucherify's import expects.
+    pub fn canonical(self) -> &'static str {
+        match self {
+            KnownColumn::Code => "Code",
+            KnownColumn::Category => "Category",
+            KnownColumn::Active => "Active",
+            KnownColumn::GiftAmount => "Gift Amount",
+            KnownColumn::RedeemedAmount => "Redeemed Amount",
+            KnownColumn::RedeemedQuantity => "Redeemed Quantity",
+            KnownColumn::LoyaltyPoints => "Loyalty Points",
+            KnownColumn::StartDate => "Start Date",
+            KnownColumn::ExpirationDate => "Expiration Date",
+        }
+    }
+
+    /// Position in [`KnownColumn::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The single campaign type a column is limited to, if it is limited.
+    pub fn only_for(self) -> Option<CampaignType> {
+        match self {
+            KnownColumn::GiftAmount | KnownColumn::RedeemedAmount => {
+                Some(CampaignType::GiftVouchers)
+            }
+            KnownColumn::LoyaltyPoints => Some(CampaignType::LoyaltyProgram),
+            _ => None,
+        }
+    }
+
+    /// Matches a header ignoring letter case, surrounding whitespace and `_`/`-`/space.
+    pub fn from_header(name: &str) -> Option<KnownColumn> {
+        let folded = suggest::fold(name);
+        KnownColumn::ALL
+            .into_iter()
+            .find(|k| suggest::fold(k.canonical()) == folded)
+    }
+}
+
+/// What one input column is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnRole {
+    Known(KnownColumn),
+    /// A metadata property, under its header trimmed of surrounding whitespace.
+    Metadata(String),
+}
+
+impl ColumnRole {
+    /// The name the column is written under in batches and seen under by rules.
+    pub fn output_name(&self) -> &str {
+        match self {
+            ColumnRole::Known(k) => k.canonical(),
+            ColumnRole::Metadata(name) => name,
+        }
+    }
+}
+
+/// Names the rule table uses for a row's position; a metadata column may not take them.
+pub const POSITION_COLUMNS: [&str; 3] = ["file", "row", "line"];
+
+/// Settings that change how headers are read.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderOptions {
+    /// Columns the user declared to be metadata although they look like a misspelled known column.
+    pub declared_metadata: Vec<String>,
+}
+
+/// Classifies every column of a header, or says why the file cannot be imported.
+pub fn classify(
+    path: &Path,
+    names: &[String],
+    campaign_type: CampaignType,
+    options: &HeaderOptions,
+) -> Result<Vec<ColumnRole>> {
+    let mut roles: Vec<ColumnRole> = Vec::with_capacity(names.len());
+    for (position, raw) in names.iter().enumerate() {
+        let name = raw.trim();
+        let column_no = position + 1;
+        if name.is_empty() {
+            return Err(Error::input(
+                path,
+                format!("column {column_no} has an empty header"),
+                "give the column a name, or delete it (a trailing delimiter on the header line makes one)",
+            ));
+        }
+        let declared = options.declared_metadata.iter().any(|d| d.trim() == name);
+        let role = match KnownColumn::from_header(name) {
+            Some(known) if !declared => {
+                if let Some(only) = known.only_for() {
+                    if only != campaign_type {
+                        return Err(Error::input(
+                            path,
+                            format!(
+                                "column '{name}' ({}) applies only to {only} campaigns, and this is a {campaign_type} campaign",
+                                known.canonical()
+                            ),
+                            format!(
+                                "remove the column, or import into a {only} campaign (--campaign-type {})",
+                                only.short_name()
+                            ),
+                        ));
+                    }
+                }
+                ColumnRole::Known(known)
+            }
+            _ => {
+                if !declared {
+                    if let Some(near) =
+                        suggest::closest(name, KnownColumn::ALL.iter().map(|k| k.canonical()))
+                    {
+                        return Err(Error::input(
+                            path,
+                            format!("column '{name}' is not a known import column: did you mean '{near}'?"),
+                            format!(
+                                "rename the header to '{near}', or pass --metadata '{name}' to import it as a metadata property"
+                            ),
+                        ));
+                    }
+                }
+                if name.chars().any(char::is_whitespace) {
+                    return Err(Error::input(
+                        path,
+                        format!("metadata column '{name}' contains whitespace, which Voucherify refuses in metadata names"),
+                        format!("rename the header, e.g. to '{}'", name.split_whitespace().collect::<Vec<_>>().join("_")),
+                    ));
+                }
+                if POSITION_COLUMNS.contains(&name) {
+                    return Err(Error::input(
+                        path,
+                        format!("metadata column '{name}' has a name that rules reserve for a row's position"),
+                        format!("rename the header (reserved: {})", POSITION_COLUMNS.join(", ")),
+                    ));
+                }
+                ColumnRole::Metadata(name.to_owned())
+            }
+        };
+        if let Some(earlier) = roles.iter().position(|r| r.output_name() == role.output_name()) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "columns {} ('{}') and {column_no} ('{name}') both mean '{}'",
+                    earlier + 1,
+                    names[earlier].trim(),
+                    role.output_name()
+                ),
+                "remove or rename one of them",
+            ));
+        }
+        roles.push(role);
+    }
+    if !roles.contains(&ColumnRole::Known(KnownColumn::Code)) {
+        let mut message = "there is no Code column".to_owned();
+        if let Some(near) = names
+            .iter()
+            .map(|n| n.trim())
+            .find(|n| suggest::distance(n, "Code") == 1)
+        {
+            message.push_str(&format!(": did you mean '{near}'?"));
+        }
+        return Err(Error::input(
+            path,
+            message,
+            "the first line must be a header naming the columns, one of them 'Code' (any letter case)",
+        ));
+    }
+    Ok(roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn classify_gift(list: &[&str]) -> Result<Vec<ColumnRole>> {
+        classify(
+            Path::new("in.csv"),
+            &names(list),
+            CampaignType::GiftVouchers,
+            &HeaderOptions::default(),
+        )
+    }
+
+    #[test]
+    fn known_columns_match_in_any_spelling() {
+        let roles =
+            classify_gift(&["code", " GIFT AMOUNT ", "redeemed_quantity", "Redeemed-Amount"]).unwrap();
+        assert_eq!(
+            roles,
+            vec![
+                ColumnRole::Known(KnownColumn::Code),
+                ColumnRole::Known(KnownColumn::GiftAmount),
+                ColumnRole::Known(KnownColumn::RedeemedQuantity),
+                ColumnRole::Known(KnownColumn::RedeemedAmount),
+            ]
+        );
+    }
+
+    #[test]
+    fn other_columns_are_metadata_under_their_own_name() {
+        let roles = classify_gift(&["Code", " region "]).unwrap();
+        assert_eq!(roles[1], ColumnRole::Metadata("region".into()));
+    }
+
+    #[test]
+    fn file_level_header_errors_name_the_problem() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["Category"], "there is no Code column"),
+            (&["Cdoe", "Category"], "did you mean 'Cdoe'?"),
+            (&["Code", "gift_amount", "Gift Amount"], "columns 2 ('gift_amount') and 3 ('Gift Amount') both mean 'Gift Amount'"),
+            (&["Code", "favourite colour"], "contains whitespace"),
+            (&["Code", "Gift Amuont"], "did you mean 'Gift Amount'?"),
+            (&["Code", ""], "column 2 has an empty header"),
+            (&["Code", "row"], "reserve"),
+        ];
+        for (header, expected) in cases {
+            let err = classify_gift(header).unwrap_err().to_string();
+            assert!(err.contains(expected), "{header:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn columns_of_another_campaign_type_are_refused() {
+        let err = classify(
+            Path::new("in.csv"),
+            &names(&["Code", "Loyalty Points"]),
+            CampaignType::GiftVouchers,
+            &HeaderOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("applies only to LOYALTY_PROGRAM"), "{err}");
+    }
+
+    #[test]
+    fn declared_metadata_overrides_the_near_miss_check() {
+        let options = HeaderOptions {
+            declared_metadata: vec!["Categroy".into()],
+        };
+        let roles = classify(
+            Path::new("in.csv"),
+            &names(&["Code", "Categroy"]),
+            CampaignType::DiscountCoupons,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(roles[1], ColumnRole::Metadata("Categroy".into()));
+    }
+}

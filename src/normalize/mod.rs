@@ -1,0 +1,176 @@
+//! Normalization: one table layout for all input files (known columns under their canonical
+//! names, metadata columns in first-seen order), and each chunk of records turned into an Arrow
+//! batch of that layout with values trimmed and `Active` lowercased.
+
+pub mod headers;
+pub mod values;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use serde::Serialize;
+
+use headers::{ColumnRole, KnownColumn};
+
+/// Counts of every change normalization made to the data, reported in the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Normalizations {
+    /// Cells that had whitespace around the value removed.
+    pub trimmed_whitespace: u64,
+    /// `Active` cells written in lowercase (`TRUE` -> `true`).
+    pub active_lowercased: u64,
+    /// Header names written in their canonical spelling (`gift_amount` -> `Gift Amount`).
+    pub headers_respelled: u64,
+    /// Lines holding nothing but whitespace, which are not records and were skipped.
+    pub blank_lines_skipped: u64,
+}
+
+impl Normalizations {
+    pub fn add(&mut self, other: &Normalizations) {
+        self.trimmed_whitespace += other.trimmed_whitespace;
+        self.active_lowercased += other.active_lowercased;
+        self.headers_respelled += other.headers_respelled;
+        self.blank_lines_skipped += other.blank_lines_skipped;
+    }
+}
+
+/// How one input file's columns land in the shared layout.
+#[derive(Debug, Clone)]
+pub struct FileLayout {
+    /// For each column of the file, its column in the rule table.
+    pub table_columns: Vec<usize>,
+    /// For each column of the file, its column among [`TableLayout::original_headers`].
+    pub original_columns: Vec<usize>,
+}
+
+/// The one layout every file of an import is brought into.
+#[derive(Debug, Clone)]
+pub struct TableLayout {
+    /// Metadata column names, in the order they were first seen across the files.
+    pub metadata: Vec<String>,
+    /// Known columns that at least one file has, in canonical order.
+    pub known_present: Vec<KnownColumn>,
+    /// Every distinct original header (trimmed), in first-seen order: rejected.csv's columns.
+    pub original_headers: Vec<String>,
+    pub files: Vec<FileLayout>,
+    /// The rule table: the nine known columns, the metadata columns, then `file`, `row`, `line`.
+    pub schema: SchemaRef,
+}
+
+impl TableLayout {
+    /// Builds the layout from each file's trimmed header names and their roles.
+    pub fn new(files: &[(Vec<String>, Vec<ColumnRole>)]) -> Self {
+        let mut metadata: Vec<String> = Vec::new();
+        let mut original_headers: Vec<String> = Vec::new();
+        let mut present = [false; KnownColumn::ALL.len()];
+        for (_, roles) in files {
+            for role in roles {
+                match role {
+                    ColumnRole::Known(k) => present[k.index()] = true,
+                    ColumnRole::Metadata(name) => {
+                        if !metadata.contains(name) {
+                            metadata.push(name.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let file_layouts = files
+            .iter()
+            .map(|(names, roles)| {
+                let original_columns = names
+                    .iter()
+                    .map(|name| match original_headers.iter().position(|h| h == name) {
+                        Some(i) => i,
+                        None => {
+                            original_headers.push(name.clone());
+                            original_headers.len() - 1
+                        }
+                    })
+                    .collect();
+                let table_columns = roles
+                    .iter()
+                    .map(|role| match role {
+                        ColumnRole::Known(k) => k.index(),
+                        ColumnRole::Metadata(name) => {
+                            KnownColumn::ALL.len()
+                                + metadata.iter().position(|m| m == name).expect("collected above")
+                        }
+                    })
+                    .collect();
+                FileLayout {
+                    table_columns,
+                    original_columns,
+                }
+            })
+            .collect();
+        let mut fields: Vec<Field> = KnownColumn::ALL
+            .iter()
+            .map(|k| Field::new(k.canonical(), DataType::Utf8, true))
+            .collect();
+        fields.extend(metadata.iter().map(|m| Field::new(m, DataType::Utf8, true)));
+        fields.push(Field::new("file", DataType::Utf8, false));
+        fields.push(Field::new("row", DataType::Int64, false));
+        fields.push(Field::new("line", DataType::Int64, false));
+        TableLayout {
+            known_present: KnownColumn::ALL
+                .into_iter()
+                .filter(|k| present[k.index()])
+                .collect(),
+            metadata,
+            original_headers,
+            files: file_layouts,
+            schema: Arc::new(Schema::new(fields)),
+        }
+    }
+
+    /// Number of value columns (known + metadata) before the position columns.
+    pub fn value_columns(&self) -> usize {
+        KnownColumn::ALL.len() + self.metadata.len()
+    }
+
+    /// The columns an import batch holds, as (header, rule-table column): known columns present
+    /// in the input in canonical order, then metadata columns in input order.
+    pub fn output_columns(&self) -> Vec<(String, usize)> {
+        self.known_present
+            .iter()
+            .map(|k| (k.canonical().to_owned(), k.index()))
+            .chain(
+                self.metadata
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.clone(), KnownColumn::ALL.len() + i)),
+            )
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_unions_files_in_first_seen_order() {
+        let a = (
+            vec!["code".to_string(), "tier".to_string()],
+            vec![
+                ColumnRole::Known(KnownColumn::Code),
+                ColumnRole::Metadata("tier".into()),
+            ],
+        );
+        let b = (
+            vec!["region".to_string(), "Active".to_string(), "Code".to_string()],
+            vec![
+                ColumnRole::Metadata("region".into()),
+                ColumnRole::Known(KnownColumn::Active),
+                ColumnRole::Known(KnownColumn::Code),
+            ],
+        );
+        let layout = TableLayout::new(&[a, b]);
+        let headers: Vec<String> = layout.output_columns().into_iter().map(|(h, _)| h).collect();
+        assert_eq!(headers, ["Code", "Active", "tier", "region"]);
+        assert_eq!(layout.original_headers, ["code", "tier", "region", "Active", "Code"]);
+        assert_eq!(layout.files[1].table_columns, [10, 2, 0]);
+        assert_eq!(layout.schema.fields().len(), 9 + 2 + 3);
+    }
+}

@@ -1,0 +1,129 @@
+//! Value normalization: a chunk of raw records becomes an Arrow batch of the rule table, every
+//! value trimmed of surrounding whitespace, empty cells as NULL, `Active` in lowercase.
+//! Malformed records become all-NULL rows (their fields cannot be placed in columns).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, StringBuilder};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::headers::KnownColumn;
+use super::{Normalizations, TableLayout};
+use crate::error::Result;
+use crate::read::{Chunk, RecordProblem};
+
+/// A field decoded as UTF-8, with bytes that are not UTF-8 shown as U+FFFD.
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// Normalizes one cell: the value to check and import (None when empty) and what changed.
+pub fn normalize_cell(column: usize, raw: &str, counts: &mut Normalizations) -> Option<String> {
+    let trimmed = raw.trim();
+    if trimmed.len() != raw.len() {
+        counts.trimmed_whitespace += 1;
+    }
+    if trimmed.is_empty() {
+        return None;
+    }
+    if column == KnownColumn::Active.index() {
+        for word in ["true", "false"] {
+            if trimmed.eq_ignore_ascii_case(word) && trimmed != word {
+                counts.active_lowercased += 1;
+                return Some(word.to_owned());
+            }
+        }
+    }
+    Some(trimmed.to_owned())
+}
+
+/// Builds the rule-table batch for a chunk.
+pub fn to_batch(
+    chunk: &Chunk,
+    layout: &TableLayout,
+    file_name: &str,
+    counts: &mut Normalizations,
+) -> Result<RecordBatch> {
+    let value_columns = layout.value_columns();
+    let file_layout = &layout.files[chunk.file];
+    // For each value column of the table, the file column that fills it.
+    let mut source: Vec<Option<usize>> = vec![None; value_columns];
+    for (file_column, &table_column) in file_layout.table_columns.iter().enumerate() {
+        source[table_column] = Some(file_column);
+    }
+    let rows = chunk.records.len();
+    let mut builders: Vec<StringBuilder> = (0..value_columns)
+        .map(|_| StringBuilder::with_capacity(rows, rows * 8))
+        .collect();
+    for record in &chunk.records {
+        let placeable = !matches!(record.problem, Some(RecordProblem::Malformed { .. }));
+        for (column, builder) in builders.iter_mut().enumerate() {
+            let value = match source[column] {
+                Some(file_column) if placeable => {
+                    normalize_cell(column, &decode(&record.fields[file_column]), counts)
+                }
+                _ => None,
+            };
+            builder.append_option(value);
+        }
+    }
+    let mut arrays: Vec<ArrayRef> = builders
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
+    arrays.push(Arc::new(StringArray::from(vec![file_name; rows])));
+    arrays.push(Arc::new(Int64Array::from_iter_values(
+        chunk.records.iter().map(|r| r.row as i64),
+    )));
+    arrays.push(Arc::new(Int64Array::from_iter_values(
+        chunk.records.iter().map(|r| r.line as i64),
+    )));
+    Ok(RecordBatch::try_new(Arc::clone(&layout.schema), arrays)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn cells_are_trimmed_and_counted() {
+        let mut counts = Normalizations::default();
+        assert_eq!(normalize_cell(0, "  A1 ", &mut counts).as_deref(), Some("A1"));
+        assert_eq!(normalize_cell(0, "   ", &mut counts), None);
+        assert_eq!(normalize_cell(0, "000123", &mut counts).as_deref(), Some("000123"));
+        assert_eq!(counts.trimmed_whitespace, 2);
+    }
+
+    #[test]
+    fn active_is_lowercased_only_when_it_is_a_boolean() {
+        let active = KnownColumn::Active.index();
+        let mut counts = Normalizations::default();
+        assert_eq!(normalize_cell(active, "TRUE", &mut counts).as_deref(), Some("true"));
+        assert_eq!(normalize_cell(active, "False", &mut counts).as_deref(), Some("false"));
+        assert_eq!(normalize_cell(active, "true", &mut counts).as_deref(), Some("true"));
+        assert_eq!(normalize_cell(active, "YES", &mut counts).as_deref(), Some("YES"));
+        assert_eq!(counts.active_lowercased, 2);
+        assert_eq!(normalize_cell(1, "TRUE", &mut counts).as_deref(), Some("TRUE"));
+    }
+
+    proptest! {
+        #[test]
+        fn normalization_is_idempotent(column in 0usize..12, raw in "\\PC*") {
+            let mut counts = Normalizations::default();
+            let once = normalize_cell(column, &raw, &mut counts);
+            let twice = once.as_deref().and_then(|v| normalize_cell(column, v, &mut counts));
+            prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn normalization_only_trims_or_lowercases(column in 0usize..12, raw in "\\PC*") {
+            let mut counts = Normalizations::default();
+            match normalize_cell(column, &raw, &mut counts) {
+                None => prop_assert!(raw.trim().is_empty()),
+                Some(v) => prop_assert!(v == raw.trim() || v == raw.trim().to_ascii_lowercase()),
+            }
+        }
+    }
+}

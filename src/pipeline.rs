@@ -1,0 +1,469 @@
+//! The pipeline of one run: read headers and build the layout, load existing codes, compile
+//! rules, then stream every file through read -> normalize -> rules (in parallel, chunk by
+//! chunk) -> dedup -> write (in input order), and close with the conservation check.
+//!
+//! ```text
+//!  reader thread ──chunks──▶ rayon pool: normalize + SQL rules ──in order──▶ dedup ─▶ batches
+//!                                                                               └──▶ rejected.csv
+//! ```
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
+
+use crate::config::{Output, RunConfig};
+use crate::dedup::{existing, CodeClash, Dedup};
+use crate::error::{Error, Result};
+use crate::normalize::headers::{self, ColumnRole, KnownColumn};
+use crate::normalize::{values, Normalizations, TableLayout};
+use crate::read::{Chunk, FileDigest, OpenInput, RecordProblem};
+use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
+use crate::rules::engine::{Finding, RuleEngine};
+use crate::rules::{names, RuleSet};
+use crate::write::batches::BatchWriter;
+use crate::write::rejected::{RejectedEntry, RejectedWriter};
+use crate::write::StagedOutput;
+
+/// What a run produced: its summary, and for `check` the rejected rows.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub summary: Summary,
+    pub rejected_rows: Vec<RejectedEntry>,
+}
+
+impl RunOutcome {
+    pub fn into_check_report(self) -> CheckReport {
+        CheckReport {
+            summary: self.summary,
+            rejected_rows: self.rejected_rows,
+        }
+    }
+}
+
+enum ReadEvent {
+    Chunk(Chunk),
+    FileDone(FileDigest),
+}
+
+enum Prepared {
+    Chunk(Evaluated),
+    FileDone(FileDigest),
+}
+
+/// A chunk after normalization and the SQL rules.
+struct Evaluated {
+    chunk: Chunk,
+    batch: RecordBatch,
+    findings: Vec<Vec<Finding>>,
+    normalizations: Normalizations,
+}
+
+/// Positions of the rules that engine stages report.
+struct EngineRules {
+    malformed_record: usize,
+    invalid_encoding: usize,
+    duplicate_code: usize,
+    existing_code: usize,
+    record_too_large: usize,
+    over_campaign_limit: usize,
+}
+
+impl EngineRules {
+    fn resolve(rules: &RuleSet) -> Result<Self> {
+        Ok(EngineRules {
+            malformed_record: rules.position(names::MALFORMED_RECORD)?,
+            invalid_encoding: rules.position(names::INVALID_ENCODING)?,
+            duplicate_code: rules.position(names::DUPLICATE_CODE)?,
+            existing_code: rules.position(names::EXISTING_CODE)?,
+            record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
+            over_campaign_limit: rules.position(names::OVER_CAMPAIGN_LIMIT)?,
+        })
+    }
+}
+
+/// Runs the whole import described by `config`.
+pub fn run(config: &RunConfig) -> Result<RunOutcome> {
+    let started = Instant::now();
+
+    // Headers first: every file-level problem is found before anything is written.
+    let mut inputs = Vec::with_capacity(config.inputs.len());
+    let mut file_headers = Vec::with_capacity(config.inputs.len());
+    let mut normalizations = Normalizations::default();
+    for (index, path) in config.inputs.iter().enumerate() {
+        let input = OpenInput::open(index, path)?;
+        let roles = headers::classify(
+            path,
+            &input.header,
+            config.campaign.campaign_type,
+            &config.headers,
+        )?;
+        normalizations.headers_respelled += input
+            .header
+            .iter()
+            .zip(&roles)
+            .filter(|(name, role)| matches!(role, ColumnRole::Known(k) if k.canonical() != name.as_str()))
+            .count() as u64;
+        file_headers.push((input.header.clone(), roles));
+        inputs.push(input);
+    }
+    let layout = TableLayout::new(&file_headers);
+    let file_names: Vec<String> = config.inputs.iter().map(|p| display(p)).collect();
+
+    let options = &config.options;
+    let mut dedup = Dedup::new(
+        options.case_insensitive_codes,
+        options.campaign_limit,
+        options.codes_in_campaign,
+    );
+    let mut existing_info = Vec::with_capacity(config.existing.len());
+    for (index, path) in config.existing.iter().enumerate() {
+        let codes = existing::read_codes(path, |code| dedup.add_existing(code, index as u32))?;
+        existing_info.push(ExistingInfo {
+            path: display(path),
+            codes,
+        });
+    }
+
+    let engine = RuleEngine::compile(&config.rules, layout.schema.clone(), options.amount_unit)?;
+    let engine_rules = EngineRules::resolve(&config.rules)?;
+
+    let staged = match &config.output {
+        Output::Folder { path, force } => Some(StagedOutput::create(path, *force)?),
+        Output::Report => None,
+    };
+    let output_columns = layout.output_columns();
+    let column_names: Vec<String> = output_columns.iter().map(|(n, _)| n.clone()).collect();
+    let batches = BatchWriter::new(
+        staged.as_ref().map(|s| s.path().join("import")),
+        &column_names,
+        options.max_file_bytes,
+        options.batch_rows,
+    )?;
+    let rejected = RejectedWriter::new(
+        staged.as_ref().map(|s| s.path().join("rejected.csv")).as_deref(),
+        &layout.original_headers,
+        staged.is_none(),
+    )?;
+    let mut finisher = Finisher {
+        rules: &config.rules,
+        engine_rules,
+        layout: &layout,
+        file_names: &file_names,
+        existing_names: existing_info.iter().map(|e| e.path.clone()).collect(),
+        output_columns: output_columns.iter().map(|(_, c)| *c).collect(),
+        dedup,
+        batches,
+        rejected,
+        failures_by_rule: vec![0; config.rules.rules.len()],
+        accepted: 0,
+        rejected_rows: 0,
+        normalizations,
+        digests: Vec::new(),
+    };
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Error::Engine(format!("cannot start {} threads: {e}", config.threads)))?;
+    stream(inputs, config.threads, |events| {
+        let prepared: Vec<Result<Prepared>> = pool.install(|| {
+            events
+                .into_par_iter()
+                .map(|event| match event {
+                    ReadEvent::Chunk(chunk) => {
+                        evaluate(chunk, &layout, &engine, &file_names).map(Prepared::Chunk)
+                    }
+                    ReadEvent::FileDone(digest) => Ok(Prepared::FileDone(digest)),
+                })
+                .collect()
+        });
+        for item in prepared {
+            match item? {
+                Prepared::Chunk(evaluated) => finisher.finish_chunk(evaluated)?,
+                Prepared::FileDone(digest) => finisher.digests.push(digest),
+            }
+        }
+        Ok(())
+    })?;
+
+    let Finisher {
+        batches,
+        rejected,
+        failures_by_rule,
+        accepted,
+        rejected_rows,
+        normalizations,
+        digests,
+        ..
+    } = finisher;
+    let batches = batches.finish()?;
+    let rejected_entries = rejected.finish()?;
+
+    let input_rows: u64 = digests.iter().map(|d| d.rows).sum();
+    let batch_rows: u64 = batches.iter().map(|b| b.rows).sum();
+    if accepted + rejected_rows != input_rows || batch_rows != accepted {
+        return Err(Error::Invariant(format!(
+            "{input_rows} rows read but {accepted} accepted + {rejected_rows} rejected ({batch_rows} in batches)"
+        )));
+    }
+    let summary = Summary {
+        tool: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        campaign: config.campaign.clone(),
+        options: config.options.clone(),
+        inputs: digests
+            .iter()
+            .map(|d| InputInfo {
+                path: file_names[d.file].clone(),
+                sha256: d.sha256.clone(),
+                bytes: d.bytes,
+                rows: d.rows,
+            })
+            .collect(),
+        existing: existing_info,
+        input_rows,
+        accepted,
+        rejected: rejected_rows,
+        rejected_by_rule: RuleCounts(
+            config
+                .rules
+                .rules
+                .iter()
+                .zip(&failures_by_rule)
+                .map(|(r, n)| (r.text.name.clone(), *n))
+                .collect(),
+        ),
+        normalizations,
+        batches,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    if let Some(staged) = staged {
+        let path = staged.path().join("summary.json");
+        let mut text = Vec::new();
+        crate::report::write_json(&mut text, &summary).map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        staged.commit()?;
+    }
+    Ok(RunOutcome {
+        summary,
+        rejected_rows: rejected_entries,
+    })
+}
+
+/// Reads the inputs on a thread of its own and hands `handle` the events in input order, a
+/// window at a time (as many as are ready, up to twice the worker count), so that rules run in
+/// parallel while memory stays bounded by the channel and the window.
+fn stream(
+    inputs: Vec<OpenInput>,
+    threads: usize,
+    mut handle: impl FnMut(Vec<ReadEvent>) -> Result<()>,
+) -> Result<()> {
+    let window = threads.max(1) * 2;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<ReadEvent>(window);
+        let reader = scope.spawn(move || -> Result<()> {
+            for input in inputs {
+                let digest = input.read_records(|chunk| tx.send(ReadEvent::Chunk(chunk)).is_ok())?;
+                let delivered = match digest {
+                    Some(digest) => tx.send(ReadEvent::FileDone(digest)).is_ok(),
+                    None => false,
+                };
+                if !delivered {
+                    return Ok(()); // the consumer stopped: its error is reported
+                }
+            }
+            Ok(())
+        });
+        let consumed = (|| -> Result<()> {
+            while let Ok(first) = rx.recv() {
+                let mut events = vec![first];
+                while events.len() < window {
+                    match rx.try_recv() {
+                        Ok(event) => events.push(event),
+                        Err(_) => break,
+                    }
+                }
+                handle(events)?;
+            }
+            Ok(())
+        })();
+        drop(rx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::Invariant("the reader thread panicked".into())));
+        read.and(consumed)
+    })
+}
+
+fn evaluate(
+    chunk: Chunk,
+    layout: &TableLayout,
+    engine: &RuleEngine,
+    file_names: &[String],
+) -> Result<Evaluated> {
+    let mut normalizations = Normalizations {
+        blank_lines_skipped: chunk.blank_lines,
+        ..Normalizations::default()
+    };
+    let batch = values::to_batch(&chunk, layout, &file_names[chunk.file], &mut normalizations)?;
+    let skip: Vec<bool> = chunk
+        .records
+        .iter()
+        .map(|r| matches!(r.problem, Some(RecordProblem::Malformed { .. })))
+        .collect();
+    let findings = engine.evaluate(&batch, &skip)?;
+    Ok(Evaluated {
+        chunk,
+        batch,
+        findings,
+        normalizations,
+    })
+}
+
+/// The sequential end of the pipeline: dedup, limits and writing, in input order.
+struct Finisher<'a> {
+    rules: &'a RuleSet,
+    engine_rules: EngineRules,
+    layout: &'a TableLayout,
+    file_names: &'a [String],
+    existing_names: Vec<String>,
+    /// Rule-table columns written to batches, in batch column order.
+    output_columns: Vec<usize>,
+    dedup: Dedup,
+    batches: BatchWriter,
+    rejected: RejectedWriter,
+    failures_by_rule: Vec<u64>,
+    accepted: u64,
+    rejected_rows: u64,
+    normalizations: Normalizations,
+    digests: Vec<FileDigest>,
+}
+
+impl Finisher<'_> {
+    fn finish_chunk(&mut self, evaluated: Evaluated) -> Result<()> {
+        let Evaluated {
+            chunk,
+            batch,
+            mut findings,
+            normalizations,
+        } = evaluated;
+        self.normalizations.add(&normalizations);
+        let file_layout = &self.layout.files[chunk.file];
+        let header = &self.layout.original_headers;
+        let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
+        let columns: Vec<&StringArray> = self
+            .output_columns
+            .iter()
+            .map(|&c| batch.column(c).as_string::<i32>())
+            .collect();
+        let file_no = chunk.file as u32;
+        for (i, record) in chunk.records.iter().enumerate() {
+            let mut found = std::mem::take(&mut findings[i]);
+            let code = codes.is_valid(i).then(|| codes.value(i));
+            match &record.problem {
+                Some(RecordProblem::Malformed { expected, found: got }) => {
+                    found = vec![Finding {
+                        rule: self.engine_rules.malformed_record,
+                        reason: format!(
+                            "the record has {got} fields, the header has {expected}"
+                        ),
+                    }];
+                }
+                Some(RecordProblem::InvalidEncoding { columns }) => {
+                    let named: Vec<String> = columns
+                        .iter()
+                        .map(|&c| header[file_layout.original_columns[c]].clone())
+                        .collect();
+                    found.push(Finding {
+                        rule: self.engine_rules.invalid_encoding,
+                        reason: format!(
+                            "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
+                            named.join(", ")
+                        ),
+                    });
+                }
+                None => {}
+            }
+            if let Some(code) = code {
+                match self.dedup.clash(code) {
+                    Some(CodeClash::Existing { file }) => found.push(Finding {
+                        rule: self.engine_rules.existing_code,
+                        reason: format!(
+                            "Code '{code}' is already in the project (listed in {})",
+                            self.existing_names[file as usize]
+                        ),
+                    }),
+                    Some(CodeClash::Duplicate { file, row }) => found.push(Finding {
+                        rule: self.engine_rules.duplicate_code,
+                        reason: format!(
+                            "Code '{code}' repeats row {row} of {}",
+                            self.file_names[file as usize]
+                        ),
+                    }),
+                    None => {}
+                }
+            }
+            if found.is_empty() {
+                let encoded = self.batches.encode(columns.iter().map(|a| {
+                    if a.is_valid(i) {
+                        a.value(i)
+                    } else {
+                        ""
+                    }
+                }))?;
+                if !self.batches.fits_alone(&encoded) {
+                    found.push(Finding {
+                        rule: self.engine_rules.record_too_large,
+                        reason: format!(
+                            "the record takes {} bytes, more than a batch of --max-file-bytes {} can hold with its header",
+                            encoded.len(),
+                            self.batches.max_bytes()
+                        ),
+                    });
+                } else {
+                    match self.dedup.admit(code, file_no, record.row) {
+                        Ok(()) => {
+                            self.batches.write(&encoded)?;
+                            self.accepted += 1;
+                            continue;
+                        }
+                        Err(reason) => found.push(Finding {
+                            rule: self.engine_rules.over_campaign_limit,
+                            reason,
+                        }),
+                    }
+                }
+            }
+            found.sort_by_key(|f| f.rule);
+            let mut rules = Vec::with_capacity(found.len());
+            let mut reasons = Vec::with_capacity(found.len());
+            for finding in found {
+                self.failures_by_rule[finding.rule] += 1;
+                let rule = &self.rules.rules[finding.rule];
+                rules.push(rule.text.name.clone());
+                reasons.push(if finding.reason.is_empty() {
+                    rule.text.description.clone()
+                } else {
+                    finding.reason
+                });
+            }
+            self.rejected.write(
+                &self.file_names[chunk.file],
+                record,
+                &file_layout.original_columns,
+                rules,
+                reasons.join("; "),
+            )?;
+            self.rejected_rows += 1;
+        }
+        Ok(())
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}

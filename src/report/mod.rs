@@ -1,0 +1,157 @@
+//! The run's account of itself: `summary.json`, the short summary on stderr, and the `check`
+//! report (a table for people, JSON for pipelines). Rendering writes to any `io::Write`; the
+//! library never prints.
+
+use std::io::{self, Write};
+
+use serde::{Serialize, Serializer};
+
+use crate::campaign::Campaign;
+use crate::config::ImportOptions;
+use crate::normalize::Normalizations;
+use crate::write::batches::BatchInfo;
+use crate::write::rejected::RejectedEntry;
+
+/// One input file as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputInfo {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub rows: u64,
+}
+
+/// One `--existing` file as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExistingInfo {
+    pub path: String,
+    pub codes: u64,
+}
+
+/// Rule name -> rows that failed it, in the order the rules run; serialized as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleCounts(pub Vec<(String, u64)>);
+
+impl RuleCounts {
+    pub fn get(&self, rule: &str) -> Option<u64> {
+        self.0.iter().find(|(name, _)| name == rule).map(|(_, n)| *n)
+    }
+}
+
+impl Serialize for RuleCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// What a run did, as summary.json records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub campaign: Campaign,
+    pub options: ImportOptions,
+    pub inputs: Vec<InputInfo>,
+    pub existing: Vec<ExistingInfo>,
+    pub input_rows: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Every rule in force with the number of rows that failed it (a row may fail several).
+    pub rejected_by_rule: RuleCounts,
+    pub normalizations: Normalizations,
+    pub batches: Vec<BatchInfo>,
+    pub elapsed_ms: u64,
+}
+
+impl Summary {
+    /// The exit code the run ends with: 0 when every row was accepted, 1 when some were rejected.
+    pub fn exit_code(&self) -> i32 {
+        if self.rejected == 0 {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// What `check` reports: the summary and every rejected row.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub summary: Summary,
+    pub rejected_rows: Vec<RejectedEntry>,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The short human summary `prepare` prints on stderr. `out_dir` is where the files went.
+pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> io::Result<()> {
+    let files = plural(s.inputs.len() as u64, "file", "files");
+    writeln!(w, "read      {:>10}  rows from {files}", s.input_rows)?;
+    let place = |name: &str| out_dir.map(|d| format!(" -> {d}/{name}")).unwrap_or_default();
+    writeln!(
+        w,
+        "accepted  {:>10}  in {}{}",
+        s.accepted,
+        plural(s.batches.len() as u64, "batch", "batches"),
+        place("import/")
+    )?;
+    writeln!(w, "rejected  {:>10}{}", s.rejected, place("rejected.csv"))?;
+    for (rule, count) in s.rejected_by_rule.0.iter().filter(|(_, c)| *c > 0) {
+        writeln!(w, "  {rule:<22}{count:>8}")?;
+    }
+    let n = &s.normalizations;
+    let mut changes = Vec::new();
+    if n.trimmed_whitespace > 0 {
+        changes.push(plural(n.trimmed_whitespace, "value trimmed", "values trimmed"));
+    }
+    if n.active_lowercased > 0 {
+        changes.push(format!("{} Active lowercased", n.active_lowercased));
+    }
+    if n.headers_respelled > 0 {
+        changes.push(plural(n.headers_respelled, "header respelled", "headers respelled"));
+    }
+    if n.blank_lines_skipped > 0 {
+        changes.push(plural(n.blank_lines_skipped, "blank line skipped", "blank lines skipped"));
+    }
+    if !changes.is_empty() {
+        writeln!(w, "normalized: {}", changes.join(", "))?;
+    }
+    Ok(())
+}
+
+/// The `check` report as a table: the summary, then every rejected row.
+pub fn write_check_table(w: &mut impl Write, report: &CheckReport) -> io::Result<()> {
+    write_summary(w, &report.summary, None)?;
+    if report.rejected_rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    let file_width = report
+        .rejected_rows
+        .iter()
+        .map(|r| r.file.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(w, "{:<file_width$}  {:>8}  {:>8}  {:<30}  reason", "file", "row", "line", "rules")?;
+    for r in &report.rejected_rows {
+        writeln!(
+            w,
+            "{:<file_width$}  {:>8}  {:>8}  {:<30}  {}",
+            r.file,
+            r.row,
+            r.line,
+            r.rules.join("|"),
+            r.reason.replace(['\n', '\r'], " ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Any report as pretty JSON with a final newline.
+pub fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    writeln!(w)
+}

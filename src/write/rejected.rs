@@ -1,0 +1,136 @@
+//! The rejected report, `rejected.csv`: one line per rejected row with where it came from
+//! (`file`, `row`, `line`), which rules it failed and why, then its original fields under the
+//! input's own headers, and the raw text of a record that could not be split into fields.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::normalize::values::decode;
+use crate::read::{Record, RecordProblem};
+
+/// The columns rejected.csv puts before the original fields.
+pub const REPORT_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"];
+
+/// One rejected row, without its fields: what `check` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedEntry {
+    pub file: String,
+    pub row: u64,
+    pub line: u64,
+    pub rules: Vec<String>,
+    pub reason: String,
+}
+
+/// Writes rejected.csv (when given a path) and keeps the entries (when asked to).
+pub struct RejectedWriter {
+    path: PathBuf,
+    out: Option<csv::Writer<BufWriter<File>>>,
+    original_columns: usize,
+    kept: Option<Vec<RejectedEntry>>,
+    fields: Vec<String>,
+}
+
+impl RejectedWriter {
+    pub fn new(path: Option<&Path>, original_headers: &[String], keep_entries: bool) -> Result<Self> {
+        let out = match path {
+            Some(path) => {
+                let file = File::create(path).map_err(|e| Error::io(path, e))?;
+                let mut out = csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::CRLF)
+                    .from_writer(BufWriter::with_capacity(1 << 20, file));
+                let header = REPORT_COLUMNS
+                    .iter()
+                    .copied()
+                    .chain(original_headers.iter().map(String::as_str))
+                    .chain(["raw"]);
+                out.write_record(header).map_err(|e| csv_write(path, e))?;
+                Some(out)
+            }
+            None => None,
+        };
+        Ok(RejectedWriter {
+            path: path.map(Path::to_owned).unwrap_or_default(),
+            out,
+            original_columns: original_headers.len(),
+            kept: keep_entries.then(Vec::new),
+            fields: Vec::new(),
+        })
+    }
+
+    /// Writes one rejected row. `original_columns[i]` is where the record's field `i` goes.
+    pub fn write(
+        &mut self,
+        file_name: &str,
+        record: &Record,
+        original_columns: &[usize],
+        rules: Vec<String>,
+        reason: String,
+    ) -> Result<()> {
+        if let Some(out) = &mut self.out {
+            self.fields.clear();
+            self.fields.resize(self.original_columns + 1, String::new());
+            if let Some(RecordProblem::Malformed { .. }) = record.problem {
+                self.fields[self.original_columns] = raw_text(record);
+            } else {
+                for (i, field) in record.fields.iter().enumerate() {
+                    self.fields[original_columns[i]] = decode(field).into_owned();
+                }
+            }
+            let row = record.row.to_string();
+            let line = record.line.to_string();
+            let joined = rules.join("|");
+            let head = [file_name, &row, &line, &joined, &reason];
+            out.write_record(head.iter().copied().chain(self.fields.iter().map(String::as_str)))
+                .map_err(|e| csv_write(&self.path, e))?;
+        }
+        if let Some(kept) = &mut self.kept {
+            kept.push(RejectedEntry {
+                file: file_name.to_owned(),
+                row: record.row,
+                line: record.line,
+                rules,
+                reason,
+            });
+        }
+        Ok(())
+    }
+
+    /// Flushes the file and returns the kept entries.
+    pub fn finish(self) -> Result<Vec<RejectedEntry>> {
+        if let Some(out) = self.out {
+            let file = out
+                .into_inner()
+                .map_err(|e| Error::io(&self.path, e.into_error()))?
+                .into_inner()
+                .map_err(|e| Error::io(&self.path, e.into_error()))?;
+            file.sync_all().map_err(|e| Error::io(&self.path, e))?;
+        }
+        Ok(self.kept.unwrap_or_default())
+    }
+}
+
+/// The record as CSV text (its fields re-joined with commas, quoted where needed), for a
+/// record whose fields could not be placed in columns.
+fn raw_text(record: &Record) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let text = writer
+        .write_byte_record(&record.fields)
+        .ok()
+        .and_then(|_| writer.into_inner().ok())
+        .unwrap_or_default();
+    let text = decode(&text).into_owned();
+    text.strip_suffix('\n').unwrap_or(&text).to_owned()
+}
+
+fn csv_write(path: &Path, e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => Error::io(path, source),
+        other => Error::Invariant(format!("writing {}: {other:?}", path.display())),
+    }
+}
