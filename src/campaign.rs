@@ -137,12 +137,7 @@ impl Campaign {
             .as_str()
             .ok_or("'campaign_type' is not a string")?;
         let campaign_type = type_name.parse::<CampaignType>()?;
-        let text_field = |name: &str| {
-            object
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
+        let text_field = |name: &str| object.get(name).and_then(|v| v.as_str()).map(str::to_owned);
         let vouchers_count = match object.get("vouchers_count") {
             None | Some(serde_json::Value::Null) => 0,
             Some(v) => v
@@ -166,7 +161,10 @@ mod tests {
     fn campaign_type_accepts_api_and_short_names_in_any_case() {
         assert_eq!("gift".parse(), Ok(CampaignType::GiftVouchers));
         assert_eq!("GIFT_VOUCHERS".parse(), Ok(CampaignType::GiftVouchers));
-        assert_eq!(" Loyalty_Program ".parse(), Ok(CampaignType::LoyaltyProgram));
+        assert_eq!(
+            " Loyalty_Program ".parse(),
+            Ok(CampaignType::LoyaltyProgram)
+        );
         assert_eq!("referral".parse(), Ok(CampaignType::ReferralProgram));
     }
 

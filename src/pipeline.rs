@@ -144,7 +144,10 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         options.batch_rows,
     )?;
     let rejected = RejectedWriter::new(
-        staged.as_ref().map(|s| s.path().join("rejected.csv")).as_deref(),
+        staged
+            .as_ref()
+            .map(|s| s.path().join("rejected.csv"))
+            .as_deref(),
         &layout.original_headers,
         staged.is_none(),
     )?;
@@ -267,7 +270,8 @@ fn stream(
         let (tx, rx) = mpsc::sync_channel::<ReadEvent>(window);
         let reader = scope.spawn(move || -> Result<()> {
             for input in inputs {
-                let digest = input.read_records(|chunk| tx.send(ReadEvent::Chunk(chunk)).is_ok())?;
+                let digest =
+                    input.read_records(|chunk| tx.send(ReadEvent::Chunk(chunk)).is_ok())?;
                 let delivered = match digest {
                     Some(digest) => tx.send(ReadEvent::FileDone(digest)).is_ok(),
                     None => false,
@@ -365,12 +369,13 @@ impl Finisher<'_> {
             let mut found = std::mem::take(&mut findings[i]);
             let code = codes.is_valid(i).then(|| codes.value(i));
             match &record.problem {
-                Some(RecordProblem::Malformed { expected, found: got }) => {
+                Some(RecordProblem::Malformed {
+                    expected,
+                    found: got,
+                }) => {
                     found = vec![Finding {
                         rule: self.engine_rules.malformed_record,
-                        reason: format!(
-                            "the record has {got} fields, the header has {expected}"
-                        ),
+                        reason: format!("the record has {got} fields, the header has {expected}"),
                     }];
                 }
                 Some(RecordProblem::InvalidEncoding { columns }) => {

@@ -14,8 +14,10 @@ pub fn fold(name: &str) -> String {
         .collect()
 }
 
-/// The edit distance up to which `candidate` counts as a misspelling of a name `len` long.
-pub fn tolerance(len: usize) -> usize {
+/// The edit distance up to which a header counts as a misspelling of a known column `len`
+/// long. Strict, because a near miss stops the run: short names need an exact match, so a
+/// metadata column such as `node` is not taken for `Code`.
+fn misspelling_tolerance(len: usize) -> usize {
     match len {
         0..=4 => 0,
         5..=7 => 1,
@@ -23,8 +25,16 @@ pub fn tolerance(len: usize) -> usize {
     }
 }
 
-/// The closest candidate within tolerance, if any.
-pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+/// The edit distance up to which a value is worth a "did you mean" in a message.
+fn suggestion_tolerance(len: usize) -> usize {
+    (len / 3).max(1)
+}
+
+fn nearest<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    tolerance: fn(usize) -> usize,
+) -> Option<&'a str> {
     let folded = fold(wanted);
     candidates
         .into_iter()
@@ -32,6 +42,19 @@ pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) 
         .filter(|(d, c)| *d > 0 && *d <= tolerance(fold(c).chars().count()))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// The known name a header misspells, if it is close enough to be taken for a typo.
+pub fn misspelled<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    nearest(wanted, candidates, misspelling_tolerance)
+}
+
+/// The closest candidate worth suggesting for a mistyped value, if any.
+pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    nearest(wanted, candidates, suggestion_tolerance)
 }
 
 #[cfg(test)]
@@ -47,11 +70,24 @@ mod tests {
     #[test]
     fn near_misses_are_found() {
         let known = ["Gift Amount", "Loyalty Points", "Code", "Active"];
-        assert_eq!(closest("Gift Amuont", known), Some("Gift Amount"));
-        assert_eq!(closest("Loyality Points", known), Some("Loyalty Points"));
-        assert_eq!(closest("region", known), None);
-        assert_eq!(closest("Activ", known), Some("Active"));
-        assert_eq!(closest("node", known), None, "short names need an exact match");
-        assert_eq!(closest("Gift Amount", known), None, "an exact match is no near miss");
+        assert_eq!(misspelled("Gift Amuont", known), Some("Gift Amount"));
+        assert_eq!(misspelled("Loyality Points", known), Some("Loyalty Points"));
+        assert_eq!(misspelled("region", known), None);
+        assert_eq!(misspelled("Activ", known), Some("Active"));
+        assert_eq!(
+            misspelled("node", known),
+            None,
+            "short names need an exact match"
+        );
+        assert_eq!(
+            misspelled("Gift Amount", known),
+            None,
+            "an exact match is no near miss"
+        );
+        assert_eq!(
+            closest("gfit", ["gift", "loyalty"]),
+            Some("gift"),
+            "suggestions are looser"
+        );
     }
 }

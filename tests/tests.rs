@@ -1,1 +1,10 @@
+//! Integration tests: they drive the built `voucher-import` binary on the files in `fixtures/`.
+//!
+//! Golden outputs live in `tests/golden/<case>/`; regenerate them after an intended change with
+//! `UPDATE_GOLDEN=1 cargo test --test tests` and review the diff.
 
+mod util;
+
+mod errors;
+mod golden;
+mod promises;

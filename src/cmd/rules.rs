@@ -44,7 +44,7 @@ pub fn write_listing(w: &mut impl Write, rules: &RuleSet, names_only: bool) -> i
                 }
             }
             RuleBody::Engine(stage) => {
-                writeln!(w, "    (checked by the {stage:?} stage, not SQL)")?;
+                writeln!(w, "    (checked by the {stage} stage, not by SQL)")?;
             }
         }
     }

@@ -120,7 +120,10 @@ mod tests {
         let mut d = Dedup::new(true, 100, 0);
         d.add_existing("OLD-1", 0);
         d.admit(Some("Abc"), 0, 1).unwrap();
-        assert_eq!(d.clash("aBC"), Some(CodeClash::Duplicate { file: 0, row: 1 }));
+        assert_eq!(
+            d.clash("aBC"),
+            Some(CodeClash::Duplicate { file: 0, row: 1 })
+        );
         assert_eq!(d.clash("old-1"), Some(CodeClash::Existing { file: 0 }));
     }
 
@@ -130,7 +133,10 @@ mod tests {
         d.admit(Some("A"), 0, 1).unwrap();
         d.admit(Some("B"), 0, 2).unwrap();
         let err = d.admit(Some("C"), 0, 3).unwrap_err();
-        assert!(err.contains("limit of 3 codes is reached (1 already in the campaign, 2 accepted"), "{err}");
+        assert!(
+            err.contains("limit of 3 codes is reached (1 already in the campaign, 2 accepted"),
+            "{err}"
+        );
         assert_eq!(d.clash("C"), None, "a row past the limit is not accepted");
     }
 

@@ -143,7 +143,7 @@ pub fn classify(
             _ => {
                 if !declared {
                     if let Some(near) =
-                        suggest::closest(name, KnownColumn::ALL.iter().map(|k| k.canonical()))
+                        suggest::misspelled(name, KnownColumn::ALL.iter().map(|k| k.canonical()))
                     {
                         return Err(Error::input(
                             path,
@@ -171,7 +171,10 @@ pub fn classify(
                 ColumnRole::Metadata(name.to_owned())
             }
         };
-        if let Some(earlier) = roles.iter().position(|r| r.output_name() == role.output_name()) {
+        if let Some(earlier) = roles
+            .iter()
+            .position(|r| r.output_name() == role.output_name())
+        {
             return Err(Error::input(
                 path,
                 format!(
@@ -222,8 +225,13 @@ mod tests {
 
     #[test]
     fn known_columns_match_in_any_spelling() {
-        let roles =
-            classify_gift(&["code", " GIFT AMOUNT ", "redeemed_quantity", "Redeemed-Amount"]).unwrap();
+        let roles = classify_gift(&[
+            "code",
+            " GIFT AMOUNT ",
+            "redeemed_quantity",
+            "Redeemed-Amount",
+        ])
+        .unwrap();
         assert_eq!(
             roles,
             vec![
@@ -246,7 +254,10 @@ mod tests {
         let cases: &[(&[&str], &str)] = &[
             (&["Category"], "there is no Code column"),
             (&["Cdoe", "Category"], "did you mean 'Cdoe'?"),
-            (&["Code", "gift_amount", "Gift Amount"], "columns 2 ('gift_amount') and 3 ('Gift Amount') both mean 'Gift Amount'"),
+            (
+                &["Code", "gift_amount", "Gift Amount"],
+                "columns 2 ('gift_amount') and 3 ('Gift Amount') both mean 'Gift Amount'",
+            ),
             (&["Code", "favourite colour"], "contains whitespace"),
             (&["Code", "Gift Amuont"], "did you mean 'Gift Amount'?"),
             (&["Code", ""], "column 2 has an empty header"),

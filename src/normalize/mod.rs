@@ -50,7 +50,8 @@ pub struct TableLayout {
     pub metadata: Vec<String>,
     /// Known columns that at least one file has, in canonical order.
     pub known_present: Vec<KnownColumn>,
-    /// Every distinct original header (trimmed), in first-seen order: rejected.csv's columns.
+    /// rejected.csv's field columns: one per distinct column meaning (a known column or a
+    /// metadata name) in first-seen order, under the first spelling met in the input.
     pub original_headers: Vec<String>,
     pub files: Vec<FileLayout>,
     /// The rule table: the nine known columns, the metadata columns, then `file`, `row`, `line`.
@@ -62,6 +63,7 @@ impl TableLayout {
     pub fn new(files: &[(Vec<String>, Vec<ColumnRole>)]) -> Self {
         let mut metadata: Vec<String> = Vec::new();
         let mut original_headers: Vec<String> = Vec::new();
+        let mut original_keys: Vec<&str> = Vec::new();
         let mut present = [false; KnownColumn::ALL.len()];
         for (_, roles) in files {
             for role in roles {
@@ -80,11 +82,16 @@ impl TableLayout {
             .map(|(names, roles)| {
                 let original_columns = names
                     .iter()
-                    .map(|name| match original_headers.iter().position(|h| h == name) {
-                        Some(i) => i,
-                        None => {
-                            original_headers.push(name.clone());
-                            original_headers.len() - 1
+                    .zip(roles)
+                    .map(|(name, role)| {
+                        let key = role.output_name();
+                        match original_keys.iter().position(|k| *k == key) {
+                            Some(i) => i,
+                            None => {
+                                original_keys.push(key);
+                                original_headers.push(name.clone());
+                                original_headers.len() - 1
+                            }
                         }
                     })
                     .collect();
@@ -94,7 +101,10 @@ impl TableLayout {
                         ColumnRole::Known(k) => k.index(),
                         ColumnRole::Metadata(name) => {
                             KnownColumn::ALL.len()
-                                + metadata.iter().position(|m| m == name).expect("collected above")
+                                + metadata
+                                    .iter()
+                                    .position(|m| m == name)
+                                    .expect("collected above")
                         }
                     })
                     .collect();
@@ -159,7 +169,11 @@ mod tests {
             ],
         );
         let b = (
-            vec!["region".to_string(), "Active".to_string(), "Code".to_string()],
+            vec![
+                "region".to_string(),
+                "Active".to_string(),
+                "Code".to_string(),
+            ],
             vec![
                 ColumnRole::Metadata("region".into()),
                 ColumnRole::Known(KnownColumn::Active),
@@ -167,9 +181,17 @@ mod tests {
             ],
         );
         let layout = TableLayout::new(&[a, b]);
-        let headers: Vec<String> = layout.output_columns().into_iter().map(|(h, _)| h).collect();
+        let headers: Vec<String> = layout
+            .output_columns()
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
         assert_eq!(headers, ["Code", "Active", "tier", "region"]);
-        assert_eq!(layout.original_headers, ["code", "tier", "region", "Active", "Code"]);
+        assert_eq!(
+            layout.original_headers,
+            ["code", "tier", "region", "Active"]
+        );
+        assert_eq!(layout.files[1].original_columns, [2, 3, 0]);
         assert_eq!(layout.files[1].table_columns, [10, 2, 0]);
         assert_eq!(layout.schema.fields().len(), 9 + 2 + 3);
     }

@@ -90,9 +90,15 @@ mod tests {
     #[test]
     fn cells_are_trimmed_and_counted() {
         let mut counts = Normalizations::default();
-        assert_eq!(normalize_cell(0, "  A1 ", &mut counts).as_deref(), Some("A1"));
+        assert_eq!(
+            normalize_cell(0, "  A1 ", &mut counts).as_deref(),
+            Some("A1")
+        );
         assert_eq!(normalize_cell(0, "   ", &mut counts), None);
-        assert_eq!(normalize_cell(0, "000123", &mut counts).as_deref(), Some("000123"));
+        assert_eq!(
+            normalize_cell(0, "000123", &mut counts).as_deref(),
+            Some("000123")
+        );
         assert_eq!(counts.trimmed_whitespace, 2);
     }
 
@@ -100,12 +106,27 @@ mod tests {
     fn active_is_lowercased_only_when_it_is_a_boolean() {
         let active = KnownColumn::Active.index();
         let mut counts = Normalizations::default();
-        assert_eq!(normalize_cell(active, "TRUE", &mut counts).as_deref(), Some("true"));
-        assert_eq!(normalize_cell(active, "False", &mut counts).as_deref(), Some("false"));
-        assert_eq!(normalize_cell(active, "true", &mut counts).as_deref(), Some("true"));
-        assert_eq!(normalize_cell(active, "YES", &mut counts).as_deref(), Some("YES"));
+        assert_eq!(
+            normalize_cell(active, "TRUE", &mut counts).as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            normalize_cell(active, "False", &mut counts).as_deref(),
+            Some("false")
+        );
+        assert_eq!(
+            normalize_cell(active, "true", &mut counts).as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            normalize_cell(active, "YES", &mut counts).as_deref(),
+            Some("YES")
+        );
         assert_eq!(counts.active_lowercased, 2);
-        assert_eq!(normalize_cell(1, "TRUE", &mut counts).as_deref(), Some("TRUE"));
+        assert_eq!(
+            normalize_cell(1, "TRUE", &mut counts).as_deref(),
+            Some("TRUE")
+        );
     }
 
     proptest! {

@@ -2,14 +2,17 @@
 //! its data-row number and starting line. Broken records are flagged here (wrong field count,
 //! bytes that are not UTF-8) and travel on as rows to be rejected; nothing is inferred or dropped.
 
+pub mod split;
+
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use csv::ByteRecord;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use split::Splitter;
 
 /// Records per chunk: the unit of parallel rule evaluation and of memory.
 pub const CHUNK_ROWS: usize = 8192;
@@ -32,6 +35,8 @@ pub struct Record {
     pub line: u64,
     pub fields: ByteRecord,
     pub problem: Option<RecordProblem>,
+    /// The record's bytes as written, kept only when its fields cannot be placed in columns.
+    pub raw: Option<Vec<u8>>,
 }
 
 /// Consecutive records of one file.
@@ -68,7 +73,7 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-type Source = BufReader<Hashing<Box<dyn Read + Send>>>;
+type Source = Hashing<Box<dyn Read + Send>>;
 
 /// An input file whose header has been read and whose records are still to come.
 pub struct OpenInput {
@@ -76,7 +81,7 @@ pub struct OpenInput {
     pub path: PathBuf,
     /// The header fields, trimmed.
     pub header: Vec<String>,
-    reader: csv::Reader<Source>,
+    splitter: Splitter<Source>,
 }
 
 impl std::fmt::Debug for OpenInput {
@@ -97,31 +102,29 @@ impl OpenInput {
 
     /// Reads a header from any byte source; `path` names it in messages.
     pub fn from_reader(index: usize, path: &Path, source: Box<dyn Read + Send>) -> Result<Self> {
-        let mut buffered = BufReader::with_capacity(
-            256 * 1024,
-            Hashing {
-                inner: source,
-                hasher: Sha256::new(),
-                bytes: 0,
-            },
-        );
-        skip_utf8_bom(&mut buffered).map_err(|e| Error::io(path, e))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(256 * 1024)
-            .from_reader(buffered);
-        let mut header = ByteRecord::new();
-        let found = reader
-            .read_byte_record(&mut header)
-            .map_err(|e| csv_error(path, e))?;
-        if !found || header.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            return Err(Error::input(
-                path,
-                "the file is empty: there is no header line",
-                "the first line must be a header naming the columns, one of them 'Code'",
-            ));
-        }
+        let mut splitter = Splitter::new(Hashing {
+            inner: source,
+            hasher: Sha256::new(),
+            bytes: 0,
+        });
+        let header = splitter.next_record().map_err(|e| Error::io(path, e))?;
+        let header = match header {
+            Some(h)
+                if !h
+                    .fields
+                    .iter()
+                    .all(|f| f.iter().all(u8::is_ascii_whitespace)) =>
+            {
+                h.fields
+            }
+            _ => {
+                return Err(Error::input(
+                    path,
+                    "the file is empty: there is no header line",
+                    "the first line must be a header naming the columns, one of them 'Code'",
+                ));
+            }
+        };
         let mut names = Vec::with_capacity(header.len());
         for (i, field) in header.iter().enumerate() {
             let name = std::str::from_utf8(field).map_err(|_| {
@@ -137,7 +140,7 @@ impl OpenInput {
             index,
             path: path.to_owned(),
             header: names,
-            reader,
+            splitter,
         })
     }
 
@@ -154,18 +157,13 @@ impl OpenInput {
             records: Vec::with_capacity(CHUNK_ROWS),
             blank_lines: 0,
         };
-        loop {
-            let mut fields = ByteRecord::new();
-            let found = self
-                .reader
-                .read_byte_record(&mut fields)
-                .map_err(|e| csv_error(&self.path, e))?;
-            if !found {
-                break;
-            }
-            let line = fields.position().map_or(0, |p| p.line());
-            if fields.len() == 1 && expected > 1 && fields[0].iter().all(u8::is_ascii_whitespace)
-            {
+        while let Some(split) = self
+            .splitter
+            .next_record()
+            .map_err(|e| Error::io(&self.path, e))?
+        {
+            let (line, fields) = (split.line, split.fields);
+            if fields.len() == 1 && expected > 1 && fields[0].iter().all(u8::is_ascii_whitespace) {
                 chunk.blank_lines += 1;
                 continue;
             }
@@ -184,11 +182,14 @@ impl OpenInput {
                     .collect();
                 (!columns.is_empty()).then_some(RecordProblem::InvalidEncoding { columns })
             };
+            let raw = matches!(problem, Some(RecordProblem::Malformed { .. }))
+                .then(|| self.splitter.raw().to_vec());
             chunk.records.push(Record {
                 row: rows,
                 line,
                 fields,
                 problem,
+                raw,
             });
             if chunk.records.len() == CHUNK_ROWS {
                 let full = std::mem::replace(
@@ -207,10 +208,9 @@ impl OpenInput {
         if (!chunk.records.is_empty() || chunk.blank_lines > 0) && !emit(chunk) {
             return Ok(None);
         }
-        // Drain what the CSV reader left unread so the digest covers the whole file.
-        let mut rest = self.reader.into_inner();
-        io::copy(&mut rest, &mut io::sink()).map_err(|e| Error::io(&self.path, e))?;
-        let hashing = rest.into_inner();
+        // Drain what the splitter left unread so the digest covers the whole file.
+        let mut hashing = self.splitter.into_source();
+        io::copy(&mut hashing, &mut io::sink()).map_err(|e| Error::io(&self.path, e))?;
         Ok(Some(FileDigest {
             file: self.index,
             sha256: hex(&hashing.hasher.finalize()),
@@ -220,33 +220,15 @@ impl OpenInput {
     }
 }
 
-fn skip_utf8_bom(reader: &mut impl BufRead) -> io::Result<()> {
-    let buf = reader.fill_buf()?;
-    if buf.starts_with(b"\xEF\xBB\xBF") {
-        reader.consume(3);
-    }
-    Ok(())
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map_or(0, |p| p.line());
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::io(path, source),
-        other => Error::Csv {
-            path: path.to_owned(),
-            line,
-            message: format!("{other:?}"),
-        },
-    }
-}
-
 /// Lowercase hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// The sha256 of a byte slice, in hex.
@@ -259,9 +241,12 @@ mod tests {
     use super::*;
 
     fn read_all(text: &[u8]) -> (Vec<String>, Vec<Record>, u64, FileDigest) {
-        let input =
-            OpenInput::from_reader(0, Path::new("t.csv"), Box::new(io::Cursor::new(text.to_vec())))
-                .unwrap();
+        let input = OpenInput::from_reader(
+            0,
+            Path::new("t.csv"),
+            Box::new(io::Cursor::new(text.to_vec())),
+        )
+        .unwrap();
         let header = input.header.clone();
         let mut records = Vec::new();
         let mut blanks = 0;
@@ -286,7 +271,7 @@ mod tests {
         assert_eq!((records[1].row, records[1].line), (2, 4));
         assert_eq!(&records[0].fields[1], b"two\nlines");
         assert_eq!(digest.rows, 2);
-        assert_eq!(digest.bytes, 33);
+        assert_eq!(digest.bytes, 34);
     }
 
     #[test]
@@ -296,9 +281,15 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                Some(RecordProblem::Malformed { expected: 2, found: 1 }),
+                Some(RecordProblem::Malformed {
+                    expected: 2,
+                    found: 1
+                }),
                 Some(RecordProblem::InvalidEncoding { columns: vec![1] }),
-                Some(RecordProblem::Malformed { expected: 2, found: 3 }),
+                Some(RecordProblem::Malformed {
+                    expected: 2,
+                    found: 3
+                }),
                 None,
             ]
         );
@@ -310,15 +301,22 @@ mod tests {
         assert_eq!(records.len(), 2);
         assert_eq!(records[1].row, 2);
         assert_eq!(records[1].line, 5);
-        assert_eq!(blanks, 1, "empty lines are skipped by the CSV reader, whitespace lines by us");
+        assert_eq!(
+            blanks, 1,
+            "empty lines are no records; whitespace-only lines are skipped and counted"
+        );
     }
 
     #[test]
     fn empty_file_is_a_file_level_error() {
         for text in [&b""[..], b"\xEF\xBB\xBF", b"\n\n"] {
-            let err = OpenInput::from_reader(0, Path::new("e.csv"), Box::new(io::Cursor::new(text.to_vec())))
-                .unwrap_err()
-                .to_string();
+            let err = OpenInput::from_reader(
+                0,
+                Path::new("e.csv"),
+                Box::new(io::Cursor::new(text.to_vec())),
+            )
+            .unwrap_err()
+            .to_string();
             assert!(err.contains("e.csv: the file is empty"), "{err}");
         }
     }

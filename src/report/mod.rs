@@ -34,7 +34,10 @@ pub struct RuleCounts(pub Vec<(String, u64)>);
 
 impl RuleCounts {
     pub fn get(&self, rule: &str) -> Option<u64> {
-        self.0.iter().find(|(name, _)| name == rule).map(|(_, n)| *n)
+        self.0
+            .iter()
+            .find(|(name, _)| name == rule)
+            .map(|(_, n)| *n)
     }
 }
 
@@ -89,7 +92,11 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> io::Result<()> {
     let files = plural(s.inputs.len() as u64, "file", "files");
     writeln!(w, "read      {:>10}  rows from {files}", s.input_rows)?;
-    let place = |name: &str| out_dir.map(|d| format!(" -> {d}/{name}")).unwrap_or_default();
+    let place = |name: &str| {
+        out_dir
+            .map(|d| format!(" -> {d}/{name}"))
+            .unwrap_or_default()
+    };
     writeln!(
         w,
         "accepted  {:>10}  in {}{}",
@@ -104,16 +111,28 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
     let n = &s.normalizations;
     let mut changes = Vec::new();
     if n.trimmed_whitespace > 0 {
-        changes.push(plural(n.trimmed_whitespace, "value trimmed", "values trimmed"));
+        changes.push(plural(
+            n.trimmed_whitespace,
+            "value trimmed",
+            "values trimmed",
+        ));
     }
     if n.active_lowercased > 0 {
         changes.push(format!("{} Active lowercased", n.active_lowercased));
     }
     if n.headers_respelled > 0 {
-        changes.push(plural(n.headers_respelled, "header respelled", "headers respelled"));
+        changes.push(plural(
+            n.headers_respelled,
+            "header respelled",
+            "headers respelled",
+        ));
     }
     if n.blank_lines_skipped > 0 {
-        changes.push(plural(n.blank_lines_skipped, "blank line skipped", "blank lines skipped"));
+        changes.push(plural(
+            n.blank_lines_skipped,
+            "blank line skipped",
+            "blank lines skipped",
+        ));
     }
     if !changes.is_empty() {
         writeln!(w, "normalized: {}", changes.join(", "))?;
@@ -135,7 +154,11 @@ pub fn write_check_table(w: &mut impl Write, report: &CheckReport) -> io::Result
         .max()
         .unwrap_or(4)
         .max(4);
-    writeln!(w, "{:<file_width$}  {:>8}  {:>8}  {:<30}  reason", "file", "row", "line", "rules")?;
+    writeln!(
+        w,
+        "{:<file_width$}  {:>8}  {:>8}  {:<30}  reason",
+        "file", "row", "line", "rules"
+    )?;
     for r in &report.rejected_rows {
         writeln!(
             w,

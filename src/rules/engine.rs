@@ -125,10 +125,10 @@ impl RuleEngine {
     }
 }
 
-fn compile_one(
-    ctx: &SessionContext,
-    sql: &str,
-) -> Result<(Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>), DataFusionError> {
+type Condition = Arc<dyn PhysicalExpr>;
+type Reason = Arc<dyn PhysicalExpr>;
+
+fn compile_one(ctx: &SessionContext, sql: &str) -> Result<(Condition, Reason), DataFusionError> {
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
     let statement = state.sql_to_statement(sql, &dialect)?;

@@ -41,6 +41,16 @@ pub enum CheckedBy {
     Writer,
 }
 
+impl std::fmt::Display for CheckedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CheckedBy::Reader => "reader",
+            CheckedBy::Dedup => "dedup",
+            CheckedBy::Writer => "writer",
+        })
+    }
+}
+
 /// What a rule file holds, before it is compiled against a run's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleText {
@@ -103,7 +113,10 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
         }
     }
     let Some((name_line, name)) = name else {
-        return Err(error(1, "the rule has no '-- rule: NAME' header line".into()));
+        return Err(error(
+            1,
+            "the rule has no '-- rule: NAME' header line".into(),
+        ));
     };
     if name.is_empty()
         || !name
@@ -128,12 +141,18 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
         None => Severity::Reject,
         Some((_, s)) if s.eq_ignore_ascii_case("reject") => Severity::Reject,
         Some((line, s)) => {
-            return Err(error(line, format!("unknown severity '{s}' (known: reject)")));
+            return Err(error(
+                line,
+                format!("unknown severity '{s}' (known: reject)"),
+            ));
         }
     };
     let body = match (checked_by, sql_start) {
         (Some((line, _)), Some(_)) => {
-            return Err(error(line, "a 'checked-by' rule has no SQL; remove one of them".into()));
+            return Err(error(
+                line,
+                "a 'checked-by' rule has no SQL; remove one of them".into(),
+            ));
         }
         (Some((line, stage)), None) => RuleBody::Engine(match stage.as_str() {
             "reader" => CheckedBy::Reader,
@@ -174,7 +193,16 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
 fn check_is_one_query(sql: &str) -> Result<(), (usize, String)> {
     let statements = Parser::parse_sql(&GenericDialect {}, sql).map_err(|e| {
         let message = e.to_string();
-        (line_in_parser_message(&message).unwrap_or(1), message)
+        // Errors at the end of the input carry no position: point at the last line.
+        let fallback = if message.contains("EOF") {
+            sql.lines().count().max(1)
+        } else {
+            1
+        };
+        (
+            line_in_parser_message(&message).unwrap_or(fallback),
+            message,
+        )
     })?;
     match statements.as_slice() {
         [Statement::Query(_)] => Ok(()),
@@ -183,7 +211,12 @@ fn check_is_one_query(sql: &str) -> Result<(), (usize, String)> {
             1,
             format!(
                 "a rule may only read: '{}' is not a query",
-                other.to_string().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+                other
+                    .to_string()
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ")
             ),
         )),
         _ => Err((1, "a rule file holds exactly one query".into())),
@@ -193,7 +226,10 @@ fn check_is_one_query(sql: &str) -> Result<(), (usize, String)> {
 /// sqlparser reports positions as "... at Line: 3, Column: 7".
 fn line_in_parser_message(message: &str) -> Option<usize> {
     let rest = &message[message.find("Line: ")? + 6..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -218,24 +254,49 @@ mod tests {
 
     #[test]
     fn an_engine_rule_parses() {
-        let rule = parse("x.sql", "-- rule: duplicate_code\n-- description: d\n-- checked-by: dedup\n").unwrap();
+        let rule = parse(
+            "x.sql",
+            "-- rule: duplicate_code\n-- description: d\n-- checked-by: dedup\n",
+        )
+        .unwrap();
         assert_eq!(rule.body, RuleBody::Engine(CheckedBy::Dedup));
     }
 
     #[test]
     fn bad_rule_files_name_the_line() {
         let cases = [
-            ("-- description: d\nSELECT 1 AS reason FROM vouchers WHERE true", "x.sql:1: the rule has no '-- rule: NAME'"),
-            ("-- rule: Bad-Name\n-- description: d\nSELECT 1", "x.sql:1: rule name 'Bad-Name'"),
-            ("-- rule: r\n-- descripton: d\nSELECT 1", "x.sql:2: unknown header 'descripton': did you mean 'description'?"),
+            (
+                "-- description: d\nSELECT 1 AS reason FROM vouchers WHERE true",
+                "x.sql:1: the rule has no '-- rule: NAME'",
+            ),
+            (
+                "-- rule: Bad-Name\n-- description: d\nSELECT 1",
+                "x.sql:1: rule name 'Bad-Name'",
+            ),
+            (
+                "-- rule: r\n-- descripton: d\nSELECT 1",
+                "x.sql:2: unknown header 'descripton': did you mean 'description'?",
+            ),
             ("-- rule: r\n-- description: d\n", "the rule has no SQL"),
-            ("-- rule: r\n-- description: d\nDELETE FROM vouchers", "x.sql:3: a rule may only read: 'DELETE FROM vouchers' is not a query"),
-            ("-- rule: r\n-- description: d\n\nSELECT 1 AS reason\nFROM vouchers WHERE (", "x.sql:5: "),
-            ("-- rule: r\n-- description: d\n-- severity: maybe\nSELECT 1", "x.sql:3: unknown severity 'maybe'"),
+            (
+                "-- rule: r\n-- description: d\nDELETE FROM vouchers",
+                "x.sql:3: a rule may only read: 'DELETE FROM vouchers' is not a query",
+            ),
+            (
+                "-- rule: r\n-- description: d\n\nSELECT 1 AS reason\nFROM vouchers WHERE (",
+                "x.sql:5: ",
+            ),
+            (
+                "-- rule: r\n-- description: d\n-- severity: maybe\nSELECT 1",
+                "x.sql:3: unknown severity 'maybe'",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse("x.sql", text).unwrap_err().to_string();
-            assert!(err.starts_with(expected) || err.contains(expected), "{text:?}\n  got: {err}");
+            assert!(
+                err.starts_with(expected) || err.contains(expected),
+                "{text:?}\n  got: {err}"
+            );
         }
     }
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, StringArray, TimestampMillisecondArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, Int64Array, StringArray, TimestampMillisecondArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::Result as DfResult;
@@ -125,7 +127,10 @@ impl ScalarUDFImpl for VoucherifyDatetime {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())))
+        Ok(DataType::Timestamp(
+            TimeUnit::Millisecond,
+            Some("UTC".into()),
+        ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
         let text = text_argument(&args)?;
@@ -209,19 +214,43 @@ mod tests {
     #[test]
     fn every_voucherify_date_form_parses() {
         let base = parse_voucherify_datetime("2026-03-01").unwrap();
-        assert_eq!(parse_voucherify_datetime("2026-03-01T10"), Some(base + 10 * 3_600_000));
-        assert_eq!(parse_voucherify_datetime("2026-03-01T10:30"), Some(base + 37_800_000));
-        assert_eq!(parse_voucherify_datetime("2026-03-01T10:30:15"), Some(base + 37_815_000));
-        assert_eq!(parse_voucherify_datetime("2026-03-01T10:30:15Z"), Some(base + 37_815_000));
-        assert_eq!(parse_voucherify_datetime("2026-03-01T10:30:15.250Z"), Some(base + 37_815_250));
+        assert_eq!(
+            parse_voucherify_datetime("2026-03-01T10"),
+            Some(base + 10 * 3_600_000)
+        );
+        assert_eq!(
+            parse_voucherify_datetime("2026-03-01T10:30"),
+            Some(base + 37_800_000)
+        );
+        assert_eq!(
+            parse_voucherify_datetime("2026-03-01T10:30:15"),
+            Some(base + 37_815_000)
+        );
+        assert_eq!(
+            parse_voucherify_datetime("2026-03-01T10:30:15Z"),
+            Some(base + 37_815_000)
+        );
+        assert_eq!(
+            parse_voucherify_datetime("2026-03-01T10:30:15.250Z"),
+            Some(base + 37_815_250)
+        );
     }
 
     #[test]
     fn other_date_forms_and_impossible_dates_fail() {
         for bad in [
-            "31/02/2026", "2026-02-30", "2026-13-01", "2026-1-01", "2026-03-01 10:30",
-            "2026-03-01T24", "2026-03-01T10:60", "2026-03-01T10:30:15+01:00",
-            "2026-03-01T10:30:15.25Z", "2026-03-01T10:30:15.250", "", "2026-03-01Z",
+            "31/02/2026",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "2026-03-01 10:30",
+            "2026-03-01T24",
+            "2026-03-01T10:60",
+            "2026-03-01T10:30:15+01:00",
+            "2026-03-01T10:30:15.25Z",
+            "2026-03-01T10:30:15.250",
+            "",
+            "2026-03-01Z",
         ] {
             assert_eq!(parse_voucherify_datetime(bad), None, "{bad}");
         }

@@ -12,17 +12,50 @@ use format::RuleText;
 
 /// The built-in rule files, in the order their findings are listed.
 const BUILTIN: &[(&str, &str)] = &[
-    ("sql/malformed_record.sql", include_str!("../../sql/malformed_record.sql")),
-    ("sql/invalid_encoding.sql", include_str!("../../sql/invalid_encoding.sql")),
-    ("sql/code_required.sql", include_str!("../../sql/code_required.sql")),
-    ("sql/active_boolean.sql", include_str!("../../sql/active_boolean.sql")),
-    ("sql/invalid_number.sql", include_str!("../../sql/invalid_number.sql")),
-    ("sql/redeemed_over_balance.sql", include_str!("../../sql/redeemed_over_balance.sql")),
-    ("sql/invalid_date.sql", include_str!("../../sql/invalid_date.sql")),
-    ("sql/duplicate_code.sql", include_str!("../../sql/duplicate_code.sql")),
-    ("sql/existing_code.sql", include_str!("../../sql/existing_code.sql")),
-    ("sql/record_too_large.sql", include_str!("../../sql/record_too_large.sql")),
-    ("sql/over_campaign_limit.sql", include_str!("../../sql/over_campaign_limit.sql")),
+    (
+        "sql/malformed_record.sql",
+        include_str!("../../sql/malformed_record.sql"),
+    ),
+    (
+        "sql/invalid_encoding.sql",
+        include_str!("../../sql/invalid_encoding.sql"),
+    ),
+    (
+        "sql/code_required.sql",
+        include_str!("../../sql/code_required.sql"),
+    ),
+    (
+        "sql/active_boolean.sql",
+        include_str!("../../sql/active_boolean.sql"),
+    ),
+    (
+        "sql/invalid_number.sql",
+        include_str!("../../sql/invalid_number.sql"),
+    ),
+    (
+        "sql/redeemed_over_balance.sql",
+        include_str!("../../sql/redeemed_over_balance.sql"),
+    ),
+    (
+        "sql/invalid_date.sql",
+        include_str!("../../sql/invalid_date.sql"),
+    ),
+    (
+        "sql/duplicate_code.sql",
+        include_str!("../../sql/duplicate_code.sql"),
+    ),
+    (
+        "sql/existing_code.sql",
+        include_str!("../../sql/existing_code.sql"),
+    ),
+    (
+        "sql/record_too_large.sql",
+        include_str!("../../sql/record_too_large.sql"),
+    ),
+    (
+        "sql/over_campaign_limit.sql",
+        include_str!("../../sql/over_campaign_limit.sql"),
+    ),
 ];
 
 /// Names of the rules the engine stages report by name.
@@ -89,18 +122,23 @@ mod tests {
     #[test]
     fn every_file_in_sql_is_a_builtin_and_parses() {
         let set = RuleSet::builtin().unwrap();
-        let mut on_disk: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/sql"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .map(|n| format!("sql/{n}"))
-            .collect();
+        let mut on_disk: Vec<String> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/sql"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .map(|n| format!("sql/{n}"))
+                .collect();
         on_disk.sort();
         let mut listed: Vec<String> = set.rules.iter().map(|r| r.origin.clone()).collect();
         listed.sort();
         assert_eq!(on_disk, listed, "every sql/ file must be listed in BUILTIN");
         for rule in &set.rules {
-            assert_eq!(format!("sql/{}.sql", rule.text.name), rule.origin, "file named after its rule");
+            assert_eq!(
+                format!("sql/{}.sql", rule.text.name),
+                rule.origin,
+                "file named after its rule"
+            );
         }
     }
 }

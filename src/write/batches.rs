@@ -50,7 +50,10 @@ pub fn encode_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a
         if i > 0 {
             out.push(b',');
         }
-        if field.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        if field
+            .bytes()
+            .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+        {
             out.push(b'"');
             for b in field.bytes() {
                 if b == b'"' {
@@ -166,7 +169,8 @@ impl BatchWriter {
                 let file = file
                     .into_inner()
                     .map_err(|e| Error::io(&batch.info.path, e.into_error()))?;
-                file.sync_all().map_err(|e| Error::io(&batch.info.path, e))?;
+                file.sync_all()
+                    .map_err(|e| Error::io(&batch.info.path, e))?;
             }
             batch.info.sha256 = hex(&batch.hasher.finalize());
             self.done.push(batch.info);
@@ -193,7 +197,11 @@ mod tests {
             w.encode(["000123", "has, comma \"q\"\nline"]).unwrap(),
             b"000123,\"has, comma \"\"q\"\"\nline\"\r\n"
         );
-        assert_eq!(w.encode([""]).unwrap(), b"\"\"\r\n", "a lone empty field is not a blank line");
+        assert_eq!(
+            w.encode([""]).unwrap(),
+            b"\"\"\r\n",
+            "a lone empty field is not a blank line"
+        );
         assert_eq!(w.encode(["", "Zürich"]).unwrap(), ",Zürich\r\n".as_bytes());
     }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::normalize::values::decode;
-use crate::read::{Record, RecordProblem};
+use crate::read::Record;
 
 /// The columns rejected.csv puts before the original fields.
 pub const REPORT_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"];
@@ -35,7 +35,11 @@ pub struct RejectedWriter {
 }
 
 impl RejectedWriter {
-    pub fn new(path: Option<&Path>, original_headers: &[String], keep_entries: bool) -> Result<Self> {
+    pub fn new(
+        path: Option<&Path>,
+        original_headers: &[String],
+        keep_entries: bool,
+    ) -> Result<Self> {
         let out = match path {
             Some(path) => {
                 let file = File::create(path).map_err(|e| Error::io(path, e))?;
@@ -73,8 +77,8 @@ impl RejectedWriter {
         if let Some(out) = &mut self.out {
             self.fields.clear();
             self.fields.resize(self.original_columns + 1, String::new());
-            if let Some(RecordProblem::Malformed { .. }) = record.problem {
-                self.fields[self.original_columns] = raw_text(record);
+            if let Some(raw) = &record.raw {
+                self.fields[self.original_columns] = decode(raw).into_owned();
             } else {
                 for (i, field) in record.fields.iter().enumerate() {
                     self.fields[original_columns[i]] = decode(field).into_owned();
@@ -84,8 +88,12 @@ impl RejectedWriter {
             let line = record.line.to_string();
             let joined = rules.join("|");
             let head = [file_name, &row, &line, &joined, &reason];
-            out.write_record(head.iter().copied().chain(self.fields.iter().map(String::as_str)))
-                .map_err(|e| csv_write(&self.path, e))?;
+            out.write_record(
+                head.iter()
+                    .copied()
+                    .chain(self.fields.iter().map(String::as_str)),
+            )
+            .map_err(|e| csv_write(&self.path, e))?;
         }
         if let Some(kept) = &mut self.kept {
             kept.push(RejectedEntry {
@@ -111,21 +119,6 @@ impl RejectedWriter {
         }
         Ok(self.kept.unwrap_or_default())
     }
-}
-
-/// The record as CSV text (its fields re-joined with commas, quoted where needed), for a
-/// record whose fields could not be placed in columns.
-fn raw_text(record: &Record) -> String {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let text = writer
-        .write_byte_record(&record.fields)
-        .ok()
-        .and_then(|_| writer.into_inner().ok())
-        .unwrap_or_default();
-    let text = decode(&text).into_owned();
-    text.strip_suffix('\n').unwrap_or(&text).to_owned()
 }
 
 fn csv_write(path: &Path, e: csv::Error) -> Error {

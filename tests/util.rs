@@ -1,0 +1,206 @@
+//! The test harness: a temporary folder per test, a command builder for the real binary, and
+//! golden-file comparison of whole output folders.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_voucher-import");
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A finished run of the binary.
+pub struct Run {
+    pub args: Vec<String>,
+    pub output: Output,
+    /// The temporary folder the run could write into.
+    pub dir: tempfile::TempDir,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().expect("exited, not killed")
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    /// The run's `out` folder, inside its temporary folder.
+    pub fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+    /// Panics with the command and its output unless the exit code is `code`.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "{}", self.describe());
+        self
+    }
+    pub fn describe(&self) -> String {
+        format!(
+            "voucher-import {}\n--- exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            self.output.status.code(),
+            self.stdout(),
+            self.stderr()
+        )
+    }
+}
+
+/// Runs the binary from the repository root with `args`; `{out}` in an argument becomes the
+/// run's output folder and `{tmp}` its temporary folder.
+pub fn run(args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().display().to_string();
+    let out = dir.path().join("out").display().to_string();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{out}", &out).replace("{tmp}", &tmp))
+        .collect();
+    let output = Command::new(BIN)
+        .args(&args)
+        .current_dir(ROOT)
+        .output()
+        .expect("the binary runs");
+    Run { args, output, dir }
+}
+
+/// Every file below `dir`, by path relative to it.
+pub fn files_below(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    if !dir.exists() {
+        return files;
+    }
+    let mut stack = vec![dir.to_owned()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// Replaces what changes from run to run (temporary paths, timings, the version).
+pub fn scrub(text: &str, run: &Run) -> String {
+    let mut text = text.replace(&run.dir.path().display().to_string(), "{tmp}");
+    let version = format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    text = text.replace(&version, "\"version\": \"{version}\"");
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.find("\"elapsed_ms\": ") {
+            Some(at) => {
+                let end = if line.trim_end().ends_with(',') {
+                    ",\n"
+                } else {
+                    "\n"
+                };
+                out.push_str(&line[..at]);
+                out.push_str("\"elapsed_ms\": \"{elapsed}\"");
+                out.push_str(end);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// Compares a run with `tests/golden/<case>/`: the exit code, stdout, stderr and every file of
+/// the output folder, byte for byte (summary.json and the streams scrubbed). With
+/// `UPDATE_GOLDEN=1` in the environment it writes the golden files instead.
+pub fn assert_golden(case: &str, run: &Run) {
+    let mut actual: BTreeMap<String, Vec<u8>> = files_below(&run.out())
+        .into_iter()
+        .map(|(path, bytes)| {
+            let bytes = if path.ends_with(".json") {
+                scrub(&String::from_utf8(bytes).unwrap(), run).into_bytes()
+            } else {
+                bytes
+            };
+            (format!("out/{path}"), bytes)
+        })
+        .collect();
+    actual.insert("exit_code".into(), format!("{}\n", run.code()).into_bytes());
+    actual.insert("stdout".into(), scrub(&run.stdout(), run).into_bytes());
+    actual.insert("stderr".into(), scrub(&run.stderr(), run).into_bytes());
+    let golden_dir = Path::new(ROOT).join("tests/golden").join(case);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let _ = fs::remove_dir_all(&golden_dir);
+        for (path, bytes) in &actual {
+            let path = golden_dir.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, bytes).unwrap();
+        }
+        return;
+    }
+    let expected = files_below(&golden_dir);
+    assert!(
+        !expected.is_empty(),
+        "no golden files for '{case}': run UPDATE_GOLDEN=1 cargo test --test tests"
+    );
+    let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(&actual),
+        names(&expected),
+        "files of case '{case}'\n{}",
+        run.describe()
+    );
+    for (path, bytes) in &expected {
+        let got = &actual[path];
+        if got != bytes {
+            panic!(
+                "{case}/{path} differs from the golden file (UPDATE_GOLDEN=1 to accept)\n--- expected\n{}\n--- actual\n{}\n{}",
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(got),
+                run.describe()
+            );
+        }
+    }
+}
+
+/// Records of a CSV file (header excluded), read with the csv crate.
+pub fn csv_records(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .from_reader(bytes)
+        .byte_records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// Checks that every input row is in exactly one place: rows in batches plus rows in
+/// rejected.csv equal `input_rows`, and summary.json says the same.
+pub fn assert_conserved(out: &Path, input_rows: usize) {
+    let files = files_below(out);
+    let in_batches: usize = files
+        .iter()
+        .filter(|(p, _)| p.starts_with("import/"))
+        .map(|(_, b)| csv_records(b).len())
+        .sum();
+    let rejected = files
+        .get("rejected.csv")
+        .map_or(0, |b| csv_records(b).len());
+    assert_eq!(
+        in_batches + rejected,
+        input_rows,
+        "accepted + rejected = input rows"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&files["summary.json"]).expect("summary.json is JSON");
+    assert_eq!(summary["input_rows"], input_rows as u64);
+    assert_eq!(summary["accepted"], in_batches as u64);
+    assert_eq!(summary["rejected"], rejected as u64);
+}
