@@ -1,0 +1,171 @@
+//! Throughput of each pipeline stage and of the whole run, in bytes of input per second.
+//!
+//! The data is generated once per run from a fixed seed (gift cards with about 2% defects, the
+//! shape `../shared/bench/gen_vouchers.py` writes) and never committed. Run with
+//! `cargo bench --bench stages`; set `VOUCHER_BENCH_ROWS` to change the size (default 100000).
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::io::Cursor;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use voucher_import::campaign::{Campaign, CampaignType};
+use voucher_import::config::{ImportOptions, Output, RunConfig};
+use voucher_import::dedup::Dedup;
+use voucher_import::normalize::headers::{self, HeaderOptions};
+use voucher_import::normalize::{values, Normalizations, TableLayout};
+use voucher_import::read::{Chunk, OpenInput};
+use voucher_import::rules::engine::RuleEngine;
+use voucher_import::rules::functions::AmountUnit;
+use voucher_import::rules::RuleSet;
+use voucher_import::write::batches::encode_record;
+
+fn generate(rows: usize) -> Vec<u8> {
+    let mut state: u64 = 47;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let regions = ["EU", "US", "APAC", "LATAM", "Zürich", "São Paulo"];
+    let notes = ["", "plain", "\"has, comma\"", "\"has \"\"quotes\"\"\"", "\"two\nlines\"", "ünïcödé ✓"];
+    let mut out = String::from(
+        "Code,Active,Category,Gift Amount,Redeemed Amount,Redeemed Quantity,region,tier,issued_on,priority,vip,note\n",
+    );
+    for row in 0..rows {
+        let r = next();
+        let code: String = if r % 50 == 0 {
+            format!("GC{:08}", (row / 2))
+        } else {
+            format!("GC{:08X}{:04}", r as u32, row % 10_000)
+        };
+        let active = if r % 97 == 0 { "yes" } else { ["true", "false", "TRUE"][(r % 3) as usize] };
+        let gift = 100 + r % 100_000;
+        let _ = writeln!(
+            out,
+            "{code},{active},summer,{gift},{},{},{},gold,2026-{:02}-{:02},{},true,{}",
+            if r % 3 == 0 { gift / 2 } else { 0 },
+            r % 5,
+            regions[(r % 6) as usize],
+            1 + r % 12,
+            1 + r % 28,
+            r % 100,
+            notes[(r % 6) as usize]
+        );
+    }
+    out.into_bytes()
+}
+
+fn chunks_of(data: &[u8]) -> (TableLayout, Vec<Chunk>) {
+    let input = OpenInput::from_reader(0, Path::new("bench.csv"), Box::new(Cursor::new(data.to_vec()))).unwrap();
+    let roles = headers::classify(Path::new("bench.csv"), &input.header, CampaignType::GiftVouchers, &HeaderOptions::default()).unwrap();
+    let layout = TableLayout::new(&[(input.header.clone(), roles)]);
+    let mut chunks = Vec::new();
+    input.read_records(|c| {
+        chunks.push(c);
+        true
+    })
+    .unwrap();
+    (layout, chunks)
+}
+
+fn stages(c: &mut Criterion) {
+    let rows: usize = std::env::var("VOUCHER_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let data = generate(rows);
+    let bytes = data.len() as u64;
+    let (layout, chunks) = chunks_of(&data);
+    let mut counts = Normalizations::default();
+    let batches: Vec<_> = chunks.iter().map(|c| values::to_batch(c, &layout, "bench.csv", &mut counts).unwrap()).collect();
+    let rules = RuleSet::builtin().unwrap();
+    let engine = RuleEngine::compile(&rules, layout.schema.clone(), AmountUnit::Minor).unwrap();
+
+    let mut group = c.benchmark_group("stages");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes));
+
+    group.bench_function("read", |b| {
+        b.iter(|| {
+            let input = OpenInput::from_reader(0, Path::new("bench.csv"), Box::new(Cursor::new(data.clone()))).unwrap();
+            let mut records = 0;
+            input.read_records(|c| {
+                records += c.records.len();
+                true
+            })
+            .unwrap();
+            black_box(records)
+        })
+    });
+    group.bench_function("normalize", |b| {
+        b.iter(|| {
+            let mut counts = Normalizations::default();
+            for chunk in &chunks {
+                black_box(values::to_batch(chunk, &layout, "bench.csv", &mut counts).unwrap());
+            }
+        })
+    });
+    group.bench_function("rules", |b| {
+        b.iter(|| {
+            for batch in &batches {
+                let skip = vec![false; batch.num_rows()];
+                black_box(engine.evaluate(batch, &skip).unwrap());
+            }
+        })
+    });
+    let codes: Vec<String> = chunks
+        .iter()
+        .flat_map(|c| c.records.iter().map(|r| String::from_utf8_lossy(&r.fields[0]).into_owned()))
+        .collect();
+    group.bench_function("dedup", |b| {
+        b.iter(|| {
+            let mut dedup = Dedup::new(false, u64::MAX, 0);
+            for (row, code) in codes.iter().enumerate() {
+                if dedup.clash(code).is_none() {
+                    let _ = dedup.admit(Some(code), 0, row as u64);
+                }
+            }
+            black_box(dedup)
+        })
+    });
+    group.bench_function("write", |b| {
+        let mut out = Vec::with_capacity(data.len() * 2);
+        b.iter(|| {
+            out.clear();
+            for chunk in &chunks {
+                for record in &chunk.records {
+                    encode_record(&mut out, record.fields.iter().map(|f| std::str::from_utf8(f).unwrap_or("")));
+                }
+            }
+            black_box(out.len())
+        })
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.csv");
+    std::fs::write(&path, &data).unwrap();
+    let config = RunConfig {
+        inputs: vec![path],
+        existing: vec![],
+        campaign: Campaign::of_type(CampaignType::GiftVouchers),
+        options: ImportOptions {
+            campaign_limit: u64::MAX,
+            codes_in_campaign: 0,
+            amount_unit: AmountUnit::Minor,
+            case_insensitive_codes: false,
+            max_file_bytes: 10_000_000,
+            batch_rows: None,
+        },
+        headers: HeaderOptions::default(),
+        rules,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        output: Output::Report,
+    };
+    group.bench_function("pipeline (check, all stages)", |b| {
+        b.iter(|| black_box(voucher_import::pipeline::run(&config).unwrap().summary.accepted))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
