@@ -30,7 +30,14 @@ fn generate(rows: usize) -> Vec<u8> {
         state
     };
     let regions = ["EU", "US", "APAC", "LATAM", "Zürich", "São Paulo"];
-    let notes = ["", "plain", "\"has, comma\"", "\"has \"\"quotes\"\"\"", "\"two\nlines\"", "ünïcödé ✓"];
+    let notes = [
+        "",
+        "plain",
+        "\"has, comma\"",
+        "\"has \"\"quotes\"\"\"",
+        "\"two\nlines\"",
+        "ünïcödé ✓",
+    ];
     let mut out = String::from(
         "Code,Active,Category,Gift Amount,Redeemed Amount,Redeemed Quantity,region,tier,issued_on,priority,vip,note\n",
     );
@@ -41,7 +48,11 @@ fn generate(rows: usize) -> Vec<u8> {
         } else {
             format!("GC{:08X}{:04}", r as u32, row % 10_000)
         };
-        let active = if r % 97 == 0 { "yes" } else { ["true", "false", "TRUE"][(r % 3) as usize] };
+        let active = if r % 97 == 0 {
+            "yes"
+        } else {
+            ["true", "false", "TRUE"][(r % 3) as usize]
+        };
         let gift = 100 + r % 100_000;
         let _ = writeln!(
             out,
@@ -59,25 +70,43 @@ fn generate(rows: usize) -> Vec<u8> {
 }
 
 fn chunks_of(data: &[u8]) -> (TableLayout, Vec<Chunk>) {
-    let input = OpenInput::from_reader(0, Path::new("bench.csv"), Box::new(Cursor::new(data.to_vec()))).unwrap();
-    let roles = headers::classify(Path::new("bench.csv"), &input.header, CampaignType::GiftVouchers, &HeaderOptions::default()).unwrap();
+    let input = OpenInput::from_reader(
+        0,
+        Path::new("bench.csv"),
+        Box::new(Cursor::new(data.to_vec())),
+    )
+    .unwrap();
+    let roles = headers::classify(
+        Path::new("bench.csv"),
+        &input.header,
+        CampaignType::GiftVouchers,
+        &HeaderOptions::default(),
+    )
+    .unwrap();
     let layout = TableLayout::new(&[(input.header.clone(), roles)]);
     let mut chunks = Vec::new();
-    input.read_records(|c| {
-        chunks.push(c);
-        true
-    })
-    .unwrap();
+    input
+        .read_records(|c| {
+            chunks.push(c);
+            true
+        })
+        .unwrap();
     (layout, chunks)
 }
 
 fn stages(c: &mut Criterion) {
-    let rows: usize = std::env::var("VOUCHER_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let rows: usize = std::env::var("VOUCHER_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let data = generate(rows);
     let bytes = data.len() as u64;
     let (layout, chunks) = chunks_of(&data);
     let mut counts = Normalizations::default();
-    let batches: Vec<_> = chunks.iter().map(|c| values::to_batch(c, &layout, "bench.csv", &mut counts).unwrap()).collect();
+    let batches: Vec<_> = chunks
+        .iter()
+        .map(|c| values::to_batch(c, &layout, "bench.csv", &mut counts).unwrap())
+        .collect();
     let rules = RuleSet::builtin().unwrap();
     let engine = RuleEngine::compile(&rules, layout.schema.clone(), AmountUnit::Minor).unwrap();
 
@@ -87,13 +116,19 @@ fn stages(c: &mut Criterion) {
 
     group.bench_function("read", |b| {
         b.iter(|| {
-            let input = OpenInput::from_reader(0, Path::new("bench.csv"), Box::new(Cursor::new(data.clone()))).unwrap();
-            let mut records = 0;
-            input.read_records(|c| {
-                records += c.records.len();
-                true
-            })
+            let input = OpenInput::from_reader(
+                0,
+                Path::new("bench.csv"),
+                Box::new(Cursor::new(data.clone())),
+            )
             .unwrap();
+            let mut records = 0;
+            input
+                .read_records(|c| {
+                    records += c.records.len();
+                    true
+                })
+                .unwrap();
             black_box(records)
         })
     });
@@ -115,7 +150,11 @@ fn stages(c: &mut Criterion) {
     });
     let codes: Vec<String> = chunks
         .iter()
-        .flat_map(|c| c.records.iter().map(|r| String::from_utf8_lossy(&r.fields[0]).into_owned()))
+        .flat_map(|c| {
+            c.records
+                .iter()
+                .map(|r| String::from_utf8_lossy(&r.fields[0]).into_owned())
+        })
         .collect();
     group.bench_function("dedup", |b| {
         b.iter(|| {
@@ -134,7 +173,13 @@ fn stages(c: &mut Criterion) {
             out.clear();
             for chunk in &chunks {
                 for record in &chunk.records {
-                    encode_record(&mut out, record.fields.iter().map(|f| std::str::from_utf8(f).unwrap_or("")));
+                    encode_record(
+                        &mut out,
+                        record
+                            .fields
+                            .iter()
+                            .map(|f| std::str::from_utf8(f).unwrap_or("")),
+                    );
                 }
             }
             black_box(out.len())
@@ -162,7 +207,14 @@ fn stages(c: &mut Criterion) {
         output: Output::Report,
     };
     group.bench_function("pipeline (check, all stages)", |b| {
-        b.iter(|| black_box(voucher_import::pipeline::run(&config).unwrap().summary.accepted))
+        b.iter(|| {
+            black_box(
+                voucher_import::pipeline::run(&config)
+                    .unwrap()
+                    .summary
+                    .accepted,
+            )
+        })
     });
     group.finish();
 }

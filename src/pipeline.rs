@@ -24,7 +24,7 @@ use crate::read::{Chunk, FileDigest, OpenInput, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::{names, RuleSet};
-use crate::write::batches::BatchWriter;
+use crate::write::batches::{encode_record, BatchWriter};
 use crate::write::rejected::{RejectedEntry, RejectedWriter};
 use crate::write::StagedOutput;
 
@@ -162,6 +162,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         batches,
         rejected,
         failures_by_rule: vec![0; config.rules.rules.len()],
+        record_buf: Vec::with_capacity(256),
         accepted: 0,
         rejected_rows: 0,
         normalizations,
@@ -341,6 +342,8 @@ struct Finisher<'a> {
     batches: BatchWriter,
     rejected: RejectedWriter,
     failures_by_rule: Vec<u64>,
+    /// Scratch space for the encoded record being written.
+    record_buf: Vec<u8>,
     accepted: u64,
     rejected_rows: u64,
     normalizations: Normalizations,
@@ -413,14 +416,15 @@ impl Finisher<'_> {
                 }
             }
             if found.is_empty() {
-                let encoded = self.batches.encode(columns.iter().map(|a| {
-                    if a.is_valid(i) {
-                        a.value(i)
-                    } else {
-                        ""
-                    }
-                }))?;
-                if !self.batches.fits_alone(&encoded) {
+                let encoded = &mut self.record_buf;
+                encoded.clear();
+                encode_record(
+                    encoded,
+                    columns
+                        .iter()
+                        .map(|a| if a.is_valid(i) { a.value(i) } else { "" }),
+                );
+                if !self.batches.fits_alone(encoded) {
                     found.push(Finding {
                         rule: self.engine_rules.record_too_large,
                         reason: format!(
@@ -432,7 +436,7 @@ impl Finisher<'_> {
                 } else {
                     match self.dedup.admit(code, file_no, record.row) {
                         Ok(()) => {
-                            self.batches.write(&encoded)?;
+                            self.batches.write(encoded)?;
                             self.accepted += 1;
                             continue;
                         }

@@ -90,15 +90,8 @@ impl BatchWriter {
             open: None,
             done: Vec::new(),
         };
-        writer.header = writer.encode(columns.iter().map(String::as_str))?;
+        encode_record(&mut writer.header, columns.iter().map(String::as_str));
         Ok(writer)
-    }
-
-    /// One record as it would be written, line ending included.
-    pub fn encode<'a>(&mut self, fields: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(128);
-        encode_record(&mut out, fields);
-        Ok(out)
     }
 
     /// Whether a record of this size fits in a batch at all (with the header).
@@ -189,20 +182,25 @@ impl BatchWriter {
 mod tests {
     use super::*;
 
+    fn encode<'a>(fields: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_record(&mut out, fields);
+        out
+    }
+
     #[test]
     fn records_are_quoted_only_when_needed_with_crlf() {
-        let mut w = BatchWriter::new(None, &["Code".into(), "note".into()], 1000, None).unwrap();
-        assert_eq!(w.encode(["A", "plain"]).unwrap(), b"A,plain\r\n");
+        assert_eq!(encode(["A", "plain"]), b"A,plain\r\n");
         assert_eq!(
-            w.encode(["000123", "has, comma \"q\"\nline"]).unwrap(),
+            encode(["000123", "has, comma \"q\"\nline"]),
             b"000123,\"has, comma \"\"q\"\"\nline\"\r\n"
         );
         assert_eq!(
-            w.encode([""]).unwrap(),
+            encode([""]),
             b"\"\"\r\n",
             "a lone empty field is not a blank line"
         );
-        assert_eq!(w.encode(["", "Zürich"]).unwrap(), ",Zürich\r\n".as_bytes());
+        assert_eq!(encode(["", "Zürich"]), ",Zürich\r\n".as_bytes());
     }
 
     proptest::proptest! {
@@ -223,7 +221,7 @@ mod tests {
         let header_len = "Code\r\n".len() as u64;
         let mut w = BatchWriter::new(None, &["Code".into()], header_len + 12, Some(2)).unwrap();
         for code in ["AAAA", "BBBB", "CCCC", "DDDDDDDDDD"] {
-            let record = w.encode([code]).unwrap();
+            let record = encode([code]);
             assert!(w.fits_alone(&record));
             w.write(&record).unwrap();
         }
