@@ -225,3 +225,24 @@ fn a_rejected_row_lists_every_rule_it_fails() {
         "Active 'enabled' is not true/false; Gift Amount 'abc' is not an amount"
     );
 }
+
+#[test]
+fn the_check_table_shows_the_first_rejected_rows_and_says_how_many_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("gen.csv");
+    fs::write(&input, generated(5_000)).unwrap();
+    let input = input.display().to_string();
+    let table = run(&["check", &input, "--campaign-type", "gift"]);
+    table.expect_code(1);
+    let json = run(&["check", &input, "--campaign-type", "gift", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    let rejected = report["rejected_rows"].as_array().unwrap().len();
+    assert!(rejected > 100, "{rejected}");
+    let stdout = table.stdout();
+    let shown = stdout.lines().filter(|l| l.contains("gen.csv")).count();
+    assert_eq!(shown, 100);
+    assert!(
+        stdout.contains(&format!("... and {} more rejected rows", rejected - 100)),
+        "{stdout}"
+    );
+}

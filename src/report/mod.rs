@@ -140,7 +140,10 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
     Ok(())
 }
 
-/// The `check` report as a table: the summary, then every rejected row.
+/// Rejected rows the `check` table shows at most; `--json` lists them all.
+pub const TABLE_ROWS: usize = 100;
+
+/// The `check` report as a table: the summary, then the first [`TABLE_ROWS`] rejected rows.
 pub fn write_check_table(w: &mut impl Write, report: &CheckReport) -> io::Result<()> {
     write_summary(w, &report.summary, None)?;
     if report.rejected_rows.is_empty() {
@@ -159,7 +162,7 @@ pub fn write_check_table(w: &mut impl Write, report: &CheckReport) -> io::Result
         "{:<file_width$}  {:>8}  {:>8}  {:<30}  reason",
         "file", "row", "line", "rules"
     )?;
-    for r in &report.rejected_rows {
+    for r in report.rejected_rows.iter().take(TABLE_ROWS) {
         writeln!(
             w,
             "{:<file_width$}  {:>8}  {:>8}  {:<30}  {}",
@@ -168,6 +171,13 @@ pub fn write_check_table(w: &mut impl Write, report: &CheckReport) -> io::Result
             r.line,
             r.rules.join("|"),
             r.reason.replace(['\n', '\r'], " ")
+        )?;
+    }
+    let hidden = report.rejected_rows.len().saturating_sub(TABLE_ROWS);
+    if hidden > 0 {
+        writeln!(
+            w,
+            "... and {hidden} more rejected rows: `prepare` writes them all to rejected.csv, `check --json` lists them all"
         )?;
     }
     Ok(())
