@@ -6,6 +6,10 @@ pub fn distance(a: &str, b: &str) -> usize {
 }
 
 /// Letter case, surrounding whitespace and `_`/`-`/space differences removed.
+///
+/// ```
+/// assert_eq!(voucher_import::suggest::fold(" Gift_amount "), "giftamount");
+/// ```
 pub fn fold(name: &str) -> String {
     name.trim()
         .chars()

@@ -29,6 +29,14 @@ pub enum AmountUnit {
 /// Parses one of Voucherify's ISO 8601 forms into milliseconds since the epoch (UTC):
 /// `YYYY-MM-DD`, `YYYY-MM-DDTHH`, `YYYY-MM-DDTHH:mm`, `YYYY-MM-DDTHH:mm:ss`,
 /// `YYYY-MM-DDTHH:mm:ssZ`, `YYYY-MM-DDTHH:mm:ss.SSSZ`. The date must exist in the calendar.
+///
+/// ```
+/// use voucher_import::rules::functions::parse_voucherify_datetime;
+/// assert_eq!(parse_voucherify_datetime("1970-01-02"), Some(86_400_000));
+/// assert_eq!(parse_voucherify_datetime("1970-01-01T00:00:01.500Z"), Some(1_500));
+/// assert_eq!(parse_voucherify_datetime("2026-02-30"), None);
+/// assert_eq!(parse_voucherify_datetime("01/02/2026"), None);
+/// ```
 pub fn parse_voucherify_datetime(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     let num = |range: std::ops::Range<usize>| -> Option<u32> {
@@ -84,6 +92,13 @@ pub fn parse_whole_number(text: &str) -> Option<i64> {
 }
 
 /// An amount in the given unit, as minor units: `Major` takes up to two decimals.
+///
+/// ```
+/// use voucher_import::rules::functions::{parse_amount, AmountUnit};
+/// assert_eq!(parse_amount("10000", AmountUnit::Minor), Some(10000));
+/// assert_eq!(parse_amount("100.5", AmountUnit::Major), Some(10050));
+/// assert_eq!(parse_amount("100.5", AmountUnit::Minor), None);
+/// ```
 pub fn parse_amount(text: &str, unit: AmountUnit) -> Option<i64> {
     match unit {
         AmountUnit::Minor => parse_whole_number(text),

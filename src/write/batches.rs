@@ -42,6 +42,12 @@ pub struct BatchWriter {
 /// Appends one CSV record to `out`: fields joined by commas, a field quoted (inner quotes
 /// doubled) only when it holds a comma, a quote, CR or LF, or when a lone field is empty (so
 /// the line is not blank); CRLF at the end.
+///
+/// ```
+/// let mut out = Vec::new();
+/// voucher_import::write::batches::encode_record(&mut out, ["000123", "a, \"b\"", "Zürich"]);
+/// assert_eq!(out, "000123,\"a, \"\"b\"\"\",Zürich\r\n".as_bytes());
+/// ```
 pub fn encode_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {
     let start = out.len();
     let mut count = 0;
