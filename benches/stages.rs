@@ -15,7 +15,7 @@ use voucher_import::config::{ImportOptions, Output, RunConfig};
 use voucher_import::dedup::Dedup;
 use voucher_import::normalize::headers::{self, HeaderOptions};
 use voucher_import::normalize::{values, Normalizations, TableLayout};
-use voucher_import::read::{Chunk, OpenInput};
+use voucher_import::read::{Chunk, InputPath, OpenInput, ReadOptions};
 use voucher_import::rules::engine::RuleEngine;
 use voucher_import::rules::functions::AmountUnit;
 use voucher_import::rules::RuleSet;
@@ -72,8 +72,9 @@ fn generate(rows: usize) -> Vec<u8> {
 fn chunks_of(data: &[u8]) -> (TableLayout, Vec<Chunk>) {
     let input = OpenInput::from_reader(
         0,
-        Path::new("bench.csv"),
+        "bench.csv",
         Box::new(Cursor::new(data.to_vec())),
+        &ReadOptions::default(),
     )
     .unwrap();
     let roles = headers::classify(
@@ -118,8 +119,9 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let input = OpenInput::from_reader(
                 0,
-                Path::new("bench.csv"),
+                "bench.csv",
                 Box::new(Cursor::new(data.clone())),
+                &ReadOptions::default(),
             )
             .unwrap();
             let mut records = 0;
@@ -190,7 +192,8 @@ fn stages(c: &mut Criterion) {
     let path = dir.path().join("bench.csv");
     std::fs::write(&path, &data).unwrap();
     let config = RunConfig {
-        inputs: vec![path],
+        inputs: vec![InputPath::File(path)],
+        read: ReadOptions::default(),
         existing: vec![],
         campaign: Campaign::of_type(CampaignType::GiftVouchers),
         options: ImportOptions {

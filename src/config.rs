@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::campaign::Campaign;
 use crate::normalize::headers::HeaderOptions;
+use crate::read::{InputPath, ReadOptions};
 use crate::rules::functions::AmountUnit;
 use crate::rules::RuleSet;
 
@@ -39,7 +40,9 @@ pub struct ImportOptions {
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    pub inputs: Vec<PathBuf>,
+    pub inputs: Vec<InputPath>,
+    /// How CSV inputs are split and decoded.
+    pub read: ReadOptions,
     pub existing: Vec<PathBuf>,
     pub campaign: Campaign,
     pub options: ImportOptions,

@@ -90,6 +90,17 @@ impl Error {
     }
 }
 
+impl From<voucher_import_read::ReadError> for Error {
+    fn from(e: voucher_import_read::ReadError) -> Self {
+        match e {
+            voucher_import_read::ReadError::Io { path, source } => Error::Io { path, source },
+            voucher_import_read::ReadError::File { path, message, fix } => {
+                Error::InputFile { path, message, fix }
+            }
+        }
+    }
+}
+
 impl From<datafusion::error::DataFusionError> for Error {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         Error::Engine(e.to_string())

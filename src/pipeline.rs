@@ -20,7 +20,7 @@ use crate::dedup::{existing, CodeClash, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{values, Normalizations, TableLayout};
-use crate::read::{Chunk, FileDigest, OpenInput, RecordProblem};
+use crate::read::{Chunk, FileDigest, InputPath, OpenInput, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::{names, RuleSet};
@@ -93,10 +93,10 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
     let mut inputs = Vec::with_capacity(config.inputs.len());
     let mut file_headers = Vec::with_capacity(config.inputs.len());
     let mut normalizations = Normalizations::default();
-    for (index, path) in config.inputs.iter().enumerate() {
-        let input = OpenInput::open(index, path)?;
+    for (index, source) in config.inputs.iter().enumerate() {
+        let input = OpenInput::open(index, source, &config.read)?;
         let roles = headers::classify(
-            path,
+            &source.path(),
             &input.header,
             config.campaign.campaign_type,
             &config.headers,
@@ -111,7 +111,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         inputs.push(input);
     }
     let layout = TableLayout::new(&file_headers);
-    let file_names: Vec<String> = config.inputs.iter().map(|p| display(p)).collect();
+    let file_names: Vec<String> = config.inputs.iter().map(InputPath::display).collect();
 
     let options = &config.options;
     let mut dedup = Dedup::new(
@@ -157,6 +157,11 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         layout: &layout,
         file_names: &file_names,
         existing_names: existing_info.iter().map(|e| e.path.clone()).collect(),
+        max_record_bytes: config.read.split.max_record_bytes,
+        file_headers: file_headers
+            .iter()
+            .map(|(names, _)| names.clone())
+            .collect(),
         output_columns: output_columns.iter().map(|(_, c)| *c).collect(),
         dedup,
         batches,
@@ -318,7 +323,7 @@ fn evaluate(
     let skip: Vec<bool> = chunk
         .records
         .iter()
-        .map(|r| matches!(r.problem, Some(RecordProblem::Malformed { .. })))
+        .map(|r| r.problem.as_ref().is_some_and(RecordProblem::is_malformed))
         .collect();
     let findings = engine.evaluate(&batch, &skip)?;
     Ok(Evaluated {
@@ -336,6 +341,9 @@ struct Finisher<'a> {
     layout: &'a TableLayout,
     file_names: &'a [String],
     existing_names: Vec<String>,
+    /// Each input's own header names, to name a column as its file spells it.
+    file_headers: Vec<Vec<String>>,
+    max_record_bytes: usize,
     /// Rule-table columns written to batches, in batch column order.
     output_columns: Vec<usize>,
     dedup: Dedup,
@@ -360,7 +368,6 @@ impl Finisher<'_> {
         } = evaluated;
         self.normalizations.add(&normalizations);
         let file_layout = &self.layout.files[chunk.file];
-        let header = &self.layout.original_headers;
         let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
         let columns: Vec<&StringArray> = self
             .output_columns
@@ -372,19 +379,16 @@ impl Finisher<'_> {
             let mut found = std::mem::take(&mut findings[i]);
             let code = codes.is_valid(i).then(|| codes.value(i));
             match &record.problem {
-                Some(RecordProblem::Malformed {
-                    expected,
-                    found: got,
-                }) => {
+                Some(problem) if problem.is_malformed() => {
                     found = vec![Finding {
                         rule: self.engine_rules.malformed_record,
-                        reason: format!("the record has {got} fields, the header has {expected}"),
+                        reason: problem.malformed_reason(self.max_record_bytes),
                     }];
                 }
                 Some(RecordProblem::InvalidEncoding { columns }) => {
                     let named: Vec<String> = columns
                         .iter()
-                        .map(|&c| header[file_layout.original_columns[c]].clone())
+                        .map(|&c| self.file_headers[chunk.file][c].clone())
                         .collect();
                     found.push(Finding {
                         rule: self.engine_rules.invalid_encoding,
@@ -394,7 +398,7 @@ impl Finisher<'_> {
                         ),
                     });
                 }
-                None => {}
+                _ => {}
             }
             if let Some(code) = code {
                 match self.dedup.clash(code) {

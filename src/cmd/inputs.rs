@@ -11,6 +11,7 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::normalize::headers::HeaderOptions;
+use crate::read::{expand_inputs, ReadOptions, SplitOptions, TextEncoding};
 use crate::rules::functions::AmountUnit;
 use crate::rules::RuleSet;
 
@@ -26,9 +27,30 @@ pub enum AmountUnitArg {
 /// What to import and into which campaign.
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// Voucher CSV files (headers in the first line); together they form one import.
+    /// Voucher CSV files (headers in the first line); together they form one import. `-` reads
+    /// stdin; a folder or a glob reads every .csv/.csv.gz/.csv.zst/.tsv file in it, in name order.
+    /// gzip and zstd are recognized by their bytes.
     #[arg(required = true, value_name = "INPUT.csv", help_heading = "Input")]
     pub inputs: Vec<PathBuf>,
+
+    /// The text encoding of files without a BOM (any WHATWG label: windows-1252, latin1,
+    /// iso-8859-2, shift_jis, ...). UTF-8 and UTF-16 with a BOM are recognized by themselves.
+    #[arg(long, value_name = "LABEL", value_parser = parse_encoding, help_heading = "Input")]
+    pub encoding: Option<TextEncoding>,
+
+    /// The field delimiter: `,` `;` `|` `tab` or any one ASCII character (default: sniffed
+    /// from the header line among , ; TAB |).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter, help_heading = "Input")]
+    pub delimiter: Option<u8>,
+
+    /// The quote character.
+    #[arg(long, value_name = "CHAR", default_value = "\"", value_parser = parse_quote, help_heading = "Input")]
+    pub quote: u8,
+
+    /// A record larger than this (an unclosed quote running on) is rejected as malformed_record
+    /// and reading resumes at the line after its start.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(64..), help_heading = "Input")]
+    pub max_record_bytes: u64,
 
     /// Import a column as a metadata property although its name looks like a misspelled
     /// import column (e.g. --metadata Categroy). Repeatable.
@@ -84,6 +106,48 @@ fn parse_campaign_type(text: &str) -> std::result::Result<CampaignType, String> 
     text.parse()
 }
 
+fn parse_encoding(text: &str) -> std::result::Result<TextEncoding, String> {
+    TextEncoding::for_label(text).ok_or_else(|| {
+        let known = [
+            "utf-8",
+            "utf-16le",
+            "utf-16be",
+            "windows-1252",
+            "iso-8859-1",
+            "iso-8859-2",
+            "iso-8859-15",
+            "windows-1250",
+            "shift_jis",
+            "gb18030",
+        ];
+        let mut message = format!("unknown encoding '{text}'");
+        if let Some(near) = crate::suggest::closest(text, known) {
+            message.push_str(&format!(": did you mean '{near}'?"));
+        }
+        format!("{message} (a WHATWG label such as windows-1252, iso-8859-2, utf-16le)")
+    })
+}
+
+fn parse_delimiter(text: &str) -> std::result::Result<u8, String> {
+    match text {
+        "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
+        _ => one_ascii_char(text, "delimiter"),
+    }
+}
+
+fn parse_quote(text: &str) -> std::result::Result<u8, String> {
+    one_ascii_char(text, "quote")
+}
+
+fn one_ascii_char(text: &str, what: &str) -> std::result::Result<u8, String> {
+    match text.as_bytes() {
+        [b] if b.is_ascii() && !matches!(b, b'\r' | b'\n') => Ok(*b),
+        _ => Err(format!(
+            "the {what} must be one ASCII character (or 'tab'), not '{text}'"
+        )),
+    }
+}
+
 impl ImportArgs {
     /// Resolves the arguments into a run configuration writing to `output`.
     pub fn into_config(self, output: Output) -> Result<RunConfig> {
@@ -103,7 +167,15 @@ impl ImportArgs {
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         Ok(RunConfig {
-            inputs: self.inputs,
+            inputs: expand_inputs(&self.inputs)?,
+            read: ReadOptions {
+                split: SplitOptions {
+                    delimiter: self.delimiter,
+                    quote: self.quote,
+                    max_record_bytes: usize::try_from(self.max_record_bytes).unwrap_or(usize::MAX),
+                },
+                encoding: self.encoding,
+            },
             existing: self.existing,
             options: ImportOptions {
                 campaign_limit: self.campaign_limit,

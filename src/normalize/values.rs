@@ -11,7 +11,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::headers::KnownColumn;
 use super::{Normalizations, TableLayout};
 use crate::error::Result;
-use crate::read::{Chunk, RecordProblem};
+use crate::read::Chunk;
 
 /// A field decoded as UTF-8, with bytes that are not UTF-8 shown as U+FFFD.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
@@ -57,7 +57,7 @@ pub fn to_batch(
         .map(|_| StringBuilder::with_capacity(rows, rows * 8))
         .collect();
     for record in &chunk.records {
-        let placeable = !matches!(record.problem, Some(RecordProblem::Malformed { .. }));
+        let placeable = !record.problem.as_ref().is_some_and(|p| p.is_malformed());
         for (column, builder) in builders.iter_mut().enumerate() {
             let value = match source[column] {
                 Some(file_column) if placeable => {

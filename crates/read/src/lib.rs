@@ -1,0 +1,542 @@
+//! Reading for `voucher-import`: the edge where untrusted bytes come in. A source (a file or
+//! stdin, plain, gzip or zstd, UTF-8, UTF-16 or a legacy encoding) becomes chunks of raw
+//! records, every field kept as bytes, every record with its data-row number and starting line.
+//! Broken records are flagged here (wrong field count, stray quote, NUL byte, unclosed quote,
+//! past the size bound, bytes that are not UTF-8) and travel on as rows to be rejected; nothing
+//! is inferred, dropped or read twice. Kept free of the query engine so it can be fuzzed alone.
+
+pub mod decode;
+pub mod source;
+pub mod split;
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use csv::ByteRecord;
+use sha2::{Digest, Sha256};
+
+pub use decode::TextEncoding;
+pub use source::{Compression, InputPath};
+use split::Splitter;
+pub use split::{Damage, SplitOptions};
+
+/// Records per chunk: the unit of parallel rule evaluation and of memory.
+pub const CHUNK_ROWS: usize = 8192;
+
+/// Why a file cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The file as a whole is not a CSV we can read (empty, binary, broken compression).
+    #[error("{path}: {message}\n  fix: {fix}")]
+    File {
+        path: PathBuf,
+        message: String,
+        fix: String,
+    },
+}
+
+/// Why a record cannot be imported as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordProblem {
+    /// The record has a different number of fields than the header.
+    FieldCount { expected: usize, found: usize },
+    /// The record's bytes are damaged in a way that makes its fields unreliable.
+    Damaged(Damage),
+    /// These columns (0-based positions in the file) hold bytes that are not UTF-8.
+    InvalidEncoding { columns: Vec<usize> },
+}
+
+impl RecordProblem {
+    /// True when the record's fields cannot be placed in columns (`malformed_record`).
+    pub fn is_malformed(&self) -> bool {
+        !matches!(self, RecordProblem::InvalidEncoding { .. })
+    }
+
+    /// The message for a malformed record; `max_record_bytes` is the bound in force.
+    pub fn malformed_reason(&self, max_record_bytes: usize) -> String {
+        match self {
+            RecordProblem::FieldCount { expected, found } => {
+                format!("the record has {found} fields, the header has {expected}")
+            }
+            RecordProblem::Damaged(Damage::StrayQuote) => {
+                "a quote inside an unquoted field, or text after a closing quote: quote the whole field and double the quotes inside it".to_owned()
+            }
+            RecordProblem::Damaged(Damage::NulByte) => "the record holds a NUL byte".to_owned(),
+            RecordProblem::Damaged(Damage::Unterminated) => {
+                "a quote opened in this record is never closed; reading resumed at the next line".to_owned()
+            }
+            RecordProblem::Damaged(Damage::TooLong) => format!(
+                "the record runs past --max-record-bytes ({max_record_bytes} bytes), most likely from a quote that is never closed; reading resumed at the next line"
+            ),
+            RecordProblem::InvalidEncoding { .. } => String::new(),
+        }
+    }
+}
+
+/// One record as read.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Data-row number in its file: 1 is the first record after the header.
+    pub row: u64,
+    /// Physical line (1-based) where the record starts; 0 where a format has no lines.
+    pub line: u64,
+    pub fields: ByteRecord,
+    pub problem: Option<RecordProblem>,
+    /// The record's text as written, kept only when its fields cannot be placed in columns.
+    pub raw: Option<Vec<u8>>,
+}
+
+/// Consecutive records of one file.
+#[derive(Debug)]
+pub struct Chunk {
+    pub file: usize,
+    pub records: Vec<Record>,
+    /// Empty or whitespace-only lines met while reading this chunk (skipped, not records).
+    pub blank_lines: u64,
+}
+
+impl Chunk {
+    pub fn new(file: usize) -> Self {
+        Chunk {
+            file,
+            records: Vec::with_capacity(CHUNK_ROWS),
+            blank_lines: 0,
+        }
+    }
+}
+
+/// What reading one whole file found, known once its last byte has been read.
+#[derive(Debug, Clone)]
+pub struct FileDigest {
+    pub file: usize,
+    pub sha256: String,
+    pub bytes: u64,
+    pub rows: u64,
+}
+
+/// How to read CSV input.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    pub split: SplitOptions,
+    /// The encoding when the file has no BOM; None is UTF-8.
+    pub encoding: Option<TextEncoding>,
+}
+
+/// A CSV input whose header has been read and whose records are still to come.
+pub struct OpenInput {
+    pub index: usize,
+    pub path: PathBuf,
+    /// The header fields, trimmed.
+    pub header: Vec<String>,
+    pub compression: Compression,
+    pub encoding: TextEncoding,
+    pub delimiter: u8,
+    max_record_bytes: usize,
+    splitter: Splitter<Box<dyn Read + Send>>,
+    hash: source::HashHandle,
+    blank_lines: u64,
+}
+
+impl std::fmt::Debug for OpenInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenInput")
+            .field("path", &self.path)
+            .field("header", &self.header)
+            .finish()
+    }
+}
+
+impl OpenInput {
+    /// Opens a file or stdin and reads its header.
+    pub fn open(index: usize, input: &InputPath, options: &ReadOptions) -> Result<Self, ReadError> {
+        let path = input.path();
+        let opened = source::open(input, options.encoding).map_err(|e| io_error(&path, e))?;
+        Self::from_source(index, path, opened, options)
+    }
+
+    /// Reads a header from any byte stream; `name` names it in messages.
+    pub fn from_reader(
+        index: usize,
+        name: &str,
+        reader: Box<dyn Read + Send>,
+        options: &ReadOptions,
+    ) -> Result<Self, ReadError> {
+        let path = PathBuf::from(name);
+        let opened =
+            source::open_reader(reader, name, options.encoding).map_err(|e| io_error(&path, e))?;
+        Self::from_source(index, path, opened, options)
+    }
+
+    fn from_source(
+        index: usize,
+        path: PathBuf,
+        opened: source::OpenedSource,
+        options: &ReadOptions,
+    ) -> Result<Self, ReadError> {
+        let compression = opened.compression;
+        let mut splitter = Splitter::new(opened.text, options.split);
+        let header = splitter
+            .next_record()
+            .map_err(|e| stream_error(&path, compression, e))?;
+        let file_error = |message: String, fix: &str| ReadError::File {
+            path: path.clone(),
+            message,
+            fix: fix.to_owned(),
+        };
+        let header = match header {
+            Some(h)
+                if !h
+                    .fields
+                    .iter()
+                    .all(|f| f.iter().all(u8::is_ascii_whitespace)) =>
+            {
+                h
+            }
+            _ => {
+                return Err(file_error(
+                    "the file is empty: there is no header line".into(),
+                    "the first line must be a header naming the columns, one of them 'Code'",
+                ))
+            }
+        };
+        let header_is_utf8 = header.fields.iter().all(|f| std::str::from_utf8(f).is_ok());
+        if header.damage == Some(Damage::NulByte) || (!header_is_utf8 && splitter.looks_binary()) {
+            return Err(file_error(
+                "the file is not text: it holds NUL or control bytes where a CSV header should be"
+                    .into(),
+                "pass a CSV file (UTF-16 files need their BOM; Parquet files end in .parquet)",
+            ));
+        }
+        if let Some(damage) = header.damage {
+            let problem =
+                RecordProblem::Damaged(damage).malformed_reason(options.split.max_record_bytes);
+            return Err(file_error(
+                format!("the header line is broken: {problem}"),
+                "the first line must be a header naming the columns, one of them 'Code'",
+            ));
+        }
+        let encoding = opened.encoding;
+        let mut names = Vec::with_capacity(header.fields.len());
+        for (i, field) in header.fields.iter().enumerate() {
+            let name = std::str::from_utf8(field).map_err(|_| {
+                file_error(
+                    format!(
+                        "header column {} is not valid {} text",
+                        i + 1,
+                        encoding.name()
+                    ),
+                    "pass --encoding with the file's encoding (e.g. --encoding windows-1252 for Excel's CSV), or save it as UTF-8",
+                )
+            })?;
+            names.push(name.trim().to_owned());
+        }
+        let delimiter = splitter.delimiter();
+        let blank_lines = splitter.take_empty_lines();
+        Ok(OpenInput {
+            index,
+            path,
+            header: names,
+            compression,
+            encoding,
+            delimiter,
+            max_record_bytes: options.split.max_record_bytes,
+            splitter,
+            hash: opened.hash,
+            blank_lines,
+        })
+    }
+
+    /// Reads every record, handing chunks of [`CHUNK_ROWS`] to `emit`, and returns the file's
+    /// digest. Stops early, without error, when `emit` returns false (the consumer has gone).
+    pub fn read_records(
+        mut self,
+        mut emit: impl FnMut(Chunk) -> bool,
+    ) -> Result<Option<FileDigest>, ReadError> {
+        let expected = self.header.len();
+        let mut rows: u64 = 0;
+        let mut chunk = Chunk::new(self.index);
+        chunk.blank_lines = self.blank_lines;
+        while let Some(split) = self
+            .splitter
+            .next_record()
+            .map_err(|e| stream_error(&self.path, self.compression, e))?
+        {
+            chunk.blank_lines += self.splitter.take_empty_lines();
+            let fields = split.fields;
+            if split.damage.is_none()
+                && fields.len() == 1
+                && expected > 1
+                && fields[0].iter().all(u8::is_ascii_whitespace)
+            {
+                chunk.blank_lines += 1;
+                continue;
+            }
+            rows += 1;
+            let problem = match split.damage {
+                Some(damage) => Some(RecordProblem::Damaged(damage)),
+                None if fields.len() != expected => Some(RecordProblem::FieldCount {
+                    expected,
+                    found: fields.len(),
+                }),
+                None => {
+                    let columns: Vec<usize> = fields
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| std::str::from_utf8(f).is_err())
+                        .map(|(i, _)| i)
+                        .collect();
+                    (!columns.is_empty()).then_some(RecordProblem::InvalidEncoding { columns })
+                }
+            };
+            let raw = problem
+                .as_ref()
+                .filter(|p| p.is_malformed())
+                .map(|_| self.splitter.raw().to_vec());
+            chunk.records.push(Record {
+                row: rows,
+                line: split.line,
+                fields,
+                problem,
+                raw,
+            });
+            if chunk.records.len() == CHUNK_ROWS {
+                let full = std::mem::replace(&mut chunk, Chunk::new(self.index));
+                if !emit(full) {
+                    return Ok(None);
+                }
+            }
+        }
+        chunk.blank_lines += self.splitter.take_empty_lines();
+        if (!chunk.records.is_empty() || chunk.blank_lines > 0) && !emit(chunk) {
+            return Ok(None);
+        }
+        // Drain what the splitter left unread so the digest covers the whole file.
+        let mut rest = self.splitter.into_source();
+        io::copy(&mut rest, &mut io::sink())
+            .map_err(|e| stream_error(&self.path, self.compression, e))?;
+        let (sha256, bytes) = self.hash.finish();
+        Ok(Some(FileDigest {
+            file: self.index,
+            sha256,
+            bytes,
+            rows,
+        }))
+    }
+
+    /// The size bound records are read with.
+    pub fn max_record_bytes(&self) -> usize {
+        self.max_record_bytes
+    }
+}
+
+fn io_error(path: &std::path::Path, source: io::Error) -> ReadError {
+    ReadError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// An error while reading the stream: for compressed input, the stream itself is broken.
+fn stream_error(path: &std::path::Path, compression: Compression, e: io::Error) -> ReadError {
+    match compression {
+        Compression::None => io_error(path, e),
+        c => ReadError::File {
+            path: path.to_owned(),
+            message: format!("the {} stream is broken or truncated: {e}", c.name()),
+            fix: "re-create or re-download the file; nothing of it was imported".to_owned(),
+        },
+    }
+}
+
+/// Lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The sha256 of a byte slice, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// What the fuzzer and the property tests check for any input: reading never panics, and every
+/// record is either clean or carries a problem. Returns (records, with a problem) or the
+/// file-level error message.
+pub fn account(bytes: &[u8], options: &ReadOptions) -> Result<(u64, u64), String> {
+    let input = OpenInput::from_reader(
+        0,
+        "fuzz.csv",
+        Box::new(io::Cursor::new(bytes.to_vec())),
+        options,
+    )
+    .map_err(|e| e.to_string())?;
+    let (mut records, mut problems) = (0u64, 0u64);
+    let digest = input
+        .read_records(|chunk| {
+            for r in &chunk.records {
+                records += 1;
+                if let Some(p) = &r.problem {
+                    problems += 1;
+                    assert!(
+                        !p.is_malformed() || r.raw.is_some(),
+                        "a malformed record keeps its raw text"
+                    );
+                }
+            }
+            true
+        })
+        .map_err(|e| e.to_string())?
+        .expect("the consumer never stops");
+    assert_eq!(digest.rows, records, "rows counted = records emitted");
+    Ok((records, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &[u8]) -> (Vec<String>, Vec<Record>, u64, FileDigest) {
+        let input = OpenInput::from_reader(
+            0,
+            "t.csv",
+            Box::new(io::Cursor::new(text.to_vec())),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let header = input.header.clone();
+        let mut records = Vec::new();
+        let mut blanks = 0;
+        let digest = input
+            .read_records(|c| {
+                blanks += c.blank_lines;
+                records.extend(c.records);
+                true
+            })
+            .unwrap()
+            .unwrap();
+        (header, records, blanks, digest)
+    }
+
+    #[test]
+    fn rows_and_lines_are_counted_per_record() {
+        let (header, records, _, digest) =
+            read_all(b"\xEF\xBB\xBFCode,Note\r\nA,\"two\nlines\"\r\nB,x\r\n");
+        assert_eq!(header, ["Code", "Note"]);
+        assert_eq!(records.len(), 2);
+        assert_eq!((records[0].row, records[0].line), (1, 2));
+        assert_eq!((records[1].row, records[1].line), (2, 4));
+        assert_eq!(&records[0].fields[1], b"two\nlines");
+        assert_eq!(digest.rows, 2);
+        assert_eq!(digest.bytes, 34);
+    }
+
+    #[test]
+    fn broken_records_are_flagged_not_fatal() {
+        let (_, records, _, _) = read_all(b"Code,Note\nA\nB,caf\xe9\nC,ok,extra\nD,o\"k\nE,ok\n");
+        let problems: Vec<_> = records.iter().map(|r| r.problem.clone()).collect();
+        assert_eq!(
+            problems,
+            vec![
+                Some(RecordProblem::FieldCount {
+                    expected: 2,
+                    found: 1
+                }),
+                Some(RecordProblem::InvalidEncoding { columns: vec![1] }),
+                Some(RecordProblem::FieldCount {
+                    expected: 2,
+                    found: 3
+                }),
+                Some(RecordProblem::Damaged(Damage::StrayQuote)),
+                None,
+            ]
+        );
+        assert_eq!(records[0].raw.as_deref(), Some(&b"A"[..]));
+        assert_eq!(records[3].raw.as_deref(), Some(&b"D,o\"k"[..]));
+        assert_eq!(records[1].raw, None);
+    }
+
+    #[test]
+    fn blank_and_whitespace_lines_are_skipped_and_counted() {
+        let (_, records, blanks, _) = read_all(b"Code,Note\n\nA,1\n   \nB,2\n\n");
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].row, 2);
+        assert_eq!(records[1].line, 5);
+        assert_eq!(blanks, 3, "two empty lines and one of spaces");
+    }
+
+    #[test]
+    fn file_level_problems_are_errors() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "e.csv: the file is empty"),
+            (b"\xEF\xBB\xBF", "e.csv: the file is empty"),
+            (b"\n\n", "e.csv: the file is empty"),
+            (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "the file is not text"),
+            (
+                b"Code,R\xe9f\nA,1\n",
+                "header column 2 is not valid UTF-8 text",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = OpenInput::from_reader(
+                0,
+                "e.csv",
+                Box::new(io::Cursor::new(text.to_vec())),
+                &ReadOptions::default(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn semicolons_and_windows_1252_read_like_excel_wrote_them() {
+        let options = ReadOptions {
+            encoding: TextEncoding::for_label("windows-1252"),
+            ..ReadOptions::default()
+        };
+        let input = OpenInput::from_reader(
+            0,
+            "excel.csv",
+            Box::new(io::Cursor::new(
+                b"Code;R\xe9gion\r\nA;Z\xfcrich\r\n".to_vec(),
+            )),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(input.header, ["Code", "Région"]);
+        assert_eq!(input.delimiter, b';');
+        let mut records = Vec::new();
+        input
+            .read_records(|c| {
+                records.extend(c.records);
+                true
+            })
+            .unwrap();
+        assert_eq!(&records[0].fields[1], "Zürich".as_bytes());
+    }
+
+    #[test]
+    fn accounting_holds_for_odd_inputs() {
+        for bytes in [
+            &b"Code\n\"\n"[..],
+            b"Code,a\n\"x\"y,\n\0,\n",
+            b"Code\r\r\r\n,\n",
+            b"a,b\n1,2,3\n\"\"\"\n",
+        ] {
+            let (records, problems) = account(bytes, &ReadOptions::default()).unwrap();
+            assert!(problems <= records);
+        }
+    }
+}

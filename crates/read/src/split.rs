@@ -1,0 +1,640 @@
+//! Splitting bytes into CSV records with `csv-core`, over a buffer we own, so that every record
+//! knows the physical line it starts on (blank lines, CRLF, lone CR, `\r\r\n` and quoted
+//! newlines counted exactly), keeps its raw bytes, and is checked for damage csv-core forgives:
+//! a stray quote in an unquoted field, a NUL byte, a quote that is never closed, a record past
+//! the size bound. A damaged record is reported and reading resumes at the line after its start,
+//! so one broken quote never swallows the rest of a file.
+
+use std::io::{self, Read};
+
+use csv::ByteRecord;
+
+const BUFFER: usize = 256 * 1024;
+
+/// The delimiters sniffed from the header line, in the order ties are broken.
+pub const SNIFFED_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// How to split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitOptions {
+    /// The field delimiter; None sniffs it from the first line.
+    pub delimiter: Option<u8>,
+    pub quote: u8,
+    /// A record larger than this is rejected and reading resumes at the line after its start.
+    pub max_record_bytes: usize,
+}
+
+impl Default for SplitOptions {
+    fn default() -> Self {
+        SplitOptions {
+            delimiter: None,
+            quote: b'"',
+            max_record_bytes: 1 << 20,
+        }
+    }
+}
+
+/// What is wrong with a record's bytes, beyond its field count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Damage {
+    /// A quote inside an unquoted field, or text after a closing quote.
+    StrayQuote,
+    /// A NUL byte.
+    NulByte,
+    /// A quote opened in the record is never closed before the end of the input.
+    Unterminated,
+    /// The record grew past the size bound (an unclosed quote, or a giant line).
+    TooLong,
+}
+
+/// One record as split.
+#[derive(Debug)]
+pub struct SplitRecord {
+    /// Physical line (1-based) of the record's first byte.
+    pub line: u64,
+    pub fields: ByteRecord,
+    pub damage: Option<Damage>,
+}
+
+/// Splits a byte source into records.
+pub struct Splitter<R> {
+    source: R,
+    options: SplitOptions,
+    core: Option<csv_core::Reader>,
+    delimiter: u8,
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
+    eof: bool,
+    /// Line of the next unread byte.
+    line: u64,
+    /// The last byte consumed was a CR whose line break is not counted yet.
+    pending_cr: bool,
+    /// Line on which the last record's content ended.
+    content_end_line: u64,
+    /// Empty lines met since the count was last taken.
+    empty_lines: u64,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    /// The raw bytes of the last record, terminator excluded (its first line when damaged).
+    raw: Vec<u8>,
+    started: bool,
+}
+
+impl<R: Read> Splitter<R> {
+    pub fn new(source: R, options: SplitOptions) -> Self {
+        Splitter {
+            source,
+            options,
+            core: None,
+            delimiter: options.delimiter.unwrap_or(b','),
+            buf: vec![0; BUFFER],
+            pos: 0,
+            filled: 0,
+            eof: false,
+            line: 1,
+            pending_cr: false,
+            content_end_line: 0,
+            empty_lines: 0,
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+            raw: Vec::new(),
+            started: false,
+        }
+    }
+
+    /// The raw bytes of the record last returned, without its line terminator; for a damaged
+    /// record, its first line.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// Whether the input looks binary: its first block holds NUL bytes or mostly control bytes.
+    pub fn looks_binary(&self) -> bool {
+        let head = &self.buf[..self.filled.min(8192)];
+        let control = head
+            .iter()
+            .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
+            .count();
+        head.contains(&0) || control * 10 > head.len()
+    }
+
+    /// The delimiter in use (sniffed or given); known once the first record is read.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// Empty lines met since the last call (between records, and at the end once the last
+    /// record has been read).
+    pub fn take_empty_lines(&mut self) -> u64 {
+        std::mem::take(&mut self.empty_lines)
+    }
+
+    /// Gives back the source, for reading what is left of it.
+    pub fn into_source(self) -> R {
+        self.source
+    }
+
+    fn refill(&mut self) -> io::Result<()> {
+        if self.pos < self.filled || self.eof {
+            return Ok(());
+        }
+        if self.buf.len() > BUFFER {
+            self.buf.truncate(BUFFER); // after a replay grew it
+        }
+        self.pos = 0;
+        self.filled = loop {
+            match self.source.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if self.filled == 0 {
+            self.eof = true;
+        }
+        if !self.started {
+            self.started = true;
+            if self.buf[..self.filled].starts_with(b"\xEF\xBB\xBF") {
+                self.pos = 3;
+            }
+            if self.options.delimiter.is_none() {
+                self.delimiter =
+                    sniff_delimiter(&self.buf[self.pos..self.filled], self.options.quote);
+            }
+            self.core = Some(
+                csv_core::ReaderBuilder::new()
+                    .delimiter(self.delimiter)
+                    .quote(self.options.quote)
+                    .build(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The next record, or None at the end of the input. Empty lines are not records (they are
+    /// counted, see [`Splitter::take_empty_lines`]); a line of only spaces is a record.
+    pub fn next_record(&mut self) -> io::Result<Option<SplitRecord>> {
+        // Skip line terminators (and empty lines) up to the record's first byte.
+        loop {
+            self.refill()?;
+            if self.pos == self.filled {
+                if self.pending_cr {
+                    self.line += 1;
+                    self.pending_cr = false;
+                }
+                // At the end, the last line break ends the last line: it is no empty line.
+                if self.content_end_line > 0 {
+                    self.empty_lines += self.line.saturating_sub(self.content_end_line + 1);
+                }
+                self.content_end_line = self.line.saturating_sub(1);
+                return Ok(None);
+            }
+            let b = self.buf[self.pos];
+            if b != b'\r' && b != b'\n' {
+                break;
+            }
+            count_lines(&mut self.line, &mut self.pending_cr, &[b]);
+            self.pos += 1;
+        }
+        if self.pending_cr {
+            self.line += 1;
+            self.pending_cr = false;
+        }
+        let line = self.line;
+        if self.content_end_line > 0 {
+            self.empty_lines += line.saturating_sub(self.content_end_line + 1);
+        }
+        self.raw.clear();
+        let (mut out_len, mut ends_len) = (0, 0);
+        let mut damage = None;
+        loop {
+            self.refill()?;
+            let core = self.core.as_mut().expect("built on the first refill");
+            let input = &self.buf[self.pos..self.filled];
+            let (result, nin, nout, nend) =
+                core.read_record(input, &mut self.out[out_len..], &mut self.ends[ends_len..]);
+            let consumed = &self.buf[self.pos..self.pos + nin];
+            self.raw.extend_from_slice(consumed);
+            count_lines(&mut self.line, &mut self.pending_cr, consumed);
+            self.pos += nin;
+            out_len += nout;
+            ends_len += nend;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = self.out.len();
+                    self.out.resize(len * 2, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
+                }
+                csv_core::ReadRecordResult::Record => break,
+                csv_core::ReadRecordResult::End => {
+                    if ends_len == 0 && self.raw.is_empty() {
+                        return Ok(None);
+                    }
+                    break;
+                }
+            }
+            if self.raw.len() > self.options.max_record_bytes {
+                damage = Some(Damage::TooLong);
+                break;
+            }
+        }
+        // Where the record's content ends: a consumed LF has moved the line on already.
+        let terminated_by_lf = self.raw.last() == Some(&b'\n');
+        while matches!(self.raw.last(), Some(b'\r' | b'\n')) && damage.is_none() {
+            self.raw.pop();
+        }
+        self.content_end_line = if terminated_by_lf && damage.is_none() {
+            self.line - 1
+        } else {
+            self.line
+        };
+        if damage.is_none() {
+            damage = inspect(&self.raw, self.delimiter, self.options.quote);
+        }
+        if matches!(damage, Some(Damage::Unterminated | Damage::TooLong)) {
+            self.resume_after_first_line(line)?;
+            out_len = 0;
+            ends_len = 0;
+        }
+        let mut fields = ByteRecord::with_capacity(out_len, ends_len);
+        let mut start = 0;
+        for &end in &self.ends[..ends_len] {
+            fields.push_field(&self.out[start..end]);
+            start = end;
+        }
+        Ok(Some(SplitRecord {
+            line,
+            fields,
+            damage,
+        }))
+    }
+
+    /// After a record that ran away (an unclosed quote), keeps its first line as its raw text
+    /// and puts everything after that line back in front of the unread input.
+    fn resume_after_first_line(&mut self, start_line: u64) -> io::Result<()> {
+        let first_break = self.raw.iter().position(|&b| b == b'\n' || b == b'\r');
+        match first_break {
+            Some(at) => {
+                let skip = if self.raw[at] == b'\r' && self.raw.get(at + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                let mut replay = self.raw.split_off(at);
+                replay.drain(..skip);
+                replay.extend_from_slice(&self.buf[self.pos..self.filled]);
+                self.filled = replay.len();
+                self.pos = 0;
+                self.buf = replay;
+                if self.buf.len() < BUFFER {
+                    self.buf.resize(BUFFER, 0);
+                }
+                self.line = start_line + 1;
+            }
+            None => {
+                // One giant line: drop the rest of it.
+                loop {
+                    self.refill()?;
+                    if self.pos == self.filled {
+                        break;
+                    }
+                    let rest = &self.buf[self.pos..self.filled];
+                    match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                        Some(at) => {
+                            self.pos += at;
+                            break;
+                        }
+                        None => self.pos = self.filled,
+                    }
+                }
+                self.line = start_line;
+            }
+        }
+        self.pending_cr = false;
+        self.content_end_line = start_line;
+        if let Some(core) = self.core.as_mut() {
+            core.reset();
+        }
+        Ok(())
+    }
+}
+
+/// Picks the most frequent of `, ; TAB |` outside quotes on the first line (ties in that order),
+/// a comma when none occurs.
+///
+/// ```
+/// use voucher_import_read::split::sniff_delimiter;
+/// assert_eq!(sniff_delimiter(b"Code;Active;\"a,b\"\r\nX;true;1", b'"'), b';');
+/// assert_eq!(sniff_delimiter(b"Code\n", b'"'), b',');
+/// ```
+pub fn sniff_delimiter(head: &[u8], quote: u8) -> u8 {
+    let mut counts = [0usize; SNIFFED_DELIMITERS.len()];
+    let mut quoted = false;
+    for &b in head {
+        if b == quote {
+            quoted = !quoted;
+        } else if !quoted && (b == b'\n' || b == b'\r') {
+            break;
+        } else if !quoted {
+            if let Some(i) = SNIFFED_DELIMITERS.iter().position(|&d| d == b) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let best = (0..counts.len()).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    SNIFFED_DELIMITERS[best]
+}
+
+/// Finds what csv-core forgives in a record's raw bytes (terminator excluded).
+///
+/// ```
+/// use voucher_import_read::split::{inspect, Damage};
+/// assert_eq!(inspect(b"A,say \"hi\"", b',', b'"'), Some(Damage::StrayQuote));
+/// assert_eq!(inspect(b"A,\"say \"\"hi\"\"\"", b',', b'"'), None);
+/// ```
+pub fn inspect(raw: &[u8], delimiter: u8, quote: u8) -> Option<Damage> {
+    if raw.contains(&0) {
+        return Some(Damage::NulByte);
+    }
+    if !raw.contains(&quote) {
+        return None;
+    }
+    let n = raw.len();
+    let mut i = 0;
+    loop {
+        if i < n && raw[i] == quote {
+            i += 1;
+            loop {
+                match raw[i..].iter().position(|&b| b == quote) {
+                    None => return Some(Damage::Unterminated),
+                    Some(k) => {
+                        i += k + 1;
+                        if i < n && raw[i] == quote {
+                            i += 1; // a doubled quote inside the field
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            if i == n {
+                return None;
+            }
+            if raw[i] != delimiter {
+                return Some(Damage::StrayQuote);
+            }
+            i += 1;
+        } else {
+            let end = raw[i..]
+                .iter()
+                .position(|&b| b == delimiter)
+                .map_or(n, |k| i + k);
+            if raw[i..end].contains(&quote) {
+                return Some(Damage::StrayQuote);
+            }
+            if end == n {
+                return None;
+            }
+            i = end + 1;
+        }
+    }
+}
+
+/// Counts line breaks in consumed bytes: LF, CRLF (once) and a lone CR each end a line. A CR
+/// is counted when the byte after it is known not to be LF.
+fn count_lines(line: &mut u64, pending_cr: &mut bool, bytes: &[u8]) {
+    for &b in bytes {
+        if b == b'\n' {
+            *line += 1;
+            *pending_cr = false;
+        } else {
+            if *pending_cr {
+                *line += 1;
+            }
+            *pending_cr = b == b'\r';
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Split = (u64, Vec<String>, String, Option<Damage>);
+
+    fn split_with(bytes: &[u8], options: SplitOptions) -> (Vec<Split>, u64) {
+        let mut s = Splitter::new(bytes, options);
+        let mut all = Vec::new();
+        while let Some(r) = s.next_record().unwrap() {
+            let fields = r
+                .fields
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            all.push((
+                r.line,
+                fields,
+                String::from_utf8_lossy(s.raw()).into_owned(),
+                r.damage,
+            ));
+        }
+        (all, s.take_empty_lines())
+    }
+
+    fn split(bytes: &[u8]) -> Vec<Split> {
+        split_with(bytes, SplitOptions::default()).0
+    }
+
+    fn lines(bytes: &[u8]) -> Vec<u64> {
+        split(bytes).into_iter().map(|(l, _, _, _)| l).collect()
+    }
+
+    fn empty_lines(bytes: &[u8]) -> u64 {
+        split_with(bytes, SplitOptions::default()).1
+    }
+
+    #[test]
+    fn lines_are_exact_for_every_line_ending() {
+        assert_eq!(lines(b"h\na\nb\n"), [1, 2, 3]);
+        assert_eq!(lines(b"h\r\na\r\nb"), [1, 2, 3]);
+        assert_eq!(lines(b"h\ra\rb\r"), [1, 2, 3], "lone CR (old Mac)");
+        assert_eq!(
+            lines(b"h\n\na\n\n\nb\n"),
+            [1, 3, 6],
+            "blank lines are not records"
+        );
+        assert_eq!(
+            lines(b"h\r\r\na\r\r\nb"),
+            [1, 3, 5],
+            "\\r\\r\\n is a line and an empty line"
+        );
+        assert_eq!(lines(b"h\n\"x\ny\"\nb\n"), [1, 2, 4], "quoted newline");
+        assert_eq!(lines(b"\xEF\xBB\xBFh\na\n"), [1, 2]);
+    }
+
+    #[test]
+    fn empty_lines_are_counted_once_each() {
+        assert_eq!(empty_lines(b"h\na\nb\n"), 0);
+        assert_eq!(empty_lines(b"h\na\nb"), 0);
+        assert_eq!(empty_lines(b"h\na\n\n"), 1, "a trailing empty line");
+        assert_eq!(empty_lines(b"h\n\na\n\n\nb\n"), 3);
+        assert_eq!(
+            empty_lines(b"h\r\r\na\r\r\nb\r\r\n"),
+            3,
+            "\\r\\r\\n endings"
+        );
+        assert_eq!(empty_lines(b"h\r\n\r\na\r\n"), 1);
+        assert_eq!(empty_lines(b"h\r\ra\r"), 1, "lone CR");
+    }
+
+    #[test]
+    fn raw_text_is_kept_without_the_terminator() {
+        let records = split(b"Code,Note\r\nA,\"x, y\"\r\n");
+        assert_eq!(records[1].2, "A,\"x, y\"");
+        assert_eq!(records[1].1, ["A", "x, y"]);
+    }
+
+    #[test]
+    fn delimiters_are_sniffed_from_the_first_line() {
+        assert_eq!(sniff_delimiter(b"Code;Active;\"a,b,c\"\nx,y,z", b'"'), b';');
+        assert_eq!(sniff_delimiter(b"Code\tActive\n", b'"'), b'\t');
+        assert_eq!(sniff_delimiter(b"Code|Active|x,y\n", b'"'), b'|');
+        assert_eq!(sniff_delimiter(b"Code\n", b'"'), b',');
+        let (records, _) = split_with(b"Code;Note\n1;\"a;b\"\n", SplitOptions::default());
+        assert_eq!(records[1].1, ["1", "a;b"]);
+        let forced = SplitOptions {
+            delimiter: Some(b','),
+            ..SplitOptions::default()
+        };
+        assert_eq!(split_with(b"a;b,c\n", forced).0[0].1, ["a;b", "c"]);
+    }
+
+    #[test]
+    fn forgiven_damage_is_found() {
+        assert_eq!(inspect(b"a,b\"c,d", b',', b'"'), Some(Damage::StrayQuote));
+        assert_eq!(inspect(b"a,\"b\"c,d", b',', b'"'), Some(Damage::StrayQuote));
+        assert_eq!(inspect(b"a,\"b\"\"c\",d", b',', b'"'), None);
+        assert_eq!(inspect(b"a,\"b,c\"", b',', b'"'), None);
+        assert_eq!(inspect(b"a,\"b", b',', b'"'), Some(Damage::Unterminated));
+        assert_eq!(inspect(b"a,b\0", b',', b'"'), Some(Damage::NulByte));
+        assert_eq!(inspect(b"", b',', b'"'), None);
+    }
+
+    #[test]
+    fn an_unclosed_quote_does_not_swallow_the_rest() {
+        let records = split(b"Code,Note\nA,\"never closed\nB,ok\nC,ok\n");
+        let summary: Vec<(u64, Option<Damage>, String)> = records
+            .iter()
+            .map(|(l, f, raw, d)| {
+                (
+                    *l,
+                    *d,
+                    if d.is_some() {
+                        raw.clone()
+                    } else {
+                        f.join("|")
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, None, "Code|Note".into()),
+                (2, Some(Damage::Unterminated), "A,\"never closed".into()),
+                (3, None, "B|ok".into()),
+                (4, None, "C|ok".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_record_past_the_bound_is_cut_and_reading_resumes() {
+        let mut text = b"Code,Note\nA,\"opens\n".to_vec();
+        for i in 0..50 {
+            text.extend_from_slice(format!("R{i},filler filler filler\n").as_bytes());
+        }
+        let options = SplitOptions {
+            max_record_bytes: 200,
+            ..SplitOptions::default()
+        };
+        let (records, _) = split_with(&text, options);
+        assert_eq!(records[1].0, 2);
+        assert_eq!(records[1].3, Some(Damage::TooLong));
+        assert_eq!(records[1].2, "A,\"opens");
+        assert_eq!(
+            records.len(),
+            2 + 50,
+            "every later line is read as its own record"
+        );
+        assert_eq!(records[2].0, 3);
+        assert_eq!(records[51].0, 52);
+        assert_eq!(records[51].1, ["R49", "filler filler filler"]);
+    }
+
+    #[test]
+    fn one_giant_line_is_cut_at_the_bound() {
+        let text = format!("Code,Note\nA,{}\nB,ok\n", "x".repeat(5000));
+        let options = SplitOptions {
+            max_record_bytes: 1000,
+            ..SplitOptions::default()
+        };
+        let (records, _) = split_with(text.as_bytes(), options);
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[1].3, Some(Damage::TooLong));
+        assert_eq!(
+            (records[2].0, records[2].1.clone()),
+            (3, vec!["B".to_string(), "ok".to_string()])
+        );
+    }
+
+    #[test]
+    fn records_larger_than_the_buffers_are_whole() {
+        let long = "x".repeat(BUFFER * 2 + 17);
+        let many = vec!["f"; 300].join(",");
+        let text = format!("h\n{long}\n{many}\nlast\n");
+        let records = split(text.as_bytes());
+        assert_eq!(records[1].1[0].len(), long.len());
+        assert_eq!(records[2].1.len(), 300);
+        assert_eq!(records[3].0, 4);
+    }
+
+    proptest! {
+        /// Whatever the csv crate writes, we split back into the same fields, undamaged.
+        #[test]
+        fn reads_back_what_a_csv_writer_wrote(
+            rows in proptest::collection::vec(proptest::collection::vec("[a-z,;\"\r\n ü]{0,6}", 3), 1..20),
+            crlf: bool,
+            delimiter in proptest::sample::select(vec![b',', b';', b'\t', b'|']),
+        ) {
+            let mut writer = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .from_writer(Vec::new());
+            for row in &rows {
+                writer.write_record(row).unwrap();
+            }
+            let bytes = writer.into_inner().unwrap();
+            let options = SplitOptions { delimiter: Some(delimiter), ..SplitOptions::default() };
+            let (got, _) = split_with(&bytes, options);
+            prop_assert!(got.iter().all(|r| r.3.is_none()), "no damage in well-formed CSV");
+            let fields: Vec<Vec<String>> = got.into_iter().map(|r| r.1).collect();
+            prop_assert_eq!(fields, rows);
+        }
+
+        /// Any bytes at all: no panic, and every record has a line at or after the previous one.
+        #[test]
+        fn any_bytes_split_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let options = SplitOptions { max_record_bytes: 64, ..SplitOptions::default() };
+            let (records, _) = split_with(&bytes, options);
+            let lines: Vec<u64> = records.iter().map(|r| r.0).collect();
+            prop_assert!(lines.windows(2).all(|w| w[0] < w[1]), "{:?}", lines);
+        }
+    }
+}
