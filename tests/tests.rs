@@ -6,5 +6,6 @@
 mod util;
 
 mod errors;
+mod forms;
 mod golden;
 mod promises;

@@ -78,10 +78,10 @@ impl RejectedWriter {
             self.fields.clear();
             self.fields.resize(self.original_columns + 1, String::new());
             if let Some(raw) = &record.raw {
-                self.fields[self.original_columns] = decode(raw).into_owned();
+                self.fields[self.original_columns] = shown(raw);
             } else {
                 for (i, field) in record.fields.iter().enumerate() {
-                    self.fields[original_columns[i]] = decode(field).into_owned();
+                    self.fields[original_columns[i]] = shown(field);
                 }
             }
             let row = record.row.to_string();
@@ -118,6 +118,17 @@ impl RejectedWriter {
             file.sync_all().map_err(|e| Error::io(&self.path, e))?;
         }
         Ok(self.kept.unwrap_or_default())
+    }
+}
+
+/// A field as rejected.csv shows it: bytes that are not UTF-8, and NUL bytes (which break
+/// spreadsheets and text tools), as U+FFFD.
+fn shown(bytes: &[u8]) -> String {
+    let text = decode(bytes);
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text.into_owned()
     }
 }
 

@@ -184,9 +184,7 @@ impl<R: Read> Splitter<R> {
                     self.pending_cr = false;
                 }
                 // At the end, the last line break ends the last line: it is no empty line.
-                if self.content_end_line > 0 {
-                    self.empty_lines += self.line.saturating_sub(self.content_end_line + 1);
-                }
+                self.empty_lines += self.line.saturating_sub(self.content_end_line + 1);
                 self.content_end_line = self.line.saturating_sub(1);
                 return Ok(None);
             }
@@ -202,9 +200,7 @@ impl<R: Read> Splitter<R> {
             self.pending_cr = false;
         }
         let line = self.line;
-        if self.content_end_line > 0 {
-            self.empty_lines += line.saturating_sub(self.content_end_line + 1);
-        }
+        self.empty_lines += line.saturating_sub(self.content_end_line + 1);
         self.raw.clear();
         let (mut out_len, mut ends_len) = (0, 0);
         let mut damage = None;
@@ -491,6 +487,7 @@ mod tests {
         );
         assert_eq!(empty_lines(b"h\r\n\r\na\r\n"), 1);
         assert_eq!(empty_lines(b"h\r\ra\r"), 1, "lone CR");
+        assert_eq!(empty_lines(b"\n\nh\na\n"), 2, "before the header");
     }
 
     #[test]

@@ -1,0 +1,443 @@
+//! Every input form the reader accepts, and every broken file: each a fixture with golden
+//! outputs (a rejected report for row-level damage) or a pinned file-level error.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::util::{assert_conserved, assert_golden, files_below, run, BIN, ROOT};
+
+/// `prepare` on one fixture; checks the exit code, conservation and the golden outputs.
+fn prepare_golden(
+    case: &str,
+    input: &str,
+    campaign_type: &str,
+    extra: &[&str],
+    rows: usize,
+    code: i32,
+) {
+    let mut args = vec![
+        "prepare",
+        input,
+        "--campaign-type",
+        campaign_type,
+        "--out",
+        "{out}",
+    ];
+    args.extend_from_slice(extra);
+    let r = run(&args);
+    r.expect_code(code);
+    assert_conserved(&r.out(), rows);
+    assert_golden(case, &r);
+}
+
+#[test]
+fn excel_semicolon_csv_in_windows_1252() {
+    prepare_golden(
+        "forms_excel_1252",
+        "fixtures/forms/excel_semicolon_1252.csv",
+        "discount",
+        &["--encoding", "windows-1252"],
+        4,
+        1,
+    );
+}
+
+#[test]
+fn a_legacy_encoding_without_encoding_is_a_file_error_that_says_what_to_pass() {
+    let r = run(&[
+        "prepare",
+        "fixtures/forms/excel_semicolon_1252.csv",
+        "--campaign-type",
+        "discount",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr()
+            .contains("header column 3 is not valid UTF-8 text"),
+        "{}",
+        r.describe()
+    );
+    assert!(r
+        .stderr()
+        .contains("pass --encoding with the file's encoding (e.g. --encoding windows-1252"));
+    assert!(files_below(r.dir.path()).is_empty());
+}
+
+#[test]
+fn utf16_le_and_be_by_their_bom() {
+    prepare_golden(
+        "forms_utf16le",
+        "fixtures/forms/utf16le_bom.tsv",
+        "discount",
+        &[],
+        2,
+        0,
+    );
+    prepare_golden(
+        "forms_utf16be",
+        "fixtures/forms/utf16be_bom.csv",
+        "discount",
+        &[],
+        2,
+        1,
+    );
+}
+
+#[test]
+fn sniffed_and_given_delimiters() {
+    prepare_golden(
+        "forms_pipe",
+        "fixtures/forms/pipe.csv",
+        "discount",
+        &[],
+        2,
+        0,
+    );
+    let given = run(&[
+        "prepare",
+        "fixtures/forms/pipe.csv",
+        "--campaign-type",
+        "discount",
+        "--delimiter",
+        "|",
+        "--out",
+        "{out}",
+    ]);
+    given.expect_code(0);
+    let tab = run(&[
+        "prepare",
+        "fixtures/forms/utf16le_bom.tsv",
+        "--campaign-type",
+        "discount",
+        "--delimiter",
+        "tab",
+        "--out",
+        "{out}",
+    ]);
+    tab.expect_code(0);
+    let wrong = run(&[
+        "prepare",
+        "fixtures/forms/pipe.csv",
+        "--campaign-type",
+        "discount",
+        "--delimiter",
+        ",",
+        "--out",
+        "{out}",
+    ]);
+    wrong.expect_code(2);
+    assert!(
+        wrong.stderr().contains("there is no Code column"),
+        "{}",
+        wrong.describe()
+    );
+}
+
+#[test]
+fn lone_cr_and_cr_cr_lf_line_endings() {
+    prepare_golden(
+        "forms_old_mac",
+        "fixtures/forms/old_mac.csv",
+        "discount",
+        &[],
+        3,
+        1,
+    );
+    prepare_golden(
+        "forms_crcrlf",
+        "fixtures/forms/crcrlf.csv",
+        "discount",
+        &[],
+        2,
+        0,
+    );
+}
+
+#[test]
+fn blank_and_whitespace_lines_are_skipped_and_counted() {
+    prepare_golden(
+        "forms_blank_lines",
+        "fixtures/forms/blank_lines.csv",
+        "discount",
+        &[],
+        2,
+        0,
+    );
+    let r = run(&[
+        "check",
+        "fixtures/forms/blank_lines.csv",
+        "--campaign-type",
+        "discount",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(
+        report["summary"]["normalizations"]["blank_lines_skipped"],
+        6
+    );
+}
+
+#[test]
+fn another_quote_character() {
+    prepare_golden(
+        "forms_single_quote",
+        "fixtures/forms/single_quote.csv",
+        "discount",
+        &["--quote", "'"],
+        2,
+        0,
+    );
+}
+
+#[test]
+fn gzip_and_zstd() {
+    prepare_golden(
+        "forms_gzip",
+        "fixtures/forms/gift.csv.gz",
+        "discount",
+        &[],
+        3,
+        1,
+    );
+    prepare_golden(
+        "forms_zstd",
+        "fixtures/forms/gift.csv.zst",
+        "discount",
+        &[],
+        3,
+        1,
+    );
+}
+
+#[test]
+fn stdin_reads_like_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = Command::new(BIN)
+        .args(["prepare", "-", "--campaign-type", "gift", "--out"])
+        .arg(&out)
+        .current_dir(ROOT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sample = std::fs::read(format!("{ROOT}/fixtures/sample/gift_cards.csv")).unwrap();
+    child.stdin.take().unwrap().write_all(&sample).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let from_file = run(&[
+        "prepare",
+        "fixtures/sample/gift_cards.csv",
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    let batch = |dir: &std::path::Path| std::fs::read(dir.join("import/part-00001.csv")).unwrap();
+    assert_eq!(batch(&out), batch(&from_file.out()));
+    let rejected = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+    assert!(
+        rejected
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("<stdin>,8,10,code_required"),
+        "{rejected}"
+    );
+}
+
+#[test]
+fn a_folder_or_a_glob_reads_every_csv_in_name_order() {
+    for input in ["fixtures/multi", "fixtures/multi/*.csv"] {
+        let r = run(&[
+            "prepare",
+            input,
+            "--campaign-type",
+            "discount",
+            "--out",
+            "{out}",
+        ]);
+        r.expect_code(1);
+        assert_conserved(&r.out(), 5);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+        let paths: Vec<&str> = summary["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            ["fixtures/multi/part_a.csv", "fixtures/multi/part_b.csv"],
+            "{input}"
+        );
+    }
+    let none = run(&[
+        "prepare",
+        "fixtures/multi/*.parquet",
+        "--campaign-type",
+        "discount",
+        "--out",
+        "{out}",
+    ]);
+    none.expect_code(2);
+    assert!(
+        none.stderr().contains("the pattern matches no file"),
+        "{}",
+        none.describe()
+    );
+}
+
+#[test]
+fn row_level_damage_is_rejected_and_reading_goes_on() {
+    prepare_golden(
+        "broken_unterminated_quote",
+        "fixtures/broken/unterminated_quote.csv",
+        "discount",
+        &[],
+        3,
+        1,
+    );
+    prepare_golden(
+        "broken_stray_quote",
+        "fixtures/broken/stray_quote.csv",
+        "discount",
+        &[],
+        3,
+        1,
+    );
+    prepare_golden(
+        "broken_nul_byte",
+        "fixtures/broken/nul_byte.csv",
+        "discount",
+        &[],
+        2,
+        1,
+    );
+}
+
+#[test]
+fn a_record_past_max_record_bytes_is_rejected_and_reading_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("runaway.csv");
+    let mut text = String::from("Code,note\nR-0,\"opens and never closes\n");
+    for i in 1..=200 {
+        text.push_str(&format!("R-{i},a row the runaway quote would swallow\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let file = file.display().to_string();
+    let r = run(&[
+        "prepare",
+        &file,
+        "--campaign-type",
+        "discount",
+        "--max-record-bytes",
+        "1000",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    assert_conserved(&r.out(), 201);
+    let rejected = std::fs::read_to_string(r.out().join("rejected.csv")).unwrap();
+    assert_eq!(rejected.lines().count(), 2, "{rejected}");
+    assert!(
+        rejected.contains(
+            ",1,2,malformed_record,\"the record runs past --max-record-bytes (1000 bytes)"
+        ),
+        "{rejected}"
+    );
+    assert!(
+        rejected.contains("\"R-0,\"\"opens and never closes\""),
+        "its first line is its raw text: {rejected}"
+    );
+}
+
+#[test]
+fn a_header_with_only_code_is_fine() {
+    prepare_golden(
+        "broken_header_only_code",
+        "fixtures/broken/header_only_code.csv",
+        "discount",
+        &[],
+        0,
+        0,
+    );
+}
+
+#[test]
+fn file_level_errors_of_broken_files() {
+    let cases = [
+        (
+            "fixtures/broken/truncated.csv.gz",
+            "fixtures/broken/truncated.csv.gz: the gzip stream is broken or truncated",
+        ),
+        (
+            "fixtures/broken/binary.csv",
+            "fixtures/broken/binary.csv: the file is not text",
+        ),
+        (
+            "fixtures/broken/latin1_header.csv",
+            "header column 2 is not valid UTF-8 text",
+        ),
+    ];
+    for (file, message) in cases {
+        let r = run(&[
+            "prepare",
+            file,
+            "--campaign-type",
+            "discount",
+            "--out",
+            "{out}",
+        ]);
+        r.expect_code(2);
+        assert!(r.stderr().contains(message), "{}", r.describe());
+        assert!(r.stderr().contains("fix: "), "{}", r.describe());
+        assert!(
+            files_below(r.dir.path()).is_empty(),
+            "nothing written for {file}"
+        );
+    }
+}
+
+#[test]
+fn option_values_are_checked_with_suggestions() {
+    let r = run(&[
+        "check",
+        "fixtures/sample/gift_cards.csv",
+        "--campaign-type",
+        "gift",
+        "--encoding",
+        "windows-1525",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr()
+            .contains("unknown encoding 'windows-1525': did you mean 'windows-1252'?"),
+        "{}",
+        r.describe()
+    );
+    let r = run(&[
+        "check",
+        "fixtures/sample/gift_cards.csv",
+        "--campaign-type",
+        "gift",
+        "--delimiter",
+        ";;",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr()
+            .contains("the delimiter must be one ASCII character"),
+        "{}",
+        r.describe()
+    );
+}
