@@ -194,6 +194,7 @@ fn stages(c: &mut Criterion) {
     let config = RunConfig {
         inputs: vec![InputPath::File(path)],
         read: ReadOptions::default(),
+        format: None,
         existing: vec![],
         campaign: Campaign::of_type(CampaignType::GiftVouchers),
         options: ImportOptions {

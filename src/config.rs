@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::campaign::Campaign;
 use crate::normalize::headers::HeaderOptions;
-use crate::read::{InputPath, ReadOptions};
+use crate::read::{Format, InputPath, ReadOptions};
 use crate::rules::functions::AmountUnit;
 use crate::rules::RuleSet;
 
@@ -43,6 +43,8 @@ pub struct RunConfig {
     pub inputs: Vec<InputPath>,
     /// How CSV inputs are split and decoded.
     pub read: ReadOptions,
+    /// The input format when given; else by file name (`.parquet`), CSV otherwise.
+    pub format: Option<Format>,
     pub existing: Vec<PathBuf>,
     pub campaign: Campaign,
     pub options: ImportOptions,

@@ -20,7 +20,7 @@ use crate::dedup::{existing, CodeClash, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{values, Normalizations, TableLayout};
-use crate::read::{Chunk, FileDigest, InputPath, OpenInput, RecordProblem};
+use crate::read::{Chunk, FileDigest, Input, InputPath, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::{names, RuleSet};
@@ -94,20 +94,20 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
     let mut file_headers = Vec::with_capacity(config.inputs.len());
     let mut normalizations = Normalizations::default();
     for (index, source) in config.inputs.iter().enumerate() {
-        let input = OpenInput::open(index, source, &config.read)?;
+        let input = Input::open(index, source, &config.read, config.format)?;
         let roles = headers::classify(
             &source.path(),
-            &input.header,
+            input.header(),
             config.campaign.campaign_type,
             &config.headers,
         )?;
         normalizations.headers_respelled += input
-            .header
+            .header()
             .iter()
             .zip(&roles)
             .filter(|(name, role)| matches!(role, ColumnRole::Known(k) if k.canonical() != name.as_str()))
             .count() as u64;
-        file_headers.push((input.header.clone(), roles));
+        file_headers.push((input.header().to_vec(), roles));
         inputs.push(input);
     }
     let layout = TableLayout::new(&file_headers);
@@ -267,7 +267,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
 /// window at a time (as many as are ready, up to twice the worker count), so that rules run in
 /// parallel while memory stays bounded by the channel and the window.
 fn stream(
-    inputs: Vec<OpenInput>,
+    inputs: Vec<Input>,
     threads: usize,
     mut handle: impl FnMut(Vec<ReadEvent>) -> Result<()>,
 ) -> Result<()> {

@@ -8,4 +8,5 @@ mod util;
 mod errors;
 mod forms;
 mod golden;
+mod parquet;
 mod promises;

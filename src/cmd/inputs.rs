@@ -11,7 +11,7 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::normalize::headers::HeaderOptions;
-use crate::read::{expand_inputs, ReadOptions, SplitOptions, TextEncoding};
+use crate::read::{expand_inputs, Format, ReadOptions, SplitOptions, TextEncoding};
 use crate::rules::functions::AmountUnit;
 use crate::rules::RuleSet;
 
@@ -32,6 +32,10 @@ pub struct ImportArgs {
     /// gzip and zstd are recognized by their bytes.
     #[arg(required = true, value_name = "INPUT.csv", help_heading = "Input")]
     pub inputs: Vec<PathBuf>,
+
+    /// The input format (default: Parquet for names ending in .parquet, CSV otherwise).
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Input")]
+    pub format: Option<Format>,
 
     /// The text encoding of files without a BOM (any WHATWG label: windows-1252, latin1,
     /// iso-8859-2, shift_jis, ...). UTF-8 and UTF-16 with a BOM are recognized by themselves.
@@ -168,6 +172,7 @@ impl ImportArgs {
         };
         Ok(RunConfig {
             inputs: expand_inputs(&self.inputs)?,
+            format: self.format,
             read: ReadOptions {
                 split: SplitOptions {
                     delimiter: self.delimiter,

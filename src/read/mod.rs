@@ -1,6 +1,8 @@
 //! Reading: the inputs named on the command line (files, `-` for stdin, folders, globs) become
 //! chunks of raw records. CSV reading lives in the `voucher-import-read` crate (kept free of the
-//! query engine so it can be fuzzed on its own); this module adds input expansion.
+//! query engine so it can be fuzzed on its own); this module adds input expansion and Parquet.
+
+pub mod parquet;
 
 pub use voucher_import_read::*;
 
@@ -9,7 +11,65 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// File endings read when a folder or a glob names the inputs.
-pub const INPUT_ENDINGS: [&str; 4] = [".csv", ".csv.gz", ".csv.zst", ".tsv"];
+pub const INPUT_ENDINGS: [&str; 5] = [".csv", ".csv.gz", ".csv.zst", ".tsv", ".parquet"];
+
+/// The format of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+/// An opened input of either format.
+pub enum Input {
+    Csv(Box<OpenInput>),
+    Parquet(parquet::ParquetInput),
+}
+
+impl Input {
+    /// Opens an input: Parquet when `format` says so or the name ends in `.parquet`, else CSV.
+    pub fn open(
+        index: usize,
+        source: &InputPath,
+        options: &ReadOptions,
+        format: Option<Format>,
+    ) -> Result<Self> {
+        let by_name = match source {
+            InputPath::File(p) if p.to_string_lossy().to_lowercase().ends_with(".parquet") => {
+                Format::Parquet
+            }
+            _ => Format::Csv,
+        };
+        match (format.unwrap_or(by_name), source) {
+            (Format::Csv, _) => Ok(Input::Csv(Box::new(OpenInput::open(
+                index, source, options,
+            )?))),
+            (Format::Parquet, InputPath::File(path)) => {
+                Ok(Input::Parquet(parquet::ParquetInput::open(index, path)?))
+            }
+            (Format::Parquet, InputPath::Stdin) => Err(Error::usage(
+                "Parquet cannot be read from stdin (its footer is at the end of the file)",
+                "write it to a file and name the file",
+            )),
+        }
+    }
+
+    /// The header names, trimmed.
+    pub fn header(&self) -> &[String] {
+        match self {
+            Input::Csv(i) => &i.header,
+            Input::Parquet(i) => &i.header,
+        }
+    }
+
+    /// Reads every record in chunks; see [`OpenInput::read_records`].
+    pub fn read_records(self, emit: impl FnMut(Chunk) -> bool) -> Result<Option<FileDigest>> {
+        match self {
+            Input::Csv(i) => Ok(i.read_records(emit)?),
+            Input::Parquet(i) => i.read_records(emit),
+        }
+    }
+}
 
 /// Expands the inputs as given: `-` is stdin; a folder or a glob pattern stands for every CSV
 /// file in it, in name order; anything else is a file. A folder or glob matching nothing is an

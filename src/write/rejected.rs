@@ -85,7 +85,12 @@ impl RejectedWriter {
                 }
             }
             let row = record.row.to_string();
-            let line = record.line.to_string();
+            // Line 0: the format has no lines (Parquet).
+            let line = if record.line == 0 {
+                String::new()
+            } else {
+                record.line.to_string()
+            };
             let joined = rules.join("|");
             let head = [file_name, &row, &line, &joined, &reason];
             out.write_record(
