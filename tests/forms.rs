@@ -441,3 +441,52 @@ fn option_values_are_checked_with_suggestions() {
         r.describe()
     );
 }
+
+mod read_back {
+    use proptest::prelude::*;
+
+    use crate::util::{csv_records, run};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Whatever records the csv writer produces (any delimiter and quote, newlines, quotes,
+        /// non-ASCII), `prepare` reads back exactly those fields (trimmed, as documented).
+        #[test]
+        fn prepare_reads_back_what_a_csv_writer_wrote(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-zA-Z0-9 ,;|\t\"'\r\néü€✓]{0,12}", 2),
+                1..30,
+            ),
+            delimiter in proptest::sample::select(vec![b',', b';', b'\t', b'|']),
+            single_quote: bool,
+            crlf: bool,
+        ) {
+            let quote = if single_quote { b'\'' } else { b'"' };
+            let mut writer = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .quote(quote)
+                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .from_writer(Vec::new());
+            writer.write_record(["Code", "first", "second"]).unwrap();
+            for (i, row) in rows.iter().enumerate() {
+                writer.write_record([format!("C{i}"), row[0].clone(), row[1].clone()]).unwrap();
+            }
+            let bytes = writer.into_inner().unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let input = dir.path().join("written.csv");
+            std::fs::write(&input, &bytes).unwrap();
+            let input = input.display().to_string();
+            let quote_arg = (quote as char).to_string();
+            let r = run(&["prepare", &input, "--campaign-type", "discount", "--quote", &quote_arg, "--out", "{out}"]);
+            prop_assert_eq!(r.code(), 0, "{}", r.describe());
+            let batch = csv_records(&std::fs::read(r.out().join("import/part-00001.csv")).unwrap());
+            let expected: Vec<Vec<String>> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| vec![format!("C{i}"), row[0].trim().to_string(), row[1].trim().to_string()])
+                .collect();
+            prop_assert_eq!(batch, expected);
+        }
+    }
+}
