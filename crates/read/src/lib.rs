@@ -370,6 +370,40 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The read options a fuzz input's first byte chooses: delimiter (sniffed, `;`, TAB, `|`, `,`),
+/// encoding (UTF-8, windows-1252, UTF-16LE), quote (`"` or `'`), and a tiny or the default
+/// record bound. Shared by the fuzz target and the regression tests that replay its finds.
+pub fn options_from_byte(choice: u8) -> ReadOptions {
+    let delimiter = match choice & 0b111 {
+        0 => None,
+        1 => Some(b';'),
+        2 => Some(b'\t'),
+        3 => Some(b'|'),
+        _ => Some(b','),
+    };
+    let encoding = match (choice >> 3) & 0b11 {
+        1 => TextEncoding::for_label("windows-1252"),
+        2 => TextEncoding::for_label("utf-16le"),
+        _ => None,
+    };
+    ReadOptions {
+        split: SplitOptions {
+            delimiter,
+            quote: if choice & 0b0100_0000 != 0 {
+                b'\''
+            } else {
+                b'"'
+            },
+            max_record_bytes: if choice & 0b1000_0000 != 0 {
+                64
+            } else {
+                1 << 20
+            },
+        },
+        encoding,
+    }
+}
+
 /// What the fuzzer and the property tests check for any input: reading never panics, and every
 /// record is either clean or carries a problem. Returns (records, with a problem) or the
 /// file-level error message.
@@ -525,6 +559,25 @@ mod tests {
             })
             .unwrap();
         assert_eq!(&records[0].fields[1], "Zürich".as_bytes());
+    }
+
+    /// Replays `fixtures/fuzz/`: inputs the fuzzer found or that are worth keeping, each with
+    /// the options its first byte chooses. Reading must finish and account for every record.
+    #[test]
+    fn fuzz_regressions_replay_cleanly() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fuzz");
+        let mut replayed = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let Some((&choice, input)) = bytes.split_first() else {
+                continue;
+            };
+            if let Ok((records, problems)) = account(input, &options_from_byte(choice)) {
+                assert!(problems <= records);
+            }
+            replayed += 1;
+        }
+        assert!(replayed >= 3, "fixtures/fuzz holds the regression inputs");
     }
 
     #[test]
