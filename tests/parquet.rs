@@ -1,7 +1,9 @@
 //! Parquet input: typed columns come out as faithful text; nested columns and broken files are
-//! file-level errors. The Parquet files are written by the test with the `parquet` crate.
+//! file-level errors. The fixtures in `fixtures/parquet/` are written by these tests with the
+//! `parquet` crate when they are missing (delete one to regenerate it).
 
 use std::fs::File;
+use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -12,9 +14,22 @@ use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 
-use crate::util::{assert_conserved, files_below, run};
+use crate::util::{assert_conserved, files_below, run, ROOT};
 
-fn write_parquet(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) {
+type Columns = Vec<(&'static str, ArrayRef)>;
+
+/// The fixture `fixtures/parquet/<name>`, written from `columns` if it does not exist yet.
+fn fixture(name: &str, columns: impl FnOnce() -> Columns) -> String {
+    let relative = format!("fixtures/parquet/{name}");
+    let path = Path::new(ROOT).join(&relative);
+    if !path.exists() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        write_parquet(&path, columns());
+    }
+    relative
+}
+
+fn write_parquet(path: &Path, columns: Columns) {
     let batch = RecordBatch::try_from_iter(columns).unwrap();
     let mut writer =
         ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
@@ -22,78 +37,72 @@ fn write_parquet(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) {
     writer.close().unwrap();
 }
 
+fn typed_columns() -> Columns {
+    let price = Decimal128Array::from(vec![Some(1250), Some(5), None, Some(100)])
+        .with_precision_and_scale(10, 2)
+        .unwrap();
+    vec![
+        (
+            "code",
+            Arc::new(StringArray::from(vec![
+                Some("PQ-1"),
+                Some("000123"),
+                None,
+                Some("PQ-4"),
+            ])),
+        ),
+        (
+            "active",
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                Some(false),
+                Some(true),
+                None,
+            ])),
+        ),
+        (
+            "gift_amount",
+            Arc::new(Int64Array::from(vec![
+                Some(5000),
+                Some(0),
+                Some(100),
+                Some(-5),
+            ])),
+        ),
+        ("price", Arc::new(price)),
+        (
+            "issued_on",
+            Arc::new(Date32Array::from(vec![
+                Some(20_000),
+                Some(0),
+                None,
+                Some(20_454),
+            ])),
+        ),
+        (
+            "issued_at",
+            Arc::new(TimestampMillisecondArray::from(vec![
+                Some(1_700_000_000_123),
+                None,
+                None,
+                Some(0),
+            ])),
+        ),
+        (
+            "ratio",
+            Arc::new(Float64Array::from(vec![
+                Some(0.5),
+                Some(1e-3),
+                None,
+                Some(2.0),
+            ])),
+        ),
+    ]
+}
+
 #[test]
 fn typed_columns_become_faithful_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cards.parquet");
-    write_parquet(
-        &path,
-        vec![
-            (
-                "code",
-                Arc::new(StringArray::from(vec![
-                    Some("PQ-1"),
-                    Some("000123"),
-                    None,
-                    Some("PQ-4"),
-                ])) as ArrayRef,
-            ),
-            (
-                "active",
-                Arc::new(BooleanArray::from(vec![
-                    Some(true),
-                    Some(false),
-                    Some(true),
-                    None,
-                ])),
-            ),
-            (
-                "gift_amount",
-                Arc::new(Int64Array::from(vec![
-                    Some(5000),
-                    Some(0),
-                    Some(100),
-                    Some(-5),
-                ])),
-            ),
-            (
-                "price",
-                Arc::new(
-                    Decimal128Array::from(vec![Some(1250), Some(5), None, Some(100)])
-                        .with_precision_and_scale(10, 2)
-                        .unwrap(),
-                ),
-            ),
-            (
-                "issued_on",
-                Arc::new(Date32Array::from(vec![
-                    Some(20_000),
-                    Some(0),
-                    None,
-                    Some(20_454),
-                ])),
-            ),
-            (
-                "issued_at",
-                Arc::new(TimestampMillisecondArray::from(vec![
-                    Some(1_700_000_000_123),
-                    None,
-                    None,
-                    Some(0),
-                ])),
-            ),
-            (
-                "ratio",
-                Arc::new(Float64Array::from(vec![
-                    Some(0.5),
-                    Some(1e-3),
-                    None,
-                    Some(2.0),
-                ])),
-            ),
-        ],
-    );
-    let input = path.display().to_string();
+    let input = fixture("cards.parquet", typed_columns);
     let r = run(&[
         "prepare",
         &input,
@@ -116,23 +125,22 @@ fn typed_columns_become_faithful_text() {
         rejected.contains(",3,,code_required,Code is empty,"),
         "no line for Parquet rows: {rejected}"
     );
-    assert!(rejected.contains(",4,,invalid_number,Gift Amount '-5' is not an amount,PQ-4,,-5,1.00,2026-01-01,1970-01-01T00:00:00,2.0"), "{rejected}");
+    assert!(
+        rejected.contains(",4,,invalid_number,Gift Amount '-5' is not an amount,PQ-4,,-5,1.00,2026-01-01,1970-01-01T00:00:00,2.0"),
+        "{rejected}"
+    );
 }
 
 #[test]
 fn nested_columns_are_a_file_level_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nested.parquet");
-    let tags =
-        ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)])]);
-    write_parquet(
-        &path,
+    let input = fixture("nested.parquet", || {
+        let tags =
+            ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)])]);
         vec![
             ("Code", Arc::new(StringArray::from(vec!["N-1"])) as ArrayRef),
             ("tags", Arc::new(tags)),
-        ],
-    );
-    let input = path.display().to_string();
+        ]
+    });
     let r = run(&[
         "prepare",
         &input,
@@ -152,31 +160,30 @@ fn nested_columns_are_a_file_level_error() {
         "{}",
         r.describe()
     );
-    assert!(
-        files_below(r.dir.path())
-            .iter()
-            .all(|(p, _)| p == "nested.parquet"),
-        "nothing written"
-    );
+    assert!(files_below(r.dir.path()).is_empty(), "nothing written");
 }
 
 #[test]
 fn a_parquet_file_with_a_bad_footer_is_a_file_level_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cut.parquet");
-    write_parquet(
-        &path,
-        vec![(
-            "Code",
-            Arc::new(StringArray::from(vec!["C-1", "C-2"])) as ArrayRef,
-        )],
-    );
-    let bytes = std::fs::read(&path).unwrap();
-    std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
-    let input = path.display().to_string();
+    let relative = "fixtures/parquet/bad_footer.parquet";
+    let path = Path::new(ROOT).join(relative);
+    if !path.exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.parquet");
+        write_parquet(
+            &whole,
+            vec![(
+                "Code",
+                Arc::new(StringArray::from(vec!["C-1", "C-2"])) as ArrayRef,
+            )],
+        );
+        let bytes = std::fs::read(&whole).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+    }
     let r = run(&[
         "prepare",
-        &input,
+        relative,
         "--campaign-type",
         "gift",
         "--out",
@@ -185,10 +192,11 @@ fn a_parquet_file_with_a_bad_footer_is_a_file_level_error() {
     r.expect_code(2);
     assert!(
         r.stderr()
-            .contains("cut.parquet: not a readable Parquet file"),
+            .contains("bad_footer.parquet: not a readable Parquet file"),
         "{}",
         r.describe()
     );
+    assert!(files_below(r.dir.path()).is_empty(), "nothing written");
 }
 
 #[test]
