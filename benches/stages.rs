@@ -109,7 +109,13 @@ fn stages(c: &mut Criterion) {
         .map(|c| values::to_batch(c, &layout, "bench.csv", &mut counts).unwrap())
         .collect();
     let rules = RuleSet::builtin().unwrap();
-    let engine = RuleEngine::compile(&rules, layout.schema.clone(), AmountUnit::Minor).unwrap();
+    let engine = RuleEngine::compile(
+        &rules,
+        layout.schema.clone(),
+        &layout.present_columns(),
+        AmountUnit::Minor,
+    )
+    .unwrap();
 
     let mut group = c.benchmark_group("stages");
     group.sample_size(10);

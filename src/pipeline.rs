@@ -7,11 +7,13 @@
 //!                                                                               └──▶ rejected.csv
 //! ```
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, StringArray};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
@@ -23,6 +25,7 @@ use crate::normalize::{values, Normalizations, TableLayout};
 use crate::read::{Chunk, FileDigest, Input, InputPath, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
+use crate::rules::format::Severity;
 use crate::rules::{names, RuleSet};
 use crate::write::batches::{encode_record, BatchWriter};
 use crate::write::rejected::{RejectedEntry, RejectedWriter};
@@ -62,25 +65,26 @@ struct Evaluated {
     normalizations: Normalizations,
 }
 
-/// Positions of the rules that engine stages report.
+/// Positions of the rules that engine stages report; None for a rule switched off.
 struct EngineRules {
     malformed_record: usize,
     invalid_encoding: usize,
-    duplicate_code: usize,
-    existing_code: usize,
     record_too_large: usize,
-    over_campaign_limit: usize,
+    duplicate_code: Option<usize>,
+    existing_code: Option<usize>,
+    over_campaign_limit: Option<usize>,
 }
 
 impl EngineRules {
+    /// The first three cannot be disabled ([`RuleSet::load`] refuses it).
     fn resolve(rules: &RuleSet) -> Result<Self> {
         Ok(EngineRules {
             malformed_record: rules.position(names::MALFORMED_RECORD)?,
             invalid_encoding: rules.position(names::INVALID_ENCODING)?,
-            duplicate_code: rules.position(names::DUPLICATE_CODE)?,
-            existing_code: rules.position(names::EXISTING_CODE)?,
             record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
-            over_campaign_limit: rules.position(names::OVER_CAMPAIGN_LIMIT)?,
+            duplicate_code: rules.find(names::DUPLICATE_CODE),
+            existing_code: rules.find(names::EXISTING_CODE),
+            over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
         })
     }
 }
@@ -90,26 +94,15 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
     let started = Instant::now();
 
     // Headers first: every file-level problem is found before anything is written.
-    let mut inputs = Vec::with_capacity(config.inputs.len());
-    let mut file_headers = Vec::with_capacity(config.inputs.len());
-    let mut normalizations = Normalizations::default();
-    for (index, source) in config.inputs.iter().enumerate() {
-        let input = Input::open(index, source, &config.read, config.format)?;
-        let roles = headers::classify(
-            &source.path(),
-            input.header(),
-            config.campaign.campaign_type,
-            &config.headers,
-        )?;
-        normalizations.headers_respelled += input
-            .header()
+    let (mut inputs, file_headers) = open_all(config)?;
+    let normalizations = Normalizations {
+        headers_respelled: file_headers
             .iter()
-            .zip(&roles)
+            .flat_map(|(names, roles)| names.iter().zip(roles))
             .filter(|(name, role)| matches!(role, ColumnRole::Known(k) if k.canonical() != name.as_str()))
-            .count() as u64;
-        file_headers.push((input.header().to_vec(), roles));
-        inputs.push(input);
-    }
+            .count() as u64,
+        ..Normalizations::default()
+    };
     let layout = TableLayout::new(&file_headers);
     let file_names: Vec<String> = config.inputs.iter().map(InputPath::display).collect();
 
@@ -119,17 +112,93 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         options.campaign_limit,
         options.codes_in_campaign,
     );
+    let engine = RuleEngine::compile(
+        &config.rules,
+        layout.schema.clone(),
+        &layout.present_columns(),
+        options.amount_unit,
+    )?;
+    let engine_rules = EngineRules::resolve(&config.rules)?;
+
     let mut existing_info = Vec::with_capacity(config.existing.len());
+    let mut existing_codes = Vec::new();
     for (index, path) in config.existing.iter().enumerate() {
-        let codes = existing::read_codes(path, |code| dedup.add_existing(code, index as u32))?;
+        let codes = existing::read_codes(path, |code| {
+            dedup.add_existing(code, index as u32);
+            if engine.has_set_rules() {
+                existing_codes.push(code.to_owned());
+            }
+        })?;
         existing_info.push(ExistingInfo {
             path: display(path),
             codes,
         });
     }
 
-    let engine = RuleEngine::compile(&config.rules, layout.schema.clone(), options.amount_unit)?;
-    let engine_rules = EngineRules::resolve(&config.rules)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Error::Engine(format!("cannot start {} threads: {e}", config.threads)))?;
+
+    // Set rules see every row at once: a first pass keeps the columns they read, they run,
+    // and the inputs are opened again for the pass that writes.
+    let set_findings = if engine.has_set_rules() {
+        if config.inputs.contains(&InputPath::Stdin) {
+            return Err(Error::usage(
+                "set rules read the input twice, and stdin can be read once",
+                "write the input to a file and name the file, or --disable-rule the set rules",
+            ));
+        }
+        let columns = engine.set_columns(&layout.schema);
+        let collected = std::sync::Mutex::new(Vec::new());
+        stream(inputs, config.threads, |events| {
+            pool.install(|| {
+                events.into_par_iter().try_for_each(|event| {
+                    if let ReadEvent::Chunk(chunk) = event {
+                        let mut ignored = Normalizations::default();
+                        let batch = values::to_batch(
+                            &chunk,
+                            &layout,
+                            &file_names[chunk.file],
+                            &mut ignored,
+                        )?;
+                        let skip: Vec<usize> = (0..chunk.records.len())
+                            .filter(|&i| {
+                                chunk.records[i]
+                                    .problem
+                                    .as_ref()
+                                    .is_some_and(RecordProblem::is_malformed)
+                            })
+                            .collect();
+                        let batch = batch.project(&columns)?;
+                        let batch = if skip.is_empty() {
+                            batch
+                        } else {
+                            let keep: BooleanArray = (0..batch.num_rows())
+                                .map(|i| Some(!skip.contains(&i)))
+                                .collect();
+                            filter_record_batch(&batch, &keep)?
+                        };
+                        collected.lock().expect("collector lock").push((
+                            chunk.file,
+                            chunk.records[0].row,
+                            batch,
+                        ));
+                    }
+                    Ok::<(), Error>(())
+                })
+            })
+        })?;
+        let mut collected = collected.into_inner().expect("collector lock");
+        collected.sort_by_key(|(file, first_row, _)| (*file, *first_row));
+        let batches = collected.into_iter().map(|(_, _, b)| b).collect();
+        let findings =
+            engine.run_set_rules(batches, std::mem::take(&mut existing_codes), &config.rules)?;
+        inputs = open_all(config)?.0;
+        findings
+    } else {
+        HashMap::new()
+    };
 
     let staged = match &config.output {
         Output::Folder { path, force } => Some(StagedOutput::create(path, *force)?),
@@ -151,8 +220,26 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         &layout.original_headers,
         staged.is_none(),
     )?;
+    let any_warn_rule = config
+        .rules
+        .rules
+        .iter()
+        .any(|r| r.text.severity == Severity::Warn);
+    let warnings = RejectedWriter::new(
+        staged
+            .as_ref()
+            .filter(|_| any_warn_rule)
+            .map(|s| s.path().join("warnings.csv"))
+            .as_deref(),
+        &layout.original_headers,
+        false,
+    )?;
     let mut finisher = Finisher {
         rules: &config.rules,
+        set_findings,
+        warnings,
+        warned_rows: 0,
+        warnings_by_rule: vec![0; config.rules.rules.len()],
         engine_rules,
         layout: &layout,
         file_names: &file_names,
@@ -174,10 +261,6 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         digests: Vec::new(),
     };
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
-        .build()
-        .map_err(|e| Error::Engine(format!("cannot start {} threads: {e}", config.threads)))?;
     stream(inputs, config.threads, |events| {
         let prepared: Vec<Result<Prepared>> = pool.install(|| {
             events
@@ -202,6 +285,9 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
     let Finisher {
         batches,
         rejected,
+        warnings,
+        warned_rows,
+        warnings_by_rule,
         failures_by_rule,
         accepted,
         rejected_rows,
@@ -211,6 +297,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
     } = finisher;
     let batches = batches.finish()?;
     let rejected_entries = rejected.finish()?;
+    warnings.finish()?;
 
     let input_rows: u64 = digests.iter().map(|d| d.rows).sum();
     let batch_rows: u64 = batches.iter().map(|b| b.rows).sum();
@@ -246,6 +333,18 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
+        warnings: warned_rows,
+        warnings_by_rule: RuleCounts(
+            config
+                .rules
+                .rules
+                .iter()
+                .zip(&warnings_by_rule)
+                .filter(|(r, _)| r.text.severity == Severity::Warn)
+                .map(|(r, n)| (r.text.name.clone(), *n))
+                .collect(),
+        ),
+        notes: engine.notes.clone(),
         normalizations,
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -337,6 +436,11 @@ fn evaluate(
 /// The sequential end of the pipeline: dedup, limits and writing, in input order.
 struct Finisher<'a> {
     rules: &'a RuleSet,
+    /// Findings of the set rules, by (file name, row), taken as the rows go by.
+    set_findings: HashMap<(String, i64), Vec<Finding>>,
+    warnings: RejectedWriter,
+    warned_rows: u64,
+    warnings_by_rule: Vec<u64>,
     engine_rules: EngineRules,
     layout: &'a TableLayout,
     file_names: &'a [String],
@@ -375,13 +479,15 @@ impl Finisher<'_> {
             .map(|&c| batch.column(c).as_string::<i32>())
             .collect();
         let file_no = chunk.file as u32;
+        let file_name = &self.file_names[chunk.file];
         for (i, record) in chunk.records.iter().enumerate() {
             let mut found = std::mem::take(&mut findings[i]);
             let code = codes.is_valid(i).then(|| codes.value(i));
+            let rules = &self.engine_rules;
             match &record.problem {
                 Some(problem) if problem.is_malformed() => {
                     found = vec![Finding {
-                        rule: self.engine_rules.malformed_record,
+                        rule: rules.malformed_record,
                         reason: problem.malformed_reason(self.max_record_bytes),
                     }];
                 }
@@ -391,7 +497,7 @@ impl Finisher<'_> {
                         .map(|&c| self.file_headers[chunk.file][c].clone())
                         .collect();
                     found.push(Finding {
-                        rule: self.engine_rules.invalid_encoding,
+                        rule: rules.invalid_encoding,
                         reason: format!(
                             "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
                             named.join(", ")
@@ -400,26 +506,45 @@ impl Finisher<'_> {
                 }
                 _ => {}
             }
+            if let Some(set) = self
+                .set_findings
+                .remove(&(file_name.clone(), record.row as i64))
+            {
+                found.extend(set);
+            }
             if let Some(code) = code {
                 match self.dedup.clash(code) {
-                    Some(CodeClash::Existing { file }) => found.push(Finding {
-                        rule: self.engine_rules.existing_code,
-                        reason: format!(
-                            "Code '{code}' is already in the project (listed in {})",
-                            self.existing_names[file as usize]
-                        ),
-                    }),
-                    Some(CodeClash::Duplicate { file, row }) => found.push(Finding {
-                        rule: self.engine_rules.duplicate_code,
-                        reason: format!(
-                            "Code '{code}' repeats row {row} of {}",
-                            self.file_names[file as usize]
-                        ),
-                    }),
+                    Some(CodeClash::Existing { file }) => {
+                        if let Some(rule) = rules.existing_code {
+                            found.push(Finding {
+                                rule,
+                                reason: format!(
+                                    "Code '{code}' is already in the project (listed in {})",
+                                    self.existing_names[file as usize]
+                                ),
+                            });
+                        }
+                    }
+                    Some(CodeClash::Duplicate { file, row }) => {
+                        if let Some(rule) = rules.duplicate_code {
+                            found.push(Finding {
+                                rule,
+                                reason: format!(
+                                    "Code '{code}' repeats row {row} of {}",
+                                    self.file_names[file as usize]
+                                ),
+                            });
+                        }
+                    }
                     None => {}
                 }
             }
-            if found.is_empty() {
+            let rejects = |found: &[Finding], all: &RuleSet| {
+                found
+                    .iter()
+                    .any(|f| all.rules[f.rule].text.severity == Severity::Reject)
+            };
+            if !rejects(&found, self.rules) {
                 let encoded = &mut self.record_buf;
                 encoded.clear();
                 encode_record(
@@ -430,7 +555,7 @@ impl Finisher<'_> {
                 );
                 if !self.batches.fits_alone(encoded) {
                     found.push(Finding {
-                        rule: self.engine_rules.record_too_large,
+                        rule: rules.record_too_large,
                         reason: format!(
                             "the record takes {} bytes, more than a batch of --max-file-bytes {} can hold with its header",
                             encoded.len(),
@@ -438,43 +563,95 @@ impl Finisher<'_> {
                         ),
                     });
                 } else {
-                    match self.dedup.admit(code, file_no, record.row) {
+                    let admitted = if rules.over_campaign_limit.is_some() {
+                        self.dedup.admit(code, file_no, record.row)
+                    } else {
+                        self.dedup.admit_unlimited(code, file_no, record.row);
+                        Ok(())
+                    };
+                    match admitted {
                         Ok(()) => {
                             self.batches.write(encoded)?;
                             self.accepted += 1;
+                            if !found.is_empty() {
+                                let (names, reasons) = self.describe(found, &mut true);
+                                self.warnings.write(
+                                    file_name,
+                                    record,
+                                    &file_layout.original_columns,
+                                    names,
+                                    reasons,
+                                )?;
+                                self.warned_rows += 1;
+                            }
                             continue;
                         }
                         Err(reason) => found.push(Finding {
-                            rule: self.engine_rules.over_campaign_limit,
+                            rule: rules.over_campaign_limit.expect("checked above"),
                             reason,
                         }),
                     }
                 }
             }
-            found.sort_by_key(|f| f.rule);
-            let mut rules = Vec::with_capacity(found.len());
-            let mut reasons = Vec::with_capacity(found.len());
-            for finding in found {
-                self.failures_by_rule[finding.rule] += 1;
-                let rule = &self.rules.rules[finding.rule];
-                rules.push(rule.text.name.clone());
-                reasons.push(if finding.reason.is_empty() {
-                    rule.text.description.clone()
-                } else {
-                    finding.reason
-                });
-            }
+            // Rejected: only the rules that reject are listed (warnings are moot for a row that
+            // does not go in).
+            found.retain(|f| self.rules.rules[f.rule].text.severity == Severity::Reject);
+            let (names, reasons) = self.describe(found, &mut false);
             self.rejected.write(
-                &self.file_names[chunk.file],
+                file_name,
                 record,
                 &file_layout.original_columns,
-                rules,
-                reasons.join("; "),
+                names,
+                reasons,
             )?;
             self.rejected_rows += 1;
         }
         Ok(())
     }
+
+    /// Sorts findings into rule order, counts them (as warnings when `warning`), and gives the
+    /// rule names and the joined reasons.
+    fn describe(&mut self, mut found: Vec<Finding>, warning: &mut bool) -> (Vec<String>, String) {
+        found.sort_by_key(|f| f.rule);
+        let mut names = Vec::with_capacity(found.len());
+        let mut reasons = Vec::with_capacity(found.len());
+        for finding in found {
+            if *warning {
+                self.warnings_by_rule[finding.rule] += 1;
+            } else {
+                self.failures_by_rule[finding.rule] += 1;
+            }
+            let rule = &self.rules.rules[finding.rule];
+            names.push(rule.text.name.clone());
+            reasons.push(if finding.reason.is_empty() {
+                rule.text.description.clone()
+            } else {
+                finding.reason
+            });
+        }
+        (names, reasons.join("; "))
+    }
+}
+
+/// Each input's header names with the role of every column.
+type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
+
+/// Opens every input and classifies its header.
+fn open_all(config: &RunConfig) -> Result<(Vec<Input>, FileHeaders)> {
+    let mut inputs = Vec::with_capacity(config.inputs.len());
+    let mut file_headers = Vec::with_capacity(config.inputs.len());
+    for (index, source) in config.inputs.iter().enumerate() {
+        let input = Input::open(index, source, &config.read, config.format)?;
+        let roles = headers::classify(
+            &source.path(),
+            input.header(),
+            config.campaign.campaign_type,
+            &config.headers,
+        )?;
+        file_headers.push((input.header().to_vec(), roles));
+        inputs.push(input);
+    }
+    Ok((inputs, file_headers))
 }
 
 fn display(path: &Path) -> String {

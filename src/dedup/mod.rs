@@ -96,6 +96,14 @@ impl Dedup {
         Ok(())
     }
 
+    /// Takes a row in without counting it against the campaign limit (the limit rule is off).
+    pub fn admit_unlimited(&mut self, code: Option<&str>, file: u32, row: u64) {
+        if let Some(code) = code {
+            let key = self.key(code).into_owned();
+            self.accepted.insert(key, (file, row));
+        }
+    }
+
     fn accepted_rows(&self) -> u64 {
         self.limit.saturating_sub(self.in_campaign) - self.room
     }

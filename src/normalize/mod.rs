@@ -134,6 +134,17 @@ impl TableLayout {
         }
     }
 
+    /// Names of the rule-table columns the input really has: the known columns present, the
+    /// metadata columns, and the position columns.
+    pub fn present_columns(&self) -> Vec<String> {
+        self.known_present
+            .iter()
+            .map(|k| k.canonical().to_owned())
+            .chain(self.metadata.iter().cloned())
+            .chain(headers::POSITION_COLUMNS.iter().map(|c| c.to_string()))
+            .collect()
+    }
+
     /// Number of value columns (known + metadata) before the position columns.
     pub fn value_columns(&self) -> usize {
         KnownColumn::ALL.len() + self.metadata.len()

@@ -61,6 +61,12 @@ pub struct Summary {
     pub rejected: u64,
     /// Every rule in force with the number of rows that failed it (a row may fail several).
     pub rejected_by_rule: RuleCounts,
+    /// Accepted rows that a `warn` rule flagged (listed in warnings.csv).
+    pub warnings: u64,
+    /// Every `warn` rule in force with the number of accepted rows it flagged.
+    pub warnings_by_rule: RuleCounts,
+    /// Rules skipped and why (a column they read is not in the input).
+    pub notes: Vec<String>,
     pub normalizations: Normalizations,
     pub batches: Vec<BatchInfo>,
     pub elapsed_ms: u64,
@@ -107,6 +113,15 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
     writeln!(w, "rejected  {:>10}{}", s.rejected, place("rejected.csv"))?;
     for (rule, count) in s.rejected_by_rule.0.iter().filter(|(_, c)| *c > 0) {
         writeln!(w, "  {rule:<22}{count:>8}")?;
+    }
+    if s.warnings > 0 {
+        writeln!(w, "warnings  {:>10}{}", s.warnings, place("warnings.csv"))?;
+        for (rule, count) in s.warnings_by_rule.0.iter().filter(|(_, c)| *c > 0) {
+            writeln!(w, "  {rule:<22}{count:>8}")?;
+        }
+    }
+    for note in &s.notes {
+        writeln!(w, "note: {note}")?;
     }
     let n = &s.normalizations;
     let mut changes = Vec::new();

@@ -4,10 +4,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, BooleanArray, StringArray};
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::{cast, filter_record_batch};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::SchemaError;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
@@ -36,40 +40,238 @@ pub struct Finding {
     pub reason: String,
 }
 
-/// The compiled SQL rules of one run.
+/// A set rule: a query over all rows that returns the `file` and `row` of the rows that fail.
 #[derive(Debug)]
+struct SetRule {
+    rule: usize,
+    sql: String,
+    first_line: usize,
+}
+
+/// The compiled SQL rules of one run.
 pub struct RuleEngine {
     rules: Vec<CompiledRule>,
+    set_rules: Vec<SetRule>,
+    /// Columns of the rule table that set rules read (the others are not kept in memory).
+    set_columns: Vec<usize>,
+    /// Rules skipped because the input lacks a column they read, with why.
+    pub notes: Vec<String>,
+    ctx: SessionContext,
+}
+
+/// What a query is, by the shape of its plan.
+enum Shape {
+    Row(Condition, Reason),
+    Set,
+}
+
+impl std::fmt::Debug for RuleEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleEngine")
+            .field("rules", &self.rules)
+            .field("set_rules", &self.set_rules)
+            .field("notes", &self.notes)
+            .finish()
+    }
 }
 
 impl RuleEngine {
-    /// Plans every SQL rule of `rules` against the table `vouchers` with `schema`.
-    pub fn compile(rules: &RuleSet, schema: SchemaRef, unit: AmountUnit) -> Result<Self> {
+    /// Plans every SQL rule of `rules` against the table `vouchers` with `schema`. `present`
+    /// names the columns the input really has: a rule reading another one is skipped with a
+    /// note (silently for built-ins), or stops the run if it `requires` the column.
+    pub fn compile(
+        rules: &RuleSet,
+        schema: SchemaRef,
+        present: &[String],
+        unit: AmountUnit,
+    ) -> Result<Self> {
         let ctx = SessionContext::new();
         for function in functions::all(unit) {
             ctx.register_udf(function);
         }
         let table = MemTable::try_new(Arc::clone(&schema), vec![vec![]])?;
         ctx.register_table("vouchers", Arc::new(table))?;
-        let mut compiled = Vec::new();
+        let existing = MemTable::try_new(existing_schema(), vec![vec![]])?;
+        ctx.register_table("existing_codes", Arc::new(existing))?;
+        let mut engine = RuleEngine {
+            rules: Vec::new(),
+            set_rules: Vec::new(),
+            set_columns: Vec::new(),
+            notes: Vec::new(),
+            ctx,
+        };
         for (index, rule) in rules.rules.iter().enumerate() {
-            if let RuleBody::Sql { sql, first_line } = &rule.text.body {
-                let (condition, reason) = compile_one(&ctx, sql).map_err(|e| {
-                    let (line, message) = describe(&e);
-                    Error::RuleFile {
-                        path: rule.origin.clone(),
-                        line: first_line + line.saturating_sub(1),
-                        message,
+            let RuleBody::Sql { sql, first_line } = &rule.text.body else {
+                continue;
+            };
+            let at = |line: usize, message: String| Error::RuleFile {
+                path: rule.origin.clone(),
+                line: first_line + line.saturating_sub(1),
+                message,
+            };
+            for column in &rule.text.requires {
+                if !present.iter().any(|p| p == column) {
+                    return Err(at(1, format!(
+                        "the rule requires column '{column}', which the input lacks (add the column, or --disable-rule {})",
+                        rule.text.name
+                    )));
+                }
+            }
+            let planned = plan(&engine.ctx, sql);
+            let plan = match planned {
+                Ok(plan) => plan,
+                Err(e) => {
+                    if let (Some(missing), false) = (missing_column(&e), rule.builtin) {
+                        engine.notes.push(format!(
+                            "rule {} ({}) skipped: the input has no column '{missing}'",
+                            rule.text.name, rule.origin
+                        ));
+                        continue;
                     }
-                })?;
-                compiled.push(CompiledRule {
+                    let (line, message) = describe(&e);
+                    return Err(at(line, message));
+                }
+            };
+            let scanned = scanned_columns(&engine.ctx, &plan).map_err(|e| at(1, describe(&e).1))?;
+            // Built-in rules are written for known columns that may be absent (NULL); a user's
+            // rule that reads a column the input lacks is skipped with a note.
+            let absent = scanned
+                .iter()
+                .map(|&c| schema.field(c).name())
+                .find(|name| !present.contains(name));
+            if let (Some(missing), false) = (absent, rule.builtin) {
+                engine.notes.push(format!(
+                    "rule {} ({}) skipped: the input has no column '{missing}'",
+                    rule.text.name, rule.origin
+                ));
+                continue;
+            }
+            match shape(&engine.ctx, &plan).map_err(|e| {
+                let (line, message) = describe(&e);
+                at(line, message)
+            })? {
+                Shape::Row(condition, reason) => engine.rules.push(CompiledRule {
                     rule: index,
                     condition,
                     reason,
-                });
+                }),
+                Shape::Set => {
+                    for c in scanned {
+                        if !engine.set_columns.contains(&c) {
+                            engine.set_columns.push(c);
+                        }
+                    }
+                    engine.set_rules.push(SetRule {
+                        rule: index,
+                        sql: sql.clone(),
+                        first_line: *first_line,
+                    });
+                }
             }
         }
-        Ok(RuleEngine { rules: compiled })
+        engine.set_columns.sort_unstable();
+        Ok(engine)
+    }
+
+    /// Whether a set rule is in force (the input must then be read twice).
+    pub fn has_set_rules(&self) -> bool {
+        !self.set_rules.is_empty()
+    }
+
+    /// The rule-table columns set rules read, plus `file` and `row`.
+    pub fn set_columns(&self, schema: &SchemaRef) -> Vec<usize> {
+        let file = schema.index_of("file").expect("the layout has file");
+        let row = schema.index_of("row").expect("the layout has row");
+        let mut columns = self.set_columns.clone();
+        for c in [file, row] {
+            if !columns.contains(&c) {
+                columns.push(c);
+            }
+        }
+        columns.sort_unstable();
+        columns
+    }
+
+    /// Runs the set rules over the whole input (`batches`, projected to [`Self::set_columns`])
+    /// and the existing codes; returns the findings by (file name, row).
+    pub fn run_set_rules(
+        &self,
+        batches: Vec<RecordBatch>,
+        existing_codes: Vec<String>,
+        rules: &RuleSet,
+    ) -> Result<HashMap<(String, i64), Vec<Finding>>> {
+        let mut findings: HashMap<(String, i64), Vec<Finding>> = HashMap::new();
+        if self.set_rules.is_empty() {
+            return Ok(findings);
+        }
+        let Some(first) = batches.first() else {
+            return Ok(findings);
+        };
+        let ctx = self.ctx.clone();
+        ctx.deregister_table("vouchers")?;
+        ctx.register_table(
+            "vouchers",
+            Arc::new(MemTable::try_new(first.schema(), vec![batches])?),
+        )?;
+        let codes = RecordBatch::try_new(
+            existing_schema(),
+            vec![Arc::new(StringArray::from(existing_codes))],
+        )?;
+        ctx.deregister_table("existing_codes")?;
+        ctx.register_table(
+            "existing_codes",
+            Arc::new(MemTable::try_new(existing_schema(), vec![vec![codes]])?),
+        )?;
+        for set in &self.set_rules {
+            let rule = &rules.rules[set.rule];
+            let at = |e: DataFusionError| {
+                let (line, message) = describe(&e);
+                Error::RuleFile {
+                    path: rule.origin.clone(),
+                    line: set.first_line + line.saturating_sub(1),
+                    message,
+                }
+            };
+            let frame = futures::executor::block_on(ctx.sql(&set.sql)).map_err(at)?;
+            let results = futures::executor::block_on(frame.collect()).map_err(at)?;
+            for batch in results {
+                let file = cast(
+                    batch.column_by_name("file").expect("checked at planning"),
+                    &DataType::Utf8,
+                )?;
+                let row = cast(
+                    batch.column_by_name("row").expect("checked at planning"),
+                    &DataType::Int64,
+                )?;
+                let reason = match batch.column_by_name("reason") {
+                    Some(r) => Some(cast(r, &DataType::Utf8)?),
+                    None => None,
+                };
+                let file = file.as_string::<i32>();
+                let row = row.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+                for i in 0..batch.num_rows() {
+                    if file.is_null(i) || row.is_null(i) {
+                        continue;
+                    }
+                    let text = reason
+                        .as_ref()
+                        .map(|r| r.as_string::<i32>())
+                        .filter(|r| r.is_valid(i))
+                        .map(|r| r.value(i).to_owned())
+                        .unwrap_or_default();
+                    let entry = findings
+                        .entry((file.value(i).to_owned(), row.value(i)))
+                        .or_default();
+                    if !entry.iter().any(|f| f.rule == set.rule) {
+                        entry.push(Finding {
+                            rule: set.rule,
+                            reason: text,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(findings)
     }
 
     /// Evaluates every rule on a batch; returns, for each row, the rules it fails.
@@ -128,18 +330,57 @@ impl RuleEngine {
 type Condition = Arc<dyn PhysicalExpr>;
 type Reason = Arc<dyn PhysicalExpr>;
 
-fn compile_one(ctx: &SessionContext, sql: &str) -> Result<(Condition, Reason), DataFusionError> {
+/// The schema of the `existing_codes` table set rules can read.
+fn existing_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new("code", DataType::Utf8, false)]))
+}
+
+fn plan(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, DataFusionError> {
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
     let statement = state.sql_to_statement(sql, &dialect)?;
-    let plan = futures::executor::block_on(state.statement_to_plan(statement))?;
+    futures::executor::block_on(state.statement_to_plan(statement))
+}
+
+/// The `vouchers` columns a plan reads, from the scans of its optimized form.
+fn scanned_columns(
+    ctx: &SessionContext,
+    plan: &LogicalPlan,
+) -> Result<Vec<usize>, DataFusionError> {
+    let optimized = ctx.state().optimize(plan)?;
+    let mut columns = Vec::new();
+    optimized.apply(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            if scan.table_name.table() == "vouchers" {
+                let all: Vec<usize> = (0..scan.source.schema().fields().len()).collect();
+                for c in scan.projection.clone().unwrap_or(all) {
+                    if !columns.contains(&c) {
+                        columns.push(c);
+                    }
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(columns)
+}
+
+/// A row rule is `SELECT <reason> FROM vouchers WHERE <condition>`; a set rule is any query
+/// whose output has `file` and `row` columns.
+fn shape(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Shape, DataFusionError> {
+    let output = plan.schema();
+    let has = |name: &str| output.fields().iter().any(|f| f.name() == name);
+    if has("file") && has("row") {
+        return Ok(Shape::Set);
+    }
     let shape_error = || {
         DataFusionError::Plan(
-            "a row rule has the form SELECT <message> AS reason FROM vouchers WHERE <condition>"
+            "a row rule has the form SELECT <message> AS reason FROM vouchers WHERE <condition>; \
+             a set rule returns the file and row of each failing row (SELECT file, row, <message> AS reason FROM ...)"
                 .to_owned(),
         )
     };
-    let LogicalPlan::Projection(projection) = &plan else {
+    let LogicalPlan::Projection(projection) = plan else {
         return Err(shape_error());
     };
     let LogicalPlan::Filter(filter) = projection.input.as_ref() else {
@@ -158,10 +399,22 @@ fn compile_one(ctx: &SessionContext, sql: &str) -> Result<(Condition, Reason), D
             projection.schema.field(0).name()
         )));
     }
+    let state = ctx.state();
     let reason = projection.expr[0].clone().unalias();
     let condition = state.create_physical_expr(filter.predicate.clone(), filter.input.schema())?;
     let reason = state.create_physical_expr(reason, filter.input.schema())?;
-    Ok((condition, reason))
+    Ok(Shape::Row(condition, reason))
+}
+
+/// The column a planning error says is missing, if that is the error.
+fn missing_column(error: &DataFusionError) -> Option<String> {
+    match error.find_root() {
+        DataFusionError::SchemaError(e, _) => match e.as_ref() {
+            SchemaError::FieldNotFound { field, .. } => Some(field.name.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The line (1-based, within the SQL) and message of a planning error.

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Header lines `-- key: value` come first: `rule` (the name, lowercase letters, digits and
-//! `_`), `description` (one line), optionally `severity` (`reject`) and, for the few rules the
+//! `_`), `description` (one line), optionally `severity` (`reject` or `warn`), `requires` (the
+//! columns without which the rule cannot run: comma-separated) and, for the few rules the
 //! engine itself checks while reading or deduplicating, `checked-by` with no SQL after it.
 //! Other `--` lines are comments. The SQL is one query over the table `vouchers`: the rows its
 //! `WHERE` selects fail the rule, and its one output column `reason` is the message.
@@ -27,6 +28,8 @@ use crate::suggest;
 pub enum Severity {
     /// The row goes to the rejected report instead of a batch.
     Reject,
+    /// The row is still imported; the finding goes to warnings.csv and the summary.
+    Warn,
 }
 
 /// The stage of the engine that checks a rule which SQL cannot express row by row.
@@ -57,6 +60,8 @@ pub struct RuleText {
     pub name: String,
     pub description: String,
     pub severity: Severity,
+    /// Columns the rule needs; a missing one stops the run instead of skipping the rule.
+    pub requires: Vec<String>,
     pub body: RuleBody,
 }
 
@@ -68,7 +73,7 @@ pub enum RuleBody {
     Engine(CheckedBy),
 }
 
-const KEYS: [&str; 4] = ["rule", "description", "severity", "checked-by"];
+const KEYS: [&str; 5] = ["rule", "description", "severity", "checked-by", "requires"];
 
 /// Parses a rule file; `origin` names it in errors.
 pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
@@ -78,6 +83,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
         message,
     };
     let (mut name, mut description, mut severity, mut checked_by) = (None, None, None, None);
+    let mut requires = Vec::new();
     let mut sql_start = None;
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
@@ -102,6 +108,12 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
             "description" => description = Some(value),
             "severity" => severity = Some((line_no, value)),
             "checked-by" => checked_by = Some((line_no, value)),
+            "requires" => requires.extend(
+                value
+                    .split(',')
+                    .map(|c| c.trim().trim_matches('"').to_owned())
+                    .filter(|c| !c.is_empty()),
+            ),
             other => {
                 if let Some(near) = suggest::closest(other, KEYS) {
                     return Err(error(
@@ -184,6 +196,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
         name,
         description,
         severity,
+        requires,
         body,
     })
 }

@@ -7,8 +7,10 @@ pub mod engine;
 pub mod format;
 pub mod functions;
 
+use std::path::PathBuf;
+
 use crate::error::{Error, Result};
-use format::RuleText;
+use format::{RuleBody, RuleText};
 
 /// The built-in rule files, in the order their findings are listed.
 const BUILTIN: &[(&str, &str)] = &[
@@ -68,6 +70,13 @@ pub mod names {
     pub const OVER_CAMPAIGN_LIMIT: &str = "over_campaign_limit";
 }
 
+/// Rules that keep the promise that nothing broken is imported: they cannot be disabled.
+const UNDISABLEABLE: [&str; 3] = [
+    names::MALFORMED_RECORD,
+    names::INVALID_ENCODING,
+    names::RECORD_TOO_LARGE,
+];
+
 /// One rule in force, with where it came from.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -102,12 +111,73 @@ impl RuleSet {
         Ok(RuleSet { rules })
     }
 
+    /// The built-in rules, then the user's rule files, less the disabled rules.
+    pub fn load(user_files: &[PathBuf], disabled: &[String]) -> Result<Self> {
+        let mut set = Self::builtin()?;
+        for path in user_files {
+            let origin = path.display().to_string();
+            let source = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            let text = format::parse(&origin, &source)?;
+            if let RuleBody::Engine(_) = text.body {
+                return Err(Error::RuleFile {
+                    path: origin,
+                    line: 1,
+                    message: "'checked-by' is for the built-in rules; write the rule as SQL".into(),
+                });
+            }
+            if let Some(taken) = set.rules.iter().find(|r| r.text.name == text.name) {
+                return Err(Error::RuleFile {
+                    path: origin,
+                    line: 1,
+                    message: format!(
+                        "rule name '{}' is taken by {}; give the rule another name",
+                        text.name, taken.origin
+                    ),
+                });
+            }
+            set.rules.push(Rule {
+                origin,
+                builtin: false,
+                text,
+                source,
+            });
+        }
+        for name in disabled {
+            let Some(index) = set.rules.iter().position(|r| &r.text.name == name) else {
+                let mut message = format!("--disable-rule {name}: there is no rule '{name}'");
+                if let Some(near) =
+                    crate::suggest::closest(name, set.rules.iter().map(|r| r.text.name.as_str()))
+                {
+                    message.push_str(&format!(": did you mean '{near}'?"));
+                }
+                return Err(Error::usage(
+                    message,
+                    "`voucher-import rules --names` lists the rules in force",
+                ));
+            };
+            if UNDISABLEABLE.contains(&name.as_str()) {
+                return Err(Error::usage(
+                    format!("--disable-rule {name}: this rule cannot be switched off"),
+                    match name.as_str() {
+                        names::RECORD_TOO_LARGE => "no import file can hold such a record; raise --max-file-bytes instead",
+                        _ => "a record the reader cannot split or decode has no trustworthy fields to import",
+                    },
+                ));
+            }
+            set.rules.remove(index);
+        }
+        Ok(set)
+    }
+
     /// Position of a rule by name.
     pub fn position(&self, name: &str) -> Result<usize> {
-        self.rules
-            .iter()
-            .position(|r| r.text.name == name)
+        self.find(name)
             .ok_or_else(|| Error::Invariant(format!("rule '{name}' is not loaded")))
+    }
+
+    /// Position of a rule by name, if it is in force.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.text.name == name)
     }
 
     pub fn name(&self, index: usize) -> &str {
