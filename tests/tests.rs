@@ -10,3 +10,4 @@ mod forms;
 mod golden;
 mod parquet;
 mod promises;
+mod rules;

@@ -79,6 +79,16 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", help_heading = "Campaign")]
     pub codes_in_campaign: Option<u64>,
 
+    /// A rule file to apply besides the built-in rules (same format as sql/*.sql; see
+    /// sql/README.md). Repeatable.
+    #[arg(long = "rules", value_name = "FILE.sql", help_heading = "Rules")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Switch a rule off, built-in or user (not malformed_record, invalid_encoding,
+    /// record_too_large). Repeatable.
+    #[arg(long = "disable-rule", value_name = "NAME", help_heading = "Rules")]
+    pub disabled_rules: Vec<String>,
+
     /// Codes already in the project: a CSV with a `code` column, or a one-column list.
     /// Repeatable.
     #[arg(long, value_name = "CODES.csv", help_heading = "Rules")]
@@ -197,7 +207,7 @@ impl ImportArgs {
             headers: HeaderOptions {
                 declared_metadata: self.metadata,
             },
-            rules: RuleSet::builtin()?,
+            rules: RuleSet::load(&self.rule_files, &self.disabled_rules)?,
             threads,
             output,
         })

@@ -12,16 +12,24 @@ use crate::rules::RuleSet;
 #[derive(Debug, Clone, Args)]
 #[command(after_help = "Examples:
   voucher-import rules
-  voucher-import rules --names")]
+  voucher-import rules --rules fixtures/rules/code_prefix.sql --disable-rule over_campaign_limit")]
 pub struct RulesArgs {
     /// Print only the rule names, one per line.
     #[arg(long)]
     pub names: bool,
+
+    /// A rule file to list with the built-in rules. Repeatable.
+    #[arg(long = "rules", value_name = "FILE.sql")]
+    pub rule_files: Vec<std::path::PathBuf>,
+
+    /// Leave a rule out of the listing, as `prepare --disable-rule` would. Repeatable.
+    #[arg(long = "disable-rule", value_name = "NAME")]
+    pub disabled_rules: Vec<String>,
 }
 
 /// Loads the rules in force.
-pub fn run(_args: &RulesArgs) -> Result<RuleSet> {
-    RuleSet::builtin()
+pub fn run(args: &RulesArgs) -> Result<RuleSet> {
+    RuleSet::load(&args.rule_files, &args.disabled_rules)
 }
 
 /// Writes the rule listing.
@@ -35,7 +43,15 @@ pub fn write_listing(w: &mut impl Write, rules: &RuleSet, names_only: bool) -> i
             writeln!(w)?;
         }
         let origin = if rule.builtin { "built-in" } else { "user" };
-        writeln!(w, "{}  ({origin}, {})", rule.text.name, rule.origin)?;
+        let severity = match rule.text.severity {
+            crate::rules::format::Severity::Reject => "",
+            crate::rules::format::Severity::Warn => ", warn",
+        };
+        writeln!(
+            w,
+            "{}  ({origin}, {}{severity})",
+            rule.text.name, rule.origin
+        )?;
         writeln!(w, "  {}", rule.text.description)?;
         match &rule.text.body {
             RuleBody::Sql { sql, .. } => {

@@ -14,7 +14,9 @@ use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::SchemaError;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::prelude::SessionContext;
 
@@ -111,10 +113,14 @@ impl RuleEngine {
             };
             for column in &rule.text.requires {
                 if !present.iter().any(|p| p == column) {
-                    return Err(at(1, format!(
+                    return Err(Error::RuleFile {
+                        path: rule.origin.clone(),
+                        line: rule.text.requires_line,
+                        message: format!(
                         "the rule requires column '{column}', which the input lacks (add the column, or --disable-rule {})",
                         rule.text.name
-                    )));
+                        ),
+                    });
                 }
             }
             let planned = plan(&engine.ctx, sql);
@@ -222,6 +228,10 @@ impl RuleEngine {
             "existing_codes",
             Arc::new(MemTable::try_new(existing_schema(), vec![vec![codes]])?),
         )?;
+        // Executing a plan needs a Tokio runtime; one thread is enough for in-memory tables.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| Error::Engine(format!("cannot start the query runtime: {e}")))?;
         for set in &self.set_rules {
             let rule = &rules.rules[set.rule];
             let at = |e: DataFusionError| {
@@ -232,8 +242,9 @@ impl RuleEngine {
                     message,
                 }
             };
-            let frame = futures::executor::block_on(ctx.sql(&set.sql)).map_err(at)?;
-            let results = futures::executor::block_on(frame.collect()).map_err(at)?;
+            let results = runtime
+                .block_on(async { ctx.sql(&set.sql).await?.collect().await })
+                .map_err(at)?;
             for batch in results {
                 let file = cast(
                     batch.column_by_name("file").expect("checked at planning"),
@@ -400,9 +411,24 @@ fn shape(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Shape, DataFusionEr
         )));
     }
     let state = ctx.state();
-    let reason = projection.expr[0].clone().unalias();
-    let condition = state.create_physical_expr(filter.predicate.clone(), filter.input.schema())?;
-    let reason = state.create_physical_expr(reason, filter.input.schema())?;
+    let schema = filter.input.schema();
+    // Simplify first: it folds constants and fixes now() to the run's start time.
+    let simplifier = ExprSimplifier::new(
+        SimplifyContext::builder()
+            .with_schema(Arc::clone(schema))
+            .with_config_options(Arc::clone(state.config_options()))
+            .with_current_time()
+            .build(),
+    );
+    let simplified = |expr: Expr| {
+        simplifier
+            .coerce(expr, schema)
+            .and_then(|e| simplifier.simplify(e))
+    };
+    let condition = simplified(filter.predicate.clone())?;
+    let reason = simplified(projection.expr[0].clone().unalias())?;
+    let condition = state.create_physical_expr(condition, schema)?;
+    let reason = state.create_physical_expr(reason, schema)?;
     Ok(Shape::Row(condition, reason))
 }
 

@@ -62,6 +62,8 @@ pub struct RuleText {
     pub severity: Severity,
     /// Columns the rule needs; a missing one stops the run instead of skipping the rule.
     pub requires: Vec<String>,
+    /// The line of the `requires` header, for messages.
+    pub requires_line: usize,
     pub body: RuleBody,
 }
 
@@ -84,6 +86,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
     };
     let (mut name, mut description, mut severity, mut checked_by) = (None, None, None, None);
     let mut requires = Vec::new();
+    let mut requires_line = 0;
     let mut sql_start = None;
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
@@ -108,12 +111,15 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
             "description" => description = Some(value),
             "severity" => severity = Some((line_no, value)),
             "checked-by" => checked_by = Some((line_no, value)),
-            "requires" => requires.extend(
-                value
-                    .split(',')
-                    .map(|c| c.trim().trim_matches('"').to_owned())
-                    .filter(|c| !c.is_empty()),
-            ),
+            "requires" => {
+                requires_line = line_no;
+                requires.extend(
+                    value
+                        .split(',')
+                        .map(|c| c.trim().trim_matches('"').to_owned())
+                        .filter(|c| !c.is_empty()),
+                );
+            }
             other => {
                 if let Some(near) = suggest::closest(other, KEYS) {
                     return Err(error(
@@ -152,10 +158,11 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
     let severity = match severity {
         None => Severity::Reject,
         Some((_, s)) if s.eq_ignore_ascii_case("reject") => Severity::Reject,
+        Some((_, s)) if s.eq_ignore_ascii_case("warn") => Severity::Warn,
         Some((line, s)) => {
             return Err(error(
                 line,
-                format!("unknown severity '{s}' (known: reject)"),
+                format!("unknown severity '{s}' (known: reject, warn)"),
             ));
         }
     };
@@ -197,6 +204,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
         description,
         severity,
         requires,
+        requires_line,
         body,
     })
 }
