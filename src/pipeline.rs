@@ -506,11 +506,14 @@ impl Finisher<'_> {
                 }
                 _ => {}
             }
-            if let Some(set) = self
-                .set_findings
-                .remove(&(file_name.clone(), record.row as i64))
-            {
-                found.extend(set);
+            // Only a set rule that found something costs a lookup per row.
+            if !self.set_findings.is_empty() {
+                if let Some(set) = self
+                    .set_findings
+                    .remove(&(file_name.clone(), record.row as i64))
+                {
+                    found.extend(set);
+                }
             }
             if let Some(code) = code {
                 match self.dedup.clash(code) {
