@@ -1,26 +1,7 @@
 //! Every file-level error: exit code 2, one message naming the file, the column and the fix,
 //! and nothing written (no output folder, no staging folder left behind).
 
-use crate::util::{files_below, run, Run};
-
-fn expect_file_error(args: &[&str], expected: &[&str]) -> Run {
-    let r = run(args);
-    r.expect_code(2);
-    let stderr = r.stderr();
-    for part in expected {
-        assert!(
-            stderr.contains(part),
-            "stderr lacks {part:?}\n{}",
-            r.describe()
-        );
-    }
-    assert!(
-        files_below(r.dir.path()).is_empty(),
-        "nothing written\n{}",
-        r.describe()
-    );
-    r
-}
+use crate::util::{expect_error, run};
 
 fn prepare(file: &str, campaign_type: &str) -> Vec<String> {
     [
@@ -42,7 +23,7 @@ fn strs(v: &[String]) -> Vec<&str> {
 
 #[test]
 fn no_code_column() {
-    expect_file_error(
+    expect_error(
         &strs(&prepare("fixtures/errors/no_code.csv", "discount")),
         &[
             "error: fixtures/errors/no_code.csv: there is no Code column",
@@ -53,7 +34,7 @@ fn no_code_column() {
 
 #[test]
 fn two_columns_with_the_same_meaning() {
-    expect_file_error(
+    expect_error(
         &strs(&prepare("fixtures/errors/duplicate_columns.csv", "gift")),
         &[
             "fixtures/errors/duplicate_columns.csv: columns 2 ('gift_amount') and 3 ('Gift Amount') both mean 'Gift Amount'",
@@ -64,7 +45,7 @@ fn two_columns_with_the_same_meaning() {
 
 #[test]
 fn metadata_name_with_whitespace() {
-    expect_file_error(
+    expect_error(
         &strs(&prepare(
             "fixtures/errors/metadata_whitespace.csv",
             "discount",
@@ -78,7 +59,7 @@ fn metadata_name_with_whitespace() {
 
 #[test]
 fn gift_columns_outside_a_gift_campaign() {
-    expect_file_error(
+    expect_error(
         &strs(&prepare("fixtures/sample/gift_cards.csv", "discount")),
         &[
             "fixtures/sample/gift_cards.csv: column 'Gift Amount' (Gift Amount) applies only to GIFT_VOUCHERS campaigns, and this is a DISCOUNT_COUPONS campaign",
@@ -93,7 +74,7 @@ fn loyalty_points_outside_a_loyalty_campaign() {
     let file = dir.path().join("points.csv");
     std::fs::write(&file, "Code,loyalty_points\nA,10\n").unwrap();
     let file = file.display().to_string();
-    expect_file_error(
+    expect_error(
         &strs(&prepare(&file, "gift")),
         &["column 'loyalty_points' (Loyalty Points) applies only to LOYALTY_PROGRAM campaigns"],
     );
@@ -101,14 +82,14 @@ fn loyalty_points_outside_a_loyalty_campaign() {
 
 #[test]
 fn near_miss_of_a_known_column() {
-    expect_file_error(
+    expect_error(
         &strs(&prepare("fixtures/errors/near_miss.csv", "gift")),
         &[
             "column 'Gift Amuont' is not a known import column: did you mean 'Gift Amount'?",
             "fix: rename the header to 'Gift Amount', or pass --metadata 'Gift Amuont'",
         ],
     );
-    expect_file_error(
+    expect_error(
         &strs(&prepare("fixtures/errors/loyality.csv", "loyalty")),
         &["did you mean 'Loyalty Points'?"],
     );
@@ -146,7 +127,7 @@ fn declared_metadata_imports_a_near_miss_as_metadata() {
 
 #[test]
 fn empty_file() {
-    expect_file_error(
+    expect_error(
         &strs(&prepare("fixtures/errors/empty.csv", "gift")),
         &["fixtures/errors/empty.csv: the file is empty: there is no header line"],
     );
@@ -154,7 +135,7 @@ fn empty_file() {
 
 #[test]
 fn empty_header_name() {
-    expect_file_error(
+    expect_error(
         &strs(&prepare("fixtures/errors/empty_header.csv", "gift")),
         &[
             "column 3 has an empty header",
@@ -165,7 +146,7 @@ fn empty_header_name() {
 
 #[test]
 fn a_bad_file_among_good_ones_stops_the_run_before_any_output() {
-    expect_file_error(
+    expect_error(
         &[
             "prepare",
             "fixtures/sample/gift_cards.csv",
@@ -181,7 +162,7 @@ fn a_bad_file_among_good_ones_stops_the_run_before_any_output() {
 
 #[test]
 fn missing_input_file() {
-    expect_file_error(
+    expect_error(
         &[
             "prepare",
             "fixtures/nope.csv",
@@ -196,7 +177,7 @@ fn missing_input_file() {
 
 #[test]
 fn existing_codes_file_without_a_code_column() {
-    expect_file_error(
+    expect_error(
         &["prepare", "fixtures/sample/gift_cards.csv", "--campaign-type", "gift", "--existing", "fixtures/errors/no_code.csv", "--out", "{out}"],
         &["fixtures/errors/no_code.csv: no 'code' column among the 2 columns of the existing-codes file (Voucher, Active)"],
     );
@@ -204,7 +185,7 @@ fn existing_codes_file_without_a_code_column() {
 
 #[test]
 fn unknown_campaign_type_suggests_one() {
-    let r = expect_file_error(
+    let r = expect_error(
         &[
             "prepare",
             "fixtures/sample/gift_cards.csv",
@@ -220,7 +201,7 @@ fn unknown_campaign_type_suggests_one() {
 
 #[test]
 fn a_campaign_file_that_is_not_a_campaign() {
-    expect_file_error(
+    expect_error(
         &[
             "prepare",
             "fixtures/sample/gift_cards.csv",
@@ -238,7 +219,7 @@ fn a_campaign_file_that_is_not_a_campaign() {
 
 #[test]
 fn a_campaign_is_required() {
-    expect_file_error(
+    expect_error(
         &[
             "prepare",
             "fixtures/sample/gift_cards.csv",

@@ -1,10 +1,7 @@
 //! Every input form the reader accepts, and every broken file: each a fixture with golden
 //! outputs (a rejected report for row-level damage) or a pinned file-level error.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::util::{assert_conserved, assert_golden, files_below, run, BIN, ROOT};
+use crate::util::{assert_conserved, assert_golden, files_below, run, run_with_stdin, ROOT};
 
 /// `prepare` on one fixture; checks the exit code, conservation and the golden outputs.
 fn prepare_golden(
@@ -213,26 +210,12 @@ fn gzip_and_zstd() {
 
 #[test]
 fn stdin_reads_like_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let mut child = Command::new(BIN)
-        .args(["prepare", "-", "--campaign-type", "gift", "--out"])
-        .arg(&out)
-        .current_dir(ROOT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let sample = std::fs::read(format!("{ROOT}/fixtures/sample/gift_cards.csv")).unwrap();
-    child.stdin.take().unwrap().write_all(&sample).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let piped = run_with_stdin(
+        &["prepare", "-", "--campaign-type", "gift", "--out", "{out}"],
+        Some(&sample),
     );
+    piped.expect_code(1);
     let from_file = run(&[
         "prepare",
         "fixtures/sample/gift_cards.csv",
@@ -242,8 +225,8 @@ fn stdin_reads_like_a_file() {
         "{out}",
     ]);
     let batch = |dir: &std::path::Path| std::fs::read(dir.join("import/part-00001.csv")).unwrap();
-    assert_eq!(batch(&out), batch(&from_file.out()));
-    let rejected = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+    assert_eq!(batch(&piped.out()), batch(&from_file.out()));
+    let rejected = std::fs::read_to_string(piped.out().join("rejected.csv")).unwrap();
     assert!(
         rejected
             .lines()

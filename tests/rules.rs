@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::util::{assert_conserved, assert_golden, csv_records, files_below, run};
+use crate::util::{assert_conserved, assert_golden, csv_records, files_below, run, run_with_stdin};
 
 const SAMPLE: &str = "fixtures/sample/gift_cards.csv";
 
@@ -263,34 +263,22 @@ fn rules_lists_user_rules_with_their_origin() {
 
 #[test]
 fn set_rules_need_a_file_not_stdin() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(crate::util::BIN)
-        .args([
+    let sample = fs::read(format!("{}/{SAMPLE}", crate::util::ROOT)).unwrap();
+    let r = run_with_stdin(
+        &[
             "check",
             "-",
             "--campaign-type",
             "gift",
             "--rules",
             "fixtures/rules/category_cap.sql",
-        ])
-        .current_dir(crate::util::ROOT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&fs::read(format!("{}/{SAMPLE}", crate::util::ROOT)).unwrap())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        ],
+        Some(&sample),
+    );
+    r.expect_code(2);
     assert!(
-        stderr.contains("set rules read the input twice"),
-        "{stderr}"
+        r.stderr().contains("set rules read the input twice"),
+        "{}",
+        r.describe()
     );
 }

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_voucher-import");
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -50,6 +51,11 @@ impl Run {
 /// Runs the binary from the repository root with `args`; `{out}` in an argument becomes the
 /// run's output folder and `{tmp}` its temporary folder.
 pub fn run(args: &[&str]) -> Run {
+    run_with_stdin(args, None)
+}
+
+/// Like [`run`], writing `stdin` to the program's standard input (else it gets none).
+pub fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path().display().to_string();
     let out = dir.path().join("out").display().to_string();
@@ -57,12 +63,43 @@ pub fn run(args: &[&str]) -> Run {
         .iter()
         .map(|a| a.replace("{out}", &out).replace("{tmp}", &tmp))
         .collect();
-    let output = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(&args)
         .current_dir(ROOT)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the binary runs");
+    let mut input = child.stdin.take().expect("piped");
+    if let Some(bytes) = stdin {
+        // The program may stop reading early (a file-level error): that is its answer.
+        let _ = input.write_all(bytes);
+    }
+    drop(input);
+    let output = child.wait_with_output().expect("the binary runs");
     Run { args, output, dir }
+}
+
+/// Runs a command that must fail as a whole: exit code 2, every `expected` part in stderr, and
+/// nothing written.
+pub fn expect_error(args: &[&str], expected: &[&str]) -> Run {
+    let r = run(args);
+    r.expect_code(2);
+    let stderr = r.stderr();
+    for part in expected {
+        assert!(
+            stderr.contains(part),
+            "stderr lacks {part:?}\n{}",
+            r.describe()
+        );
+    }
+    assert!(
+        files_below(r.dir.path()).is_empty(),
+        "nothing written\n{}",
+        r.describe()
+    );
+    r
 }
 
 /// Every file below `dir`, by path relative to it.
