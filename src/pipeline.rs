@@ -103,6 +103,19 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
             .count() as u64,
         ..Normalizations::default()
     };
+    let dropped_columns: Vec<String> = file_headers
+        .iter()
+        .flat_map(|(_, roles)| roles)
+        .filter_map(|r| match r {
+            ColumnRole::Dropped(name) => Some(name.clone()),
+            _ => None,
+        })
+        .fold(Vec::new(), |mut seen, name| {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+            seen
+        });
     let layout = TableLayout::new(&file_headers);
     let file_names: Vec<String> = config.inputs.iter().map(InputPath::display).collect();
 
@@ -345,6 +358,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
                 .collect(),
         ),
         notes: engine.notes.clone(),
+        dropped_columns,
         normalizations,
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -636,23 +650,59 @@ impl Finisher<'_> {
     }
 }
 
+/// A `--rename` or `--drop` that names no column of any input is a typo: say so.
+fn check_renames_and_drops(config: &RunConfig, headers: &[Vec<String>]) -> Result<()> {
+    let names: Vec<&str> = headers
+        .iter()
+        .flat_map(|names| names.iter().map(String::as_str))
+        .collect();
+    let renamed: Vec<&str> = names.iter().map(|n| config.headers.renamed(n)).collect();
+    let unknown = |wanted: &str, pool: &[&str], option: &str| -> Result<()> {
+        if pool.contains(&wanted) {
+            return Ok(());
+        }
+        let mut message = format!("{option} {wanted}: no input has a column '{wanted}'");
+        if let Some(near) = crate::suggest::closest(wanted, pool.iter().copied()) {
+            message.push_str(&format!(": did you mean '{near}'?"));
+        }
+        Err(Error::usage(
+            message,
+            format!("the columns are: {}", names.join(", ")),
+        ))
+    };
+    for (old, _) in &config.headers.renames {
+        unknown(old.trim(), &names, "--rename")?;
+    }
+    let both: Vec<&str> = names.iter().chain(&renamed).copied().collect();
+    for drop in &config.headers.drops {
+        unknown(drop.trim(), &both, "--drop")?;
+    }
+    Ok(())
+}
+
 /// Each input's header names with the role of every column.
 type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
 
-/// Opens every input and classifies its header.
+/// Opens every input and classifies its header (after checking `--rename` and `--drop`
+/// against all the headers).
 fn open_all(config: &RunConfig) -> Result<(Vec<Input>, FileHeaders)> {
-    let mut inputs = Vec::with_capacity(config.inputs.len());
-    let mut file_headers = Vec::with_capacity(config.inputs.len());
-    for (index, source) in config.inputs.iter().enumerate() {
-        let input = Input::open(index, source, &config.read, config.format)?;
+    let inputs = config
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(index, source)| Input::open(index, source, &config.read, config.format))
+        .collect::<Result<Vec<_>>>()?;
+    let names: Vec<Vec<String>> = inputs.iter().map(|i| i.header().to_vec()).collect();
+    check_renames_and_drops(config, &names)?;
+    let mut file_headers = Vec::with_capacity(inputs.len());
+    for (source, names) in config.inputs.iter().zip(names) {
         let roles = headers::classify(
             &source.path(),
-            input.header(),
+            &names,
             config.campaign.campaign_type,
             &config.headers,
         )?;
-        file_headers.push((input.header().to_vec(), roles));
-        inputs.push(input);
+        file_headers.push((names, roles));
     }
     Ok((inputs, file_headers))
 }

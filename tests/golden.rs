@@ -196,3 +196,59 @@ fn rules_lists_every_rule_with_its_sql() {
     r.expect_code(0);
     assert_golden("rules", &r);
 }
+
+#[test]
+fn rename_and_drop_convert_another_platforms_export() {
+    let r = run(&[
+        "prepare",
+        "fixtures/exports/other_platform.csv",
+        "--campaign-type",
+        "gift",
+        "--rename",
+        "voucher_code=Code",
+        "--rename",
+        "state=Active",
+        "--rename",
+        "Region Name=region",
+        "--rename",
+        "balance_cents=Gift Amount",
+        "--drop",
+        "internal id",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    assert_conserved(&r.out(), 3);
+    assert_golden("rename_and_drop", &r);
+}
+
+#[test]
+fn a_rename_or_drop_of_no_column_is_a_typo() {
+    let r = run(&[
+        "check",
+        "fixtures/exports/other_platform.csv",
+        "--campaign-type",
+        "gift",
+        "--rename",
+        "voucher_cod=Code",
+    ]);
+    r.expect_code(2);
+    assert!(r.stderr().contains("--rename voucher_cod: no input has a column 'voucher_cod': did you mean 'voucher_code'?"), "{}", r.describe());
+    let r = run(&[
+        "check",
+        "fixtures/exports/other_platform.csv",
+        "--campaign-type",
+        "gift",
+        "--rename",
+        "voucher_code=Code",
+        "--drop",
+        "internal_ids",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr()
+            .contains("--drop internal_ids: no input has a column 'internal_ids'"),
+        "{}",
+        r.describe()
+    );
+}

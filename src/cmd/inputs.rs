@@ -37,6 +37,16 @@ pub struct ImportArgs {
     #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Input")]
     pub format: Option<Format>,
 
+    /// Rename a column before anything else reads it: `--rename voucher_code=Code`. For other
+    /// platforms' exports. Repeatable.
+    #[arg(long = "rename", value_name = "OLD=NEW", value_parser = parse_rename, help_heading = "Input")]
+    pub renames: Vec<(String, String)>,
+
+    /// Leave a column out of the import (by its name before or after --rename); it is not
+    /// checked, and still shown in rejected.csv. Repeatable.
+    #[arg(long = "drop", value_name = "COLUMN", help_heading = "Input")]
+    pub drops: Vec<String>,
+
     /// The text encoding of files without a BOM (any WHATWG label: windows-1252, latin1,
     /// iso-8859-2, shift_jis, ...). UTF-8 and UTF-16 with a BOM are recognized by themselves.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding, help_heading = "Input")]
@@ -142,6 +152,17 @@ fn parse_encoding(text: &str) -> std::result::Result<TextEncoding, String> {
     })
 }
 
+fn parse_rename(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((old, new)) if !old.trim().is_empty() && !new.trim().is_empty() => {
+            Ok((old.trim().to_owned(), new.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "'{text}' is not OLD=NEW (e.g. --rename voucher_code=Code)"
+        )),
+    }
+}
+
 fn parse_delimiter(text: &str) -> std::result::Result<u8, String> {
     match text {
         "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
@@ -206,6 +227,8 @@ impl ImportArgs {
             campaign,
             headers: HeaderOptions {
                 declared_metadata: self.metadata,
+                renames: self.renames,
+                drops: self.drops,
             },
             rules: RuleSet::load(&self.rule_files, &self.disabled_rules)?,
             threads,

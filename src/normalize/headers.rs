@@ -80,6 +80,8 @@ pub enum ColumnRole {
     Known(KnownColumn),
     /// A metadata property, under its header trimmed of surrounding whitespace.
     Metadata(String),
+    /// Left out of the import by `--drop` (still shown in rejected.csv).
+    Dropped(String),
 }
 
 impl ColumnRole {
@@ -87,7 +89,7 @@ impl ColumnRole {
     pub fn output_name(&self) -> &str {
         match self {
             ColumnRole::Known(k) => k.canonical(),
-            ColumnRole::Metadata(name) => name,
+            ColumnRole::Metadata(name) | ColumnRole::Dropped(name) => name,
         }
     }
 }
@@ -100,6 +102,26 @@ pub const POSITION_COLUMNS: [&str; 3] = ["file", "row", "line"];
 pub struct HeaderOptions {
     /// Columns the user declared to be metadata although they look like a misspelled known column.
     pub declared_metadata: Vec<String>,
+    /// `--rename OLD=NEW`: header names replaced before anything else looks at them.
+    pub renames: Vec<(String, String)>,
+    /// `--drop COLUMN`: columns left out of the import (by their name before or after renaming).
+    pub drops: Vec<String>,
+}
+
+impl HeaderOptions {
+    /// The name a header goes by after `--rename`.
+    pub fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
+        self.renames
+            .iter()
+            .find(|(old, _)| old.trim() == name)
+            .map_or(name, |(_, new)| new.trim())
+    }
+
+    fn dropped(&self, original: &str, renamed: &str) -> bool {
+        self.drops
+            .iter()
+            .any(|d| d.trim() == original || d.trim() == renamed)
+    }
 }
 
 /// Classifies every column of a header, or says why the file cannot be imported.
@@ -111,8 +133,13 @@ pub fn classify(
 ) -> Result<Vec<ColumnRole>> {
     let mut roles: Vec<ColumnRole> = Vec::with_capacity(names.len());
     for (position, raw) in names.iter().enumerate() {
-        let name = raw.trim();
+        let original = raw.trim();
+        let name = options.renamed(original);
         let column_no = position + 1;
+        if options.dropped(original, name) {
+            roles.push(ColumnRole::Dropped(original.to_owned()));
+            continue;
+        }
         if name.is_empty() {
             return Err(Error::input(
                 path,
@@ -171,10 +198,9 @@ pub fn classify(
                 ColumnRole::Metadata(name.to_owned())
             }
         };
-        if let Some(earlier) = roles
-            .iter()
-            .position(|r| r.output_name() == role.output_name())
-        {
+        if let Some(earlier) = roles.iter().position(|r| {
+            !matches!(r, ColumnRole::Dropped(_)) && r.output_name() == role.output_name()
+        }) {
             return Err(Error::input(
                 path,
                 format!(
@@ -283,9 +309,37 @@ mod tests {
     }
 
     #[test]
+    fn renamed_and_dropped_columns() {
+        let options = HeaderOptions {
+            renames: vec![
+                ("voucher_code".into(), "Code".into()),
+                ("Region Name".into(), "region".into()),
+            ],
+            drops: vec!["internal id".into()],
+            ..HeaderOptions::default()
+        };
+        let roles = classify(
+            Path::new("in.csv"),
+            &names(&["voucher_code", "Region Name", "internal id"]),
+            CampaignType::DiscountCoupons,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            roles,
+            vec![
+                ColumnRole::Known(KnownColumn::Code),
+                ColumnRole::Metadata("region".into()),
+                ColumnRole::Dropped("internal id".into()),
+            ]
+        );
+    }
+
+    #[test]
     fn declared_metadata_overrides_the_near_miss_check() {
         let options = HeaderOptions {
             declared_metadata: vec!["Categroy".into()],
+            ..HeaderOptions::default()
         };
         let roles = classify(
             Path::new("in.csv"),

@@ -37,8 +37,8 @@ impl Normalizations {
 /// How one input file's columns land in the shared layout.
 #[derive(Debug, Clone)]
 pub struct FileLayout {
-    /// For each column of the file, its column in the rule table.
-    pub table_columns: Vec<usize>,
+    /// For each column of the file, its column in the rule table (None: dropped).
+    pub table_columns: Vec<Option<usize>>,
     /// For each column of the file, its column among [`TableLayout::original_headers`].
     pub original_columns: Vec<usize>,
 }
@@ -63,12 +63,13 @@ impl TableLayout {
     pub fn new(files: &[(Vec<String>, Vec<ColumnRole>)]) -> Self {
         let mut metadata: Vec<String> = Vec::new();
         let mut original_headers: Vec<String> = Vec::new();
-        let mut original_keys: Vec<&str> = Vec::new();
+        let mut original_keys: Vec<String> = Vec::new();
         let mut present = [false; KnownColumn::ALL.len()];
         for (_, roles) in files {
             for role in roles {
                 match role {
                     ColumnRole::Known(k) => present[k.index()] = true,
+                    ColumnRole::Dropped(_) => {}
                     ColumnRole::Metadata(name) => {
                         if !metadata.contains(name) {
                             metadata.push(name.clone());
@@ -84,7 +85,10 @@ impl TableLayout {
                     .iter()
                     .zip(roles)
                     .map(|(name, role)| {
-                        let key = role.output_name();
+                        let key = match role {
+                            ColumnRole::Dropped(name) => format!("dropped:{name}"),
+                            other => other.output_name().to_owned(),
+                        };
                         match original_keys.iter().position(|k| *k == key) {
                             Some(i) => i,
                             None => {
@@ -98,14 +102,15 @@ impl TableLayout {
                 let table_columns = roles
                     .iter()
                     .map(|role| match role {
-                        ColumnRole::Known(k) => k.index(),
-                        ColumnRole::Metadata(name) => {
+                        ColumnRole::Known(k) => Some(k.index()),
+                        ColumnRole::Dropped(_) => None,
+                        ColumnRole::Metadata(name) => Some(
                             KnownColumn::ALL.len()
                                 + metadata
                                     .iter()
                                     .position(|m| m == name)
-                                    .expect("collected above")
-                        }
+                                    .expect("collected above"),
+                        ),
                     })
                     .collect();
                 FileLayout {
@@ -203,7 +208,7 @@ mod tests {
             ["code", "tier", "region", "Active"]
         );
         assert_eq!(layout.files[1].original_columns, [2, 3, 0]);
-        assert_eq!(layout.files[1].table_columns, [10, 2, 0]);
+        assert_eq!(layout.files[1].table_columns, [Some(10), Some(2), Some(0)]);
         assert_eq!(layout.schema.fields().len(), 9 + 2 + 3);
     }
 }

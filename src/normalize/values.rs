@@ -49,8 +49,10 @@ pub fn to_batch(
     let file_layout = &layout.files[chunk.file];
     // For each value column of the table, the file column that fills it.
     let mut source: Vec<Option<usize>> = vec![None; value_columns];
-    for (file_column, &table_column) in file_layout.table_columns.iter().enumerate() {
-        source[table_column] = Some(file_column);
+    for (file_column, table_column) in file_layout.table_columns.iter().enumerate() {
+        if let Some(table_column) = table_column {
+            source[*table_column] = Some(file_column);
+        }
     }
     let rows = chunk.records.len();
     let mut builders: Vec<StringBuilder> = (0..value_columns)

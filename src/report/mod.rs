@@ -67,6 +67,8 @@ pub struct Summary {
     pub warnings_by_rule: RuleCounts,
     /// Rules skipped and why (a column they read is not in the input).
     pub notes: Vec<String>,
+    /// Columns left out by `--drop`.
+    pub dropped_columns: Vec<String>,
     pub normalizations: Normalizations,
     pub batches: Vec<BatchInfo>,
     pub elapsed_ms: u64,
