@@ -9,6 +9,7 @@ use crate::campaign::Campaign;
 use crate::normalize::headers::HeaderOptions;
 use crate::read::{Format, InputPath, ReadOptions};
 use crate::rules::functions::AmountUnit;
+use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
 
 /// Voucherify's default per-file limit for the import endpoint.
@@ -50,6 +51,8 @@ pub struct RunConfig {
     pub options: ImportOptions,
     pub headers: HeaderOptions,
     pub rules: RuleSet,
+    /// The voucher metadata schema to check metadata columns against.
+    pub metadata_schema: Option<MetadataSchema>,
     /// Worker threads for rule evaluation.
     pub threads: usize,
     pub output: Output,

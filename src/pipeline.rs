@@ -26,6 +26,7 @@ use crate::read::{Chunk, FileDigest, Input, InputPath, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
+use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
 use crate::write::batches::{encode_record, BatchWriter};
 use crate::write::rejected::{RejectedEntry, RejectedWriter};
@@ -117,6 +118,10 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
             seen
         });
     let layout = TableLayout::new(&file_headers);
+    let schema_checks = match &config.metadata_schema {
+        Some(schema) => SchemaChecks::new(schema, &layout, &config.rules, &config.inputs)?,
+        None => SchemaChecks::default(),
+    };
     let file_names: Vec<String> = config.inputs.iter().map(InputPath::display).collect();
 
     let options = &config.options;
@@ -268,6 +273,12 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         rejected,
         failures_by_rule: vec![0; config.rules.rules.len()],
         record_buf: Vec::with_capacity(256),
+        boolean_columns: output_columns
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| schema_checks.is_boolean(name))
+            .map(|(position, _)| position)
+            .collect(),
         accepted: 0,
         rejected_rows: 0,
         normalizations,
@@ -280,7 +291,8 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
                 .into_par_iter()
                 .map(|event| match event {
                     ReadEvent::Chunk(chunk) => {
-                        evaluate(chunk, &layout, &engine, &file_names).map(Prepared::Chunk)
+                        evaluate(chunk, &layout, &engine, &schema_checks, &file_names)
+                            .map(Prepared::Chunk)
                     }
                     ReadEvent::FileDone(digest) => Ok(Prepared::FileDone(digest)),
                 })
@@ -426,6 +438,7 @@ fn evaluate(
     chunk: Chunk,
     layout: &TableLayout,
     engine: &RuleEngine,
+    schema: &SchemaChecks,
     file_names: &[String],
 ) -> Result<Evaluated> {
     let mut normalizations = Normalizations {
@@ -438,7 +451,8 @@ fn evaluate(
         .iter()
         .map(|r| r.problem.as_ref().is_some_and(RecordProblem::is_malformed))
         .collect();
-    let findings = engine.evaluate(&batch, &skip)?;
+    let mut findings = engine.evaluate(&batch, &skip)?;
+    schema.evaluate(&batch, &skip, &mut findings);
     Ok(Evaluated {
         chunk,
         batch,
@@ -470,6 +484,8 @@ struct Finisher<'a> {
     failures_by_rule: Vec<u64>,
     /// Scratch space for the encoded record being written.
     record_buf: Vec<u8>,
+    /// Batch columns (positions) that are boolean metadata: an empty cell is written `null`.
+    boolean_columns: Vec<usize>,
     accepted: u64,
     rejected_rows: u64,
     normalizations: Normalizations,
@@ -564,12 +580,23 @@ impl Finisher<'_> {
             if !rejects(&found, self.rules) {
                 let encoded = &mut self.record_buf;
                 encoded.clear();
+                let boolean_columns = &self.boolean_columns;
+                let mut nulls_written = 0;
                 encode_record(
                     encoded,
-                    columns
-                        .iter()
-                        .map(|a| if a.is_valid(i) { a.value(i) } else { "" }),
+                    columns.iter().enumerate().map(|(c, a)| {
+                        if a.is_valid(i) {
+                            a.value(i)
+                        } else if boolean_columns.contains(&c) {
+                            // Voucherify drops a row whose boolean metadata cell is empty.
+                            nulls_written += 1;
+                            "null"
+                        } else {
+                            ""
+                        }
+                    }),
                 );
+                self.normalizations.boolean_nulls_written += nulls_written;
                 if !self.batches.fits_alone(encoded) {
                     found.push(Finding {
                         rule: rules.record_too_large,
@@ -629,17 +656,23 @@ impl Finisher<'_> {
     /// Sorts findings into rule order, counts them (as warnings when `warning`), and gives the
     /// rule names and the joined reasons.
     fn describe(&mut self, mut found: Vec<Finding>, warning: &mut bool) -> (Vec<String>, String) {
+        // Stable: a rule that failed on several columns keeps their order.
         found.sort_by_key(|f| f.rule);
-        let mut names = Vec::with_capacity(found.len());
+        let mut names: Vec<String> = Vec::with_capacity(found.len());
         let mut reasons = Vec::with_capacity(found.len());
+        let mut last_rule = None;
         for finding in found {
-            if *warning {
-                self.warnings_by_rule[finding.rule] += 1;
-            } else {
-                self.failures_by_rule[finding.rule] += 1;
-            }
             let rule = &self.rules.rules[finding.rule];
-            names.push(rule.text.name.clone());
+            // A rule is listed and counted once per row, with every reason it gave.
+            if last_rule != Some(finding.rule) {
+                if *warning {
+                    self.warnings_by_rule[finding.rule] += 1;
+                } else {
+                    self.failures_by_rule[finding.rule] += 1;
+                }
+                names.push(rule.text.name.clone());
+                last_rule = Some(finding.rule);
+            }
             reasons.push(if finding.reason.is_empty() {
                 rule.text.description.clone()
             } else {
@@ -709,4 +742,114 @@ fn open_all(config: &RunConfig) -> Result<(Vec<Input>, FileHeaders)> {
 
 fn display(path: &Path) -> String {
     path.display().to_string()
+}
+
+/// The metadata schema's checks for this run's columns.
+#[derive(Default)]
+struct SchemaChecks {
+    /// (rule-table column, property) for every metadata column the schema defines.
+    columns: Vec<(usize, Property)>,
+    type_rule: Option<usize>,
+    required_rule: Option<usize>,
+    constraint_rule: Option<usize>,
+}
+
+impl SchemaChecks {
+    /// Matches the schema to the layout; the file-level problems stop the run here.
+    fn new(
+        schema: &MetadataSchema,
+        layout: &TableLayout,
+        rules: &RuleSet,
+        inputs: &[InputPath],
+    ) -> Result<Self> {
+        let first_input = inputs.first().map(InputPath::path).unwrap_or_default();
+        for property in &schema.properties {
+            let present = layout.metadata.contains(&property.name);
+            if present && matches!(property.kind, PropertyType::Object | PropertyType::Geopoint) {
+                return Err(Error::input(
+                    &first_input,
+                    format!(
+                        "metadata column '{}' is of type {:?} in the metadata schema, which a CSV import cannot carry",
+                        property.name, property.kind
+                    ),
+                    format!("--drop {} and set it through the API", property.name),
+                ));
+            }
+            if !present && !property.optional {
+                return Err(Error::input(
+                    &first_input,
+                    format!(
+                        "the metadata schema requires '{}', and no input has that column",
+                        property.name
+                    ),
+                    "add the column, or make the property optional in Voucherify",
+                ));
+            }
+        }
+        if schema.allow_defined_only {
+            let undefined: Vec<&str> = layout
+                .metadata
+                .iter()
+                .filter(|m| schema.property(m).is_none())
+                .map(String::as_str)
+                .collect();
+            if !undefined.is_empty() {
+                return Err(Error::input(
+                    &first_input,
+                    format!(
+                        "the metadata schema allows defined properties only, and these columns are not defined: {}",
+                        undefined.join(", ")
+                    ),
+                    format!(
+                        "leave them out with {}",
+                        undefined.iter().map(|u| format!("--drop {u}")).collect::<Vec<_>>().join(" ")
+                    ),
+                ));
+            }
+        }
+        let columns = layout
+            .metadata
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                schema
+                    .property(name)
+                    .map(|p| (KnownColumn::ALL.len() + i, p.clone()))
+            })
+            .collect();
+        Ok(SchemaChecks {
+            columns,
+            type_rule: rules.find(names::METADATA_TYPE),
+            required_rule: rules.find(names::METADATA_REQUIRED),
+            constraint_rule: rules.find(names::METADATA_CONSTRAINT),
+        })
+    }
+
+    fn is_boolean(&self, column_name: &str) -> bool {
+        self.columns
+            .iter()
+            .any(|(_, p)| p.name == column_name && p.kind == PropertyType::Boolean && !p.array)
+    }
+
+    /// Adds the schema findings of every row of a batch.
+    fn evaluate(&self, batch: &RecordBatch, skip: &[bool], findings: &mut [Vec<Finding>]) {
+        for (column, property) in &self.columns {
+            let values = batch.column(*column).as_string::<i32>();
+            for (row, found) in findings.iter_mut().enumerate() {
+                if skip[row] {
+                    continue;
+                }
+                let value = values.is_valid(row).then(|| values.value(row));
+                let (rule, reason) = match property.check(value) {
+                    None => continue,
+                    Some(Violation::Type(r)) => (self.type_rule, r),
+                    Some(Violation::Required(r)) => (self.required_rule, r),
+                    Some(Violation::Constraint(r)) => (self.constraint_rule, r),
+                };
+                if let Some(rule) = rule {
+                    found.push(Finding { rule, reason });
+                }
+            }
+        }
+    }
 }

@@ -275,3 +275,67 @@ fn a_non_empty_output_folder_is_refused_without_force() {
         "replaced by the new run: {batch}"
     );
 }
+
+#[test]
+fn metadata_schema_file_level_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let strict = dir.path().join("strict.json");
+    std::fs::write(
+        &strict,
+        r#"{"related_object":"voucher","allow_defined_only":true,"properties":{"priority":{"type":"number"},"where":{"type":"geopoint"}}}"#,
+    )
+    .unwrap();
+    let strict = strict.display().to_string();
+    expect_error(
+        &["check", "fixtures/schema/cards_with_metadata.csv", "--campaign-type", "discount", "--metadata-schema", &strict],
+        &["the metadata schema allows defined properties only, and these columns are not defined: vip, tier, issued_on, tags, region", "fix: leave them out with --drop vip --drop tier"],
+    );
+    let dropped = run(&[
+        "check",
+        "fixtures/schema/cards_with_metadata.csv",
+        "--campaign-type",
+        "discount",
+        "--metadata-schema",
+        &strict,
+        "--drop",
+        "vip",
+        "--drop",
+        "tier",
+        "--drop",
+        "issued_on",
+        "--drop",
+        "tags",
+        "--drop",
+        "region",
+    ]);
+    dropped.expect_code(1);
+    let required = dir.path().join("required.json");
+    std::fs::write(
+        &required,
+        r#"{"related_object":"voucher","properties":{"store":{"type":"string","optional":false}}}"#,
+    )
+    .unwrap();
+    let required = required.display().to_string();
+    expect_error(
+        &[
+            "check",
+            "fixtures/schema/cards_with_metadata.csv",
+            "--campaign-type",
+            "discount",
+            "--metadata-schema",
+            &required,
+        ],
+        &["the metadata schema requires 'store', and no input has that column"],
+    );
+    let geo = dir.path().join("geo.json");
+    std::fs::write(
+        &geo,
+        r#"{"related_object":"voucher","properties":{"region":{"type":"geopoint"}}}"#,
+    )
+    .unwrap();
+    let geo = geo.display().to_string();
+    expect_error(
+        &["check", "fixtures/schema/cards_with_metadata.csv", "--campaign-type", "discount", "--metadata-schema", &geo],
+        &["metadata column 'region' is of type Geopoint in the metadata schema, which a CSV import cannot carry"],
+    );
+}

@@ -252,3 +252,20 @@ fn a_rename_or_drop_of_no_column_is_a_typo() {
         r.describe()
     );
 }
+
+#[test]
+fn metadata_schema_checks_types_requirements_and_constraints() {
+    let r = run(&[
+        "prepare",
+        "fixtures/schema/cards_with_metadata.csv",
+        "--campaign-type",
+        "discount",
+        "--metadata-schema",
+        "fixtures/schema/metadata_schemas.json",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    assert_conserved(&r.out(), 8);
+    assert_golden("metadata_schema", &r);
+}

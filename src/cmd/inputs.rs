@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::normalize::headers::HeaderOptions;
 use crate::read::{expand_inputs, Format, ReadOptions, SplitOptions, TextEncoding};
 use crate::rules::functions::AmountUnit;
+use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
 
 /// How amounts are written in the input.
@@ -103,6 +104,11 @@ pub struct ImportArgs {
     /// Repeatable.
     #[arg(long, value_name = "CODES.csv", help_heading = "Rules")]
     pub existing: Vec<PathBuf>,
+
+    /// Voucherify's voucher metadata schema (the response of GET /v1/metadata-schemas, or one
+    /// schema object): metadata columns are checked against it.
+    #[arg(long, value_name = "SCHEMA.json", help_heading = "Rules")]
+    pub metadata_schema: Option<PathBuf>,
 
     /// Compare codes ignoring letter case (for projects with case-insensitive codes).
     #[arg(long, help_heading = "Rules")]
@@ -231,6 +237,11 @@ impl ImportArgs {
                 drops: self.drops,
             },
             rules: RuleSet::load(&self.rule_files, &self.disabled_rules)?,
+            metadata_schema: self
+                .metadata_schema
+                .as_deref()
+                .map(MetadataSchema::from_file)
+                .transpose()?,
             threads,
             output,
         })

@@ -23,6 +23,8 @@ pub struct Normalizations {
     pub headers_respelled: u64,
     /// Lines holding nothing but whitespace, which are not records and were skipped.
     pub blank_lines_skipped: u64,
+    /// Empty boolean metadata cells written as `null` (Voucherify drops the row otherwise).
+    pub boolean_nulls_written: u64,
 }
 
 impl Normalizations {
@@ -31,6 +33,7 @@ impl Normalizations {
         self.active_lowercased += other.active_lowercased;
         self.headers_respelled += other.headers_respelled;
         self.blank_lines_skipped += other.blank_lines_skipped;
+        self.boolean_nulls_written += other.boolean_nulls_written;
     }
 }
 

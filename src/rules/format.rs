@@ -42,6 +42,8 @@ pub enum CheckedBy {
     Dedup,
     /// The batch writer, which knows the byte size of every record.
     Writer,
+    /// The metadata schema check (`--metadata-schema`).
+    Schema,
 }
 
 impl std::fmt::Display for CheckedBy {
@@ -50,6 +52,7 @@ impl std::fmt::Display for CheckedBy {
             CheckedBy::Reader => "reader",
             CheckedBy::Dedup => "dedup",
             CheckedBy::Writer => "writer",
+            CheckedBy::Schema => "schema",
         })
     }
 }
@@ -177,10 +180,11 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
             "reader" => CheckedBy::Reader,
             "dedup" => CheckedBy::Dedup,
             "writer" => CheckedBy::Writer,
+            "schema" => CheckedBy::Schema,
             other => {
                 return Err(error(
                     line,
-                    format!("unknown stage '{other}' (known: reader, dedup, writer)"),
+                    format!("unknown stage '{other}' (known: reader, dedup, writer, schema)"),
                 ));
             }
         }),

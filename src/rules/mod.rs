@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod format;
 pub mod functions;
+pub mod metadata;
 
 use std::path::PathBuf;
 
@@ -43,6 +44,18 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/invalid_date.sql"),
     ),
     (
+        "sql/metadata_type.sql",
+        include_str!("../../sql/metadata_type.sql"),
+    ),
+    (
+        "sql/metadata_required.sql",
+        include_str!("../../sql/metadata_required.sql"),
+    ),
+    (
+        "sql/metadata_constraint.sql",
+        include_str!("../../sql/metadata_constraint.sql"),
+    ),
+    (
         "sql/duplicate_code.sql",
         include_str!("../../sql/duplicate_code.sql"),
     ),
@@ -68,6 +81,9 @@ pub mod names {
     pub const EXISTING_CODE: &str = "existing_code";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
     pub const OVER_CAMPAIGN_LIMIT: &str = "over_campaign_limit";
+    pub const METADATA_TYPE: &str = "metadata_type";
+    pub const METADATA_REQUIRED: &str = "metadata_required";
+    pub const METADATA_CONSTRAINT: &str = "metadata_constraint";
 }
 
 /// Rules that keep the promise that nothing broken is imported: they cannot be disabled.

@@ -1,0 +1,3 @@
+-- rule: metadata_constraint
+-- description: A metadata value keeps its property's constraints (eq, ne, lt, lte, gt, gte, minLength, maxLength, exactLength).
+-- checked-by: schema

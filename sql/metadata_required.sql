@@ -1,0 +1,3 @@
+-- rule: metadata_required
+-- description: A metadata property the --metadata-schema marks as not optional has a value.
+-- checked-by: schema

@@ -1,0 +1,3 @@
+-- rule: metadata_type
+-- description: A metadata value is of the type its --metadata-schema property defines (number with at most 2 decimals, boolean, date, datetime, image URL; each item of an array).
+-- checked-by: schema

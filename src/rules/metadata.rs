@@ -1,0 +1,367 @@
+//! Metadata schemas: Voucherify's voucher metadata schema (`--metadata-schema`, the response of
+//! `GET /v1/metadata-schemas` or one schema object) checked at home, so that what Voucherify
+//! would fail after upload is rejected here with the same kind of message.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::functions::parse_voucherify_datetime;
+use crate::error::{Error, Result};
+
+/// A property's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyType {
+    String,
+    Number,
+    Boolean,
+    Date,
+    Datetime,
+    ImageUrl,
+    /// Cannot come from a CSV cell.
+    Object,
+    /// Cannot come from a CSV cell.
+    Geopoint,
+}
+
+/// One defined metadata property.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Property {
+    pub name: String,
+    pub kind: PropertyType,
+    pub array: bool,
+    pub optional: bool,
+    pub eq: Vec<String>,
+    pub ne: Vec<String>,
+    pub lt: Option<f64>,
+    pub lte: Option<f64>,
+    pub gt: Option<f64>,
+    pub gte: Option<f64>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub exact_length: Option<usize>,
+}
+
+/// The voucher metadata schema.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetadataSchema {
+    /// Defined, not deleted, properties.
+    pub properties: Vec<Property>,
+    pub allow_defined_only: bool,
+}
+
+/// What a value fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    /// Not of the property's type.
+    Type(String),
+    /// Empty where the property is required.
+    Required(String),
+    /// Of the type, but outside eq/ne/lt/.../length.
+    Constraint(String),
+}
+
+impl MetadataSchema {
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_json(&text).map_err(|message| {
+            Error::input(
+                path,
+                message,
+                "pass the response of GET /v1/metadata-schemas, or one schema object",
+            )
+        })
+    }
+
+    pub fn from_json(text: &str) -> std::result::Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let schema = match value.get("schemas").and_then(Value::as_array) {
+            Some(schemas) => schemas
+                .iter()
+                .find(|s| s.get("related_object").and_then(Value::as_str) == Some("voucher"))
+                .ok_or("the list has no schema whose related_object is 'voucher'")?,
+            None => &value,
+        };
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .ok_or("the schema has no 'properties' object")?;
+        let mut parsed = Vec::new();
+        for (name, definition) in properties {
+            let field =
+                |camel: &str, snake: &str| definition.get(camel).or_else(|| definition.get(snake));
+            if field("deleted", "deleted").and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
+            let kind = match field("type", "type").and_then(Value::as_str) {
+                Some("string") => PropertyType::String,
+                Some("number") => PropertyType::Number,
+                Some("boolean") => PropertyType::Boolean,
+                Some("date") => PropertyType::Date,
+                Some("datetime") => PropertyType::Datetime,
+                Some("image_url") => PropertyType::ImageUrl,
+                Some("object") => PropertyType::Object,
+                Some("geopoint") => PropertyType::Geopoint,
+                other => return Err(format!("property '{name}' has an unknown type {other:?}")),
+            };
+            let texts = |key: &str| -> Vec<String> {
+                match definition.get(key) {
+                    Some(Value::Array(items)) => items.iter().map(scalar_text).collect(),
+                    Some(Value::Null) | None => Vec::new(),
+                    Some(other) => vec![scalar_text(other)],
+                }
+            };
+            let number = |key: &str| definition.get(key).and_then(Value::as_f64);
+            let length = |camel: &str, snake: &str| {
+                field(camel, snake)
+                    .and_then(Value::as_u64)
+                    .map(|n| n as usize)
+            };
+            parsed.push(Property {
+                name: name.clone(),
+                kind,
+                array: field("array", "array")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                optional: field("optional", "optional")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true),
+                eq: texts("eq"),
+                ne: texts("ne"),
+                lt: number("lt"),
+                lte: number("lte"),
+                gt: number("gt"),
+                gte: number("gte"),
+                min_length: length("minLength", "min_length"),
+                max_length: length("maxLength", "max_length"),
+                exact_length: length("exactLength", "exact_length"),
+            });
+        }
+        Ok(MetadataSchema {
+            properties: parsed,
+            allow_defined_only: schema
+                .get("allow_defined_only")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
+
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Property {
+    /// Checks one cell (trimmed; None when empty).
+    pub fn check(&self, value: Option<&str>) -> Option<Violation> {
+        let Some(value) = value else {
+            return (!self.optional).then(|| {
+                Violation::Required(format!("{}: is required (the cell is empty)", self.name))
+            });
+        };
+        let items: Vec<&str> = if self.array {
+            value.split(',').map(str::trim).collect()
+        } else {
+            vec![value]
+        };
+        for item in items {
+            if let Some(v) = self.check_one(item) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn check_one(&self, item: &str) -> Option<Violation> {
+        let name = &self.name;
+        let type_error = |what: &str| {
+            Some(Violation::Type(format!(
+                "{name}: must be {what} (actual value is '{item}')"
+            )))
+        };
+        let number = match self.kind {
+            PropertyType::String | PropertyType::Object | PropertyType::Geopoint => None,
+            PropertyType::Number => match parse_number(item) {
+                Some(n) => Some(n),
+                None => return type_error("a number with at most 2 decimals"),
+            },
+            PropertyType::Boolean => {
+                if !item.eq_ignore_ascii_case("true") && !item.eq_ignore_ascii_case("false") {
+                    return type_error("a boolean (true or false)");
+                }
+                None
+            }
+            PropertyType::Date => {
+                if item.len() != 10 || parse_voucherify_datetime(item).is_none() {
+                    return type_error("a date (YYYY-MM-DD)");
+                }
+                None
+            }
+            PropertyType::Datetime => {
+                if parse_voucherify_datetime(item).is_none() {
+                    return type_error("a datetime (ISO 8601, e.g. 2026-12-31T23:59:59Z)");
+                }
+                None
+            }
+            PropertyType::ImageUrl => {
+                let rest = item
+                    .strip_prefix("https://")
+                    .or_else(|| item.strip_prefix("http://"));
+                if !rest.is_some_and(|r| {
+                    !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace)
+                }) {
+                    return type_error("an image URL (http:// or https://)");
+                }
+                None
+            }
+        };
+        let constraint = |what: String| {
+            Some(Violation::Constraint(format!(
+                "{name}: {what} (actual value is '{item}')"
+            )))
+        };
+        let same = |allowed: &String| match (number, parse_number(allowed)) {
+            (Some(a), Some(b)) => a == b,
+            _ => allowed == item,
+        };
+        if !self.eq.is_empty() && !self.eq.iter().any(same) {
+            return constraint(format!("must be one of {}", self.eq.join(", ")));
+        }
+        if self.ne.iter().any(same) {
+            return constraint(format!("must not be {}", self.ne.join(", ")));
+        }
+        if let Some(n) = number {
+            let bounds = [
+                (self.lt, n < self.lt.unwrap_or(0.0), "less than"),
+                (self.lte, n <= self.lte.unwrap_or(0.0), "at most"),
+                (self.gt, n > self.gt.unwrap_or(0.0), "more than"),
+                (self.gte, n >= self.gte.unwrap_or(0.0), "at least"),
+            ];
+            for (bound, holds, words) in bounds {
+                if let (Some(b), false) = (bound, holds) {
+                    return constraint(format!("must be {words} {b}"));
+                }
+            }
+        }
+        let length = item.chars().count();
+        if self.exact_length.is_some_and(|l| length != l) {
+            return constraint(format!(
+                "must be exactly {} characters long",
+                self.exact_length.unwrap_or(0)
+            ));
+        }
+        if self.min_length.is_some_and(|l| length < l) {
+            return constraint(format!(
+                "must be at least {} characters long",
+                self.min_length.unwrap_or(0)
+            ));
+        }
+        if self.max_length.is_some_and(|l| length > l) {
+            return constraint(format!(
+                "must be at most {} characters long",
+                self.max_length.unwrap_or(0)
+            ));
+        }
+        None
+    }
+}
+
+/// A number as Voucherify takes it in metadata: optional minus, digits, at most 2 decimals.
+fn parse_number(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let ok = !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.len() <= 2
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.contains('.') && fraction.is_empty());
+    ok.then(|| text.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMAS: &str = r#"{"object":"list","data_ref":"schemas","total":2,"schemas":[
+      {"id":"ms_c","related_object":"customer","properties":{}},
+      {"id":"ms_v","related_object":"voucher","allow_defined_only":true,"properties":{
+        "priority":{"type":"number","optional":false,"gte":0,"lt":100},
+        "vip":{"type":"boolean"},
+        "tier":{"type":"string","eq":["gold","silver","bronze"]},
+        "tags":{"type":"string","array":true,"maxLength":5},
+        "issued_on":{"type":"date"},
+        "code_hint":{"type":"string","exact_length":4},
+        "old":{"type":"number","deleted":true},
+        "logo":{"type":"image_url"}
+      }}]}"#;
+
+    #[test]
+    fn the_voucher_schema_is_taken_from_the_list() {
+        let schema = MetadataSchema::from_json(SCHEMAS).unwrap();
+        assert!(schema.allow_defined_only);
+        assert!(
+            schema.property("old").is_none(),
+            "deleted definitions check nothing"
+        );
+        assert_eq!(schema.property("code_hint").unwrap().exact_length, Some(4));
+        assert!(!schema.property("priority").unwrap().optional);
+    }
+
+    #[test]
+    fn values_are_checked_like_voucherify() {
+        let schema = MetadataSchema::from_json(SCHEMAS).unwrap();
+        let check = |name: &str, value: Option<&str>| schema.property(name).unwrap().check(value);
+        assert_eq!(check("priority", Some("12.5")), None);
+        assert_eq!(
+            check("priority", Some("n/a")),
+            Some(Violation::Type(
+                "priority: must be a number with at most 2 decimals (actual value is 'n/a')".into()
+            ))
+        );
+        assert!(matches!(
+            check("priority", Some("1.234")),
+            Some(Violation::Type(_))
+        ));
+        assert!(
+            matches!(check("priority", Some("100")), Some(Violation::Constraint(m)) if m.contains("must be less than 100"))
+        );
+        assert!(matches!(
+            check("priority", None),
+            Some(Violation::Required(_))
+        ));
+        assert_eq!(check("vip", None), None);
+        assert!(matches!(
+            check("vip", Some("perhaps")),
+            Some(Violation::Type(_))
+        ));
+        assert!(
+            matches!(check("tier", Some("platinum")), Some(Violation::Constraint(m)) if m.contains("one of gold, silver, bronze"))
+        );
+        assert_eq!(check("tags", Some("a,bb, ccc")), None);
+        assert!(matches!(
+            check("tags", Some("a,toolong")),
+            Some(Violation::Constraint(_))
+        ));
+        assert!(matches!(
+            check("issued_on", Some("31/02/2026")),
+            Some(Violation::Type(_))
+        ));
+        assert_eq!(check("issued_on", Some("2026-02-28")), None);
+        assert!(matches!(
+            check("code_hint", Some("abc")),
+            Some(Violation::Constraint(_))
+        ));
+        assert_eq!(check("logo", Some("https://cdn.example.com/a.png")), None);
+        assert!(matches!(
+            check("logo", Some("ftp://x")),
+            Some(Violation::Type(_))
+        ));
+    }
+}
