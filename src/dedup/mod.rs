@@ -61,11 +61,6 @@ impl Dedup {
         self.existing.entry(key).or_insert(file);
     }
 
-    /// Number of distinct existing codes.
-    pub fn existing_codes(&self) -> usize {
-        self.existing.len()
-    }
-
     /// Whether a code clashes with the project or an earlier accepted row.
     pub fn clash(&self, code: &str) -> Option<CodeClash> {
         let key = self.key(code);

@@ -22,7 +22,7 @@ use datafusion::prelude::SessionContext;
 
 use super::format::RuleBody;
 use super::functions::{self, AmountUnit};
-use super::{Rule, RuleSet};
+use super::RuleSet;
 use crate::error::{Error, Result};
 
 /// A SQL row rule ready to run on batches.
@@ -450,11 +450,4 @@ fn describe(error: &DataFusionError) -> (usize, String) {
         .and_then(|d| d.span)
         .map_or(1, |span| span.start.line as usize);
     (line.max(1), error.find_root().strip_backtrace())
-}
-
-impl Rule {
-    /// True when the rule is a SQL row rule that the engine evaluates.
-    pub fn is_sql(&self) -> bool {
-        matches!(self.text.body, RuleBody::Sql { .. })
-    }
 }

@@ -195,10 +195,6 @@ impl RuleSet {
     pub fn find(&self, name: &str) -> Option<usize> {
         self.rules.iter().position(|r| r.text.name == name)
     }
-
-    pub fn name(&self, index: usize) -> &str {
-        &self.rules[index].text.name
-    }
 }
 
 #[cfg(test)]

@@ -137,7 +137,6 @@ pub struct OpenInput {
     pub compression: Compression,
     pub encoding: TextEncoding,
     pub delimiter: u8,
-    max_record_bytes: usize,
     splitter: Splitter<Box<dyn Read + Send>>,
     hash: source::HashHandle,
     blank_lines: u64,
@@ -245,7 +244,6 @@ impl OpenInput {
             compression,
             encoding,
             delimiter,
-            max_record_bytes: options.split.max_record_bytes,
             splitter,
             hash: opened.hash,
             blank_lines,
@@ -327,11 +325,6 @@ impl OpenInput {
             bytes,
             rows,
         }))
-    }
-
-    /// The size bound records are read with.
-    pub fn max_record_bytes(&self) -> usize {
-        self.max_record_bytes
     }
 }
 
