@@ -214,6 +214,7 @@ fn stages(c: &mut Criterion) {
         headers: HeaderOptions::default(),
         rules,
         metadata_schema: None,
+        from_export: false,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         output: Output::Report,
     };

@@ -51,6 +51,8 @@ pub struct RunConfig {
     pub options: ImportOptions,
     pub headers: HeaderOptions,
     pub rules: RuleSet,
+    /// Treat every input as a Voucherify voucher export (else detected by its columns).
+    pub from_export: bool,
     /// The voucher metadata schema to check metadata columns against.
     pub metadata_schema: Option<MetadataSchema>,
     /// Worker threads for rule evaluation.

@@ -21,7 +21,7 @@ use crate::config::{Output, RunConfig};
 use crate::dedup::{existing, CodeClash, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
-use crate::normalize::{values, Normalizations, TableLayout};
+use crate::normalize::{export, values, Normalizations, TableLayout};
 use crate::read::{Chunk, FileDigest, Input, InputPath, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
@@ -729,12 +729,13 @@ fn open_all(config: &RunConfig) -> Result<(Vec<Input>, FileHeaders)> {
     check_renames_and_drops(config, &names)?;
     let mut file_headers = Vec::with_capacity(inputs.len());
     for (source, names) in config.inputs.iter().zip(names) {
-        let roles = headers::classify(
-            &source.path(),
-            &names,
-            config.campaign.campaign_type,
-            &config.headers,
-        )?;
+        let campaign_type = config.campaign.campaign_type;
+        let options = if config.from_export || export::is_export(&names) {
+            export::header_options(&names, &config.headers, campaign_type)
+        } else {
+            config.headers.clone()
+        };
+        let roles = headers::classify(&source.path(), &names, campaign_type, &options)?;
         file_headers.push((names, roles));
     }
     Ok((inputs, file_headers))

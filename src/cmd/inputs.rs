@@ -16,6 +16,13 @@ use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
 
+/// Known sources of input files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FromSource {
+    /// A voucher export of Voucherify (`POST /v1/exports`).
+    VoucherifyExport,
+}
+
 /// How amounts are written in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AmountUnitArg {
@@ -33,6 +40,11 @@ pub struct ImportArgs {
     /// gzip and zstd are recognized by their bytes.
     #[arg(required = true, value_name = "INPUT.csv", help_heading = "Input")]
     pub inputs: Vec<PathBuf>,
+
+    /// Where the input comes from: `voucherify-export` converts a Voucherify voucher export
+    /// (found by its columns anyway).
+    #[arg(long, value_enum, value_name = "SOURCE", help_heading = "Input")]
+    pub from: Option<FromSource>,
 
     /// The input format (default: Parquet for names ending in .parquet, CSV otherwise).
     #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Input")]
@@ -237,6 +249,7 @@ impl ImportArgs {
                 drops: self.drops,
             },
             rules: RuleSet::load(&self.rule_files, &self.disabled_rules)?,
+            from_export: self.from == Some(FromSource::VoucherifyExport),
             metadata_schema: self
                 .metadata_schema
                 .as_deref()

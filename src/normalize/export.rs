@@ -1,0 +1,157 @@
+//! Voucherify voucher exports (`POST /v1/exports`, `exported_object: voucher`) as input: found by
+//! their columns (or `--from voucherify-export`), their fields mapped onto the campaign import's
+//! columns, and the fields an import cannot carry dropped (and listed in the summary).
+
+use crate::campaign::CampaignType;
+use crate::normalize::headers::HeaderOptions;
+use crate::suggest::fold;
+
+/// Export fields a campaign import cannot carry.
+pub const EXPORT_ONLY: [&str; 24] = [
+    "voucher_type",
+    "value",
+    "formula",
+    "discount_type",
+    "campaign",
+    "redemption_quantity",
+    "qr_code",
+    "bar_code",
+    "id",
+    "is_referral_code",
+    "created_at",
+    "updated_at",
+    "validity_timeframe_interval",
+    "validity_timeframe_duration",
+    "validity_day_of_week",
+    "discount_amount_limit",
+    "campaign_id",
+    "additional_info",
+    "customer_id",
+    "discount_effect",
+    "discount_unit_type",
+    "discount_unit_effect",
+    "validation_rules_id",
+    "customer_source_id",
+];
+
+/// Whether a header is a Voucherify voucher export: a code column and at least two fields only
+/// exports have.
+pub fn is_export(names: &[String]) -> bool {
+    let folded: Vec<String> = names.iter().map(|n| fold(n)).collect();
+    let has = |field: &str| folded.contains(&fold(field));
+    let markers = EXPORT_ONLY
+        .iter()
+        .chain(&["gift_balance", "loyalty_balance", "redemption_count"])
+        .filter(|f| has(f))
+        .count();
+    has("code") && markers >= 2
+}
+
+/// The header options that convert an export: the user's own, plus the renames of the balance
+/// and count fields, `metadata.<key>` to `<key>`, and drops for the export-only fields (and for a
+/// balance the campaign type cannot take).
+pub fn header_options(
+    names: &[String],
+    base: &HeaderOptions,
+    campaign_type: CampaignType,
+) -> HeaderOptions {
+    let mut options = base.clone();
+    for name in names {
+        let original = name.trim();
+        if options
+            .renames
+            .iter()
+            .any(|(old, _)| old.trim() == original)
+        {
+            continue; // the user's rename wins
+        }
+        let target = match fold(original).as_str() {
+            "giftbalance" if campaign_type == CampaignType::GiftVouchers => {
+                Some("Gift Amount".to_owned())
+            }
+            "loyaltybalance" if campaign_type == CampaignType::LoyaltyProgram => {
+                Some("Loyalty Points".to_owned())
+            }
+            "redemptioncount" => Some("Redeemed Quantity".to_owned()),
+            "giftbalance" | "loyaltybalance" => {
+                options.drops.push(original.to_owned());
+                None
+            }
+            folded if EXPORT_ONLY.iter().any(|f| fold(f) == folded) => {
+                options.drops.push(original.to_owned());
+                None
+            }
+            _ => original
+                .strip_prefix("metadata.")
+                .filter(|key| !key.is_empty())
+                .map(str::to_owned),
+        };
+        if let Some(target) = target {
+            options.renames.push((original.to_owned(), target));
+        }
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn exports_are_found_in_snake_and_title_case() {
+        assert!(is_export(&names(&[
+            "code",
+            "voucher_type",
+            "gift_balance",
+            "metadata"
+        ])));
+        assert!(is_export(&names(&[
+            "Code",
+            "Voucher Type",
+            "Gift Balance",
+            "Created At"
+        ])));
+        assert!(!is_export(&names(&["Code", "Active", "Category"])));
+        assert!(
+            !is_export(&names(&["Code", "value"])),
+            "one marker is not enough"
+        );
+    }
+
+    #[test]
+    fn fields_map_onto_the_import() {
+        let header = names(&[
+            "code",
+            "voucher_type",
+            "gift_balance",
+            "loyalty_balance",
+            "redemption_count",
+            "metadata.region",
+            "created_at",
+        ]);
+        let options = header_options(
+            &header,
+            &HeaderOptions::default(),
+            CampaignType::GiftVouchers,
+        );
+        assert_eq!(
+            options.renames,
+            vec![
+                ("gift_balance".to_string(), "Gift Amount".to_string()),
+                (
+                    "redemption_count".to_string(),
+                    "Redeemed Quantity".to_string()
+                ),
+                ("metadata.region".to_string(), "region".to_string()),
+            ]
+        );
+        assert_eq!(
+            options.drops,
+            ["voucher_type", "loyalty_balance", "created_at"]
+        );
+    }
+}
