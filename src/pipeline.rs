@@ -21,11 +21,12 @@ use crate::config::{Output, RunConfig};
 use crate::dedup::{existing, CodeClash, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
-use crate::normalize::{export, values, Normalizations, TableLayout};
+use crate::normalize::{export, json_metadata, values, Normalizations, TableLayout};
 use crate::read::{Chunk, FileDigest, Input, InputPath, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
+use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
 use crate::write::batches::{encode_record, BatchWriter};
@@ -117,10 +118,53 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
             }
             seen
         });
-    let layout = TableLayout::new(&file_headers);
+    // An export's JSON metadata becomes one column per key: the keys of the whole input are
+    // found on a first pass, and the inputs are opened again.
+    let has_json = file_headers.iter().any(|(_, roles)| {
+        roles
+            .iter()
+            .any(|r| matches!(r, ColumnRole::MetadataJson(_)))
+    });
+    let json_keys = if has_json {
+        if config.inputs.contains(&InputPath::Stdin) {
+            return Err(Error::usage(
+                "an export's JSON metadata is read twice (once for its keys), and stdin can be read once",
+                "write the export to a file and name the file",
+            ));
+        }
+        let mut keys = Vec::new();
+        for (input, (_, roles)) in inputs.into_iter().zip(&file_headers) {
+            let Some(column) = roles
+                .iter()
+                .position(|r| matches!(r, ColumnRole::MetadataJson(_)))
+            else {
+                continue;
+            };
+            input.read_records(|chunk| {
+                for record in &chunk.records {
+                    if let Some(cell) = record.fields.get(column) {
+                        json_metadata::collect_keys(&values::decode(cell), &mut keys);
+                    }
+                }
+                true
+            })?;
+        }
+        inputs = open_all(config)?.0;
+        keys
+    } else {
+        Vec::new()
+    };
+    let mut layout = TableLayout::with_json_keys(&file_headers, &json_keys);
+    for ((names, _), file) in file_headers.iter().zip(layout.files.iter_mut()) {
+        file.export_amounts_to_minor = (config.from_export || export::is_export(names))
+            && config.options.amount_unit == AmountUnit::Minor;
+    }
     let schema_checks = match &config.metadata_schema {
         Some(schema) => SchemaChecks::new(schema, &layout, &config.rules, &config.inputs)?,
-        None => SchemaChecks::default(),
+        None => SchemaChecks {
+            nested_rule: config.rules.find(names::METADATA_NESTED),
+            ..SchemaChecks::default()
+        },
     };
     let file_names: Vec<String> = config.inputs.iter().map(InputPath::display).collect();
 
@@ -445,7 +489,12 @@ fn evaluate(
         blank_lines_skipped: chunk.blank_lines,
         ..Normalizations::default()
     };
-    let batch = values::to_batch(&chunk, layout, &file_names[chunk.file], &mut normalizations)?;
+    let (batch, json_problems) = values::to_batch_with_problems(
+        &chunk,
+        layout,
+        &file_names[chunk.file],
+        &mut normalizations,
+    )?;
     let skip: Vec<bool> = chunk
         .records
         .iter()
@@ -453,6 +502,13 @@ fn evaluate(
         .collect();
     let mut findings = engine.evaluate(&batch, &skip)?;
     schema.evaluate(&batch, &skip, &mut findings);
+    if let Some(rule) = schema.nested_rule {
+        for (found, problem) in findings.iter_mut().zip(json_problems) {
+            if let Some(reason) = problem {
+                found.push(Finding { rule, reason });
+            }
+        }
+    }
     Ok(Evaluated {
         chunk,
         batch,
@@ -753,6 +809,8 @@ struct SchemaChecks {
     type_rule: Option<usize>,
     required_rule: Option<usize>,
     constraint_rule: Option<usize>,
+    /// The rule an export's unusable JSON metadata fails (set with or without a schema).
+    nested_rule: Option<usize>,
 }
 
 impl SchemaChecks {
@@ -823,6 +881,7 @@ impl SchemaChecks {
             type_rule: rules.find(names::METADATA_TYPE),
             required_rule: rules.find(names::METADATA_REQUIRED),
             constraint_rule: rules.find(names::METADATA_CONSTRAINT),
+            nested_rule: rules.find(names::METADATA_NESTED),
         })
     }
 

@@ -269,3 +269,33 @@ fn metadata_schema_checks_types_requirements_and_constraints() {
     assert_conserved(&r.out(), 8);
     assert_golden("metadata_schema", &r);
 }
+
+#[test]
+fn a_voucherify_export_converts_into_a_campaign_import() {
+    let r = run(&[
+        "prepare",
+        "fixtures/exports/voucherify_gift_export.csv",
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    assert_conserved(&r.out(), 5);
+    assert_golden("voucherify_export", &r);
+}
+
+#[test]
+fn a_title_case_loyalty_export_converts_too() {
+    let r = run(&[
+        "prepare",
+        "fixtures/exports/voucherify_loyalty_export_title_case.csv",
+        "--campaign-type",
+        "loyalty",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    assert_conserved(&r.out(), 3);
+    assert_golden("voucherify_export_loyalty", &r);
+}

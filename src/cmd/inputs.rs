@@ -247,6 +247,7 @@ impl ImportArgs {
                 declared_metadata: self.metadata,
                 renames: self.renames,
                 drops: self.drops,
+                json_metadata: false,
             },
             rules: RuleSet::load(&self.rule_files, &self.disabled_rules)?,
             from_export: self.from == Some(FromSource::VoucherifyExport),

@@ -56,6 +56,7 @@ pub fn header_options(
     campaign_type: CampaignType,
 ) -> HeaderOptions {
     let mut options = base.clone();
+    options.json_metadata = true;
     for name in names {
         let original = name.trim();
         if options

@@ -82,6 +82,8 @@ pub enum ColumnRole {
     Metadata(String),
     /// Left out of the import by `--drop` (still shown in rejected.csv).
     Dropped(String),
+    /// An export's JSON `metadata` column: one metadata column per key.
+    MetadataJson(String),
 }
 
 impl ColumnRole {
@@ -89,7 +91,9 @@ impl ColumnRole {
     pub fn output_name(&self) -> &str {
         match self {
             ColumnRole::Known(k) => k.canonical(),
-            ColumnRole::Metadata(name) | ColumnRole::Dropped(name) => name,
+            ColumnRole::Metadata(name)
+            | ColumnRole::Dropped(name)
+            | ColumnRole::MetadataJson(name) => name,
         }
     }
 }
@@ -106,6 +110,8 @@ pub struct HeaderOptions {
     pub renames: Vec<(String, String)>,
     /// `--drop COLUMN`: columns left out of the import (by their name before or after renaming).
     pub drops: Vec<String>,
+    /// A column named `metadata` holds a JSON object to spread into metadata columns (exports).
+    pub json_metadata: bool,
 }
 
 impl HeaderOptions {
@@ -138,6 +144,10 @@ pub fn classify(
         let column_no = position + 1;
         if options.dropped(original, name) {
             roles.push(ColumnRole::Dropped(original.to_owned()));
+            continue;
+        }
+        if options.json_metadata && suggest::fold(name) == "metadata" {
+            roles.push(ColumnRole::MetadataJson(original.to_owned()));
             continue;
         }
         if name.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod export;
 pub mod headers;
+pub mod json_metadata;
 pub mod values;
 
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct Normalizations {
     pub blank_lines_skipped: u64,
     /// Empty boolean metadata cells written as `null` (Voucherify drops the row otherwise).
     pub boolean_nulls_written: u64,
+    /// Export amounts with decimals (major units) written in minor units.
+    pub export_amounts_converted: u64,
 }
 
 impl Normalizations {
@@ -35,14 +38,20 @@ impl Normalizations {
         self.headers_respelled += other.headers_respelled;
         self.blank_lines_skipped += other.blank_lines_skipped;
         self.boolean_nulls_written += other.boolean_nulls_written;
+        self.export_amounts_converted += other.export_amounts_converted;
     }
 }
 
 /// How one input file's columns land in the shared layout.
 #[derive(Debug, Clone)]
 pub struct FileLayout {
-    /// For each column of the file, its column in the rule table (None: dropped).
+    /// For each column of the file, its column in the rule table (None: dropped, or JSON).
     pub table_columns: Vec<Option<usize>>,
+    /// The file's JSON `metadata` column, spread into metadata columns.
+    pub json_column: Option<usize>,
+    /// A Voucherify export whose `Gift Amount` with decimals is in major units, to be written
+    /// in minor units.
+    pub export_amounts_to_minor: bool,
     /// For each column of the file, its column among [`TableLayout::original_headers`].
     pub original_columns: Vec<usize>,
 }
@@ -65,6 +74,12 @@ pub struct TableLayout {
 impl TableLayout {
     /// Builds the layout from each file's trimmed header names and their roles.
     pub fn new(files: &[(Vec<String>, Vec<ColumnRole>)]) -> Self {
+        Self::with_json_keys(files, &[])
+    }
+
+    /// Like [`TableLayout::new`], with the keys found in JSON `metadata` columns becoming
+    /// metadata columns where that column stands.
+    pub fn with_json_keys(files: &[(Vec<String>, Vec<ColumnRole>)], json_keys: &[String]) -> Self {
         let mut metadata: Vec<String> = Vec::new();
         let mut original_headers: Vec<String> = Vec::new();
         let mut original_keys: Vec<String> = Vec::new();
@@ -77,6 +92,13 @@ impl TableLayout {
                     ColumnRole::Metadata(name) => {
                         if !metadata.contains(name) {
                             metadata.push(name.clone());
+                        }
+                    }
+                    ColumnRole::MetadataJson(_) => {
+                        for key in json_keys {
+                            if !metadata.contains(key) {
+                                metadata.push(key.clone());
+                            }
                         }
                     }
                 }
@@ -107,7 +129,7 @@ impl TableLayout {
                     .iter()
                     .map(|role| match role {
                         ColumnRole::Known(k) => Some(k.index()),
-                        ColumnRole::Dropped(_) => None,
+                        ColumnRole::Dropped(_) | ColumnRole::MetadataJson(_) => None,
                         ColumnRole::Metadata(name) => Some(
                             KnownColumn::ALL.len()
                                 + metadata
@@ -118,6 +140,10 @@ impl TableLayout {
                     })
                     .collect();
                 FileLayout {
+                    export_amounts_to_minor: false,
+                    json_column: roles
+                        .iter()
+                        .position(|r| matches!(r, ColumnRole::MetadataJson(_))),
                     table_columns,
                     original_columns,
                 }

@@ -9,9 +9,10 @@ use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, StringBuilder}
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::headers::KnownColumn;
-use super::{Normalizations, TableLayout};
+use super::{json_metadata, Normalizations, TableLayout};
 use crate::error::Result;
 use crate::read::Chunk;
+use crate::rules::functions::{parse_amount, AmountUnit};
 
 /// A field decoded as UTF-8, with bytes that are not UTF-8 shown as U+FFFD.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
@@ -38,6 +39,21 @@ pub fn normalize_cell(column: usize, raw: &str, counts: &mut Normalizations) -> 
     Some(trimmed.to_owned())
 }
 
+/// An export amount with decimals is in major units: written in minor units when it converts
+/// exactly (`2000.00` -> `200000`); otherwise left as it is, for `invalid_number` to reject.
+fn export_amount_to_minor(value: String, counts: &mut Normalizations) -> String {
+    if !value.contains('.') {
+        return value;
+    }
+    match parse_amount(&value, AmountUnit::Major) {
+        Some(minor) => {
+            counts.export_amounts_converted += 1;
+            minor.to_string()
+        }
+        None => value,
+    }
+}
+
 /// Builds the rule-table batch for a chunk.
 pub fn to_batch(
     chunk: &Chunk,
@@ -45,6 +61,17 @@ pub fn to_batch(
     file_name: &str,
     counts: &mut Normalizations,
 ) -> Result<RecordBatch> {
+    to_batch_with_problems(chunk, layout, file_name, counts).map(|(batch, _)| batch)
+}
+
+/// Builds the rule-table batch for a chunk, and for each row why its JSON `metadata` cell could
+/// not be spread into columns (None when it could, or there is none).
+pub fn to_batch_with_problems(
+    chunk: &Chunk,
+    layout: &TableLayout,
+    file_name: &str,
+    counts: &mut Normalizations,
+) -> Result<(RecordBatch, Vec<Option<String>>)> {
     let value_columns = layout.value_columns();
     let file_layout = &layout.files[chunk.file];
     // For each value column of the table, the file column that fills it.
@@ -58,13 +85,39 @@ pub fn to_batch(
     let mut builders: Vec<StringBuilder> = (0..value_columns)
         .map(|_| StringBuilder::with_capacity(rows, rows * 8))
         .collect();
-    for record in &chunk.records {
+    let first_metadata = KnownColumn::ALL.len();
+    let mut problems = vec![None; rows];
+    for (row, record) in chunk.records.iter().enumerate() {
         let placeable = !record.problem.as_ref().is_some_and(|p| p.is_malformed());
+        let json_values = match file_layout.json_column {
+            Some(c) if placeable => {
+                match json_metadata::spread(&decode(&record.fields[c]), &layout.metadata) {
+                    Ok(values) => values,
+                    Err(problem) => {
+                        problems[row] = Some(problem);
+                        Vec::new()
+                    }
+                }
+            }
+            _ => Vec::new(),
+        };
         for (column, builder) in builders.iter_mut().enumerate() {
             let value = match source[column] {
                 Some(file_column) if placeable => {
-                    normalize_cell(column, &decode(&record.fields[file_column]), counts)
+                    let cell = normalize_cell(column, &decode(&record.fields[file_column]), counts);
+                    if file_layout.export_amounts_to_minor
+                        && column == KnownColumn::GiftAmount.index()
+                    {
+                        cell.map(|v| export_amount_to_minor(v, counts))
+                    } else {
+                        cell
+                    }
                 }
+                None if column >= first_metadata => json_values
+                    .get(column - first_metadata)
+                    .cloned()
+                    .flatten()
+                    .and_then(|v| normalize_cell(column, &v, counts)),
                 _ => None,
             };
             builder.append_option(value);
@@ -81,7 +134,10 @@ pub fn to_batch(
     arrays.push(Arc::new(Int64Array::from_iter_values(
         chunk.records.iter().map(|r| r.line as i64),
     )));
-    Ok(RecordBatch::try_new(Arc::clone(&layout.schema), arrays)?)
+    Ok((
+        RecordBatch::try_new(Arc::clone(&layout.schema), arrays)?,
+        problems,
+    ))
 }
 
 #[cfg(test)]

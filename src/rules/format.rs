@@ -44,6 +44,8 @@ pub enum CheckedBy {
     Writer,
     /// The metadata schema check (`--metadata-schema`).
     Schema,
+    /// Normalization, which spreads an export's JSON metadata into columns.
+    Normalize,
 }
 
 impl std::fmt::Display for CheckedBy {
@@ -53,6 +55,7 @@ impl std::fmt::Display for CheckedBy {
             CheckedBy::Dedup => "dedup",
             CheckedBy::Writer => "writer",
             CheckedBy::Schema => "schema",
+            CheckedBy::Normalize => "normalize",
         })
     }
 }
@@ -176,18 +179,21 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
                 "a 'checked-by' rule has no SQL; remove one of them".into(),
             ));
         }
-        (Some((line, stage)), None) => RuleBody::Engine(match stage.as_str() {
-            "reader" => CheckedBy::Reader,
-            "dedup" => CheckedBy::Dedup,
-            "writer" => CheckedBy::Writer,
-            "schema" => CheckedBy::Schema,
-            other => {
-                return Err(error(
+        (Some((line, stage)), None) => {
+            RuleBody::Engine(match stage.as_str() {
+                "reader" => CheckedBy::Reader,
+                "dedup" => CheckedBy::Dedup,
+                "writer" => CheckedBy::Writer,
+                "schema" => CheckedBy::Schema,
+                "normalize" => CheckedBy::Normalize,
+                other => {
+                    return Err(error(
                     line,
-                    format!("unknown stage '{other}' (known: reader, dedup, writer, schema)"),
+                    format!("unknown stage '{other}' (known: reader, dedup, writer, schema, normalize)"),
                 ));
-            }
-        }),
+                }
+            })
+        }
         (None, None) => {
             return Err(error(
                 text.lines().count().max(1),

@@ -56,6 +56,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/metadata_constraint.sql"),
     ),
     (
+        "sql/metadata_nested.sql",
+        include_str!("../../sql/metadata_nested.sql"),
+    ),
+    (
         "sql/duplicate_code.sql",
         include_str!("../../sql/duplicate_code.sql"),
     ),
@@ -84,6 +88,7 @@ pub mod names {
     pub const METADATA_TYPE: &str = "metadata_type";
     pub const METADATA_REQUIRED: &str = "metadata_required";
     pub const METADATA_CONSTRAINT: &str = "metadata_constraint";
+    pub const METADATA_NESTED: &str = "metadata_nested";
 }
 
 /// Rules that keep the promise that nothing broken is imported: they cannot be disabled.

@@ -1,0 +1,3 @@
+-- rule: metadata_nested
+-- description: An export's JSON metadata holds no nested object (a CSV import cannot carry one) and is a valid JSON object.
+-- checked-by: normalize
