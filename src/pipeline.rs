@@ -150,6 +150,22 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
             })?;
         }
         inputs = open_all(config)?.0;
+        // A key becomes a column name: it must be one Voucherify takes, and no other column's.
+        for key in &keys {
+            let reserved = headers::POSITION_COLUMNS.contains(&key.as_str());
+            if key.chars().any(char::is_whitespace) || key.is_empty() || reserved {
+                let first = config
+                    .inputs
+                    .first()
+                    .map(InputPath::path)
+                    .unwrap_or_default();
+                return Err(Error::input(
+                    first,
+                    format!("the JSON metadata has the key '{key}', which cannot be a metadata column name (empty, whitespace, or reserved: file, row, line)"),
+                    "rename the key in the export's metadata before the import",
+                ));
+            }
+        }
         keys
     } else {
         Vec::new()

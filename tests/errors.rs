@@ -339,3 +339,19 @@ fn metadata_schema_file_level_problems() {
         &["metadata column 'region' is of type Geopoint in the metadata schema, which a CSV import cannot carry"],
     );
 }
+
+#[test]
+fn a_json_metadata_key_that_cannot_be_a_column_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.csv");
+    std::fs::write(
+        &file,
+        "code,voucher_type,gift_balance,metadata\nK-1,GIFT_VOUCHER,100,\"{\"\"favourite colour\"\":\"\"blue\"\"}\"\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    expect_error(
+        &["prepare", &file, "--campaign-type", "gift", "--out", "{out}"],
+        &["the JSON metadata has the key 'favourite colour', which cannot be a metadata column name"],
+    );
+}
