@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 
-use crate::util::{assert_conserved, files_below, run, ROOT};
+use crate::util::{assert_conserved, expect_error, run, ROOT};
 
 type Columns = Vec<(&'static str, ArrayRef)>;
 
@@ -141,26 +141,20 @@ fn nested_columns_are_a_file_level_error() {
             ("tags", Arc::new(tags)),
         ]
     });
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(2);
-    assert!(
-        r.stderr().contains("column 'tags' is nested (List"),
-        "{}",
-        r.describe()
+    expect_error(
+        &[
+            "prepare",
+            &input,
+            "--campaign-type",
+            "gift",
+            "--out",
+            "{out}",
+        ],
+        &[
+            "column 'tags' is nested (List",
+            "fix: select or flatten the column",
+        ],
     );
-    assert!(
-        r.stderr().contains("fix: select or flatten the column"),
-        "{}",
-        r.describe()
-    );
-    assert!(files_below(r.dir.path()).is_empty(), "nothing written");
 }
 
 #[test]
@@ -181,22 +175,17 @@ fn a_parquet_file_with_a_bad_footer_is_a_file_level_error() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
     }
-    let r = run(&[
-        "prepare",
-        relative,
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(2);
-    assert!(
-        r.stderr()
-            .contains("bad_footer.parquet: not a readable Parquet file"),
-        "{}",
-        r.describe()
+    expect_error(
+        &[
+            "prepare",
+            relative,
+            "--campaign-type",
+            "gift",
+            "--out",
+            "{out}",
+        ],
+        &["bad_footer.parquet: not a readable Parquet file"],
     );
-    assert!(files_below(r.dir.path()).is_empty(), "nothing written");
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use std::fs;
 
-use crate::util::{assert_conserved, assert_golden, csv_records, files_below, run, run_with_stdin};
+use crate::util::{
+    assert_conserved, assert_golden, csv_records, expect_error, run, run_with_stdin,
+};
 
 const SAMPLE: &str = "fixtures/sample/gift_cards.csv";
 
@@ -74,23 +76,19 @@ fn a_warn_rule_imports_the_row_and_lists_it_in_warnings_csv() {
 
 #[test]
 fn a_required_column_that_is_missing_stops_the_run() {
-    let r = run(&[
-        "prepare",
-        "fixtures/multi/part_a.csv",
-        "--campaign-type",
-        "discount",
-        "--rules",
-        "fixtures/rules/region_required.sql",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(2);
-    assert!(
-        r.stderr().contains("fixtures/rules/region_required.sql:3: the rule requires column 'region', which the input lacks"),
-        "{}",
-        r.describe()
+    expect_error(
+        &[
+            "prepare",
+            "fixtures/multi/part_a.csv",
+            "--campaign-type",
+            "discount",
+            "--rules",
+            "fixtures/rules/region_required.sql",
+            "--out",
+            "{out}",
+        ],
+        &["fixtures/rules/region_required.sql:3: the rule requires column 'region', which the input lacks"],
     );
-    assert!(files_below(r.dir.path()).is_empty());
     let ok = run(&[
         "check",
         SAMPLE,
@@ -132,23 +130,19 @@ fn a_rule_reading_a_missing_column_is_skipped_with_a_note() {
 
 #[test]
 fn rule_files_that_write_are_refused_before_the_run() {
-    let r = run(&[
-        "prepare",
-        SAMPLE,
-        "--campaign-type",
-        "gift",
-        "--rules",
-        "fixtures/rules/writes.sql",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(2);
-    assert!(
-        r.stderr().contains("fixtures/rules/writes.sql:3: a rule may only read: 'DELETE FROM vouchers' is not a query"),
-        "{}",
-        r.describe()
+    expect_error(
+        &[
+            "prepare",
+            SAMPLE,
+            "--campaign-type",
+            "gift",
+            "--rules",
+            "fixtures/rules/writes.sql",
+            "--out",
+            "{out}",
+        ],
+        &["fixtures/rules/writes.sql:3: a rule may only read: 'DELETE FROM vouchers' is not a query"],
     );
-    assert!(files_below(r.dir.path()).is_empty());
     for statement in [
         "CREATE TABLE t AS SELECT 1",
         "INSERT INTO vouchers VALUES (1)",
