@@ -1,7 +1,7 @@
 //! Every input form the reader accepts, and every broken file: each a fixture with golden
 //! outputs (a rejected report for row-level damage) or a pinned file-level error.
 
-use crate::util::{assert_conserved, assert_golden, files_below, run, run_with_stdin, ROOT};
+use crate::util::{assert_conserved, files_below, run, run_golden, run_with_stdin, ROOT};
 
 /// `prepare` on one fixture; checks the exit code, conservation and the golden outputs.
 fn prepare_golden(
@@ -21,10 +21,7 @@ fn prepare_golden(
         "{out}",
     ];
     args.extend_from_slice(extra);
-    let r = run(&args);
-    r.expect_code(code);
-    assert_conserved(&r.out(), rows);
-    assert_golden(case, &r);
+    run_golden(case, &args, code, rows);
 }
 
 #[test]

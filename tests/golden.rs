@@ -1,6 +1,6 @@
 //! Whole outputs of real runs, compared with `tests/golden/`.
 
-use crate::util::{assert_conserved, assert_golden, run};
+use crate::util::{assert_golden, run, run_golden};
 
 const SAMPLE: &str = "fixtures/sample/gift_cards.csv";
 const EXISTING: &str = "fixtures/sample/existing_codes.csv";
@@ -9,19 +9,21 @@ const SAMPLE_ROWS: usize = 22;
 
 #[test]
 fn sample_gift_cards() {
-    let r = run(&[
-        "prepare",
-        SAMPLE,
-        "--campaign-type",
-        "gift",
-        "--existing",
-        EXISTING,
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), SAMPLE_ROWS);
-    assert_golden("sample_gift_cards", &r);
+    run_golden(
+        "sample_gift_cards",
+        &[
+            "prepare",
+            SAMPLE,
+            "--campaign-type",
+            "gift",
+            "--existing",
+            EXISTING,
+            "--out",
+            "{out}",
+        ],
+        1,
+        SAMPLE_ROWS,
+    );
 }
 
 #[test]
@@ -63,131 +65,147 @@ fn check_prints_json_for_pipelines() {
 #[test]
 fn small_files_split_into_batches_and_a_record_too_large_is_rejected() {
     // 190 bytes hold the header and one or two rows; the row with the two-line note does not fit.
-    let r = run(&[
-        "prepare",
-        SAMPLE,
-        "--campaign-type",
-        "gift",
-        "--max-file-bytes",
-        "190",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), SAMPLE_ROWS);
-    assert_golden("small_batches", &r);
+    run_golden(
+        "small_batches",
+        &[
+            "prepare",
+            SAMPLE,
+            "--campaign-type",
+            "gift",
+            "--max-file-bytes",
+            "190",
+            "--out",
+            "{out}",
+        ],
+        1,
+        SAMPLE_ROWS,
+    );
 }
 
 #[test]
 fn batch_rows_caps_the_rows_per_file() {
-    let r = run(&[
-        "prepare",
-        SAMPLE,
-        "--campaign-type",
-        "gift",
-        "--batch-rows",
-        "3",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), SAMPLE_ROWS);
-    assert_golden("batch_rows", &r);
+    run_golden(
+        "batch_rows",
+        &[
+            "prepare",
+            SAMPLE,
+            "--campaign-type",
+            "gift",
+            "--batch-rows",
+            "3",
+            "--out",
+            "{out}",
+        ],
+        1,
+        SAMPLE_ROWS,
+    );
 }
 
 #[test]
 fn campaign_object_brings_type_and_codes_already_in_it() {
     // vouchers_count 99995 of 100000: five more codes fit, the rest is over the limit.
-    let r = run(&[
-        "prepare",
-        SAMPLE,
-        "--campaign",
-        "fixtures/sample/campaign.json",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), SAMPLE_ROWS);
-    assert_golden("campaign_limit", &r);
+    run_golden(
+        "campaign_limit",
+        &[
+            "prepare",
+            SAMPLE,
+            "--campaign",
+            "fixtures/sample/campaign.json",
+            "--out",
+            "{out}",
+        ],
+        1,
+        SAMPLE_ROWS,
+    );
 }
 
 #[test]
 fn case_insensitive_codes_catch_duplicates_across_case() {
-    let r = run(&[
-        "prepare",
-        SAMPLE,
-        "--campaign-type",
-        "gift",
-        "--case-insensitive-codes",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), SAMPLE_ROWS);
-    assert_golden("case_insensitive", &r);
+    run_golden(
+        "case_insensitive",
+        &[
+            "prepare",
+            SAMPLE,
+            "--campaign-type",
+            "gift",
+            "--case-insensitive-codes",
+            "--out",
+            "{out}",
+        ],
+        1,
+        SAMPLE_ROWS,
+    );
 }
 
 #[test]
 fn several_files_are_one_import() {
-    let r = run(&[
-        "prepare",
-        "fixtures/multi/part_a.csv",
-        "fixtures/multi/part_b.csv",
-        "--campaign-type",
-        "discount",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), 5);
-    assert_golden("multi_file", &r);
+    run_golden(
+        "multi_file",
+        &[
+            "prepare",
+            "fixtures/multi/part_a.csv",
+            "fixtures/multi/part_b.csv",
+            "--campaign-type",
+            "discount",
+            "--out",
+            "{out}",
+        ],
+        1,
+        5,
+    );
 }
 
 #[test]
 fn major_amount_unit_takes_two_decimals() {
-    let r = run(&[
-        "prepare",
-        "fixtures/sample/amounts_major.csv",
-        "--campaign-type",
-        "gift",
-        "--amount-unit",
-        "major",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), 4);
-    assert_golden("amounts_major", &r);
+    run_golden(
+        "amounts_major",
+        &[
+            "prepare",
+            "fixtures/sample/amounts_major.csv",
+            "--campaign-type",
+            "gift",
+            "--amount-unit",
+            "major",
+            "--out",
+            "{out}",
+        ],
+        1,
+        4,
+    );
 }
 
 #[test]
 fn minor_amount_unit_refuses_decimals() {
-    let r = run(&[
-        "prepare",
-        "fixtures/sample/amounts_major.csv",
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), 4);
-    assert_golden("amounts_minor", &r);
+    run_golden(
+        "amounts_minor",
+        &[
+            "prepare",
+            "fixtures/sample/amounts_major.csv",
+            "--campaign-type",
+            "gift",
+            "--out",
+            "{out}",
+        ],
+        1,
+        4,
+    );
 }
 
 #[test]
 fn a_header_without_rows_is_an_empty_import() {
-    let r = run(&[
-        "prepare",
-        "fixtures/sample/header_only.csv",
-        "--campaign-type",
-        "promotion",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(0);
-    assert_conserved(&r.out(), 0);
-    assert_golden("header_only", &r);
+    run_golden(
+        "header_only",
+        &[
+            "prepare",
+            "fixtures/sample/header_only.csv",
+            "--campaign-type",
+            "promotion",
+            "--out",
+            "{out}",
+        ],
+        0,
+        0,
+    );
 }
 
 #[test]
@@ -199,27 +217,29 @@ fn rules_lists_every_rule_with_its_sql() {
 
 #[test]
 fn rename_and_drop_convert_another_platforms_export() {
-    let r = run(&[
-        "prepare",
-        "fixtures/exports/other_platform.csv",
-        "--campaign-type",
-        "gift",
-        "--rename",
-        "voucher_code=Code",
-        "--rename",
-        "state=Active",
-        "--rename",
-        "Region Name=region",
-        "--rename",
-        "balance_cents=Gift Amount",
-        "--drop",
-        "internal id",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), 3);
-    assert_golden("rename_and_drop", &r);
+    run_golden(
+        "rename_and_drop",
+        &[
+            "prepare",
+            "fixtures/exports/other_platform.csv",
+            "--campaign-type",
+            "gift",
+            "--rename",
+            "voucher_code=Code",
+            "--rename",
+            "state=Active",
+            "--rename",
+            "Region Name=region",
+            "--rename",
+            "balance_cents=Gift Amount",
+            "--drop",
+            "internal id",
+            "--out",
+            "{out}",
+        ],
+        1,
+        3,
+    );
 }
 
 #[test]
@@ -255,47 +275,53 @@ fn a_rename_or_drop_of_no_column_is_a_typo() {
 
 #[test]
 fn metadata_schema_checks_types_requirements_and_constraints() {
-    let r = run(&[
-        "prepare",
-        "fixtures/schema/cards_with_metadata.csv",
-        "--campaign-type",
-        "discount",
-        "--metadata-schema",
-        "fixtures/schema/metadata_schemas.json",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), 8);
-    assert_golden("metadata_schema", &r);
+    run_golden(
+        "metadata_schema",
+        &[
+            "prepare",
+            "fixtures/schema/cards_with_metadata.csv",
+            "--campaign-type",
+            "discount",
+            "--metadata-schema",
+            "fixtures/schema/metadata_schemas.json",
+            "--out",
+            "{out}",
+        ],
+        1,
+        8,
+    );
 }
 
 #[test]
 fn a_voucherify_export_converts_into_a_campaign_import() {
-    let r = run(&[
-        "prepare",
-        "fixtures/exports/voucherify_gift_export.csv",
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), 5);
-    assert_golden("voucherify_export", &r);
+    run_golden(
+        "voucherify_export",
+        &[
+            "prepare",
+            "fixtures/exports/voucherify_gift_export.csv",
+            "--campaign-type",
+            "gift",
+            "--out",
+            "{out}",
+        ],
+        1,
+        5,
+    );
 }
 
 #[test]
 fn a_title_case_loyalty_export_converts_too() {
-    let r = run(&[
-        "prepare",
-        "fixtures/exports/voucherify_loyalty_export_title_case.csv",
-        "--campaign-type",
-        "loyalty",
-        "--out",
-        "{out}",
-    ]);
-    r.expect_code(1);
-    assert_conserved(&r.out(), 3);
-    assert_golden("voucherify_export_loyalty", &r);
+    run_golden(
+        "voucherify_export_loyalty",
+        &[
+            "prepare",
+            "fixtures/exports/voucherify_loyalty_export_title_case.csv",
+            "--campaign-type",
+            "loyalty",
+            "--out",
+            "{out}",
+        ],
+        1,
+        3,
+    );
 }

@@ -204,6 +204,16 @@ pub fn assert_golden(case: &str, run: &Run) {
     }
 }
 
+/// Runs `args` and checks the whole run: the exit code, that the `rows` input rows all ended in
+/// a batch or in rejected.csv, and the golden outputs of `case`.
+pub fn run_golden(case: &str, args: &[&str], code: i32, rows: usize) -> Run {
+    let r = run(args);
+    r.expect_code(code);
+    assert_conserved(&r.out(), rows);
+    assert_golden(case, &r);
+    r
+}
+
 /// Records of a CSV file (header excluded), read with the csv crate.
 pub fn csv_records(bytes: &[u8]) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
