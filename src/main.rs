@@ -35,9 +35,19 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Never eprintln!: it panics when stderr is closed.
+            let _ = writeln!(io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// A reader that stopped reading (`| head`) is not an error: the run's outcome stands, as in
+/// ripgrep. Any other write error is.
+fn unless_broken_pipe(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
@@ -48,26 +58,30 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Prepare(args) => {
             let out = args.out.display().to_string();
             let outcome = prepare::run(args)?;
-            report::write_summary(&mut stderr.lock(), &outcome.summary, Some(&out))?;
+            unless_broken_pipe(report::write_summary(
+                &mut stderr.lock(),
+                &outcome.summary,
+                Some(&out),
+            ))?;
             Ok(outcome.summary.exit_code() as u8)
         }
         Command::Check(args) => {
             let json = args.json;
             let report = check::run(args)?;
             let mut out = stdout.lock();
-            if json {
-                report::write_json(&mut out, &report)?;
+            unless_broken_pipe(if json {
+                report::write_json(&mut out, &report).and_then(|_| out.flush())
             } else {
-                report::write_check_table(&mut out, &report)?;
-            }
-            out.flush()?;
+                report::write_check_table(&mut out, &report).and_then(|_| out.flush())
+            })?;
             Ok(report.summary.exit_code() as u8)
         }
         Command::Rules(args) => {
             let rules = rules::run(&args)?;
             let mut out = stdout.lock();
-            rules::write_listing(&mut out, &rules, args.names)?;
-            out.flush()?;
+            unless_broken_pipe(
+                rules::write_listing(&mut out, &rules, args.names).and_then(|_| out.flush()),
+            )?;
             Ok(0)
         }
     }

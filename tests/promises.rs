@@ -246,3 +246,28 @@ fn the_check_table_shows_the_first_rejected_rows_and_says_how_many_more() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("gen.csv");
+    fs::write(&input, generated(20_000)).unwrap();
+    // Like `voucher-import check ... --json | head -1`: stdout closes before the report is out.
+    let mut child = Command::new(crate::util::BIN)
+        .args(["check", "--campaign-type", "gift", "--json"])
+        .arg(&input)
+        .current_dir(crate::util::ROOT)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the run's own exit code, no panic: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
