@@ -18,7 +18,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
 use crate::config::{Output, RunConfig};
-use crate::dedup::{existing, CodeClash, Dedup};
+use crate::dedup::{existing, CodeClash, CodeHasher, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, Normalizations, TableLayout};
@@ -29,7 +29,7 @@ use crate::rules::format::Severity;
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
-use crate::write::batches::{encode_record, BatchWriter};
+use crate::write::batches::{BatchWriter, EncodedRows};
 use crate::write::rejected::{RejectedEntry, RejectedWriter};
 use crate::write::StagedOutput;
 
@@ -65,6 +65,19 @@ struct Evaluated {
     batch: RecordBatch,
     findings: Vec<Vec<Finding>>,
     normalizations: Normalizations,
+    /// Every row encoded for a batch, whether or not it will be accepted.
+    encoded: EncodedRows,
+    /// Per row, the hash of its code for the dedup tables (0 without a code).
+    code_hashes: Vec<u64>,
+}
+
+/// What the workers need to make a row ready for the finisher.
+struct RowOutput {
+    /// Rule-table columns written to batches, in batch column order.
+    columns: Vec<usize>,
+    /// Batch columns (positions) that are boolean metadata: an empty cell is written `null`.
+    boolean_columns: Vec<usize>,
+    code_hasher: CodeHasher,
 }
 
 /// Positions of the rules that engine stages report; None for a rule switched off.
@@ -312,6 +325,16 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         &layout.original_headers,
         false,
     )?;
+    let row_output = RowOutput {
+        columns: output_columns.iter().map(|(_, c)| *c).collect(),
+        boolean_columns: output_columns
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| schema_checks.is_boolean(name))
+            .map(|(position, _)| position)
+            .collect(),
+        code_hasher: dedup.hasher(),
+    };
     let mut finisher = Finisher {
         rules: &config.rules,
         set_findings,
@@ -327,44 +350,62 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
             .iter()
             .map(|(names, _)| names.clone())
             .collect(),
-        output_columns: output_columns.iter().map(|(_, c)| *c).collect(),
         dedup,
         batches,
         rejected,
         failures_by_rule: vec![0; config.rules.rules.len()],
-        record_buf: Vec::with_capacity(256),
-        boolean_columns: output_columns
-            .iter()
-            .enumerate()
-            .filter(|(_, (name, _))| schema_checks.is_boolean(name))
-            .map(|(position, _)| position)
-            .collect(),
         accepted: 0,
         rejected_rows: 0,
         normalizations,
         digests: Vec::new(),
     };
 
-    stream(inputs, config.threads, |events| {
-        let prepared: Vec<Result<Prepared>> = pool.install(|| {
-            events
-                .into_par_iter()
-                .map(|event| match event {
-                    ReadEvent::Chunk(chunk) => {
-                        evaluate(chunk, &layout, &engine, &schema_checks, &file_names)
-                            .map(Prepared::Chunk)
-                    }
-                    ReadEvent::FileDone(digest) => Ok(Prepared::FileDone(digest)),
-                })
-                .collect()
-        });
-        for item in prepared {
-            match item? {
-                Prepared::Chunk(evaluated) => finisher.finish_chunk(evaluated)?,
-                Prepared::FileDone(digest) => finisher.digests.push(digest),
+    // The finisher runs on a thread of its own, so that dedup and writing of one window overlap
+    // normalization and rules of the next.
+    let finisher = std::thread::scope(|scope| -> Result<Finisher> {
+        let (done_tx, done_rx) = mpsc::sync_channel::<Prepared>(config.threads.max(1) * 2);
+        let finishing = scope.spawn(move || -> Result<Finisher> {
+            for item in done_rx {
+                match item {
+                    Prepared::Chunk(evaluated) => finisher.finish_chunk(evaluated)?,
+                    Prepared::FileDone(digest) => finisher.digests.push(digest),
+                }
             }
-        }
-        Ok(())
+            Ok(finisher)
+        });
+        let streamed = stream(inputs, config.threads, |events| {
+            let prepared: Vec<Result<Prepared>> = pool.install(|| {
+                events
+                    .into_par_iter()
+                    .map(|event| match event {
+                        ReadEvent::Chunk(chunk) => evaluate(
+                            chunk,
+                            &layout,
+                            &engine,
+                            &schema_checks,
+                            &file_names,
+                            &row_output,
+                        )
+                        .map(Prepared::Chunk),
+                        ReadEvent::FileDone(digest) => Ok(Prepared::FileDone(digest)),
+                    })
+                    .collect()
+            });
+            for item in prepared {
+                if done_tx.send(item?).is_err() {
+                    // The finisher stopped on an error, which is the one reported.
+                    return Err(Error::Invariant("the finisher stopped".into()));
+                }
+            }
+            Ok(())
+        });
+        drop(done_tx);
+        let finished = finishing
+            .join()
+            .unwrap_or_else(|_| Err(Error::Invariant("the finisher thread panicked".into())));
+        let finisher = finished?;
+        streamed?;
+        Ok(finisher)
     })?;
 
     let Finisher {
@@ -500,6 +541,7 @@ fn evaluate(
     engine: &RuleEngine,
     schema: &SchemaChecks,
     file_names: &[String],
+    output: &RowOutput,
 ) -> Result<Evaluated> {
     let mut normalizations = Normalizations {
         blank_lines_skipped: chunk.blank_lines,
@@ -525,11 +567,29 @@ fn evaluate(
             }
         }
     }
+    let columns: Vec<&StringArray> = output
+        .columns
+        .iter()
+        .map(|&c| batch.column(c).as_string::<i32>())
+        .collect();
+    let encoded = EncodedRows::encode(&columns, &output.boolean_columns);
+    let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
+    let code_hashes = (0..codes.len())
+        .map(|i| {
+            if codes.is_valid(i) {
+                output.code_hasher.hash(codes.value(i))
+            } else {
+                0
+            }
+        })
+        .collect();
     Ok(Evaluated {
         chunk,
         batch,
         findings,
         normalizations,
+        encoded,
+        code_hashes,
     })
 }
 
@@ -548,16 +608,10 @@ struct Finisher<'a> {
     /// Each input's own header names, to name a column as its file spells it.
     file_headers: Vec<Vec<String>>,
     max_record_bytes: usize,
-    /// Rule-table columns written to batches, in batch column order.
-    output_columns: Vec<usize>,
     dedup: Dedup,
     batches: BatchWriter,
     rejected: RejectedWriter,
     failures_by_rule: Vec<u64>,
-    /// Scratch space for the encoded record being written.
-    record_buf: Vec<u8>,
-    /// Batch columns (positions) that are boolean metadata: an empty cell is written `null`.
-    boolean_columns: Vec<usize>,
     accepted: u64,
     rejected_rows: u64,
     normalizations: Normalizations,
@@ -571,15 +625,12 @@ impl Finisher<'_> {
             batch,
             mut findings,
             normalizations,
+            encoded: rows_encoded,
+            code_hashes,
         } = evaluated;
         self.normalizations.add(&normalizations);
         let file_layout = &self.layout.files[chunk.file];
         let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
-        let columns: Vec<&StringArray> = self
-            .output_columns
-            .iter()
-            .map(|&c| batch.column(c).as_string::<i32>())
-            .collect();
         let file_no = chunk.file as u32;
         let file_name = &self.file_names[chunk.file];
         for (i, record) in chunk.records.iter().enumerate() {
@@ -618,7 +669,7 @@ impl Finisher<'_> {
                 }
             }
             if let Some(code) = code {
-                match self.dedup.clash(code) {
+                match self.dedup.clash_hashed(code, code_hashes[i]) {
                     Some(CodeClash::Existing { file }) => {
                         if let Some(rule) = rules.existing_code {
                             found.push(Finding {
@@ -650,25 +701,7 @@ impl Finisher<'_> {
                     .any(|f| all.rules[f.rule].text.severity == Severity::Reject)
             };
             if !rejects(&found, self.rules) {
-                let encoded = &mut self.record_buf;
-                encoded.clear();
-                let boolean_columns = &self.boolean_columns;
-                let mut nulls_written = 0;
-                encode_record(
-                    encoded,
-                    columns.iter().enumerate().map(|(c, a)| {
-                        if a.is_valid(i) {
-                            a.value(i)
-                        } else if boolean_columns.contains(&c) {
-                            // Voucherify drops a row whose boolean metadata cell is empty.
-                            nulls_written += 1;
-                            "null"
-                        } else {
-                            ""
-                        }
-                    }),
-                );
-                self.normalizations.boolean_nulls_written += nulls_written;
+                let encoded = rows_encoded.row(i);
                 if !self.batches.fits_alone(encoded) {
                     found.push(Finding {
                         rule: rules.record_too_large,
@@ -679,15 +712,18 @@ impl Finisher<'_> {
                         ),
                     });
                 } else {
+                    let hashed = code.map(|c| (c, code_hashes[i]));
                     let admitted = if rules.over_campaign_limit.is_some() {
-                        self.dedup.admit(code, file_no, record.row)
+                        self.dedup.admit_hashed(hashed, file_no, record.row)
                     } else {
-                        self.dedup.admit_unlimited(code, file_no, record.row);
+                        self.dedup.admit_unlimited(hashed, file_no, record.row);
                         Ok(())
                     };
                     match admitted {
                         Ok(()) => {
                             self.batches.write(encoded)?;
+                            self.normalizations.boolean_nulls_written +=
+                                u64::from(rows_encoded.nulls(i));
                             self.accepted += 1;
                             if !found.is_empty() {
                                 let (names, reasons) = self.describe(found, &mut true);

@@ -6,23 +6,98 @@
 pub mod existing;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 
-/// Codes are hashed with foldhash: several times faster than the default SipHash on short
-/// keys, and still seeded per process.
-type CodeMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+use hashbrown::HashTable;
 
-/// Where a code was first accepted: (input file index, data-row number).
-type Origin = (u32, u64);
+/// How a code is hashed for the dedup tables. It is cloned and shared with the worker threads,
+/// so that codes are hashed in parallel and the in-order finisher only probes.
+///
+/// foldhash: several times faster than SipHash on short keys, and still seeded per process.
+#[derive(Debug, Clone)]
+pub struct CodeHasher {
+    case_insensitive: bool,
+    state: foldhash::fast::RandomState,
+}
+
+impl CodeHasher {
+    /// The key a code is compared by: itself, or folded to lowercase.
+    pub fn key<'a>(&self, code: &'a str) -> Cow<'a, str> {
+        if self.case_insensitive
+            && !code
+                .bytes()
+                .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            Cow::Owned(code.to_lowercase())
+        } else {
+            Cow::Borrowed(code)
+        }
+    }
+
+    /// The hash of a code's key.
+    pub fn hash(&self, code: &str) -> u64 {
+        self.state.hash_one(self.key(code).as_bytes())
+    }
+}
+
+/// A code in the arena: where its key's bytes are, and where it came from.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: u64,
+    len: u32,
+    /// The `--existing` file index, or the input file index of the accepted row.
+    file: u32,
+    /// The data-row number of the accepted row (0 for an existing code).
+    row: u64,
+}
+
+/// A set of codes: the key bytes live once in an arena, the table holds 24-byte slots
+/// (a `HashMap<String, _>` costs a heap allocation and about 110 bytes per code).
+#[derive(Debug, Default)]
+struct CodeSet {
+    arena: Vec<u8>,
+    table: HashTable<Slot>,
+}
+
+impl CodeSet {
+    fn bytes<'a>(arena: &'a [u8], slot: &Slot) -> &'a [u8] {
+        &arena[slot.start as usize..slot.start as usize + slot.len as usize]
+    }
+
+    fn get(&self, key: &[u8], hash: u64) -> Option<&Slot> {
+        let arena = &self.arena;
+        self.table
+            .find(hash, |slot| Self::bytes(arena, slot) == key)
+    }
+
+    /// Adds a key not in the set yet (the caller has looked).
+    fn insert_new(&mut self, key: &[u8], hash: u64, file: u32, row: u64, hasher: &CodeHasher) {
+        let slot = Slot {
+            start: self.arena.len() as u64,
+            len: key.len() as u32,
+            file,
+            row,
+        };
+        self.arena.extend_from_slice(key);
+        let arena = &self.arena;
+        // Growing the table re-hashes keys from the arena (they are already folded).
+        self.table
+            .insert_unique(hash, slot, |s| hasher.state.hash_one(Self::bytes(arena, s)));
+    }
+
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+}
 
 /// The dedup state of one run.
 #[derive(Debug)]
 pub struct Dedup {
-    case_insensitive: bool,
+    hasher: CodeHasher,
     /// Codes already in the project, with the index of the `--existing` file that listed them.
-    existing: CodeMap<u32>,
-    /// Codes of rows accepted so far.
-    accepted: CodeMap<Origin>,
+    existing: CodeSet,
+    /// Codes of rows accepted so far, with their (input file index, data-row number).
+    accepted: CodeSet,
     /// Rows the campaign can still take.
     room: u64,
     limit: u64,
@@ -42,43 +117,82 @@ impl Dedup {
     /// `limit` is the campaign's code limit and `in_campaign` the codes it already holds.
     pub fn new(case_insensitive: bool, limit: u64, in_campaign: u64) -> Self {
         Dedup {
-            case_insensitive,
-            existing: CodeMap::default(),
-            accepted: CodeMap::default(),
+            hasher: CodeHasher {
+                case_insensitive,
+                state: foldhash::fast::RandomState::default(),
+            },
+            existing: CodeSet::default(),
+            accepted: CodeSet::default(),
             room: limit.saturating_sub(in_campaign),
             limit,
             in_campaign,
         }
     }
 
-    fn key<'a>(&self, code: &'a str) -> Cow<'a, str> {
-        if self.case_insensitive {
-            Cow::Owned(code.to_lowercase())
-        } else {
-            Cow::Borrowed(code)
-        }
+    /// The hasher to compute [`Dedup::clash_hashed`]'s hashes with, on any thread.
+    pub fn hasher(&self) -> CodeHasher {
+        self.hasher.clone()
+    }
+
+    /// Makes room for this many more accepted codes up front, so the table does not grow
+    /// (and re-hash) while rows stream through.
+    pub fn reserve(&mut self, codes: usize) {
+        let hasher = &self.hasher;
+        let arena = &self.accepted.arena;
+        self.accepted
+            .table
+            .reserve(codes, |s| hasher.state.hash_one(CodeSet::bytes(arena, s)));
     }
 
     /// Records a code already in the project.
     pub fn add_existing(&mut self, code: &str, file: u32) {
-        let key = self.key(code).into_owned();
-        self.existing.entry(key).or_insert(file);
+        let key = self.hasher.key(code);
+        let hash = self.hasher.state.hash_one(key.as_bytes());
+        if self.existing.get(key.as_bytes(), hash).is_none() {
+            self.existing
+                .insert_new(key.as_bytes(), hash, file, 0, &self.hasher);
+        }
+    }
+
+    /// The number of distinct existing codes.
+    pub fn existing_codes(&self) -> usize {
+        self.existing.len()
     }
 
     /// Whether a code clashes with the project or an earlier accepted row.
     pub fn clash(&self, code: &str) -> Option<CodeClash> {
-        let key = self.key(code);
-        if let Some(&file) = self.existing.get(key.as_ref()) {
-            return Some(CodeClash::Existing { file });
+        self.clash_hashed(code, self.hasher.hash(code))
+    }
+
+    /// [`Dedup::clash`] with the code's hash from [`CodeHasher::hash`].
+    pub fn clash_hashed(&self, code: &str, hash: u64) -> Option<CodeClash> {
+        let key = self.hasher.key(code);
+        if let Some(slot) = self.existing.get(key.as_bytes(), hash) {
+            return Some(CodeClash::Existing { file: slot.file });
         }
         self.accepted
-            .get(key.as_ref())
-            .map(|&(file, row)| CodeClash::Duplicate { file, row })
+            .get(key.as_bytes(), hash)
+            .map(|slot| CodeClash::Duplicate {
+                file: slot.file,
+                row: slot.row,
+            })
     }
 
     /// Takes a row that passed every other rule into the campaign, or says the campaign is
     /// full (the message is the reason). `code` is None only when no rule demands a code.
     pub fn admit(&mut self, code: Option<&str>, file: u32, row: u64) -> Result<(), String> {
+        let hashed = code.map(|c| (c, self.hasher.hash(c)));
+        self.admit_hashed(hashed, file, row)
+    }
+
+    /// [`Dedup::admit`] with the code's hash. The code must not clash (see
+    /// [`Dedup::clash_hashed`]); a code that does is not recorded twice.
+    pub fn admit_hashed(
+        &mut self,
+        code: Option<(&str, u64)>,
+        file: u32,
+        row: u64,
+    ) -> Result<(), String> {
         if self.room == 0 {
             return Err(format!(
                 "the campaign limit of {} codes is reached ({} already in the campaign, {} accepted before this row)",
@@ -88,18 +202,22 @@ impl Dedup {
             ));
         }
         self.room -= 1;
-        if let Some(code) = code {
-            let key = self.key(code).into_owned();
-            self.accepted.insert(key, (file, row));
-        }
+        self.record(code, file, row);
         Ok(())
     }
 
     /// Takes a row in without counting it against the campaign limit (the limit rule is off).
-    pub fn admit_unlimited(&mut self, code: Option<&str>, file: u32, row: u64) {
-        if let Some(code) = code {
-            let key = self.key(code).into_owned();
-            self.accepted.insert(key, (file, row));
+    pub fn admit_unlimited(&mut self, code: Option<(&str, u64)>, file: u32, row: u64) {
+        self.record(code, file, row);
+    }
+
+    fn record(&mut self, code: Option<(&str, u64)>, file: u32, row: u64) {
+        if let Some((code, hash)) = code {
+            let key = self.hasher.key(code);
+            if self.accepted.get(key.as_bytes(), hash).is_none() {
+                self.accepted
+                    .insert_new(key.as_bytes(), hash, file, row, &self.hasher);
+            }
         }
     }
 

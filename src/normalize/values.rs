@@ -13,6 +13,7 @@ use super::{json_metadata, Normalizations, TableLayout};
 use crate::error::Result;
 use crate::read::Chunk;
 use crate::rules::functions::{parse_amount, AmountUnit};
+use csv::ByteRecord;
 
 /// A field decoded as UTF-8, with bytes that are not UTF-8 shown as U+FFFD.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
@@ -20,7 +21,12 @@ pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 /// Normalizes one cell: the value to check and import (None when empty) and what changed.
-pub fn normalize_cell(column: usize, raw: &str, counts: &mut Normalizations) -> Option<String> {
+/// It never allocates: the value is a slice of `raw`, or a constant.
+pub fn normalize_cell<'a>(
+    column: usize,
+    raw: &'a str,
+    counts: &mut Normalizations,
+) -> Option<&'a str> {
     let trimmed = raw.trim();
     if trimmed.len() != raw.len() {
         counts.trimmed_whitespace += 1;
@@ -32,25 +38,57 @@ pub fn normalize_cell(column: usize, raw: &str, counts: &mut Normalizations) -> 
         for word in ["true", "false"] {
             if trimmed.eq_ignore_ascii_case(word) && trimmed != word {
                 counts.active_lowercased += 1;
-                return Some(word.to_owned());
+                return Some(word);
             }
         }
     }
-    Some(trimmed.to_owned())
+    Some(trimmed)
 }
 
 /// An export amount with decimals is in major units: written in minor units when it converts
 /// exactly (`2000.00` -> `200000`); otherwise left as it is, for `invalid_number` to reject.
-fn export_amount_to_minor(value: String, counts: &mut Normalizations) -> String {
+fn export_amount_to_minor<'a>(value: &'a str, counts: &mut Normalizations) -> Cow<'a, str> {
     if !value.contains('.') {
-        return value;
+        return Cow::Borrowed(value);
     }
-    match parse_amount(&value, AmountUnit::Major) {
+    match parse_amount(value, AmountUnit::Major) {
         Some(minor) => {
             counts.export_amounts_converted += 1;
-            minor.to_string()
+            Cow::Owned(minor.to_string())
         }
-        None => value,
+        None => Cow::Borrowed(value),
+    }
+}
+
+/// The fields of a record as text. A record of valid UTF-8 (nearly all) is validated once,
+/// whole, and its fields are slices of it; otherwise each field is decoded on its own, bytes
+/// that are not UTF-8 shown as U+FFFD (the reader has flagged the record `invalid_encoding`).
+fn record_text(fields: &ByteRecord) -> RecordText<'_> {
+    match std::str::from_utf8(fields.as_slice()) {
+        Ok(text) => RecordText::Valid(text),
+        Err(_) => RecordText::Decoded(fields.iter().map(decode).collect()),
+    }
+}
+
+enum RecordText<'a> {
+    Valid(&'a str),
+    Decoded(Vec<Cow<'a, str>>),
+}
+
+impl RecordText<'_> {
+    fn field<'s>(&'s self, fields: &'s ByteRecord, i: usize) -> Cow<'s, str> {
+        match self {
+            RecordText::Valid(text) => {
+                let range = fields.range(i).unwrap_or_default();
+                match text.get(range) {
+                    Some(field) => Cow::Borrowed(field),
+                    // A field boundary inside a character: only when fields are not UTF-8 one
+                    // by one although their concatenation is.
+                    None => decode(&fields[i]),
+                }
+            }
+            RecordText::Decoded(decoded) => Cow::Borrowed(decoded[i].as_ref()),
+        }
     }
 }
 
@@ -89,9 +127,10 @@ pub fn to_batch_with_problems(
     let mut problems = vec![None; rows];
     for (row, record) in chunk.records.iter().enumerate() {
         let placeable = !record.problem.as_ref().is_some_and(|p| p.is_malformed());
+        let text = record_text(&record.fields);
         let json_values = match file_layout.json_column {
             Some(c) if placeable => {
-                match json_metadata::spread(&decode(&record.fields[c]), &layout.metadata) {
+                match json_metadata::spread(&text.field(&record.fields, c), &layout.metadata) {
                     Ok(values) => values,
                     Err(problem) => {
                         problems[row] = Some(problem);
@@ -102,25 +141,27 @@ pub fn to_batch_with_problems(
             _ => Vec::new(),
         };
         for (column, builder) in builders.iter_mut().enumerate() {
-            let value = match source[column] {
+            match source[column] {
                 Some(file_column) if placeable => {
-                    let cell = normalize_cell(column, &decode(&record.fields[file_column]), counts);
-                    if file_layout.export_amounts_to_minor
-                        && column == KnownColumn::GiftAmount.index()
-                    {
-                        cell.map(|v| export_amount_to_minor(v, counts))
-                    } else {
-                        cell
+                    let field = text.field(&record.fields, file_column);
+                    match normalize_cell(column, &field, counts) {
+                        Some(value)
+                            if file_layout.export_amounts_to_minor
+                                && column == KnownColumn::GiftAmount.index() =>
+                        {
+                            builder.append_value(export_amount_to_minor(value, counts))
+                        }
+                        value => builder.append_option(value),
                     }
                 }
-                None if column >= first_metadata => json_values
-                    .get(column - first_metadata)
-                    .cloned()
-                    .flatten()
-                    .and_then(|v| normalize_cell(column, &v, counts)),
-                _ => None,
-            };
-            builder.append_option(value);
+                None if column >= first_metadata => {
+                    let value = json_values
+                        .get(column - first_metadata)
+                        .and_then(|v| v.as_deref().and_then(|v| normalize_cell(column, v, counts)));
+                    builder.append_option(value)
+                }
+                _ => builder.append_null(),
+            }
         }
     }
     let mut arrays: Vec<ArrayRef> = builders

@@ -6,6 +6,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use datafusion::arrow::array::{Array, StringArray};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -76,6 +77,61 @@ pub fn encode_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a
         out.extend_from_slice(b"\"\"");
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Every row of a chunk encoded as an import record. Built by the worker threads, so that the
+/// in-order finisher only copies the bytes of the rows it accepts.
+#[derive(Debug, Default)]
+pub struct EncodedRows {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Per row, the empty boolean cells written as `null`.
+    nulls: Vec<u32>,
+}
+
+impl EncodedRows {
+    /// Encodes every row of `columns` (the batch columns, in order). An empty cell of a
+    /// position in `boolean_columns` is written `null`: Voucherify drops a row whose boolean
+    /// metadata cell is empty.
+    pub fn encode(columns: &[&StringArray], boolean_columns: &[usize]) -> Self {
+        let rows = columns.first().map_or(0, |c| c.len());
+        let value_bytes: usize = columns.iter().map(|c| c.values().len()).sum();
+        let mut encoded = EncodedRows {
+            bytes: Vec::with_capacity(value_bytes + rows * (columns.len() + 2)),
+            ends: Vec::with_capacity(rows),
+            nulls: Vec::with_capacity(rows),
+        };
+        for i in 0..rows {
+            let mut nulls = 0;
+            encode_record(
+                &mut encoded.bytes,
+                columns.iter().enumerate().map(|(c, a)| {
+                    if a.is_valid(i) {
+                        a.value(i)
+                    } else if boolean_columns.contains(&c) {
+                        nulls += 1;
+                        "null"
+                    } else {
+                        ""
+                    }
+                }),
+            );
+            encoded.ends.push(encoded.bytes.len());
+            encoded.nulls.push(nulls);
+        }
+        encoded
+    }
+
+    /// Row `i` as it goes into a batch, CRLF included.
+    pub fn row(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// How many empty boolean cells of row `i` were written `null`.
+    pub fn nulls(&self, i: usize) -> u32 {
+        self.nulls[i]
+    }
 }
 
 impl BatchWriter {

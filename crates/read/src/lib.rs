@@ -282,6 +282,7 @@ impl OpenInput {
                     expected,
                     found: fields.len(),
                 }),
+                None if fields_are_utf8(&fields) => None,
                 None => {
                     let columns: Vec<usize> = fields
                         .iter()
@@ -325,6 +326,19 @@ impl OpenInput {
             bytes,
             rows,
         }))
+    }
+}
+
+/// Whether every field is UTF-8, checked with one pass over the record: the concatenation must
+/// be UTF-8 and every field must start on a character boundary of it.
+fn fields_are_utf8(fields: &ByteRecord) -> bool {
+    match std::str::from_utf8(fields.as_slice()) {
+        Ok(text) => (0..fields.len()).all(|i| {
+            fields
+                .range(i)
+                .is_some_and(|range| text.is_char_boundary(range.start))
+        }),
+        Err(_) => false,
     }
 }
 
@@ -491,6 +505,19 @@ mod tests {
         assert_eq!(records[0].raw.as_deref(), Some(&b"A"[..]));
         assert_eq!(records[3].raw.as_deref(), Some(&b"D,o\"k"[..]));
         assert_eq!(records[1].raw, None);
+    }
+
+    #[test]
+    fn a_character_split_by_a_delimiter_is_invalid_in_both_fields() {
+        // The fields' concatenation "\xC3\xA9" is UTF-8 ("é"); neither field is.
+        let (_, records, _, _) = read_all(b"Code,A,B\nX,\xC3,\xA9\nY,\xC3\xA9,ok\n");
+        assert_eq!(
+            records[0].problem,
+            Some(RecordProblem::InvalidEncoding {
+                columns: vec![1, 2]
+            })
+        );
+        assert_eq!(records[1].problem, None);
     }
 
     #[test]
