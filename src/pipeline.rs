@@ -629,6 +629,11 @@ impl Finisher<'_> {
             code_hashes,
         } = evaluated;
         self.normalizations.add(&normalizations);
+        if let Some(rows) = chunk.estimated_file_rows {
+            // Sized once per file: the table does not grow (and re-hash) while rows go by.
+            self.dedup
+                .reserve(rows.saturating_sub(chunk.records.len() as u64) as usize);
+        }
         let file_layout = &self.layout.files[chunk.file];
         let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
         let file_no = chunk.file as u32;

@@ -25,6 +25,7 @@ pub struct ParquetInput {
     reader: ParquetRecordBatchReader,
     sha256: String,
     bytes: u64,
+    rows: u64,
 }
 
 impl ParquetInput {
@@ -39,6 +40,7 @@ impl ParquetInput {
             )
         })?;
         let schema = builder.schema().clone();
+        let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
         for field in schema.fields() {
             if field.data_type().is_nested() {
                 return Err(Error::input(
@@ -70,6 +72,7 @@ impl ParquetInput {
             reader,
             sha256,
             bytes,
+            rows,
         })
     }
 
@@ -87,6 +90,9 @@ impl ParquetInput {
             let columns: Vec<ArrayRef> =
                 batch.columns().iter().map(as_text).collect::<Result<_>>()?;
             let mut chunk = Chunk::new(self.index);
+            if rows == 0 {
+                chunk.estimated_file_rows = Some(self.rows);
+            }
             for i in 0..batch.num_rows() {
                 rows += 1;
                 let mut fields = ByteRecord::with_capacity(64, columns.len());

@@ -99,6 +99,10 @@ pub struct Chunk {
     pub records: Vec<Record>,
     /// Empty or whitespace-only lines met while reading this chunk (skipped, not records).
     pub blank_lines: u64,
+    /// On a file's first chunk, about how many records the whole file holds, when that can be
+    /// told (an uncompressed UTF-8 file: its size over the first chunk's bytes per record).
+    /// Consumers size their tables with it; nothing depends on it being right.
+    pub estimated_file_rows: Option<u64>,
 }
 
 impl Chunk {
@@ -107,6 +111,7 @@ impl Chunk {
             file,
             records: Vec::with_capacity(CHUNK_ROWS),
             blank_lines: 0,
+            estimated_file_rows: None,
         }
     }
 }
@@ -140,6 +145,8 @@ pub struct OpenInput {
     splitter: Splitter<Box<dyn Read + Send>>,
     hash: source::HashHandle,
     blank_lines: u64,
+    /// The file's size, when its bytes are the text (not compressed, UTF-8).
+    text_file_bytes: Option<u64>,
 }
 
 impl std::fmt::Debug for OpenInput {
@@ -156,7 +163,13 @@ impl OpenInput {
     pub fn open(index: usize, input: &InputPath, options: &ReadOptions) -> Result<Self, ReadError> {
         let path = input.path();
         let opened = source::open(input, options.encoding).map_err(|e| io_error(&path, e))?;
-        Self::from_source(index, path, opened, options)
+        let plain_text =
+            opened.compression == Compression::None && opened.encoding == TextEncoding::Utf8;
+        let mut opened_input = Self::from_source(index, path, opened, options)?;
+        if let (InputPath::File(file), true) = (input, plain_text) {
+            opened_input.text_file_bytes = std::fs::metadata(file).ok().map(|m| m.len());
+        }
+        Ok(opened_input)
     }
 
     /// Reads a header from any byte stream; `name` names it in messages.
@@ -247,6 +260,7 @@ impl OpenInput {
             splitter,
             hash: opened.hash,
             blank_lines,
+            text_file_bytes: None,
         })
     }
 
@@ -260,6 +274,8 @@ impl OpenInput {
         let mut rows: u64 = 0;
         let mut chunk = Chunk::new(self.index);
         chunk.blank_lines = self.blank_lines;
+        // Bytes of the first chunk's records, for the estimate of the file's rows.
+        let mut first_chunk_bytes: Option<u64> = self.text_file_bytes.map(|_| 0);
         while let Some(split) = self
             .splitter
             .next_record()
@@ -297,6 +313,9 @@ impl OpenInput {
                 .as_ref()
                 .filter(|p| p.is_malformed())
                 .map(|_| self.splitter.raw().to_vec());
+            if let Some(bytes) = &mut first_chunk_bytes {
+                *bytes += self.splitter.raw().len() as u64 + 1;
+            }
             chunk.records.push(Record {
                 row: rows,
                 line: split.line,
@@ -305,6 +324,12 @@ impl OpenInput {
                 raw,
             });
             if chunk.records.len() == CHUNK_ROWS {
+                if let (Some(bytes), Some(file_bytes)) =
+                    (first_chunk_bytes.take(), self.text_file_bytes)
+                {
+                    chunk.estimated_file_rows =
+                        Some(file_bytes.saturating_mul(CHUNK_ROWS as u64) / bytes.max(1));
+                }
                 let full = std::mem::replace(&mut chunk, Chunk::new(self.index));
                 if !emit(full) {
                     return Ok(None);
