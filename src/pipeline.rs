@@ -593,6 +593,9 @@ fn evaluate(
     })
 }
 
+/// How many rows ahead the finisher prefetches dedup table slots.
+const PREFETCH_ROWS: usize = 8;
+
 /// The sequential end of the pipeline: dedup, limits and writing, in input order.
 struct Finisher<'a> {
     rules: &'a RuleSet,
@@ -639,6 +642,10 @@ impl Finisher<'_> {
         let file_no = chunk.file as u32;
         let file_name = &self.file_names[chunk.file];
         for (i, record) in chunk.records.iter().enumerate() {
+            // The table probe of a row a few ahead is fetched while this one is finished.
+            if let Some(&hash) = code_hashes.get(i + PREFETCH_ROWS) {
+                self.dedup.prefetch(hash);
+            }
             let mut found = std::mem::take(&mut findings[i]);
             let code = codes.is_valid(i).then(|| codes.value(i));
             let rules = &self.engine_rules;
