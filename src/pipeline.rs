@@ -632,13 +632,14 @@ impl Finisher<'_> {
             code_hashes,
         } = evaluated;
         self.normalizations.add(&normalizations);
-        if let Some(rows) = chunk.estimated_file_rows {
-            // Sized once per file: the table does not grow (and re-hash) while rows go by.
-            self.dedup
-                .reserve(rows.saturating_sub(chunk.records.len() as u64) as usize);
-        }
         let file_layout = &self.layout.files[chunk.file];
         let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
+        if let Some(rows) = chunk.estimated_file_rows {
+            // Sized once per file: the table does not grow (re-hash, copy) while rows go by.
+            let bytes_per_code = codes.values().len() / codes.len().max(1) + 1;
+            let more = rows.saturating_sub(chunk.records.len() as u64) as usize;
+            self.dedup.reserve(more, bytes_per_code);
+        }
         let file_no = chunk.file as u32;
         let file_name = &self.file_names[chunk.file];
         for (i, record) in chunk.records.iter().enumerate() {

@@ -171,8 +171,9 @@ impl CodeSet {
         self.slots = slots;
     }
 
-    fn reserve(&mut self, more: usize, hasher: &CodeHasher) {
+    fn reserve(&mut self, more: usize, more_bytes: usize, hasher: &CodeHasher) {
         self.entries.reserve(more);
+        self.arena.reserve(more_bytes);
         self.grow(self.entries.len() + more, hasher);
     }
 
@@ -225,10 +226,11 @@ impl Dedup {
         self.hasher.clone()
     }
 
-    /// Makes room for this many more accepted codes up front, so the table does not grow
-    /// (and re-hash) while rows stream through.
-    pub fn reserve(&mut self, codes: usize) {
-        self.accepted.reserve(codes, &self.hasher);
+    /// Makes room for this many more accepted codes of about this many bytes each up front,
+    /// so the table does not grow (re-hash, copy) while rows stream through.
+    pub fn reserve(&mut self, codes: usize, bytes_per_code: usize) {
+        self.accepted
+            .reserve(codes, codes.saturating_mul(bytes_per_code), &self.hasher);
     }
 
     /// Fetches ahead what [`Dedup::clash_hashed`] will read for this hash.
