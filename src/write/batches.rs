@@ -5,6 +5,8 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use datafusion::arrow::array::{Array, StringArray};
 use serde::Serialize;
@@ -24,31 +26,66 @@ pub struct BatchInfo {
 }
 
 struct OpenBatch {
-    file: Option<File>,
     info: BatchInfo,
-    hasher: Sha256,
-    /// Records not yet hashed and written: sha256 runs several times faster on large pieces
-    /// than record by record.
+    /// Records not yet handed to the writer thread: sha256 runs several times faster on large
+    /// pieces than record by record, and so do writes.
     pending: Vec<u8>,
 }
 
-/// How many bytes a batch gathers before it hashes and writes them.
+/// How many bytes a batch gathers before it hands them to the writer thread.
 const PENDING_BYTES: usize = 1 << 20;
 
-impl OpenBatch {
-    fn flush(&mut self) -> Result<()> {
-        if let Some(file) = &mut self.file {
-            file.write_all(&self.pending)
-                .map_err(|e| Error::io(&self.info.path, e))?;
+/// What the writer thread is asked to do, in order.
+enum Piece {
+    /// Start a batch: create the file (None: measure only) and a new hash.
+    Start { file: Option<PathBuf>, name: String },
+    /// Append these bytes to the open batch.
+    Bytes(Vec<u8>),
+    /// Write the batch to disk (fsync) and give its hash.
+    Close,
+}
+
+/// The writer thread: hashes and writes the pieces, and returns each batch's sha256 in order.
+fn write_pieces(pieces: mpsc::Receiver<Piece>) -> Result<Vec<String>> {
+    let mut hashes = Vec::new();
+    let mut open: Option<(Option<File>, Sha256, String)> = None;
+    for piece in pieces {
+        match piece {
+            Piece::Start { file, name } => {
+                let file = match file {
+                    Some(path) => Some(File::create(&path).map_err(|e| Error::io(&path, e))?),
+                    None => None,
+                };
+                open = Some((file, Sha256::new(), name));
+            }
+            Piece::Bytes(bytes) => {
+                let (file, hasher, name) = open.as_mut().ok_or_else(|| {
+                    Error::Invariant("batch bytes written before the batch started".into())
+                })?;
+                if let Some(file) = file {
+                    file.write_all(&bytes).map_err(|e| Error::io(&*name, e))?;
+                }
+                hasher.update(&bytes);
+            }
+            Piece::Close => {
+                let (file, hasher, name) = open
+                    .take()
+                    .ok_or_else(|| Error::Invariant("a batch closed before it started".into()))?;
+                if let Some(file) = file {
+                    file.sync_all().map_err(|e| Error::io(&name, e))?;
+                }
+                hashes.push(hex(&hasher.finalize()));
+            }
         }
-        self.hasher.update(&self.pending);
-        self.pending.clear();
-        Ok(())
     }
+    Ok(hashes)
 }
 
 /// Serializes import rows and cuts them into batches. With no folder (the `check` command) it
 /// measures the batches it would write without writing them.
+///
+/// The finisher only encodes and counts: a writer thread of its own hashes the bytes and writes
+/// them, so that neither sha256 nor the copy into the page cache holds up the in-order stage.
 pub struct BatchWriter {
     folder: Option<PathBuf>,
     header: Vec<u8>,
@@ -56,6 +93,8 @@ pub struct BatchWriter {
     max_rows: u64,
     open: Option<OpenBatch>,
     done: Vec<BatchInfo>,
+    pieces: Option<mpsc::SyncSender<Piece>>,
+    writer: Option<JoinHandle<Result<Vec<String>>>>,
 }
 
 /// Appends one CSV record to `out`: fields joined by commas, a field quoted (inner quotes
@@ -162,6 +201,11 @@ impl BatchWriter {
         if let Some(folder) = &folder {
             fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
         }
+        let (pieces, received) = mpsc::sync_channel(8);
+        let writer = std::thread::Builder::new()
+            .name("batch-writer".into())
+            .spawn(move || write_pieces(received))
+            .map_err(|e| Error::Engine(format!("cannot start the batch writer thread: {e}")))?;
         let mut writer = BatchWriter {
             folder,
             header: Vec::new(),
@@ -169,6 +213,8 @@ impl BatchWriter {
             max_rows: max_rows.unwrap_or(u64::MAX),
             open: None,
             done: Vec::new(),
+            pieces: Some(pieces),
+            writer: Some(writer),
         };
         encode_record(&mut writer.header, columns.iter().map(String::as_str));
         Ok(writer)
@@ -197,57 +243,100 @@ impl BatchWriter {
         }
         let batch = self.open.as_mut().expect("started above");
         if batch.pending.len() + record.len() > PENDING_BYTES {
-            batch.flush()?;
+            let full = std::mem::replace(&mut batch.pending, Vec::with_capacity(PENDING_BYTES));
+            self.send(Piece::Bytes(full))?;
         }
+        let batch = self.open.as_mut().expect("started above");
         batch.pending.extend_from_slice(record);
         batch.info.bytes += record.len() as u64;
         batch.info.rows += 1;
         Ok(())
     }
 
+    /// Hands a piece to the writer thread; when it has stopped, its error is the answer.
+    fn send(&mut self, piece: Piece) -> Result<()> {
+        let sent = self.pieces.as_ref().is_some_and(|p| p.send(piece).is_ok());
+        if sent {
+            return Ok(());
+        }
+        self.join()?;
+        Err(Error::Invariant(
+            "the batch writer thread stopped without an error".into(),
+        ))
+    }
+
+    /// Waits for the writer thread (after the sender is dropped) and gives the batch hashes.
+    fn join(&mut self) -> Result<Vec<String>> {
+        self.pieces = None;
+        match self.writer.take() {
+            Some(writer) => writer.join().unwrap_or_else(|_| {
+                Err(Error::Invariant("the batch writer thread panicked".into()))
+            }),
+            None => Err(Error::Invariant("the batch writer thread is gone".into())),
+        }
+    }
+
     fn start(&mut self) -> Result<()> {
         let name = format!("part-{:05}.csv", self.done.len() + 1);
-        let file = match &self.folder {
-            Some(folder) => {
-                let path = folder.join(&name);
-                Some(File::create(&path).map_err(|e| Error::io(&path, e))?)
-            }
-            None => None,
-        };
-        let mut batch = OpenBatch {
+        let path = format!("import/{name}");
+        let file = self.folder.as_ref().map(|folder| folder.join(&name));
+        let display = file
+            .as_ref()
+            .map_or_else(|| path.clone(), |f| f.display().to_string());
+        self.send(Piece::Start {
             file,
+            name: display,
+        })?;
+        let mut pending = Vec::with_capacity(PENDING_BYTES);
+        pending.extend_from_slice(&self.header);
+        self.open = Some(OpenBatch {
             info: BatchInfo {
-                path: format!("import/{name}"),
+                path,
                 rows: 0,
-                bytes: 0,
+                bytes: self.header.len() as u64,
                 sha256: String::new(),
             },
-            hasher: Sha256::new(),
-            pending: Vec::with_capacity(PENDING_BYTES),
-        };
-        batch.pending.extend_from_slice(&self.header);
-        batch.info.bytes = self.header.len() as u64;
-        self.open = Some(batch);
+            pending,
+        });
         Ok(())
     }
 
     fn close(&mut self) -> Result<()> {
-        if let Some(mut batch) = self.open.take() {
-            batch.flush()?;
-            if let Some(file) = batch.file.take() {
-                file.sync_all()
-                    .map_err(|e| Error::io(&batch.info.path, e))?;
-            }
-            batch.info.sha256 = hex(&batch.hasher.finalize());
+        if let Some(batch) = self.open.take() {
+            self.send(Piece::Bytes(batch.pending))?;
+            self.send(Piece::Close)?;
             self.done.push(batch.info);
         }
         Ok(())
     }
 
-    /// Closes the last batch and lists them all.
+    /// Closes the last batch, waits for every byte to be on disk, and lists the batches.
     pub fn finish(mut self) -> Result<Vec<BatchInfo>> {
         self.close()?;
-        Ok(self.done)
+        let hashes = self.join()?;
+        if hashes.len() != self.done.len() {
+            return Err(Error::Invariant(format!(
+                "{} batches written but {} hashed",
+                self.done.len(),
+                hashes.len()
+            )));
+        }
+        let mut done = std::mem::take(&mut self.done);
+        for (batch, sha256) in done.iter_mut().zip(hashes) {
+            batch.sha256 = sha256;
+        }
+        Ok(done)
+    }
+}
+
+impl Drop for BatchWriter {
+    /// A run that stops early still waits for the writer thread, so that no batch file is
+    /// written after the staging folder is removed.
+    fn drop(&mut self) {
+        self.pieces = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
     }
 }
 
