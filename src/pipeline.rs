@@ -55,7 +55,7 @@ enum ReadEvent {
 }
 
 enum Prepared {
-    Chunk(Evaluated),
+    Chunk(Box<Evaluated>),
     FileDone(FileDigest),
 }
 
@@ -367,7 +367,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         let finishing = scope.spawn(move || -> Result<Finisher> {
             for item in done_rx {
                 match item {
-                    Prepared::Chunk(evaluated) => finisher.finish_chunk(evaluated)?,
+                    Prepared::Chunk(evaluated) => finisher.finish_chunk(*evaluated)?,
                     Prepared::FileDone(digest) => finisher.digests.push(digest),
                 }
             }
@@ -386,7 +386,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
                             &file_names,
                             &row_output,
                         )
-                        .map(Prepared::Chunk),
+                        .map(|evaluated| Prepared::Chunk(Box::new(evaluated))),
                         ReadEvent::FileDone(digest) => Ok(Prepared::FileDone(digest)),
                     })
                     .collect()

@@ -359,6 +359,32 @@ mod tests {
         assert_eq!(d.clash("C"), None, "a row past the limit is not accepted");
     }
 
+    #[test]
+    fn the_table_grows_and_reserves_without_losing_codes() {
+        let mut d = Dedup::new(false, u64::MAX, 0);
+        for i in 0..500 {
+            d.add_existing(&format!("OLD-{i}"), 0);
+        }
+        d.reserve(3000, 8);
+        for row in 0..20_000u64 {
+            let code = format!("C{}", row % 9_000);
+            match d.clash(&code) {
+                None => d.admit(Some(&code), 1, row + 1).unwrap(),
+                Some(clash) => assert_eq!(
+                    clash,
+                    CodeClash::Duplicate {
+                        file: 1,
+                        row: row % 9_000 + 1
+                    }
+                ),
+            }
+        }
+        assert_eq!(d.accepted.len(), 9_000);
+        assert_eq!(d.existing_codes(), 500);
+        assert_eq!(d.clash("OLD-499"), Some(CodeClash::Existing { file: 0 }));
+        assert_eq!(d.clash("C9000"), None);
+    }
+
     proptest! {
         /// Whatever the codes, the admitted ones are distinct and never more than the room.
         #[test]

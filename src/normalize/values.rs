@@ -189,15 +189,9 @@ mod tests {
     #[test]
     fn cells_are_trimmed_and_counted() {
         let mut counts = Normalizations::default();
-        assert_eq!(
-            normalize_cell(0, "  A1 ", &mut counts).as_deref(),
-            Some("A1")
-        );
+        assert_eq!(normalize_cell(0, "  A1 ", &mut counts), Some("A1"));
         assert_eq!(normalize_cell(0, "   ", &mut counts), None);
-        assert_eq!(
-            normalize_cell(0, "000123", &mut counts).as_deref(),
-            Some("000123")
-        );
+        assert_eq!(normalize_cell(0, "000123", &mut counts), Some("000123"));
         assert_eq!(counts.trimmed_whitespace, 2);
     }
 
@@ -205,27 +199,12 @@ mod tests {
     fn active_is_lowercased_only_when_it_is_a_boolean() {
         let active = KnownColumn::Active.index();
         let mut counts = Normalizations::default();
-        assert_eq!(
-            normalize_cell(active, "TRUE", &mut counts).as_deref(),
-            Some("true")
-        );
-        assert_eq!(
-            normalize_cell(active, "False", &mut counts).as_deref(),
-            Some("false")
-        );
-        assert_eq!(
-            normalize_cell(active, "true", &mut counts).as_deref(),
-            Some("true")
-        );
-        assert_eq!(
-            normalize_cell(active, "YES", &mut counts).as_deref(),
-            Some("YES")
-        );
+        assert_eq!(normalize_cell(active, "TRUE", &mut counts), Some("true"));
+        assert_eq!(normalize_cell(active, "False", &mut counts), Some("false"));
+        assert_eq!(normalize_cell(active, "true", &mut counts), Some("true"));
+        assert_eq!(normalize_cell(active, "YES", &mut counts), Some("YES"));
         assert_eq!(counts.active_lowercased, 2);
-        assert_eq!(
-            normalize_cell(1, "TRUE", &mut counts).as_deref(),
-            Some("TRUE")
-        );
+        assert_eq!(normalize_cell(1, "TRUE", &mut counts), Some("TRUE"));
     }
 
     proptest! {
@@ -233,7 +212,7 @@ mod tests {
         fn normalization_is_idempotent(column in 0usize..12, raw in "\\PC*") {
             let mut counts = Normalizations::default();
             let once = normalize_cell(column, &raw, &mut counts);
-            let twice = once.as_deref().and_then(|v| normalize_cell(column, v, &mut counts));
+            let twice = once.and_then(|v| normalize_cell(column, v, &mut counts));
             prop_assert_eq!(once, twice);
         }
 

@@ -546,6 +546,37 @@ mod tests {
     }
 
     #[test]
+    fn the_first_chunk_of_a_plain_file_estimates_its_rows() {
+        let rows = CHUNK_ROWS * 3 + 100;
+        let mut text = String::from("Code,Note\n");
+        for i in 0..rows {
+            text.push_str(&format!("CODE{i:08},note {}\n", i % 7));
+        }
+        let path = std::env::temp_dir().join(format!("estimate-{}.csv", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let input =
+            OpenInput::open(0, &InputPath::File(path.clone()), &ReadOptions::default()).unwrap();
+        let mut estimates = Vec::new();
+        input
+            .read_records(|chunk| {
+                estimates.push(chunk.estimated_file_rows);
+                true
+            })
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let first = estimates[0].expect("a plain UTF-8 file is estimated");
+        assert!(
+            first.abs_diff(rows as u64) * 100 <= rows as u64,
+            "estimate {first} for {rows} rows"
+        );
+        assert!(estimates[1..].iter().all(Option::is_none), "{estimates:?}");
+
+        // A stream of unknown size is not estimated.
+        let (_, records, _, _) = read_all(text.as_bytes());
+        assert_eq!(records.len(), rows);
+    }
+
+    #[test]
     fn blank_and_whitespace_lines_are_skipped_and_counted() {
         let (_, records, blanks, _) = read_all(b"Code,Note\n\nA,1\n   \nB,2\n\n");
         assert_eq!(records.len(), 2);
