@@ -536,7 +536,7 @@ fn stream(
 }
 
 fn evaluate(
-    chunk: Chunk,
+    mut chunk: Chunk,
     layout: &TableLayout,
     engine: &RuleEngine,
     schema: &SchemaChecks,
@@ -547,12 +547,19 @@ fn evaluate(
         blank_lines_skipped: chunk.blank_lines,
         ..Normalizations::default()
     };
-    let (batch, json_problems) = values::to_batch_with_problems(
+    let (batch, row_findings) = values::to_batch_with_problems(
         &chunk,
         layout,
         &file_names[chunk.file],
         &mut normalizations,
     )?;
+    // The reader leaves the UTF-8 check to this stage (it decodes every field anyway).
+    for (row, columns) in row_findings.invalid_utf8 {
+        let record = &mut chunk.records[row];
+        if record.problem.is_none() {
+            record.problem = Some(RecordProblem::InvalidEncoding { columns });
+        }
+    }
     let skip: Vec<bool> = chunk
         .records
         .iter()
@@ -561,7 +568,7 @@ fn evaluate(
     let mut findings = engine.evaluate(&batch, &skip)?;
     schema.evaluate(&batch, &skip, &mut findings);
     if let Some(rule) = schema.nested_rule {
-        for (found, problem) in findings.iter_mut().zip(json_problems) {
+        for (found, problem) in findings.iter_mut().zip(row_findings.json_problems) {
             if let Some(reason) = problem {
                 found.push(Finding { rule, reason });
             }

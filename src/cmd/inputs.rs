@@ -229,6 +229,8 @@ impl ImportArgs {
                     max_record_bytes: usize::try_from(self.max_record_bytes).unwrap_or(usize::MAX),
                 },
                 encoding: self.encoding,
+                // Checked by the workers, in parallel (see normalize::values).
+                defer_utf8_check: true,
             },
             existing: self.existing,
             options: ImportOptions {

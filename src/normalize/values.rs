@@ -11,9 +11,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::headers::KnownColumn;
 use super::{json_metadata, Normalizations, TableLayout};
 use crate::error::Result;
-use crate::read::Chunk;
+use crate::read::{record_text, Chunk, RecordText};
 use crate::rules::functions::{parse_amount, AmountUnit};
-use csv::ByteRecord;
 
 /// A field decoded as UTF-8, with bytes that are not UTF-8 shown as U+FFFD.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
@@ -60,38 +59,6 @@ fn export_amount_to_minor<'a>(value: &'a str, counts: &mut Normalizations) -> Co
     }
 }
 
-/// The fields of a record as text. A record of valid UTF-8 (nearly all) is validated once,
-/// whole, and its fields are slices of it; otherwise each field is decoded on its own, bytes
-/// that are not UTF-8 shown as U+FFFD (the reader has flagged the record `invalid_encoding`).
-fn record_text(fields: &ByteRecord) -> RecordText<'_> {
-    match std::str::from_utf8(fields.as_slice()) {
-        Ok(text) => RecordText::Valid(text),
-        Err(_) => RecordText::Decoded(fields.iter().map(decode).collect()),
-    }
-}
-
-enum RecordText<'a> {
-    Valid(&'a str),
-    Decoded(Vec<Cow<'a, str>>),
-}
-
-impl RecordText<'_> {
-    fn field<'s>(&'s self, fields: &'s ByteRecord, i: usize) -> Cow<'s, str> {
-        match self {
-            RecordText::Valid(text) => {
-                let range = fields.range(i).unwrap_or_default();
-                match text.get(range) {
-                    Some(field) => Cow::Borrowed(field),
-                    // A field boundary inside a character: only when fields are not UTF-8 one
-                    // by one although their concatenation is.
-                    None => decode(&fields[i]),
-                }
-            }
-            RecordText::Decoded(decoded) => Cow::Borrowed(decoded[i].as_ref()),
-        }
-    }
-}
-
 /// Builds the rule-table batch for a chunk.
 pub fn to_batch(
     chunk: &Chunk,
@@ -102,14 +69,24 @@ pub fn to_batch(
     to_batch_with_problems(chunk, layout, file_name, counts).map(|(batch, _)| batch)
 }
 
-/// Builds the rule-table batch for a chunk, and for each row why its JSON `metadata` cell could
-/// not be spread into columns (None when it could, or there is none).
+/// What building a batch found about its rows, besides the values.
+#[derive(Debug, Default)]
+pub struct RowFindings {
+    /// For each row, why its JSON `metadata` cell could not be spread into columns (None when
+    /// it could, or there is none).
+    pub json_problems: Vec<Option<String>>,
+    /// (row, columns) of the rows with fields that are not UTF-8, for a reader that left the
+    /// check to this stage ([`crate::read::ReadOptions::defer_utf8_check`]).
+    pub invalid_utf8: Vec<(usize, Vec<usize>)>,
+}
+
+/// Builds the rule-table batch for a chunk, and what it found about the rows.
 pub fn to_batch_with_problems(
     chunk: &Chunk,
     layout: &TableLayout,
     file_name: &str,
     counts: &mut Normalizations,
-) -> Result<(RecordBatch, Vec<Option<String>>)> {
+) -> Result<(RecordBatch, RowFindings)> {
     let value_columns = layout.value_columns();
     let file_layout = &layout.files[chunk.file];
     // For each value column of the table, the file column that fills it.
@@ -125,9 +102,15 @@ pub fn to_batch_with_problems(
         .collect();
     let first_metadata = KnownColumn::ALL.len();
     let mut problems = vec![None; rows];
+    let mut invalid_utf8 = Vec::new();
     for (row, record) in chunk.records.iter().enumerate() {
         let placeable = !record.problem.as_ref().is_some_and(|p| p.is_malformed());
         let text = record_text(&record.fields);
+        if let RecordText::Invalid { columns, .. } = &text {
+            if placeable {
+                invalid_utf8.push((row, columns.clone()));
+            }
+        }
         let json_values = match file_layout.json_column {
             Some(c) if placeable => {
                 match json_metadata::spread(&text.field(&record.fields, c), &layout.metadata) {
@@ -177,7 +160,10 @@ pub fn to_batch_with_problems(
     )));
     Ok((
         RecordBatch::try_new(Arc::clone(&layout.schema), arrays)?,
-        problems,
+        RowFindings {
+            json_problems: problems,
+            invalid_utf8,
+        },
     ))
 }
 

@@ -131,6 +131,10 @@ pub struct ReadOptions {
     pub split: SplitOptions,
     /// The encoding when the file has no BOM; None is UTF-8.
     pub encoding: Option<TextEncoding>,
+    /// Leave the UTF-8 check of each record to the consumer (who decodes the fields anyway,
+    /// perhaps on other threads): [`RecordProblem::InvalidEncoding`] is then never set. See
+    /// [`record_text`].
+    pub defer_utf8_check: bool,
 }
 
 /// A CSV input whose header has been read and whose records are still to come.
@@ -145,6 +149,7 @@ pub struct OpenInput {
     splitter: Splitter<Box<dyn Read + Send>>,
     hash: source::HashHandle,
     blank_lines: u64,
+    defer_utf8_check: bool,
     /// The file's size, when its bytes are the text (not compressed, UTF-8).
     text_file_bytes: Option<u64>,
 }
@@ -260,6 +265,7 @@ impl OpenInput {
             splitter,
             hash: opened.hash,
             blank_lines,
+            defer_utf8_check: options.defer_utf8_check,
             text_file_bytes: None,
         })
     }
@@ -298,16 +304,13 @@ impl OpenInput {
                     expected,
                     found: fields.len(),
                 }),
-                None if fields_are_utf8(&fields) => None,
-                None => {
-                    let columns: Vec<usize> = fields
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| std::str::from_utf8(f).is_err())
-                        .map(|(i, _)| i)
-                        .collect();
-                    (!columns.is_empty()).then_some(RecordProblem::InvalidEncoding { columns })
-                }
+                None if self.defer_utf8_check => None,
+                None => match record_text(&fields) {
+                    RecordText::Valid(_) => None,
+                    RecordText::Invalid { columns, .. } => {
+                        Some(RecordProblem::InvalidEncoding { columns })
+                    }
+                },
             };
             let raw = problem
                 .as_ref()
@@ -354,16 +357,60 @@ impl OpenInput {
     }
 }
 
-/// Whether every field is UTF-8, checked with one pass over the record: the concatenation must
-/// be UTF-8 and every field must start on a character boundary of it.
-fn fields_are_utf8(fields: &ByteRecord) -> bool {
-    match std::str::from_utf8(fields.as_slice()) {
-        Ok(text) => (0..fields.len()).all(|i| {
+/// A record's fields as text.
+#[derive(Debug)]
+pub enum RecordText<'a> {
+    /// Every field is UTF-8: the fields, concatenated (see [`RecordText::field`]).
+    Valid(&'a str),
+    /// These columns are not UTF-8; every field decoded, bytes that are not UTF-8 shown as
+    /// U+FFFD.
+    Invalid {
+        columns: Vec<usize>,
+        decoded: Vec<std::borrow::Cow<'a, str>>,
+    },
+}
+
+/// Checks a record's UTF-8 with one pass over it (nearly every record is valid): the
+/// concatenation of its fields must be UTF-8 and every field must start on a character
+/// boundary of it. Only an invalid record is looked at field by field.
+pub fn record_text(fields: &ByteRecord) -> RecordText<'_> {
+    if let Ok(text) = std::str::from_utf8(fields.as_slice()) {
+        let boundaries = (0..fields.len()).all(|i| {
             fields
                 .range(i)
                 .is_some_and(|range| text.is_char_boundary(range.start))
-        }),
-        Err(_) => false,
+        });
+        if boundaries {
+            return RecordText::Valid(text);
+        }
+    }
+    let columns = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| std::str::from_utf8(f).is_err())
+        .map(|(i, _)| i)
+        .collect();
+    RecordText::Invalid {
+        columns,
+        decoded: fields.iter().map(String::from_utf8_lossy).collect(),
+    }
+}
+
+impl<'a> RecordText<'a> {
+    /// Field `i` of `fields` (the record this text was made from).
+    pub fn field(&self, fields: &'a ByteRecord, i: usize) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self {
+            RecordText::Valid(text) => Cow::Borrowed(
+                fields
+                    .range(i)
+                    .and_then(|range| text.get(range))
+                    .unwrap_or_default(),
+            ),
+            RecordText::Invalid { decoded, .. } => {
+                Cow::Borrowed(decoded.get(i).map_or("", |d| d.as_ref()))
+            }
+        }
     }
 }
 
@@ -433,6 +480,7 @@ pub fn options_from_byte(choice: u8) -> ReadOptions {
             },
         },
         encoding,
+        defer_utf8_check: false,
     }
 }
 
