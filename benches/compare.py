@@ -95,6 +95,8 @@ def main():
     print(f"- wall, ours / floor: {ours[0] / floor[0]:.2f} (target <= 3)")
     print(f"- peak RSS, ours / DuckDB: {ours[3] / duck[3]:.2f} (target <= 0.5)")
     print(f"- accepted, rejected: ours {', '.join(ours_counts)}; DuckDB {', '.join(duck_counts)}")
+    if ours_counts != duck_counts:
+        print("- **the counts differ: the two jobs did not do the same work on this file**")
     shutil.rmtree(out_duck, ignore_errors=True)
 
 

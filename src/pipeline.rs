@@ -228,6 +228,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
+        .thread_name(|i| format!("worker-{i}"))
         .build()
         .map_err(|e| Error::Engine(format!("cannot start {} threads: {e}", config.threads)))?;
 
@@ -364,15 +365,18 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
     // normalization and rules of the next.
     let finisher = std::thread::scope(|scope| -> Result<Finisher> {
         let (done_tx, done_rx) = mpsc::sync_channel::<Prepared>(config.threads.max(1) * 2);
-        let finishing = scope.spawn(move || -> Result<Finisher> {
-            for item in done_rx {
-                match item {
-                    Prepared::Chunk(evaluated) => finisher.finish_chunk(*evaluated)?,
-                    Prepared::FileDone(digest) => finisher.digests.push(digest),
+        let finishing = std::thread::Builder::new()
+            .name("finisher".into())
+            .spawn_scoped(scope, move || -> Result<Finisher> {
+                for item in done_rx {
+                    match item {
+                        Prepared::Chunk(evaluated) => finisher.finish_chunk(*evaluated)?,
+                        Prepared::FileDone(digest) => finisher.digests.push(digest),
+                    }
                 }
-            }
-            Ok(finisher)
-        });
+                Ok(finisher)
+            })
+            .map_err(|e| Error::Engine(format!("cannot start the finisher thread: {e}")))?;
         let streamed = stream(inputs, config.threads, |events| {
             let prepared: Vec<Result<Prepared>> = pool.install(|| {
                 events
@@ -500,20 +504,23 @@ fn stream(
     let window = threads.max(1) * 2;
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<ReadEvent>(window);
-        let reader = scope.spawn(move || -> Result<()> {
-            for input in inputs {
-                let digest =
-                    input.read_records(|chunk| tx.send(ReadEvent::Chunk(chunk)).is_ok())?;
-                let delivered = match digest {
-                    Some(digest) => tx.send(ReadEvent::FileDone(digest)).is_ok(),
-                    None => false,
-                };
-                if !delivered {
-                    return Ok(()); // the consumer stopped: its error is reported
+        let reader = std::thread::Builder::new()
+            .name("reader".into())
+            .spawn_scoped(scope, move || -> Result<()> {
+                for input in inputs {
+                    let digest =
+                        input.read_records(|chunk| tx.send(ReadEvent::Chunk(chunk)).is_ok())?;
+                    let delivered = match digest {
+                        Some(digest) => tx.send(ReadEvent::FileDone(digest)).is_ok(),
+                        None => false,
+                    };
+                    if !delivered {
+                        return Ok(()); // the consumer stopped: its error is reported
+                    }
                 }
-            }
-            Ok(())
-        });
+                Ok(())
+            })
+            .map_err(|e| Error::Engine(format!("cannot start the reader thread: {e}")))?;
         let consumed = (|| -> Result<()> {
             while let Ok(first) = rx.recv() {
                 let mut events = vec![first];

@@ -373,6 +373,7 @@ pub enum RecordText<'a> {
 /// Checks a record's UTF-8 with one pass over it (nearly every record is valid): the
 /// concatenation of its fields must be UTF-8 and every field must start on a character
 /// boundary of it. Only an invalid record is looked at field by field.
+#[inline]
 pub fn record_text(fields: &ByteRecord) -> RecordText<'_> {
     if let Ok(text) = std::str::from_utf8(fields.as_slice()) {
         let boundaries = (0..fields.len()).all(|i| {
@@ -398,6 +399,7 @@ pub fn record_text(fields: &ByteRecord) -> RecordText<'_> {
 
 impl<'a> RecordText<'a> {
     /// Field `i` of `fields` (the record this text was made from).
+    #[inline]
     pub fn field(&self, fields: &'a ByteRecord, i: usize) -> std::borrow::Cow<'_, str> {
         use std::borrow::Cow;
         match self {
