@@ -62,12 +62,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Prepare(args) => {
             let out = args.out.display().to_string();
+            let (json, quiet) = (args.json, args.quiet);
             let outcome = prepare::run(args)?;
-            unless_broken_pipe(report::write_summary(
-                &mut stderr.lock(),
-                &outcome.summary,
-                Some(&out),
-            ))?;
+            if json {
+                let mut out = stdout.lock();
+                unless_broken_pipe(
+                    report::write_json(&mut out, &outcome.summary).and_then(|_| out.flush()),
+                )?;
+            }
+            if !quiet {
+                unless_broken_pipe(report::write_summary(
+                    &mut stderr.lock(),
+                    &outcome.summary,
+                    Some(&out),
+                ))?;
+            }
             Ok(outcome.summary.exit_code() as u8)
         }
         Command::Check(args) => {

@@ -23,14 +23,14 @@ use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, Normalizations, TableLayout};
 use crate::read::{Chunk, FileDigest, Input, InputPath, RecordProblem};
-use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, Summary};
+use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
 use crate::write::batches::{BatchWriter, EncodedRows};
-use crate::write::rejected::{RejectedEntry, RejectedWriter};
+use crate::write::rejected::{RejectedEntry, RejectedWriter, RuleExample};
 use crate::write::StagedOutput;
 
 /// What a run produced: its summary, and for `check` the rejected rows.
@@ -38,6 +38,9 @@ use crate::write::StagedOutput;
 pub struct RunOutcome {
     pub summary: Summary,
     pub rejected_rows: Vec<RejectedEntry>,
+    /// Up to [`crate::write::rejected::EXAMPLES_PER_RULE`] rejected rows per rule, for the
+    /// HTML report.
+    pub examples: Vec<(String, Vec<RuleExample>)>,
 }
 
 impl RunOutcome {
@@ -357,6 +360,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         failures_by_rule: vec![0; config.rules.rules.len()],
         accepted: 0,
         rejected_rows: 0,
+        formula_like_values: 0,
         normalizations,
         digests: Vec::new(),
     };
@@ -421,12 +425,13 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         failures_by_rule,
         accepted,
         rejected_rows,
+        formula_like_values,
         normalizations,
         digests,
         ..
     } = finisher;
     let batches = batches.finish()?;
-    let rejected_entries = rejected.finish()?;
+    let rejected_rows_kept = rejected.finish()?;
     warnings.finish()?;
 
     let input_rows: u64 = digests.iter().map(|d| d.rows).sum();
@@ -454,6 +459,23 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         input_rows,
         accepted,
         rejected: rejected_rows,
+        first_rejected_by_rule: RuleExamples(
+            config
+                .rules
+                .rules
+                .iter()
+                .filter_map(|rule| {
+                    let name = &rule.text.name;
+                    rejected_rows_kept
+                        .examples
+                        .iter()
+                        .find(|(r, _)| r == name)
+                        .and_then(|(_, examples)| examples.first())
+                        .map(|example| (name.clone(), example.clone()))
+                })
+                .collect(),
+        ),
+        formula_like_values,
         rejected_by_rule: RuleCounts(
             config
                 .rules
@@ -485,11 +507,27 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         let mut text = Vec::new();
         crate::report::write_json(&mut text, &summary).map_err(|e| Error::io(&path, e))?;
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        let path = staged.path().join("report.html");
+        let mut page = Vec::new();
+        let mut columns = layout.original_headers.clone();
+        columns.push("raw".to_owned());
+        crate::report::html::write_html(
+            &mut page,
+            &crate::report::html::HtmlReport {
+                summary: &summary,
+                rules: &config.rules,
+                examples: &rejected_rows_kept.examples,
+                columns: &columns,
+            },
+        )
+        .map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, page).map_err(|e| Error::io(&path, e))?;
         staged.commit()?;
     }
     Ok(RunOutcome {
         summary,
-        rejected_rows: rejected_entries,
+        rejected_rows: rejected_rows_kept.entries,
+        examples: rejected_rows_kept.examples,
     })
 }
 
@@ -631,6 +669,8 @@ struct Finisher<'a> {
     failures_by_rule: Vec<u64>,
     accepted: u64,
     rejected_rows: u64,
+    /// Accepted values that start like a spreadsheet formula.
+    formula_like_values: u64,
     normalizations: Normalizations,
     digests: Vec<FileDigest>,
 }
@@ -751,6 +791,7 @@ impl Finisher<'_> {
                             self.batches.write(encoded)?;
                             self.normalizations.boolean_nulls_written +=
                                 u64::from(rows_encoded.nulls(i));
+                            self.formula_like_values += u64::from(rows_encoded.formulas(i));
                             self.accepted += 1;
                             if !found.is_empty() {
                                 let (names, reasons) = self.describe(found, &mut true);

@@ -126,7 +126,8 @@ fn typed_columns_become_faithful_text() {
         "no line for Parquet rows: {rejected}"
     );
     assert!(
-        rejected.contains(",4,,invalid_number,Gift Amount '-5' is not an amount,PQ-4,,-5,1.00,2026-01-01,1970-01-01T00:00:00,2.0"),
+        // '-5: a value a spreadsheet would read as a formula is shown with a ' in front.
+        rejected.contains(",4,,invalid_number,Gift Amount '-5' is not an amount,PQ-4,,'-5,1.00,2026-01-01,1970-01-01T00:00:00,2.0"),
         "{rejected}"
     );
 }

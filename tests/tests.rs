@@ -10,4 +10,5 @@ mod forms;
 mod golden;
 mod parquet;
 mod promises;
+mod report;
 mod rules;

@@ -16,7 +16,9 @@ use crate::pipeline::{self, RunOutcome};
   voucher-import prepare cards.csv --campaign-type gift --existing codes.csv --out out
   voucher-import prepare a.csv b.csv --campaign campaign.json --max-file-bytes 5000000 --out out
 
-Writes OUT/import/part-00001.csv ..., OUT/rejected.csv and OUT/summary.json.
+Writes OUT/import/part-00001.csv ..., OUT/rejected.csv, OUT/summary.json and OUT/report.html
+(a page to read in a browser). OUT/rejected.csv can be fixed in a spreadsheet and given back
+as input: its report columns are recognized and left out.
 Exit codes: 0 every row accepted, 1 some rows rejected, 2 error (nothing written).")]
 pub struct PrepareArgs {
     #[command(flatten)]
@@ -29,6 +31,14 @@ pub struct PrepareArgs {
     /// Replace the output folder if it holds files.
     #[arg(long, help_heading = "Output")]
     pub force: bool,
+
+    /// Print the summary as JSON on stdout (the content of summary.json), for pipelines.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// No progress bar and no summary on stderr (errors are still printed).
+    #[arg(long, short = 'q', help_heading = "Output")]
+    pub quiet: bool,
 }
 
 /// Runs `prepare`.

@@ -2,6 +2,8 @@
 //! report (a table for people, JSON for pipelines). Rendering writes to any `io::Write`; the
 //! library never prints.
 
+pub mod html;
+
 use std::io::{self, Write};
 
 use serde::{Serialize, Serializer};
@@ -10,7 +12,7 @@ use crate::campaign::Campaign;
 use crate::config::ImportOptions;
 use crate::normalize::Normalizations;
 use crate::write::batches::BatchInfo;
-use crate::write::rejected::RejectedEntry;
+use crate::write::rejected::{RejectedEntry, RuleExample};
 
 /// One input file as read.
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +49,23 @@ impl Serialize for RuleCounts {
     }
 }
 
+/// Rule name -> the first row that failed it, in the order the rules run; serialized as a JSON
+/// object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleExamples(pub Vec<(String, RuleExample)>);
+
+impl RuleExamples {
+    pub fn get(&self, rule: &str) -> Option<&RuleExample> {
+        self.0.iter().find(|(name, _)| name == rule).map(|(_, e)| e)
+    }
+}
+
+impl Serialize for RuleExamples {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
 /// What a run did, as summary.json records it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -61,6 +80,12 @@ pub struct Summary {
     pub rejected: u64,
     /// Every rule in force with the number of rows that failed it (a row may fail several).
     pub rejected_by_rule: RuleCounts,
+    /// For every rule that rejected rows, the first of them.
+    pub first_rejected_by_rule: RuleExamples,
+    /// Values in the batches that start with `=`, `+`, `-`, `@`, TAB or CR, which a
+    /// spreadsheet opening the batch would run as formulas. They are data and go in as they
+    /// are; rejected.csv and report.html show such values with a `'` in front.
+    pub formula_like_values: u64,
     /// Accepted rows that a `warn` rule flagged (listed in warnings.csv).
     pub warnings: u64,
     /// Every `warn` rule in force with the number of accepted rows it flagged.
@@ -113,8 +138,32 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
         place("import/")
     )?;
     writeln!(w, "rejected  {:>10}{}", s.rejected, place("rejected.csv"))?;
+    let rule_width = s
+        .rejected_by_rule
+        .0
+        .iter()
+        .filter(|(_, c)| *c > 0)
+        .map(|(rule, _)| rule.len())
+        .max()
+        .unwrap_or(0)
+        .max(22);
     for (rule, count) in s.rejected_by_rule.0.iter().filter(|(_, c)| *c > 0) {
-        writeln!(w, "  {rule:<22}{count:>8}")?;
+        match s.first_rejected_by_rule.get(rule) {
+            Some(example) => {
+                let file = if s.inputs.len() > 1 {
+                    format!("{} ", example.file)
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    w,
+                    "  {rule:<rule_width$}{count:>8}  {file}row {}: {}",
+                    example.row,
+                    shorten(&example.reason, 100)
+                )?
+            }
+            None => writeln!(w, "  {rule:<rule_width$}{count:>8}")?,
+        }
     }
     if s.warnings > 0 {
         writeln!(w, "warnings  {:>10}{}", s.warnings, place("warnings.csv"))?;
@@ -154,7 +203,48 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
     if !changes.is_empty() {
         writeln!(w, "normalized: {}", changes.join(", "))?;
     }
+    if s.formula_like_values > 0 {
+        writeln!(
+            w,
+            "warning: {} in the batches start with = + - @ TAB or CR, which a spreadsheet runs as a formula; they go in as they are (rejected.csv shows such values with a ' in front)",
+            plural(s.formula_like_values, "value", "values")
+        )?;
+    }
+    if out_dir.is_some() && !s.batches.is_empty() {
+        writeln!(w, "batches")?;
+        for batch in s.batches.iter().take(SUMMARY_BATCHES) {
+            writeln!(
+                w,
+                "  {}  {:>8} rows  {:>10} bytes  sha256 {}",
+                batch.path,
+                batch.rows,
+                batch.bytes,
+                &batch.sha256[..batch.sha256.len().min(12)]
+            )?;
+        }
+        if s.batches.len() > SUMMARY_BATCHES {
+            writeln!(
+                w,
+                "  ... and {} more (all in summary.json)",
+                s.batches.len() - SUMMARY_BATCHES
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// Batches the stderr summary lists by name; summary.json lists them all.
+const SUMMARY_BATCHES: usize = 5;
+
+/// A one-line form of a reason, at most `max` characters.
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.replace(['\n', '\r'], " ");
+    if line.chars().count() <= max {
+        line
+    } else {
+        let cut: String = line.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
 }
 
 /// Rejected rows the `check` table shows at most; `--json` lists them all.

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::read::hex;
+use crate::write::rejected::looks_like_formula;
 
 /// One written batch, as the summary lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -149,6 +150,9 @@ pub struct EncodedRows {
     ends: Vec<usize>,
     /// Per row, the empty boolean cells written as `null`.
     nulls: Vec<u32>,
+    /// Per row, the values a spreadsheet would read as formulas (left as they are: they are
+    /// data; the summary counts them).
+    formulas: Vec<u32>,
 }
 
 impl EncodedRows {
@@ -162,6 +166,7 @@ impl EncodedRows {
             bytes: Vec::with_capacity(value_bytes + rows * (columns.len() + 2)),
             ends: Vec::with_capacity(rows),
             nulls: Vec::with_capacity(rows),
+            formulas: Vec::with_capacity(rows),
         };
         // A column none of whose values holds a byte that needs quoting (most columns: codes,
         // amounts, dates) is found with one SIMD scan of its value buffer; its fields are then
@@ -180,6 +185,7 @@ impl EncodedRows {
         let lone_field = columns.len() == 1;
         for i in 0..rows {
             let mut nulls = 0;
+            let mut formulas = 0;
             let out = &mut encoded.bytes;
             for (c, a) in columns.iter().enumerate() {
                 if c > 0 {
@@ -187,6 +193,7 @@ impl EncodedRows {
                 }
                 if a.is_valid(i) {
                     let value = a.value(i);
+                    formulas += u32::from(looks_like_formula(value));
                     if plain[c] {
                         out.extend_from_slice(value.as_bytes());
                     } else {
@@ -202,6 +209,7 @@ impl EncodedRows {
             out.extend_from_slice(b"\r\n");
             encoded.ends.push(out.len());
             encoded.nulls.push(nulls);
+            encoded.formulas.push(formulas);
         }
         encoded
     }
@@ -215,6 +223,11 @@ impl EncodedRows {
     /// How many empty boolean cells of row `i` were written `null`.
     pub fn nulls(&self, i: usize) -> u32 {
         self.nulls[i]
+    }
+
+    /// How many values of row `i` start like a spreadsheet formula.
+    pub fn formulas(&self, i: usize) -> u32 {
+        self.formulas[i]
     }
 }
 

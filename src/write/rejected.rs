@@ -15,6 +15,21 @@ use crate::read::Record;
 /// The columns rejected.csv puts before the original fields.
 pub const REPORT_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"];
 
+/// Rows per rule kept as examples for the reports.
+pub const EXAMPLES_PER_RULE: usize = 20;
+
+/// A rejected row kept as an example of a rule: where it is, why, and its fields as
+/// rejected.csv shows them (the original columns, then the raw text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleExample {
+    pub file: String,
+    pub row: u64,
+    pub line: u64,
+    pub reason: String,
+    #[serde(skip)]
+    pub fields: Vec<String>,
+}
+
 /// One rejected row, without its fields: what `check` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedEntry {
@@ -32,6 +47,17 @@ pub struct RejectedWriter {
     original_columns: usize,
     kept: Option<Vec<RejectedEntry>>,
     fields: Vec<String>,
+    /// Up to [`EXAMPLES_PER_RULE`] rows per rule name, rules in the order they were first met.
+    examples: Vec<(String, Vec<RuleExample>)>,
+}
+
+/// What a finished rejected report hands back.
+#[derive(Debug, Default)]
+pub struct RejectedRows {
+    /// Every entry, when they were to be kept (`check`).
+    pub entries: Vec<RejectedEntry>,
+    /// Examples by rule name.
+    pub examples: Vec<(String, Vec<RuleExample>)>,
 }
 
 impl RejectedWriter {
@@ -62,6 +88,7 @@ impl RejectedWriter {
             original_columns: original_headers.len(),
             kept: keep_entries.then(Vec::new),
             fields: Vec::new(),
+            examples: Vec::new(),
         })
     }
 
@@ -74,7 +101,13 @@ impl RejectedWriter {
         rules: Vec<String>,
         reason: String,
     ) -> Result<()> {
-        if let Some(out) = &mut self.out {
+        let wants_example = rules.iter().any(|rule| {
+            self.examples
+                .iter()
+                .find(|(name, _)| name == rule)
+                .is_none_or(|(_, kept)| kept.len() < EXAMPLES_PER_RULE)
+        });
+        if self.out.is_some() || wants_example {
             self.fields.clear();
             self.fields.resize(self.original_columns + 1, String::new());
             if let Some(raw) = &record.raw {
@@ -84,6 +117,29 @@ impl RejectedWriter {
                     self.fields[original_columns[i]] = shown(field);
                 }
             }
+        }
+        if wants_example {
+            for rule in &rules {
+                let at = match self.examples.iter().position(|(name, _)| name == rule) {
+                    Some(at) => at,
+                    None => {
+                        self.examples.push((rule.clone(), Vec::new()));
+                        self.examples.len() - 1
+                    }
+                };
+                let kept = &mut self.examples[at].1;
+                if kept.len() < EXAMPLES_PER_RULE {
+                    kept.push(RuleExample {
+                        file: file_name.to_owned(),
+                        row: record.row,
+                        line: record.line,
+                        reason: reason.clone(),
+                        fields: self.fields.clone(),
+                    });
+                }
+            }
+        }
+        if let Some(out) = &mut self.out {
             let row = record.row.to_string();
             // Line 0: the format has no lines (Parquet).
             let line = if record.line == 0 {
@@ -112,8 +168,8 @@ impl RejectedWriter {
         Ok(())
     }
 
-    /// Flushes the file and returns the kept entries.
-    pub fn finish(self) -> Result<Vec<RejectedEntry>> {
+    /// Flushes the file and returns the kept entries and the examples.
+    pub fn finish(self) -> Result<RejectedRows> {
         if let Some(out) = self.out {
             let file = out
                 .into_inner()
@@ -122,18 +178,51 @@ impl RejectedWriter {
                 .map_err(|e| Error::io(&self.path, e.into_error()))?;
             file.sync_all().map_err(|e| Error::io(&self.path, e))?;
         }
-        Ok(self.kept.unwrap_or_default())
+        Ok(RejectedRows {
+            entries: self.kept.unwrap_or_default(),
+            examples: self.examples,
+        })
     }
 }
 
 /// A field as rejected.csv shows it: bytes that are not UTF-8, and NUL bytes (which break
-/// spreadsheets and text tools), as U+FFFD.
+/// spreadsheets and text tools), as U+FFFD; a value a spreadsheet would run as a formula with a
+/// `'` before it (see [`formula_safe`]).
 fn shown(bytes: &[u8]) -> String {
     let text = decode(bytes);
-    if text.contains('\0') {
+    let text = if text.contains('\0') {
         text.replace('\0', "\u{FFFD}")
     } else {
         text.into_owned()
+    };
+    formula_safe(text)
+}
+
+/// Whether a spreadsheet (Excel, LibreOffice, Google Sheets) reads a cell starting like this as
+/// a formula: `=`, `+`, `-`, `@`, TAB or CR first.
+pub fn looks_like_formula(value: &str) -> bool {
+    matches!(
+        value.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+/// A value made safe to open in a spreadsheet: one that would run as a formula gets a `'` in
+/// front, which spreadsheets read as "this is text". Reading a rejected.csv back as input
+/// removes it again (see `normalize::headers::REJECTED_REPORT`).
+pub fn formula_safe(value: String) -> String {
+    if looks_like_formula(&value) {
+        format!("'{value}")
+    } else {
+        value
+    }
+}
+
+/// The inverse of [`formula_safe`]: the value as it was before the `'` was put in front.
+pub fn formula_unsafe(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => value,
     }
 }
 
