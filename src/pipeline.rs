@@ -496,7 +496,17 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
-        notes: engine.notes.clone(),
+        notes: file_headers
+            .iter()
+            .zip(&file_names)
+            .filter(|((_, roles), _)| roles.iter().any(|r| matches!(r, ColumnRole::Report(_))))
+            .map(|(_, name)| {
+                format!(
+                    "{name} is a rejected.csv: its columns file, row, line, rules, reason and raw (what the earlier run said) are skipped, and a ' put in front of a formula-like value is taken off"
+                )
+            })
+            .chain(engine.notes.iter().cloned())
+            .collect(),
         dropped_columns,
         normalizations,
         batches,

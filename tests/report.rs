@@ -133,3 +133,75 @@ fn the_stderr_summary_gives_each_rule_its_first_example_and_the_batches() {
         "{stderr}"
     );
 }
+
+#[test]
+fn rejected_csv_fixed_in_a_spreadsheet_goes_straight_back_in() {
+    let first = run(&SAMPLE);
+    first.expect_code(1);
+    let rejected_path = first.out().join("rejected.csv");
+    let mut reader = csv::Reader::from_path(&rejected_path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (rules, active) = (column("rules"), column("Active"));
+    // The colleague fixes the Active cells and nothing else, as a spreadsheet saves it.
+    let mut fixed = csv::Writer::from_writer(Vec::new());
+    fixed.write_record(&header).unwrap();
+    let mut rows = 0;
+    for record in reader.records() {
+        let mut record: Vec<String> = record.unwrap().iter().map(String::from).collect();
+        if record[rules] == "active_boolean" {
+            record[active] = "true".into();
+        }
+        fixed.write_record(&record).unwrap();
+        rows += 1;
+    }
+    let fixed_path = first.dir.path().join("rejected-fixed.csv");
+    fs::write(&fixed_path, fixed.into_inner().unwrap()).unwrap();
+
+    // The codes the first run accepted are in the project now: they are passed as existing.
+    let first_batch = first.out().join("import/part-00001.csv");
+    let second = run(&[
+        "prepare",
+        &fixed_path.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--existing",
+        "fixtures/sample/existing_codes.csv",
+        "--existing",
+        &first_batch.display().to_string(),
+        "--out",
+        "{out}",
+    ]);
+    second.expect_code(1);
+    crate::util::assert_conserved(&second.out(), rows);
+    let summary: Value =
+        serde_json::from_slice(&fs::read(second.out().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["accepted"], 1,
+        "the one row whose only fault was Active"
+    );
+    assert_eq!(summary["rejected_by_rule"]["existing_code"], 2, "{summary}");
+    // The cell shown as caf\u{FFFD} still needs fixing.
+    assert_eq!(
+        summary["rejected_by_rule"]["invalid_encoding"], 1,
+        "{summary}"
+    );
+    assert!(
+        summary["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("is a rejected.csv"),
+        "{summary}"
+    );
+    // The report columns are not taken for data: the new rejected.csv has them once.
+    let again = fs::read_to_string(second.out().join("rejected.csv")).unwrap();
+    let new_header = again.lines().next().unwrap();
+    assert_eq!(new_header.matches("reason").count(), 1, "{new_header}");
+    assert_eq!(new_header.matches("raw").count(), 1, "{new_header}");
+    // '-1 (shown safely) is read back as -1, and shown safely again.
+    assert!(
+        again.contains("Redeemed Quantity '-1' is not a non-negative whole number"),
+        "{again}"
+    );
+    assert!(again.contains(",'-1,"), "{again}");
+}

@@ -84,6 +84,9 @@ pub enum ColumnRole {
     Dropped(String),
     /// An export's JSON `metadata` column: one metadata column per key.
     MetadataJson(String),
+    /// A column of a rejected.csv given back as input (`file`, `row`, `line`, `rules`,
+    /// `reason`, `raw`): what the earlier run said, skipped.
+    Report(String),
 }
 
 impl ColumnRole {
@@ -92,6 +95,7 @@ impl ColumnRole {
         match self {
             ColumnRole::Known(k) => k.canonical(),
             ColumnRole::Metadata(name)
+            | ColumnRole::Report(name)
             | ColumnRole::Dropped(name)
             | ColumnRole::MetadataJson(name) => name,
         }
@@ -100,6 +104,15 @@ impl ColumnRole {
 
 /// Names the rule table uses for a row's position; a metadata column may not take them.
 pub const POSITION_COLUMNS: [&str; 3] = ["file", "row", "line"];
+
+/// Whether a header is that of a rejected.csv: the report columns first, `raw` last. Such a
+/// file, fixed in a spreadsheet, can be given straight back as input.
+pub fn is_rejected_report(names: &[String]) -> bool {
+    let report = crate::write::rejected::REPORT_COLUMNS;
+    names.len() > report.len() + 1
+        && names.iter().zip(report).all(|(name, r)| name.trim() == r)
+        && names.last().is_some_and(|n| n.trim() == "raw")
+}
 
 /// Settings that change how headers are read.
 #[derive(Debug, Clone, Default)]
@@ -138,8 +151,14 @@ pub fn classify(
     options: &HeaderOptions,
 ) -> Result<Vec<ColumnRole>> {
     let mut roles: Vec<ColumnRole> = Vec::with_capacity(names.len());
+    let report = is_rejected_report(names);
+    let report_columns = crate::write::rejected::REPORT_COLUMNS.len();
     for (position, raw) in names.iter().enumerate() {
         let original = raw.trim();
+        if report && (position < report_columns || position == names.len() - 1) {
+            roles.push(ColumnRole::Report(original.to_owned()));
+            continue;
+        }
         let name = options.renamed(original);
         let column_no = position + 1;
         if options.dropped(original, name) {
@@ -209,7 +228,8 @@ pub fn classify(
             }
         };
         if let Some(earlier) = roles.iter().position(|r| {
-            !matches!(r, ColumnRole::Dropped(_)) && r.output_name() == role.output_name()
+            !matches!(r, ColumnRole::Dropped(_) | ColumnRole::Report(_))
+                && r.output_name() == role.output_name()
         }) {
             return Err(Error::input(
                 path,

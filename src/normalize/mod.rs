@@ -52,8 +52,12 @@ pub struct FileLayout {
     /// A Voucherify export whose `Gift Amount` with decimals is in major units, to be written
     /// in minor units.
     pub export_amounts_to_minor: bool,
-    /// For each column of the file, its column among [`TableLayout::original_headers`].
-    pub original_columns: Vec<usize>,
+    /// For each column of the file, its column among [`TableLayout::original_headers`] (None:
+    /// a report column of a rejected.csv given back as input, not shown again).
+    pub original_columns: Vec<Option<usize>>,
+    /// A rejected.csv given back as input: values it shows with a `'` in front (formula
+    /// safety) are read without it.
+    pub undo_formula_quotes: bool,
 }
 
 /// The one layout every file of an import is brought into.
@@ -88,7 +92,7 @@ impl TableLayout {
             for role in roles {
                 match role {
                     ColumnRole::Known(k) => present[k.index()] = true,
-                    ColumnRole::Dropped(_) => {}
+                    ColumnRole::Dropped(_) | ColumnRole::Report(_) => {}
                     ColumnRole::Metadata(name) => {
                         if !metadata.contains(name) {
                             metadata.push(name.clone());
@@ -112,24 +116,27 @@ impl TableLayout {
                     .zip(roles)
                     .map(|(name, role)| {
                         let key = match role {
+                            ColumnRole::Report(_) => return None,
                             ColumnRole::Dropped(name) => format!("dropped:{name}"),
                             other => other.output_name().to_owned(),
                         };
-                        match original_keys.iter().position(|k| *k == key) {
+                        Some(match original_keys.iter().position(|k| *k == key) {
                             Some(i) => i,
                             None => {
                                 original_keys.push(key);
                                 original_headers.push(name.clone());
                                 original_headers.len() - 1
                             }
-                        }
+                        })
                     })
                     .collect();
                 let table_columns = roles
                     .iter()
                     .map(|role| match role {
                         ColumnRole::Known(k) => Some(k.index()),
-                        ColumnRole::Dropped(_) | ColumnRole::MetadataJson(_) => None,
+                        ColumnRole::Dropped(_)
+                        | ColumnRole::MetadataJson(_)
+                        | ColumnRole::Report(_) => None,
                         ColumnRole::Metadata(name) => Some(
                             KnownColumn::ALL.len()
                                 + metadata
@@ -141,6 +148,7 @@ impl TableLayout {
                     .collect();
                 FileLayout {
                     export_amounts_to_minor: false,
+                    undo_formula_quotes: roles.iter().any(|r| matches!(r, ColumnRole::Report(_))),
                     json_column: roles
                         .iter()
                         .position(|r| matches!(r, ColumnRole::MetadataJson(_))),
@@ -237,7 +245,10 @@ mod tests {
             layout.original_headers,
             ["code", "tier", "region", "Active"]
         );
-        assert_eq!(layout.files[1].original_columns, [2, 3, 0]);
+        assert_eq!(
+            layout.files[1].original_columns,
+            [Some(2), Some(3), Some(0)]
+        );
         assert_eq!(layout.files[1].table_columns, [Some(10), Some(2), Some(0)]);
         assert_eq!(layout.schema.fields().len(), 9 + 2 + 3);
     }

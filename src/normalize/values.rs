@@ -13,6 +13,7 @@ use super::{json_metadata, Normalizations, TableLayout};
 use crate::error::Result;
 use crate::read::{record_text, Chunk, RecordText};
 use crate::rules::functions::{parse_amount, AmountUnit};
+use crate::write::rejected::formula_unsafe;
 
 /// A field decoded as UTF-8, with bytes that are not UTF-8 shown as U+FFFD.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
@@ -110,6 +111,15 @@ pub fn to_batch_with_problems(
             if placeable {
                 invalid_utf8.push((row, columns.clone()));
             }
+        } else if file_layout.undo_formula_quotes && placeable {
+            // In a rejected.csv given back, U+FFFD stands for bytes that were not UTF-8 in the
+            // first input: still to be fixed.
+            let columns: Vec<usize> = (0..record.fields.len())
+                .filter(|&c| text.field(&record.fields, c).contains('\u{FFFD}'))
+                .collect();
+            if !columns.is_empty() {
+                invalid_utf8.push((row, columns));
+            }
         }
         let json_values = match file_layout.json_column {
             Some(c) if placeable => {
@@ -127,7 +137,12 @@ pub fn to_batch_with_problems(
             match source[column] {
                 Some(file_column) if placeable => {
                     let field = text.field(&record.fields, file_column);
-                    match normalize_cell(column, &field, counts) {
+                    let field = if file_layout.undo_formula_quotes {
+                        formula_unsafe(&field)
+                    } else {
+                        &field
+                    };
+                    match normalize_cell(column, field, counts) {
                         Some(value)
                             if file_layout.export_amounts_to_minor
                                 && column == KnownColumn::GiftAmount.index() =>

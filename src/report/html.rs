@@ -81,12 +81,11 @@ pub fn write_html(w: &mut impl Write, report: &HtmlReport<'_>) -> io::Result<()>
     let inputs: Vec<String> = s.inputs.iter().map(|i| escape(&i.path)).collect();
     let _ = write!(
         page,
-        "<h1>Voucher import report</h1>\n<p class=\"muted\">{} {} · campaign type {} · inputs: {} · {:.1} s</p>\n",
+        "<h1>Voucher import report</h1>\n<p class=\"muted\">{} {} · campaign type {} · inputs: {}</p>\n",
         s.tool,
         s.version,
         escape(&s.campaign.campaign_type.to_string()),
-        inputs.join(", "),
-        s.elapsed_ms as f64 / 1000.0
+        inputs.join(", ")
     );
 
     // Totals.

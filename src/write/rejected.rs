@@ -92,12 +92,13 @@ impl RejectedWriter {
         })
     }
 
-    /// Writes one rejected row. `original_columns[i]` is where the record's field `i` goes.
+    /// Writes one rejected row. `original_columns[i]` is where the record's field `i` goes
+    /// (None: nowhere).
     pub fn write(
         &mut self,
         file_name: &str,
         record: &Record,
-        original_columns: &[usize],
+        original_columns: &[Option<usize>],
         rules: Vec<String>,
         reason: String,
     ) -> Result<()> {
@@ -113,8 +114,10 @@ impl RejectedWriter {
             if let Some(raw) = &record.raw {
                 self.fields[self.original_columns] = shown(raw);
             } else {
-                for (i, field) in record.fields.iter().enumerate() {
-                    self.fields[original_columns[i]] = shown(field);
+                for (field, column) in record.fields.iter().zip(original_columns) {
+                    if let Some(column) = column {
+                        self.fields[*column] = shown(field);
+                    }
                 }
             }
         }
