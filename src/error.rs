@@ -9,6 +9,10 @@ use std::path::PathBuf;
 /// Everything that can stop a run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The run was asked to stop (Ctrl-C); nothing was written.
+    #[error("interrupted: the run stopped and wrote nothing (the output folder is as it was)")]
+    Interrupted,
+
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

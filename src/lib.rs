@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod dedup;
 pub mod error;
+pub mod interrupt;
 pub mod normalize;
 pub mod pipeline;
 pub mod read;

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use voucher_import::cmd::{check, prepare, rules};
@@ -29,7 +30,21 @@ enum Command {
     Rules(rules::RulesArgs),
 }
 
+/// The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+const INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
+    // The first Ctrl-C (or SIGTERM) asks the run to stop cleanly (the staging folder is
+    // removed); a second one stops at once.
+    let stop = voucher_import::interrupt::flag();
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(
+            signal,
+            i32::from(INTERRUPTED),
+            Arc::clone(&stop),
+        );
+        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -42,7 +57,10 @@ fn main() -> ExitCode {
         Err(e) => {
             // Never eprintln!: it panics when stderr is closed.
             let _ = writeln!(io::stderr(), "error: {e:#}");
-            ExitCode::from(2)
+            match e.downcast_ref::<voucher_import::Error>() {
+                Some(voucher_import::Error::Interrupted) => ExitCode::from(INTERRUPTED),
+                _ => ExitCode::from(2),
+            }
         }
     }
 }

@@ -512,6 +512,7 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
+    crate::interrupt::check()?;
     if let Some(staged) = staged {
         let path = staged.path().join("summary.json");
         let mut text = Vec::new();
@@ -556,8 +557,10 @@ fn stream(
             .name("reader".into())
             .spawn_scoped(scope, move || -> Result<()> {
                 for input in inputs {
-                    let digest =
-                        input.read_records(|chunk| tx.send(ReadEvent::Chunk(chunk)).is_ok())?;
+                    // An interrupted run stops reading; the consumer reports it.
+                    let digest = input.read_records(|chunk| {
+                        !crate::interrupt::requested() && tx.send(ReadEvent::Chunk(chunk)).is_ok()
+                    })?;
                     let delivered = match digest {
                         Some(digest) => tx.send(ReadEvent::FileDone(digest)).is_ok(),
                         None => false,
@@ -571,6 +574,7 @@ fn stream(
             .map_err(|e| Error::Engine(format!("cannot start the reader thread: {e}")))?;
         let consumed = (|| -> Result<()> {
             while let Ok(first) = rx.recv() {
+                crate::interrupt::check()?;
                 let mut events = vec![first];
                 while events.len() < window {
                     match rx.try_recv() {
@@ -580,7 +584,8 @@ fn stream(
                 }
                 handle(events)?;
             }
-            Ok(())
+            // The reader also stops when interrupted: the run must not look complete.
+            crate::interrupt::check()
         })();
         drop(rx);
         let read = reader

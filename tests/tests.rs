@@ -8,6 +8,7 @@ mod util;
 mod errors;
 mod forms;
 mod golden;
+mod interrupt;
 mod parquet;
 mod promises;
 mod report;
