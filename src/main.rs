@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use voucher_import::cmd::{check, prepare, rules};
 use voucher_import::report;
 
+mod progress;
+
 /// mimalloc: the pipeline allocates on one thread and frees on another (chunks travel from the
 /// reader to the workers to the finisher), which glibc's allocator handles slowly.
 #[global_allocator]
@@ -81,7 +83,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Prepare(args) => {
             let out = args.out.display().to_string();
             let (json, quiet) = (args.json, args.quiet);
-            let outcome = prepare::run(args)?;
+            let outcome =
+                prepare::run_with_progress(args, |total| progress::for_stderr(total, quiet))?;
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(

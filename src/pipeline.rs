@@ -109,6 +109,47 @@ impl EngineRules {
 
 /// Runs the whole import described by `config`.
 pub fn run(config: &RunConfig) -> Result<RunOutcome> {
+    run_with_progress(config, &NoProgress)
+}
+
+/// Where a run is, for a progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProgressUpdate {
+    /// Stored bytes of the inputs read so far (compressed bytes for compressed files; 0 for
+    /// Parquet, whose rows are counted instead).
+    pub bytes_read: u64,
+    /// Rows finished (accepted or rejected).
+    pub rows: u64,
+    pub rejected: u64,
+}
+
+/// Receives [`ProgressUpdate`]s while a run streams, after every chunk of rows. The library
+/// never draws anything itself.
+pub trait Progress: Sync {
+    fn update(&self, update: ProgressUpdate);
+}
+
+/// No progress display.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn update(&self, _: ProgressUpdate) {}
+}
+
+/// The stored size of all inputs, when every input is a file whose size is known.
+pub fn input_bytes(config: &RunConfig) -> Option<u64> {
+    config
+        .inputs
+        .iter()
+        .map(|input| match input {
+            InputPath::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            InputPath::Stdin => None,
+        })
+        .sum()
+}
+
+/// [`run`], telling `progress` where the run is after every chunk.
+pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
     let started = Instant::now();
 
     // Headers first: every file-level problem is found before anything is written.
@@ -341,6 +382,8 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
     };
     let mut finisher = Finisher {
         rules: &config.rules,
+        progress,
+        bytes_of_done_files: 0,
         set_findings,
         warnings,
         warned_rows: 0,
@@ -375,7 +418,10 @@ pub fn run(config: &RunConfig) -> Result<RunOutcome> {
                 for item in done_rx {
                     match item {
                         Prepared::Chunk(evaluated) => finisher.finish_chunk(*evaluated)?,
-                        Prepared::FileDone(digest) => finisher.digests.push(digest),
+                        Prepared::FileDone(digest) => {
+                            finisher.bytes_of_done_files += digest.bytes;
+                            finisher.digests.push(digest);
+                        }
                     }
                 }
                 Ok(finisher)
@@ -666,6 +712,9 @@ const PREFETCH_ROWS: usize = 8;
 /// The sequential end of the pipeline: dedup, limits and writing, in input order.
 struct Finisher<'a> {
     rules: &'a RuleSet,
+    progress: &'a dyn Progress,
+    /// Stored bytes of the files read to the end.
+    bytes_of_done_files: u64,
     /// Findings of the set rules, by (file name, row), taken as the rows go by.
     set_findings: HashMap<(String, i64), Vec<Finding>>,
     warnings: RejectedWriter,
@@ -701,6 +750,7 @@ impl Finisher<'_> {
             code_hashes,
         } = evaluated;
         self.normalizations.add(&normalizations);
+        let stored_bytes_read = chunk.stored_bytes_read;
         let file_layout = &self.layout.files[chunk.file];
         let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
         if let Some(rows) = chunk.estimated_file_rows {
@@ -841,6 +891,11 @@ impl Finisher<'_> {
             )?;
             self.rejected_rows += 1;
         }
+        self.progress.update(ProgressUpdate {
+            bytes_read: self.bytes_of_done_files + stored_bytes_read,
+            rows: self.accepted + self.rejected_rows,
+            rejected: self.rejected_rows,
+        });
         Ok(())
     }
 

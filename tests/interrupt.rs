@@ -12,7 +12,11 @@ use crate::util::{BIN, ROOT};
 fn large_input(rows: usize) -> String {
     let mut text = String::from("Code,Active,Gift Amount,Redeemed Amount,region,note\n");
     for row in 0..rows {
-        let _ = writeln!(text, "CODE-{row:09},true,{},0,EU,\"a note, quoted\"", 1000 + row % 5000);
+        let _ = writeln!(
+            text,
+            "CODE-{row:09},true,{},0,EU,\"a note, quoted\"",
+            1000 + row % 5000
+        );
     }
     text
 }
@@ -23,9 +27,19 @@ fn ctrl_c_stops_cleanly_with_exit_130_and_writes_nothing() {
     let input = dir.path().join("large.csv");
     fs::write(&input, large_input(1_500_000)).unwrap();
     let out = dir.path().join("out");
-    let mut child = Command::new(BIN)
-        .args(["prepare", &input.display().to_string(), "--campaign-type", "gift"])
-        .args(["--campaign-limit", "10000000", "--out", &out.display().to_string()])
+    let child = Command::new(BIN)
+        .args([
+            "prepare",
+            &input.display().to_string(),
+            "--campaign-type",
+            "gift",
+        ])
+        .args([
+            "--campaign-limit",
+            "10000000",
+            "--out",
+            &out.display().to_string(),
+        ])
         .current_dir(ROOT)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -40,7 +54,10 @@ fn ctrl_c_stops_cleanly_with_exit_130_and_writes_nothing() {
             .any(|e| e.file_name().to_string_lossy().contains(".voucher-import-"))
     };
     while !staging() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the run never started writing");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never started writing"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let killed = Command::new("kill")

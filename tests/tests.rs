@@ -10,6 +10,7 @@ mod forms;
 mod golden;
 mod interrupt;
 mod parquet;
+mod progress;
 mod promises;
 mod report;
 mod rules;

@@ -43,9 +43,19 @@ pub struct PrepareArgs {
 
 /// Runs `prepare`.
 pub fn run(args: PrepareArgs) -> Result<RunOutcome> {
+    run_with_progress(args, |_| Box::new(pipeline::NoProgress))
+}
+
+/// Runs `prepare`; `progress` makes the progress display from the inputs' total size (None
+/// when unknown: stdin).
+pub fn run_with_progress(
+    args: PrepareArgs,
+    progress: impl FnOnce(Option<u64>) -> Box<dyn pipeline::Progress>,
+) -> Result<RunOutcome> {
     let config = args.import.into_config(Output::Folder {
         path: args.out,
         force: args.force,
     })?;
-    pipeline::run(&config)
+    let progress = progress(pipeline::input_bytes(&config));
+    pipeline::run_with_progress(&config, progress.as_ref())
 }

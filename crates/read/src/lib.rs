@@ -103,6 +103,8 @@ pub struct Chunk {
     /// told (an uncompressed UTF-8 file: its size over the first chunk's bytes per record).
     /// Consumers size their tables with it; nothing depends on it being right.
     pub estimated_file_rows: Option<u64>,
+    /// Stored bytes of the file read when the chunk was handed out (for progress).
+    pub stored_bytes_read: u64,
 }
 
 impl Chunk {
@@ -112,6 +114,7 @@ impl Chunk {
             records: Vec::with_capacity(CHUNK_ROWS),
             blank_lines: 0,
             estimated_file_rows: None,
+            stored_bytes_read: 0,
         }
     }
 }
@@ -333,6 +336,7 @@ impl OpenInput {
                     chunk.estimated_file_rows =
                         Some(file_bytes.saturating_mul(CHUNK_ROWS as u64) / bytes.max(1));
                 }
+                chunk.stored_bytes_read = self.hash.bytes_read();
                 let full = std::mem::replace(&mut chunk, Chunk::new(self.index));
                 if !emit(full) {
                     return Ok(None);
@@ -340,6 +344,7 @@ impl OpenInput {
             }
         }
         chunk.blank_lines += self.splitter.take_empty_lines();
+        chunk.stored_bytes_read = self.hash.bytes_read();
         if (!chunk.records.is_empty() || chunk.blank_lines > 0) && !emit(chunk) {
             return Ok(None);
         }

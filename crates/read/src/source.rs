@@ -86,6 +86,12 @@ impl Compression {
 pub struct HashHandle(Arc<Mutex<(Sha256, u64)>>);
 
 impl HashHandle {
+    /// How many stored bytes have been read so far (a little ahead of the records handed
+    /// out: reads are buffered).
+    pub fn bytes_read(&self) -> u64 {
+        self.0.lock().expect("hash lock").1
+    }
+
     /// The hex sha256 and size of everything read so far.
     pub fn finish(&self) -> (String, u64) {
         let state = self.0.lock().expect("hash lock");

@@ -1,0 +1,56 @@
+//! The progress bar on stderr (the binary's, not the library's): bytes read of the total, rows
+//! per second, rows rejected so far and the time left. Shown only when stderr is a terminal,
+//! the input is larger than a few MB, and `--quiet` is off; plain when `NO_COLOR` is set.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use voucher_import::pipeline::{NoProgress, Progress, ProgressUpdate};
+
+/// Inputs smaller than this finish before a bar would tell anything.
+const MIN_BYTES: u64 = 8 << 20;
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn update(&self, update: ProgressUpdate) {
+        self.0.set_position(update.bytes_read);
+        let per_second = update.rows as f64 / self.0.elapsed().as_secs_f64().max(0.001);
+        self.0.set_message(format!(
+            "{} rows/s, {} rows, {} rejected",
+            HumanCount(per_second as u64),
+            HumanCount(update.rows),
+            HumanCount(update.rejected)
+        ));
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        // The summary follows on stderr: the bar goes away.
+        self.0.finish_and_clear();
+    }
+}
+
+/// The progress display for a run over `total` stored bytes.
+pub fn for_stderr(total: Option<u64>, quiet: bool) -> Box<dyn Progress> {
+    let shown =
+        !quiet && std::io::stderr().is_terminal() && total.is_some_and(|bytes| bytes >= MIN_BYTES);
+    let Some(total) = total.filter(|_| shown) else {
+        return Box::new(NoProgress);
+    };
+    let template = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        "{bar:20} {bytes}/{total_bytes} ETA {eta}  {wide_msg}"
+    } else {
+        "{bar:20.cyan/blue} {bytes}/{total_bytes} ETA {eta}  {wide_msg}"
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10));
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Box::new(Bar(bar))
+}
