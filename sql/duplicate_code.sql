@@ -1,5 +1,6 @@
 -- rule: duplicate_code
 -- description: An earlier row that passed every other rule has the same code; the first valid occurrence is kept.
+-- example: row 15 Code=GC-0001 after row 1 Code=GC-0001 was accepted  ->  Code 'GC-0001' repeats row 1 of cards.csv
 -- checked-by: dedup
 --
 -- The dedup stage sees rows in input order, across all input files, and remembers the code of

@@ -1,5 +1,6 @@
 -- rule: existing_code
 -- description: The code is already in the project (listed in an --existing file).
+-- example: Code=OLD-0002, listed in --existing codes.csv  ->  Code 'OLD-0002' is already in the project (listed in codes.csv)
 -- checked-by: dedup
 --
 -- Codes are unique per project, not per campaign. The dedup stage holds the --existing codes

@@ -1,5 +1,6 @@
 -- rule: invalid_date
 -- description: Start Date and Expiration Date, when set, are one of Voucherify's ISO 8601 forms, and the start is not after the expiration.
+-- example: Start Date=31/12/2026  ->  Start Date '31/12/2026' is not a date in a form Voucherify takes (e.g. 2026-12-31 or 2026-12-31T23:59:59Z)
 --
 -- voucherify_datetime() accepts YYYY-MM-DD, YYYY-MM-DDTHH, YYYY-MM-DDTHH:mm,
 -- YYYY-MM-DDTHH:mm:ss, YYYY-MM-DDTHH:mm:ssZ and YYYY-MM-DDTHH:mm:ss.SSSZ for a real

@@ -1,5 +1,6 @@
 -- rule: invalid_encoding
 -- description: A field holds bytes that are not valid UTF-8.
+-- example: Category=caf\xE9 (Latin-1 bytes in a UTF-8 file)  ->  Category holds bytes that are not UTF-8 (shown as U+FFFD)
 -- checked-by: reader
 --
 -- The reader decodes every field. Undecodable bytes are shown as U+FFFD in rejected.csv,

@@ -1,5 +1,6 @@
 -- rule: invalid_number
 -- description: Gift Amount, Redeemed Amount, Loyalty Points and Redeemed Quantity, when set, are non-negative whole numbers (amounts: see --amount-unit).
+-- example: Gift Amount=12,50  ->  Gift Amount '12,50' is not an amount
 --
 -- amount_minor_units() follows --amount-unit: whole minor units by default, up to two
 -- decimals with --amount-unit major. It is NULL for anything else.

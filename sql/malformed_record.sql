@@ -1,5 +1,6 @@
 -- rule: malformed_record
 -- description: The record has a different number of fields than the header.
+-- example: GC-0017,true,summer under a header of 10 columns  ->  the record has 3 fields, the header has 10
 -- checked-by: reader
 --
 -- The CSV reader counts the fields of every record while it splits them. A record whose

@@ -1,3 +1,4 @@
 -- rule: metadata_constraint
 -- description: A metadata value keeps its property's constraints (eq, ne, lt, lte, gt, gte, minLength, maxLength, exactLength).
+-- example: tier=platinum where the schema allows eq [gold, silver]  ->  tier 'platinum' is not one of gold, silver
 -- checked-by: schema

@@ -1,3 +1,4 @@
 -- rule: metadata_required
 -- description: A metadata property the --metadata-schema marks as not optional has a value.
+-- example: region=(empty) where the schema marks region as not optional  ->  region is required by the metadata schema
 -- checked-by: schema

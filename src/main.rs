@@ -5,8 +5,9 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::CommandFactory;
 use clap::{Parser, Subcommand};
-use voucher_import::cmd::{check, prepare, rules};
+use voucher_import::cmd::{check, completions, explain, prepare, rules};
 use voucher_import::report;
 
 mod progress;
@@ -30,6 +31,8 @@ enum Command {
     Prepare(prepare::PrepareArgs),
     Check(check::CheckArgs),
     Rules(rules::RulesArgs),
+    Explain(explain::ExplainArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
@@ -110,6 +113,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 report::write_check_table(&mut out, &report).and_then(|_| out.flush())
             })?;
             Ok(report.summary.exit_code() as u8)
+        }
+        Command::Explain(args) => {
+            let rule = explain::run(&args)?;
+            let mut out = stdout.lock();
+            unless_broken_pipe(
+                explain::write_explanation(&mut out, &rule).and_then(|_| out.flush()),
+            )?;
+            Ok(0)
+        }
+        Command::Completions(args) => {
+            let mut out = stdout.lock();
+            clap_complete::generate(
+                clap_complete::Shell::from(args.shell),
+                &mut Cli::command(),
+                "voucher-import",
+                &mut out,
+            );
+            unless_broken_pipe(out.flush())?;
+            Ok(0)
         }
         Command::Rules(args) => {
             let rules = rules::run(&args)?;

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod cli;
 mod errors;
 mod forms;
 mod golden;

@@ -2,6 +2,8 @@
 //! into a validated [`RunConfig`](crate::config::RunConfig) once, here, before any input is read.
 
 pub mod check;
+pub mod completions;
+pub mod explain;
 pub mod inputs;
 pub mod prepare;
 pub mod rules;

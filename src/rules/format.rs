@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Header lines `-- key: value` come first: `rule` (the name, lowercase letters, digits and
-//! `_`), `description` (one line), optionally `severity` (`reject` or `warn`), `requires` (the
+//! `_`), `description` (one line), optionally `example` (a failing row and the message it gets,
+//! shown by `voucher-import explain`; repeatable), `severity` (`reject` or `warn`), `requires` (the
 //! columns without which the rule cannot run: comma-separated) and, for the few rules the
 //! engine itself checks while reading or deduplicating, `checked-by` with no SQL after it.
 //! Other `--` lines are comments. The SQL is one query over the table `vouchers`: the rows its
@@ -65,6 +66,8 @@ impl std::fmt::Display for CheckedBy {
 pub struct RuleText {
     pub name: String,
     pub description: String,
+    /// A failing row and what the rule says of it (`-- example:` lines), for `explain`.
+    pub examples: Vec<String>,
     pub severity: Severity,
     /// Columns the rule needs; a missing one stops the run instead of skipping the rule.
     pub requires: Vec<String>,
@@ -81,7 +84,14 @@ pub enum RuleBody {
     Engine(CheckedBy),
 }
 
-const KEYS: [&str; 5] = ["rule", "description", "severity", "checked-by", "requires"];
+const KEYS: [&str; 6] = [
+    "rule",
+    "description",
+    "example",
+    "severity",
+    "checked-by",
+    "requires",
+];
 
 /// Parses a rule file; `origin` names it in errors.
 pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
@@ -92,6 +102,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
     };
     let (mut name, mut description, mut severity, mut checked_by) = (None, None, None, None);
     let mut requires = Vec::new();
+    let mut examples = Vec::new();
     let mut requires_line = 0;
     let mut sql_start = None;
     for (index, line) in text.lines().enumerate() {
@@ -115,6 +126,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
         match key.as_str() {
             "rule" => name = Some((line_no, value)),
             "description" => description = Some(value),
+            "example" => examples.push(value),
             "severity" => severity = Some((line_no, value)),
             "checked-by" => checked_by = Some((line_no, value)),
             "requires" => {
@@ -212,6 +224,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
     Ok(RuleText {
         name,
         description,
+        examples,
         severity,
         requires,
         requires_line,
