@@ -58,7 +58,7 @@ fn completions_for_bash_zsh_and_fish() {
         let script = r.stdout();
         assert!(script.contains(marker), "{shell}: {script}");
         assert!(
-            script.contains("prepare") && script.contains("--campaign-type"),
+            script.contains("prepare") && script.contains("campaign-type"),
             "{shell}"
         );
     }
