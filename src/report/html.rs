@@ -161,24 +161,29 @@ pub fn write_html(w: &mut impl Write, report: &HtmlReport<'_>) -> io::Result<()>
         if examples.is_empty() {
             continue;
         }
-        // Only the columns some example has a value in.
+        // The columns some example has a value in, or some reason names (an empty Code).
+        let raw_column = report.columns.len().saturating_sub(1);
         let shown: Vec<usize> = (0..report.columns.len())
             .filter(|&c| {
-                examples
-                    .iter()
-                    .any(|e| e.fields.get(c).is_some_and(|v| !v.is_empty()))
+                examples.iter().any(|e| {
+                    e.fields.get(c).is_some_and(|v| !v.is_empty())
+                        || (c != raw_column && offending(&e.reason, &report.columns[c], false))
+                })
             })
             .collect();
+        let lead = match (examples.len(), *count) {
+            (1, 1) => "The row:".to_owned(),
+            (n, total) if n as u64 == total => format!("All {n} of them:"),
+            (n, _) => format!("The first {n} of them:"),
+        };
         let _ = write!(
             page,
-            "<p class=\"muted\">The first {} of them:</p>\n<table class=\"examples\">\n<thead><tr><th>file</th><th>row</th><th>line</th><th>reason</th>",
-            examples.len()
+            "<p class=\"muted\">{lead}</p>\n<table class=\"examples\">\n<thead><tr><th>file</th><th>row</th><th>line</th><th>reason</th>"
         );
         for &c in &shown {
             let _ = write!(page, "<th>{}</th>", escape(&report.columns[c]));
         }
         page.push_str("</tr></thead>\n<tbody>\n");
-        let raw_column = report.columns.len().saturating_sub(1);
         for example in examples {
             let line = if example.line == 0 {
                 String::new()
@@ -195,9 +200,10 @@ pub fn write_html(w: &mut impl Write, report: &HtmlReport<'_>) -> io::Result<()>
             );
             for &c in &shown {
                 let value = example.fields.get(c).map_or("", String::as_str);
-                if !value.is_empty()
-                    && offending(&example.reason, &report.columns[c], c == raw_column)
-                {
+                let named = offending(&example.reason, &report.columns[c], c == raw_column);
+                if named && value.is_empty() && c != raw_column {
+                    page.push_str("<td><mark>(empty)</mark></td>");
+                } else if named && !value.is_empty() {
                     let _ = write!(page, "<td><mark>{}</mark></td>", escape(value));
                 } else {
                     let _ = write!(page, "<td>{}</td>", escape(value));
