@@ -9,6 +9,11 @@ use std::path::PathBuf;
 /// Everything that can stop a run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Talking to Voucherify failed in a way a retry does not fix (credentials, campaign, a
+    /// batch that changed); the message says what to do.
+    #[error("{0}")]
+    Upload(String),
+
     /// The run was asked to stop (Ctrl-C); nothing was written.
     #[error("interrupted: the run stopped and wrote nothing (the output folder is as it was)")]
     Interrupted,

@@ -3,7 +3,8 @@
 //! cannot go in and why.
 //!
 //! The pipeline, one module per stage:
-//! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`] -> [`report`],
+//! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`] -> [`report`], and
+//! [`upload`] of the written batches,
 //! driven by [`pipeline`] from a [`config::RunConfig`] that [`cmd`] builds from arguments.
 
 pub mod campaign;
@@ -18,6 +19,7 @@ pub mod read;
 pub mod report;
 pub mod rules;
 pub mod suggest;
+pub mod upload;
 pub mod write;
 
 pub use error::{Error, Result};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::CommandFactory;
 use clap::{Parser, Subcommand};
-use voucher_import::cmd::{check, completions, explain, prepare, rules};
+use voucher_import::cmd::{check, completions, explain, prepare, rules, upload};
 use voucher_import::report;
 
 mod progress;
@@ -31,6 +31,7 @@ enum Command {
     Prepare(prepare::PrepareArgs),
     Check(check::CheckArgs),
     Rules(rules::RulesArgs),
+    Upload(upload::UploadArgs),
     Explain(explain::ExplainArgs),
     Completions(completions::CompletionsArgs),
 }
@@ -113,6 +114,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 report::write_check_table(&mut out, &report).and_then(|_| out.flush())
             })?;
             Ok(report.summary.exit_code() as u8)
+        }
+        Command::Upload(args) => {
+            let json = args.json;
+            let dir = args.dir.display().to_string();
+            let outcome = upload::run(args, &progress::UploadLines::default())?;
+            if json {
+                let mut out = stdout.lock();
+                unless_broken_pipe(
+                    report::write_json(&mut out, &outcome).and_then(|_| out.flush()),
+                )?;
+            }
+            unless_broken_pipe(report::write_upload_summary(
+                &mut stderr.lock(),
+                &outcome,
+                &dir,
+            ))?;
+            Ok(outcome.exit_code() as u8)
         }
         Command::Explain(args) => {
             let rule = explain::run(&args)?;

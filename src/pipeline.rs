@@ -29,7 +29,7 @@ use crate::rules::format::Severity;
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
-use crate::write::batches::{BatchWriter, EncodedRows};
+use crate::write::batches::{BatchWriter, EncodedRows, OriginRun};
 use crate::write::rejected::{RejectedEntry, RejectedWriter, RuleExample};
 use crate::write::StagedOutput;
 
@@ -476,7 +476,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         digests,
         ..
     } = finisher;
-    let batches = batches.finish()?;
+    let (batches, origins) = batches.finish()?;
     let rejected_rows_kept = rejected.finish()?;
     warnings.finish()?;
 
@@ -564,6 +564,8 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         let mut text = Vec::new();
         crate::report::write_json(&mut text, &summary).map_err(|e| Error::io(&path, e))?;
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        let path = staged.path().join(ORIGINS_FILE);
+        write_origins(&path, &origins, &file_names)?;
         let path = staged.path().join("report.html");
         let mut page = Vec::new();
         let mut columns = layout.original_headers.clone();
@@ -704,6 +706,29 @@ fn evaluate(
         encoded,
         code_hashes,
     })
+}
+
+/// The file listing where each batch row comes from (see [`OriginRun`]).
+pub const ORIGINS_FILE: &str = "origins.csv";
+
+/// Writes `origins.csv`: `batch,batch_row,count,file,row` per run of consecutive rows.
+fn write_origins(path: &Path, origins: &[OriginRun], file_names: &[String]) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let io = |e: csv::Error| Error::Invariant(format!("writing {}: {e}", path.display()));
+    out.write_record(["batch", "batch_row", "count", "file", "row"])
+        .map_err(io)?;
+    for run in origins {
+        out.write_record([
+            run.batch.to_string().as_str(),
+            &run.batch_row.to_string(),
+            &run.count.to_string(),
+            &file_names[run.file as usize],
+            &run.row.to_string(),
+        ])
+        .map_err(io)?;
+    }
+    out.flush().map_err(|e| Error::io(path, e))
 }
 
 /// How many rows ahead the finisher prefetches dedup table slots.
@@ -853,7 +878,7 @@ impl Finisher<'_> {
                     };
                     match admitted {
                         Ok(()) => {
-                            self.batches.write(encoded)?;
+                            self.batches.write(encoded, file_no, record.row)?;
                             self.normalizations.boolean_nulls_written +=
                                 u64::from(rows_encoded.nulls(i));
                             self.formula_like_values += u64::from(rows_encoded.formulas(i));

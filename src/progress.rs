@@ -2,11 +2,14 @@
 //! per second, rows rejected so far and the time left. Shown only when stderr is a terminal,
 //! the input is larger than a few MB, and `--quiet` is off; plain when `NO_COLOR` is set.
 
-use std::io::IsTerminal;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voucher_import::pipeline::{NoProgress, Progress, ProgressUpdate};
+use voucher_import::upload::{BatchState, UploadProgress};
 
 /// Inputs smaller than this finish before a bar would tell anything.
 const MIN_BYTES: u64 = 8 << 20;
@@ -53,4 +56,45 @@ pub fn for_stderr(total: Option<u64>, quiet: bool) -> Box<dyn Progress> {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     Box::new(Bar(bar))
+}
+
+/// Upload progress: a line on stderr whenever a batch's status or progress changes.
+#[derive(Default)]
+pub struct UploadLines {
+    last: Mutex<HashMap<String, (String, Option<u64>)>>,
+}
+
+impl UploadProgress for UploadLines {
+    fn batch(&self, batch: &BatchState) {
+        let percent = batch.progress.map(|p| p.round() as u64);
+        let mut last = self.last.lock().expect("progress lock");
+        let now = (batch.status.clone(), percent);
+        if last.get(&batch.path) == Some(&now) {
+            return;
+        }
+        last.insert(batch.path.clone(), now);
+        let detail = match batch.status.as_str() {
+            "DONE" | "FAILED" => format!(
+                "{} imported, {} failed{}",
+                batch.done_count.unwrap_or(0),
+                batch.failed_count.unwrap_or(0),
+                batch
+                    .message
+                    .as_deref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ),
+            _ => match (percent, &batch.async_action_id) {
+                (Some(p), _) => format!("{p}%"),
+                (None, Some(id)) => id.clone(),
+                (None, None) => String::new(),
+            },
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}  {:<11} {detail}",
+            batch.path,
+            batch.status
+        );
+    }
 }

@@ -15,3 +15,4 @@ mod progress;
 mod promises;
 mod report;
 mod rules;
+mod upload;

@@ -7,3 +7,4 @@ pub mod explain;
 pub mod inputs;
 pub mod prepare;
 pub mod rules;
+pub mod upload;

@@ -295,3 +295,49 @@ pub fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> 
     serde_json::to_writer_pretty(&mut *w, value)?;
     writeln!(w)
 }
+
+/// The summary `upload` prints on stderr. `dir` is the prepared folder.
+pub fn write_upload_summary(
+    w: &mut impl Write,
+    outcome: &crate::upload::UploadOutcome,
+    dir: &str,
+) -> io::Result<()> {
+    let total = outcome.batches.len() as u64;
+    if outcome.dry_run {
+        writeln!(
+            w,
+            "dry run: {} to campaign '{}', nothing sent",
+            plural(total, "batch", "batches"),
+            outcome.campaign
+        )?;
+        for batch in &outcome.batches {
+            let note = match batch.status.as_str() {
+                "pending" => "would be posted".to_owned(),
+                "DONE" | "FAILED" => format!("already {}", batch.status),
+                _ => "would be polled (already posted)".to_owned(),
+            };
+            writeln!(w, "  {}  {:>8} rows  {note}", batch.path, batch.rows)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "batches   {:>10}  done, {} failed (of {total}) in campaign '{}'",
+        outcome.batches_done, outcome.batches_failed, outcome.campaign
+    )?;
+    writeln!(w, "imported  {:>10}  codes", outcome.codes_imported)?;
+    match &outcome.failed_file {
+        Some(file) => writeln!(
+            w,
+            "failed    {:>10}  codes at Voucherify -> {file}",
+            outcome.codes_failed
+        )?,
+        None => writeln!(
+            w,
+            "failed    {:>10}  codes at Voucherify",
+            outcome.codes_failed
+        )?,
+    }
+    writeln!(w, "state     {dir}/{}", crate::upload::STATE_FILE)?;
+    Ok(())
+}

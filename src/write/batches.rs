@@ -96,6 +96,22 @@ pub struct BatchWriter {
     done: Vec<BatchInfo>,
     pieces: Option<mpsc::SyncSender<Piece>>,
     writer: Option<JoinHandle<Result<Vec<String>>>>,
+    origins: Vec<OriginRun>,
+}
+
+/// Consecutive rows of one batch that come from consecutive data rows of one input file:
+/// batch rows `batch_row .. batch_row + count` are the file's rows `row .. row + count` (both
+/// counted from 1 after the header, as Voucherify and rejected.csv count). `origins.csv`
+/// lists them, so that `upload` can map Voucherify's verdict on a batch row back to the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OriginRun {
+    /// The batch's number: 1 for `part-00001.csv`.
+    pub batch: u32,
+    pub batch_row: u64,
+    pub count: u64,
+    /// The input file's index.
+    pub file: u32,
+    pub row: u64,
 }
 
 /// Appends one CSV record to `out`: fields joined by commas, a field quoted (inner quotes
@@ -255,6 +271,7 @@ impl BatchWriter {
             done: Vec::new(),
             pieces: Some(pieces),
             writer: Some(writer),
+            origins: Vec::new(),
         };
         encode_record(&mut writer.header, columns.iter().map(String::as_str));
         Ok(writer)
@@ -271,7 +288,8 @@ impl BatchWriter {
     }
 
     /// Appends an encoded record, starting a new batch when the current one is full.
-    pub fn write(&mut self, record: &[u8]) -> Result<()> {
+    /// `file` and `row` are where the record comes from (see [`OriginRun`]).
+    pub fn write(&mut self, record: &[u8], file: u32, row: u64) -> Result<()> {
         let full = self.open.as_ref().is_some_and(|b| {
             b.info.bytes + record.len() as u64 > self.max_bytes || b.info.rows >= self.max_rows
         });
@@ -290,6 +308,24 @@ impl BatchWriter {
         batch.pending.extend_from_slice(record);
         batch.info.bytes += record.len() as u64;
         batch.info.rows += 1;
+        let (number, batch_row) = (self.done.len() as u32 + 1, batch.info.rows);
+        match self.origins.last_mut() {
+            Some(run)
+                if run.batch == number
+                    && run.file == file
+                    && run.batch_row + run.count == batch_row
+                    && run.row + run.count == row =>
+            {
+                run.count += 1;
+            }
+            _ => self.origins.push(OriginRun {
+                batch: number,
+                batch_row,
+                count: 1,
+                file,
+                row,
+            }),
+        }
         Ok(())
     }
 
@@ -350,8 +386,9 @@ impl BatchWriter {
         Ok(())
     }
 
-    /// Closes the last batch, waits for every byte to be on disk, and lists the batches.
-    pub fn finish(mut self) -> Result<Vec<BatchInfo>> {
+    /// Closes the last batch, waits for every byte to be on disk, and lists the batches and
+    /// where their rows come from.
+    pub fn finish(mut self) -> Result<(Vec<BatchInfo>, Vec<OriginRun>)> {
         self.close()?;
         let hashes = self.join()?;
         if hashes.len() != self.done.len() {
@@ -365,7 +402,7 @@ impl BatchWriter {
         for (batch, sha256) in done.iter_mut().zip(hashes) {
             batch.sha256 = sha256;
         }
-        Ok(done)
+        Ok((done, std::mem::take(&mut self.origins)))
     }
 }
 
@@ -451,12 +488,25 @@ mod tests {
     fn batches_never_pass_the_byte_or_row_limit() {
         let header_len = "Code\r\n".len() as u64;
         let mut w = BatchWriter::new(None, &["Code".into()], header_len + 12, Some(2)).unwrap();
-        for code in ["AAAA", "BBBB", "CCCC", "DDDDDDDDDD"] {
+        for (row, code) in ["AAAA", "BBBB", "CCCC", "DDDDDDDDDD"]
+            .into_iter()
+            .enumerate()
+        {
             let record = encode([code]);
             assert!(w.fits_alone(&record));
-            w.write(&record).unwrap();
+            // Input row 3 was rejected: rows 1, 2, 4, 5 go in.
+            let input_row = [1, 2, 4, 5][row];
+            w.write(&record, 0, input_row).unwrap();
         }
-        let batches = w.finish().unwrap();
+        let (batches, origins) = w.finish().unwrap();
+        let run = |batch, batch_row, count, row| OriginRun {
+            batch,
+            batch_row,
+            count,
+            file: 0,
+            row,
+        };
+        assert_eq!(origins, [run(1, 1, 2, 1), run(2, 1, 1, 4), run(3, 1, 1, 5)]);
         let rows: Vec<u64> = batches.iter().map(|b| b.rows).collect();
         assert_eq!(rows, [2, 1, 1]);
         assert!(batches.iter().all(|b| b.bytes <= header_len + 12));
