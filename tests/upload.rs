@@ -575,3 +575,69 @@ fn a_dry_run_sends_nothing() {
     assert!(fake.log.lock().unwrap().is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("would be posted"));
 }
+
+#[test]
+fn parallel_batches_are_each_posted_once() {
+    let dir = prepared();
+    let fake = Fake::start();
+    let output = upload_command(&dir, &fake, TOKEN)
+        .args(["--parallel", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let imports = fake.imports();
+    assert_eq!(imports.len(), batch_names(&dir).len(), "{imports:?}");
+    assert!(imports.values().all(|&n| n == 1), "{imports:?}");
+    assert!(state(&dir)["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["status"] == "DONE"));
+}
+
+#[test]
+fn an_unreachable_host_is_retried_then_reported() {
+    let dir = prepared();
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = Command::new(BIN)
+        .args(["upload", &dir.path().join("out").display().to_string()])
+        .args([
+            "--campaign",
+            CAMPAIGN,
+            "--api-url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .args(["--retries", "2", "--retry-ms", "10"])
+        .env("VOUCHERIFY_APP_ID", "app-id")
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let all = text(&output);
+    assert!(
+        all.contains("cannot reach") && all.contains("after 3 tries"),
+        "{all}"
+    );
+    assert!(all.contains("run upload again"), "{all}");
+}
+
+#[test]
+fn missing_credentials_are_a_usage_error() {
+    let dir = prepared();
+    let output = Command::new(BIN)
+        .args(["upload", &dir.path().join("out").display().to_string()])
+        .args(["--campaign", CAMPAIGN, "--api-url", "http://127.0.0.1:9"])
+        .env_remove("VOUCHERIFY_APP_ID")
+        .env_remove("VOUCHERIFY_APP_TOKEN")
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN must both be set"));
+}
