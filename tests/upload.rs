@@ -641,3 +641,37 @@ fn missing_credentials_are_a_usage_error() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN must both be set"));
 }
+
+#[test]
+fn a_post_without_a_recorded_answer_is_not_repeated_unless_asked() {
+    let dir = prepared();
+    let fake = Fake::start();
+    assert_eq!(upload(&dir, &fake).status.code(), Some(0));
+    // As a run killed between its POST of the third batch and Voucherify's answer leaves it.
+    let path = dir.path().join("out/upload.json");
+    let mut recorded = state(&dir);
+    recorded["batches"][2]["status"] = json!("posting");
+    recorded["batches"][2]["async_action_id"] = Value::Null;
+    fs::write(&path, serde_json::to_vec_pretty(&recorded).unwrap()).unwrap();
+
+    let refused = upload(&dir, &fake);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("--repost-unconfirmed"),
+        "{}",
+        text(&refused)
+    );
+    assert!(fake.imports().values().all(|&n| n == 1));
+
+    let reposted = upload_command(&dir, &fake, TOKEN)
+        .arg("--repost-unconfirmed")
+        .output()
+        .unwrap();
+    assert_eq!(reposted.status.code(), Some(0), "{}", text(&reposted));
+    assert_eq!(
+        fake.imports()["part-00003.csv"],
+        2,
+        "posted again, as asked"
+    );
+    assert_eq!(fake.imports()["part-00001.csv"], 1);
+}

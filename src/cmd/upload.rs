@@ -115,6 +115,11 @@ pub struct UploadArgs {
     )]
     pub max_retry_after: u64,
 
+    /// Post again a batch a stopped run posted without recording Voucherify's answer (check
+    /// the campaign's import jobs first: it may be queued already).
+    #[arg(long, help_heading = "Upload")]
+    pub repost_unconfirmed: bool,
+
     /// Print the outcome as JSON on stdout.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
@@ -142,6 +147,7 @@ impl UploadArgs {
             parallel: usize::from(self.parallel),
             poll_first: Duration::from_millis(self.poll_ms),
             poll_max: Duration::from_millis(self.poll_max_ms.max(self.poll_ms)),
+            repost_unconfirmed: self.repost_unconfirmed,
         }
     }
 }

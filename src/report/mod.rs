@@ -313,6 +313,10 @@ pub fn write_upload_summary(
         for batch in &outcome.batches {
             let note = match batch.status.as_str() {
                 "pending" => "would be posted".to_owned(),
+                "posting" => {
+                    "posted by a run that stopped before the answer: needs --repost-unconfirmed"
+                        .to_owned()
+                }
                 "DONE" | "FAILED" => format!("already {}", batch.status),
                 _ => "would be polled (already posted)".to_owned(),
             };

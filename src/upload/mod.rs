@@ -42,6 +42,9 @@ pub struct UploadOptions {
     /// `poll_max`.
     pub poll_first: Duration,
     pub poll_max: Duration,
+    /// Post again a batch whose earlier POST got no recorded answer (the run stopped while
+    /// waiting for it): Voucherify may or may not have queued it.
+    pub repost_unconfirmed: bool,
 }
 
 /// What `upload.json` records of one batch.
@@ -51,8 +54,8 @@ pub struct BatchState {
     pub sha256: String,
     pub rows: u64,
     pub async_action_id: Option<String>,
-    /// `pending` (not posted yet), then the action's status: `ENQUEUED`, `IN_PROGRESS`, `DONE`,
-    /// `FAILED`.
+    /// `pending` (not posted yet), `posting` (posted, the answer not recorded yet), then the
+    /// action's status: `ENQUEUED`, `IN_PROGRESS`, `DONE`, `FAILED`.
     pub status: String,
     pub progress: Option<f64>,
     pub done_count: Option<u64>,
@@ -215,6 +218,21 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         Err(e) => return Err(Error::io(&state_path, e)),
     };
 
+    // A POST whose answer was never recorded may have queued an import: posting the batch
+    // again could import its codes twice, so that takes the user's word.
+    let unconfirmed: Vec<&str> = state
+        .batches
+        .iter()
+        .filter(|b| b.status == "posting" && b.async_action_id.is_none())
+        .map(|b| b.path.as_str())
+        .collect();
+    if !unconfirmed.is_empty() && !options.repost_unconfirmed && !options.dry_run {
+        return Err(Error::Upload(format!(
+            "{} was posted by a run that stopped before Voucherify's answer arrived, so it may be queued already: check the campaign's import jobs in the dashboard, then run upload again with --repost-unconfirmed to post it again",
+            unconfirmed.join(", ")
+        )));
+    }
+
     if !options.dry_run {
         if options.api.app_id.is_empty() || options.api.app_token.is_empty() {
             return Err(Error::usage(
@@ -312,6 +330,7 @@ fn upload_batch(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.clone());
+            update(&|b| b.status = "posting".into())?;
             let id = client.import_csv(&options.campaign, &name, &bytes)?;
             let batch = update(&|b| {
                 b.async_action_id = Some(id.clone());
