@@ -238,35 +238,24 @@ pub fn write_html(w: &mut impl Write, report: &HtmlReport<'_>) -> io::Result<()>
     if s.batches.is_empty() {
         page.push_str("<p>No batch: no row was accepted.</p>\n");
     } else {
-        page.push_str(
-            "<table id=\"batches\">\n<thead><tr><th>file</th><th>rows</th><th>bytes</th><th>sha256</th></tr></thead>\n<tbody>\n",
+        file_table(
+            &mut page,
+            "batches",
+            s.batches
+                .iter()
+                .map(|b| (b.path.as_str(), b.rows, b.bytes, b.sha256.as_str())),
         );
-        for b in &s.batches {
-            let _ = writeln!(
-                page,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
-                escape(&b.path),
-                b.rows,
-                b.bytes,
-                escape(&b.sha256)
-            );
-        }
-        page.push_str("</tbody>\n</table>\n");
     }
 
     // Inputs, notes, campaign and options.
-    page.push_str("<h2>Inputs</h2>\n<table id=\"inputs\">\n<thead><tr><th>file</th><th>rows</th><th>bytes</th><th>sha256</th></tr></thead>\n<tbody>\n");
-    for i in &s.inputs {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
-            escape(&i.path),
-            i.rows,
-            i.bytes,
-            escape(&i.sha256)
-        );
-    }
-    page.push_str("</tbody>\n</table>\n");
+    page.push_str("<h2>Inputs</h2>\n");
+    file_table(
+        &mut page,
+        "inputs",
+        s.inputs
+            .iter()
+            .map(|i| (i.path.as_str(), i.rows, i.bytes, i.sha256.as_str())),
+    );
     if !s.notes.is_empty() {
         page.push_str("<h2>Notes</h2>\n<ul>\n");
         for note in &s.notes {
@@ -286,6 +275,27 @@ pub fn write_html(w: &mut impl Write, report: &HtmlReport<'_>) -> io::Result<()>
         escape(&normalizations)
     );
     w.write_all(page.as_bytes())
+}
+
+/// A table of files (batches or inputs): name, rows, bytes, sha256.
+fn file_table<'a>(
+    page: &mut String,
+    id: &str,
+    files: impl Iterator<Item = (&'a str, u64, u64, &'a str)>,
+) {
+    let _ = write!(
+        page,
+        "<table id=\"{id}\">\n<thead><tr><th>file</th><th>rows</th><th>bytes</th><th>sha256</th></tr></thead>\n<tbody>\n"
+    );
+    for (path, rows, bytes, sha256) in files {
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td class=\"num\">{rows}</td><td class=\"num\">{bytes}</td><td><code>{}</code></td></tr>",
+            escape(path),
+            escape(sha256)
+        );
+    }
+    page.push_str("</tbody>\n</table>\n");
 }
 
 #[cfg(test)]
