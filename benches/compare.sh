@@ -38,7 +38,8 @@ if [[ ! -s "$data" || ! -s "$existing" ]]; then
 fi
 
 echo "building voucher-import and the floor (release) ..." >&2
-(cd "$repo" && cargo build --release --locked --quiet --bin voucher-import --example csv_floor)
+# Two plain builds: the floor is a package of its own, so neither pulls dev-dependencies.
+(cd "$repo" && cargo build --release --locked --quiet -p voucher-import --bin voucher-import && cargo build --release --locked --quiet -p csv-floor)
 
 venv="$bench_dir/venv"
 if ! "$venv/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$duckdb_version')" 2>/dev/null; then
@@ -51,5 +52,5 @@ exec "$venv/bin/python" "$repo/benches/compare.py" \
     --rows "$rows" --data "$data" --existing "$existing" --work "$bench_dir" \
     --repeats "$repeats" --threads "$threads" \
     --ours "$CARGO_TARGET_DIR/release/voucher-import" \
-    --floor "$CARGO_TARGET_DIR/release/examples/csv_floor" \
+    --floor "$CARGO_TARGET_DIR/release/csv-floor" \
     --duckdb-job "$repo/benches/duckdb_job.py"

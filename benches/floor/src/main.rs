@@ -2,7 +2,7 @@
 //! every byte and split every record with the `csv` crate (flexible field counts, quoted fields
 //! and newlines honoured) — and nothing else: no decoding, no checks, no output files.
 //!
-//! `cargo build --release --example csv_floor && target/release/examples/csv_floor FILE`
+//! `cargo build --release -p csv-floor && target/release/csv-floor FILE`
 //! prints `records fields bytes` so the pass cannot be optimized away.
 
 use std::fs::File;
@@ -11,13 +11,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let Some(path) = std::env::args_os().nth(1) else {
-        eprintln!("usage: csv_floor FILE");
+        eprintln!("usage: csv-floor FILE");
         return ExitCode::from(2);
     };
     let file = match File::open(&path) {
         Ok(file) => file,
         Err(err) => {
-            eprintln!("csv_floor: {}: {err}", path.to_string_lossy());
+            eprintln!("csv-floor: {}: {err}", path.to_string_lossy());
             return ExitCode::from(2);
         }
     };
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
             }
             Ok(false) => break,
             Err(err) => {
-                eprintln!("csv_floor: {}: {err}", path.to_string_lossy());
+                eprintln!("csv-floor: {}: {err}", path.to_string_lossy());
                 return ExitCode::from(2);
             }
         }
