@@ -38,30 +38,30 @@ impl CodeHasher {
     }
 }
 
-/// A code in the arena: where its key's bytes are, and where it came from.
-#[derive(Debug, Clone, Copy)]
+/// Where a code came from: the `--existing` file index, or the input file index and data-row
+/// number of the accepted row (0 for an existing code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    start: u64,
-    len: u32,
-    /// The `--existing` file index, or the input file index of the accepted row.
     file: u32,
-    /// The data-row number of the accepted row (0 for an existing code).
     row: u64,
 }
 
 /// A set of codes, built for the finisher's access pattern (one probe per row, in input
-/// order, hashes computed ahead by the workers):
-/// - key bytes live once in an arena, entries (24 bytes) in insertion order;
-/// - an open-addressing table of 8-byte slots, `tag << 48 | entry + 1` (0 is empty), probed
-///   linearly, at most 3/4 full. A miss costs one cache line, which [`CodeSet::prefetch`]
-///   fetches a few rows ahead.
+/// order, hashes computed ahead by the workers) and for little memory, since every page of it
+/// is touched (and zeroed by the kernel) once:
+/// - each code is one record in an arena: its key's length, the key, the file index and the
+///   row, the numbers as LEB128 varints (about 16 bytes for a 10-character code);
+/// - an open-addressing table of 8-byte slots, `tag << 48 | record offset + 1` (0 is empty),
+///   probed linearly, at most 3/4 full. A miss costs one cache line, which
+///   [`CodeSet::prefetch`] fetches a few rows ahead; the arena is read only when the 16-bit
+///   tag matches.
 ///
 /// A `HashMap<String, _>` costs a heap allocation and about 110 bytes per code.
 #[derive(Debug)]
 struct CodeSet {
     arena: Vec<u8>,
-    entries: Vec<Entry>,
     slots: Vec<u64>,
+    len: usize,
 }
 
 const EMPTY: u64 = 0;
@@ -72,9 +72,32 @@ impl Default for CodeSet {
     fn default() -> Self {
         CodeSet {
             arena: Vec::new(),
-            entries: Vec::new(),
             slots: vec![EMPTY; 16],
+            len: 0,
         }
+    }
+}
+
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Reads a varint at `at`; gives the value and the position after it.
+fn read_varint(bytes: &[u8], mut at: usize) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[at];
+        at += 1;
+        value |= u64::from(byte & 0x7F) << shift;
+        if byte < 0x80 {
+            return (value, at);
+        }
+        shift += 7;
     }
 }
 
@@ -83,16 +106,29 @@ impl CodeSet {
         hash >> INDEX_BITS
     }
 
-    fn key(&self, entry: &Entry) -> &[u8] {
-        &self.arena[entry.start as usize..entry.start as usize + entry.len as usize]
+    /// The key of the record at `offset`, and the position after it.
+    fn key_at(&self, offset: usize) -> (&[u8], usize) {
+        let (len, start) = read_varint(&self.arena, offset);
+        let end = start + len as usize;
+        (&self.arena[start..end], end)
+    }
+
+    fn entry_at(&self, offset: usize) -> Entry {
+        let (_, after_key) = self.key_at(offset);
+        let (file, after_file) = read_varint(&self.arena, after_key);
+        let (row, _) = read_varint(&self.arena, after_file);
+        Entry {
+            file: file as u32,
+            row,
+        }
     }
 
     fn mask(&self) -> usize {
         self.slots.len() - 1
     }
 
-    /// The slot holding `key`, or the empty slot where it would go.
-    fn probe(&self, key: &[u8], hash: u64) -> (usize, Option<&Entry>) {
+    /// The slot holding `key` with its record's offset, or the empty slot where it would go.
+    fn probe(&self, key: &[u8], hash: u64) -> (usize, Option<usize>) {
         let mask = self.mask();
         let tag = Self::tag(hash);
         let mut i = hash as usize & mask;
@@ -102,17 +138,17 @@ impl CodeSet {
                 return (i, None);
             }
             if slot >> INDEX_BITS == tag {
-                let entry = &self.entries[(slot & INDEX_MASK) as usize - 1];
-                if self.key(entry) == key {
-                    return (i, Some(entry));
+                let offset = (slot & INDEX_MASK) as usize - 1;
+                if self.key_at(offset).0 == key {
+                    return (i, Some(offset));
                 }
             }
             i = (i + 1) & mask;
         }
     }
 
-    fn get(&self, key: &[u8], hash: u64) -> Option<&Entry> {
-        self.probe(key, hash).1
+    fn get(&self, key: &[u8], hash: u64) -> Option<Entry> {
+        self.probe(key, hash).1.map(|offset| self.entry_at(offset))
     }
 
     /// Asks the CPU to fetch the cache line a probe for `hash` starts at.
@@ -134,19 +170,18 @@ impl CodeSet {
 
     /// Adds a key not in the set yet (the caller has looked).
     fn insert_new(&mut self, key: &[u8], hash: u64, file: u32, row: u64, hasher: &CodeHasher) {
-        if (self.entries.len() + 1) * 4 > self.slots.len() * 3 {
-            self.grow(self.entries.len() + 1, hasher);
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(self.len + 1, hasher);
         }
         let (i, found) = self.probe(key, hash);
         debug_assert!(found.is_none(), "insert_new of a key already in the set");
-        self.entries.push(Entry {
-            start: self.arena.len() as u64,
-            len: key.len() as u32,
-            file,
-            row,
-        });
+        let offset = self.arena.len() as u64;
+        push_varint(&mut self.arena, key.len() as u64);
         self.arena.extend_from_slice(key);
-        self.slots[i] = Self::tag(hash) << INDEX_BITS | self.entries.len() as u64;
+        push_varint(&mut self.arena, u64::from(file));
+        push_varint(&mut self.arena, row);
+        self.slots[i] = Self::tag(hash) << INDEX_BITS | (offset + 1);
+        self.len += 1;
     }
 
     /// Makes the table big enough for `codes` keys (at most 3/4 full), placing the keys it
@@ -160,25 +195,29 @@ impl CodeSet {
         }
         let mut slots = vec![EMPTY; wanted];
         let mask = wanted - 1;
-        for (index, entry) in self.entries.iter().enumerate() {
-            let hash = hasher.state.hash_one(self.key(entry));
+        let mut offset = 0;
+        while offset < self.arena.len() {
+            let (key, after_key) = self.key_at(offset);
+            let hash = hasher.state.hash_one(key);
             let mut i = hash as usize & mask;
             while slots[i] != EMPTY {
                 i = (i + 1) & mask;
             }
-            slots[i] = Self::tag(hash) << INDEX_BITS | (index as u64 + 1);
+            slots[i] = Self::tag(hash) << INDEX_BITS | (offset as u64 + 1);
+            let (_, after_file) = read_varint(&self.arena, after_key);
+            let (_, next) = read_varint(&self.arena, after_file);
+            offset = next;
         }
         self.slots = slots;
     }
 
     fn reserve(&mut self, more: usize, more_bytes: usize, hasher: &CodeHasher) {
-        self.entries.reserve(more);
         self.arena.reserve(more_bytes);
-        self.grow(self.entries.len() + more, hasher);
+        self.grow(self.len + more, hasher);
     }
 
     fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 }
 
@@ -229,8 +268,12 @@ impl Dedup {
     /// Makes room for this many more accepted codes of about this many bytes each up front,
     /// so the table does not grow (re-hash, copy) while rows stream through.
     pub fn reserve(&mut self, codes: usize, bytes_per_code: usize) {
-        self.accepted
-            .reserve(codes, codes.saturating_mul(bytes_per_code), &self.hasher);
+        // A record: the key, its length, the file and the row as varints (about 6 bytes).
+        self.accepted.reserve(
+            codes,
+            codes.saturating_mul(bytes_per_code + 6),
+            &self.hasher,
+        );
     }
 
     /// Fetches ahead what [`Dedup::clash_hashed`] will read for this hash.
@@ -383,6 +426,23 @@ mod tests {
         assert_eq!(d.existing_codes(), 500);
         assert_eq!(d.clash("OLD-499"), Some(CodeClash::Existing { file: 0 }));
         assert_eq!(d.clash("C9000"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn varints_read_back(values in proptest::collection::vec(any::<u64>(), 0..20)) {
+            let mut bytes = Vec::new();
+            for &v in &values {
+                push_varint(&mut bytes, v);
+            }
+            let mut at = 0;
+            for &v in &values {
+                let (read, next) = read_varint(&bytes, at);
+                prop_assert_eq!(read, v);
+                at = next;
+            }
+            prop_assert_eq!(at, bytes.len());
+        }
     }
 
     proptest! {
