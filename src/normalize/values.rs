@@ -27,7 +27,15 @@ pub fn normalize_cell<'a>(
     raw: &'a str,
     counts: &mut Normalizations,
 ) -> Option<&'a str> {
-    let trimmed = raw.trim();
+    // Most cells start and end with a visible ASCII character: nothing to trim, and no need
+    // to look for Unicode whitespace.
+    let visible = |b: Option<&u8>| b.is_some_and(|b| (0x21..0x7F).contains(b));
+    let bytes = raw.as_bytes();
+    let trimmed = if visible(bytes.first()) && visible(bytes.last()) {
+        raw
+    } else {
+        raw.trim()
+    };
     if trimmed.len() != raw.len() {
         counts.trimmed_whitespace += 1;
     }
