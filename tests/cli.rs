@@ -66,7 +66,14 @@ fn completions_for_bash_zsh_and_fish() {
 
 #[test]
 fn every_subcommand_has_grouped_help_with_examples() {
-    for command in ["prepare", "check", "rules", "upload", "explain", "completions"] {
+    for command in [
+        "prepare",
+        "check",
+        "rules",
+        "upload",
+        "explain",
+        "completions",
+    ] {
         let r = run(&[command, "--help"]);
         r.expect_code(0);
         let help = r.stdout();
