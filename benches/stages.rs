@@ -10,6 +10,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use datafusion::arrow::array::{AsArray, StringArray};
 use voucher_import::campaign::{Campaign, CampaignType};
 use voucher_import::config::{ImportOptions, Output, RunConfig};
 use voucher_import::dedup::Dedup;
@@ -19,7 +20,6 @@ use voucher_import::read::{Chunk, InputPath, OpenInput, ReadOptions};
 use voucher_import::rules::engine::RuleEngine;
 use voucher_import::rules::functions::AmountUnit;
 use voucher_import::rules::RuleSet;
-use datafusion::arrow::array::{AsArray, StringArray};
 use voucher_import::write::batches::EncodedRows;
 
 fn generate(rows: usize) -> Vec<u8> {
@@ -188,7 +188,9 @@ fn stages(c: &mut Criterion) {
                     .map(|&c| batch.column(c).as_string::<i32>())
                     .collect();
                 let encoded = EncodedRows::encode(&arrays, &[]);
-                bytes += (0..batch.num_rows()).map(|i| encoded.row(i).len()).sum::<usize>();
+                bytes += (0..batch.num_rows())
+                    .map(|i| encoded.row(i).len())
+                    .sum::<usize>();
             }
             black_box(bytes)
         })
