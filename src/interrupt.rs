@@ -13,11 +13,6 @@ pub fn flag() -> Arc<AtomicBool> {
     Arc::clone(&REQUESTED)
 }
 
-/// Asks the run to stop.
-pub fn request() {
-    REQUESTED.store(true, Ordering::SeqCst);
-}
-
 /// Whether the run has been asked to stop.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)

@@ -826,30 +826,22 @@ impl Finisher<'_> {
                 }
             }
             if let Some(code) = code {
-                match self.dedup.clash_hashed(code, code_hashes[i]) {
-                    Some(CodeClash::Existing { file }) => {
-                        if let Some(rule) = rules.existing_code {
-                            found.push(Finding {
-                                rule,
-                                reason: format!(
-                                    "Code '{code}' is already in the project (listed in {})",
-                                    self.existing_names[file as usize]
-                                ),
-                            });
-                        }
-                    }
-                    Some(CodeClash::Duplicate { file, row }) => {
-                        if let Some(rule) = rules.duplicate_code {
-                            found.push(Finding {
-                                rule,
-                                reason: format!(
-                                    "Code '{code}' repeats row {row} of {}",
-                                    self.file_names[file as usize]
-                                ),
-                            });
-                        }
-                    }
-                    None => {}
+                let clash = match self.dedup.clash_hashed(code, code_hashes[i]) {
+                    Some(CodeClash::Existing { file }) => rules.existing_code.map(|rule| {
+                        let listed = &self.existing_names[file as usize];
+                        (
+                            rule,
+                            format!("Code '{code}' is already in the project (listed in {listed})"),
+                        )
+                    }),
+                    Some(CodeClash::Duplicate { file, row }) => rules.duplicate_code.map(|rule| {
+                        let name = &self.file_names[file as usize];
+                        (rule, format!("Code '{code}' repeats row {row} of {name}"))
+                    }),
+                    None => None,
+                };
+                if let Some((rule, reason)) = clash {
+                    found.push(Finding { rule, reason });
                 }
             }
             let rejects = |found: &[Finding], all: &RuleSet| {

@@ -215,10 +215,6 @@ impl CodeSet {
         self.arena.reserve(more_bytes);
         self.grow(self.len + more, hasher);
     }
-
-    fn len(&self) -> usize {
-        self.len
-    }
 }
 
 /// The dedup state of one run.
@@ -289,11 +285,6 @@ impl Dedup {
             self.existing
                 .insert_new(key.as_bytes(), hash, file, 0, &self.hasher);
         }
-    }
-
-    /// The number of distinct existing codes.
-    pub fn existing_codes(&self) -> usize {
-        self.existing.len()
     }
 
     /// Whether a code clashes with the project or an earlier accepted row.
@@ -422,8 +413,8 @@ mod tests {
                 ),
             }
         }
-        assert_eq!(d.accepted.len(), 9_000);
-        assert_eq!(d.existing_codes(), 500);
+        assert_eq!(d.accepted.len, 9_000);
+        assert_eq!(d.existing.len, 500);
         assert_eq!(d.clash("OLD-499"), Some(CodeClash::Existing { file: 0 }));
         assert_eq!(d.clash("C9000"), None);
     }

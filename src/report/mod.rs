@@ -236,8 +236,8 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
 /// Batches the stderr summary lists by name; summary.json lists them all.
 const SUMMARY_BATCHES: usize = 5;
 
-/// A one-line form of a reason, at most `max` characters.
-fn shorten(text: &str, max: usize) -> String {
+/// A one-line form of a text (a reason, an answer body), at most `max` characters.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     let line = text.replace(['\n', '\r'], " ");
     if line.chars().count() <= max {
         line

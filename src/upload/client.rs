@@ -286,14 +286,9 @@ fn encode_segment(text: &str) -> String {
 
 /// A response body for a message: one line, at most 200 characters.
 fn shorten(body: &str) -> String {
-    let line = body.replace(['\r', '\n'], " ");
-    let line = line.trim();
-    if line.is_empty() {
-        return "no body".to_owned();
-    }
-    match line.char_indices().nth(200) {
-        Some((at, _)) => format!("{}…", &line[..at]),
-        None => line.to_owned(),
+    match body.trim() {
+        "" => "no body".to_owned(),
+        text => crate::report::shorten(text, 200),
     }
 }
 

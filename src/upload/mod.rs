@@ -383,12 +383,9 @@ fn save_state(path: &Path, state: &UploadState) -> Result<()> {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temporary = path.with_extension("json.tmp");
-    let temporary = if path.extension().is_some_and(|e| e == "csv") {
-        path.with_extension("csv.tmp")
-    } else {
-        temporary
-    };
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
     {
         use std::io::Write;
         let mut file = fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
