@@ -18,6 +18,10 @@ pub enum Error {
     #[error("interrupted: the run stopped and wrote nothing (the output folder is as it was)")]
     Interrupted,
 
+    /// `upload` was asked to stop (Ctrl-C); `upload.json` says where each batch stands.
+    #[error("interrupted: {state} holds where each batch stands ({holds}); run upload again to resume (no batch is posted twice)", state = state.display())]
+    UploadInterrupted { state: PathBuf, holds: String },
+
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -72,6 +76,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// The run stopped because it was asked to (Ctrl-C, SIGTERM).
+    pub fn is_interruption(&self) -> bool {
+        matches!(self, Error::Interrupted | Error::UploadInterrupted { .. })
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             path: path.into(),

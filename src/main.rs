@@ -64,7 +64,7 @@ fn main() -> ExitCode {
             // Never eprintln!: it panics when stderr is closed.
             let _ = writeln!(io::stderr(), "error: {e:#}");
             match e.downcast_ref::<voucher_import::Error>() {
-                Some(voucher_import::Error::Interrupted) => ExitCode::from(INTERRUPTED),
+                Some(e) if e.is_interruption() => ExitCode::from(INTERRUPTED),
                 _ => ExitCode::from(2),
             }
         }
@@ -125,11 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     report::write_json(&mut out, &outcome).and_then(|_| out.flush()),
                 )?;
             }
-            unless_broken_pipe(report::write_upload_summary(
-                &mut stderr.lock(),
-                &outcome,
-                &dir,
-            ))?;
+            unless_broken_pipe(upload::write_summary(&mut stderr.lock(), &outcome, &dir))?;
             Ok(outcome.exit_code() as u8)
         }
         Command::Explain(args) => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voucher_import::pipeline::{NoProgress, Progress, ProgressUpdate};
-use voucher_import::upload::{BatchState, UploadProgress};
+use voucher_import::upload::{BatchState, BatchStatus, UploadProgress};
 
 /// Inputs smaller than this finish before a bar would tell anything.
 const MIN_BYTES: u64 = 8 << 20;
@@ -61,20 +61,20 @@ pub fn for_stderr(total: Option<u64>, quiet: bool) -> Box<dyn Progress> {
 /// Upload progress: a line on stderr whenever a batch's status or progress changes.
 #[derive(Default)]
 pub struct UploadLines {
-    last: Mutex<HashMap<String, (String, Option<u64>)>>,
+    last: Mutex<HashMap<String, (BatchStatus, Option<u64>, usize)>>,
 }
 
 impl UploadProgress for UploadLines {
     fn batch(&self, batch: &BatchState) {
         let percent = batch.progress.map(|p| p.round() as u64);
         let mut last = self.last.lock().expect("progress lock");
-        let now = (batch.status.clone(), percent);
+        let now = (batch.status, percent, batch.candidates.len());
         if last.get(&batch.path) == Some(&now) {
             return;
         }
         last.insert(batch.path.clone(), now);
-        let detail = match batch.status.as_str() {
-            "DONE" | "FAILED" => format!(
+        let detail = match batch.status {
+            BatchStatus::Done | BatchStatus::Failed => format!(
                 "{} imported, {} failed{}",
                 batch.done_count.unwrap_or(0),
                 batch.failed_count.unwrap_or(0),
@@ -83,6 +83,19 @@ impl UploadProgress for UploadLines {
                     .as_deref()
                     .map(|m| format!(" ({m})"))
                     .unwrap_or_default()
+            ),
+            BatchStatus::Unconfirmed => format!(
+                "{}; {} import job(s) since the POST",
+                batch.reason.as_deref().unwrap_or("no answer"),
+                batch.candidates.len()
+            ),
+            BatchStatus::Refused | BatchStatus::TimedOut | BatchStatus::Pending => {
+                batch.reason.clone().unwrap_or_default()
+            }
+            BatchStatus::Polling => format!(
+                "Voucherify says '{}'{}",
+                batch.voucherify_status.as_deref().unwrap_or("?"),
+                percent.map(|p| format!(" {p}%")).unwrap_or_default()
             ),
             _ => match (percent, &batch.async_action_id) {
                 (Some(p), _) => format!("{p}%"),
@@ -94,7 +107,11 @@ impl UploadProgress for UploadLines {
             std::io::stderr(),
             "{}  {:<11} {detail}",
             batch.path,
-            batch.status
+            batch.status.as_str()
         );
+    }
+
+    fn warning(&self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "warning: {text}");
     }
 }

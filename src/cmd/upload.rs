@@ -1,13 +1,14 @@
 //! `voucher-import upload`: push a prepared folder's batches to Voucherify and bring its
-//! verdicts back to the input rows (see [`crate::upload`]).
+//! verdicts back to the input rows (see [`crate::upload`]), and the summary it prints.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 use crate::error::Result;
-use crate::upload::{self, ApiSettings, UploadOptions, UploadOutcome, UploadProgress};
+use crate::upload::{self, ApiSettings, BatchStatus, UploadOptions, UploadOutcome, UploadProgress};
 
 /// Voucherify's regional API hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,10 +39,16 @@ impl Cluster {
 Examples:
   voucher-import upload out --campaign camp_f7fBbQxUuTN7dI7tGOo5XMDA
   voucher-import upload out --campaign \"Gift cards 2026\" --cluster us1 --dry-run
+  voucher-import upload out --campaign camp_f7fB --adopt part-00003.csv=aa_0a1b2c3d
 
 Writes DIR/upload.json after every step (running upload again resumes: no batch is posted
 twice) and DIR/upload-failed.csv with the rows Voucherify did not import, by input file and row.
-Exit codes: 0 every code imported, 1 some rows or batches failed at Voucherify, 2 error."
+A POST is repeated only when it provably never reached Voucherify (no connection, or a 429);
+a batch whose POST may have arrived unanswered is left 'unconfirmed' with the import jobs that
+may be its own: settle it with --adopt BATCH=ACTION_ID, or check the campaign and pass
+--repost-unconfirmed.
+Exit codes: 0 every code imported, 1 anything less (rows or batches failed, unconfirmed,
+refused or timed out), 2 error, 130 interrupted."
 )]
 pub struct UploadArgs {
     /// The folder `voucher-import prepare --out DIR` wrote.
@@ -52,7 +59,8 @@ pub struct UploadArgs {
     #[arg(long, value_name = "ID_OR_NAME", help_heading = "Campaign")]
     pub campaign: String,
 
-    /// The API host.
+    /// The API host: https://, or plain http:// only for this machine (localhost, 127.0.0.0/8,
+    /// ::1).
     #[arg(
         long,
         value_name = "URL",
@@ -65,6 +73,16 @@ pub struct UploadArgs {
     /// The project's region, instead of --api-url.
     #[arg(long, value_enum, value_name = "CLUSTER", help_heading = "Connection")]
     pub cluster: Option<Cluster>,
+
+    /// Take a plain http:// --api-url to another machine (the token then crosses the network
+    /// unencrypted; a warning is printed on every run).
+    #[arg(long, help_heading = "Connection")]
+    pub allow_insecure_http: bool,
+
+    /// The longest wait for a connection and for each step of a request (90s, 2m, a bare
+    /// number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, help_heading = "Connection")]
+    pub http_timeout: Duration,
 
     /// Check the folder and say what would be uploaded; send nothing.
     #[arg(long, help_heading = "Upload")]
@@ -93,11 +111,18 @@ pub struct UploadArgs {
     )]
     pub poll_max_ms: u64,
 
-    /// Retries of a request that failed with a 5xx answer or a connection error.
+    /// How long to poll one import job before leaving it timed_out (the next run polls it
+    /// on): 90s, 30m, 2h, a bare number is seconds.
+    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = parse_duration, help_heading = "Upload")]
+    pub job_timeout: Duration,
+
+    /// Repeats of one request: a POST only when it provably never reached Voucherify (no
+    /// connection) or got a 429; a read also after a timeout or a 5xx answer.
     #[arg(long, value_name = "N", default_value_t = 6, help_heading = "Upload")]
     pub retries: u32,
 
-    /// The first retry's wait in milliseconds; it doubles each time.
+    /// The first retry's wait in milliseconds; it doubles each time (also the least wait
+    /// after a 429).
     #[arg(
         long,
         value_name = "MS",
@@ -115,14 +140,63 @@ pub struct UploadArgs {
     )]
     pub max_retry_after: u64,
 
-    /// Post again a batch a stopped run posted without recording Voucherify's answer (check
-    /// the campaign's import jobs first: it may be queued already).
-    #[arg(long, help_heading = "Upload")]
+    /// Take import job ACTION_ID as the unconfirmed batch's (BATCH: its file name, e.g.
+    /// part-00003.csv, or its number): it is polled, not posted again. Repeatable.
+    #[arg(long, value_name = "BATCH=ACTION_ID", value_parser = parse_adoption, help_heading = "Unconfirmed batches")]
+    pub adopt: Vec<(String, String)>,
+
+    /// Post again the batches whose POST may have reached Voucherify without an answer
+    /// (check the campaign's import jobs first: they may be queued already).
+    #[arg(long, help_heading = "Unconfirmed batches")]
     pub repost_unconfirmed: bool,
 
     /// Print the outcome as JSON on stdout.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+}
+
+/// `90s`, `30m`, `2h`, `1h30m`, `250ms`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let bad = || format!("'{text}' is not a duration: write 90s, 30m, 2h or a number of seconds");
+    if let Ok(seconds) = text.parse::<u64>() {
+        return match seconds {
+            0 => Err(format!("'{text}' is no time at all")),
+            _ => Ok(Duration::from_secs(seconds)),
+        };
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        total += match &rest[..unit] {
+            "ms" => Duration::from_millis(number),
+            "s" => Duration::from_secs(number),
+            "m" => Duration::from_secs(number * 60),
+            "h" => Duration::from_secs(number * 3600),
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit..];
+    }
+    if total.is_zero() {
+        return Err(format!("'{text}' is no time at all"));
+    }
+    Ok(total)
+}
+
+/// `BATCH=ACTION_ID`.
+fn parse_adoption(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((batch, id)) if !batch.trim().is_empty() && !id.trim().is_empty() => {
+            Ok((batch.trim().to_owned(), id.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "'{text}' is not BATCH=ACTION_ID (e.g. part-00003.csv=aa_0a1b2c3d)"
+        )),
+    }
 }
 
 impl UploadArgs {
@@ -142,12 +216,16 @@ impl UploadArgs {
                 max_retries: self.retries,
                 retry_base: Duration::from_millis(self.retry_ms),
                 max_retry_after: Duration::from_secs(self.max_retry_after),
+                http_timeout: self.http_timeout,
             },
+            allow_insecure_http: self.allow_insecure_http,
             dry_run: self.dry_run,
             parallel: usize::from(self.parallel),
             poll_first: Duration::from_millis(self.poll_ms),
             poll_max: Duration::from_millis(self.poll_max_ms.max(self.poll_ms)),
+            job_timeout: self.job_timeout,
             repost_unconfirmed: self.repost_unconfirmed,
+            adopt: self.adopt,
         }
     }
 }
@@ -155,4 +233,179 @@ impl UploadArgs {
 /// Runs `upload`.
 pub fn run(args: UploadArgs, progress: &dyn UploadProgress) -> Result<UploadOutcome> {
     upload::run(&args.into_options(), progress)
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The summary `upload` prints on stderr. `dir` is the prepared folder.
+pub fn write_summary(w: &mut impl Write, outcome: &UploadOutcome, dir: &str) -> io::Result<()> {
+    let total = outcome.batches.len() as u64;
+    if outcome.dry_run {
+        writeln!(
+            w,
+            "dry run: {} to campaign '{}', nothing sent",
+            plural(total, "batch", "batches"),
+            outcome.campaign
+        )?;
+        for batch in &outcome.batches {
+            let note = match batch.status {
+                BatchStatus::Pending | BatchStatus::Refused => "would be posted".to_owned(),
+                BatchStatus::Posting | BatchStatus::Unconfirmed => {
+                    "unconfirmed: needs --adopt BATCH=ACTION_ID or --repost-unconfirmed".to_owned()
+                }
+                BatchStatus::Done | BatchStatus::Failed => {
+                    format!("already {}", batch.status.as_str())
+                }
+                _ if batch.adopted => format!(
+                    "would be polled as job {}",
+                    batch.async_action_id.as_deref().unwrap_or("?")
+                ),
+                _ => "would be polled (already posted)".to_owned(),
+            };
+            writeln!(w, "  {}  {:>8} rows  {note}", batch.path, batch.rows)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "batches   {:>10}  done, {} failed (of {total}) in campaign '{}'",
+        outcome.batches_done, outcome.batches_failed, outcome.campaign
+    )?;
+    writeln!(w, "imported  {:>10}  codes", outcome.codes_imported)?;
+    match &outcome.failed_file {
+        Some(file) => writeln!(
+            w,
+            "failed    {:>10}  codes at Voucherify -> {file}",
+            outcome.codes_failed
+        )?,
+        None => writeln!(
+            w,
+            "failed    {:>10}  codes at Voucherify",
+            outcome.codes_failed
+        )?,
+    }
+    for batch in &outcome.batches {
+        write_batch_problem(w, batch, dir, &outcome.campaign)?;
+    }
+    writeln!(w, "state     {dir}/{}", upload::STATE_FILE)?;
+    Ok(())
+}
+
+/// What is wrong with one batch, if anything, and what to do about it.
+fn write_batch_problem(w: &mut impl Write, batch: &upload::BatchState, dir: &str, campaign: &str) -> io::Result<()> {
+    let name = batch.file_name();
+    let reason = batch.reason.as_deref().unwrap_or("");
+    match batch.status {
+        BatchStatus::Unconfirmed | BatchStatus::Posting => {
+            writeln!(w, "unconfirmed  {name}: {reason}")?;
+            writeln!(
+                w,
+                "  it may be queued at Voucherify already, so it was not posted again"
+            )?;
+            match (&batch.candidates_error, batch.candidates.is_empty()) {
+                (Some(error), _) => writeln!(w, "  the import jobs could not be listed: {error}")?,
+                (None, true) => writeln!(
+                    w,
+                    "  no campaign CSV import job was created since {}",
+                    batch.posted_at.as_deref().unwrap_or("the POST")
+                )?,
+                (None, false) => {
+                    writeln!(w, "  import jobs created since the POST began (any may be this batch's):")?;
+                    for c in &batch.candidates {
+                        writeln!(
+                            w,
+                            "    {}  {}  created {}",
+                            c.id,
+                            c.status.as_deref().unwrap_or("?"),
+                            c.created_at.as_deref().unwrap_or("?")
+                        )?;
+                    }
+                }
+            }
+            let example = batch
+                .candidates
+                .first()
+                .map(|c| c.id.as_str())
+                .unwrap_or("ACTION_ID");
+            writeln!(
+                w,
+                "  settle it: voucher-import upload {dir} --campaign '{campaign}' --adopt {name}={example}"
+            )?;
+            writeln!(
+                w,
+                "         or, after checking the campaign holds none of its codes: --repost-unconfirmed"
+            )?;
+        }
+        BatchStatus::Refused => writeln!(w, "refused      {name}: {reason} (the next run posts it again)")?,
+        BatchStatus::TimedOut => writeln!(w, "timed out    {name}: {reason}")?,
+        BatchStatus::Pending if !reason.is_empty() => {
+            writeln!(w, "not posted   {name}: {reason}")?
+        }
+        BatchStatus::Done | BatchStatus::Failed => {
+            if batch.rows_without_verdict > 0 {
+                writeln!(
+                    w,
+                    "no verdict   {} of {name} got no verdict from Voucherify: neither imported nor listed as failed (check them in the campaign)",
+                    plural(batch.rows_without_verdict, "row", "rows")
+                )?;
+            }
+            if batch.counts == Some(upload::Counts::Inconsistent) {
+                writeln!(
+                    w,
+                    "inconsistent {name}: Voucherify's counts (done {}, failed {}, {} listed) do not fit the {} rows sent; not believed: check the campaign",
+                    batch.reported_done_count.map(|c| c.to_string()).unwrap_or("?".into()),
+                    batch.reported_failed_count.map(|c| c.to_string()).unwrap_or("?".into()),
+                    batch.failed.len(),
+                    batch.rows
+                )?;
+            }
+            if batch.counts == Some(upload::Counts::Inferred) {
+                writeln!(
+                    w,
+                    "inferred     {name}: Voucherify gave no complete counts; {} imported, {} failed are inferred from its message, failed rows and the rows sent",
+                    batch.done_count.unwrap_or(0),
+                    batch.failed_count.unwrap_or(0)
+                )?;
+            }
+            if batch.status == BatchStatus::Failed {
+                writeln!(
+                    w,
+                    "failed       {name}: the import job failed{}",
+                    batch.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units_and_bare_seconds() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        for bad in ["", "0", "2d", "h", "1.5h", "0s", "-1"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_adoption_is_batch_equals_id() {
+        assert_eq!(
+            parse_adoption("part-00003.csv=aa_1").unwrap(),
+            ("part-00003.csv".to_owned(), "aa_1".to_owned())
+        );
+        assert!(parse_adoption("part-00003.csv").is_err());
+        assert!(parse_adoption("=aa_1").is_err());
+    }
 }

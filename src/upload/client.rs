@@ -1,104 +1,130 @@
-//! The two Voucherify endpoints `upload` uses, over HTTPS (ureq with rustls), with the retry
-//! policy: 429 waits for `Retry-After`; 5xx and connection errors retry with exponential backoff
-//! up to a limit; 401/403 stop with a message about the credentials; 404 says the campaign was
-//! not found. The app token is sent in a header and never appears in a message.
+//! The HTTP side of `upload`: one exchange with Voucherify at a time, classified by what it
+//! proves about the request, and the retry policy for reads.
+//!
+//! - Every exchange runs on a helper thread while the caller checks for Ctrl-C every 50 ms, so
+//!   a slow server never holds a stop for longer than that; connect and read timeouts
+//!   (`http_timeout`) bound every request.
+//! - A POST opens a fresh connection (no pooling) through a connector that notes when the
+//!   connection is established (TCP and TLS): a failure before that point provably never
+//!   reached Voucherify ([`Exchange::NotSent`]); any failure after it may have
+//!   ([`Exchange::Lost`]). Only the orchestrator decides what to repeat.
+//! - Redirects are never followed: a 3xx is an answer like any other, and its `Location` is
+//!   reported without the query string.
+//! - Every text that came from the server is redacted ([`Redactor`]) before it leaves this
+//!   module; the credentials are only ever sent as the `X-App-Id` and `X-App-Token` headers.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, SystemTime};
 
-use serde::Deserialize;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport};
 
+use super::redact::{redact_json, Redactor};
 use crate::error::{Error, Result};
 
 /// Where and how to reach the API.
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
-    /// `https://api.voucherify.io`, a regional host, or a test server.
+    /// `https://api.voucherify.io`, a regional host, or a test server on a loopback address.
     pub base_url: String,
     pub app_id: String,
     pub app_token: String,
-    /// Retries of a request that failed with 5xx or a connection error.
+    /// Repeats of one request: connection failures that provably never reached Voucherify and
+    /// 429 answers (and, for reads, also timeouts and 5xx answers). One request is sent at most
+    /// `max_retries + 1` times.
     pub max_retries: u32,
-    /// The first retry's wait; it doubles each time.
+    /// The first retry's wait; it doubles each time. Also the least wait after a 429.
     pub retry_base: Duration,
     /// The longest `Retry-After` honoured before giving up on a 429.
     pub max_retry_after: Duration,
+    /// The longest wait for a connection, and for each read, write and phase of a request.
+    pub http_timeout: Duration,
 }
 
-/// An async action as `GET /v1/async-actions/{id}` returns it (the fields `upload` uses).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct AsyncAction {
-    pub id: Option<String>,
-    pub status: String,
-    #[serde(default)]
-    pub progress: Option<f64>,
-    #[serde(default)]
-    pub result: Option<ImportResult>,
+/// The async action type of a campaign CSV import.
+pub const IMPORT_ACTION_TYPE: &str = "CAMPAIGN.VOUCHERS_IMPORT_CSV";
+
+/// One HTTP exchange, classified by what it proves. Every text in it is redacted.
+#[derive(Debug, Clone)]
+pub(crate) enum Exchange {
+    /// The server answered.
+    Answer(Answer),
+    /// The connection could not be opened (DNS, refused, TLS handshake): the request never
+    /// reached the server.
+    NotSent(String),
+    /// The request went out (or started to) and no whole answer came back (timeout, reset,
+    /// a broken answer): the server may have acted on it.
+    Lost(String),
 }
 
-/// The result of a CSV import action.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-pub struct ImportResult {
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub failed: Vec<FailedRow>,
-    #[serde(default)]
-    pub done_count: Option<u64>,
-    #[serde(default)]
-    pub failed_count: Option<u64>,
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: u16,
+    /// `Retry-After`, in seconds or as an HTTP-date, as a wait from now.
+    pub retry_after: Option<Duration>,
+    /// A redirect's target, without its query string.
+    pub location: Option<String>,
+    /// The body as text, for messages.
+    pub text: String,
+    /// The body as JSON, when it is JSON.
+    pub json: Option<serde_json::Value>,
 }
 
-/// A row Voucherify did not import: `row` counts the batch's data rows from 1.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct FailedRow {
-    #[serde(default)]
-    pub code: Option<String>,
-    pub row: u64,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Queued {
-    async_action_id: String,
+impl Answer {
+    /// The body for a message: one line, at most 200 characters.
+    pub fn short_text(&self) -> String {
+        shorten(&self.text)
+    }
 }
 
 /// A client of the import endpoints.
 pub struct Client {
-    agent: ureq::Agent,
     settings: ApiSettings,
+    redactor: Redactor,
+    /// The agent of reads (pooled: polls reuse their connection).
+    reader: ureq::Agent,
 }
 
-/// One HTTP exchange's outcome, before the retry policy.
-enum Reply {
-    Ok(String),
-    Status {
-        status: u16,
-        retry_after: Option<Duration>,
-        body: String,
-    },
-    Unreachable(String),
-}
+/// The responses a thread hands back.
+type Sent = std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>;
 
 impl Client {
-    pub fn new(settings: ApiSettings) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(300)))
-            .user_agent(concat!("voucher-import/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        Client { agent, settings }
+    pub fn new(settings: ApiSettings, redactor: Redactor) -> Self {
+        let reader = agent(&settings, true, Arc::new(AtomicBool::new(false)));
+        Client {
+            settings,
+            redactor,
+            reader,
+        }
+    }
+
+    pub fn settings(&self) -> &ApiSettings {
+        &self.settings
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.settings.base_url.trim_end_matches('/'))
     }
 
-    /// `POST /v1/campaigns/{campaign}/importCSV` with `csv` as the multipart field `file`;
-    /// gives the async action id.
-    pub fn import_csv(&self, campaign: &str, file_name: &str, csv: &[u8]) -> Result<String> {
+    /// One `POST /v1/campaigns/{campaign}/importCSV` with `csv` as the multipart field `file`,
+    /// on a connection of its own. Fails only when the run is interrupted while it is in flight.
+    pub(crate) fn post_import(
+        &self,
+        campaign: &str,
+        file_name: &str,
+        csv: &[u8],
+    ) -> Result<Exchange> {
         let boundary = format!("voucher-import-{}", &crate::read::sha256_hex(csv)[..32]);
+        let file_name: String = file_name
+            .chars()
+            .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+            .collect();
         let mut body = Vec::with_capacity(csv.len() + 256);
         body.extend_from_slice(
             format!(
@@ -108,152 +134,290 @@ impl Client {
         );
         body.extend_from_slice(csv);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let path = format!("/v1/campaigns/{}/importCSV", encode_segment(campaign));
-        let url = self.url(&path);
+        let url = self.url(&import_path(campaign));
         let content_type = format!("multipart/form-data; boundary={boundary}");
-        let text = self.with_retries(&path, campaign, || {
-            self.exchange(
-                self.agent
-                    .post(&url)
-                    .header("X-App-Id", &self.settings.app_id)
-                    .header("X-App-Token", &self.settings.app_token)
-                    .header("Content-Type", &content_type)
-                    .send(&body[..]),
-            )
-        })?;
-        let queued: Queued = serde_json::from_str(&text).map_err(|e| {
-            Error::Upload(format!(
-                "POST {path}: the answer is not an async action ({e}): {}",
-                shorten(&text)
-            ))
-        })?;
-        Ok(queued.async_action_id)
-    }
-
-    /// `GET /v1/async-actions/{id}`.
-    pub fn async_action(&self, id: &str) -> Result<AsyncAction> {
-        let path = format!("/v1/async-actions/{}", encode_segment(id));
-        let url = self.url(&path);
-        let text = self.with_retries(&path, "", || {
-            self.exchange(
-                self.agent
-                    .get(&url)
-                    .header("X-App-Id", &self.settings.app_id)
-                    .header("X-App-Token", &self.settings.app_token)
-                    .call(),
-            )
-        })?;
-        serde_json::from_str(&text).map_err(|e| {
-            Error::Upload(format!(
-                "GET {path}: the answer is not an async action ({e}): {}",
-                shorten(&text)
-            ))
+        let connected = Arc::new(AtomicBool::new(false));
+        let poster = agent(&self.settings, false, Arc::clone(&connected));
+        let (id, token) = (
+            self.settings.app_id.clone(),
+            self.settings.app_token.clone(),
+        );
+        self.exchange(connected, move || {
+            poster
+                .post(&url)
+                .header("X-App-Id", &id)
+                .header("X-App-Token", &token)
+                .header("Accept", "application/json")
+                .header("Content-Type", &content_type)
+                .send(&body[..])
         })
     }
 
+    /// One `GET` of `path` (which starts with `/v1/`). Fails only when interrupted.
+    pub(crate) fn get_once(&self, path: &str) -> Result<Exchange> {
+        let url = self.url(path);
+        let reader = self.reader.clone();
+        let (id, token) = (
+            self.settings.app_id.clone(),
+            self.settings.app_token.clone(),
+        );
+        // Reads are always safe to repeat: whether they reached the server does not matter.
+        self.exchange(Arc::new(AtomicBool::new(true)), move || {
+            reader
+                .get(&url)
+                .header("X-App-Id", &id)
+                .header("X-App-Token", &token)
+                .header("Accept", "application/json")
+                .call()
+        })
+    }
+
+    /// A `GET` under the read policy: connection failures, timeouts, 429 and 5xx are retried up
+    /// to `max_retries` times (429 after its `Retry-After`); any other answer that is not 2xx is
+    /// an error saying what to do. Gives the answer.
+    pub(crate) fn get(&self, path: &str) -> Result<Answer> {
+        let mut tries: u32 = 0;
+        loop {
+            tries += 1;
+            let (why, retry_after) = match self.get_once(path)? {
+                Exchange::Answer(answer) if (200..300).contains(&answer.status) => {
+                    return Ok(answer)
+                }
+                Exchange::Answer(answer) if answer.status == 429 => {
+                    (format!("429 {}", answer.short_text()), Some(answer.retry_after))
+                }
+                Exchange::Answer(answer) if answer.status >= 500 => (
+                    format!("{} {}", answer.status, answer.short_text()),
+                    None,
+                ),
+                Exchange::Answer(answer) => return Err(self.refusal(&format!("GET {path}"), &answer)),
+                Exchange::NotSent(why) | Exchange::Lost(why) => (why, None),
+            };
+            if tries > self.settings.max_retries {
+                return Err(Error::Upload(format!(
+                    "GET {path}: no answer after {tries} tries (last: {why}); check the network and the API host, then run upload again (it resumes)"
+                )));
+            }
+            let wait = self.retry_wait(tries, retry_after)?;
+            sleep_unless_interrupted(wait)?;
+        }
+    }
+
+    /// The error for an answer that settles a request as refused (3xx, 4xx other than 429).
+    pub(crate) fn refusal(&self, request: &str, answer: &Answer) -> Error {
+        match answer.status {
+            300..=399 => Error::Upload(format!(
+                "{request}: the server answered {} and redirects to {}; redirects are never followed (the credentials would go with them): give --api-url the API host itself (or --cluster)",
+                answer.status,
+                answer.location.as_deref().unwrap_or("nowhere (no Location)")
+            )),
+            401 | 403 => Error::Upload(format!(
+                "{request}: Voucherify refused the credentials ({} {}): check VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN (the project's application keys, with access to this project) and the API host (--cluster or --api-url)",
+                answer.status,
+                answer.short_text()
+            )),
+            status => Error::Upload(format!(
+                "{request}: Voucherify answered {status}: {}",
+                answer.short_text()
+            )),
+        }
+    }
+
+    /// The wait before try `tries + 1` of a request: a 429's `Retry-After` when it has one
+    /// (`Retry-After: 0` and dates in the past still wait `retry_base`), else the doubling
+    /// backoff. `retry_after` is `Some` for a 429. A `Retry-After` over `max_retry_after` gives
+    /// up.
+    pub(crate) fn retry_wait(
+        &self,
+        tries: u32,
+        retry_after: Option<Option<Duration>>,
+    ) -> Result<Duration> {
+        let backoff = self.settings.retry_base * 2u32.pow(tries.saturating_sub(1).min(10));
+        match retry_after {
+            Some(Some(asked)) if asked > self.settings.max_retry_after => {
+                Err(Error::Upload(format!(
+                    "Voucherify's rate limit asks to wait {} s, longer than the {} s allowed (--max-retry-after); run upload again later (it resumes)",
+                    asked.as_secs(),
+                    self.settings.max_retry_after.as_secs()
+                )))
+            }
+            Some(Some(asked)) if !asked.is_zero() => Ok(asked),
+            Some(Some(_)) => Ok(self.settings.retry_base),
+            Some(None) | None => Ok(backoff),
+        }
+    }
+
+    /// Runs `send` on a helper thread and classifies what it gives, checking for Ctrl-C while
+    /// it waits. `connected` tells whether the connection was established before a failure.
     fn exchange(
         &self,
-        sent: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Reply {
-        match sent {
-            Err(e) => Reply::Unreachable(e.to_string()),
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                let body = response.body_mut().read_to_string().unwrap_or_default();
-                if (200..300).contains(&status) {
-                    Reply::Ok(body)
-                } else {
-                    Reply::Status {
-                        status,
-                        retry_after,
-                        body,
-                    }
+        connected: Arc<AtomicBool>,
+        send: impl FnOnce() -> Sent + Send + 'static,
+    ) -> Result<Exchange> {
+        let (tx, rx) = mpsc::channel();
+        let redactor = self.redactor.clone();
+        std::thread::Builder::new()
+            .name("http".into())
+            .spawn(move || {
+                let exchange = classify(send(), &connected, &redactor);
+                let _ = tx.send(exchange);
+            })
+            .map_err(|e| Error::Upload(format!("cannot start a thread for HTTP: {e}")))?;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(exchange) => return Ok(exchange),
+                Err(mpsc::RecvTimeoutError::Timeout) => crate::interrupt::check()?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Ok(Exchange::Lost("the HTTP thread ended without an answer".into()))
                 }
             }
         }
     }
+}
 
-    /// Runs `exchange` under the retry policy; `path` and `campaign` name the request in
-    /// messages.
-    fn with_retries(
-        &self,
-        path: &str,
-        campaign: &str,
-        mut exchange: impl FnMut() -> Reply,
-    ) -> Result<String> {
-        let mut failures = 0;
-        loop {
-            crate::interrupt::check()?;
-            let wait = match exchange() {
-                Reply::Ok(body) => return Ok(body),
-                Reply::Status {
-                    status: 401 | 403,
-                    body,
-                    ..
-                } => {
-                    return Err(Error::Upload(format!(
-                        "{path}: Voucherify refused the credentials ({}): check VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN (the project's application keys, with access to this project) and the API host (--cluster or --api-url)",
-                        shorten(&body)
+/// The largest answer body read (a result listing 100,000 failed rows is about 15 MB).
+const BODY_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Classifies what ureq gave, redacting every text.
+fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange {
+    match sent {
+        Err(e) => {
+            let why = redactor.owned(describe(&e));
+            if connected.load(Ordering::SeqCst) {
+                Exchange::Lost(why)
+            } else {
+                Exchange::NotSent(why)
+            }
+        }
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
+            let location = header("location").map(|l| {
+                let without_query = l.split(['?', '#']).next().unwrap_or_default();
+                redactor.owned(without_query.to_owned())
+            });
+            let bytes = match response
+                .body_mut()
+                .with_config()
+                .limit(BODY_LIMIT)
+                .read_to_vec()
+            {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return Exchange::Lost(redactor.owned(format!(
+                        "the answer ({status}) broke off: {}",
+                        describe(&e)
                     )))
-                }
-                Reply::Status { status: 404, body, .. } if !campaign.is_empty() => {
-                    return Err(Error::Upload(format!(
-                        "campaign '{campaign}' was not found ({}): pass the campaign's id (camp_...) or its exact name, in the project the credentials belong to",
-                        shorten(&body)
-                    )))
-                }
-                Reply::Status {
-                    status: 429,
-                    retry_after,
-                    ..
-                } => {
-                    let wait = retry_after.unwrap_or(self.settings.retry_base * 2u32.pow(failures.min(10)));
-                    if wait > self.settings.max_retry_after {
-                        return Err(Error::Upload(format!(
-                            "{path}: Voucherify's rate limit asks to wait {} s, longer than the {} s allowed; run upload again later (it resumes)",
-                            wait.as_secs(),
-                            self.settings.max_retry_after.as_secs()
-                        )));
-                    }
-                    // A 429 is Voucherify pacing us, not a failure: it does not use up retries.
-                    wait
-                }
-                Reply::Status { status, body, .. } if status >= 500 => {
-                    failures += 1;
-                    if failures > self.settings.max_retries {
-                        return Err(Error::Upload(format!(
-                            "{path}: Voucherify answered {status} {} times in a row ({}); run upload again later (it resumes)",
-                            failures,
-                            shorten(&body)
-                        )));
-                    }
-                    self.settings.retry_base * 2u32.pow(failures - 1)
-                }
-                Reply::Status { status, body, .. } => {
-                    return Err(Error::Upload(format!(
-                        "{path}: Voucherify answered {status}: {}",
-                        shorten(&body)
-                    )))
-                }
-                Reply::Unreachable(why) => {
-                    failures += 1;
-                    if failures > self.settings.max_retries {
-                        return Err(Error::Upload(format!(
-                            "{path}: cannot reach {} ({why}) after {} tries; check the network and --api-url, then run upload again (it resumes)",
-                            self.settings.base_url, failures
-                        )));
-                    }
-                    self.settings.retry_base * 2u32.pow(failures - 1)
                 }
             };
-            sleep_unless_interrupted(wait)?;
+            let raw = String::from_utf8_lossy(&bytes);
+            let json = serde_json::from_str::<serde_json::Value>(&raw)
+                .ok()
+                .map(|mut value| {
+                    redact_json(redactor, &mut value);
+                    value
+                });
+            Exchange::Answer(Answer {
+                status,
+                retry_after,
+                location,
+                text: redactor.text(&raw).into_owned(),
+                json,
+            })
         }
+    }
+}
+
+/// A ureq error in a few words.
+fn describe(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+            std::io::ErrorKind::ConnectionReset => "the connection was reset".into(),
+            std::io::ErrorKind::ConnectionAborted => "the connection was aborted".into(),
+            std::io::ErrorKind::UnexpectedEof => {
+                "the server closed the connection without a whole answer".into()
+            }
+            std::io::ErrorKind::BrokenPipe => "the server closed the connection".into(),
+            _ => io.to_string(),
+        },
+        ureq::Error::Timeout(what) => format!("timed out ({what})"),
+        ureq::Error::HostNotFound => "the host name does not resolve".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `Retry-After` as a wait from now: seconds, or an HTTP-date (IMF-fixdate, RFC 850 or
+/// asctime); a date in the past is no wait.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value)
+        .map(|d| d.timestamp())
+        .ok()
+        .or_else(|| {
+            ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+                .iter()
+                .find_map(|format| chrono::NaiveDateTime::parse_from_str(value, format).ok())
+                .map(|d| d.and_utc().timestamp())
+        })?;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    Some(Duration::from_secs(at.saturating_sub(now).max(0) as u64))
+}
+
+/// An agent that never follows redirects and bounds every phase by `http_timeout`. `pooled`
+/// keeps connections for reuse; `connected` is set once a connection is established.
+fn agent(settings: &ApiSettings, pooled: bool, connected: Arc<AtomicBool>) -> ureq::Agent {
+    let limit = Some(settings.http_timeout);
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_resolve(limit)
+        .timeout_connect(limit)
+        .timeout_send_request(limit)
+        .timeout_per_write(limit)
+        .timeout_recv_response(limit)
+        .timeout_per_read(limit)
+        .timeout_recv_body(limit)
+        .user_agent(concat!("voucher-import/", env!("CARGO_PKG_VERSION")));
+    if !pooled {
+        config = config.max_idle_connections(0);
+    }
+    ureq::Agent::with_parts(
+        config.build(),
+        DefaultConnector::new().chain(MarkConnected(connected)),
+        DefaultResolver::default(),
+    )
+}
+
+/// The last link of the connector chain: the connection (TCP, and TLS for https) is up.
+#[derive(Debug)]
+struct MarkConnected(Arc<AtomicBool>);
+
+impl<In: Transport> Connector<In> for MarkConnected {
+    type Out = In;
+
+    fn connect(
+        &self,
+        _: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<In>, ureq::Error> {
+        if chained.is_some() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+        Ok(chained)
     }
 }
 
@@ -270,9 +434,14 @@ pub fn sleep_unless_interrupted(wait: Duration) -> Result<()> {
     crate::interrupt::check()
 }
 
+/// The import path for a campaign id or name.
+pub(crate) fn import_path(campaign: &str) -> String {
+    format!("/v1/campaigns/{}/importCSV", encode_segment(campaign))
+}
+
 /// A path segment with everything but unreserved characters percent-encoded (a campaign name
 /// may hold spaces).
-fn encode_segment(text: &str) -> String {
+pub(crate) fn encode_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -284,17 +453,73 @@ fn encode_segment(text: &str) -> String {
     out
 }
 
-/// A response body for a message: one line, at most 200 characters.
-fn shorten(body: &str) -> String {
+/// A text for a message: one line, at most 200 characters.
+pub(crate) fn shorten(body: &str) -> String {
     match body.trim() {
         "" => "no body".to_owned(),
         text => crate::report::shorten(text, 200),
     }
 }
 
+/// Why an API URL cannot be used, or `Ok(true)` when it is plain `http://` to a host that is not
+/// this machine (allowed only with `allow_insecure_http`, and then worth a warning).
+pub fn check_api_url(url: &str, allow_insecure_http: bool) -> Result<bool> {
+    let fix = "give --api-url as https://HOST (or use --cluster)";
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| Error::usage(format!("--api-url '{url}' is not a URL: {e}"), fix))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::usage(format!("--api-url '{url}' names no host"), fix))?;
+    if uri.query().is_some() || url.contains('@') {
+        return Err(Error::usage(
+            format!("--api-url '{url}' carries a query or user information"),
+            fix,
+        ));
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(false),
+        Some("http") if is_loopback(host) => Ok(false),
+        Some("http") if allow_insecure_http => Ok(true),
+        Some("http") => Err(Error::usage(
+            format!("--api-url '{url}' is plain http: the app token would cross the network unencrypted"),
+            "use https:// (plain http is only taken for this machine: localhost, 127.0.0.0/8, ::1), or pass --allow-insecure-http if you really mean it",
+        )),
+        _ => Err(Error::usage(
+            format!("--api-url '{url}' is not an http(s) URL"),
+            fix,
+        )),
+    }
+}
+
+/// localhost, 127.0.0.0/8 or ::1.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(max_retry_after: u64) -> Client {
+        Client::new(
+            ApiSettings {
+                base_url: "https://api.voucherify.io".into(),
+                app_id: "id".into(),
+                app_token: "token".into(),
+                max_retries: 3,
+                retry_base: Duration::from_millis(100),
+                max_retry_after: Duration::from_secs(max_retry_after),
+                http_timeout: Duration::from_secs(5),
+            },
+            Redactor::default(),
+        )
+    }
 
     #[test]
     fn campaign_names_are_percent_encoded() {
@@ -303,13 +528,54 @@ mod tests {
     }
 
     #[test]
-    fn an_action_with_failed_rows_parses() {
-        let action: AsyncAction = serde_json::from_str(
-            r#"{"id":"aa_1","status":"DONE","progress":100,"result":{"message":"2 done, 1 failed","failed":[{"code":"A","row":2,"reason":"duplicate"}],"done_count":2,"failed_count":1}}"#,
+    fn retry_after_takes_seconds_and_http_dates() {
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a date in the past is no wait"
+        );
+        let future = chrono::DateTime::from_timestamp(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64
+                + 30,
+            0,
         )
         .unwrap();
-        let result = action.result.unwrap();
-        assert_eq!(result.failed[0].row, 2);
-        assert_eq!(result.failed_count, Some(1));
+        let imf = future.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let wait = parse_retry_after(&imf).unwrap();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30), "{imf}: {wait:?}");
+        let rfc850 = future.format("%A, %d-%b-%y %H:%M:%S GMT").to_string();
+        assert!(parse_retry_after(&rfc850).unwrap() > Duration::from_secs(25), "{rfc850}");
+        let asctime = future.format("%a %b %e %H:%M:%S %Y").to_string();
+        assert!(parse_retry_after(&asctime).unwrap() > Duration::from_secs(25), "{asctime}");
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn a_429_waits_its_retry_after_or_at_least_retry_base_or_doubles() {
+        let c = client(600);
+        assert_eq!(c.retry_wait(1, Some(Some(Duration::from_secs(2)))).unwrap(), Duration::from_secs(2));
+        assert_eq!(c.retry_wait(1, Some(Some(Duration::ZERO))).unwrap(), Duration::from_millis(100));
+        assert_eq!(c.retry_wait(3, Some(None)).unwrap(), Duration::from_millis(400));
+        assert_eq!(c.retry_wait(1, None).unwrap(), Duration::from_millis(100));
+        assert!(client(1).retry_wait(1, Some(Some(Duration::from_secs(5)))).is_err());
+    }
+
+    #[test]
+    fn plain_http_is_taken_only_for_this_machine_or_when_allowed() {
+        assert_eq!(check_api_url("https://api.voucherify.io", false).unwrap(), false);
+        for local in ["http://127.0.0.1:8080", "http://127.3.4.5", "http://[::1]:9", "http://localhost:1"] {
+            assert_eq!(check_api_url(local, false).unwrap(), false, "{local}");
+        }
+        assert!(check_api_url("http://api.voucherify.io", false).is_err());
+        assert!(check_api_url("http://10.0.0.1", false).is_err());
+        assert!(check_api_url("http://127.0.0.1.example.com", false).is_err());
+        assert_eq!(check_api_url("http://api.voucherify.io", true).unwrap(), true);
+        assert!(check_api_url("ftp://api.voucherify.io", true).is_err());
+        assert!(check_api_url("api.voucherify.io", false).is_err());
+        assert!(check_api_url("https://user:pw@api.voucherify.io", false).is_err());
     }
 }

@@ -2,28 +2,41 @@
 //! one by one (or `parallel` at a time), follows each async action to `DONE` or `FAILED`, and
 //! brings Voucherify's verdict on each row back to the input row it came from.
 //!
-//! Nothing lost, nothing twice: `DIR/upload.json` records every step (atomically, after each
-//! one), so a run that stops is resumed by running `upload` again: a batch whose async action
-//! is known is polled, never posted again, and a batch whose file changed is refused.
+//! What it promises, and where each promise is kept:
+//! - **Nothing twice** ([`batch`]): a POST is repeated only when it provably never reached
+//!   Voucherify; a batch whose POST may have arrived unanswered is `unconfirmed` until the user
+//!   adopts its job or reposts it. One run per folder at a time ([`state::lock`]), and
+//!   `DIR/upload.json` records every step atomically, so a run that stops resumes.
+//! - **No leaked credential** ([`redact`], [`client`]): no redirect is followed, plain http is
+//!   refused off this machine, and every text from the server is redacted before it is used.
+//! - **Every answer survived** ([`verdict`]): any shape of async action and result is recorded
+//!   and marked, counts that do not fit are reported, not believed.
+//! - **Confined files** ([`prepared`], [`failed`]): only files of `DIR/import/` are sent, and
+//!   `upload-failed.csv` is safe to open in a spreadsheet.
 
+mod batch;
 pub mod client;
+mod failed;
+mod prepared;
+pub mod redact;
+pub mod state;
+mod verdict;
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::pipeline::ORIGINS_FILE;
-pub use client::{ApiSettings, AsyncAction, Client, FailedRow};
-
-/// The state file in the prepared folder.
-pub const STATE_FILE: &str = "upload.json";
-/// Rows Voucherify did not import, mapped back to the input.
-pub const FAILED_FILE: &str = "upload-failed.csv";
+pub use client::{check_api_url, ApiSettings, Client, IMPORT_ACTION_TYPE};
+pub use failed::FAILED_FILE;
+pub use redact::Redactor;
+pub use state::{
+    BatchState, BatchStatus, Candidate, Counts, FailedRowState, RowSource, UploadState, LOCK_FILE,
+    STATE_FILE,
+};
 
 /// What `upload` is asked to do.
 #[derive(Debug, Clone)]
@@ -33,6 +46,8 @@ pub struct UploadOptions {
     /// The campaign's id or name.
     pub campaign: String,
     pub api: ApiSettings,
+    /// Plain `http://` to a host that is not this machine is refused unless this is set.
+    pub allow_insecure_http: bool,
     /// Check the folder and say what would be sent; send nothing.
     pub dry_run: bool,
     /// Batches in flight at once (Voucherify queues bulk jobs per project: 1 is the safe
@@ -42,52 +57,24 @@ pub struct UploadOptions {
     /// `poll_max`.
     pub poll_first: Duration,
     pub poll_max: Duration,
-    /// Post again a batch whose earlier POST got no recorded answer (the run stopped while
-    /// waiting for it): Voucherify may or may not have queued it.
+    /// How long one run polls one job before leaving it `timed_out` (the next run polls on).
+    pub job_timeout: Duration,
+    /// Post again the batches whose POST may have arrived without an answer (`unconfirmed`).
     pub repost_unconfirmed: bool,
+    /// (batch, async action id): take this job as the unconfirmed batch's. The batch is named
+    /// by its file name, its path in `summary.json`, or its number (1 = the first).
+    pub adopt: Vec<(String, String)>,
 }
 
-/// What `upload.json` records of one batch.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct BatchState {
-    pub path: String,
-    pub sha256: String,
-    pub rows: u64,
-    pub async_action_id: Option<String>,
-    /// `pending` (not posted yet), `posting` (posted, the answer not recorded yet), then the
-    /// action's status: `ENQUEUED`, `IN_PROGRESS`, `DONE`, `FAILED`.
-    pub status: String,
-    pub progress: Option<f64>,
-    pub done_count: Option<u64>,
-    pub failed_count: Option<u64>,
-    pub message: Option<String>,
-    #[serde(default)]
-    pub failed: Vec<FailedRowState>,
+/// Receives what happens, for a display.
+pub trait UploadProgress: Sync {
+    /// A batch's state changed.
+    fn batch(&self, state: &BatchState);
+    /// Something the user should know before anything is sent.
+    fn warning(&self, text: &str);
 }
 
-/// A row Voucherify did not import, as recorded.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FailedRowState {
-    pub code: Option<String>,
-    pub row: u64,
-    pub reason: Option<String>,
-}
-
-impl BatchState {
-    fn finished(&self) -> bool {
-        self.status == "DONE" || self.status == "FAILED"
-    }
-}
-
-/// `upload.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct UploadState {
-    pub campaign: String,
-    pub api_url: String,
-    pub batches: Vec<BatchState>,
-}
-
-/// What an upload did.
+/// What an upload did (or, in a dry run, would do).
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadOutcome {
     pub campaign: String,
@@ -95,16 +82,71 @@ pub struct UploadOutcome {
     pub batches: Vec<BatchState>,
     pub batches_done: u64,
     pub batches_failed: u64,
+    /// Batches whose POST may have arrived without an answer: see `candidates` and resolve
+    /// with `--adopt` or `--repost-unconfirmed`.
+    pub batches_unconfirmed: u64,
+    pub batches_refused: u64,
+    pub batches_timed_out: u64,
+    /// Batches not posted (a stop before them, or a dry run).
+    pub batches_pending: u64,
     pub codes_imported: u64,
     pub codes_failed: u64,
+    /// Rows sent that Voucherify neither imported nor listed as failed.
+    pub rows_without_verdict: u64,
+    /// Batches whose counts did not fit the rows sent.
+    pub batches_inconsistent: u64,
     /// Where the failed rows are listed (when there are any).
     pub failed_file: Option<String>,
 }
 
 impl UploadOutcome {
-    /// 0 every code imported, 1 some rows or batches failed at Voucherify.
+    fn new(campaign: &str, dry_run: bool, batches: Vec<BatchState>, failed_file: Option<String>) -> Self {
+        let mut outcome = UploadOutcome {
+            campaign: campaign.to_owned(),
+            dry_run,
+            batches_done: 0,
+            batches_failed: 0,
+            batches_unconfirmed: 0,
+            batches_refused: 0,
+            batches_timed_out: 0,
+            batches_pending: 0,
+            codes_imported: 0,
+            codes_failed: 0,
+            rows_without_verdict: 0,
+            batches_inconsistent: 0,
+            failed_file,
+            batches,
+        };
+        for batch in &outcome.batches {
+            match batch.status {
+                BatchStatus::Done => outcome.batches_done += 1,
+                BatchStatus::Failed => outcome.batches_failed += 1,
+                BatchStatus::Unconfirmed | BatchStatus::Posting => outcome.batches_unconfirmed += 1,
+                BatchStatus::Refused => outcome.batches_refused += 1,
+                BatchStatus::TimedOut => outcome.batches_timed_out += 1,
+                _ => outcome.batches_pending += 1,
+            }
+            if batch.status.finished() {
+                outcome.codes_imported += batch.done_count.unwrap_or(0);
+                outcome.codes_failed += batch.failed_count.unwrap_or(0);
+                outcome.rows_without_verdict += batch.rows_without_verdict;
+                if batch.counts == Some(Counts::Inconsistent) {
+                    outcome.batches_inconsistent += 1;
+                }
+            }
+        }
+        outcome
+    }
+
+    /// 0 every code of every batch imported; 1 anything else (rows or batches failed at
+    /// Voucherify, rows without a verdict, counts that do not fit, batches unconfirmed, refused,
+    /// timed out or not posted). A dry run is 0.
     pub fn exit_code(&self) -> i32 {
-        if self.batches_failed == 0 && self.codes_failed == 0 {
+        let all_in = self.batches.iter().all(|b| b.status == BatchStatus::Done)
+            && self.codes_failed == 0
+            && self.rows_without_verdict == 0
+            && self.batches_inconsistent == 0;
+        if self.dry_run || all_in {
             0
         } else {
             1
@@ -112,406 +154,218 @@ impl UploadOutcome {
     }
 }
 
-/// Receives each batch's steps, for a display.
-pub trait UploadProgress: Sync {
-    fn batch(&self, state: &BatchState);
-}
-
-/// No display.
-pub struct Quiet;
-
-impl UploadProgress for Quiet {
-    fn batch(&self, _: &BatchState) {}
-}
-
-#[derive(Deserialize)]
-struct PreparedBatch {
-    path: String,
-    rows: u64,
-    sha256: String,
-}
-
-#[derive(Deserialize)]
-struct PreparedSummary {
-    batches: Vec<PreparedBatch>,
-}
-
 /// Runs an upload.
 pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<UploadOutcome> {
+    let redactor = Redactor::new(&[&options.api.app_id, &options.api.app_token]);
+    if check_api_url(&options.api.base_url, options.allow_insecure_http)? {
+        progress.warning(&format!(
+            "--allow-insecure-http: {} is plain http, so the app token crosses the network unencrypted",
+            options.api.base_url
+        ));
+    }
     let dir = &options.dir;
-    let summary_path = dir.join("summary.json");
-    let summary: PreparedSummary =
-        serde_json::from_slice(&fs::read(&summary_path).map_err(|e| Error::io(&summary_path, e))?)
-            .map_err(|e| {
-                Error::input(
-                    &summary_path,
-                    format!("not a summary.json written by voucher-import prepare: {e}"),
-                    "give upload the folder `voucher-import prepare --out DIR` wrote",
-                )
-            })?;
+    let prepared = prepared::batches(dir)?;
+    let _lock = if options.dry_run {
+        None
+    } else {
+        Some(state::lock(dir)?)
+    };
+    let state_path = dir.join(STATE_FILE);
+    let mut state = match UploadState::read(&state_path, &redactor)? {
+        Some(recorded) => resumed(recorded, options, &prepared, progress)?,
+        None => UploadState {
+            campaign: options.campaign.clone(),
+            api_url: options.api.base_url.clone(),
+            batches: prepared
+                .iter()
+                .map(|b| BatchState::new(b.path.clone(), b.sha256.clone(), b.rows))
+                .collect(),
+        },
+    };
+    adopt(&mut state, &options.adopt)?;
+    if options.dry_run {
+        return Ok(UploadOutcome::new(&options.campaign, true, state.batches, None));
+    }
+    if options.api.app_id.is_empty() || options.api.app_token.is_empty() {
+        return Err(Error::usage(
+            "VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN must both be set",
+            "export the project's application keys (Project settings > Application keys) in the environment",
+        ));
+    }
+    state.save(&state_path)?;
 
-    // Every batch must be byte for byte what prepare wrote.
-    for batch in &summary.batches {
-        let path = dir.join(&batch.path);
-        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let sha256 = crate::read::sha256_hex(&bytes);
-        if sha256 != batch.sha256 {
+    let client = Client::new(options.api.clone(), redactor);
+    let shared = Mutex::new(state);
+    let stopping = AtomicBool::new(false);
+    let run = batch::Run {
+        options,
+        client: &client,
+        prepared: &prepared,
+        state: &shared,
+        state_path: &state_path,
+        progress,
+        stopping: &stopping,
+    };
+    let queue: Mutex<Vec<usize>> = Mutex::new((0..prepared.len()).rev().collect());
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..options.parallel.max(1) {
+            scope.spawn(|| loop {
+                if failure.lock().expect("failure lock").is_some() {
+                    return;
+                }
+                let Some(index) = queue.lock().expect("queue lock").pop() else {
+                    return;
+                };
+                if let Err(e) = run.process(index) {
+                    stopping.store(true, Ordering::SeqCst);
+                    failure.lock().expect("failure lock").get_or_insert(e);
+                    return;
+                }
+            });
+        }
+    });
+    let state = shared.into_inner().expect("state lock");
+    // The rows already known to have failed are listed even when the run stops.
+    let failed_file = failed::write(dir, &state);
+    if let Some(e) = failure.into_inner().expect("failure lock") {
+        return Err(match e {
+            Error::Interrupted => Error::UploadInterrupted {
+                state: state_path,
+                holds: holdings(&state),
+            },
+            other => other,
+        });
+    }
+    Ok(UploadOutcome::new(
+        &options.campaign,
+        false,
+        state.batches,
+        failed_file?,
+    ))
+}
+
+/// The recorded state, checked against the folder and the options.
+fn resumed(
+    recorded: UploadState,
+    options: &UploadOptions,
+    prepared: &[prepared::PreparedBatch],
+    progress: &dyn UploadProgress,
+) -> Result<UploadState> {
+    let state_path = options.dir.join(STATE_FILE);
+    if recorded.campaign != options.campaign {
+        return Err(Error::Upload(format!(
+            "{} records an upload to campaign '{}', not '{}': one folder goes to one campaign",
+            state_path.display(),
+            recorded.campaign,
+            options.campaign
+        )));
+    }
+    if recorded.batches.len() != prepared.len() {
+        return Err(Error::Upload(format!(
+            "{} records {} batches, summary.json lists {}: the folder changed since it was uploaded; run prepare again for a new folder",
+            state_path.display(),
+            recorded.batches.len(),
+            prepared.len()
+        )));
+    }
+    for (batch, file) in recorded.batches.iter().zip(prepared) {
+        if batch.path != file.path || !batch.sha256.eq_ignore_ascii_case(&file.sha256) {
             return Err(Error::Upload(format!(
-                "{} changed since prepare wrote it (sha256 {} instead of {}): it is not uploaded; run prepare again for a new folder",
-                path.display(),
-                &sha256[..12],
-                &batch.sha256[..12]
+                "{} changed since it was uploaded (upload.json records sha256 {}, the file has {}): it is not uploaded again",
+                file.path,
+                &batch.sha256[..batch.sha256.len().min(12)],
+                &file.sha256[..12]
             )));
         }
     }
-
-    let state_path = dir.join(STATE_FILE);
-    let mut state = match fs::read(&state_path) {
-        Ok(bytes) => {
-            let state: UploadState = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::input(
-                    &state_path,
-                    format!("cannot read the upload state: {e}"),
-                    "restore the file, or move it away to upload again from the start (batches already imported would then be imported twice)",
-                )
-            })?;
-            if state.campaign != options.campaign {
-                return Err(Error::Upload(format!(
-                    "{} records an upload to campaign '{}', not '{}': one folder goes to one campaign",
-                    state_path.display(),
-                    state.campaign,
-                    options.campaign
-                )));
-            }
-            for (recorded, batch) in state.batches.iter().zip(&summary.batches) {
-                if recorded.path != batch.path || recorded.sha256 != batch.sha256 {
-                    return Err(Error::Upload(format!(
-                        "{} changed since it was uploaded (upload.json records sha256 {}, the file has {}): it is not uploaded again",
-                        batch.path,
-                        &recorded.sha256[..recorded.sha256.len().min(12)],
-                        &batch.sha256[..12]
-                    )));
-                }
-            }
-            state
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => UploadState {
-            campaign: options.campaign.clone(),
-            api_url: options.api.base_url.clone(),
-            batches: summary
-                .batches
-                .iter()
-                .map(|b| BatchState {
-                    path: b.path.clone(),
-                    sha256: b.sha256.clone(),
-                    rows: b.rows,
-                    async_action_id: None,
-                    status: "pending".into(),
-                    progress: None,
-                    done_count: None,
-                    failed_count: None,
-                    message: None,
-                    failed: Vec::new(),
-                })
-                .collect(),
-        },
-        Err(e) => return Err(Error::io(&state_path, e)),
-    };
-
-    // A POST whose answer was never recorded may have queued an import: posting the batch
-    // again could import its codes twice, so that takes the user's word.
-    let unconfirmed: Vec<&str> = state
-        .batches
-        .iter()
-        .filter(|b| b.status == "posting" && b.async_action_id.is_none())
-        .map(|b| b.path.as_str())
-        .collect();
-    if !unconfirmed.is_empty() && !options.repost_unconfirmed && !options.dry_run {
-        return Err(Error::Upload(format!(
-            "{} was posted by a run that stopped before Voucherify's answer arrived, so it may be queued already: check the campaign's import jobs in the dashboard, then run upload again with --repost-unconfirmed to post it again",
-            unconfirmed.join(", ")
-        )));
+    let mut state = recorded;
+    if state.api_url != options.api.base_url {
+        progress.warning(&format!(
+            "{} was written by an upload to {}; this run talks to {}: the jobs it records are looked up there",
+            state_path.display(),
+            state.api_url,
+            options.api.base_url
+        ));
+        state.api_url = options.api.base_url.clone();
     }
+    Ok(state)
+}
 
-    if !options.dry_run {
-        if options.api.app_id.is_empty() || options.api.app_token.is_empty() {
+/// Applies `--adopt BATCH=ACTION_ID`: the named job becomes the unconfirmed batch's.
+fn adopt(state: &mut UploadState, adoptions: &[(String, String)]) -> Result<()> {
+    for (name, id) in adoptions {
+        let id = id.trim();
+        if id.is_empty() || id.contains(['/', '?', '#']) || id.chars().any(char::is_whitespace) {
             return Err(Error::usage(
-                "VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN must both be set",
-                "export the project's application keys (Project settings > Application keys) in the environment",
+                format!("--adopt {name}={id}: '{id}' is not an async action id"),
+                "give the id of a job from the batch's candidates (aa_...)",
             ));
         }
-        save_state(&state_path, &state)?;
-        let client = Client::new(options.api.clone());
-        let shared = Mutex::new(&mut state);
-        let queue: Mutex<Vec<usize>> = Mutex::new({
-            let state = shared.lock().expect("state lock");
-            (0..state.batches.len())
-                .rev()
-                .filter(|&i| !state.batches[i].finished())
-                .collect()
-        });
-        let failure: Mutex<Option<Error>> = Mutex::new(None);
-        std::thread::scope(|scope| {
-            for _ in 0..options.parallel.max(1) {
-                scope.spawn(|| loop {
-                    if failure.lock().expect("failure lock").is_some() {
-                        return;
-                    }
-                    let Some(index) = queue.lock().expect("queue lock").pop() else {
-                        return;
-                    };
-                    if let Err(e) =
-                        upload_batch(options, &client, &shared, &state_path, index, progress)
-                    {
-                        failure.lock().expect("failure lock").get_or_insert(e);
-                        return;
-                    }
-                });
-            }
-        });
-        if let Some(e) = failure.into_inner().expect("failure lock") {
-            return Err(e);
-        }
-    }
-
-    let failed_file = if options.dry_run {
-        None
-    } else {
-        write_failed_rows(dir, &state)?
-    };
-    let mut outcome = UploadOutcome {
-        campaign: options.campaign.clone(),
-        dry_run: options.dry_run,
-        batches_done: 0,
-        batches_failed: 0,
-        codes_imported: 0,
-        codes_failed: 0,
-        failed_file,
-        batches: state.batches,
-    };
-    for batch in &outcome.batches {
-        match batch.status.as_str() {
-            "DONE" => outcome.batches_done += 1,
-            "FAILED" => outcome.batches_failed += 1,
-            _ => {}
-        }
-        outcome.codes_imported += batch.done_count.unwrap_or(0);
-        outcome.codes_failed += batch.failed_count.unwrap_or(0);
-    }
-    Ok(outcome)
-}
-
-/// Posts one batch (unless its action is known) and follows its action to the end.
-fn upload_batch(
-    options: &UploadOptions,
-    client: &Client,
-    shared: &Mutex<&mut UploadState>,
-    state_path: &Path,
-    index: usize,
-    progress: &dyn UploadProgress,
-) -> Result<()> {
-    let (path, known) = {
-        let state = shared.lock().expect("state lock");
-        let batch = &state.batches[index];
-        (batch.path.clone(), batch.async_action_id.clone())
-    };
-    let update = |change: &dyn Fn(&mut BatchState)| -> Result<BatchState> {
-        let mut state = shared.lock().expect("state lock");
-        change(&mut state.batches[index]);
-        save_state(state_path, &state)?;
-        Ok(state.batches[index].clone())
-    };
-    let id = match known {
-        Some(id) => id,
-        None => {
-            let file = options.dir.join(&path);
-            let bytes = fs::read(&file).map_err(|e| Error::io(&file, e))?;
-            let name = Path::new(&path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| path.clone());
-            update(&|b| b.status = "posting".into())?;
-            let id = client.import_csv(&options.campaign, &name, &bytes)?;
-            let batch = update(&|b| {
-                b.async_action_id = Some(id.clone());
-                b.status = "ENQUEUED".into();
-            })?;
-            progress.batch(&batch);
-            id
-        }
-    };
-    let mut wait = options.poll_first;
-    loop {
-        let action = client.async_action(&id)?;
-        let result = action.result.clone().unwrap_or_default();
-        let batch = update(&|b| {
-            b.status = action.status.clone();
-            b.progress = action.progress;
-            b.message = result.message.clone();
-            if action.status == "DONE" || action.status == "FAILED" {
-                b.done_count = result.done_count;
-                b.failed_count = result.failed_count.or(Some(result.failed.len() as u64));
-                b.failed = result
-                    .failed
-                    .iter()
-                    .map(|f| FailedRowState {
-                        code: f.code.clone(),
-                        row: f.row,
-                        reason: f.reason.clone(),
-                    })
-                    .collect();
-                if action.status == "DONE" && b.done_count.is_none() {
-                    b.done_count = Some(b.rows.saturating_sub(result.failed.len() as u64));
-                }
-            }
-        })?;
-        progress.batch(&batch);
-        if batch.finished() {
-            return Ok(());
-        }
-        client::sleep_unless_interrupted(wait)?;
-        wait = (wait.mul_f64(1.5)).min(options.poll_max);
-    }
-}
-
-/// Writes `upload.json` atomically: a reader (or a resumed run) sees the old or the new state,
-/// never half of one.
-fn save_state(path: &Path, state: &UploadState) -> Result<()> {
-    let text = serde_json::to_vec_pretty(state)
-        .map_err(|e| Error::Invariant(format!("upload state: {e}")))?;
-    write_atomically(path, &text)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
-    {
-        use std::io::Write;
-        let mut file = fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-        file.write_all(bytes)
-            .and_then(|_| file.sync_all())
-            .map_err(|e| Error::io(&temporary, e))?;
-    }
-    fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
-}
-
-/// A run of batch rows from one input file, as `origins.csv` lists it.
-#[derive(Debug, Deserialize)]
-struct Origin {
-    batch: u32,
-    batch_row: u64,
-    count: u64,
-    file: String,
-    row: u64,
-}
-
-/// Writes `upload-failed.csv` from the recorded failed rows: `file`, `row` (the input file and
-/// its data-row number), `code`, `reason` (Voucherify's), then the row's fields as the batch
-/// holds them. Gives its name, or None (and removes an old one) when no row failed.
-fn write_failed_rows(dir: &Path, state: &UploadState) -> Result<Option<String>> {
-    let target = dir.join(FAILED_FILE);
-    if state.batches.iter().all(|b| b.failed.is_empty()) {
-        if target.exists() {
-            fs::remove_file(&target).map_err(|e| Error::io(&target, e))?;
-        }
-        return Ok(None);
-    }
-    let origins_path = dir.join(ORIGINS_FILE);
-    let mut origins: BTreeMap<u32, Vec<Origin>> = BTreeMap::new();
-    let mut reader = csv::Reader::from_path(&origins_path).map_err(|e| {
-        Error::input(
-            &origins_path,
-            format!("cannot read where the batch rows come from: {e}"),
-            "run prepare again: it writes origins.csv",
-        )
-    })?;
-    for run in reader.deserialize::<Origin>() {
-        let run = run.map_err(|e| {
-            Error::input(
-                &origins_path,
-                format!("a broken line: {e}"),
-                "run prepare again",
-            )
-        })?;
-        origins.entry(run.batch).or_default().push(run);
-    }
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .flexible(true)
-        .from_writer(Vec::new());
-    let mut header_written = false;
-    for (number, batch) in state.batches.iter().enumerate() {
-        if batch.failed.is_empty() {
-            continue;
-        }
-        let path = dir.join(&batch.path);
-        let mut rows = csv::Reader::from_path(&path).map_err(|e| {
-            Error::input(
-                &path,
-                format!("cannot read the batch: {e}"),
-                "run prepare again",
-            )
-        })?;
-        let header: Vec<String> = rows
-            .headers()
-            .map_err(|e| Error::input(&path, e.to_string(), "run prepare again"))?
+        let index = state
+            .batches
             .iter()
-            .map(|h| crate::write::rejected::formula_safe(h.to_owned()))
-            .collect();
-        if !header_written {
-            let mut names = vec!["file", "row", "code", "reason"];
-            names.extend(header.iter().map(String::as_str));
-            out.write_record(&names)
-                .map_err(|e| Error::Invariant(e.to_string()))?;
-            header_written = true;
+            .enumerate()
+            .position(|(i, b)| {
+                b.path == *name || b.file_name() == name || name.parse::<usize>() == Ok(i + 1)
+            })
+            .ok_or_else(|| {
+                Error::usage(
+                    format!("--adopt {name}={id}: the folder has no batch '{name}'"),
+                    format!(
+                        "name a batch by its file name ({}) or number",
+                        state.batches.first().map(|b| b.file_name()).unwrap_or("part-00001.csv")
+                    ),
+                )
+            })?;
+        if let Some(other) = state
+            .batches
+            .iter()
+            .enumerate()
+            .find(|(i, b)| *i != index && b.async_action_id.as_deref() == Some(id))
+        {
+            return Err(Error::usage(
+                format!("--adopt {name}={id}: {id} is already the job of {}", other.1.path),
+                "one job imports one batch: pick another candidate",
+            ));
         }
-        let records: Vec<csv::StringRecord> = rows
-            .records()
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::input(&path, e.to_string(), "run prepare again"))?;
-        let runs = origins
-            .get(&(number as u32 + 1))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        for failed in &batch.failed {
-            let origin = runs
-                .iter()
-                .find(|r| r.batch_row <= failed.row && failed.row < r.batch_row + r.count);
-            let (file, row) = match origin {
-                Some(run) => (
-                    run.file.clone(),
-                    (run.row + (failed.row - run.batch_row)).to_string(),
-                ),
-                None => (
-                    format!("{} (batch row)", batch.path),
-                    failed.row.to_string(),
-                ),
-            };
-            let mut record = vec![
-                file,
-                row,
-                failed.code.clone().unwrap_or_default(),
-                failed.reason.clone().unwrap_or_default(),
-            ];
-            if let Some(fields) = failed
-                .row
-                .checked_sub(1)
-                .and_then(|i| records.get(i as usize))
-            {
-                record.extend(
-                    fields
-                        .iter()
-                        .map(|f| crate::write::rejected::formula_safe(f.to_owned())),
-                );
+        let batch = &mut state.batches[index];
+        match batch.status {
+            BatchStatus::Unconfirmed | BatchStatus::Posting => {
+                batch.clear_job();
+                batch.async_action_id = Some(id.to_owned());
+                batch.status = BatchStatus::Enqueued;
+                batch.adopted = true;
             }
-            out.write_record(&record)
-                .map_err(|e| Error::Invariant(e.to_string()))?;
+            _ if batch.async_action_id.as_deref() == Some(id) => {}
+            status => {
+                return Err(Error::usage(
+                    format!(
+                        "--adopt {name}={id}: {} is {}, not unconfirmed",
+                        batch.path,
+                        status.as_str()
+                    ),
+                    "--adopt is for batches whose POST got no answer (status unconfirmed in upload.json)",
+                ))
+            }
         }
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| Error::Invariant(e.to_string()))?;
-    write_atomically(&target, &bytes)?;
-    Ok(Some(target.display().to_string()))
+    Ok(())
+}
+
+/// What the state holds, in a few words: "2 DONE, 1 unconfirmed, 3 pending".
+fn holdings(state: &UploadState) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for batch in &state.batches {
+        let name = batch.status.as_str();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(name, count)| format!("{count} {name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,0 +1,375 @@
+//! One batch's way through Voucherify: post it (unless its job is known), follow its job to the
+//! end, and, when a POST may have arrived without its answer, list the jobs that may be its.
+//!
+//! Nothing twice: a POST is repeated only when it provably never reached Voucherify (the
+//! connection could not be opened, or a 429), at most `--retries` + 1 times. Any other failure
+//! after the request started leaves the batch `unconfirmed`: the run goes on with the others,
+//! and the user settles it with `--adopt` or `--repost-unconfirmed`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::client::{encode_segment, import_path, Answer, Client, Exchange, IMPORT_ACTION_TYPE};
+use super::prepared::{self, PreparedBatch};
+use super::state::{BatchState, BatchStatus, UploadState};
+use super::verdict::{self, JobStatus};
+use super::{UploadOptions, UploadProgress};
+use crate::error::{Error, Result};
+
+/// How far before a POST an import job may have been created and still be its (the two
+/// clocks may differ).
+const CLOCK_SLACK_SECONDS: i64 = 120;
+/// Pages of `GET /v1/async-actions` read when looking for candidates.
+const CANDIDATE_PAGES: usize = 5;
+
+/// What the batches share in one run.
+pub(crate) struct Run<'a> {
+    pub options: &'a UploadOptions,
+    pub client: &'a Client,
+    pub prepared: &'a [PreparedBatch],
+    pub state: &'a Mutex<UploadState>,
+    pub state_path: &'a std::path::Path,
+    pub progress: &'a dyn UploadProgress,
+    /// Set when another batch met an error that stops the run: the others stop at their next
+    /// wait, leaving their state to be resumed.
+    pub stopping: &'a AtomicBool,
+}
+
+impl Run<'_> {
+    fn snapshot(&self, index: usize) -> BatchState {
+        self.state.lock().expect("state lock").batches[index].clone()
+    }
+
+    /// Changes a batch, saves the state and shows the batch.
+    fn update(&self, index: usize, change: impl FnOnce(&mut BatchState)) -> Result<BatchState> {
+        let batch = {
+            let mut state = self.state.lock().expect("state lock");
+            change(&mut state.batches[index]);
+            state.save(self.state_path)?;
+            state.batches[index].clone()
+        };
+        self.progress.batch(&batch);
+        Ok(batch)
+    }
+
+    /// Takes a batch as far as this run can. Errors are the ones that stop the run.
+    pub fn process(&self, index: usize) -> Result<()> {
+        let status = self.snapshot(index).status;
+        match status {
+            s if s.finished() => return Ok(()),
+            BatchStatus::Unconfirmed | BatchStatus::Posting if !self.options.repost_unconfirmed => {
+                return self.find_candidates(index);
+            }
+            BatchStatus::Unconfirmed
+            | BatchStatus::Posting
+            | BatchStatus::Pending
+            | BatchStatus::Refused => self.post(index)?,
+            _ => {}
+        }
+        if self.snapshot(index).status.has_job() {
+            self.poll(index)?;
+        }
+        Ok(())
+    }
+
+    /// Posts the batch, repeating only what provably never arrived.
+    fn post(&self, index: usize) -> Result<()> {
+        let prepared = &self.prepared[index];
+        let bytes = std::fs::read(&prepared.file).map_err(|e| Error::io(&prepared.file, e))?;
+        // The file may have changed since the run began.
+        prepared::check_unchanged(&prepared.path, &prepared.sha256, &bytes)?;
+        let name = self.snapshot(index).file_name().to_owned();
+        let mut tries: u32 = 0;
+        loop {
+            tries += 1;
+            self.update(index, |b| {
+                b.clear_job();
+                b.status = BatchStatus::Posting;
+                b.posted_at = Some(now_rfc3339());
+                b.posts += 1;
+            })?;
+            let exchange = match self
+                .client
+                .post_import(&self.options.campaign, &name, &bytes)
+            {
+                Ok(exchange) => exchange,
+                Err(e) => {
+                    // Stopped with the POST in flight: it may have arrived.
+                    self.update(index, |b| {
+                        b.status = BatchStatus::Unconfirmed;
+                        b.reason = Some("the run was interrupted while the POST was in flight".into());
+                    })?;
+                    return Err(e);
+                }
+            };
+            let request = format!("POST {}", import_path(&self.options.campaign));
+            let (why, retry_after) = match exchange {
+                Exchange::Answer(answer) if (200..300).contains(&answer.status) => {
+                    return match verdict::queued_id(answer.json.as_ref()) {
+                        Some(id) => {
+                            self.update(index, |b| {
+                                b.async_action_id = Some(id);
+                                b.status = BatchStatus::Enqueued;
+                            })?;
+                            Ok(())
+                        }
+                        None => self.unconfirmed(
+                            index,
+                            format!(
+                                "Voucherify answered {} without an async action id: {}",
+                                answer.status,
+                                answer.short_text()
+                            ),
+                        ),
+                    };
+                }
+                Exchange::Answer(answer) if answer.status == 429 => (
+                    format!("Voucherify's rate limit (429): {}", answer.short_text()),
+                    Some(answer.retry_after),
+                ),
+                Exchange::Answer(answer)
+                    if matches!(answer.status, 400 | 401 | 403 | 404 | 413 | 422) =>
+                {
+                    return self.refused(index, &request, &answer);
+                }
+                Exchange::Answer(answer) if (300..400).contains(&answer.status) => {
+                    let error = self.client.refusal(&request, &answer);
+                    self.unconfirmed(index, error.to_string())?;
+                    return Err(error);
+                }
+                Exchange::Answer(answer) => {
+                    return self.unconfirmed(
+                        index,
+                        format!(
+                            "Voucherify answered {} after the request went out: {}",
+                            answer.status,
+                            answer.short_text()
+                        ),
+                    );
+                }
+                Exchange::Lost(why) => {
+                    return self.unconfirmed(index, format!("no answer after the request went out: {why}"));
+                }
+                Exchange::NotSent(why) => (format!("could not connect: {why}"), None),
+            };
+            // Provably not queued: the batch is pending again.
+            self.update(index, |b| {
+                b.status = BatchStatus::Pending;
+                b.reason = Some(why.clone());
+            })?;
+            if tries > self.client.settings().max_retries {
+                let base = &self.client.settings().base_url;
+                return Err(Error::Upload(match retry_after {
+                    Some(_) => format!(
+                        "{request}: Voucherify's rate limit answered {tries} tries; run upload again later (it resumes)"
+                    ),
+                    None => format!(
+                        "{request}: cannot reach {base} ({why}) after {tries} tries; check the network and --api-url, then run upload again (it resumes)"
+                    ),
+                }));
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let wait = self.client.retry_wait(tries, retry_after)?;
+            super::client::sleep_unless_interrupted(wait)?;
+        }
+    }
+
+    /// A definitive refusal: nothing was queued. Credentials and a missing campaign stop the
+    /// run (every batch would meet them); other refusals are the batch's own.
+    fn refused(&self, index: usize, request: &str, answer: &Answer) -> Result<()> {
+        let error = match answer.status {
+            404 => Error::Upload(format!(
+                "campaign '{}' was not found ({}): pass the campaign's id (camp_...) or its exact name, in the project the credentials belong to",
+                self.options.campaign,
+                answer.short_text()
+            )),
+            _ => self.client.refusal(request, answer),
+        };
+        self.update(index, |b| {
+            b.status = BatchStatus::Refused;
+            b.http_status = Some(answer.status);
+            b.reason = Some(error.to_string());
+        })?;
+        match answer.status {
+            401 | 403 | 404 => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    /// The POST may have arrived: record why, and the jobs that may be its.
+    fn unconfirmed(&self, index: usize, why: String) -> Result<()> {
+        self.update(index, |b| {
+            b.status = BatchStatus::Unconfirmed;
+            b.reason = Some(why);
+        })?;
+        self.find_candidates(index)
+    }
+
+    /// Lists the campaign CSV import jobs created since the batch's POST began, other than
+    /// the jobs of other batches, as candidates. A failure to list them is recorded, not
+    /// fatal.
+    fn find_candidates(&self, index: usize) -> Result<()> {
+        let since = self
+            .snapshot(index)
+            .posted_at
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.timestamp() - CLOCK_SLACK_SECONDS)
+            .unwrap_or(i64::MIN);
+        let mut found = Vec::new();
+        let mut end_date: Option<String> = None;
+        let mut listing_error = None;
+        for _ in 0..CANDIDATE_PAGES {
+            let mut path = "/v1/async-actions?limit=100".to_owned();
+            if let Some(end) = &end_date {
+                path.push_str(&format!("&end_date={}", encode_segment(end)));
+            }
+            let answer = match self.client.get(&path) {
+                Ok(answer) if (200..300).contains(&answer.status) => answer,
+                Ok(answer) => {
+                    listing_error = Some(self.client.refusal(&format!("GET {path}"), &answer).to_string());
+                    break;
+                }
+                Err(Error::Interrupted) => return Err(Error::Interrupted),
+                Err(e) => {
+                    listing_error = Some(e.to_string());
+                    break;
+                }
+            };
+            let (page, oldest, more) = verdict::import_jobs_since(answer.json.as_ref(), since);
+            for candidate in page {
+                if !found.iter().any(|c: &super::state::Candidate| c.id == candidate.id) {
+                    found.push(candidate);
+                }
+            }
+            match oldest {
+                Some(oldest) if more && end_date.as_deref() != Some(oldest.as_str()) => {
+                    end_date = Some(oldest)
+                }
+                _ => break,
+            }
+        }
+        let mut state = self.state.lock().expect("state lock");
+        let taken: Vec<String> = state
+            .batches
+            .iter()
+            .filter_map(|b| b.async_action_id.clone())
+            .collect();
+        found.retain(|c| !taken.contains(&c.id));
+        let batch = &mut state.batches[index];
+        batch.candidates = found;
+        batch.candidates_error = listing_error;
+        state.save(self.state_path)?;
+        let batch = state.batches[index].clone();
+        drop(state);
+        self.progress.batch(&batch);
+        Ok(())
+    }
+
+    /// Follows the batch's job until it ends or `--job-timeout` passes.
+    fn poll(&self, index: usize) -> Result<()> {
+        let id = self
+            .snapshot(index)
+            .async_action_id
+            .ok_or_else(|| Error::Invariant("a batch to poll has no job".into()))?;
+        let path = format!("/v1/async-actions/{}", encode_segment(&id));
+        let deadline = Instant::now() + self.options.job_timeout;
+        let mut wait = self.options.poll_first;
+        let mut garbled: u32 = 0;
+        loop {
+            let answer = self.client.get(&path)?;
+            if !(200..300).contains(&answer.status) {
+                let adopted = self.snapshot(index).adopted;
+                if answer.status == 404 && adopted {
+                    return self.not_this_job(index, format!("--adopt named {id}, which Voucherify does not know (404)"));
+                }
+                return Err(self.client.refusal(&format!("GET {path}"), &answer));
+            }
+            match verdict::parse_action(answer.json.as_ref(), &answer.text) {
+                Ok(action) => {
+                    garbled = 0;
+                    let batch = self.snapshot(index);
+                    if let Some(kind) = action.kind.as_deref().filter(|k| !k.eq_ignore_ascii_case(IMPORT_ACTION_TYPE)) {
+                        if batch.adopted {
+                            return self.not_this_job(
+                                index,
+                                format!("--adopt named {id}, a {kind} job, not a campaign CSV import"),
+                            );
+                        }
+                    }
+                    let file = self.prepared[index].file.clone();
+                    let batch = self.update(index, |b| {
+                        verdict::record(b, &action, &mut || prepared::batch_codes(&file))
+                    })?;
+                    if batch.status.finished() {
+                        return Ok(());
+                    }
+                    debug_assert!(!matches!(action.status, JobStatus::Done | JobStatus::Failed));
+                }
+                Err(why) => {
+                    garbled += 1;
+                    if garbled > self.client.settings().max_retries {
+                        return Err(Error::Upload(format!(
+                            "GET {path}: {why} ({garbled} times in a row); run upload again later (it resumes)"
+                        )));
+                    }
+                }
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let limit = humanize(self.options.job_timeout);
+                self.update(index, |b| {
+                    b.status = BatchStatus::TimedOut;
+                    b.reason = Some(format!(
+                        "the job {id} did not finish within {limit} (--job-timeout); run upload again to poll it on"
+                    ));
+                })?;
+                return Ok(());
+            }
+            super::client::sleep_unless_interrupted(wait.min(left))?;
+            wait = wait.mul_f64(1.5).min(self.options.poll_max);
+        }
+    }
+
+    /// An adopted job that is not this batch's: the batch is unconfirmed again.
+    fn not_this_job(&self, index: usize, why: String) -> Result<()> {
+        self.update(index, |b| {
+            b.clear_job();
+            b.status = BatchStatus::Unconfirmed;
+            b.reason = Some(why);
+        })?;
+        Ok(())
+    }
+}
+
+/// Now, as RFC 3339 in UTC.
+fn now_rfc3339() -> String {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(now.as_secs() as i64, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// A duration as people write it: `2h`, `90s`, `30m`, `1h30m`.
+pub(crate) fn humanize(duration: Duration) -> String {
+    let total = duration.as_secs();
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}

@@ -1,0 +1,206 @@
+//! The prepared folder as `upload` takes it: the batches `summary.json` lists, each confined to
+//! `DIR/import/` (no `..`, no absolute path, no symlink leading out, no batch listed twice) and
+//! byte for byte what `prepare` wrote. A folder that fails any of this is refused before
+//! anything is sent.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The folder the batches must be in.
+const IMPORT_FOLDER: &str = "import";
+
+/// A batch as `summary.json` lists it, its path checked.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedBatch {
+    /// As `summary.json` spells it (`import/part-00001.csv`).
+    pub path: String,
+    /// Where the file is, resolved inside `DIR/import/`.
+    pub file: PathBuf,
+    pub rows: u64,
+    pub sha256: String,
+}
+
+#[derive(Deserialize)]
+struct ListedBatch {
+    path: String,
+    rows: u64,
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+struct ListedSummary {
+    batches: Vec<ListedBatch>,
+}
+
+/// The batches of the folder `prepare` wrote, each checked: confined and unchanged.
+pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
+    let summary_path = dir.join("summary.json");
+    let text = fs::read(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
+    let summary: ListedSummary = serde_json::from_slice(&text).map_err(|e| {
+        Error::input(
+            &summary_path,
+            format!("not a summary.json written by voucher-import prepare: {e}"),
+            "give upload the folder `voucher-import prepare --out DIR` wrote",
+        )
+    })?;
+    let refuse = |message: String| {
+        Error::input(
+            &summary_path,
+            message,
+            "give upload a folder as `voucher-import prepare` wrote it (run prepare again for a new one); nothing was sent",
+        )
+    };
+    let import = dir.join(IMPORT_FOLDER);
+    let import_real = fs::canonicalize(&import).map_err(|e| Error::io(&import, e))?;
+    let mut seen = HashSet::new();
+    let mut batches = Vec::with_capacity(summary.batches.len());
+    for listed in summary.batches {
+        let relative = Path::new(&listed.path);
+        let mut components = relative.components();
+        let inside = components.next() == Some(Component::Normal(IMPORT_FOLDER.as_ref()))
+            && components.clone().count() == 1
+            && components.all(|c| matches!(c, Component::Normal(_)));
+        if !inside {
+            return Err(refuse(format!(
+                "lists the batch '{}', which is not a file of {}/: upload only sends files of the folder's import/",
+                listed.path,
+                import.display()
+            )));
+        }
+        let file = fs::canonicalize(dir.join(relative)).map_err(|e| Error::io(dir.join(relative), e))?;
+        if !file.starts_with(&import_real) || !file.is_file() {
+            return Err(refuse(format!(
+                "the batch '{}' leads to {}, outside {}/ (a symlink?): it is not sent",
+                listed.path,
+                file.display(),
+                import.display()
+            )));
+        }
+        if !seen.insert(file.clone()) {
+            return Err(refuse(format!(
+                "lists the batch '{}' twice: it would be posted twice",
+                listed.path
+            )));
+        }
+        if listed.sha256.len() != 64 || !listed.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refuse(format!(
+                "the batch '{}' has no sha256 to check it against",
+                listed.path
+            )));
+        }
+        let bytes = fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        check_unchanged(&listed.path, &listed.sha256, &bytes)?;
+        batches.push(PreparedBatch {
+            path: listed.path,
+            file,
+            rows: listed.rows,
+            sha256: listed.sha256.to_ascii_lowercase(),
+        });
+    }
+    Ok(batches)
+}
+
+/// Fails unless `bytes` hash to `sha256`.
+pub(crate) fn check_unchanged(path: &str, sha256: &str, bytes: &[u8]) -> Result<()> {
+    let actual = crate::read::sha256_hex(bytes);
+    if actual.eq_ignore_ascii_case(sha256) {
+        Ok(())
+    } else {
+        Err(Error::Upload(format!(
+            "{path} changed since prepare wrote it (sha256 {} instead of {}): it is not uploaded; run prepare again for a new folder",
+            &actual[..12],
+            &sha256[..sha256.len().min(12)]
+        )))
+    }
+}
+
+/// The codes of a batch, in row order (empty when the file cannot be read: rows are then not
+/// recovered from codes).
+pub(crate) fn batch_codes(file: &Path) -> Vec<String> {
+    let Ok(mut reader) = csv::Reader::from_path(file) else {
+        return Vec::new();
+    };
+    let Some(column) = reader
+        .headers()
+        .ok()
+        .and_then(|h| h.iter().position(|name| name == "Code"))
+    else {
+        return Vec::new();
+    };
+    reader
+        .records()
+        .map(|r| {
+            r.ok()
+                .and_then(|r| r.get(column).map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(batches: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("import")).unwrap();
+        fs::write(dir.path().join("import/part-00001.csv"), "Code\r\nA").unwrap();
+        fs::write(dir.path().join("summary.json"), format!("{{\"batches\": {batches}}}")).unwrap();
+        dir
+    }
+
+    fn listed(path: &str) -> String {
+        format!(
+            r#"[{{"path": "{path}", "rows": 1, "sha256": "{}"}}]"#,
+            crate::read::sha256_hex(b"Code\r\nA")
+        )
+    }
+
+    #[test]
+    fn a_batch_inside_import_is_taken() {
+        let dir = folder(&listed("import/part-00001.csv"));
+        let batches = batches(dir.path()).unwrap();
+        assert_eq!(batches[0].path, "import/part-00001.csv");
+        assert_eq!(batch_codes(&batches[0].file), vec!["A".to_owned()]);
+    }
+
+    #[test]
+    fn a_batch_path_leaving_the_folder_is_refused() {
+        for path in [
+            "../../etc/hostname",
+            "/etc/hostname",
+            "import/../summary.json",
+            "summary.json",
+            "import/sub/part.csv",
+        ] {
+            let dir = folder(&listed(path));
+            let e = batches(dir.path()).unwrap_err().to_string();
+            assert!(e.contains("not a file of"), "{path}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_folder_is_refused() {
+        let dir = folder(&listed("import/link.csv"));
+        let outside = dir.path().join("outside.csv");
+        fs::write(&outside, "Code\r\nA").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.path().join("import/link.csv")).unwrap();
+        let e = batches(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("outside"), "{e}");
+    }
+
+    #[test]
+    fn a_batch_listed_twice_or_without_a_sha256_is_refused() {
+        let one = listed("import/part-00001.csv");
+        let twice = format!("[{},{}]", &one[1..one.len() - 1], &one[1..one.len() - 1]);
+        let dir = folder(&twice);
+        assert!(batches(dir.path()).unwrap_err().to_string().contains("twice"));
+        let dir = folder(r#"[{"path": "import/part-00001.csv", "rows": 1, "sha256": "ab"}]"#);
+        assert!(batches(dir.path()).unwrap_err().to_string().contains("no sha256"));
+    }
+}

@@ -1,0 +1,426 @@
+//! `DIR/upload.json`: what `upload` knows of each batch, rewritten after every step, and
+//! `DIR/upload.lock`, which keeps a second `upload` off the folder while one runs.
+//!
+//! The state is written through a temporary file of a name no other process uses, fsynced,
+//! renamed over the old one, and the folder fsynced: a reader, a resumed run or a crash sees
+//! the old state or the new one, never half of one.
+
+use std::fs;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use super::redact::Redactor;
+use crate::error::{Error, Result};
+
+/// The state file in the prepared folder.
+pub const STATE_FILE: &str = "upload.json";
+/// The lock file in the prepared folder (kept; it is empty but for the holder's process id).
+pub const LOCK_FILE: &str = "upload.lock";
+
+/// Where a batch stands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum BatchStatus {
+    /// Not posted yet, or every earlier try provably never reached Voucherify.
+    #[serde(rename = "pending")]
+    Pending,
+    /// A POST is in flight. Read back from a file, the run that wrote it died before the
+    /// answer: the batch is then [`BatchStatus::Unconfirmed`].
+    #[serde(rename = "posting")]
+    Posting,
+    /// The POST may have reached Voucherify but no async action id came back: it may be
+    /// queued. Never posted again without `--repost-unconfirmed`; `--adopt` names its job.
+    #[serde(rename = "unconfirmed")]
+    Unconfirmed,
+    /// Voucherify refused the POST (400, 401, 403, 404, 413, 422): nothing was queued, and the
+    /// next run posts it again.
+    #[serde(rename = "refused")]
+    Refused,
+    /// Voucherify's statuses of the job.
+    #[serde(rename = "ENQUEUED")]
+    Enqueued,
+    #[serde(rename = "IN_PROGRESS")]
+    InProgress,
+    /// The job has a status `upload` does not know (kept in `voucherify_status`): polled on.
+    #[serde(rename = "polling")]
+    Polling,
+    /// The job did not finish within `--job-timeout`: the next run polls it again.
+    #[serde(rename = "timed_out")]
+    TimedOut,
+    #[serde(rename = "DONE")]
+    Done,
+    #[serde(rename = "FAILED")]
+    Failed,
+}
+
+impl BatchStatus {
+    /// The job ended (`DONE` or `FAILED`): nothing more to do for this batch.
+    pub fn finished(self) -> bool {
+        matches!(self, BatchStatus::Done | BatchStatus::Failed)
+    }
+
+    /// The batch has a job to poll.
+    pub fn has_job(self) -> bool {
+        matches!(
+            self,
+            BatchStatus::Enqueued
+                | BatchStatus::InProgress
+                | BatchStatus::Polling
+                | BatchStatus::TimedOut
+        )
+    }
+
+    /// As `upload.json` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Pending => "pending",
+            BatchStatus::Posting => "posting",
+            BatchStatus::Unconfirmed => "unconfirmed",
+            BatchStatus::Refused => "refused",
+            BatchStatus::Enqueued => "ENQUEUED",
+            BatchStatus::InProgress => "IN_PROGRESS",
+            BatchStatus::Polling => "polling",
+            BatchStatus::TimedOut => "timed_out",
+            BatchStatus::Done => "DONE",
+            BatchStatus::Failed => "FAILED",
+        }
+    }
+}
+
+/// Where a batch's `done_count` and `failed_count` come from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Counts {
+    /// Voucherify gave both.
+    Reported,
+    /// One or both were missing and were inferred from `failed[]`, the result's message and
+    /// the rows sent.
+    Inferred,
+    /// Voucherify's counts do not fit the rows sent: not believed (kept in `reported_*`).
+    Inconsistent,
+}
+
+/// Where a failed row's `row` comes from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RowSource {
+    /// Voucherify's `row`.
+    #[default]
+    Voucherify,
+    /// Voucherify's `row` was missing or did not fit; the code's position in the batch.
+    Code,
+    /// Neither: the row is unknown.
+    Unknown,
+}
+
+/// A row Voucherify did not import, as recorded (texts redacted).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailedRowState {
+    pub code: Option<String>,
+    /// The batch's data row (1 = the first after the header), when known.
+    pub row: Option<u64>,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub row_source: RowSource,
+    /// Voucherify's `row` when it was not taken as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_row: Option<String>,
+}
+
+/// An import job Voucherify lists that may be an unconfirmed batch's.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Candidate {
+    pub id: String,
+    pub status: Option<String>,
+    pub created_at: Option<String>,
+}
+
+/// What `upload.json` records of one batch.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BatchState {
+    pub path: String,
+    pub sha256: String,
+    pub rows: u64,
+    pub async_action_id: Option<String>,
+    pub status: BatchStatus,
+    /// Voucherify's status of the job as it spelled it, when it is not one `upload` knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucherify_status: Option<String>,
+    pub progress: Option<f64>,
+    pub done_count: Option<u64>,
+    pub failed_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
+    /// Voucherify's counts when they were not believed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_done_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_failed_count: Option<u64>,
+    /// Rows sent that Voucherify neither imported nor listed as failed.
+    #[serde(default)]
+    pub rows_without_verdict: u64,
+    /// The job's result message (or its result, when that was not an object).
+    pub message: Option<String>,
+    /// Why the batch is `unconfirmed`, `refused`, `pending` after tries or `timed_out`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The HTTP status of a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// When the last POST began (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted_at: Option<String>,
+    /// POSTs of this batch so far, over all runs.
+    #[serde(default)]
+    pub posts: u32,
+    /// Import jobs created since an unconfirmed POST began, any of which may be this batch's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Candidate>,
+    /// Why the candidates could not be listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidates_error: Option<String>,
+    /// The job was named by `--adopt`, not by Voucherify's answer to the POST.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
+    #[serde(default)]
+    pub failed: Vec<FailedRowState>,
+}
+
+impl BatchState {
+    pub(crate) fn new(path: String, sha256: String, rows: u64) -> Self {
+        BatchState {
+            path,
+            sha256,
+            rows,
+            async_action_id: None,
+            status: BatchStatus::Pending,
+            voucherify_status: None,
+            progress: None,
+            done_count: None,
+            failed_count: None,
+            counts: None,
+            reported_done_count: None,
+            reported_failed_count: None,
+            rows_without_verdict: 0,
+            message: None,
+            reason: None,
+            http_status: None,
+            posted_at: None,
+            posts: 0,
+            candidates: Vec::new(),
+            candidates_error: None,
+            adopted: false,
+            failed: Vec::new(),
+        }
+    }
+
+    /// The batch file's name (`part-00001.csv`).
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// Forgets a job's outcome before the batch is posted again.
+    pub(crate) fn clear_job(&mut self) {
+        self.async_action_id = None;
+        self.voucherify_status = None;
+        self.progress = None;
+        self.done_count = None;
+        self.failed_count = None;
+        self.counts = None;
+        self.reported_done_count = None;
+        self.reported_failed_count = None;
+        self.rows_without_verdict = 0;
+        self.message = None;
+        self.reason = None;
+        self.http_status = None;
+        self.candidates.clear();
+        self.candidates_error = None;
+        self.adopted = false;
+        self.failed.clear();
+    }
+}
+
+/// `upload.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UploadState {
+    pub campaign: String,
+    pub api_url: String,
+    pub batches: Vec<BatchState>,
+}
+
+impl UploadState {
+    /// Reads `upload.json` (redacting it, in case an older version wrote a secret into it), or
+    /// gives None when there is none.
+    pub(crate) fn read(path: &Path, redactor: &Redactor) -> Result<Option<UploadState>> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let text = redactor.text(&text);
+        let mut state: UploadState = serde_json::from_str(&text).map_err(|e| {
+            Error::input(
+                path,
+                format!("cannot read the upload state: {e}"),
+                "restore the file, or move it away to upload again from the start (batches already imported would then be imported twice)",
+            )
+        })?;
+        for batch in &mut state.batches {
+            // The run that wrote it died with the POST in flight.
+            if batch.status == BatchStatus::Posting {
+                batch.status = BatchStatus::Unconfirmed;
+                batch.reason = Some(
+                    "the run that posted it stopped before Voucherify's answer arrived".into(),
+                );
+            }
+        }
+        Ok(Some(state))
+    }
+
+    /// Writes the state atomically and durably.
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::Invariant(format!("upload state: {e}")))?;
+        write_atomically(path, &text)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file no other process or thread uses, fsyncs
+/// it, renames it over `path` and fsyncs the folder.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = folder.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temporary);
+        return Err(Error::io(&temporary, e));
+    }
+    if let Err(e) = fs::rename(&temporary, path) {
+        let _ = fs::remove_file(&temporary);
+        return Err(Error::io(path, e));
+    }
+    // The rename itself is durable once the folder is.
+    if let Ok(dir) = fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// The folder's upload lock, held while the value lives (the OS releases it when the process
+/// ends, however it ends).
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: fs::File,
+}
+
+/// Takes `DIR/upload.lock`, or says who holds it.
+pub(crate) fn lock(dir: &Path) -> Result<FolderLock> {
+    let path: PathBuf = dir.join(LOCK_FILE);
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file
+                .set_len(0)
+                .and_then(|_| file.rewind())
+                .and_then(|_| write!(file, "{}", std::process::id()))
+                .and_then(|_| file.flush());
+            Ok(FolderLock { _file: file })
+        }
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            Err(Error::Upload(format!(
+                "{} is locked: another upload{} is running on this folder; wait for it to end (two runs at once could post a batch twice)",
+                path.display(),
+                if holder.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (process {holder})")
+                }
+            )))
+        }
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_a_folder_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock(dir.path()).unwrap();
+        let second = lock(dir.path()).unwrap_err().to_string();
+        assert!(second.contains("upload.lock is locked"), "{second}");
+        assert!(second.contains(&format!("process {}", std::process::id())), "{second}");
+        drop(first);
+        lock(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn an_atomic_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upload.json");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("upload.json")]);
+    }
+
+    #[test]
+    fn a_state_left_posting_is_read_back_as_unconfirmed_and_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(STATE_FILE);
+        let mut batch = BatchState::new("import/part-00001.csv".into(), "ab".repeat(32), 3);
+        batch.status = BatchStatus::Posting;
+        batch.message = Some("echo s3cret-token".into());
+        let state = UploadState {
+            campaign: "c".into(),
+            api_url: "https://x".into(),
+            batches: vec![batch],
+        };
+        state.save(&path).unwrap();
+        let read = UploadState::read(&path, &Redactor::new(&["s3cret-token"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.batches[0].status, BatchStatus::Unconfirmed);
+        assert_eq!(read.batches[0].message.as_deref(), Some("echo [redacted]"));
+    }
+
+    #[test]
+    fn a_state_of_the_first_version_is_read() {
+        let old = r#"{"campaign":"c","api_url":"u","batches":[{"path":"import/part-00001.csv","sha256":"x","rows":2,
+            "async_action_id":"aa_1","status":"DONE","progress":100.0,"done_count":1,"failed_count":1,"message":null,
+            "failed":[{"code":"A","row":2,"reason":"dup"}]}]}"#;
+        let state: UploadState = serde_json::from_str(old).unwrap();
+        assert_eq!(state.batches[0].status, BatchStatus::Done);
+        assert_eq!(state.batches[0].failed[0].row, Some(2));
+    }
+}
