@@ -1,276 +1,19 @@
-//! `upload` against a fake of Voucherify's two endpoints that each test starts on 127.0.0.1
-//! (tiny_http, in-process): `POST /v1/campaigns/{id}/importCSV` and
-//! `GET /v1/async-actions/{id}`, with the documented shapes. No test reaches the network.
+//! `upload` against a fake Voucherify that each test starts on 127.0.0.1 ([`fake`]): the
+//! documented behaviour here, the hostile world (a misbehaving server, a careless command) in
+//! [`hostile`]. No test reaches the network.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+mod fake;
+mod hostile;
+
 use std::fs;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::util::{BIN, ROOT};
-
-const TOKEN: &str = "secret-token-6f1d";
-const CAMPAIGN: &str = "camp_test";
-
-/// One request the fake received.
-#[derive(Debug, Clone)]
-struct Logged {
-    method: String,
-    path: String,
-    /// The uploaded file's name, for an import.
-    file: Option<String>,
-    status: u16,
-}
-
-/// How the fake behaves; tests change it between runs.
-#[derive(Default)]
-struct Behaviour {
-    /// Answers to give to the next POSTs before importing normally: (status, Retry-After).
-    post_answers: VecDeque<(u16, Option<u64>)>,
-    /// Answers to give to the next GETs before answering normally.
-    get_answers: VecDeque<u16>,
-    /// Batch file name -> rows Voucherify refuses: (batch row, code, reason).
-    failed_rows: HashMap<String, Vec<(u64, String, String)>>,
-    /// Batches whose action ends FAILED.
-    failing: HashSet<String>,
-    /// Batches whose action never finishes.
-    hanging: HashSet<String>,
-    /// Campaigns that exist.
-    campaigns: Vec<String>,
-}
-
-struct Action {
-    file: String,
-    rows: u64,
-    polls: u32,
-}
-
-struct Fake {
-    url: String,
-    log: Arc<Mutex<Vec<Logged>>>,
-    behaviour: Arc<Mutex<Behaviour>>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Fake {
-    fn start() -> Fake {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let port = server.server_addr().to_ip().unwrap().port();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let behaviour = Arc::new(Mutex::new(Behaviour {
-            campaigns: vec![CAMPAIGN.to_owned()],
-            ..Behaviour::default()
-        }));
-        let thread = {
-            let (server, log, behaviour) = (server.clone(), log.clone(), behaviour.clone());
-            std::thread::spawn(move || {
-                let mut actions: HashMap<String, Action> = HashMap::new();
-                for mut request in server.incoming_requests() {
-                    let method = request.method().to_string();
-                    let path = request.url().to_owned();
-                    let header = |name: &str| {
-                        request
-                            .headers()
-                            .iter()
-                            .find(|h| h.field.to_string().eq_ignore_ascii_case(name))
-                            .map(|h| h.value.as_str().to_owned())
-                    };
-                    let authorized = header("X-App-Id").as_deref() == Some("app-id")
-                        && header("X-App-Token").as_deref() == Some(TOKEN);
-                    let content_type = header("Content-Type").unwrap_or_default();
-                    let mut body = Vec::new();
-                    request.as_reader().read_to_end(&mut body).unwrap();
-                    let mut b = behaviour.lock().unwrap();
-                    let (status, retry_after, answer, file) = answer(
-                        &method,
-                        &path,
-                        &content_type,
-                        &body,
-                        authorized,
-                        &mut b,
-                        &mut actions,
-                    );
-                    log.lock().unwrap().push(Logged {
-                        method,
-                        path,
-                        file,
-                        status,
-                    });
-                    drop(b);
-                    let mut response = tiny_http::Response::from_string(answer.to_string())
-                        .with_status_code(status);
-                    response.add_header(
-                        tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap(),
-                    );
-                    if let Some(seconds) = retry_after {
-                        response.add_header(
-                            tiny_http::Header::from_bytes("Retry-After", seconds.to_string())
-                                .unwrap(),
-                        );
-                    }
-                    let _ = request.respond(response);
-                }
-            })
-        };
-        Fake {
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-            behaviour,
-            server,
-            thread: Some(thread),
-        }
-    }
-
-    fn posts(&self) -> Vec<Logged> {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.method == "POST")
-            .cloned()
-            .collect()
-    }
-
-    /// Successful imports per batch file.
-    fn imports(&self) -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
-        for post in self.posts().iter().filter(|p| p.status == 200) {
-            *counts.entry(post.file.clone().unwrap()).or_insert(0) += 1;
-        }
-        counts
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// The fake's answer: (status, Retry-After, JSON body, uploaded file name).
-fn answer(
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: &[u8],
-    authorized: bool,
-    b: &mut Behaviour,
-    actions: &mut HashMap<String, Action>,
-) -> (u16, Option<u64>, Value, Option<String>) {
-    if !authorized {
-        return (401, None, json!({"code": 401, "key": "unauthorized"}), None);
-    }
-    if method == "POST" {
-        let Some(campaign) = path
-            .strip_prefix("/v1/campaigns/")
-            .and_then(|p| p.strip_suffix("/importCSV"))
-        else {
-            return (404, None, json!({"key": "not_found"}), None);
-        };
-        let (file, csv) = multipart_file(content_type, body);
-        if let Some((status, retry_after)) = b.post_answers.pop_front() {
-            return (status, retry_after, json!({"code": status}), Some(file));
-        }
-        if !b.campaigns.iter().any(|c| c == campaign) {
-            return (
-                404,
-                None,
-                json!({"code": 404, "key": "not_found", "message": "Resource not found"}),
-                Some(file),
-            );
-        }
-        let rows = csv::Reader::from_reader(csv.as_bytes()).records().count() as u64;
-        let id = format!("aa_{}", actions.len() + 1);
-        actions.insert(
-            id.clone(),
-            Action {
-                file: file.clone(),
-                rows,
-                polls: 0,
-            },
-        );
-        return (200, None, json!({"async_action_id": id}), Some(file));
-    }
-    let Some(id) = path.strip_prefix("/v1/async-actions/") else {
-        return (404, None, json!({"key": "not_found"}), None);
-    };
-    if let Some(status) = b.get_answers.pop_front() {
-        return (status, None, json!({"code": status}), None);
-    }
-    let Some(action) = actions.get_mut(id) else {
-        return (404, None, json!({"key": "not_found"}), None);
-    };
-    action.polls += 1;
-    if action.polls == 1 || b.hanging.contains(&action.file) {
-        return (
-            200,
-            None,
-            json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": "IN_PROGRESS", "progress": 40}),
-            None,
-        );
-    }
-    if b.failing.contains(&action.file) {
-        return (
-            200,
-            None,
-            json!({"id": id, "status": "FAILED", "progress": 100, "result": {"message": "The file could not be processed"}}),
-            None,
-        );
-    }
-    let failed: Vec<Value> = b
-        .failed_rows
-        .get(&action.file)
-        .map(|rows| {
-            rows.iter()
-                .map(|(row, code, reason)| json!({"code": code, "row": row, "reason": reason}))
-                .collect()
-        })
-        .unwrap_or_default();
-    let failed_count = failed.len() as u64;
-    (
-        200,
-        None,
-        json!({"id": id, "status": "DONE", "progress": 100, "result": {
-            "message": format!("{} vouchers imported", action.rows - failed_count),
-            "failed": failed, "done_count": action.rows - failed_count, "failed_count": failed_count}}),
-        None,
-    )
-}
-
-/// The `file` part of a multipart body: its file name and text.
-fn multipart_file(content_type: &str, body: &[u8]) -> (String, String) {
-    let boundary = content_type
-        .split("boundary=")
-        .nth(1)
-        .expect("a multipart boundary");
-    let text = String::from_utf8_lossy(body);
-    let start = text
-        .find(&format!("--{boundary}\r\n"))
-        .expect("the first part");
-    let part = &text[start..];
-    assert!(
-        part.contains("Content-Disposition: form-data; name=\"file\""),
-        "{part}"
-    );
-    let name = part
-        .split("filename=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a file name")
-        .to_owned();
-    let content_start = part.find("\r\n\r\n").unwrap() + 4;
-    let content_end = part
-        .find(&format!("\r\n--{boundary}--"))
-        .expect("the closing boundary");
-    (name, part[content_start..content_end].to_owned())
-}
+use fake::{wait_for, Fake, Reply, APP_ID, CAMPAIGN, TOKEN};
 
 /// A prepared folder of the sample with four small batches.
 fn prepared() -> tempfile::TempDir {
@@ -303,7 +46,7 @@ fn upload_command(dir: &tempfile::TempDir, fake: &Fake, token: &str) -> Command 
         .args(["upload", &dir.path().join("out").display().to_string()])
         .args(["--campaign", CAMPAIGN, "--api-url", &fake.url])
         .args(["--poll-ms", "5", "--poll-max-ms", "20", "--retry-ms", "10"])
-        .env("VOUCHERIFY_APP_ID", "app-id")
+        .env("VOUCHERIFY_APP_ID", APP_ID)
         .env("VOUCHERIFY_APP_TOKEN", token)
         .current_dir(ROOT)
         .stdin(Stdio::null());
@@ -360,6 +103,12 @@ fn every_batch_is_posted_once_in_order_and_followed_to_done() {
         stderr.contains("IN_PROGRESS 40%"),
         "progress per batch: {stderr}"
     );
+    // The credentials went as headers, to the API host only.
+    for request in fake.log() {
+        assert_eq!(request.header("X-App-Token"), Some(TOKEN), "{request:?}");
+        assert_eq!(request.header("X-App-Id"), Some(APP_ID), "{request:?}");
+        assert!(!request.path.contains(TOKEN), "{request:?}");
+    }
     // The token never shows.
     let upload_json = fs::read_to_string(dir.path().join("out/upload.json")).unwrap();
     assert!(!text(&output).contains(TOKEN) && !upload_json.contains(TOKEN));
@@ -381,9 +130,9 @@ fn rows_failed_at_voucherify_are_mapped_back_to_their_input_rows() {
         .next()
         .unwrap()
         .to_owned();
-    fake.behaviour.lock().unwrap().failed_rows.insert(
+    fake.behaviour().failed_rows.insert(
         "part-00002.csv".into(),
-        vec![(1, code.clone(), "Duplicate code".into())],
+        vec![json!({"code": code, "row": 1, "reason": "Duplicate code"})],
     );
     let output = upload(&dir, &fake);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
@@ -428,11 +177,7 @@ fn rows_failed_at_voucherify_are_mapped_back_to_their_input_rows() {
 fn a_failed_action_fails_its_batch() {
     let dir = prepared();
     let fake = Fake::start();
-    fake.behaviour
-        .lock()
-        .unwrap()
-        .failing
-        .insert("part-00001.csv".into());
+    fake.behaviour().failing.insert("part-00001.csv".into());
     let output = upload(&dir, &fake);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert_eq!(state(&dir)["batches"][0]["status"], "FAILED");
@@ -444,9 +189,10 @@ fn a_429_waits_for_retry_after_and_a_500_is_retried() {
     let dir = prepared();
     let fake = Fake::start();
     {
-        let mut b = fake.behaviour.lock().unwrap();
-        b.post_answers.push_back((429, Some(1)));
-        b.get_answers.push_back(500);
+        let mut b = fake.behaviour();
+        b.posts
+            .push_back(Reply::with_header(429, "Retry-After", "1", "{}"));
+        b.polls.push_back(Reply::status(500, "{}"));
     }
     let started = Instant::now();
     let output = upload(&dir, &fake);
@@ -456,12 +202,12 @@ fn a_429_waits_for_retry_after_and_a_500_is_retried() {
         "Retry-After: 1 was honoured"
     );
     let posts = fake.posts();
-    assert_eq!(posts[0].status, 429);
-    assert_eq!(posts[1].status, 200);
+    assert_eq!(posts[0].status, Some(429));
+    assert_eq!(posts[1].status, Some(202));
     assert!(
-        fake.imports().values().all(|&n| n == 1),
+        fake.jobs_per_file().values().all(|&n| n == 1),
         "{:?}",
-        fake.imports()
+        fake.jobs_per_file()
     );
 }
 
@@ -486,7 +232,7 @@ fn bad_credentials_stop_with_a_message_and_no_token() {
 fn an_unknown_campaign_is_reported_as_not_found() {
     let dir = prepared();
     let fake = Fake::start();
-    fake.behaviour.lock().unwrap().campaigns.clear();
+    fake.behaviour().campaigns.clear();
     let output = upload(&dir, &fake);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("campaign 'camp_test' was not found"));
@@ -496,35 +242,20 @@ fn an_unknown_campaign_is_reported_as_not_found() {
 fn a_killed_run_resumes_without_posting_a_batch_twice() {
     let dir = prepared();
     let fake = Fake::start();
-    fake.behaviour
-        .lock()
-        .unwrap()
-        .hanging
-        .insert("part-00002.csv".into());
+    fake.behaviour().hanging.insert("part-00002.csv".into());
     let mut child = upload_command(&dir, &fake, TOKEN)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     // Killed while the second batch is being imported.
-    let started = Instant::now();
-    while fake.posts().len() < 2
-        || fake
-            .log
-            .lock()
-            .unwrap()
+    wait_for("the second batch polled three times", || {
+        fake.log()
             .iter()
             .filter(|l| l.path == "/v1/async-actions/aa_2")
             .count()
-            < 3
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{:?}",
-            fake.log.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+            >= 3
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     let recorded = state(&dir);
@@ -534,10 +265,10 @@ fn a_killed_run_resumes_without_posting_a_batch_twice() {
         "{recorded}"
     );
 
-    fake.behaviour.lock().unwrap().hanging.clear();
+    fake.behaviour().hanging.clear();
     let output = upload(&dir, &fake);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let imports = fake.imports();
+    let imports = fake.jobs_per_file();
     assert_eq!(imports.len(), batch_names(&dir).len(), "{imports:?}");
     assert!(
         imports.values().all(|&n| n == 1),
@@ -572,7 +303,7 @@ fn a_dry_run_sends_nothing() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert!(fake.log.lock().unwrap().is_empty());
+    assert!(fake.log().is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("would be posted"));
 }
 
@@ -585,7 +316,7 @@ fn parallel_batches_are_each_posted_once() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let imports = fake.imports();
+    let imports = fake.jobs_per_file();
     assert_eq!(imports.len(), batch_names(&dir).len(), "{imports:?}");
     assert!(imports.values().all(|&n| n == 1), "{imports:?}");
     assert!(state(&dir)["batches"]
@@ -613,7 +344,7 @@ fn an_unreachable_host_is_retried_then_reported() {
             &format!("http://127.0.0.1:{port}"),
         ])
         .args(["--retries", "2", "--retry-ms", "10"])
-        .env("VOUCHERIFY_APP_ID", "app-id")
+        .env("VOUCHERIFY_APP_ID", APP_ID)
         .env("VOUCHERIFY_APP_TOKEN", TOKEN)
         .current_dir(ROOT)
         .output()
@@ -643,7 +374,7 @@ fn missing_credentials_are_a_usage_error() {
 }
 
 #[test]
-fn a_post_without_a_recorded_answer_is_not_repeated_unless_asked() {
+fn a_run_killed_with_the_post_in_flight_leaves_the_batch_unconfirmed_until_settled() {
     let dir = prepared();
     let fake = Fake::start();
     assert_eq!(upload(&dir, &fake).status.code(), Some(0));
@@ -654,24 +385,18 @@ fn a_post_without_a_recorded_answer_is_not_repeated_unless_asked() {
     recorded["batches"][2]["async_action_id"] = Value::Null;
     fs::write(&path, serde_json::to_vec_pretty(&recorded).unwrap()).unwrap();
 
-    let refused = upload(&dir, &fake);
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    assert!(
-        text(&refused).contains("--repost-unconfirmed"),
-        "{}",
-        text(&refused)
-    );
-    assert!(fake.imports().values().all(|&n| n == 1));
+    let unsettled = upload(&dir, &fake);
+    assert_eq!(unsettled.status.code(), Some(1), "{}", text(&unsettled));
+    assert!(text(&unsettled).contains("--repost-unconfirmed"), "{}", text(&unsettled));
+    assert!(text(&unsettled).contains("--adopt part-00003.csv="), "{}", text(&unsettled));
+    assert_eq!(state(&dir)["batches"][2]["status"], "unconfirmed");
+    assert!(fake.jobs_per_file().values().all(|&n| n == 1));
 
     let reposted = upload_command(&dir, &fake, TOKEN)
         .arg("--repost-unconfirmed")
         .output()
         .unwrap();
     assert_eq!(reposted.status.code(), Some(0), "{}", text(&reposted));
-    assert_eq!(
-        fake.imports()["part-00003.csv"],
-        2,
-        "posted again, as asked"
-    );
-    assert_eq!(fake.imports()["part-00001.csv"], 1);
+    assert_eq!(fake.jobs_per_file()["part-00003.csv"], 2, "posted again, as asked");
+    assert_eq!(fake.jobs_per_file()["part-00001.csv"], 1);
 }

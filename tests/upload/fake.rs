@@ -1,0 +1,493 @@
+//! A fake Voucherify on 127.0.0.1, on raw TCP so that it can misbehave the way a real network
+//! and a real server do: close the connection after reading a POST, answer slowly, redirect,
+//! echo secrets, answer in shapes the documentation allows but rarely shows.
+//!
+//! It serves `POST /v1/campaigns/{id}/importCSV`, `GET /v1/async-actions/{id}` and
+//! `GET /v1/async-actions` with the documented shapes, one request per connection, and logs
+//! every request it reads (method, path, headers, the uploaded file's name, what it answered).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const TOKEN: &str = "secret-token-6f1d";
+pub const APP_ID: &str = "appid-7e21b";
+pub const CAMPAIGN: &str = "camp_test";
+
+/// How the fake answers one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// As Voucherify would.
+    Normal,
+    /// Acts as Voucherify would (a POST creates its job), then closes the connection without
+    /// a word.
+    ActThenDrop,
+    /// Acts as Voucherify would, then answers this status and body instead.
+    ActThenAnswer(u16, String),
+    /// Answers this, doing nothing.
+    Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Waits, then replies.
+    Slow(Duration, Box<Reply>),
+}
+
+impl Reply {
+    pub fn status(status: u16, body: impl Into<String>) -> Reply {
+        Reply::Answer {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    pub fn with_header(status: u16, name: &str, value: &str, body: impl Into<String>) -> Reply {
+        Reply::Answer {
+            status,
+            headers: vec![(name.to_owned(), value.to_owned())],
+            body: body.into(),
+        }
+    }
+}
+
+/// How the fake behaves; tests change it between runs.
+pub struct Behaviour {
+    /// Replies to the next POSTs, before answering normally.
+    pub posts: VecDeque<Reply>,
+    /// Replies to the next polls of a job, before answering normally.
+    pub polls: VecDeque<Reply>,
+    /// Replies to the next listings of jobs, before answering normally.
+    pub lists: VecDeque<Reply>,
+    /// Batch file name -> its job's `failed[]` entries.
+    pub failed_rows: HashMap<String, Vec<Value>>,
+    /// Batch file name -> its job's whole `result` (instead of the usual one).
+    pub results: HashMap<String, Value>,
+    /// The status a finished job reports (`DONE` normally).
+    pub done_status: String,
+    /// Batches whose job ends `FAILED`.
+    pub failing: HashSet<String>,
+    /// Batches whose job never finishes.
+    pub hanging: HashSet<String>,
+    /// Campaigns that exist.
+    pub campaigns: Vec<String>,
+    /// Text put into every string Voucherify would write in its normal answers (message,
+    /// reasons, status of listed jobs).
+    pub echo: Option<String>,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            posts: VecDeque::new(),
+            polls: VecDeque::new(),
+            lists: VecDeque::new(),
+            failed_rows: HashMap::new(),
+            results: HashMap::new(),
+            done_status: "DONE".into(),
+            failing: HashSet::new(),
+            hanging: HashSet::new(),
+            campaigns: vec![CAMPAIGN.to_owned()],
+            echo: None,
+        }
+    }
+}
+
+/// One request the fake read.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub method: String,
+    /// With its query.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    /// The uploaded file's name, for an import.
+    pub file: Option<String>,
+    /// What it answered; None when it closed the connection without an answer.
+    pub status: Option<u16>,
+    /// The POST created a job.
+    pub queued: bool,
+    /// When the fake read it.
+    pub at: Instant,
+}
+
+impl Logged {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Job {
+    file: String,
+    rows: u64,
+    polls: u32,
+    created_at: String,
+}
+
+struct Shared {
+    log: Mutex<Vec<Logged>>,
+    behaviour: Mutex<Behaviour>,
+    jobs: Mutex<Vec<(String, Job)>>,
+}
+
+pub struct Fake {
+    pub url: String,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Fake {
+    pub fn start() -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let shared = Arc::new(Shared {
+            log: Mutex::new(Vec::new()),
+            behaviour: Mutex::new(Behaviour::default()),
+            jobs: Mutex::new(Vec::new()),
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (shared, stop) = (shared.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let shared = shared.clone();
+                    std::thread::spawn(move || serve(stream, &shared));
+                }
+            })
+        };
+        Fake {
+            url: format!("http://127.0.0.1:{port}"),
+            shared,
+            stop,
+            port,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn behaviour(&self) -> std::sync::MutexGuard<'_, Behaviour> {
+        self.shared.behaviour.lock().unwrap()
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        self.shared.log.lock().unwrap().clone()
+    }
+
+    pub fn posts(&self) -> Vec<Logged> {
+        self.log()
+            .into_iter()
+            .filter(|l| l.method == "POST")
+            .collect()
+    }
+
+    /// POSTs per batch file name.
+    pub fn posts_per_file(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for post in self.posts() {
+            *counts.entry(post.file.clone().unwrap_or_default()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// When each POST was read.
+    pub fn post_times(&self) -> Vec<Instant> {
+        self.posts().iter().map(|p| p.at).collect()
+    }
+
+    /// Jobs created per batch file name.
+    pub fn jobs_per_file(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for (_, job) in self.shared.jobs.lock().unwrap().iter() {
+            *counts.entry(job.file.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A request as read off the wire.
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    if !parts.next()?.starts_with("HTTP/") {
+        return None;
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn serve(mut stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // A TLS ClientHello: this fake speaks plain HTTP only, so the handshake fails.
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first).map(|n| n == 1 && first[0] == 0x16).unwrap_or(true) {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        return;
+    }
+    let Some(request) = read_request(&stream) else {
+        return;
+    };
+    let header = |name: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let file = if request.method == "POST" {
+        multipart_file(&header("Content-Type").unwrap_or_default(), &request.body)
+    } else {
+        None
+    };
+    let authorized =
+        header("X-App-Id").as_deref() == Some(APP_ID) && header("X-App-Token").as_deref() == Some(TOKEN);
+    let scripted = {
+        let mut b = shared.behaviour.lock().unwrap();
+        let queue = if request.method == "POST" {
+            &mut b.posts
+        } else if request.path.starts_with("/v1/async-actions/") {
+            &mut b.polls
+        } else {
+            &mut b.lists
+        };
+        queue.pop_front().unwrap_or(Reply::Normal)
+    };
+    let index = {
+        let mut log = shared.log.lock().unwrap();
+        log.push(Logged {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            headers: request.headers.clone(),
+            file: file.as_ref().map(|(name, _)| name.clone()),
+            status: None,
+            queued: false,
+            at: Instant::now(),
+        });
+        log.len() - 1
+    };
+    let mut reply = scripted;
+    while let Reply::Slow(wait, then) = reply {
+        std::thread::sleep(wait);
+        reply = *then;
+    }
+    let queued = std::cell::Cell::new(false);
+    let act = |shared: &Shared| {
+        if !authorized {
+            return (401, json!({"code": 401, "key": "unauthorized", "message": "Unauthorized"}));
+        }
+        let before = shared.jobs.lock().unwrap().len();
+        let answer = normal(&request, file.as_ref(), shared);
+        queued.set(shared.jobs.lock().unwrap().len() > before);
+        answer
+    };
+    let answer = match reply {
+        Reply::Normal => Some((act(shared), Vec::new())),
+        Reply::ActThenDrop => {
+            act(shared);
+            None
+        }
+        Reply::ActThenAnswer(status, body) => {
+            act(shared);
+            Some(((status, Value::String(body)), Vec::new()))
+        }
+        Reply::Answer {
+            status,
+            headers,
+            body,
+        } => Some(((status, Value::String(body)), headers)),
+        Reply::Slow(..) => unreachable!(),
+    };
+    {
+        let mut log = shared.log.lock().unwrap();
+        log[index].queued = queued.get();
+        log[index].status = answer.as_ref().map(|((status, _), _)| *status);
+    }
+    let Some(((status, body), headers)) = answer else {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        return;
+    };
+    let body = match body {
+        Value::String(text) => text,
+        other => other.to_string(),
+    };
+    let mut head = format!(
+        "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.flush();
+}
+
+/// What Voucherify would answer.
+fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -> (u16, Value) {
+    let b = shared.behaviour.lock().unwrap();
+    let echo = b.echo.clone().unwrap_or_default();
+    if request.method == "POST" {
+        let Some(campaign) = request
+            .path
+            .strip_prefix("/v1/campaigns/")
+            .and_then(|p| p.strip_suffix("/importCSV"))
+        else {
+            return (404, json!({"code": 404, "key": "not_found"}));
+        };
+        if !b.campaigns.iter().any(|c| c == campaign) {
+            return (
+                404,
+                json!({"code": 404, "key": "not_found", "message": "Resource not found", "details": format!("Cannot find campaign {campaign}{echo}")}),
+            );
+        }
+        let Some((name, csv)) = file else {
+            return (400, json!({"code": 400, "key": "invalid_payload", "message": "Missing file"}));
+        };
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let codes: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap().get(0).unwrap_or_default().to_owned())
+            .collect();
+        let mut jobs = shared.jobs.lock().unwrap();
+        let id = format!("aa_{}", jobs.len() + 1);
+        jobs.push((
+            id.clone(),
+            Job {
+                file: name.clone(),
+                rows: codes.len() as u64,
+                polls: 0,
+                created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            },
+        ));
+        return (202, json!({"async_action_id": id}));
+    }
+    if let Some(id) = request.path.strip_prefix("/v1/async-actions/") {
+        let mut jobs = shared.jobs.lock().unwrap();
+        let Some((_, job)) = jobs.iter_mut().find(|(i, _)| i == id) else {
+            return (404, json!({"code": 404, "key": "not_found", "message": "Resource not found"}));
+        };
+        job.polls += 1;
+        if job.polls == 1 || b.hanging.contains(&job.file) {
+            return (
+                200,
+                json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": "IN_PROGRESS", "progress": 40}),
+            );
+        }
+        if b.failing.contains(&job.file) {
+            let result = b.results.get(&job.file).cloned().unwrap_or_else(
+                || json!({"message": format!("The file could not be processed{echo}")}),
+            );
+            return (
+                200,
+                json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": "FAILED", "progress": 100,
+                       "result": result}),
+            );
+        }
+        let result = b.results.get(&job.file).cloned().unwrap_or_else(|| {
+            let failed = b.failed_rows.get(&job.file).cloned().unwrap_or_default();
+            let failed_count = failed.len() as u64;
+            json!({"message": format!("{} voucher(s) imported successfully{echo}", job.rows - failed_count),
+                   "failed": failed, "done_count": job.rows - failed_count, "failed_count": failed_count})
+        });
+        return (
+            200,
+            json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": b.done_status, "progress": 100, "result": result}),
+        );
+    }
+    if request.path.starts_with("/v1/async-actions") {
+        let jobs = shared.jobs.lock().unwrap();
+        let listed: Vec<Value> = jobs
+            .iter()
+            .rev()
+            .map(|(id, job)| {
+                json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": format!("DONE{echo}"),
+                       "created_at": job.created_at, "object": "async_action"})
+            })
+            .collect();
+        return (
+            200,
+            json!({"object": "list", "data_ref": "async_actions", "async_actions": listed, "has_more": false}),
+        );
+    }
+    (404, json!({"code": 404, "key": "not_found"}))
+}
+
+/// The `file` part of a multipart body: its file name and text.
+fn multipart_file(content_type: &str, body: &[u8]) -> Option<(String, String)> {
+    let boundary = content_type.split("boundary=").nth(1)?;
+    let text = String::from_utf8_lossy(body);
+    let start = text.find(&format!("--{boundary}\r\n"))?;
+    let part = &text[start..];
+    if !part.contains("Content-Disposition: form-data; name=\"file\"") {
+        return None;
+    }
+    let name = part.split("filename=\"").nth(1)?.split('"').next()?.to_owned();
+    let content_start = part.find("\r\n\r\n")? + 4;
+    let content_end = part.find(&format!("\r\n--{boundary}--"))?;
+    Some((name, part[content_start..content_end].to_owned()))
+}
+
+/// Waits until `condition` holds (at most 30 s).
+pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < Duration::from_secs(30), "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
