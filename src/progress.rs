@@ -61,8 +61,11 @@ pub fn for_stderr(total: Option<u64>, quiet: bool) -> Box<dyn Progress> {
 /// Upload progress: a line on stderr whenever a batch's status or progress changes.
 #[derive(Default)]
 pub struct UploadLines {
-    last: Mutex<HashMap<String, (BatchStatus, Option<u64>, usize)>>,
+    last: Mutex<HashMap<String, Shown>>,
 }
+
+/// What a batch's last line showed: its status, progress and number of candidates.
+type Shown = (BatchStatus, Option<u64>, usize);
 
 impl UploadProgress for UploadLines {
     fn batch(&self, batch: &BatchState) {

@@ -171,7 +171,9 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         total += match &rest[..unit] {
             "ms" => Duration::from_millis(number),
             "s" => Duration::from_secs(number),
@@ -294,7 +296,12 @@ pub fn write_summary(w: &mut impl Write, outcome: &UploadOutcome, dir: &str) -> 
 }
 
 /// What is wrong with one batch, if anything, and what to do about it.
-fn write_batch_problem(w: &mut impl Write, batch: &upload::BatchState, dir: &str, campaign: &str) -> io::Result<()> {
+fn write_batch_problem(
+    w: &mut impl Write,
+    batch: &upload::BatchState,
+    dir: &str,
+    campaign: &str,
+) -> io::Result<()> {
     let name = batch.file_name();
     let reason = batch.reason.as_deref().unwrap_or("");
     match batch.status {
@@ -312,7 +319,10 @@ fn write_batch_problem(w: &mut impl Write, batch: &upload::BatchState, dir: &str
                     batch.posted_at.as_deref().unwrap_or("the POST")
                 )?,
                 (None, false) => {
-                    writeln!(w, "  import jobs created since the POST began (any may be this batch's):")?;
+                    writeln!(
+                        w,
+                        "  import jobs created since the POST began (any may be this batch's):"
+                    )?;
                     for c in &batch.candidates {
                         writeln!(
                             w,
@@ -338,11 +348,12 @@ fn write_batch_problem(w: &mut impl Write, batch: &upload::BatchState, dir: &str
                 "         or, after checking the campaign holds none of its codes: --repost-unconfirmed"
             )?;
         }
-        BatchStatus::Refused => writeln!(w, "refused      {name}: {reason} (the next run posts it again)")?,
+        BatchStatus::Refused => writeln!(
+            w,
+            "refused      {name}: {reason} (the next run posts it again)"
+        )?,
         BatchStatus::TimedOut => writeln!(w, "timed out    {name}: {reason}")?,
-        BatchStatus::Pending if !reason.is_empty() => {
-            writeln!(w, "not posted   {name}: {reason}")?
-        }
+        BatchStatus::Pending if !reason.is_empty() => writeln!(w, "not posted   {name}: {reason}")?,
         BatchStatus::Done | BatchStatus::Failed => {
             if batch.rows_without_verdict > 0 {
                 writeln!(
@@ -354,11 +365,11 @@ fn write_batch_problem(w: &mut impl Write, batch: &upload::BatchState, dir: &str
             if batch.counts == Some(upload::Counts::Inconsistent) {
                 writeln!(
                     w,
-                    "inconsistent {name}: Voucherify's counts (done {}, failed {}, {} listed) do not fit the {} rows sent; not believed: check the campaign",
+                    "inconsistent {name}: Voucherify's counts (done {}, failed {}, {} listed) do not fit the {} sent; not believed: check the campaign",
                     batch.reported_done_count.map(|c| c.to_string()).unwrap_or("?".into()),
                     batch.reported_failed_count.map(|c| c.to_string()).unwrap_or("?".into()),
                     batch.failed.len(),
-                    batch.rows
+                    plural(batch.rows, "row", "rows")
                 )?;
             }
             if batch.counts == Some(upload::Counts::Inferred) {
@@ -373,7 +384,11 @@ fn write_batch_problem(w: &mut impl Write, batch: &upload::BatchState, dir: &str
                 writeln!(
                     w,
                     "failed       {name}: the import job failed{}",
-                    batch.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                    batch
+                        .message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
                 )?;
             }
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::client::{encode_segment, import_path, Answer, Client, Exchange, IMPORT_ACTION_TYPE};
 use super::prepared::{self, PreparedBatch};
-use super::state::{BatchState, BatchStatus, UploadState};
+use super::state::{BatchState, BatchStatus, Candidate, UploadState};
 use super::verdict::{self, JobStatus};
 use super::{UploadOptions, UploadProgress};
 use crate::error::{Error, Result};
@@ -98,7 +98,8 @@ impl Run<'_> {
                     // Stopped with the POST in flight: it may have arrived.
                     self.update(index, |b| {
                         b.status = BatchStatus::Unconfirmed;
-                        b.reason = Some("the run was interrupted while the POST was in flight".into());
+                        b.reason =
+                            Some("the run was interrupted while the POST was in flight".into());
                     })?;
                     return Err(e);
                 }
@@ -149,7 +150,10 @@ impl Run<'_> {
                     );
                 }
                 Exchange::Lost(why) => {
-                    return self.unconfirmed(index, format!("no answer after the request went out: {why}"));
+                    return self.unconfirmed(
+                        index,
+                        format!("no answer after the request went out: {why}"),
+                    );
                 }
                 Exchange::NotSent(why) => (format!("could not connect: {why}"), None),
             };
@@ -201,26 +205,55 @@ impl Run<'_> {
 
     /// The POST may have arrived: record why, and the jobs that may be its.
     fn unconfirmed(&self, index: usize, why: String) -> Result<()> {
-        self.update(index, |b| {
+        let posted_at = self.snapshot(index).posted_at;
+        let (found, listing_error) = self.candidates(posted_at.as_deref())?;
+        self.record_candidates(index, found, listing_error, |b| {
             b.status = BatchStatus::Unconfirmed;
             b.reason = Some(why);
-        })?;
-        self.find_candidates(index)
+        })
     }
 
-    /// Lists the campaign CSV import jobs created since the batch's POST began, other than
-    /// the jobs of other batches, as candidates. A failure to list them is recorded, not
-    /// fatal.
+    /// Looks again for the jobs an unconfirmed batch may have created.
     fn find_candidates(&self, index: usize) -> Result<()> {
-        let since = self
-            .snapshot(index)
-            .posted_at
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        let posted_at = self.snapshot(index).posted_at;
+        let (found, listing_error) = self.candidates(posted_at.as_deref())?;
+        self.record_candidates(index, found, listing_error, |_| {})
+    }
+
+    /// Records candidates (other than jobs of other batches) with a change, saves and shows.
+    fn record_candidates(
+        &self,
+        index: usize,
+        mut found: Vec<Candidate>,
+        listing_error: Option<String>,
+        change: impl FnOnce(&mut BatchState),
+    ) -> Result<()> {
+        let taken: Vec<String> = {
+            let state = self.state.lock().expect("state lock");
+            state
+                .batches
+                .iter()
+                .filter_map(|b| b.async_action_id.clone())
+                .collect()
+        };
+        found.retain(|c| !taken.contains(&c.id));
+        self.update(index, |b| {
+            change(b);
+            b.candidates_error = listing_error;
+            b.candidates = found;
+        })?;
+        Ok(())
+    }
+
+    /// The campaign CSV import jobs created since `posted_at` (all recent ones when it is not
+    /// known), and why they could not be listed. Fails only when interrupted.
+    fn candidates(&self, posted_at: Option<&str>) -> Result<(Vec<Candidate>, Option<String>)> {
+        let since = posted_at
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp() - CLOCK_SLACK_SECONDS)
             .unwrap_or(i64::MIN);
-        let mut found = Vec::new();
+        let mut found: Vec<Candidate> = Vec::new();
         let mut end_date: Option<String> = None;
-        let mut listing_error = None;
         for _ in 0..CANDIDATE_PAGES {
             let mut path = "/v1/async-actions?limit=100".to_owned();
             if let Some(end) = &end_date {
@@ -229,18 +262,15 @@ impl Run<'_> {
             let answer = match self.client.get(&path) {
                 Ok(answer) if (200..300).contains(&answer.status) => answer,
                 Ok(answer) => {
-                    listing_error = Some(self.client.refusal(&format!("GET {path}"), &answer).to_string());
-                    break;
+                    let error = self.client.refusal(&format!("GET {path}"), &answer);
+                    return Ok((found, Some(error.to_string())));
                 }
                 Err(Error::Interrupted) => return Err(Error::Interrupted),
-                Err(e) => {
-                    listing_error = Some(e.to_string());
-                    break;
-                }
+                Err(e) => return Ok((found, Some(e.to_string()))),
             };
             let (page, oldest, more) = verdict::import_jobs_since(answer.json.as_ref(), since);
             for candidate in page {
-                if !found.iter().any(|c: &super::state::Candidate| c.id == candidate.id) {
+                if !found.iter().any(|c| c.id == candidate.id) {
                     found.push(candidate);
                 }
             }
@@ -251,21 +281,7 @@ impl Run<'_> {
                 _ => break,
             }
         }
-        let mut state = self.state.lock().expect("state lock");
-        let taken: Vec<String> = state
-            .batches
-            .iter()
-            .filter_map(|b| b.async_action_id.clone())
-            .collect();
-        found.retain(|c| !taken.contains(&c.id));
-        let batch = &mut state.batches[index];
-        batch.candidates = found;
-        batch.candidates_error = listing_error;
-        state.save(self.state_path)?;
-        let batch = state.batches[index].clone();
-        drop(state);
-        self.progress.batch(&batch);
-        Ok(())
+        Ok((found, None))
     }
 
     /// Follows the batch's job until it ends or `--job-timeout` passes.
@@ -283,7 +299,10 @@ impl Run<'_> {
             if !(200..300).contains(&answer.status) {
                 let adopted = self.snapshot(index).adopted;
                 if answer.status == 404 && adopted {
-                    return self.not_this_job(index, format!("--adopt named {id}, which Voucherify does not know (404)"));
+                    return self.not_this_job(
+                        index,
+                        format!("--adopt named {id}, which Voucherify does not know (404)"),
+                    );
                 }
                 return Err(self.client.refusal(&format!("GET {path}"), &answer));
             }
@@ -291,11 +310,17 @@ impl Run<'_> {
                 Ok(action) => {
                     garbled = 0;
                     let batch = self.snapshot(index);
-                    if let Some(kind) = action.kind.as_deref().filter(|k| !k.eq_ignore_ascii_case(IMPORT_ACTION_TYPE)) {
+                    if let Some(kind) = action
+                        .kind
+                        .as_deref()
+                        .filter(|k| !k.eq_ignore_ascii_case(IMPORT_ACTION_TYPE))
+                    {
                         if batch.adopted {
                             return self.not_this_job(
                                 index,
-                                format!("--adopt named {id}, a {kind} job, not a campaign CSV import"),
+                                format!(
+                                    "--adopt named {id}, a {kind} job, not a campaign CSV import"
+                                ),
                             );
                         }
                     }
@@ -306,7 +331,10 @@ impl Run<'_> {
                     if batch.status.finished() {
                         return Ok(());
                     }
-                    debug_assert!(!matches!(action.status, JobStatus::Done | JobStatus::Failed));
+                    debug_assert!(!matches!(
+                        action.status,
+                        JobStatus::Done | JobStatus::Failed
+                    ));
                 }
                 Err(why) => {
                     garbled += 1;

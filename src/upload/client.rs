@@ -183,14 +183,16 @@ impl Client {
                 Exchange::Answer(answer) if (200..300).contains(&answer.status) => {
                     return Ok(answer)
                 }
-                Exchange::Answer(answer) if answer.status == 429 => {
-                    (format!("429 {}", answer.short_text()), Some(answer.retry_after))
-                }
-                Exchange::Answer(answer) if answer.status >= 500 => (
-                    format!("{} {}", answer.status, answer.short_text()),
-                    None,
+                Exchange::Answer(answer) if answer.status == 429 => (
+                    format!("429 {}", answer.short_text()),
+                    Some(answer.retry_after),
                 ),
-                Exchange::Answer(answer) => return Err(self.refusal(&format!("GET {path}"), &answer)),
+                Exchange::Answer(answer) if answer.status >= 500 => {
+                    (format!("{} {}", answer.status, answer.short_text()), None)
+                }
+                Exchange::Answer(answer) => {
+                    return Err(self.refusal(&format!("GET {path}"), &answer))
+                }
                 Exchange::NotSent(why) | Exchange::Lost(why) => (why, None),
             };
             if tries > self.settings.max_retries {
@@ -268,7 +270,9 @@ impl Client {
                 Ok(exchange) => return Ok(exchange),
                 Err(mpsc::RecvTimeoutError::Timeout) => crate::interrupt::check()?,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Ok(Exchange::Lost("the HTTP thread ended without an answer".into()))
+                    return Ok(Exchange::Lost(
+                        "the HTTP thread ended without an answer".into(),
+                    ))
                 }
             }
         }
@@ -311,10 +315,10 @@ fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange
             {
                 Ok(bytes) => bytes,
                 Err(e) => {
-                    return Exchange::Lost(redactor.owned(format!(
-                        "the answer ({status}) broke off: {}",
-                        describe(&e)
-                    )))
+                    return Exchange::Lost(
+                        redactor
+                            .owned(format!("the answer ({status}) broke off: {}", describe(&e))),
+                    )
                 }
             };
             let raw = String::from_utf8_lossy(&bytes);
@@ -461,9 +465,20 @@ pub(crate) fn shorten(body: &str) -> String {
     }
 }
 
-/// Why an API URL cannot be used, or `Ok(true)` when it is plain `http://` to a host that is not
-/// this machine (allowed only with `allow_insecure_http`, and then worth a warning).
-pub fn check_api_url(url: &str, allow_insecure_http: bool) -> Result<bool> {
+/// How an API URL carries the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiTransport {
+    /// `https://`.
+    Encrypted,
+    /// Plain `http://` to this machine (localhost, 127.0.0.0/8, ::1): a test server.
+    Loopback,
+    /// Plain `http://` to another machine, allowed by `allow_insecure_http`: worth a warning
+    /// on every run.
+    Insecure,
+}
+
+/// How an API URL carries the credentials, or why it cannot be used.
+pub fn check_api_url(url: &str, allow_insecure_http: bool) -> Result<ApiTransport> {
     let fix = "give --api-url as https://HOST (or use --cluster)";
     let uri: ureq::http::Uri = url
         .parse()
@@ -478,9 +493,9 @@ pub fn check_api_url(url: &str, allow_insecure_http: bool) -> Result<bool> {
         ));
     }
     match uri.scheme_str() {
-        Some("https") => Ok(false),
-        Some("http") if is_loopback(host) => Ok(false),
-        Some("http") if allow_insecure_http => Ok(true),
+        Some("https") => Ok(ApiTransport::Encrypted),
+        Some("http") if is_loopback(host) => Ok(ApiTransport::Loopback),
+        Some("http") if allow_insecure_http => Ok(ApiTransport::Insecure),
         Some("http") => Err(Error::usage(
             format!("--api-url '{url}' is plain http: the app token would cross the network unencrypted"),
             "use https:// (plain http is only taken for this machine: localhost, 127.0.0.0/8, ::1), or pass --allow-insecure-http if you really mean it",
@@ -546,36 +561,68 @@ mod tests {
         .unwrap();
         let imf = future.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let wait = parse_retry_after(&imf).unwrap();
-        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30), "{imf}: {wait:?}");
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{imf}: {wait:?}"
+        );
         let rfc850 = future.format("%A, %d-%b-%y %H:%M:%S GMT").to_string();
-        assert!(parse_retry_after(&rfc850).unwrap() > Duration::from_secs(25), "{rfc850}");
+        assert!(
+            parse_retry_after(&rfc850).unwrap() > Duration::from_secs(25),
+            "{rfc850}"
+        );
         let asctime = future.format("%a %b %e %H:%M:%S %Y").to_string();
-        assert!(parse_retry_after(&asctime).unwrap() > Duration::from_secs(25), "{asctime}");
+        assert!(
+            parse_retry_after(&asctime).unwrap() > Duration::from_secs(25),
+            "{asctime}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]
     fn a_429_waits_its_retry_after_or_at_least_retry_base_or_doubles() {
         let c = client(600);
-        assert_eq!(c.retry_wait(1, Some(Some(Duration::from_secs(2)))).unwrap(), Duration::from_secs(2));
-        assert_eq!(c.retry_wait(1, Some(Some(Duration::ZERO))).unwrap(), Duration::from_millis(100));
-        assert_eq!(c.retry_wait(3, Some(None)).unwrap(), Duration::from_millis(400));
+        assert_eq!(
+            c.retry_wait(1, Some(Some(Duration::from_secs(2)))).unwrap(),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            c.retry_wait(1, Some(Some(Duration::ZERO))).unwrap(),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            c.retry_wait(3, Some(None)).unwrap(),
+            Duration::from_millis(400)
+        );
         assert_eq!(c.retry_wait(1, None).unwrap(), Duration::from_millis(100));
-        assert!(client(1).retry_wait(1, Some(Some(Duration::from_secs(5)))).is_err());
+        assert!(client(1)
+            .retry_wait(1, Some(Some(Duration::from_secs(5))))
+            .is_err());
     }
 
     #[test]
     fn plain_http_is_taken_only_for_this_machine_or_when_allowed() {
-        assert_eq!(check_api_url("https://api.voucherify.io", false).unwrap(), false);
-        for local in ["http://127.0.0.1:8080", "http://127.3.4.5", "http://[::1]:9", "http://localhost:1"] {
-            assert_eq!(check_api_url(local, false).unwrap(), false, "{local}");
+        let check = |url: &str, allow: bool| check_api_url(url, allow).ok();
+        assert_eq!(
+            check("https://api.voucherify.io", false),
+            Some(ApiTransport::Encrypted)
+        );
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://127.3.4.5",
+            "http://[::1]:9",
+            "http://localhost:1",
+        ] {
+            assert_eq!(check(local, false), Some(ApiTransport::Loopback), "{local}");
         }
-        assert!(check_api_url("http://api.voucherify.io", false).is_err());
-        assert!(check_api_url("http://10.0.0.1", false).is_err());
-        assert!(check_api_url("http://127.0.0.1.example.com", false).is_err());
-        assert_eq!(check_api_url("http://api.voucherify.io", true).unwrap(), true);
-        assert!(check_api_url("ftp://api.voucherify.io", true).is_err());
-        assert!(check_api_url("api.voucherify.io", false).is_err());
-        assert!(check_api_url("https://user:pw@api.voucherify.io", false).is_err());
+        assert_eq!(check("http://api.voucherify.io", false), None);
+        assert_eq!(check("http://10.0.0.1", false), None);
+        assert_eq!(check("http://127.0.0.1.example.com", false), None);
+        assert_eq!(
+            check("http://api.voucherify.io", true),
+            Some(ApiTransport::Insecure)
+        );
+        assert_eq!(check("ftp://api.voucherify.io", true), None);
+        assert_eq!(check("api.voucherify.io", false), None);
+        assert_eq!(check("https://user:pw@api.voucherify.io", false), None);
     }
 }

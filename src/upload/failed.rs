@@ -81,7 +81,12 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
             let origin = failed.row.and_then(|row| {
                 runs.iter()
                     .find(|r| r.batch_row <= row && row < r.batch_row + r.count)
-                    .map(|run| (run.file.clone(), (run.row + (row - run.batch_row)).to_string()))
+                    .map(|run| {
+                        (
+                            run.file.clone(),
+                            (run.row + (row - run.batch_row)).to_string(),
+                        )
+                    })
             });
             let (file, row) = match (origin, failed.row) {
                 (Some(origin), _) => origin,

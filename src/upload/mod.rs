@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-pub use client::{check_api_url, ApiSettings, Client, IMPORT_ACTION_TYPE};
+pub use client::{check_api_url, ApiSettings, ApiTransport, Client, IMPORT_ACTION_TYPE};
 pub use failed::FAILED_FILE;
 pub use redact::Redactor;
 pub use state::{
@@ -100,7 +100,12 @@ pub struct UploadOutcome {
 }
 
 impl UploadOutcome {
-    fn new(campaign: &str, dry_run: bool, batches: Vec<BatchState>, failed_file: Option<String>) -> Self {
+    fn new(
+        campaign: &str,
+        dry_run: bool,
+        batches: Vec<BatchState>,
+        failed_file: Option<String>,
+    ) -> Self {
         let mut outcome = UploadOutcome {
             campaign: campaign.to_owned(),
             dry_run,
@@ -157,7 +162,8 @@ impl UploadOutcome {
 /// Runs an upload.
 pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<UploadOutcome> {
     let redactor = Redactor::new(&[&options.api.app_id, &options.api.app_token]);
-    if check_api_url(&options.api.base_url, options.allow_insecure_http)? {
+    if check_api_url(&options.api.base_url, options.allow_insecure_http)? == ApiTransport::Insecure
+    {
         progress.warning(&format!(
             "--allow-insecure-http: {} is plain http, so the app token crosses the network unencrypted",
             options.api.base_url
@@ -184,7 +190,12 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     };
     adopt(&mut state, &options.adopt)?;
     if options.dry_run {
-        return Ok(UploadOutcome::new(&options.campaign, true, state.batches, None));
+        return Ok(UploadOutcome::new(
+            &options.campaign,
+            true,
+            state.batches,
+            None,
+        ));
     }
     if options.api.app_id.is_empty() || options.api.app_token.is_empty() {
         return Err(Error::usage(
@@ -274,7 +285,7 @@ fn resumed(
             return Err(Error::Upload(format!(
                 "{} changed since it was uploaded (upload.json records sha256 {}, the file has {}): it is not uploaded again",
                 file.path,
-                &batch.sha256[..batch.sha256.len().min(12)],
+                batch.sha256.chars().take(12).collect::<String>(),
                 &file.sha256[..12]
             )));
         }
@@ -314,7 +325,11 @@ fn adopt(state: &mut UploadState, adoptions: &[(String, String)]) -> Result<()> 
                     format!("--adopt {name}={id}: the folder has no batch '{name}'"),
                     format!(
                         "name a batch by its file name ({}) or number",
-                        state.batches.first().map(|b| b.file_name()).unwrap_or("part-00001.csv")
+                        state
+                            .batches
+                            .first()
+                            .map(|b| b.file_name())
+                            .unwrap_or("part-00001.csv")
                     ),
                 )
             })?;
@@ -325,7 +340,10 @@ fn adopt(state: &mut UploadState, adoptions: &[(String, String)]) -> Result<()> 
             .find(|(i, b)| *i != index && b.async_action_id.as_deref() == Some(id))
         {
             return Err(Error::usage(
-                format!("--adopt {name}={id}: {id} is already the job of {}", other.1.path),
+                format!(
+                    "--adopt {name}={id}: {id} is already the job of {}",
+                    other.1.path
+                ),
                 "one job imports one batch: pick another candidate",
             ));
         }

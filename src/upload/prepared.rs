@@ -72,7 +72,8 @@ pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
                 import.display()
             )));
         }
-        let file = fs::canonicalize(dir.join(relative)).map_err(|e| Error::io(dir.join(relative), e))?;
+        let file =
+            fs::canonicalize(dir.join(relative)).map_err(|e| Error::io(dir.join(relative), e))?;
         if !file.starts_with(&import_real) || !file.is_file() {
             return Err(refuse(format!(
                 "the batch '{}' leads to {}, outside {}/ (a symlink?): it is not sent",
@@ -150,7 +151,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("import")).unwrap();
         fs::write(dir.path().join("import/part-00001.csv"), "Code\r\nA").unwrap();
-        fs::write(dir.path().join("summary.json"), format!("{{\"batches\": {batches}}}")).unwrap();
+        fs::write(
+            dir.path().join("summary.json"),
+            format!("{{\"batches\": {batches}}}"),
+        )
+        .unwrap();
         dir
     }
 
@@ -199,8 +204,14 @@ mod tests {
         let one = listed("import/part-00001.csv");
         let twice = format!("[{},{}]", &one[1..one.len() - 1], &one[1..one.len() - 1]);
         let dir = folder(&twice);
-        assert!(batches(dir.path()).unwrap_err().to_string().contains("twice"));
+        assert!(batches(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
         let dir = folder(r#"[{"path": "import/part-00001.csv", "rows": 1, "sha256": "ab"}]"#);
-        assert!(batches(dir.path()).unwrap_err().to_string().contains("no sha256"));
+        assert!(batches(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("no sha256"));
     }
 }

@@ -378,7 +378,10 @@ mod tests {
         let first = lock(dir.path()).unwrap();
         let second = lock(dir.path()).unwrap_err().to_string();
         assert!(second.contains("upload.lock is locked"), "{second}");
-        assert!(second.contains(&format!("process {}", std::process::id())), "{second}");
+        assert!(
+            second.contains(&format!("process {}", std::process::id())),
+            "{second}"
+        );
         drop(first);
         lock(dir.path()).unwrap();
     }
@@ -390,7 +393,10 @@ mod tests {
         write_atomically(&path, b"one").unwrap();
         write_atomically(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("upload.json")]);
     }
 

@@ -53,7 +53,10 @@ pub(crate) fn parse_action(json: Option<&Value>, text: &str) -> Result<Action, S
         .and_then(Value::as_str)
         .ok_or_else(not_one)?;
     Ok(Action {
-        kind: object.get("type").and_then(Value::as_str).map(str::to_owned),
+        kind: object
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         status: JobStatus::parse(status),
         progress: object.get("progress").and_then(Value::as_f64),
         result: object.get("result").filter(|r| !r.is_null()).cloned(),
@@ -135,7 +138,11 @@ fn record_result(
             Counts::Inferred,
         ),
         (None, None) => (
-            from_message.unwrap_or(if done_job { rows.saturating_sub(listed) } else { 0 }),
+            from_message.unwrap_or(if done_job {
+                rows.saturating_sub(listed)
+            } else {
+                0
+            }),
             listed,
             Counts::Inferred,
         ),
@@ -201,7 +208,9 @@ fn failed_row(entry: &Value, rows: u64, codes: &mut LazyCodes) -> FailedRowState
         other => Some(shorten(&text_of(other))),
     };
     let raw_row = field("row");
-    let row = raw_row.and_then(count_of).filter(|r| (1..=rows).contains(r));
+    let row = raw_row
+        .and_then(count_of)
+        .filter(|r| (1..=rows).contains(r));
     let (row, row_source) = match (row, code.as_deref()) {
         (Some(r), None) => (Some(r), RowSource::Voucherify),
         // Voucherify's row holds the code it names.
@@ -240,9 +249,11 @@ fn text_of(value: &Value) -> String {
 /// A count or row number: a non-negative whole number, or a string holding one.
 fn count_of(value: &Value) -> Option<u64> {
     match value {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        }),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -269,7 +280,10 @@ fn imported_in_message(message: &str) -> Option<u64> {
 /// The CSV import jobs in an answer of `GET /v1/async-actions` created at or after `since`
 /// (seconds since the epoch), and the oldest creation time on the page (for the next page),
 /// and whether there are more.
-pub(crate) fn import_jobs_since(json: Option<&Value>, since: i64) -> (Vec<Candidate>, Option<String>, bool) {
+pub(crate) fn import_jobs_since(
+    json: Option<&Value>,
+    since: i64,
+) -> (Vec<Candidate>, Option<String>, bool) {
     let Some(object) = json.and_then(Value::as_object) else {
         return (Vec::new(), None, false);
     };
@@ -310,7 +324,10 @@ pub(crate) fn import_jobs_since(json: Option<&Value>, since: i64) -> (Vec<Candid
             });
         }
     }
-    let more = object.get("has_more").and_then(Value::as_bool).unwrap_or(false)
+    let more = object
+        .get("has_more")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
         && oldest.as_ref().is_some_and(|(t, _)| *t >= since);
     (found, oldest.map(|(_, text)| text), more)
 }
@@ -418,14 +435,22 @@ mod tests {
         assert_eq!(b.counts, Some(Counts::Reported));
         // The message says fewer than were sent.
         let mut b = batch(4);
-        ended(&mut b, "DONE", json!({"message": "1 voucher(s) imported successfully"}));
+        ended(
+            &mut b,
+            "DONE",
+            json!({"message": "1 voucher(s) imported successfully"}),
+        );
         assert_eq!(b.rows_without_verdict, 3);
     }
 
     #[test]
     fn counts_larger_than_the_batch_are_not_believed() {
         let mut b = batch(4);
-        ended(&mut b, "DONE", json!({"done_count": 500, "failed_count": 0}));
+        ended(
+            &mut b,
+            "DONE",
+            json!({"done_count": 500, "failed_count": 0}),
+        );
         assert_eq!(b.counts, Some(Counts::Inconsistent));
         assert_eq!(b.done_count, None);
         assert_eq!(b.reported_done_count, Some(500));
@@ -434,9 +459,16 @@ mod tests {
     #[test]
     fn a_failed_job_whose_result_is_text_keeps_the_text() {
         let mut b = batch(4);
-        ended(&mut b, "FAILED", json!("Internal error while parsing the file"));
+        ended(
+            &mut b,
+            "FAILED",
+            json!("Internal error while parsing the file"),
+        );
         assert_eq!(b.status, BatchStatus::Failed);
-        assert_eq!(b.message.as_deref(), Some("Internal error while parsing the file"));
+        assert_eq!(
+            b.message.as_deref(),
+            Some("Internal error while parsing the file")
+        );
         assert_eq!((b.done_count, b.failed_count), (Some(0), Some(0)));
         assert_eq!(b.rows_without_verdict, 0);
     }
@@ -448,17 +480,28 @@ mod tests {
             {"id": "aa_2", "type": "VOUCHERS.IMPORT", "status": "DONE", "created_at": "2026-11-26T10:04:00Z"},
             {"id": "aa_1", "type": "campaign.vouchers_import_csv", "status": "DONE", "created_at": "2026-11-26T09:00:00Z"}
         ], "has_more": true});
-        let since = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().timestamp();
+        let since = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .unwrap()
+            .timestamp();
         let (found, oldest, more) = import_jobs_since(Some(&page), since);
-        assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["aa_3"]);
+        assert_eq!(
+            found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            vec!["aa_3"]
+        );
         assert_eq!(oldest.as_deref(), Some("2026-11-26T09:00:00Z"));
         assert!(!more, "the page reaches back past `since`");
     }
 
     #[test]
     fn the_count_in_voucherifys_message_is_read() {
-        assert_eq!(imported_in_message("2 voucher(s) imported successfully"), Some(2));
-        assert_eq!(imported_in_message("Imported 10 vouchers imported"), Some(10));
+        assert_eq!(
+            imported_in_message("2 voucher(s) imported successfully"),
+            Some(2)
+        );
+        assert_eq!(
+            imported_in_message("Imported 10 vouchers imported"),
+            Some(10)
+        );
         assert_eq!(imported_in_message("vouchers imported"), None);
         assert_eq!(imported_in_message("2 vouchers failed"), None);
     }

@@ -197,7 +197,9 @@ impl Fake {
     pub fn posts_per_file(&self) -> HashMap<String, usize> {
         let mut counts = HashMap::new();
         for post in self.posts() {
-            *counts.entry(post.file.clone().unwrap_or_default()).or_insert(0) += 1;
+            *counts
+                .entry(post.file.clone().unwrap_or_default())
+                .or_insert(0) += 1;
         }
         counts
     }
@@ -275,7 +277,11 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     // A TLS ClientHello: this fake speaks plain HTTP only, so the handshake fails.
     let mut first = [0u8; 1];
-    if stream.peek(&mut first).map(|n| n == 1 && first[0] == 0x16).unwrap_or(true) {
+    if stream
+        .peek(&mut first)
+        .map(|n| n == 1 && first[0] == 0x16)
+        .unwrap_or(true)
+    {
         let _ = stream.shutdown(std::net::Shutdown::Both);
         return;
     }
@@ -294,8 +300,8 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
     } else {
         None
     };
-    let authorized =
-        header("X-App-Id").as_deref() == Some(APP_ID) && header("X-App-Token").as_deref() == Some(TOKEN);
+    let authorized = header("X-App-Id").as_deref() == Some(APP_ID)
+        && header("X-App-Token").as_deref() == Some(TOKEN);
     let scripted = {
         let mut b = shared.behaviour.lock().unwrap();
         let queue = if request.method == "POST" {
@@ -328,7 +334,10 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
     let queued = std::cell::Cell::new(false);
     let act = |shared: &Shared| {
         if !authorized {
-            return (401, json!({"code": 401, "key": "unauthorized", "message": "Unauthorized"}));
+            return (
+                401,
+                json!({"code": 401, "key": "unauthorized", "message": "Unauthorized"}),
+            );
         }
         let before = shared.jobs.lock().unwrap().len();
         let answer = normal(&request, file.as_ref(), shared);
@@ -397,7 +406,10 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             );
         }
         let Some((name, csv)) = file else {
-            return (400, json!({"code": 400, "key": "invalid_payload", "message": "Missing file"}));
+            return (
+                400,
+                json!({"code": 400, "key": "invalid_payload", "message": "Missing file"}),
+            );
         };
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let codes: Vec<String> = reader
@@ -420,7 +432,10 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
     if let Some(id) = request.path.strip_prefix("/v1/async-actions/") {
         let mut jobs = shared.jobs.lock().unwrap();
         let Some((_, job)) = jobs.iter_mut().find(|(i, _)| i == id) else {
-            return (404, json!({"code": 404, "key": "not_found", "message": "Resource not found"}));
+            return (
+                404,
+                json!({"code": 404, "key": "not_found", "message": "Resource not found"}),
+            );
         };
         job.polls += 1;
         if job.polls == 1 || b.hanging.contains(&job.file) {
@@ -477,7 +492,12 @@ fn multipart_file(content_type: &str, body: &[u8]) -> Option<(String, String)> {
     if !part.contains("Content-Disposition: form-data; name=\"file\"") {
         return None;
     }
-    let name = part.split("filename=\"").nth(1)?.split('"').next()?.to_owned();
+    let name = part
+        .split("filename=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .to_owned();
     let content_start = part.find("\r\n\r\n")? + 4;
     let content_end = part.find(&format!("\r\n--{boundary}--"))?;
     Some((name, part[content_start..content_end].to_owned()))
@@ -487,7 +507,10 @@ fn multipart_file(content_type: &str, body: &[u8]) -> Option<(String, String)> {
 pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     let started = Instant::now();
     while !condition() {
-        assert!(started.elapsed() < Duration::from_secs(30), "never happened: {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never happened: {what}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }

@@ -387,8 +387,16 @@ fn a_run_killed_with_the_post_in_flight_leaves_the_batch_unconfirmed_until_settl
 
     let unsettled = upload(&dir, &fake);
     assert_eq!(unsettled.status.code(), Some(1), "{}", text(&unsettled));
-    assert!(text(&unsettled).contains("--repost-unconfirmed"), "{}", text(&unsettled));
-    assert!(text(&unsettled).contains("--adopt part-00003.csv="), "{}", text(&unsettled));
+    assert!(
+        text(&unsettled).contains("--repost-unconfirmed"),
+        "{}",
+        text(&unsettled)
+    );
+    assert!(
+        text(&unsettled).contains("--adopt part-00003.csv="),
+        "{}",
+        text(&unsettled)
+    );
     assert_eq!(state(&dir)["batches"][2]["status"], "unconfirmed");
     assert!(fake.jobs_per_file().values().all(|&n| n == 1));
 
@@ -397,6 +405,10 @@ fn a_run_killed_with_the_post_in_flight_leaves_the_batch_unconfirmed_until_settl
         .output()
         .unwrap();
     assert_eq!(reposted.status.code(), Some(0), "{}", text(&reposted));
-    assert_eq!(fake.jobs_per_file()["part-00003.csv"], 2, "posted again, as asked");
+    assert_eq!(
+        fake.jobs_per_file()["part-00003.csv"],
+        2,
+        "posted again, as asked"
+    );
     assert_eq!(fake.jobs_per_file()["part-00001.csv"], 1);
 }
