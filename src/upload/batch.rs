@@ -166,7 +166,7 @@ impl Run<'_> {
                 let base = &self.client.settings().base_url;
                 return Err(Error::Upload(match retry_after {
                     Some(_) => format!(
-                        "{request}: Voucherify's rate limit answered {tries} tries; run upload again later (it resumes)"
+                        "{request}: Voucherify answered 429 (rate limit) to {tries} tries; run upload again later (it resumes)"
                     ),
                     None => format!(
                         "{request}: cannot reach {base} ({why}) after {tries} tries; check the network and --api-url, then run upload again (it resumes)"

@@ -443,18 +443,10 @@ pub(crate) fn import_path(campaign: &str) -> String {
     format!("/v1/campaigns/{}/importCSV", encode_segment(campaign))
 }
 
-/// A path segment with everything but unreserved characters percent-encoded (a campaign name
-/// may hold spaces).
+/// A path segment or query value with everything but unreserved characters percent-encoded (a
+/// campaign name may hold spaces).
 pub(crate) fn encode_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::redact::percent_encoded(text)
 }
 
 /// A text for a message: one line, at most 200 characters.

@@ -236,7 +236,8 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
             });
         }
     });
-    let state = shared.into_inner().expect("state lock");
+    let mut state = shared.into_inner().expect("state lock");
+    forget_taken_candidates(&mut state, &state_path)?;
     // The rows already known to have failed are listed even when the run stops.
     let failed_file = failed::write(dir, &state);
     if let Some(e) = failure.into_inner().expect("failure lock") {
@@ -367,6 +368,26 @@ fn adopt(state: &mut UploadState, adoptions: &[(String, String)]) -> Result<()> 
                 ))
             }
         }
+    }
+    Ok(())
+}
+
+/// With batches in flight at once, a job listed as a candidate may turn out to be another
+/// batch's once that batch's answer arrives: it is no candidate any more.
+fn forget_taken_candidates(state: &mut UploadState, state_path: &std::path::Path) -> Result<()> {
+    let taken: Vec<String> = state
+        .batches
+        .iter()
+        .filter_map(|b| b.async_action_id.clone())
+        .collect();
+    let mut changed = false;
+    for batch in &mut state.batches {
+        let before = batch.candidates.len();
+        batch.candidates.retain(|c| !taken.contains(&c.id));
+        changed |= batch.candidates.len() != before;
+    }
+    if changed {
+        state.save(state_path)?;
     }
     Ok(())
 }

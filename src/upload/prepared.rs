@@ -60,6 +60,7 @@ pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
     let mut seen = HashSet::new();
     let mut batches = Vec::with_capacity(summary.batches.len());
     for listed in summary.batches {
+        crate::interrupt::check()?;
         let relative = Path::new(&listed.path);
         let mut components = relative.components();
         let inside = components.next() == Some(Component::Normal(IMPORT_FOLDER.as_ref()))

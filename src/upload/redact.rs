@@ -114,7 +114,9 @@ pub(crate) fn redact_json(redactor: &Redactor, value: &mut serde_json::Value) {
     }
 }
 
-fn percent_encoded(text: &str) -> String {
+/// `text` with everything but RFC 3986's unreserved characters percent-encoded: how a secret
+/// looks in a URL (and how the client writes path segments).
+pub(crate) fn percent_encoded(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

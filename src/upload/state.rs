@@ -172,7 +172,7 @@ pub struct BatchState {
     /// When the last POST began (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posted_at: Option<String>,
-    /// POSTs of this batch so far, over all runs.
+    /// POST attempts of this batch so far, over all runs (those that could not connect too).
     #[serde(default)]
     pub posts: u32,
     /// Import jobs created since an unconfirmed POST began, any of which may be this batch's.
@@ -348,6 +348,7 @@ pub(crate) fn lock(dir: &Path) -> Result<FolderLock> {
                 .and_then(|_| file.rewind())
                 .and_then(|_| write!(file, "{}", std::process::id()))
                 .and_then(|_| file.flush());
+            remove_leftovers(dir);
             Ok(FolderLock { _file: file })
         }
         Err(fs::TryLockError::WouldBlock) => {
@@ -368,6 +369,26 @@ pub(crate) fn lock(dir: &Path) -> Result<FolderLock> {
     }
 }
 
+/// Removes the temporary files of a run that was killed while writing (the lock is held, so no
+/// other run is writing them).
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let ours = [STATE_FILE, super::failed::FAILED_FILE];
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let leftover = name.ends_with(".tmp")
+            && ours
+                .iter()
+                .any(|file| name.starts_with(&format!(".{file}.")));
+        if leftover {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +405,21 @@ mod tests {
         );
         drop(first);
         lock(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn taking_the_lock_removes_a_killed_runs_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".upload.json.123.0.tmp"), "half").unwrap();
+        fs::write(dir.path().join(".upload-failed.csv.9.1.tmp"), "half").unwrap();
+        fs::write(dir.path().join(".other.tmp"), "not ours").unwrap();
+        let _lock = lock(dir.path()).unwrap();
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec![".other.tmp", "upload.lock"]);
     }
 
     #[test]

