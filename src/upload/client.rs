@@ -104,10 +104,6 @@ impl Client {
         &self.settings
     }
 
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
-    }
-
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.settings.base_url.trim_end_matches('/'))
     }

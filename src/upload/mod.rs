@@ -3,23 +3,23 @@
 //! brings Voucherify's verdict on each row back to the input row it came from.
 //!
 //! What it promises, and where each promise is kept:
-//! - **Nothing twice** ([`batch`]): a POST is repeated only when it provably never reached
+//! - **Nothing twice** (`batch.rs`): a POST is repeated only when it provably never reached
 //!   Voucherify; a batch whose POST may have arrived unanswered is `unconfirmed` until the user
-//!   adopts its job or reposts it. One run per folder at a time ([`state::lock`]), and
+//!   adopts its job or reposts it. One run per folder at a time (`state.rs`), and
 //!   `DIR/upload.json` records every step atomically, so a run that stops resumes.
-//! - **No leaked credential** ([`redact`], [`client`]): no redirect is followed, plain http is
+//! - **No leaked credential** (`redact.rs`, `client.rs`): no redirect is followed, plain http is
 //!   refused off this machine, and every text from the server is redacted before it is used.
-//! - **Every answer survived** ([`verdict`]): any shape of async action and result is recorded
+//! - **Every answer survived** (`verdict.rs`): any shape of async action and result is recorded
 //!   and marked, counts that do not fit are reported, not believed.
-//! - **Confined files** ([`prepared`], [`failed`]): only files of `DIR/import/` are sent, and
+//! - **Confined files** (`prepared.rs`, `failed.rs`): only files of `DIR/import/` are sent, and
 //!   `upload-failed.csv` is safe to open in a spreadsheet.
 
 mod batch;
-pub mod client;
+mod client;
 mod failed;
 mod prepared;
-pub mod redact;
-pub mod state;
+mod redact;
+mod state;
 mod verdict;
 
 use std::path::PathBuf;
@@ -30,9 +30,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-pub use client::{check_api_url, ApiSettings, ApiTransport, Client, IMPORT_ACTION_TYPE};
+use client::Client;
+pub use client::{check_api_url, ApiSettings, ApiTransport, IMPORT_ACTION_TYPE};
 pub use failed::FAILED_FILE;
-pub use redact::Redactor;
+use redact::Redactor;
 pub use state::{
     BatchState, BatchStatus, Candidate, Counts, FailedRowState, RowSource, UploadState, LOCK_FILE,
     STATE_FILE,
