@@ -881,6 +881,7 @@ impl Finisher<'_> {
                                     file_name,
                                     record,
                                     &file_layout.original_columns,
+                                    file_layout.undo_formula_quotes,
                                     names,
                                     reasons,
                                 )?;
@@ -903,6 +904,7 @@ impl Finisher<'_> {
                 file_name,
                 record,
                 &file_layout.original_columns,
+                file_layout.undo_formula_quotes,
                 names,
                 reasons,
             )?;

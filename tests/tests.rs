@@ -13,6 +13,7 @@ mod interrupt;
 mod parquet;
 mod progress;
 mod promises;
+mod regression;
 mod report;
 mod rules;
 mod upload;

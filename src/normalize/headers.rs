@@ -154,7 +154,12 @@ pub fn classify(
     let report = is_rejected_report(names);
     let report_columns = crate::write::rejected::REPORT_COLUMNS.len();
     for (position, raw) in names.iter().enumerate() {
-        let original = raw.trim();
+        // A rejected.csv writes its header names spreadsheet-safe, as its cells.
+        let original = if report {
+            crate::write::rejected::formula_unsafe(raw.trim())
+        } else {
+            raw.trim()
+        };
         if report && (position < report_columns || position == names.len() - 1) {
             roles.push(ColumnRole::Report(original.to_owned()));
             continue;

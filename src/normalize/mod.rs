@@ -111,6 +111,8 @@ impl TableLayout {
         let file_layouts = files
             .iter()
             .map(|(names, roles)| {
+                // A rejected.csv given back writes its header names spreadsheet-safe.
+                let report = roles.iter().any(|r| matches!(r, ColumnRole::Report(_)));
                 let original_columns = names
                     .iter()
                     .zip(roles)
@@ -124,7 +126,11 @@ impl TableLayout {
                             Some(i) => i,
                             None => {
                                 original_keys.push(key);
-                                original_headers.push(name.clone());
+                                original_headers.push(if report {
+                                    crate::write::rejected::formula_unsafe(name).to_owned()
+                                } else {
+                                    name.clone()
+                                });
                                 original_headers.len() - 1
                             }
                         })

@@ -74,9 +74,9 @@ impl RejectedWriter {
                     .from_writer(BufWriter::with_capacity(1 << 20, file));
                 let header = REPORT_COLUMNS
                     .iter()
-                    .copied()
-                    .chain(original_headers.iter().map(String::as_str))
-                    .chain(["raw"]);
+                    .map(|&c| c.to_owned())
+                    .chain(original_headers.iter().map(|h| formula_safe(h.clone())))
+                    .chain(["raw".to_owned()]);
                 out.write_record(header).map_err(|e| csv_write(path, e))?;
                 Some(out)
             }
@@ -93,12 +93,14 @@ impl RejectedWriter {
     }
 
     /// Writes one rejected row. `original_columns[i]` is where the record's field `i` goes
-    /// (None: nowhere).
+    /// (None: nowhere). `from_report`: the record comes from a rejected.csv given back, whose
+    /// cells are spreadsheet-safe already (they are shown as they were first).
     pub fn write(
         &mut self,
         file_name: &str,
         record: &Record,
         original_columns: &[Option<usize>],
+        from_report: bool,
         rules: Vec<String>,
         reason: String,
     ) -> Result<()> {
@@ -112,11 +114,11 @@ impl RejectedWriter {
             self.fields.clear();
             self.fields.resize(self.original_columns + 1, String::new());
             if let Some(raw) = &record.raw {
-                self.fields[self.original_columns] = shown(raw);
+                self.fields[self.original_columns] = shown(raw, false);
             } else {
                 for (field, column) in record.fields.iter().zip(original_columns) {
                     if let Some(column) = column {
-                        self.fields[*column] = shown(field);
+                        self.fields[*column] = shown(field, from_report);
                     }
                 }
             }
@@ -150,11 +152,16 @@ impl RejectedWriter {
             } else {
                 record.line.to_string()
             };
-            let joined = rules.join("|");
-            let head = [file_name, &row, &line, &joined, &reason];
+            let head = [
+                formula_safe(file_name.to_owned()),
+                row,
+                line,
+                formula_safe(rules.join("|")),
+                formula_safe(reason.clone()),
+            ];
             out.write_record(
                 head.iter()
-                    .copied()
+                    .map(String::as_str)
                     .chain(self.fields.iter().map(String::as_str)),
             )
             .map_err(|e| csv_write(&self.path, e))?;
@@ -190,9 +197,18 @@ impl RejectedWriter {
 
 /// A field as rejected.csv shows it: bytes that are not UTF-8, and NUL bytes (which break
 /// spreadsheets and text tools), as U+FFFD; a value a spreadsheet would run as a formula with a
-/// `'` before it (see [`formula_safe`]).
-fn shown(bytes: &[u8]) -> String {
+/// `'` before it (see [`formula_safe`]). `from_report`: the bytes are a rejected.csv's cell,
+/// spreadsheet-safe already.
+fn shown(bytes: &[u8], from_report: bool) -> String {
     let text = decode(bytes);
+    let text = if from_report {
+        match formula_unsafe(&text) {
+            unquoted if unquoted.len() < text.len() => std::borrow::Cow::Owned(unquoted.to_owned()),
+            _ => text,
+        }
+    } else {
+        text
+    };
     let text = if text.contains('\0') {
         text.replace('\0', "\u{FFFD}")
     } else {
@@ -211,10 +227,12 @@ pub fn looks_like_formula(value: &str) -> bool {
 }
 
 /// A value made safe to open in a spreadsheet: one that would run as a formula gets a `'` in
-/// front, which spreadsheets read as "this is text". Reading a rejected.csv back as input
-/// removes it again (see `normalize::headers::REJECTED_REPORT`).
+/// front, which spreadsheets read as "this is text", and so does one that already starts with
+/// `'` (so that the `'` a spreadsheet hides is not the value's own). Every cell of every CSV
+/// written for people goes through here; reading a rejected.csv back as input removes exactly
+/// one `'` ([`formula_unsafe`]), so the round trip gives back every value as it was.
 pub fn formula_safe(value: String) -> String {
-    if looks_like_formula(&value) {
+    if looks_like_formula(&value) || value.starts_with('\'') {
         format!("'{value}")
     } else {
         value
@@ -223,15 +241,42 @@ pub fn formula_safe(value: String) -> String {
 
 /// The inverse of [`formula_safe`]: the value as it was before the `'` was put in front.
 pub fn formula_unsafe(value: &str) -> &str {
-    match value.strip_prefix('\'') {
-        Some(rest) if looks_like_formula(rest) => rest,
-        _ => value,
-    }
+    value.strip_prefix('\'').unwrap_or(value)
 }
 
 fn csv_write(path: &Path, e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(source) => Error::io(path, source),
         other => Error::Invariant(format!("writing {}: {other:?}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_spreadsheet_round_trip_gives_back_every_value(value in "\\PC{0,12}") {
+            let safe = formula_safe(value.clone());
+            prop_assert!(!looks_like_formula(&safe));
+            prop_assert_eq!(formula_unsafe(&safe), value.as_str());
+        }
+
+        #[test]
+        fn values_starting_with_a_quote_round_trip(rest in "[-=+@'a-z0-9]{0,6}") {
+            let value = format!("'{rest}");
+            let safe = formula_safe(value.clone());
+            prop_assert_eq!(formula_unsafe(&safe), value.as_str());
+        }
+    }
+
+    #[test]
+    fn a_code_that_is_quote_minus_17_survives() {
+        assert_eq!(formula_safe("'-17".into()), "''-17");
+        assert_eq!(formula_unsafe("''-17"), "'-17");
+        assert_eq!(formula_safe("-17".into()), "'-17");
+        assert_eq!(formula_unsafe("'-17"), "-17");
     }
 }
