@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::CommandFactory;
 use clap::{Parser, Subcommand};
 use voucher_import::cmd::{check, completions, explain, prepare, rules, upload};
-use voucher_import::report;
+use voucher_import::report::{self, TerminalSafe};
 
 mod progress;
 
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // Never eprintln!: it panics when stderr is closed.
-            let _ = writeln!(io::stderr(), "error: {e:#}");
+            let _ = writeln!(TerminalSafe::new(io::stderr()), "error: {e:#}");
             match e.downcast_ref::<voucher_import::Error>() {
                 Some(e) if e.is_interruption() => ExitCode::from(INTERRUPTED),
                 _ => ExitCode::from(2),
@@ -97,7 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             if !quiet {
                 unless_broken_pipe(report::write_summary(
-                    &mut stderr.lock(),
+                    &mut TerminalSafe::new(stderr.lock()),
                     &outcome.summary,
                     Some(&out),
                 ))?;
@@ -111,6 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             unless_broken_pipe(if json {
                 report::write_json(&mut out, &report).and_then(|_| out.flush())
             } else {
+                let mut out = TerminalSafe::new(out);
                 report::write_check_table(&mut out, &report).and_then(|_| out.flush())
             })?;
             Ok(report.summary.exit_code() as u8)
@@ -125,12 +126,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     report::write_json(&mut out, &outcome).and_then(|_| out.flush()),
                 )?;
             }
-            unless_broken_pipe(upload::write_summary(&mut stderr.lock(), &outcome, &dir))?;
+            unless_broken_pipe(upload::write_summary(
+                &mut TerminalSafe::new(stderr.lock()),
+                &outcome,
+                &dir,
+            ))?;
             Ok(outcome.exit_code() as u8)
         }
         Command::Explain(args) => {
             let rule = explain::run(&args)?;
-            let mut out = stdout.lock();
+            let mut out = TerminalSafe::new(stdout.lock());
             unless_broken_pipe(
                 explain::write_explanation(&mut out, &rule).and_then(|_| out.flush()),
             )?;
@@ -149,7 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Rules(args) => {
             let rules = rules::run(&args)?;
-            let mut out = stdout.lock();
+            let mut out = TerminalSafe::new(stdout.lock());
             unless_broken_pipe(
                 rules::write_listing(&mut out, &rules, args.names).and_then(|_| out.flush()),
             )?;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voucher_import::pipeline::{NoProgress, Progress, ProgressUpdate};
+use voucher_import::report::TerminalSafe;
 use voucher_import::upload::{BatchState, BatchStatus, UploadProgress};
 
 /// Inputs smaller than this finish before a bar would tell anything.
@@ -107,7 +108,7 @@ impl UploadProgress for UploadLines {
             },
         };
         let _ = writeln!(
-            std::io::stderr(),
+            TerminalSafe::new(std::io::stderr()),
             "{}  {:<11} {detail}",
             batch.path,
             batch.status.as_str()
@@ -115,6 +116,6 @@ impl UploadProgress for UploadLines {
     }
 
     fn warning(&self, text: &str) {
-        let _ = writeln!(std::io::stderr(), "warning: {text}");
+        let _ = writeln!(TerminalSafe::new(std::io::stderr()), "warning: {text}");
     }
 }

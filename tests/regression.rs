@@ -55,7 +55,11 @@ fn formula_like_header_file_name_and_reason_are_neutralised_in_rejected_and_warn
     for file in ["rejected.csv", "warnings.csv"] {
         let text = fs::read(r.out().join(file)).unwrap();
         let records = all_records(&text);
-        assert!(records.len() >= 2, "{file}: {}", String::from_utf8_lossy(&text));
+        assert!(
+            records.len() >= 2,
+            "{file}: {}",
+            String::from_utf8_lossy(&text)
+        );
         for record in &records {
             for cell in record {
                 assert!(
@@ -108,9 +112,42 @@ fn a_code_that_really_is_quote_minus_17_survives_the_rejected_csv_round_trip() {
     ]);
     second.expect_code(0);
     let batch = fs::read(second.out().join("import/part-00001.csv")).unwrap();
-    let codes: Vec<String> = csv_records(&batch)
-        .iter()
-        .map(|r| r[0].clone())
-        .collect();
+    let codes: Vec<String> = csv_records(&batch).iter().map(|r| r[0].clone()).collect();
     assert_eq!(codes, ["'-17", "-18"], "exactly the codes of the input");
+}
+
+#[test]
+fn escape_sequences_in_values_reach_the_terminal_escaped_and_files_keep_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("escapes.csv");
+    fs::write(
+        &input,
+        "Code,Active\nE-1,yes\x1b]0;title\x07\nE-2,no\x1b[2J\u{9b}31m\nE-3,true\n",
+    )
+    .unwrap();
+    let input = input.display().to_string();
+    let prepared = run(&[
+        "prepare",
+        &input,
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    prepared.expect_code(1);
+    let check = run(&["check", &input, "--campaign-type", "gift"]);
+    check.expect_code(1);
+    for (what, text) in [
+        ("prepare's summary", prepared.stderr()),
+        ("check's table", check.stdout()),
+    ] {
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{9b}'),
+            "{what}: {text:?}"
+        );
+        assert!(text.contains("\\x1b"), "{what}: {text}");
+    }
+    assert!(check.stdout().contains("\\u{9b}"), "{}", check.stdout());
+    let rejected = fs::read_to_string(prepared.out().join("rejected.csv")).unwrap();
+    assert!(rejected.contains("yes\x1b]0;title\x07"), "{rejected:?}");
 }

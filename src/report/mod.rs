@@ -3,6 +3,7 @@
 //! library never prints.
 
 pub mod html;
+mod terminal;
 
 use std::io::{self, Write};
 
@@ -13,6 +14,7 @@ use crate::config::ImportOptions;
 use crate::normalize::Normalizations;
 use crate::write::batches::BatchInfo;
 use crate::write::rejected::{RejectedEntry, RuleExample};
+pub use terminal::TerminalSafe;
 
 /// One input file as read.
 #[derive(Debug, Clone, Serialize)]
