@@ -219,6 +219,7 @@ fn stages(c: &mut Criterion) {
         from_export: false,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         output: Output::Report,
+        reads: vec![],
     };
     group.bench_function("pipeline (check, all stages)", |b| {
         b.iter(|| {

@@ -58,4 +58,7 @@ pub struct RunConfig {
     /// Worker threads for rule evaluation.
     pub threads: usize,
     pub output: Output,
+    /// Every file and folder the run reads (inputs as named and as found, --existing, --rules,
+    /// --metadata-schema, --campaign): an output folder may not be or hold any of them.
+    pub reads: Vec<PathBuf>,
 }

@@ -151,6 +151,10 @@ pub fn input_bytes(config: &RunConfig) -> Option<u64> {
 /// [`run`], telling `progress` where the run is after every chunk.
 pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
     let started = Instant::now();
+    // Before anything is read: an output folder that would destroy an input is refused.
+    if let Output::Folder { path, force } = &config.output {
+        crate::write::check_output_folder(path, *force, &config.reads)?;
+    }
 
     // Headers first: every file-level problem is found before anything is written.
     let (mut inputs, file_headers) = open_all(config)?;
@@ -337,7 +341,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     };
 
     let staged = match &config.output {
-        Output::Folder { path, force } => Some(StagedOutput::create(path, *force)?),
+        Output::Folder { path, force } => Some(StagedOutput::create(path, *force, &config.reads)?),
         Output::Report => None,
     };
     let output_columns = layout.output_columns();
@@ -552,6 +556,11 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 )
             })
             .chain(engine.notes.iter().cloned())
+            .chain(
+                staged
+                    .iter()
+                    .flat_map(|s| s.removed_leftovers().iter().cloned()),
+            )
             .collect(),
         dropped_columns,
         normalizations,

@@ -11,7 +11,7 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::normalize::headers::HeaderOptions;
-use crate::read::{expand_inputs, Format, ReadOptions, SplitOptions, TextEncoding};
+use crate::read::{expand_inputs, Format, InputPath, ReadOptions, SplitOptions, TextEncoding};
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
@@ -219,8 +219,24 @@ impl ImportArgs {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
+        let inputs = expand_inputs(&self.inputs)?;
+        let reads: Vec<PathBuf> = self
+            .inputs
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .cloned()
+            .chain(inputs.iter().filter_map(|i| match i {
+                InputPath::File(path) => Some(path.clone()),
+                InputPath::Stdin => None,
+            }))
+            .chain(self.existing.iter().cloned())
+            .chain(self.rule_files.iter().cloned())
+            .chain(self.metadata_schema.iter().cloned())
+            .chain(self.campaign.iter().cloned())
+            .collect();
         Ok(RunConfig {
-            inputs: expand_inputs(&self.inputs)?,
+            inputs,
+            reads,
             format: self.format,
             read: ReadOptions {
                 split: SplitOptions {

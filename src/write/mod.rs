@@ -10,6 +10,159 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// The names a prepared folder holds: what `prepare` writes and what `upload` adds.
+const OUTPUT_ENTRIES: [&str; 10] = [
+    "import",
+    "rejected.csv",
+    "warnings.csv",
+    "summary.json",
+    "report.html",
+    "origins.csv",
+    "upload.json",
+    "upload.lock",
+    "upload-failed.csv",
+    "upload.json.tmp",
+];
+
+/// What marks a staging folder (and the old folder a commit moves aside) as voucher-import's:
+/// `.NAME.voucher-import-PID.tmp` and `.NAME.voucher-import-PID.old-PID`.
+const STAGING_MARK: &str = ".voucher-import-";
+
+/// Refuses an output folder that would destroy what the run reads, or what voucher-import did
+/// not write: `target` must not be, nor contain, any of `reads` (inputs, --existing, --rules,
+/// --metadata-schema, --campaign); when it holds anything, `force` must be given and it must be
+/// a previous output (its summary.json names this tool, and it holds nothing else), never one
+/// whose batches were uploaded (`upload.json`).
+pub fn check_output_folder(target: &Path, force: bool, reads: &[PathBuf]) -> Result<()> {
+    let target_real = resolved(target);
+    for read in reads {
+        let Ok(real) = fs::canonicalize(read) else {
+            continue;
+        };
+        if real.starts_with(&target_real) {
+            return Err(Error::Output {
+                path: target.to_owned(),
+                message: format!(
+                    "is or holds {}, which this run reads: replacing the folder would delete it",
+                    read.display()
+                ),
+                fix: "choose an --out folder that holds none of the files the run reads, e.g. a new folder beside them (--out data/out for data/cards.csv)".into(),
+            });
+        }
+    }
+    if !target.exists() {
+        return Ok(());
+    }
+    if !target.is_dir() {
+        return Err(Error::Output {
+            path: target.to_owned(),
+            message: "exists and is not a folder".into(),
+            fix: "choose another --out folder".into(),
+        });
+    }
+    let entries = entry_names(target)?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if !force {
+        return Err(Error::Output {
+            path: target.to_owned(),
+            message: "the output folder exists and is not empty".into(),
+            fix: "choose a new --out folder, or pass --force to replace it (only an earlier output of voucher-import is replaced)".into(),
+        });
+    }
+    replaceable(target, &entries)
+}
+
+/// Whether `--force` may replace a folder holding `entries`: an earlier output of this tool,
+/// holding nothing else, whose batches were not uploaded.
+fn replaceable(target: &Path, entries: &[String]) -> Result<()> {
+    let refuse = |message: String, fix: &str| Error::Output {
+        path: target.to_owned(),
+        message,
+        fix: fix.into(),
+    };
+    if !written_by_this_tool(&target.join("summary.json")) {
+        return Err(refuse(
+            format!(
+                "holds {} and no summary.json of voucher-import: --force only replaces a folder voucher-import wrote",
+                listing(entries)
+            ),
+            "choose a new --out folder, or empty this one yourself if its files can go",
+        ));
+    }
+    let foreign: Vec<String> = entries
+        .iter()
+        .filter(|e| !OUTPUT_ENTRIES.contains(&e.as_str()))
+        .cloned()
+        .collect();
+    if !foreign.is_empty() {
+        return Err(refuse(
+            format!(
+                "is an earlier output but also holds {}, which voucher-import did not write: --force would delete it",
+                listing(&foreign)
+            ),
+            "move those files out of the folder, or choose a new --out folder",
+        ));
+    }
+    if entries.iter().any(|e| e == "upload.json") {
+        return Err(refuse(
+            "holds upload.json: its batches were uploaded (or are being); replacing it would lose what was posted, and a new upload would post those codes again".into(),
+            "choose a new --out folder (keep this one: `upload` resumes from it)",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `summary.json` names voucher-import as the tool that wrote it.
+fn written_by_this_tool(summary: &Path) -> bool {
+    const LARGEST_SUMMARY: u64 = 64 << 20;
+    let small = fs::metadata(summary).is_ok_and(|m| m.is_file() && m.len() <= LARGEST_SUMMARY);
+    small
+        && fs::read(summary)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|v| v.get("tool").and_then(|t| t.as_str()) == Some("voucher-import"))
+}
+
+/// The names in a folder.
+fn entry_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// A few names, for a message.
+fn listing(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+    match names.len() {
+        n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),
+        _ => shown.join(", "),
+    }
+}
+
+/// The real path of `path`, or of its parent joined with its name when it does not exist yet.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(real) = fs::canonicalize(path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            resolved(parent).join(name)
+        }
+        _ => path.to_owned(),
+    }
+}
+
 /// A staging folder that becomes the output folder on [`StagedOutput::commit`] and is removed
 /// if dropped before.
 #[derive(Debug)]
@@ -18,32 +171,15 @@ pub struct StagedOutput {
     staging: PathBuf,
     force: bool,
     committed: bool,
+    /// Leftovers of runs that are gone, removed before this one began.
+    removed: Vec<String>,
 }
 
 impl StagedOutput {
-    /// Checks that `target` may be written (absent, empty, or `force`) and creates the staging
-    /// folder beside it.
-    pub fn create(target: &Path, force: bool) -> Result<Self> {
-        if target.exists() {
-            if !target.is_dir() {
-                return Err(Error::Output {
-                    path: target.to_owned(),
-                    message: "exists and is not a folder".into(),
-                    fix: "choose another --out folder".into(),
-                });
-            }
-            let non_empty = fs::read_dir(target)
-                .map_err(|e| Error::io(target, e))?
-                .next()
-                .is_some();
-            if non_empty && !force {
-                return Err(Error::Output {
-                    path: target.to_owned(),
-                    message: "the output folder exists and is not empty".into(),
-                    fix: "choose a new --out folder, or pass --force to replace it".into(),
-                });
-            }
-        }
+    /// Checks that `target` may be written ([`check_output_folder`]), removes the staging and
+    /// old folders that runs which are gone left beside it, and creates the staging folder.
+    pub fn create(target: &Path, force: bool, reads: &[PathBuf]) -> Result<Self> {
+        check_output_folder(target, force, reads)?;
         let name = target
             .file_name()
             .ok_or_else(|| Error::Output {
@@ -64,7 +200,8 @@ impl StagedOutput {
                 fix: "create the parent folder first".into(),
             });
         }
-        let staging = parent.join(format!(".{name}.voucher-import-{}.tmp", std::process::id()));
+        let removed = remove_leftovers(&parent, &name);
+        let staging = parent.join(format!(".{name}{STAGING_MARK}{}.tmp", std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
         }
@@ -74,6 +211,7 @@ impl StagedOutput {
             staging,
             force,
             committed: false,
+            removed,
         })
     }
 
@@ -82,25 +220,39 @@ impl StagedOutput {
         &self.staging
     }
 
-    /// Moves the finished staging folder to the target, replacing an old one under `force`.
+    /// What was removed before the run began: leftovers of runs that are gone.
+    pub fn removed_leftovers(&self) -> &[String] {
+        &self.removed
+    }
+
+    /// Moves the finished staging folder to the target, replacing an earlier output under
+    /// `force`. Commits into one folder are one at a time (the parent folder is locked while
+    /// one moves folders), so concurrent runs end with a complete folder each in turn.
     pub fn commit(mut self) -> Result<()> {
+        let parent = self.staging.parent().unwrap_or(Path::new(".")).to_owned();
+        let parent_lock = fs::File::open(&parent).map_err(|e| Error::io(&parent, e))?;
+        parent_lock.lock().map_err(|e| Error::io(&parent, e))?;
         if self.target.exists() {
+            // Checked again: another run may have filled the folder meanwhile.
+            let entries = entry_names(&self.target)?;
+            if !entries.is_empty() {
+                if !self.force {
+                    return Err(Error::Output {
+                        path: self.target.clone(),
+                        message: "the output folder was filled while the run went on".into(),
+                        fix: "choose a new --out folder, or pass --force to replace it".into(),
+                    });
+                }
+                replaceable(&self.target, &entries)?;
+            }
             let old = self
                 .staging
                 .with_extension(format!("old-{}", std::process::id()));
-            let empty = fs::read_dir(&self.target)
-                .map_err(|e| Error::io(&self.target, e))?
-                .next()
-                .is_none();
-            if !empty && !self.force {
-                return Err(Error::Output {
-                    path: self.target.clone(),
-                    message: "the output folder was filled while the run went on".into(),
-                    fix: "choose a new --out folder, or pass --force to replace it".into(),
-                });
-            }
             fs::rename(&self.target, &old).map_err(|e| Error::io(&self.target, e))?;
-            fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
+            if let Err(e) = fs::rename(&self.staging, &self.target) {
+                let _ = fs::rename(&old, &self.target);
+                return Err(Error::io(&self.target, e));
+            }
             fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
         } else {
             fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
@@ -115,5 +267,131 @@ impl Drop for StagedOutput {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.staging);
         }
+    }
+}
+
+/// Removes `.NAME.voucher-import-PID.tmp` and `.NAME.voucher-import-PID.old-PID` folders in
+/// `parent` whose process is gone (looked up in /proc, on this host; where there is no /proc,
+/// nothing is removed). Gives a line for each.
+fn remove_leftovers(parent: &Path, name: &str) -> Vec<String> {
+    let mut removed = Vec::new();
+    if !Path::new("/proc/self").exists() {
+        return removed;
+    }
+    let prefix = format!(".{name}{STAGING_MARK}");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some((pid, kind)) = rest.split_once('.') else {
+            continue;
+        };
+        let ours = kind == "tmp" || kind.strip_prefix("old-").is_some_and(|p| p == pid);
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if !ours || pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists() {
+            continue;
+        }
+        let path = entry.path();
+        let size = folder_bytes(&path);
+        if fs::remove_dir_all(&path).is_ok() {
+            removed.push(format!(
+                "removed {} ({} bytes), left by an earlier run (process {pid}) that did not finish",
+                path.display(),
+                size
+            ));
+        }
+    }
+    removed
+}
+
+/// The bytes of the files below a folder.
+fn folder_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_owned()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    const SUMMARY: &str = r#"{"tool": "voucher-import"}"#;
+
+    #[test]
+    fn an_output_folder_holding_a_file_the_run_reads_is_refused() {
+        let dir = folder_with(&[("cards.csv", "Code\nA\n")]);
+        let input = dir.path().join("cards.csv");
+        for out in [
+            dir.path().to_owned(),
+            dir.path().parent().unwrap().to_owned(),
+        ] {
+            let e = check_output_folder(&out, true, std::slice::from_ref(&input)).unwrap_err();
+            assert!(e.to_string().contains("which this run reads"), "{e}");
+        }
+        // Beside or below the inputs' folder is fine.
+        check_output_folder(&dir.path().join("out"), false, &[input]).unwrap();
+    }
+
+    #[test]
+    fn force_replaces_only_an_earlier_output() {
+        let stranger = folder_with(&[("notes.txt", "mine")]);
+        let e = check_output_folder(stranger.path(), true, &[]).unwrap_err();
+        assert!(e.to_string().contains("notes.txt"), "{e}");
+        let earlier = folder_with(&[("summary.json", SUMMARY), ("rejected.csv", "")]);
+        check_output_folder(earlier.path(), true, &[]).unwrap();
+        assert!(check_output_folder(earlier.path(), false, &[]).is_err());
+        let mixed = folder_with(&[("summary.json", SUMMARY), ("notes.txt", "mine")]);
+        let e = check_output_folder(mixed.path(), true, &[]).unwrap_err();
+        assert!(e.to_string().contains("notes.txt"), "{e}");
+        let uploaded = folder_with(&[("summary.json", SUMMARY), ("upload.json", "{}")]);
+        let e = check_output_folder(uploaded.path(), true, &[]).unwrap_err();
+        assert!(e.to_string().contains("upload.json"), "{e}");
+        let other_tool = folder_with(&[("summary.json", r#"{"tool": "other"}"#)]);
+        assert!(check_output_folder(other_tool.path(), true, &[]).is_err());
+    }
+
+    #[test]
+    fn leftovers_of_gone_runs_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has a PID this high.
+        let gone = dir.path().join(".out.voucher-import-4000000000.tmp");
+        let gone_old = dir
+            .path()
+            .join(".out.voucher-import-4000000000.old-4000000000");
+        let live = dir
+            .path()
+            .join(format!(".out.voucher-import-{}.tmp", std::process::id()));
+        let other = dir.path().join(".other.voucher-import-4000000000.tmp");
+        for folder in [&gone, &gone_old, &live, &other] {
+            fs::create_dir(folder).unwrap();
+            fs::write(folder.join("part.csv"), "x").unwrap();
+        }
+        let removed = remove_leftovers(dir.path(), "out");
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert!(!gone.exists() && !gone_old.exists());
+        assert!(live.exists() && other.exists());
     }
 }
