@@ -187,10 +187,10 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .any(|r| matches!(r, ColumnRole::MetadataJson(_)))
     });
     let json_keys = if has_json {
-        if config.inputs.contains(&InputPath::Stdin) {
+        if let Some(once) = readable_once(config) {
             return Err(Error::usage(
-                "an export's JSON metadata is read twice (once for its keys), and stdin can be read once",
-                "write the export to a file and name the file",
+                format!("an export's JSON metadata is read twice (once for its keys), and {once} can be read once"),
+                format!("save {once} to a file first and name the file"),
             ));
         }
         let mut keys = Vec::new();
@@ -262,7 +262,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     let mut existing_info = Vec::with_capacity(config.existing.len());
     let mut existing_codes = Vec::new();
     for (index, path) in config.existing.iter().enumerate() {
-        let codes = existing::read_codes(path, |code| {
+        let codes = existing::read_codes(path, config.read.split.max_record_bytes, |code| {
             dedup.add_existing(code, index as u32);
             if engine.has_set_rules() {
                 existing_codes.push(code.to_owned());
@@ -283,10 +283,10 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     // Set rules see every row at once: a first pass keeps the columns they read, they run,
     // and the inputs are opened again for the pass that writes.
     let set_findings = if engine.has_set_rules() {
-        if config.inputs.contains(&InputPath::Stdin) {
+        if let Some(once) = readable_once(config) {
             return Err(Error::usage(
-                "set rules read the input twice, and stdin can be read once",
-                "write the input to a file and name the file, or --disable-rule the set rules",
+                format!("set rules read the input twice: they need to read {once} twice, and it can be read once"),
+                format!("save {once} to a file first and name the file, or --disable-rule the set rules"),
             ));
         }
         let columns = engine.set_columns(&layout.schema);
@@ -596,6 +596,18 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         summary,
         rejected_rows: rejected_rows_kept.entries,
         examples: rejected_rows_kept.examples,
+    })
+}
+
+/// The first input that can be read only once: stdin, or a file that is not a regular file (a
+/// FIFO, a device, a socket), whose second opening would wait for a writer or read other bytes.
+fn readable_once(config: &RunConfig) -> Option<String> {
+    config.inputs.iter().find_map(|input| match input {
+        InputPath::Stdin => Some("stdin".to_owned()),
+        InputPath::File(path) => match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => None,
+            _ => Some(path.display().to_string()),
+        },
     })
 }
 

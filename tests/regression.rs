@@ -287,3 +287,165 @@ fn concurrent_force_runs_into_one_folder_end_complete_or_refused_and_leave_nothi
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Runs the binary with `args`, killing it after `seconds`: gives its exit code (None when it
+/// had to be killed) and stderr.
+fn run_within(args: &[&str], seconds: u64) -> (Option<i32>, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(crate::util::BIN)
+        .args(args)
+        .current_dir(crate::util::ROOT)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if started.elapsed() > std::time::Duration::from_secs(seconds) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (code, stderr)
+}
+
+#[test]
+fn dev_zero_as_the_input_or_any_settings_file_ends_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let link = dir.path().join("zero.csv");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let link = link.display().to_string();
+    let sample = "fixtures/sample/gift_cards.csv";
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "prepare",
+            "/dev/zero",
+            "--campaign-type",
+            "gift",
+            "--out",
+            &out,
+        ],
+        vec!["prepare", &link, "--campaign-type", "gift", "--out", &out],
+        vec![
+            "prepare",
+            sample,
+            "--campaign-type",
+            "gift",
+            "--existing",
+            "/dev/zero",
+            "--out",
+            &out,
+        ],
+        vec!["prepare", sample, "--campaign", "/dev/zero", "--out", &out],
+        vec![
+            "prepare",
+            sample,
+            "--campaign-type",
+            "gift",
+            "--rules",
+            "/dev/zero",
+            "--out",
+            &out,
+        ],
+        vec![
+            "prepare",
+            sample,
+            "--campaign-type",
+            "gift",
+            "--metadata-schema",
+            "/dev/zero",
+            "--out",
+            &out,
+        ],
+    ];
+    for args in cases {
+        let (code, stderr) = run_within(&args, 10);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("fix:"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!dir.path().join("out").exists());
+    }
+}
+
+#[test]
+fn a_header_longer_than_max_record_bytes_is_named_not_called_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("wide.csv");
+    let mut text = String::from("Code");
+    for i in 0..200 {
+        text.push_str(&format!(",column_{i:04}"));
+    }
+    text.push_str("\nA-1\n");
+    fs::write(&input, text).unwrap();
+    let r = run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--max-record-bytes",
+        "1000",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr()
+            .contains("the header line is longer than 1000 bytes"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr().contains("raise --max-record-bytes"),
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn a_fifo_with_a_set_rule_is_refused_instead_of_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("cards.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            // Blocks until the reader opens it; a second open would wait for ever.
+            let _ = fs::write(&fifo, fs::read("fixtures/sample/gift_cards.csv").unwrap());
+        })
+    };
+    let (code, stderr) = run_within(
+        &[
+            "check",
+            &fifo.display().to_string(),
+            "--campaign-type",
+            "gift",
+            "--rules",
+            "fixtures/rules/category_cap.sql",
+        ],
+        10,
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("save") && stderr.contains("to a file first"),
+        "{stderr}"
+    );
+    let _ = writer.join();
+}

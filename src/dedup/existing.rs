@@ -8,10 +8,15 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// Calls `add` with every code of an existing-codes file (trimmed, empty cells skipped) and
-/// returns how many codes it held.
-pub fn read_codes(path: &Path, mut add: impl FnMut(&str)) -> Result<u64> {
+/// returns how many codes it held. A line longer than `max_line_bytes` stops the reading with an
+/// error (an endless source such as `/dev/zero` ends at once).
+pub fn read_codes(path: &Path, max_line_bytes: usize, mut add: impl FnMut(&str)) -> Result<u64> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut buffered = BufReader::new(file);
+    let mut buffered = BufReader::new(BoundedLines {
+        inner: file,
+        limit: max_line_bytes,
+        since_line_break: 0,
+    });
     let starts_with_bom = buffered
         .fill_buf()
         .map_err(|e| Error::io(path, e))?
@@ -76,9 +81,44 @@ pub fn read_codes(path: &Path, mut add: impl FnMut(&str)) -> Result<u64> {
     Ok(count)
 }
 
+/// A reader that fails once a line grows past `limit` bytes.
+struct BoundedLines<R> {
+    inner: R,
+    limit: usize,
+    since_line_break: usize,
+}
+
+/// The message of the error [`BoundedLines`] gives.
+const LINE_TOO_LONG: &str = "a line longer than --max-record-bytes";
+
+impl<R: std::io::Read> std::io::Read for BoundedLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' || b == b'\r' {
+                self.since_line_break = 0;
+            } else {
+                self.since_line_break += 1;
+                if self.since_line_break > self.limit {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LINE_TOO_LONG,
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 fn csv_problem(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
+        csv::ErrorKind::Io(source) if source.to_string() == LINE_TOO_LONG => Error::input(
+            path,
+            "holds a line longer than --max-record-bytes: that is no list of codes",
+            "check that --existing names the existing-codes file (raise --max-record-bytes if its lines really are that long)",
+        ),
         csv::ErrorKind::Io(source) => Error::io(path, source),
         csv::ErrorKind::Utf8 { .. } => Error::input(
             path,
@@ -102,7 +142,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(text.as_bytes()).unwrap();
         let mut codes = Vec::new();
-        let count = read_codes(file.path(), |c| codes.push(c.to_owned()))?;
+        let count = read_codes(file.path(), 1 << 20, |c| codes.push(c.to_owned()))?;
         assert_eq!(count as usize, codes.len());
         Ok(codes)
     }

@@ -63,7 +63,7 @@ pub enum Violation {
 
 impl MetadataSchema {
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::read::read_settings_file(path, "--metadata-schema")?;
         Self::from_json(&text).map_err(|message| {
             Error::input(
                 path,

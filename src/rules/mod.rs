@@ -137,7 +137,7 @@ impl RuleSet {
         let mut set = Self::builtin()?;
         for path in user_files {
             let origin = path.display().to_string();
-            let source = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            let source = crate::read::read_settings_file(path, "--rules")?;
             let text = format::parse(&origin, &source)?;
             if let RuleBody::Engine(_) = text.body {
                 return Err(Error::RuleFile {

@@ -209,6 +209,24 @@ impl OpenInput {
             message,
             fix: fix.to_owned(),
         };
+        if header
+            .as_ref()
+            .is_some_and(|h| h.damage == Some(Damage::TooLong))
+        {
+            let max = options.split.max_record_bytes;
+            return Err(if splitter.looks_binary() {
+                file_error(
+                    "the file is not text: it holds NUL or control bytes where a CSV header should be"
+                        .into(),
+                    "pass a CSV file (UTF-16 files need their BOM; Parquet files end in .parquet)",
+                )
+            } else {
+                file_error(
+                    format!("the header line is longer than {max} bytes"),
+                    "raise --max-record-bytes if it is real, or check that this is the CSV file",
+                )
+            });
+        }
         let header = match header {
             Some(h)
                 if !h

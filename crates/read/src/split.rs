@@ -81,6 +81,10 @@ pub struct Splitter<R> {
     raw: Vec<u8>,
     raw_in_buf: Option<(usize, usize)>,
     started: bool,
+    /// The last record was one giant line cut at the size bound: the rest of that line is
+    /// dropped before the next record is read (not before: a caller that stops at the cut
+    /// record, as the header reader does, never reads an endless line to its end).
+    rest_of_line_to_drop: bool,
 }
 
 impl<R: Read> Splitter<R> {
@@ -103,6 +107,7 @@ impl<R: Read> Splitter<R> {
             raw: Vec::new(),
             raw_in_buf: None,
             started: false,
+            rest_of_line_to_drop: false,
         }
     }
 
@@ -199,6 +204,10 @@ impl<R: Read> Splitter<R> {
     /// The next record, or None at the end of the input. Empty lines are not records (they are
     /// counted, see [`Splitter::take_empty_lines`]); a line of only spaces is a record.
     pub fn next_record(&mut self) -> io::Result<Option<SplitRecord>> {
+        if self.rest_of_line_to_drop {
+            self.rest_of_line_to_drop = false;
+            self.drop_rest_of_line()?;
+        }
         // Skip line terminators (and empty lines) up to the record's first byte.
         loop {
             self.refill()?;
@@ -336,6 +345,24 @@ impl<R: Read> Splitter<R> {
         }))
     }
 
+    /// Drops the input up to the next line break (the rest of a giant line).
+    fn drop_rest_of_line(&mut self) -> io::Result<()> {
+        loop {
+            self.refill()?;
+            if self.pos == self.filled {
+                return Ok(());
+            }
+            let rest = &self.buf[self.pos..self.filled];
+            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(at) => {
+                    self.pos += at;
+                    return Ok(());
+                }
+                None => self.pos = self.filled,
+            }
+        }
+    }
+
     /// After a record that ran away (an unclosed quote), keeps its first line as its raw text
     /// and puts everything after that line back in front of the unread input.
     fn resume_after_first_line(&mut self, start_line: u64) -> io::Result<()> {
@@ -363,21 +390,8 @@ impl<R: Read> Splitter<R> {
                 count_lines(&mut self.line, &mut self.pending_cr, &breaks);
             }
             None => {
-                // One giant line: drop the rest of it.
-                loop {
-                    self.refill()?;
-                    if self.pos == self.filled {
-                        break;
-                    }
-                    let rest = &self.buf[self.pos..self.filled];
-                    match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-                        Some(at) => {
-                            self.pos += at;
-                            break;
-                        }
-                        None => self.pos = self.filled,
-                    }
-                }
+                // One giant line: the rest of it is dropped when the next record is asked for.
+                self.rest_of_line_to_drop = true;
                 self.line = start_line;
                 self.pending_cr = false;
             }
