@@ -23,7 +23,7 @@ pub enum Error {
     UploadInterrupted { state: PathBuf, holds: String },
 
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {source}\n  fix: {}", io_fix(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -39,7 +39,7 @@ pub enum Error {
     },
 
     /// A record could not be read for a reason that is not about the record itself.
-    #[error("{path}: line {line}: {message}")]
+    #[error("{path}: line {line}: {message}\n  fix: correct that line of the file")]
     Csv {
         path: PathBuf,
         line: u64,
@@ -47,7 +47,7 @@ pub enum Error {
     },
 
     /// A rule file is not in the rule format or its SQL does not compile.
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {message}\n  fix: correct the rule file, or leave it out (or --disable-rule it) to run without it")]
     RuleFile {
         path: String,
         line: usize,
@@ -67,11 +67,11 @@ pub enum Error {
     },
 
     /// The run's own bookkeeping does not add up: a bug, reported instead of writing outputs.
-    #[error("internal check failed: {0}")]
+    #[error("internal check failed: {0}\n  fix: this is a bug in voucher-import; please report it with the command line (nothing was written)")]
     Invariant(String),
 
     /// DataFusion or Arrow failed while evaluating rules.
-    #[error("rule evaluation failed: {0}")]
+    #[error("rule evaluation failed: {0}\n  fix: check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one")]
     Engine(String),
 }
 
@@ -128,6 +128,25 @@ impl From<datafusion::error::DataFusionError> for Error {
 impl From<datafusion::arrow::error::ArrowError> for Error {
     fn from(e: datafusion::arrow::error::ArrowError) -> Self {
         Error::Engine(e.to_string())
+    }
+}
+
+/// What to do about an I/O error, by its kind.
+fn io_fix(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::NotFound => "check the path (a typo, or a file that was moved?)",
+        io::ErrorKind::PermissionDenied => "check the file's and its folder's permissions",
+        io::ErrorKind::AlreadyExists => "choose another name, or remove what is there",
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            "free some disk space, then run again"
+        }
+        io::ErrorKind::IsADirectory => "name a file, not a folder",
+        io::ErrorKind::NotADirectory => "name a folder, not a file",
+        io::ErrorKind::ReadOnlyFilesystem => "write to a folder on a writable disk",
+        _ if e.raw_os_error() == Some(24) => {
+            "too many files are open: raise the limit (ulimit -n) or pass fewer files at once"
+        }
+        _ => "check the path and the disk, then run again",
     }
 }
 

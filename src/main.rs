@@ -62,7 +62,13 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // Never eprintln!: it panics when stderr is closed.
-            let _ = writeln!(TerminalSafe::new(io::stderr()), "error: {e:#}");
+            // Our errors say it all in their Display (with the cause and a fix line): the
+            // alternate form would repeat the cause.
+            let text = match e.downcast_ref::<voucher_import::Error>() {
+                Some(ours) => ours.to_string(),
+                None => format!("{e:#}"),
+            };
+            let _ = writeln!(TerminalSafe::new(io::stderr()), "error: {text}");
             match e.downcast_ref::<voucher_import::Error>() {
                 Some(e) if e.is_interruption() => ExitCode::from(INTERRUPTED),
                 _ => ExitCode::from(2),

@@ -40,10 +40,21 @@ fn nearest<'a>(
     tolerance: fn(usize) -> usize,
 ) -> Option<&'a str> {
     let folded = fold(wanted);
+    let wanted_len = folded.chars().count();
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&folded, &fold(c)), c))
-        .filter(|(d, c)| *d > 0 && *d <= tolerance(fold(c).chars().count()))
+        .filter_map(|c| {
+            let candidate = fold(c);
+            let len = candidate.chars().count();
+            let allowed = tolerance(len);
+            // The distance is at least the difference in length: most names are ruled out
+            // without computing it (headers can be 100,000 columns wide).
+            if wanted_len.abs_diff(len) > allowed {
+                return None;
+            }
+            let d = strsim::damerau_levenshtein(&folded, &candidate);
+            (d > 0 && d <= allowed).then_some((d, c))
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

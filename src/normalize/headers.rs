@@ -151,6 +151,9 @@ pub fn classify(
     options: &HeaderOptions,
 ) -> Result<Vec<ColumnRole>> {
     let mut roles: Vec<ColumnRole> = Vec::with_capacity(names.len());
+    // The column each output name was first met in (a HashMap: headers can be very wide).
+    let mut seen: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(names.len());
     let report = is_rejected_report(names);
     let report_columns = crate::write::rejected::REPORT_COLUMNS.len();
     for (position, raw) in names.iter().enumerate() {
@@ -232,10 +235,8 @@ pub fn classify(
                 ColumnRole::Metadata(name.to_owned())
             }
         };
-        if let Some(earlier) = roles.iter().position(|r| {
-            !matches!(r, ColumnRole::Dropped(_) | ColumnRole::Report(_))
-                && r.output_name() == role.output_name()
-        }) {
+        let counted = !matches!(role, ColumnRole::Dropped(_) | ColumnRole::Report(_));
+        if let Some(&earlier) = counted.then(|| seen.get(role.output_name())).flatten() {
             return Err(Error::input(
                 path,
                 format!(
@@ -246,6 +247,9 @@ pub fn classify(
                 ),
                 "remove or rename one of them",
             ));
+        }
+        if counted {
+            seen.insert(role.output_name().to_owned(), position);
         }
         roles.push(role);
     }

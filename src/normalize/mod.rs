@@ -7,6 +7,7 @@ pub mod headers;
 pub mod json_metadata;
 pub mod values;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -84,9 +85,12 @@ impl TableLayout {
     /// Like [`TableLayout::new`], with the keys found in JSON `metadata` columns becoming
     /// metadata columns where that column stands.
     pub fn with_json_keys(files: &[(Vec<String>, Vec<ColumnRole>)], json_keys: &[String]) -> Self {
+        // Lists in order, with maps from name to position beside them: headers can be very
+        // wide, and a search of the list per column would be quadratic.
         let mut metadata: Vec<String> = Vec::new();
+        let mut metadata_at: HashMap<String, usize> = HashMap::new();
         let mut original_headers: Vec<String> = Vec::new();
-        let mut original_keys: Vec<String> = Vec::new();
+        let mut original_at: HashMap<String, usize> = HashMap::new();
         let mut present = [false; KnownColumn::ALL.len()];
         for (_, roles) in files {
             for role in roles {
@@ -94,13 +98,15 @@ impl TableLayout {
                     ColumnRole::Known(k) => present[k.index()] = true,
                     ColumnRole::Dropped(_) | ColumnRole::Report(_) => {}
                     ColumnRole::Metadata(name) => {
-                        if !metadata.contains(name) {
+                        if !metadata_at.contains_key(name) {
+                            metadata_at.insert(name.clone(), metadata.len());
                             metadata.push(name.clone());
                         }
                     }
                     ColumnRole::MetadataJson(_) => {
                         for key in json_keys {
-                            if !metadata.contains(key) {
+                            if !metadata_at.contains_key(key) {
+                                metadata_at.insert(key.clone(), metadata.len());
                                 metadata.push(key.clone());
                             }
                         }
@@ -122,10 +128,10 @@ impl TableLayout {
                             ColumnRole::Dropped(name) => format!("dropped:{name}"),
                             other => other.output_name().to_owned(),
                         };
-                        Some(match original_keys.iter().position(|k| *k == key) {
-                            Some(i) => i,
+                        Some(match original_at.get(&key) {
+                            Some(&i) => i,
                             None => {
-                                original_keys.push(key);
+                                original_at.insert(key, original_headers.len());
                                 original_headers.push(if report {
                                     crate::write::rejected::formula_unsafe(name).to_owned()
                                 } else {
@@ -143,13 +149,9 @@ impl TableLayout {
                         ColumnRole::Dropped(_)
                         | ColumnRole::MetadataJson(_)
                         | ColumnRole::Report(_) => None,
-                        ColumnRole::Metadata(name) => Some(
-                            KnownColumn::ALL.len()
-                                + metadata
-                                    .iter()
-                                    .position(|m| m == name)
-                                    .expect("collected above"),
-                        ),
+                        ColumnRole::Metadata(name) => {
+                            Some(KnownColumn::ALL.len() + metadata_at[name])
+                        }
                     })
                     .collect();
                 FileLayout {

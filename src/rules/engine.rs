@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::SchemaError;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
@@ -138,7 +138,7 @@ impl RuleEngine {
                     return Err(at(line, message));
                 }
             };
-            let scanned = scanned_columns(&engine.ctx, &plan).map_err(|e| at(1, describe(&e).1))?;
+            let scanned = scanned_columns(&plan, &schema).map_err(|e| at(1, describe(&e).1))?;
             // Built-in rules are written for known columns that may be absent (NULL); a user's
             // rule that reads a column the input lacks is skipped with a note.
             let absent = scanned
@@ -353,27 +353,26 @@ fn plan(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, DataFusionError>
     futures::executor::block_on(state.statement_to_plan(statement))
 }
 
-/// The `vouchers` columns a plan reads, from the scans of its optimized form.
-fn scanned_columns(
-    ctx: &SessionContext,
-    plan: &LogicalPlan,
-) -> Result<Vec<usize>, DataFusionError> {
-    let optimized = ctx.state().optimize(plan)?;
-    let mut columns = Vec::new();
-    optimized.apply(|node| {
-        if let LogicalPlan::TableScan(scan) = node {
-            if scan.table_name.table() == "vouchers" {
-                let all: Vec<usize> = (0..scan.source.schema().fields().len()).collect();
-                for c in scan.projection.clone().unwrap_or(all) {
-                    if !columns.contains(&c) {
-                        columns.push(c);
-                    }
-                }
-            }
-        }
+/// The `vouchers` columns a plan reads: those whose name any expression of the plan (or of its
+/// subqueries) refers to, under any qualifier. Read off the plan as written, not optimized:
+/// the optimizer's passes cost time quadratic in the table's width, and a header can have
+/// 100,000 columns. A name shared with another table's column only adds a column to read.
+fn scanned_columns(plan: &LogicalPlan, vouchers: &Schema) -> Result<Vec<usize>, DataFusionError> {
+    let mut names: HashSet<String> = HashSet::new();
+    plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|expr| {
+            names.extend(expr.column_refs().into_iter().map(|c| c.name.clone()));
+            Ok(TreeNodeRecursion::Continue)
+        })?;
         Ok(TreeNodeRecursion::Continue)
     })?;
-    Ok(columns)
+    Ok(vouchers
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| names.contains(f.name()))
+        .map(|(i, _)| i)
+        .collect())
 }
 
 /// A row rule is `SELECT <reason> FROM vouchers WHERE <condition>`; a set rule is any query

@@ -16,7 +16,7 @@
 //! Other `--` lines are comments. The SQL is one query over the table `vouchers`: the rows its
 //! `WHERE` selects fail the rule, and its one output column `reason` is the message.
 
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{Query, SetExpr, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -249,6 +249,10 @@ fn check_is_one_query(sql: &str) -> Result<(), (usize, String)> {
         )
     })?;
     match statements.as_slice() {
+        [Statement::Query(query)] if writes_a_table(query) => Err((
+            line_of_word(sql, "into").unwrap_or(1),
+            "a rule may only read: SELECT ... INTO creates a table".into(),
+        )),
         [Statement::Query(_)] => Ok(()),
         [] => Err((1, "the rule has no SQL statement".into())),
         [other] => Err((
@@ -265,6 +269,34 @@ fn check_is_one_query(sql: &str) -> Result<(), (usize, String)> {
         )),
         _ => Err((1, "a rule file holds exactly one query".into())),
     }
+}
+
+/// Whether a query, or any query inside it (set operations, parentheses, CTEs), is a
+/// `SELECT ... INTO`, which creates a table.
+fn writes_a_table(query: &Query) -> bool {
+    fn body_writes(body: &SetExpr) -> bool {
+        match body {
+            SetExpr::Select(select) => select.into.is_some(),
+            SetExpr::Query(query) => writes_a_table(query),
+            SetExpr::SetOperation { left, right, .. } => body_writes(left) || body_writes(right),
+            _ => false,
+        }
+    }
+    body_writes(&query.body)
+        || query
+            .with
+            .as_ref()
+            .is_some_and(|with| with.cte_tables.iter().any(|cte| writes_a_table(&cte.query)))
+}
+
+/// The line (1-based) of the first line of `sql` holding `word` as a whole word, in any case.
+fn line_of_word(sql: &str, word: &str) -> Option<usize> {
+    sql.lines()
+        .position(|line| {
+            line.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w.eq_ignore_ascii_case(word))
+        })
+        .map(|i| i + 1)
 }
 
 /// sqlparser reports positions as "... at Line: 3, Column: 7".

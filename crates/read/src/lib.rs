@@ -440,6 +440,19 @@ impl<'a> RecordText<'a> {
 }
 
 fn io_error(path: &std::path::Path, source: io::Error) -> ReadError {
+    if let Some(mismatch) = source
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<source::NotCompressed>())
+    {
+        return ReadError::File {
+            path: path.to_owned(),
+            message: mismatch.to_string(),
+            fix: format!(
+                "if it is plain text, rename it without {} (or pass it on stdin); else re-create the file",
+                mismatch.ending
+            ),
+        };
+    }
     ReadError::Io {
         path: path.to_owned(),
         source,

@@ -62,24 +62,50 @@ impl Compression {
         }
     }
 
-    /// From the magic bytes at the start of the stream, else from the file name.
-    fn detect(head: &[u8], name: &str) -> Self {
+    /// From the magic bytes at the start of the stream. A stream named `.gz` or `.zst` without
+    /// them is refused ([`NotCompressed`]): its name and its bytes disagree.
+    fn detect(head: &[u8], name: &str) -> io::Result<Self> {
         if head.starts_with(&[0x1F, 0x8B]) {
-            Compression::Gzip
+            Ok(Compression::Gzip)
         } else if head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
-            Compression::Zstd
-        } else if name.ends_with(".gz") || name.ends_with(".zst") {
-            // Named compressed but not: let the decompressor say what is wrong.
-            if name.ends_with(".gz") {
-                Compression::Gzip
-            } else {
-                Compression::Zstd
-            }
+            Ok(Compression::Zstd)
+        } else if let Some(claimed) = [(".gz", "gzip"), (".zst", "zstd")]
+            .into_iter()
+            .find(|(ending, _)| name.ends_with(ending))
+        {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                NotCompressed {
+                    ending: claimed.0,
+                    format: claimed.1,
+                },
+            ))
         } else {
-            Compression::None
+            Ok(Compression::None)
         }
     }
 }
+
+/// A file named as compressed whose bytes are not.
+#[derive(Debug)]
+pub struct NotCompressed {
+    pub ending: &'static str,
+    pub format: &'static str,
+}
+
+impl std::fmt::Display for NotCompressed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the file is named {} but is not {}-compressed",
+            self.ending, self.format
+        )
+    }
+}
+
+impl std::error::Error for NotCompressed {}
+
+impl Compression {}
 
 /// The running sha256 and byte count of what has been read from the stored bytes.
 #[derive(Debug, Clone, Default)]
@@ -145,7 +171,7 @@ pub fn open_reader(
             state: hash.clone(),
         },
     );
-    let compression = Compression::detect(stored.fill_buf()?, name);
+    let compression = Compression::detect(stored.fill_buf()?, name)?;
     let decompressed: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(stored),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(stored)),
