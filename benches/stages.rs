@@ -220,6 +220,7 @@ fn stages(c: &mut Criterion) {
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         output: Output::Report,
         reads: vec![],
+        notes: vec![],
     };
     group.bench_function("pipeline (check, all stages)", |b| {
         b.iter(|| {

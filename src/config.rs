@@ -61,4 +61,6 @@ pub struct RunConfig {
     /// Every file and folder the run reads (inputs as named and as found, --existing, --rules,
     /// --metadata-schema, --campaign): an output folder may not be or hold any of them.
     pub reads: Vec<PathBuf>,
+    /// What resolving the arguments noticed (an input named twice), for the summary.
+    pub notes: Vec<String>,
 }

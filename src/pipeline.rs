@@ -332,9 +332,19 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         let mut collected = collected.into_inner().expect("collector lock");
         collected.sort_by_key(|(file, first_row, _)| (*file, *first_row));
         let batches = collected.into_iter().map(|(_, _, b)| b).collect();
-        let findings =
+        let by_name =
             engine.run_set_rules(batches, std::mem::take(&mut existing_codes), &config.rules)?;
         inputs = open_all(config)?.0;
+        // By input, not by name: the rule table's `file` names the input of each row.
+        let mut findings: HashMap<(usize, i64), Vec<Finding>> = HashMap::new();
+        for ((name, row), found) in by_name {
+            for (index, _) in file_names.iter().enumerate().filter(|(_, n)| **n == name) {
+                findings
+                    .entry((index, row))
+                    .or_default()
+                    .extend(found.iter().cloned());
+            }
+        }
         findings
     } else {
         HashMap::new()
@@ -555,6 +565,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                     "{name} is a rejected.csv: its columns file, row, line, rules, reason and raw (what the earlier run said) are skipped, and a ' put in front of a formula-like value is taken off"
                 )
             })
+            .chain(config.notes.iter().cloned())
             .chain(engine.notes.iter().cloned())
             .chain(
                 staged
@@ -762,7 +773,8 @@ struct Finisher<'a> {
     /// Stored bytes of the files read to the end.
     bytes_of_done_files: u64,
     /// Findings of the set rules, by (file name, row), taken as the rows go by.
-    set_findings: HashMap<(String, i64), Vec<Finding>>,
+    /// Set-rule findings by (input index, row).
+    set_findings: HashMap<(usize, i64), Vec<Finding>>,
     warnings: RejectedWriter,
     warned_rows: u64,
     warnings_by_rule: Vec<u64>,
@@ -839,10 +851,7 @@ impl Finisher<'_> {
             }
             // Only a set rule that found something costs a lookup per row.
             if !self.set_findings.is_empty() {
-                if let Some(set) = self
-                    .set_findings
-                    .remove(&(file_name.clone(), record.row as i64))
-                {
+                if let Some(set) = self.set_findings.remove(&(chunk.file, record.row as i64)) {
                     found.extend(set);
                 }
             }

@@ -528,3 +528,37 @@ fn an_os_error_is_printed_once_with_a_fix_and_a_plain_csv_named_gz_gets_one() {
     );
     assert!(r.stderr().contains("fix:"), "{}", r.describe());
 }
+
+#[test]
+fn the_same_file_named_twice_is_one_input_and_set_rule_findings_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    let mut text = String::from("Code,Category\n");
+    for i in 0..5 {
+        text.push_str(&format!("S-{i},summer\n"));
+    }
+    fs::write(data.join("a.csv"), text).unwrap();
+    let r = run(&[
+        "prepare",
+        &data.display().to_string(),
+        &data.join("a.csv").display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--rules",
+        "fixtures/rules/category_cap.sql",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    crate::util::assert_conserved(&r.out(), 5);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["accepted"], 3, "{summary}");
+    assert_eq!(summary["rejected_by_rule"]["category_cap"], 2, "{summary}");
+    assert!(
+        r.stderr().contains("is the same file as"),
+        "{}",
+        r.describe()
+    );
+}

@@ -11,7 +11,9 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::normalize::headers::HeaderOptions;
-use crate::read::{expand_inputs, Format, InputPath, ReadOptions, SplitOptions, TextEncoding};
+use crate::read::{
+    distinct_inputs, expand_inputs, Format, InputPath, ReadOptions, SplitOptions, TextEncoding,
+};
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
@@ -219,7 +221,7 @@ impl ImportArgs {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let inputs = expand_inputs(&self.inputs)?;
+        let (inputs, notes) = distinct_inputs(expand_inputs(&self.inputs)?);
         let reads: Vec<PathBuf> = self
             .inputs
             .iter()
@@ -237,6 +239,7 @@ impl ImportArgs {
         Ok(RunConfig {
             inputs,
             reads,
+            notes,
             format: self.format,
             read: ReadOptions {
                 split: SplitOptions {

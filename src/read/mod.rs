@@ -106,6 +106,33 @@ impl Input {
     }
 }
 
+/// Keeps the first of inputs that are the same file (the same device and inode, so a path
+/// spelled two ways, a symlink and a hard link count too): one file is one input, read once.
+/// Gives the inputs kept and a note for each one left out.
+pub fn distinct_inputs(inputs: Vec<InputPath>) -> (Vec<InputPath>, Vec<String>) {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: Vec<((u64, u64), String)> = Vec::new();
+    let mut kept = Vec::with_capacity(inputs.len());
+    let mut notes = Vec::new();
+    for input in inputs {
+        if let InputPath::File(path) = &input {
+            if let Ok(meta) = std::fs::metadata(path) {
+                let id = (meta.dev(), meta.ino());
+                if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
+                    notes.push(format!(
+                        "{} is the same file as {first}: it is read once",
+                        path.display()
+                    ));
+                    continue;
+                }
+                seen.push((id, path.display().to_string()));
+            }
+        }
+        kept.push(input);
+    }
+    (kept, notes)
+}
+
 /// Expands the inputs as given: `-` is stdin; a folder or a glob pattern stands for every CSV
 /// file in it, in name order; anything else is a file. A folder or glob matching nothing is an
 /// error rather than an empty import.
