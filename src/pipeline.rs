@@ -87,6 +87,7 @@ struct RowOutput {
 struct EngineRules {
     malformed_record: usize,
     invalid_encoding: usize,
+    unreadable_value: usize,
     record_too_large: usize,
     duplicate_code: Option<usize>,
     existing_code: Option<usize>,
@@ -94,11 +95,12 @@ struct EngineRules {
 }
 
 impl EngineRules {
-    /// The first three cannot be disabled ([`RuleSet::load`] refuses it).
+    /// The first four cannot be disabled ([`RuleSet::load`] refuses it).
     fn resolve(rules: &RuleSet) -> Result<Self> {
         Ok(EngineRules {
             malformed_record: rules.position(names::MALFORMED_RECORD)?,
             invalid_encoding: rules.position(names::INVALID_ENCODING)?,
+            unreadable_value: rules.position(names::UNREADABLE_VALUE)?,
             record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
             duplicate_code: rules.find(names::DUPLICATE_CODE),
             existing_code: rules.find(names::EXISTING_CODE),
@@ -844,6 +846,19 @@ impl Finisher<'_> {
                         reason: format!(
                             "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
                             named.join(", ")
+                        ),
+                    });
+                }
+                Some(RecordProblem::UnreadableValue { columns }) => {
+                    let named: Vec<String> = columns
+                        .iter()
+                        .map(|(c, why)| format!("{} ({why})", self.file_headers[chunk.file][*c]))
+                        .collect();
+                    found.push(Finding {
+                        rule: rules.unreadable_value,
+                        reason: format!(
+                            "a value cannot be written as text in the form Voucherify takes: {}",
+                            named.join("; ")
                         ),
                     });
                 }

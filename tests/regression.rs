@@ -562,3 +562,56 @@ fn the_same_file_named_twice_is_one_input_and_set_rule_findings_hold() {
         r.describe()
     );
 }
+
+#[test]
+fn a_parquet_timestamp_out_of_range_rejects_its_row_not_the_run() {
+    use datafusion::arrow::array::{ArrayRef, StringArray, TimestampSecondArray};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.parquet");
+    let batch = datafusion::arrow::record_batch::RecordBatch::try_from_iter(vec![
+        (
+            "Code",
+            Arc::new(StringArray::from(vec!["T-1", "T-2", "T-3"])) as ArrayRef,
+        ),
+        (
+            "Expiry",
+            Arc::new(TimestampSecondArray::from(vec![
+                Some(1_767_139_200),
+                Some(4_611_686_018_427_387_904),
+                None,
+            ])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        fs::File::create(&path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let r = run(&[
+        "prepare",
+        &path.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    crate::util::assert_conserved(&r.out(), 3);
+    let rejected = all_records(&fs::read(r.out().join("rejected.csv")).unwrap());
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(
+        &rejected[1][1..4],
+        ["2", "", "unreadable_value"],
+        "{rejected:?}"
+    );
+    assert!(rejected[1][4].contains("Expiry"), "{rejected:?}");
+    assert!(
+        rejected[1][4].contains("4611686018427387904"),
+        "{rejected:?}"
+    );
+}

@@ -87,8 +87,13 @@ impl ParquetInput {
                     "re-create the file",
                 )
             })?;
-            let columns: Vec<ArrayRef> =
-                batch.columns().iter().map(as_text).collect::<Result<_>>()?;
+            let mut unreadable: Vec<Vec<(usize, String)>> = vec![Vec::new(); batch.num_rows()];
+            let columns: Vec<ArrayRef> = batch
+                .columns()
+                .iter()
+                .enumerate()
+                .map(|(c, column)| as_text(column, c, &mut unreadable))
+                .collect::<Result<_>>()?;
             let mut chunk = Chunk::new(self.index);
             if rows == 0 {
                 chunk.estimated_file_rows = Some(self.rows);
@@ -110,12 +115,18 @@ impl ParquetInput {
                     }
                     fields.push_field(value);
                 }
+                let problem = if !unreadable[i].is_empty() {
+                    Some(RecordProblem::UnreadableValue {
+                        columns: std::mem::take(&mut unreadable[i]),
+                    })
+                } else {
+                    (!bad.is_empty()).then_some(RecordProblem::InvalidEncoding { columns: bad })
+                };
                 chunk.records.push(Record {
                     row: rows,
                     line: 0,
                     fields,
-                    problem: (!bad.is_empty())
-                        .then_some(RecordProblem::InvalidEncoding { columns: bad }),
+                    problem,
                     raw: None,
                 });
             }
@@ -132,15 +143,45 @@ impl ParquetInput {
     }
 }
 
-/// A column as text: strings as they are, binary as bytes, everything else cast by Arrow.
-fn as_text(column: &ArrayRef) -> Result<ArrayRef> {
-    Ok(match column.data_type() {
-        DataType::Utf8 | DataType::Binary => column.clone(),
+/// A column as text: strings as they are, binary as bytes, everything else cast by Arrow. A
+/// value Arrow cannot cast (a timestamp out of range) becomes empty, and `unreadable[row]`
+/// records column `c` with why: one value rejects its row, never the run.
+fn as_text(
+    column: &ArrayRef,
+    c: usize,
+    unreadable: &mut [Vec<(usize, String)>],
+) -> Result<ArrayRef> {
+    let target = match column.data_type() {
+        DataType::Utf8 | DataType::Binary => return Ok(column.clone()),
         DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
-            cast(column, &DataType::Binary)?
+            DataType::Binary
         }
-        _ => cast(column, &DataType::Utf8)?,
-    })
+        _ => DataType::Utf8,
+    };
+    match cast(column, &target) {
+        Ok(cast) => Ok(cast),
+        Err(_) if target == DataType::Utf8 => {
+            // Value by value: the ones that cast keep their text.
+            let mut texts: Vec<Option<String>> = Vec::with_capacity(column.len());
+            for (row, slot) in unreadable.iter_mut().enumerate().take(column.len()) {
+                match cast(&column.slice(row, 1), &DataType::Utf8) {
+                    Ok(one) => texts.push(
+                        one.as_string_opt::<i32>()
+                            .filter(|t| t.is_valid(0))
+                            .map(|t| t.value(0).to_owned()),
+                    ),
+                    Err(e) => {
+                        slot.push((c, e.to_string()));
+                        texts.push(None);
+                    }
+                }
+            }
+            Ok(std::sync::Arc::new(
+                datafusion::arrow::array::StringArray::from(texts),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn hash_file(path: &Path) -> Result<(String, u64)> {

@@ -24,6 +24,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/invalid_encoding.sql"),
     ),
     (
+        "sql/unreadable_value.sql",
+        include_str!("../../sql/unreadable_value.sql"),
+    ),
+    (
         "sql/code_required.sql",
         include_str!("../../sql/code_required.sql"),
     ),
@@ -81,6 +85,7 @@ const BUILTIN: &[(&str, &str)] = &[
 pub mod names {
     pub const MALFORMED_RECORD: &str = "malformed_record";
     pub const INVALID_ENCODING: &str = "invalid_encoding";
+    pub const UNREADABLE_VALUE: &str = "unreadable_value";
     pub const DUPLICATE_CODE: &str = "duplicate_code";
     pub const EXISTING_CODE: &str = "existing_code";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
@@ -92,9 +97,10 @@ pub mod names {
 }
 
 /// Rules that keep the promise that nothing broken is imported: they cannot be disabled.
-const UNDISABLEABLE: [&str; 3] = [
+const UNDISABLEABLE: [&str; 4] = [
     names::MALFORMED_RECORD,
     names::INVALID_ENCODING,
+    names::UNREADABLE_VALUE,
     names::RECORD_TOO_LARGE,
 ];
 

@@ -50,12 +50,18 @@ pub enum RecordProblem {
     Damaged(Damage),
     /// These columns (0-based positions in the file) hold bytes that are not UTF-8.
     InvalidEncoding { columns: Vec<usize> },
+    /// These columns (0-based positions, with why) hold typed values that cannot be written
+    /// as text (a Parquet timestamp out of range); their fields are empty.
+    UnreadableValue { columns: Vec<(usize, String)> },
 }
 
 impl RecordProblem {
     /// True when the record's fields cannot be placed in columns (`malformed_record`).
     pub fn is_malformed(&self) -> bool {
-        !matches!(self, RecordProblem::InvalidEncoding { .. })
+        !matches!(
+            self,
+            RecordProblem::InvalidEncoding { .. } | RecordProblem::UnreadableValue { .. }
+        )
     }
 
     /// The message for a malformed record; `max_record_bytes` is the bound in force.
@@ -74,7 +80,9 @@ impl RecordProblem {
             RecordProblem::Damaged(Damage::TooLong) => format!(
                 "the record runs past --max-record-bytes ({max_record_bytes} bytes), most likely from a quote that is never closed; reading resumed at the next line"
             ),
-            RecordProblem::InvalidEncoding { .. } => String::new(),
+            RecordProblem::InvalidEncoding { .. } | RecordProblem::UnreadableValue { .. } => {
+                String::new()
+            }
         }
     }
 }
