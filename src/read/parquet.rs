@@ -98,7 +98,7 @@ impl ParquetInput {
             if rows == 0 {
                 chunk.estimated_file_rows = Some(self.rows);
             }
-            for i in 0..batch.num_rows() {
+            for (i, unreadable) in unreadable.iter_mut().enumerate() {
                 rows += 1;
                 let mut fields = ByteRecord::with_capacity(64, columns.len());
                 let mut bad = Vec::new();
@@ -115,9 +115,9 @@ impl ParquetInput {
                     }
                     fields.push_field(value);
                 }
-                let problem = if !unreadable[i].is_empty() {
+                let problem = if !unreadable.is_empty() {
                     Some(RecordProblem::UnreadableValue {
-                        columns: std::mem::take(&mut unreadable[i]),
+                        columns: std::mem::take(unreadable),
                     })
                 } else {
                     (!bad.is_empty()).then_some(RecordProblem::InvalidEncoding { columns: bad })
