@@ -417,6 +417,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         batches,
         rejected,
         failures_by_rule: vec![0; config.rules.rules.len()],
+        errors_by_rule: vec![0; config.rules.rules.len()],
         accepted: 0,
         rejected_rows: 0,
         formula_like_values: 0,
@@ -485,6 +486,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         warned_rows,
         warnings_by_rule,
         failures_by_rule,
+        errors_by_rule,
         accepted,
         rejected_rows,
         formula_like_values,
@@ -544,6 +546,16 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 .rules
                 .iter()
                 .zip(&failures_by_rule)
+                .map(|(r, n)| (r.text.name.clone(), *n))
+                .collect(),
+        ),
+        rule_errors: RuleCounts(
+            config
+                .rules
+                .rules
+                .iter()
+                .zip(&errors_by_rule)
+                .filter(|(_, n)| **n > 0)
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
@@ -712,7 +724,11 @@ fn evaluate(
     if let Some(rule) = schema.nested_rule {
         for (found, problem) in findings.iter_mut().zip(row_findings.json_problems) {
             if let Some(reason) = problem {
-                found.push(Finding { rule, reason });
+                found.push(Finding {
+                    error: false,
+                    rule,
+                    reason,
+                });
             }
         }
     }
@@ -791,6 +807,8 @@ struct Finisher<'a> {
     batches: BatchWriter,
     rejected: RejectedWriter,
     failures_by_rule: Vec<u64>,
+    /// Rows on which each rule could not be evaluated (rejected or warned under it).
+    errors_by_rule: Vec<u64>,
     accepted: u64,
     rejected_rows: u64,
     /// Accepted values that start like a spreadsheet formula.
@@ -832,6 +850,7 @@ impl Finisher<'_> {
             match &record.problem {
                 Some(problem) if problem.is_malformed() => {
                     found = vec![Finding {
+                        error: false,
                         rule: rules.malformed_record,
                         reason: problem.malformed_reason(self.max_record_bytes),
                     }];
@@ -842,6 +861,7 @@ impl Finisher<'_> {
                         .map(|&c| self.file_headers[chunk.file][c].clone())
                         .collect();
                     found.push(Finding {
+                        error: false,
                         rule: rules.invalid_encoding,
                         reason: format!(
                             "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
@@ -855,6 +875,7 @@ impl Finisher<'_> {
                         .map(|(c, why)| format!("{} ({why})", self.file_headers[chunk.file][*c]))
                         .collect();
                     found.push(Finding {
+                        error: false,
                         rule: rules.unreadable_value,
                         reason: format!(
                             "a value cannot be written as text in the form Voucherify takes: {}",
@@ -886,7 +907,20 @@ impl Finisher<'_> {
                     None => None,
                 };
                 if let Some((rule, reason)) = clash {
-                    found.push(Finding { rule, reason });
+                    found.push(Finding {
+                        error: false,
+                        rule,
+                        reason,
+                    });
+                }
+            }
+            // A rule that could not be evaluated on the row is counted whatever becomes of the
+            // row (a warning on a rejected row is not listed, its error still is counted).
+            let mut last_error_rule = None;
+            for finding in found.iter().filter(|f| f.error) {
+                if last_error_rule != Some(finding.rule) {
+                    self.errors_by_rule[finding.rule] += 1;
+                    last_error_rule = Some(finding.rule);
                 }
             }
             let rejects = |found: &[Finding], all: &RuleSet| {
@@ -898,6 +932,7 @@ impl Finisher<'_> {
                 let encoded = rows_encoded.row(i);
                 if !self.batches.fits_alone(encoded) {
                     found.push(Finding {
+ error: false,
                         rule: rules.record_too_large,
                         reason: format!(
                             "the record takes {} bytes, more than a batch of --max-file-bytes {} can hold with its header",
@@ -935,6 +970,7 @@ impl Finisher<'_> {
                             continue;
                         }
                         Err(reason) => found.push(Finding {
+                            error: false,
                             rule: rules.over_campaign_limit.expect("checked above"),
                             reason,
                         }),
@@ -1161,7 +1197,11 @@ impl SchemaChecks {
                     Some(Violation::Constraint(r)) => (self.constraint_rule, r),
                 };
                 if let Some(rule) = rule {
-                    found.push(Finding { rule, reason });
+                    found.push(Finding {
+                        error: false,
+                        rule,
+                        reason,
+                    });
                 }
             }
         }

@@ -615,3 +615,107 @@ fn a_parquet_timestamp_out_of_range_rejects_its_row_not_the_run() {
         "{rejected:?}"
     );
 }
+
+/// A user rule file in `dir`.
+fn rule_file(dir: &std::path::Path, name: &str, severity: &str, sql: &str) -> String {
+    let path = dir.join(format!("{name}.sql"));
+    fs::write(
+        &path,
+        format!("-- rule: {name}\n-- description: {name}\n-- severity: {severity}\n{sql}\n"),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_user_rule_that_fails_on_one_rows_data_rejects_that_row_not_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(
+        &input,
+        "Code,amount_text,divisor,pattern\n\
+         A-1,3,5,^A\n\
+         A-2,abc,0,(\n\
+         A-3,9,1,^Z\n",
+    )
+    .unwrap();
+    let cast = rule_file(
+        dir.path(),
+        "cast_rule",
+        "reject",
+        "SELECT 'too much' AS reason FROM vouchers WHERE CAST(amount_text AS INT) > 5",
+    );
+    let division = rule_file(
+        dir.path(),
+        "division_rule",
+        "reject",
+        "SELECT 'ratio' AS reason FROM vouchers WHERE 10 / CAST(divisor AS INT) > 3",
+    );
+    let regex = rule_file(
+        dir.path(),
+        "regex_rule",
+        "warn",
+        "SELECT 'no match' AS reason FROM vouchers WHERE NOT regexp_like(\"Code\", pattern)",
+    );
+    let input = input.display().to_string();
+    for command in ["prepare", "check"] {
+        let mut args = vec![command, &input, "--campaign-type", "gift"];
+        for rule in [&cast, &division, &regex] {
+            args.extend(["--rules", rule.as_str()]);
+        }
+        if command == "prepare" {
+            args.extend(["--out", "{out}"]);
+        }
+        let r = run(&args);
+        r.expect_code(1);
+        if command == "check" {
+            continue;
+        }
+        crate::util::assert_conserved(&r.out(), 3);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["rule_errors"]["cast_rule"], 1, "{summary}");
+        assert_eq!(summary["rule_errors"]["division_rule"], 1, "{summary}");
+        assert_eq!(summary["rule_errors"]["regex_rule"], 1, "{summary}");
+        // A-1 passes all; A-2 errs on the two reject rules; A-3 fails both on its data.
+        assert_eq!(summary["accepted"], 1, "{summary}");
+        let rejected = fs::read_to_string(r.out().join("rejected.csv")).unwrap();
+        assert!(
+            rejected.contains("the rule could not be evaluated on this row"),
+            "{rejected}"
+        );
+        let a2 = rejected.lines().find(|l| l.contains(",A-2,")).unwrap();
+        assert!(a2.contains("cast_rule|division_rule"), "{a2}");
+        assert!(
+            r.stderr().contains("could not be evaluated on 1 row"),
+            "{}",
+            r.describe()
+        );
+    }
+}
+
+#[test]
+fn a_set_rule_that_fails_at_run_time_stops_the_run_naming_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(&input, "Code,amount_text\nA-1,3\nA-2,abc\n").unwrap();
+    let set = rule_file(
+        dir.path(),
+        "set_cast",
+        "reject",
+        "SELECT file, row, 'x' AS reason FROM vouchers WHERE CAST(amount_text AS INT) > 5",
+    );
+    let r = run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--rules",
+        &set,
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(2);
+    assert!(r.stderr().contains(&set), "{}", r.describe());
+    assert!(r.stderr().contains("fix:"), "{}", r.describe());
+}

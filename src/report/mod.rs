@@ -84,6 +84,10 @@ pub struct Summary {
     pub rejected_by_rule: RuleCounts,
     /// For every rule that rejected rows, the first of them.
     pub first_rejected_by_rule: RuleExamples,
+    /// Rules that could not be evaluated on some rows (a cast of 'abc', a division by zero),
+    /// with the number of such rows: they were rejected (or warned) under the rule with the
+    /// error as their reason. Only rules with errors are listed.
+    pub rule_errors: RuleCounts,
     /// Values in the batches that start with `=`, `+`, `-`, `@`, TAB or CR, which a
     /// spreadsheet opening the batch would run as formulas. They are data and go in as they
     /// are; rejected.csv and report.html show such values with a `'` in front.
@@ -166,6 +170,13 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
             }
             None => writeln!(w, "  {rule:<rule_width$}{count:>8}")?,
         }
+    }
+    for (rule, count) in &s.rule_errors.0 {
+        writeln!(
+            w,
+            "warning: rule {rule} could not be evaluated on {}: they are listed under it with the error",
+            plural(*count, "row", "rows")
+        )?;
     }
     if s.warnings > 0 {
         writeln!(w, "warnings  {:>10}{}", s.warnings, place("warnings.csv"))?;

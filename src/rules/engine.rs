@@ -40,6 +40,9 @@ pub struct Finding {
     /// Position of the rule in the [`RuleSet`], which is also the order findings are listed in.
     pub rule: usize,
     pub reason: String,
+    /// The rule could not be evaluated on the row (a cast of 'abc', a division by zero): the
+    /// row is rejected (or warned) under the rule all the same, and counted in `rule_errors`.
+    pub error: bool,
 }
 
 /// A set rule: a query over all rows that returns the `file` and `row` of the rows that fail.
@@ -275,6 +278,7 @@ impl RuleEngine {
                         .or_default();
                     if !entry.iter().any(|f| f.rule == set.rule) {
                         entry.push(Finding {
+                            error: false,
                             rule: set.rule,
                             reason: text,
                         });
@@ -291,50 +295,95 @@ impl RuleEngine {
         let rows = batch.num_rows();
         let mut findings: Vec<Vec<Finding>> = vec![Vec::new(); rows];
         for rule in &self.rules {
-            let verdict = rule.condition.evaluate(batch)?.into_array(rows)?;
-            let verdict = verdict
-                .as_any()
-                .downcast_ref::<BooleanArray>()
-                .ok_or_else(|| {
-                    Error::Engine(format!(
-                        "rule condition gives {} instead of a boolean",
-                        verdict.data_type()
-                    ))
-                })?;
-            // NULL means the condition could not be decided (a value is missing): not a failure.
-            let failing: BooleanArray = (0..rows)
-                .map(|i| Some(verdict.is_valid(i) && verdict.value(i) && !skip[i]))
-                .collect();
-            if failing.true_count() == 0 {
+            if rule.evaluate(batch, skip, &mut findings).is_ok() {
                 continue;
             }
-            let failed_rows = filter_record_batch(batch, &failing)?;
-            let reasons = rule
-                .reason
-                .evaluate(&failed_rows)?
-                .into_array(failed_rows.num_rows())?;
-            let reasons = cast(&reasons, &DataType::Utf8)?;
-            let reasons = reasons
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .expect("cast to Utf8 gives a StringArray");
-            let mut next = 0;
-            for (row, fails) in failing.values().iter().enumerate() {
-                if fails {
-                    let reason = if reasons.is_valid(next) {
-                        reasons.value(next).to_owned()
-                    } else {
-                        String::new()
-                    };
-                    findings[row].push(Finding {
-                        rule: rule.rule,
-                        reason,
-                    });
-                    next += 1;
+            // The rule failed at run time on some row's data (a cast of 'abc', a division by
+            // zero, a regex from a cell): evaluated again row by row, each row it fails on is
+            // rejected under the rule with the error, and the others are judged as usual.
+            for row in 0..rows {
+                if skip[row] {
+                    continue;
+                }
+                let mut one = vec![Vec::new()];
+                match rule.evaluate(&batch.slice(row, 1), &[false], &mut one) {
+                    Ok(()) => findings[row].append(&mut one[0]),
+                    Err(e) => {
+                        let why = match e {
+                            Error::Engine(message) => message,
+                            other => other.to_string(),
+                        };
+                        let why = why.trim_start_matches("Arrow error: ");
+                        findings[row].push(Finding {
+                            rule: rule.rule,
+                            reason: format!(
+                                "the rule could not be evaluated on this row: {}",
+                                crate::report::shorten(why, 300)
+                            ),
+                            error: true,
+                        })
+                    }
                 }
             }
         }
         Ok(findings)
+    }
+}
+
+impl CompiledRule {
+    /// Evaluates the rule on a batch, adding a finding to `findings[row]` for each row that
+    /// fails it. On error nothing is added.
+    fn evaluate(
+        &self,
+        batch: &RecordBatch,
+        skip: &[bool],
+        findings: &mut [Vec<Finding>],
+    ) -> Result<()> {
+        let rows = batch.num_rows();
+        let verdict = self.condition.evaluate(batch)?.into_array(rows)?;
+        let verdict = verdict
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or_else(|| {
+                Error::Engine(format!(
+                    "rule condition gives {} instead of a boolean",
+                    verdict.data_type()
+                ))
+            })?;
+        // NULL means the condition could not be decided (a value is missing): not a failure.
+        let failing: BooleanArray = (0..rows)
+            .map(|i| Some(verdict.is_valid(i) && verdict.value(i) && !skip[i]))
+            .collect();
+        if failing.true_count() == 0 {
+            return Ok(());
+        }
+        let failed_rows = filter_record_batch(batch, &failing)?;
+        let reasons = self
+            .reason
+            .evaluate(&failed_rows)?
+            .into_array(failed_rows.num_rows())?;
+        let reasons = cast(&reasons, &DataType::Utf8)?;
+        let reasons = reasons
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("cast to Utf8 gives a StringArray");
+        let mut next = 0;
+        for (row, fails) in failing.values().iter().enumerate() {
+            if fails {
+                let reason = if reasons.is_valid(next) {
+                    reasons.value(next).to_owned()
+                } else {
+                    String::new()
+                };
+                findings[row].push(Finding {
+                    rule: self.rule,
+                    reason,
+                    error: false,
+                });
+                next += 1;
+            }
+        }
+        Ok(())
     }
 }
 
