@@ -22,7 +22,7 @@ use crate::dedup::{existing, CodeClash, CodeHasher, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, Normalizations, TableLayout};
-use crate::read::{Chunk, FileDigest, Input, InputPath, RecordProblem};
+use crate::read::{Chunk, FileDigest, Input, InputPath, Pending, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
@@ -203,7 +203,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             else {
                 continue;
             };
-            input.read_records(|chunk| {
+            input.open()?.read_records(|chunk| {
                 for record in &chunk.records {
                     if let Some(cell) = record.fields.get(column) {
                         json_metadata::collect_keys(&values::decode(cell), &mut keys);
@@ -640,7 +640,7 @@ fn readable_once(config: &RunConfig) -> Option<String> {
 /// window at a time (as many as are ready, up to twice the worker count), so that rules run in
 /// parallel while memory stays bounded by the channel and the window.
 fn stream(
-    inputs: Vec<Input>,
+    inputs: Vec<Pending>,
     threads: usize,
     mut handle: impl FnMut(Vec<ReadEvent>) -> Result<()>,
 ) -> Result<()> {
@@ -651,6 +651,8 @@ fn stream(
             .name("reader".into())
             .spawn_scoped(scope, move || -> Result<()> {
                 for input in inputs {
+                    // One input open at a time.
+                    let input = input.open()?;
                     // An interrupted run stops reading; the consumer reports it.
                     let digest = input.read_records(|chunk| {
                         !crate::interrupt::requested() && tx.send(ReadEvent::Chunk(chunk)).is_ok()
@@ -1064,14 +1066,21 @@ type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
 
 /// Opens every input and classifies its header (after checking `--rename` and `--drop`
 /// against all the headers).
-fn open_all(config: &RunConfig) -> Result<(Vec<Input>, FileHeaders)> {
-    let inputs = config
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(index, source)| Input::open(index, source, &config.read, config.format))
-        .collect::<Result<Vec<_>>>()?;
-    let names: Vec<Vec<String>> = inputs.iter().map(|i| i.header().to_vec()).collect();
+fn open_all(config: &RunConfig) -> Result<(Vec<Pending>, FileHeaders)> {
+    // Each input is opened for its header and, unless it can be opened only once, closed
+    // again until its turn: thousands of files never hold thousands of descriptors.
+    let mut inputs = Vec::with_capacity(config.inputs.len());
+    let mut names: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
+    for (index, source) in config.inputs.iter().enumerate() {
+        let input = Input::open(index, source, &config.read, config.format)?;
+        names.push(input.header().to_vec());
+        inputs.push(Pending::after_header(
+            input,
+            source,
+            &config.read,
+            config.format,
+        ));
+    }
     check_renames_and_drops(config, &names)?;
     let mut file_headers = Vec::with_capacity(inputs.len());
     for (source, names) in config.inputs.iter().zip(names) {

@@ -719,3 +719,99 @@ fn a_set_rule_that_fails_at_run_time_stops_the_run_naming_its_file() {
     assert!(r.stderr().contains(&set), "{}", r.describe());
     assert!(r.stderr().contains("fix:"), "{}", r.describe());
 }
+
+/// Runs `command` (through `sh -c`, so it may set limits and `exec` the binary) and gives its
+/// exit code, its peak resident memory in MB (VmHWM, read from /proc while it runs) and stderr.
+fn peak_memory(command: &str) -> (Option<i32>, u64, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", command])
+        .current_dir(crate::util::ROOT)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let code = loop {
+        if let Ok(status) = fs::read_to_string(&status_path) {
+            if let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (code, peak_kb / 1024, stderr)
+}
+
+#[test]
+fn memory_follows_bytes_not_record_size_for_a_gzip_of_100_kb_rows() {
+    // 5,000 rows of 100 KB (0.5 GB of text, 0.5 MB gzipped): counted in records, one chunk
+    // would hold all of them, several times over; BENCHMARKS.md has the 20,000-row figure.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide_rows.csv.gz");
+    let mut gzip = std::process::Command::new("gzip")
+        .arg("-1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(fs::File::create(&path).unwrap())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut gz = std::io::BufWriter::new(gzip.stdin.take().unwrap());
+        gz.write_all(b"Code,note\n").unwrap();
+        let pad = "x".repeat(100_000);
+        for i in 0..5_000 {
+            writeln!(gz, "W-{i:06},{pad}").unwrap();
+        }
+    }
+    assert!(gzip.wait().unwrap().success());
+    let out = dir.path().join("out");
+    let (code, peak_mb, stderr) = peak_memory(&format!(
+        "exec {} prepare {} --campaign-type gift --quiet --out {}",
+        crate::util::BIN,
+        path.display(),
+        out.display()
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+    crate::util::assert_conserved(&out, 5_000);
+    assert!(peak_mb < 600, "peak RSS {peak_mb} MB");
+}
+
+#[test]
+fn five_thousand_small_files_run_under_ulimit_n_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    fs::create_dir(&inputs).unwrap();
+    for i in 0..5_000 {
+        fs::write(
+            inputs.join(format!("part-{i:05}.csv")),
+            format!("Code,Active\nF-{i}-A,true\nF-{i}-B,true\n"),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("out");
+    let (code, peak_mb, stderr) = peak_memory(&format!(
+        "ulimit -n 64 && exec {} prepare {} --campaign-type gift --quiet --out {}",
+        crate::util::BIN,
+        inputs.display(),
+        out.display()
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+    crate::util::assert_conserved(&out, 10_000);
+    assert!(peak_mb < 200, "peak RSS {peak_mb} MB");
+}

@@ -89,6 +89,14 @@ impl Input {
         }
     }
 
+    /// The input's position among the run's inputs.
+    pub fn index(&self) -> usize {
+        match self {
+            Input::Csv(i) => i.index,
+            Input::Parquet(i) => i.index,
+        }
+    }
+
     /// The header names, trimmed.
     pub fn header(&self) -> &[String] {
         match self {
@@ -131,6 +139,69 @@ pub fn distinct_inputs(inputs: Vec<InputPath>) -> (Vec<InputPath>, Vec<String>) 
         kept.push(input);
     }
     (kept, notes)
+}
+
+/// An input waiting for its turn to be read: opened already when it can be opened only once
+/// (stdin, a FIFO), else a path opened when its turn comes, so that a run over thousands of
+/// files holds one open at a time (with its buffers).
+pub enum Pending {
+    Open(Input),
+    Later {
+        index: usize,
+        source: InputPath,
+        options: ReadOptions,
+        format: Option<Format>,
+        /// The header the first opening read: a file whose header changed since is refused.
+        header: Vec<String>,
+    },
+}
+
+impl Pending {
+    /// An input whose header has been read: kept open if it can be opened only once, else
+    /// closed until [`Pending::open`].
+    pub fn after_header(
+        input: Input,
+        source: &InputPath,
+        options: &ReadOptions,
+        format: Option<Format>,
+    ) -> Self {
+        match source {
+            InputPath::File(path) if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+                Pending::Later {
+                    index: input.index(),
+                    header: input.header().to_vec(),
+                    source: source.clone(),
+                    options: *options,
+                    format,
+                }
+            }
+            _ => Pending::Open(input),
+        }
+    }
+
+    /// The input, opened.
+    pub fn open(self) -> Result<Input> {
+        match self {
+            Pending::Open(input) => Ok(input),
+            Pending::Later {
+                index,
+                source,
+                options,
+                format,
+                header,
+            } => {
+                let input = Input::open(index, &source, &options, format)?;
+                if input.header() != header.as_slice() {
+                    return Err(Error::input(
+                        source.path(),
+                        "the file changed while the run read it (its header is not the same)",
+                        "run again once the file is complete",
+                    ));
+                }
+                Ok(input)
+            }
+        }
+    }
 }
 
 /// Expands the inputs as given: `-` is stdin; a folder or a glob pattern stands for every CSV

@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::DataType;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use sha2::{Digest, Sha256};
 
-use super::{hex, Chunk, FileDigest, Record, RecordProblem, CHUNK_ROWS};
+use super::{hex, Chunk, FileDigest, Record, RecordProblem, CHUNK_BYTES, CHUNK_ROWS};
 use crate::error::{Error, Result};
 
 /// A Parquet file whose schema has been read and whose rows are still to come.
@@ -23,14 +23,11 @@ pub struct ParquetInput {
     pub header: Vec<String>,
     path: std::path::PathBuf,
     reader: ParquetRecordBatchReader,
-    sha256: String,
-    bytes: u64,
     rows: u64,
 }
 
 impl ParquetInput {
     pub fn open(index: usize, path: &Path) -> Result<Self> {
-        let (sha256, bytes) = hash_file(path)?;
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
             Error::input(
@@ -54,7 +51,16 @@ impl ParquetInput {
                 ));
             }
         }
-        let reader = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| {
+        // Chunks bounded in bytes as well as rows, from the row groups' uncompressed size.
+        let uncompressed: i64 = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.total_byte_size())
+            .sum();
+        let row_bytes = (uncompressed.max(0) as u64 / rows.max(1)).max(1);
+        let batch_rows = ((CHUNK_BYTES as u64 / row_bytes) as usize).clamp(1, CHUNK_ROWS);
+        let reader = builder.with_batch_size(batch_rows).build().map_err(|e| {
             Error::input(
                 path,
                 format!("cannot read the Parquet file: {e}"),
@@ -70,8 +76,6 @@ impl ParquetInput {
                 .collect(),
             path: path.to_owned(),
             reader,
-            sha256,
-            bytes,
             rows,
         })
     }
@@ -134,10 +138,12 @@ impl ParquetInput {
                 return Ok(None);
             }
         }
+        // Hashed once read (not when opened for the header: an input is opened twice).
+        let (sha256, bytes) = hash_file(&self.path)?;
         Ok(Some(FileDigest {
             file: self.index,
-            sha256: self.sha256,
-            bytes: self.bytes,
+            sha256,
+            bytes,
             rows,
         }))
     }

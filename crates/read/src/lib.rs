@@ -20,8 +20,14 @@ pub use source::{Compression, InputPath};
 use split::Splitter;
 pub use split::{Damage, SplitOptions};
 
-/// Records per chunk: the unit of parallel rule evaluation and of memory.
+/// Records per chunk at most: the unit of parallel rule evaluation and of memory.
 pub const CHUNK_ROWS: usize = 8192;
+
+/// Bytes of records per chunk: a chunk is cut when it holds this much even if it has fewer
+/// than [`CHUNK_ROWS`] records, so that the chunks in flight (a few per worker) take memory in
+/// proportion to bytes, not to the size of the largest records (8192 records of 100 KB would
+/// be 800 MB a chunk). Ordinary voucher rows (under 500 bytes) never reach it.
+pub const CHUNK_BYTES: usize = 2 << 20;
 
 /// Why a file cannot be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -308,6 +314,7 @@ impl OpenInput {
         let expected = self.header.len();
         let mut rows: u64 = 0;
         let mut chunk = Chunk::new(self.index);
+        let mut chunk_bytes: usize = 0;
         chunk.blank_lines = self.blank_lines;
         // Bytes of the first chunk's records, for the estimate of the file's rows.
         let mut first_chunk_bytes: Option<u64> = self.text_file_bytes.map(|_| 0);
@@ -345,8 +352,10 @@ impl OpenInput {
                 .as_ref()
                 .filter(|p| p.is_malformed())
                 .map(|_| self.splitter.raw().to_vec());
+            let record_bytes = self.splitter.raw().len() + 1;
+            chunk_bytes += record_bytes + raw.as_ref().map_or(0, Vec::len);
             if let Some(bytes) = &mut first_chunk_bytes {
-                *bytes += self.splitter.raw().len() as u64 + 1;
+                *bytes += record_bytes as u64;
             }
             chunk.records.push(Record {
                 row: rows,
@@ -355,13 +364,14 @@ impl OpenInput {
                 problem,
                 raw,
             });
-            if chunk.records.len() == CHUNK_ROWS {
+            if chunk.records.len() == CHUNK_ROWS || chunk_bytes >= CHUNK_BYTES {
                 if let (Some(bytes), Some(file_bytes)) =
                     (first_chunk_bytes.take(), self.text_file_bytes)
                 {
                     chunk.estimated_file_rows =
-                        Some(file_bytes.saturating_mul(CHUNK_ROWS as u64) / bytes.max(1));
+                        Some(file_bytes.saturating_mul(chunk.records.len() as u64) / bytes.max(1));
                 }
+                chunk_bytes = 0;
                 chunk.stored_bytes_read = self.hash.bytes_read();
                 let full = std::mem::replace(&mut chunk, Chunk::new(self.index));
                 if !emit(full) {
@@ -533,6 +543,24 @@ pub fn options_from_byte(choice: u8) -> ReadOptions {
 /// What the fuzzer and the property tests check for any input: reading never panics, and every
 /// record is either clean or carries a problem. Returns (records, with a problem) or the
 /// file-level error message.
+/// Fuzz bytes made into an input of large records (the fuzzer's own inputs are small): a
+/// header, then every line of `data` repeated into one record of about `record_bytes`.
+#[doc(hidden)]
+pub fn large_records(data: &[u8], record_bytes: usize) -> Vec<u8> {
+    let mut out = b"Code,note\n".to_vec();
+    for line in data.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let times = record_bytes / line.len() + 1;
+        for _ in 0..times {
+            out.extend_from_slice(line);
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
 pub fn account(bytes: &[u8], options: &ReadOptions) -> Result<(u64, u64), String> {
     let input = OpenInput::from_reader(
         0,
@@ -542,8 +570,21 @@ pub fn account(bytes: &[u8], options: &ReadOptions) -> Result<(u64, u64), String
     )
     .map_err(|e| e.to_string())?;
     let (mut records, mut problems) = (0u64, 0u64);
+    let max_record = options.split.max_record_bytes;
     let digest = input
         .read_records(|chunk| {
+            // The byte budget: a chunk is cut once it holds CHUNK_BYTES, so it never holds
+            // more than that and one more record (its fields and, when malformed, its raw text).
+            let held: usize = chunk
+                .records
+                .iter()
+                .map(|r| r.fields.as_slice().len() + r.raw.as_ref().map_or(0, Vec::len))
+                .sum();
+            assert!(
+                held <= CHUNK_BYTES + 2 * (max_record + 1),
+                "a chunk of {} records holds {held} bytes",
+                chunk.records.len()
+            );
             for r in &chunk.records {
                 records += 1;
                 if let Some(p) = &r.problem {
@@ -564,6 +605,49 @@ pub fn account(bytes: &[u8], options: &ReadOptions) -> Result<(u64, u64), String
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn chunks_of_large_records_stay_within_the_byte_budget() {
+        // 300 records of about 100 KB: a count-only chunk would hold all of them (30 MB).
+        let mut data = Vec::new();
+        for i in 0..300 {
+            data.extend_from_slice(format!("LR-{i},quoted \"text\" {i}\n").as_bytes());
+        }
+        let input = large_records(&data, 100_000);
+        for choice in [0u8, 0b0100_0000, 0b1000_0000] {
+            let (records, _) = account(&input, &options_from_byte(choice)).unwrap();
+            assert_eq!(records, 300);
+        }
+    }
+
+    #[test]
+    fn a_large_record_chunk_is_cut_by_bytes() {
+        let input = large_records(
+            b"A,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+                .repeat(100)
+                .as_slice(),
+            200_000,
+        );
+        let opened = OpenInput::from_reader(
+            0,
+            "large.csv",
+            Box::new(io::Cursor::new(input)),
+            &options_from_byte(0),
+        )
+        .unwrap();
+        let mut sizes = Vec::new();
+        opened
+            .read_records(|chunk| {
+                sizes.push(chunk.records.len());
+                true
+            })
+            .unwrap();
+        assert!(sizes.len() > 1, "{sizes:?}");
+        assert!(
+            sizes.iter().all(|&n| n <= CHUNK_BYTES / 200_000 + 1),
+            "{sizes:?}"
+        );
+    }
     use super::*;
 
     fn read_all(text: &[u8]) -> (Vec<String>, Vec<Record>, u64, FileDigest) {
