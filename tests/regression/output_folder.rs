@@ -1,0 +1,122 @@
+//! The output folder: `--force` never touches what the run reads or what voucher-import did
+//! not write; killed runs' leftovers are removed; concurrent runs end complete or refused.
+
+use std::fs;
+
+use super::*;
+
+#[test]
+fn force_never_deletes_an_input_the_existing_file_or_a_folder_holding_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    let cards = data.join("cards.csv");
+    fs::write(&cards, "Code,Active\nA-1,true\nA-2,yes\n").unwrap();
+    fs::write(data.join("notes.txt"), "mine").unwrap();
+    let existing_dir = dir.path().join("known");
+    fs::create_dir(&existing_dir).unwrap();
+    let existing = existing_dir.join("codes.csv");
+    fs::write(&existing, "Code\nOLD-1\n").unwrap();
+    let existing_arg = existing.display().to_string();
+    for out in [&data, dir.path(), &existing_dir] {
+        let r = prepare_into(&cards, out, &["--existing", &existing_arg]);
+        r.expect_code(2);
+        assert!(
+            r.stderr().contains("which this run reads"),
+            "{}",
+            r.describe()
+        );
+        assert!(cards.exists() && existing.exists() && data.join("notes.txt").exists());
+    }
+    // An output folder beside or below the inputs' folder is fine.
+    let r = prepare_into(&cards, &data.join("out"), &["--existing", &existing_arg]);
+    r.expect_code(1);
+    assert!(cards.exists() && data.join("out/summary.json").exists());
+}
+
+#[test]
+fn force_replaces_only_a_folder_voucher_import_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(&input, "Code\nA-1\n").unwrap();
+    let stranger = dir.path().join("photos");
+    fs::create_dir(&stranger).unwrap();
+    fs::write(stranger.join("holiday.jpg"), "jpg").unwrap();
+    let r = prepare_into(&input, &stranger, &[]);
+    r.expect_code(2);
+    assert!(r.stderr().contains("holiday.jpg"), "{}", r.describe());
+    assert!(stranger.join("holiday.jpg").exists());
+    // An earlier output is replaced.
+    let out = dir.path().join("out");
+    prepare_into(&input, &out, &[]).expect_code(0);
+    prepare_into(&input, &out, &[]).expect_code(0);
+    // Unless its batches were uploaded.
+    fs::write(out.join("upload.json"), "{}").unwrap();
+    let r = prepare_into(&input, &out, &[]);
+    r.expect_code(2);
+    assert!(r.stderr().contains("upload.json"), "{}", r.describe());
+}
+
+#[test]
+fn a_staging_folder_left_by_a_killed_run_is_removed_by_the_next_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(&input, "Code\nA-1\n").unwrap();
+    // As a SIGKILLed run leaves it: no process has a PID this high.
+    let left = dir.path().join(".out.voucher-import-4000000000.tmp");
+    fs::create_dir_all(left.join("import")).unwrap();
+    fs::write(left.join("import/part-00001.csv"), "Code\r\nA-1").unwrap();
+    let r = prepare_into(&input, &dir.path().join("out"), &[]);
+    r.expect_code(0);
+    assert!(!left.exists());
+    assert!(
+        r.stderr()
+            .contains("left by an earlier run (process 4000000000)"),
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn concurrent_force_runs_into_one_folder_end_complete_or_refused_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    let mut text = String::from("Code,Active\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("C-{i:06},true\n"));
+    }
+    fs::write(&input, text).unwrap();
+    let out = dir.path().join("out");
+    let runs: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            std::process::Command::new(crate::util::BIN)
+                .args([
+                    "prepare",
+                    &input.display().to_string(),
+                    "--campaign-type",
+                    "gift",
+                ])
+                .args(["--campaign-limit", "100000", "--force", "--quiet", "--out"])
+                .arg(&out)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in runs {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            matches!(output.status.code(), Some(0 | 2)),
+            "{:?}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    crate::util::assert_conserved(&out, 20_000);
+    let left: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "cards.csv" && n != "out")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
