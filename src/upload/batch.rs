@@ -205,12 +205,17 @@ impl Run<'_> {
 
     /// The POST may have arrived: record why, and the jobs that may be its.
     fn unconfirmed(&self, index: usize, why: String) -> Result<()> {
-        let posted_at = self.snapshot(index).posted_at;
-        let (found, listing_error) = self.candidates(posted_at.as_deref())?;
-        self.record_candidates(index, found, listing_error, |b| {
-            b.status = BatchStatus::Unconfirmed;
-            b.reason = Some(why);
-        })
+        // Recorded before the (slower) look at the job list, which a stop may cut short.
+        let batch = {
+            let mut state = self.state.lock().expect("state lock");
+            let batch = &mut state.batches[index];
+            batch.status = BatchStatus::Unconfirmed;
+            batch.reason = Some(why);
+            state.save(self.state_path)?;
+            state.batches[index].clone()
+        };
+        let (found, listing_error) = self.candidates(batch.posted_at.as_deref())?;
+        self.record_candidates(index, found, listing_error, |_| {})
     }
 
     /// Looks again for the jobs an unconfirmed batch may have created.
