@@ -26,7 +26,7 @@ use crate::read::{Chunk, FileDigest, Input, InputPath, Pending, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
-use crate::rules::functions::AmountUnit;
+use crate::rules::functions::{parse_amount, AmountUnit};
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
 use crate::write::batches::{BatchWriter, EncodedRows, OriginRun};
@@ -70,6 +70,8 @@ struct Evaluated {
     normalizations: Normalizations,
     /// Every row encoded for a batch, whether or not it will be accepted.
     encoded: EncodedRows,
+    /// Per row, the amounts written in minor units from major ones (`--amount-unit major`).
+    amounts_converted: Vec<u32>,
     /// Per row, the hash of its code for the dedup tables (0 without a code).
     code_hashes: Vec<u64>,
 }
@@ -80,6 +82,8 @@ struct RowOutput {
     columns: Vec<usize>,
     /// Batch columns (positions) that are boolean metadata: an empty cell is written `null`.
     boolean_columns: Vec<usize>,
+    /// Batch columns (positions) of amounts given in major units, written in minor units.
+    major_amounts: Vec<usize>,
     code_hasher: CodeHasher,
 }
 
@@ -392,6 +396,17 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .iter()
             .enumerate()
             .filter(|(_, (name, _))| schema_checks.is_boolean(name))
+            .map(|(position, _)| position)
+            .collect(),
+        major_amounts: output_columns
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, c))| {
+                config.options.amount_unit == AmountUnit::Major
+                    && [KnownColumn::GiftAmount, KnownColumn::RedeemedAmount]
+                        .iter()
+                        .any(|k| k.index() == *c)
+            })
             .map(|(position, _)| position)
             .collect(),
         code_hasher: dedup.hasher(),
@@ -734,10 +749,41 @@ fn evaluate(
             }
         }
     }
+    // Batches carry whole minor units: amounts given in major units are converted exactly
+    // (100.50 -> 10050). A value that does not convert fails invalid_number and is not written.
+    let mut amounts_converted = vec![0u32; batch.num_rows()];
+    let converted: Vec<(usize, StringArray)> = output
+        .major_amounts
+        .iter()
+        .map(|&position| {
+            let column = batch.column(output.columns[position]).as_string::<i32>();
+            let minor: StringArray = (0..column.len())
+                .map(|i| {
+                    column.is_valid(i).then(|| {
+                        let value = column.value(i);
+                        match parse_amount(value, AmountUnit::Major) {
+                            Some(minor) => {
+                                amounts_converted[i] += 1;
+                                minor.to_string()
+                            }
+                            None => value.to_owned(),
+                        }
+                    })
+                })
+                .collect();
+            (position, minor)
+        })
+        .collect();
     let columns: Vec<&StringArray> = output
         .columns
         .iter()
-        .map(|&c| batch.column(c).as_string::<i32>())
+        .enumerate()
+        .map(
+            |(position, &c)| match converted.iter().find(|(p, _)| *p == position) {
+                Some((_, minor)) => minor,
+                None => batch.column(c).as_string::<i32>(),
+            },
+        )
         .collect();
     let encoded = EncodedRows::encode(&columns, &output.boolean_columns);
     let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
@@ -756,6 +802,7 @@ fn evaluate(
         findings,
         normalizations,
         encoded,
+        amounts_converted,
         code_hashes,
     })
 }
@@ -827,6 +874,7 @@ impl Finisher<'_> {
             mut findings,
             normalizations,
             encoded: rows_encoded,
+            amounts_converted,
             code_hashes,
         } = evaluated;
         self.normalizations.add(&normalizations);
@@ -955,6 +1003,8 @@ impl Finisher<'_> {
                             self.batches.write(encoded, file_no, record.row)?;
                             self.normalizations.boolean_nulls_written +=
                                 u64::from(rows_encoded.nulls(i));
+                            self.normalizations.amounts_converted +=
+                                u64::from(amounts_converted[i]);
                             self.formula_like_values += u64::from(rows_encoded.formulas(i));
                             self.accepted += 1;
                             if !found.is_empty() {

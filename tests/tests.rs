@@ -7,6 +7,7 @@ mod util;
 
 mod cli;
 mod errors;
+mod fidelity;
 mod forms;
 mod golden;
 mod interrupt;

@@ -30,6 +30,8 @@ pub struct Normalizations {
     pub boolean_nulls_written: u64,
     /// Export amounts with decimals (major units) written in minor units.
     pub export_amounts_converted: u64,
+    /// Amounts given in major units (`--amount-unit major`) written in minor units.
+    pub amounts_converted: u64,
 }
 
 impl Normalizations {
@@ -40,6 +42,7 @@ impl Normalizations {
         self.blank_lines_skipped += other.blank_lines_skipped;
         self.boolean_nulls_written += other.boolean_nulls_written;
         self.export_amounts_converted += other.export_amounts_converted;
+        self.amounts_converted += other.amounts_converted;
     }
 }
 

@@ -196,6 +196,13 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
             "values trimmed",
         ));
     }
+    if n.amounts_converted > 0 {
+        changes.push(plural(
+            n.amounts_converted,
+            "amount written in minor units",
+            "amounts written in minor units",
+        ));
+    }
     if n.active_lowercased > 0 {
         changes.push(format!("{} Active lowercased", n.active_lowercased));
     }
