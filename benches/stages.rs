@@ -211,7 +211,7 @@ fn stages(c: &mut Criterion) {
             amount_unit: AmountUnit::Minor,
             case_insensitive_codes: false,
             max_file_bytes: 10_000_000,
-            batch_rows: None,
+            batch_rows: voucher_import::config::DEFAULT_BATCH_ROWS,
         },
         headers: HeaderOptions::default(),
         rules,

@@ -124,6 +124,18 @@ impl Campaign {
         })
     }
 
+    /// Refuses a campaign that cannot be the target of a code import: a `PROMOTION` campaign
+    /// is applied to carts without codes.
+    pub fn check_holds_codes(&self) -> Result<()> {
+        if self.campaign_type == CampaignType::Promotion {
+            return Err(Error::usage(
+                "a PROMOTION campaign holds no codes (promotions apply to carts without one): codes cannot be imported into it",
+                "import into a discount, gift card, loyalty or referral campaign (--campaign-type discount|gift|loyalty|referral)",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn from_json(text: &str) -> Result<Self, String> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a JSON campaign object: {e}"))?;

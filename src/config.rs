@@ -12,8 +12,16 @@ use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
 
-/// Voucherify's default per-file limit for the import endpoint.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 10_000_000;
+/// Voucherify's limit on one import file, 10 MB; whether it counts the multipart envelope
+/// around the file is unconfirmed, so the whole request body is kept within it.
+pub const IMPORT_REQUEST_BYTES: u64 = 10_000_000;
+/// Room left in [`IMPORT_REQUEST_BYTES`] for the multipart envelope `upload` puts around a
+/// batch (boundary lines and part headers: about 210 bytes).
+pub const MULTIPART_ENVELOPE_BYTES: u64 = 512;
+/// The default largest batch file: the whole request body stays within 10,000,000 bytes.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = IMPORT_REQUEST_BYTES - MULTIPART_ENVELOPE_BYTES;
+/// Voucherify's limit on the codes of one import file.
+pub const DEFAULT_BATCH_ROWS: u64 = 100_000;
 /// Voucherify's default number of codes a campaign holds.
 pub const DEFAULT_CAMPAIGN_LIMIT: u64 = 100_000;
 
@@ -34,8 +42,7 @@ pub struct ImportOptions {
     pub amount_unit: AmountUnit,
     pub case_insensitive_codes: bool,
     pub max_file_bytes: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch_rows: Option<u64>,
+    pub batch_rows: u64,
 }
 
 /// Everything a run needs, validated.

@@ -366,7 +366,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         staged.as_ref().map(|s| s.path().join("import")),
         &column_names,
         options.max_file_bytes,
-        options.batch_rows,
+        Some(options.batch_rows),
     )?;
     let rejected = RejectedWriter::new(
         staged

@@ -88,7 +88,7 @@ fn every_subcommand_has_grouped_help_with_examples() {
         assert!(prepare.contains(group), "{group} in\n{prepare}");
     }
     assert!(
-        prepare.contains("[default: 10000000]"),
+        prepare.contains("[default: 9999488]"),
         "defaults are shown: {prepare}"
     );
 }

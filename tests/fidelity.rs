@@ -42,3 +42,65 @@ fn major_amounts_are_written_in_whole_minor_units_never_as_decimals() {
         "{summary}"
     );
 }
+
+#[test]
+fn a_promotion_campaign_is_refused_as_holding_no_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaign = dir.path().join("campaign.json");
+    fs::write(
+        &campaign,
+        r#"{"id": "camp_p", "campaign_type": "PROMOTION"}"#,
+    )
+    .unwrap();
+    let campaign = campaign.display().to_string();
+    for how in [
+        vec!["--campaign-type", "promotion"],
+        vec!["--campaign", campaign.as_str()],
+    ] {
+        let mut args = vec!["prepare", "fixtures/sample/gift_cards.csv"];
+        args.extend(how);
+        args.extend(["--out", "{out}"]);
+        let r = run(&args);
+        r.expect_code(2);
+        assert!(
+            r.stderr().contains("PROMOTION campaign holds no codes"),
+            "{}",
+            r.describe()
+        );
+        assert!(r.stderr().contains("fix:"), "{}", r.describe());
+        assert!(!r.out().exists());
+    }
+}
+
+#[test]
+fn an_import_file_holds_at_most_100000_codes_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.csv");
+    let mut text = String::from("Code\n");
+    for i in 0..100_001 {
+        text.push_str(&format!("R-{i:06}\n"));
+    }
+    fs::write(&input, text).unwrap();
+    let r = run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--campaign-limit",
+        "1000000",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    let rows: Vec<u64> = summary["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["rows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [100_000, 1], "{summary}");
+    assert_eq!(summary["options"]["batch_rows"], 100_000);
+    assert_eq!(summary["options"]["max_file_bytes"], 9_999_488);
+}

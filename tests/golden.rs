@@ -199,7 +199,7 @@ fn a_header_without_rows_is_an_empty_import() {
             "prepare",
             "fixtures/sample/header_only.csv",
             "--campaign-type",
-            "promotion",
+            "discount",
             "--out",
             "{out}",
         ],

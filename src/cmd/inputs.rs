@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 
 use crate::campaign::{Campaign, CampaignType};
 use crate::config::{
-    ImportOptions, Output, RunConfig, DEFAULT_CAMPAIGN_LIMIT, DEFAULT_MAX_FILE_BYTES,
+    ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
+    DEFAULT_MAX_FILE_BYTES,
 };
 use crate::error::{Error, Result};
 use crate::normalize::headers::HeaderOptions;
@@ -132,13 +133,14 @@ pub struct ImportArgs {
     #[arg(long, value_enum, default_value_t = AmountUnitArg::Minor, value_name = "UNIT", help_heading = "Rules")]
     pub amount_unit: AmountUnitArg,
 
-    /// Largest import file in bytes, header included (Voucherify's limit is 10 MB).
+    /// Largest import file in bytes, header included (Voucherify's limit is 10 MB; the default
+    /// leaves room for the multipart envelope, so the whole request stays within 10,000,000).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
     pub max_file_bytes: u64,
 
-    /// Most rows per import file.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
-    pub batch_rows: Option<u64>,
+    /// Most rows per import file (Voucherify takes at most 100,000 codes per file).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_ROWS, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
+    pub batch_rows: u64,
 
     /// Worker threads for the rules (default: the number of cores). The output does not
     /// depend on it.
@@ -216,6 +218,7 @@ impl ImportArgs {
                 ))
             }
         };
+        campaign.check_holds_codes()?;
         let codes_in_campaign = self.codes_in_campaign.unwrap_or(campaign.vouchers_count);
         let threads = match self.threads {
             Some(n) => usize::from(n),

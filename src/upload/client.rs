@@ -116,22 +116,8 @@ impl Client {
         file_name: &str,
         csv: &[u8],
     ) -> Result<Exchange> {
-        let boundary = format!("voucher-import-{}", &crate::read::sha256_hex(csv)[..32]);
-        let file_name: String = file_name
-            .chars()
-            .map(|c| if c == '"' || c.is_control() { '_' } else { c })
-            .collect();
-        let mut body = Vec::with_capacity(csv.len() + 256);
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(csv);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (body, content_type) = multipart_body(file_name, csv);
         let url = self.url(&import_path(campaign));
-        let content_type = format!("multipart/form-data; boundary={boundary}");
         let connected = Arc::new(AtomicBool::new(false));
         let poster = agent(&self.settings, false, Arc::clone(&connected));
         let (id, token) = (
@@ -273,6 +259,26 @@ impl Client {
             }
         }
     }
+}
+
+/// The request body of an import: `csv` as the multipart field `file` named `file_name`, and
+/// its content type. The boundary comes from the file's sha256, so it never occurs in it.
+pub(crate) fn multipart_body(file_name: &str, csv: &[u8]) -> (Vec<u8>, String) {
+    let boundary = format!("voucher-import-{}", &crate::read::sha256_hex(csv)[..32]);
+    let file_name: String = file_name
+        .chars()
+        .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+        .collect();
+    let mut body = Vec::with_capacity(csv.len() + 256);
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(csv);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
 }
 
 /// The largest answer body read (a result listing 100,000 failed rows is about 15 MB).
@@ -522,6 +528,18 @@ mod tests {
             },
             Redactor::default(),
         )
+    }
+
+    #[test]
+    fn a_default_sized_batch_makes_a_request_body_within_10_mb() {
+        let batch = vec![b'x'; crate::config::DEFAULT_MAX_FILE_BYTES as usize];
+        let (body, _) = multipart_body("part-99999.csv", &batch);
+        assert!(
+            body.len() as u64 <= crate::config::IMPORT_REQUEST_BYTES,
+            "{}",
+            body.len()
+        );
+        assert!(body.len() - batch.len() < crate::config::MULTIPART_ENVELOPE_BYTES as usize / 2);
     }
 
     #[test]
