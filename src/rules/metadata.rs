@@ -190,7 +190,7 @@ impl Property {
             PropertyType::String | PropertyType::Object | PropertyType::Geopoint => None,
             PropertyType::Number => match parse_number(item) {
                 Some(n) => Some(n),
-                None => return type_error("a number with at most 2 decimals"),
+                None => return type_error("a number"),
             },
             PropertyType::Boolean => {
                 if !item.eq_ignore_ascii_case("true") && !item.eq_ignore_ascii_case("false") {
@@ -273,13 +273,15 @@ impl Property {
     }
 }
 
-/// A number as Voucherify takes it in metadata: optional minus, digits, at most 2 decimals.
+/// A number in metadata: an optional minus, digits, and any number of decimals after a dot
+/// (`1.234`, `-0.5`). "At most 2 decimals" is documented for the constraint values of a number
+/// definition, not for the values. Forms no source settles (`1e2`, `+1`, `.5`, `1,5`) are
+/// refused.
 fn parse_number(text: &str) -> Option<f64> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let ok = !whole.is_empty()
         && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.len() <= 2
         && fraction.bytes().all(|b| b.is_ascii_digit())
         && !(digits.contains('.') && fraction.is_empty());
     ok.then(|| text.parse().ok()).flatten()
@@ -322,13 +324,23 @@ mod tests {
         assert_eq!(
             check("priority", Some("n/a")),
             Some(Violation::Type(
-                "priority: must be a number with at most 2 decimals (actual value is 'n/a')".into()
+                "priority: must be a number (actual value is 'n/a')".into()
             ))
         );
-        assert!(matches!(
-            check("priority", Some("1.234")),
-            Some(Violation::Type(_))
-        ));
+        assert_eq!(check("priority", Some("1.234")), None);
+        assert!(
+            matches!(
+                check("priority", Some("-0.5")),
+                Some(Violation::Constraint(_))
+            ),
+            "a number, below gte 0"
+        );
+        for unsettled in ["1e2", "+1", ".5", "1,5", "1.", "--1"] {
+            assert!(
+                matches!(check("priority", Some(unsettled)), Some(Violation::Type(_))),
+                "{unsettled}"
+            );
+        }
         assert!(
             matches!(check("priority", Some("100")), Some(Violation::Constraint(m)) if m.contains("must be less than 100"))
         );
