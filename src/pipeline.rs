@@ -72,6 +72,8 @@ struct Evaluated {
     encoded: EncodedRows,
     /// Per row, the amounts written in minor units from major ones (`--amount-unit major`).
     amounts_converted: Vec<u32>,
+    /// Per row, the schema metadata values written in their canonical spelling.
+    metadata_respelled: Vec<u32>,
     /// Per row, the hash of its code for the dedup tables (0 without a code).
     code_hashes: Vec<u64>,
 }
@@ -82,8 +84,8 @@ struct RowOutput {
     columns: Vec<usize>,
     /// Batch columns (positions) that are boolean metadata: an empty cell is written `null`.
     boolean_columns: Vec<usize>,
-    /// Batch columns (positions) of amounts given in major units, written in minor units.
-    major_amounts: Vec<usize>,
+    /// Batch columns (positions) whose values are written in another form than read.
+    rewrites: Vec<(usize, Rewrite)>,
     code_hasher: CodeHasher,
 }
 
@@ -398,16 +400,18 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .filter(|(_, (name, _))| schema_checks.is_boolean(name))
             .map(|(position, _)| position)
             .collect(),
-        major_amounts: output_columns
+        rewrites: output_columns
             .iter()
             .enumerate()
-            .filter(|(_, (_, c))| {
-                config.options.amount_unit == AmountUnit::Major
-                    && [KnownColumn::GiftAmount, KnownColumn::RedeemedAmount]
-                        .iter()
-                        .any(|k| k.index() == *c)
+            .filter_map(|(position, (name, c))| {
+                let amount = [KnownColumn::GiftAmount, KnownColumn::RedeemedAmount]
+                    .iter()
+                    .any(|k| k.index() == *c);
+                if amount && config.options.amount_unit == AmountUnit::Major {
+                    return Some((position, Rewrite::MajorAmount));
+                }
+                schema_checks.rewrite(name).map(|how| (position, how))
             })
-            .map(|(position, _)| position)
             .collect(),
         code_hasher: dedup.hasher(),
     };
@@ -595,6 +599,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 )
             })
             .chain(config.notes.iter().cloned())
+            .chain(schema_checks.notes.iter().cloned())
             .chain(engine.notes.iter().cloned())
             .chain(
                 staged
@@ -749,29 +754,36 @@ fn evaluate(
             }
         }
     }
-    // Batches carry whole minor units: amounts given in major units are converted exactly
-    // (100.50 -> 10050). A value that does not convert fails invalid_number and is not written.
+    // Values written in the form Voucherify takes: amounts given in major units in whole minor
+    // units (100.50 -> 10050; a value that does not convert fails invalid_number and is not
+    // written), schema metadata in its canonical spelling (booleans and null lowercase, array
+    // items without spaces around the commas).
     let mut amounts_converted = vec![0u32; batch.num_rows()];
+    let mut metadata_respelled = vec![0u32; batch.num_rows()];
     let converted: Vec<(usize, StringArray)> = output
-        .major_amounts
+        .rewrites
         .iter()
-        .map(|&position| {
+        .map(|&(position, how)| {
             let column = batch.column(output.columns[position]).as_string::<i32>();
-            let minor: StringArray = (0..column.len())
+            let counts = match how {
+                Rewrite::MajorAmount => &mut amounts_converted,
+                _ => &mut metadata_respelled,
+            };
+            let written: StringArray = (0..column.len())
                 .map(|i| {
                     column.is_valid(i).then(|| {
                         let value = column.value(i);
-                        match parse_amount(value, AmountUnit::Major) {
-                            Some(minor) => {
-                                amounts_converted[i] += 1;
-                                minor.to_string()
+                        match how.apply(value) {
+                            Some(new) => {
+                                counts[i] += 1;
+                                new
                             }
                             None => value.to_owned(),
                         }
                     })
                 })
                 .collect();
-            (position, minor)
+            (position, written)
         })
         .collect();
     let columns: Vec<&StringArray> = output
@@ -803,8 +815,48 @@ fn evaluate(
         normalizations,
         encoded,
         amounts_converted,
+        metadata_respelled,
         code_hashes,
     })
+}
+
+/// A value written in another form than read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rewrite {
+    /// An amount in major units, written in whole minor units.
+    MajorAmount,
+    /// A typed metadata value: `null` (any case) written lowercase, and for a boolean property
+    /// `true`/`false` too.
+    Lowercase { boolean: bool },
+    /// An array metadata value: its items without spaces around the commas (each item as
+    /// [`Rewrite::Lowercase`] for a boolean array).
+    ArrayItems { boolean: bool },
+}
+
+impl Rewrite {
+    /// The value as written, when it differs from `value`.
+    fn apply(self, value: &str) -> Option<String> {
+        let canonical = |item: &str, boolean: bool| -> String {
+            let keyword = item.eq_ignore_ascii_case("null")
+                || (boolean
+                    && (item.eq_ignore_ascii_case("true") || item.eq_ignore_ascii_case("false")));
+            if keyword {
+                item.to_ascii_lowercase()
+            } else {
+                item.to_owned()
+            }
+        };
+        let written = match self {
+            Rewrite::MajorAmount => parse_amount(value, AmountUnit::Major)?.to_string(),
+            Rewrite::Lowercase { boolean } => canonical(value, boolean),
+            Rewrite::ArrayItems { boolean } => value
+                .split(',')
+                .map(|item| canonical(item.trim(), boolean))
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        (written != value).then_some(written)
+    }
 }
 
 /// The file listing where each batch row comes from (see [`OriginRun`]).
@@ -875,6 +927,7 @@ impl Finisher<'_> {
             normalizations,
             encoded: rows_encoded,
             amounts_converted,
+            metadata_respelled,
             code_hashes,
         } = evaluated;
         self.normalizations.add(&normalizations);
@@ -1005,6 +1058,8 @@ impl Finisher<'_> {
                                 u64::from(rows_encoded.nulls(i));
                             self.normalizations.amounts_converted +=
                                 u64::from(amounts_converted[i]);
+                            self.normalizations.metadata_values_respelled +=
+                                u64::from(metadata_respelled[i]);
                             self.formula_like_values += u64::from(rows_encoded.formulas(i));
                             self.accepted += 1;
                             if !found.is_empty() {
@@ -1160,6 +1215,8 @@ struct SchemaChecks {
     constraint_rule: Option<usize>,
     /// The rule an export's unusable JSON metadata fails (set with or without a schema).
     nested_rule: Option<usize>,
+    /// What matching the schema to the columns found (a required property without a column).
+    notes: Vec<String>,
 }
 
 impl SchemaChecks {
@@ -1171,6 +1228,7 @@ impl SchemaChecks {
         inputs: &[InputPath],
     ) -> Result<Self> {
         let first_input = inputs.first().map(InputPath::path).unwrap_or_default();
+        let mut notes = Vec::new();
         for property in &schema.properties {
             let present = layout.metadata.contains(&property.name);
             if present && matches!(property.kind, PropertyType::Object | PropertyType::Geopoint) {
@@ -1184,13 +1242,11 @@ impl SchemaChecks {
                 ));
             }
             if !present && !property.optional {
-                return Err(Error::input(
-                    &first_input,
-                    format!(
-                        "the metadata schema requires '{}', and no input has that column",
-                        property.name
-                    ),
-                    "add the column, or make the property optional in Voucherify",
+                // Codes imported without the column inherit the campaign's metadata, which
+                // may hold it: whether Voucherify then fails the row is unconfirmed.
+                notes.push(format!(
+                    "the metadata schema requires '{}', and no input has that column: the codes inherit the campaign's value of it, if the campaign has one (if not, Voucherify may fail every row)",
+                    property.name
                 ));
             }
         }
@@ -1231,7 +1287,19 @@ impl SchemaChecks {
             required_rule: rules.find(names::METADATA_REQUIRED),
             constraint_rule: rules.find(names::METADATA_CONSTRAINT),
             nested_rule: rules.find(names::METADATA_NESTED),
+            notes,
         })
+    }
+
+    /// How a metadata column's values are written: in the schema's canonical spelling.
+    fn rewrite(&self, column_name: &str) -> Option<Rewrite> {
+        let (_, property) = self.columns.iter().find(|(_, p)| p.name == column_name)?;
+        let boolean = property.kind == PropertyType::Boolean;
+        match (property.array, property.kind) {
+            (true, _) => Some(Rewrite::ArrayItems { boolean }),
+            (false, PropertyType::String) => None,
+            (false, _) => Some(Rewrite::Lowercase { boolean }),
+        }
     }
 
     fn is_boolean(&self, column_name: &str) -> bool {

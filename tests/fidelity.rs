@@ -34,7 +34,7 @@ fn major_amounts_are_written_in_whole_minor_units_never_as_decimals() {
     let summary: serde_json::Value =
         serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
     assert_eq!(
-        summary["normalizations"]["amounts_converted"], 5,
+        summary["normalizations"]["amounts_converted"], 4,
         "{summary}"
     );
     assert_eq!(
@@ -103,4 +103,48 @@ fn an_import_file_holds_at_most_100000_codes_by_default() {
     assert_eq!(rows, [100_000, 1], "{summary}");
     assert_eq!(summary["options"]["batch_rows"], 100_000);
     assert_eq!(summary["options"]["max_file_bytes"], 9_999_488);
+}
+
+#[test]
+fn null_is_taken_in_typed_metadata_and_schema_values_are_written_canonically() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.json");
+    fs::write(
+        &schema,
+        r#"{"related_object":"voucher","properties":{
+            "vip":{"type":"boolean"},
+            "rank":{"type":"number"},
+            "tags":{"type":"string","array":true},
+            "note":{"type":"string"}}}"#,
+    )
+    .unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(
+        &input,
+        "Code,vip,rank,tags,note\nN-1,TRUE,1.234,\"a, b ,c\",NULL\nN-2,NULL,null,x,y\nN-3,False,2,,z\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--metadata-schema",
+        &schema.display().to_string(),
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    assert_eq!(
+        batch,
+        "Code,vip,rank,tags,note\r\nN-1,true,1.234,\"a,b,c\",NULL\r\nN-2,null,null,x,y\r\nN-3,false,2,,z\r\n",
+        "a string property keeps NULL as written"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["normalizations"]["metadata_values_respelled"], 4,
+        "{summary}"
+    );
 }

@@ -32,6 +32,9 @@ pub struct Normalizations {
     pub export_amounts_converted: u64,
     /// Amounts given in major units (`--amount-unit major`) written in minor units.
     pub amounts_converted: u64,
+    /// Metadata values written in their schema property's canonical spelling (booleans and
+    /// `null` lowercase, array items without spaces around the commas).
+    pub metadata_values_respelled: u64,
 }
 
 impl Normalizations {
@@ -43,6 +46,7 @@ impl Normalizations {
         self.boolean_nulls_written += other.boolean_nulls_written;
         self.export_amounts_converted += other.export_amounts_converted;
         self.amounts_converted += other.amounts_converted;
+        self.metadata_values_respelled += other.metadata_values_respelled;
     }
 }
 

@@ -203,6 +203,13 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
             "amounts written in minor units",
         ));
     }
+    if n.metadata_values_respelled > 0 {
+        changes.push(plural(
+            n.metadata_values_respelled,
+            "metadata value respelled",
+            "metadata values respelled",
+        ));
+    }
     if n.active_lowercased > 0 {
         changes.push(format!("{} Active lowercased", n.active_lowercased));
     }

@@ -161,6 +161,10 @@ fn scalar_text(value: &Value) -> String {
 impl Property {
     /// Checks one cell (trimmed; None when empty).
     pub fn check(&self, value: Option<&str>) -> Option<Violation> {
+        // The literal `null` (any case) is Voucherify's documented way to leave a typed
+        // property empty: it is no value, not a wrong one.
+        let typed = !matches!(self.kind, PropertyType::String);
+        let value = value.filter(|v| !(typed && v.eq_ignore_ascii_case("null")));
         let Some(value) = value else {
             return (!self.optional).then(|| {
                 Violation::Required(format!("{}: is required (the cell is empty)", self.name))
