@@ -174,6 +174,26 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .count() as u64,
         ..Normalizations::default()
     };
+    // Every respelling is said, not only counted: `category` or `start_date` may have been
+    // meant as metadata.
+    // (Not for a name the user renamed, nor for an export, whose conversion is its own.)
+    let mut respellings: Vec<String> = Vec::new();
+    for (name, role) in file_headers
+        .iter()
+        .filter(|(names, _)| !(config.from_export || export::is_export(names)))
+        .flat_map(|(names, roles)| names.iter().zip(roles))
+        .filter(|(name, _)| config.headers.renamed(name.as_str()) == name.as_str())
+    {
+        if let ColumnRole::Known(k) = role {
+            let note = format!(
+                "header '{name}' is read as the import column '{}' (to keep it as metadata instead, pass --metadata '{name}' or --rename it)",
+                k.canonical()
+            );
+            if k.canonical() != name.as_str() && !respellings.contains(&note) {
+                respellings.push(note);
+            }
+        }
+    }
     let dropped_columns: Vec<String> = file_headers
         .iter()
         .flat_map(|(_, roles)| roles)
@@ -599,6 +619,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 )
             })
             .chain(config.notes.iter().cloned())
+            .chain(respellings.iter().cloned())
             .chain(schema_checks.notes.iter().cloned())
             .chain(engine.notes.iter().cloned())
             .chain(
