@@ -210,6 +210,7 @@ fn stages(c: &mut Criterion) {
             codes_in_campaign: 0,
             amount_unit: AmountUnit::Minor,
             case_insensitive_codes: false,
+            existing_codes: voucher_import::config::ExistingCodes::Reject,
             max_file_bytes: 10_000_000,
             batch_rows: voucher_import::config::DEFAULT_BATCH_ROWS,
         },

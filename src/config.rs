@@ -34,6 +34,18 @@ pub enum Output {
     Report,
 }
 
+/// What a row whose code is already in the project (`--existing`) becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExistingCodes {
+    /// Rejected as `existing_code`.
+    #[default]
+    Reject,
+    /// Imported: Voucherify updates the code's Active and Category and ignores the rest
+    /// (`update_ignores_fields` warns which values).
+    Update,
+}
+
 /// The settings of an import that the summary records.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportOptions {
@@ -41,6 +53,7 @@ pub struct ImportOptions {
     pub codes_in_campaign: u64,
     pub amount_unit: AmountUnit,
     pub case_insensitive_codes: bool,
+    pub existing_codes: ExistingCodes,
     pub max_file_bytes: u64,
     pub batch_rows: u64,
 }

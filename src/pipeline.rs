@@ -17,7 +17,7 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
-use crate::config::{Output, RunConfig};
+use crate::config::{ExistingCodes, Output, RunConfig};
 use crate::dedup::{existing, CodeClash, CodeHasher, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
@@ -97,6 +97,8 @@ struct EngineRules {
     record_too_large: usize,
     duplicate_code: Option<usize>,
     existing_code: Option<usize>,
+    /// Set with `--existing-codes update`: the warning an update's ignored values get.
+    update_ignores_fields: Option<usize>,
     over_campaign_limit: Option<usize>,
 }
 
@@ -110,6 +112,7 @@ impl EngineRules {
             record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
             duplicate_code: rules.find(names::DUPLICATE_CODE),
             existing_code: rules.find(names::EXISTING_CODE),
+            update_ignores_fields: None,
             over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
         })
     }
@@ -285,7 +288,11 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         &layout.present_columns(),
         options.amount_unit,
     )?;
-    let engine_rules = EngineRules::resolve(&config.rules)?;
+    let mut engine_rules = EngineRules::resolve(&config.rules)?;
+    let updates_existing = config.options.existing_codes == ExistingCodes::Update;
+    if updates_existing {
+        engine_rules.update_ignores_fields = config.rules.find(names::UPDATE_IGNORES_FIELDS);
+    }
 
     let mut existing_info = Vec::with_capacity(config.existing.len());
     let mut existing_codes = Vec::new();
@@ -398,11 +405,15 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         &layout.original_headers,
         staged.is_none(),
     )?;
+    // update_ignores_fields is in force only with --existing-codes update.
+    let in_force = |rule: &crate::rules::Rule| {
+        updates_existing || rule.text.name != names::UPDATE_IGNORES_FIELDS
+    };
     let any_warn_rule = config
         .rules
         .rules
         .iter()
-        .any(|r| r.text.severity == Severity::Warn);
+        .any(|r| r.text.severity == Severity::Warn && in_force(r));
     let warnings = RejectedWriter::new(
         staged
             .as_ref()
@@ -457,6 +468,20 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         rejected,
         failures_by_rule: vec![0; config.rules.rules.len()],
         errors_by_rule: vec![0; config.rules.rules.len()],
+        updates_existing: config.options.existing_codes == ExistingCodes::Update,
+        update_ignored_columns: (0..layout.value_columns())
+            .filter(|&c| {
+                ![
+                    KnownColumn::Code,
+                    KnownColumn::Active,
+                    KnownColumn::Category,
+                ]
+                .iter()
+                .any(|k| k.index() == c)
+            })
+            .map(|c| (c, layout.schema.field(c).name().clone()))
+            .collect(),
+        updates: 0,
         accepted: 0,
         rejected_rows: 0,
         formula_like_values: 0,
@@ -526,6 +551,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         warnings_by_rule,
         failures_by_rule,
         errors_by_rule,
+        updates,
         accepted,
         rejected_rows,
         formula_like_values,
@@ -585,6 +611,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 .rules
                 .iter()
                 .zip(&failures_by_rule)
+                .filter(|(r, _)| in_force(r))
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
@@ -598,6 +625,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
+        updates,
         warnings: warned_rows,
         warnings_by_rule: RuleCounts(
             config
@@ -605,7 +633,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 .rules
                 .iter()
                 .zip(&warnings_by_rule)
-                .filter(|(r, _)| r.text.severity == Severity::Warn)
+                .filter(|(r, _)| r.text.severity == Severity::Warn && in_force(r))
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
@@ -931,6 +959,13 @@ struct Finisher<'a> {
     failures_by_rule: Vec<u64>,
     /// Rows on which each rule could not be evaluated (rejected or warned under it).
     errors_by_rule: Vec<u64>,
+    /// `--existing-codes update`: a code in --existing is imported as an update.
+    updates_existing: bool,
+    /// The batch columns (position, name) whose values an update ignores: all but Code,
+    /// Active, Category and the position columns.
+    update_ignored_columns: Vec<(usize, String)>,
+    /// Accepted rows that update a code already in the project.
+    updates: u64,
     accepted: u64,
     rejected_rows: u64,
     /// Accepted values that start like a spreadsheet formula.
@@ -1015,8 +1050,29 @@ impl Finisher<'_> {
                     found.extend(set);
                 }
             }
+            let mut is_update = false;
             if let Some(code) = code {
                 let clash = match self.dedup.clash_hashed(code, code_hashes[i]) {
+                    Some(CodeClash::Existing { .. }) if self.updates_existing => {
+                        is_update = true;
+                        rules.update_ignores_fields.and_then(|rule| {
+                            let ignored: Vec<&str> = self
+                                .update_ignored_columns
+                                .iter()
+                                .filter(|(c, _)| batch.column(*c).is_valid(i))
+                                .map(|(_, name)| name.as_str())
+                                .collect();
+                            (!ignored.is_empty()).then(|| {
+                                (
+                                    rule,
+                                    format!(
+                                        "{code} is in the project: Voucherify updates only Active and Category, and ignores {}",
+                                        ignored.join(", ")
+                                    ),
+                                )
+                            })
+                        })
+                    }
                     Some(CodeClash::Existing { file }) => rules.existing_code.map(|rule| {
                         let listed = &self.existing_names[file as usize];
                         (
@@ -1079,6 +1135,7 @@ impl Finisher<'_> {
                                 u64::from(rows_encoded.nulls(i));
                             self.normalizations.amounts_converted +=
                                 u64::from(amounts_converted[i]);
+                            self.updates += u64::from(is_update);
                             self.normalizations.metadata_values_respelled +=
                                 u64::from(metadata_respelled[i]);
                             self.formula_like_values += u64::from(rows_encoded.formulas(i));

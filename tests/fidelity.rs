@@ -148,3 +148,52 @@ fn null_is_taken_in_typed_metadata_and_schema_values_are_written_canonically() {
         "{summary}"
     );
 }
+
+#[test]
+fn existing_codes_update_imports_the_row_and_warns_what_voucherify_ignores() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(
+        &input,
+        "Code,Active,Category,Gift Amount\nOLD-0001,false,summer,5000\nOLD-0002,true,,\nNEW-1,true,winter,100\n",
+    )
+    .unwrap();
+    let existing = dir.path().join("existing.csv");
+    fs::write(&existing, "code\nOLD-0001\nOLD-0002\n").unwrap();
+    let input = input.display().to_string();
+    let existing = existing.display().to_string();
+    let base = [
+        "prepare",
+        input.as_str(),
+        "--campaign-type",
+        "gift",
+        "--existing",
+        existing.as_str(),
+        "--out",
+        "{out}",
+    ];
+    let rejected = run(&base);
+    rejected.expect_code(1);
+    let mut args = base.to_vec();
+    args.extend(["--existing-codes", "update"]);
+    let updated = run(&args);
+    updated.expect_code(0);
+    crate::util::assert_conserved(&updated.out(), 3);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(updated.out().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["accepted"], 3, "{summary}");
+    assert_eq!(summary["updates"], 2, "{summary}");
+    assert_eq!(
+        summary["warnings_by_rule"]["update_ignores_fields"], 1,
+        "{summary}"
+    );
+    let warnings = fs::read_to_string(updated.out().join("warnings.csv")).unwrap();
+    assert!(
+        warnings.contains("OLD-0001 is in the project: Voucherify updates only Active and Category, and ignores Gift Amount"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains("OLD-0002,"),
+        "nothing ignored, nothing to warn: {warnings}"
+    );
+}

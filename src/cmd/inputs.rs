@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use crate::campaign::{Campaign, CampaignType};
 use crate::config::{
-    ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
+    ExistingCodes, ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
     DEFAULT_MAX_FILE_BYTES,
 };
 use crate::error::{Error, Result};
@@ -133,6 +133,12 @@ pub struct ImportArgs {
     #[arg(long, value_enum, default_value_t = AmountUnitArg::Minor, value_name = "UNIT", help_heading = "Rules")]
     pub amount_unit: AmountUnitArg,
 
+    /// What a row whose code is in --existing becomes: rejected (existing_code), or imported
+    /// as an update (Voucherify then takes only Active and Category; a warning lists what it
+    /// ignores).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ExistingCodesArg::Reject, help_heading = "Rules")]
+    pub existing_codes: ExistingCodesArg,
+
     /// Largest import file in bytes, header included (Voucherify's limit is 10 MB; the default
     /// leaves room for the multipart envelope, so the whole request stays within 10,000,000).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
@@ -150,6 +156,15 @@ pub struct ImportArgs {
 
 fn parse_campaign_type(text: &str) -> std::result::Result<CampaignType, String> {
     text.parse()
+}
+
+/// `--existing-codes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExistingCodesArg {
+    /// Reject the row as existing_code.
+    Reject,
+    /// Import the row as an update of the code.
+    Update,
 }
 
 fn parse_encoding(text: &str) -> std::result::Result<TextEncoding, String> {
@@ -263,6 +278,10 @@ impl ImportArgs {
                     AmountUnitArg::Major => AmountUnit::Major,
                 },
                 case_insensitive_codes: self.case_insensitive_codes,
+                existing_codes: match self.existing_codes {
+                    ExistingCodesArg::Reject => ExistingCodes::Reject,
+                    ExistingCodesArg::Update => ExistingCodes::Update,
+                },
                 max_file_bytes: self.max_file_bytes,
                 batch_rows: self.batch_rows,
             },

@@ -92,6 +92,8 @@ pub struct Summary {
     /// spreadsheet opening the batch would run as formulas. They are data and go in as they
     /// are; rejected.csv and report.html show such values with a `'` in front.
     pub formula_like_values: u64,
+    /// Accepted rows that update a code already in the project (`--existing-codes update`).
+    pub updates: u64,
     /// Accepted rows that a `warn` rule flagged (listed in warnings.csv).
     pub warnings: u64,
     /// Every `warn` rule in force with the number of accepted rows it flagged.

@@ -72,6 +72,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/existing_code.sql"),
     ),
     (
+        "sql/update_ignores_fields.sql",
+        include_str!("../../sql/update_ignores_fields.sql"),
+    ),
+    (
         "sql/record_too_large.sql",
         include_str!("../../sql/record_too_large.sql"),
     ),
@@ -88,6 +92,7 @@ pub mod names {
     pub const UNREADABLE_VALUE: &str = "unreadable_value";
     pub const DUPLICATE_CODE: &str = "duplicate_code";
     pub const EXISTING_CODE: &str = "existing_code";
+    pub const UPDATE_IGNORES_FIELDS: &str = "update_ignores_fields";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
     pub const OVER_CAMPAIGN_LIMIT: &str = "over_campaign_limit";
     pub const METADATA_TYPE: &str = "metadata_type";

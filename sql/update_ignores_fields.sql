@@ -1,0 +1,8 @@
+-- rule: update_ignores_fields
+-- description: With --existing-codes update, a code already in the project is imported as an update, and Voucherify then takes only its Active and Category: the row's other values are ignored.
+-- example: Code=OLD-1 (in --existing), Gift Amount=5000  ->  OLD-1 is in the project: Voucherify updates only Active and Category, and ignores Gift Amount
+-- severity: warn
+-- checked-by: dedup
+--
+-- Re-importing a code that exists is an update, not a failure (Voucherify's documentation):
+-- the row goes in, and this warning lists the columns whose values Voucherify will ignore.
