@@ -159,6 +159,61 @@ fn scalar_text(value: &Value) -> String {
 }
 
 impl Property {
+    /// The whole definition, as Voucherify spells it in its failure reasons: `must be a
+    /// number, property is required, must be at least 0`.
+    pub fn definition(&self) -> String {
+        let (one, many) = match self.kind {
+            PropertyType::String => ("a string", "strings"),
+            PropertyType::Number => ("a number", "numbers"),
+            PropertyType::Boolean => ("a boolean (true or false)", "booleans (true or false)"),
+            PropertyType::Date => ("a date (YYYY-MM-DD)", "dates (YYYY-MM-DD)"),
+            PropertyType::Datetime => (
+                "a datetime (ISO 8601, e.g. 2026-12-31T23:59:59Z)",
+                "datetimes (ISO 8601, e.g. 2026-12-31T23:59:59Z)",
+            ),
+            PropertyType::ImageUrl => (
+                "an image URL (http:// or https://)",
+                "image URLs (http:// or https://)",
+            ),
+            PropertyType::Object => ("an object", "objects"),
+            PropertyType::Geopoint => ("a geopoint", "geopoints"),
+        };
+        let mut parts = vec![if self.array {
+            format!("must be a list of {many}")
+        } else {
+            format!("must be {one}")
+        }];
+        if !self.optional {
+            parts.push("property is required".to_owned());
+        }
+        if !self.eq.is_empty() {
+            parts.push(format!("must be equal to one of {}", self.eq.join(",")));
+        }
+        if !self.ne.is_empty() {
+            parts.push(format!("must not be equal to any of {}", self.ne.join(",")));
+        }
+        for (bound, words) in [
+            (self.lt, "less than"),
+            (self.lte, "at most"),
+            (self.gt, "more than"),
+            (self.gte, "at least"),
+        ] {
+            if let Some(b) = bound {
+                parts.push(format!("must be {words} {b}"));
+            }
+        }
+        for (length, words) in [
+            (self.exact_length, "exactly"),
+            (self.min_length, "at least"),
+            (self.max_length, "at most"),
+        ] {
+            if let Some(l) = length {
+                parts.push(format!("must be {words} {l} characters long"));
+            }
+        }
+        parts.join(", ")
+    }
+
     /// Checks one cell (trimmed; None when empty).
     pub fn check(&self, value: Option<&str>) -> Option<Violation> {
         // The literal `null` (any case) is Voucherify's documented way to leave a typed
@@ -167,7 +222,11 @@ impl Property {
         let value = value.filter(|v| !(typed && v.eq_ignore_ascii_case("null")));
         let Some(value) = value else {
             return (!self.optional).then(|| {
-                Violation::Required(format!("{}: is required (the cell is empty)", self.name))
+                Violation::Required(format!(
+                    "{}: {} (the cell is empty)",
+                    self.name,
+                    self.definition()
+                ))
             });
         };
         let items: Vec<&str> = if self.array {
@@ -185,32 +244,31 @@ impl Property {
 
     fn check_one(&self, item: &str) -> Option<Violation> {
         let name = &self.name;
-        let type_error = |what: &str| {
-            Some(Violation::Type(format!(
-                "{name}: must be {what} (actual value is '{item}')"
-            )))
-        };
+        // Every reason reads like Voucherify's own: the property, its whole definition, the
+        // actual value; the kind of violation decides the rule.
+        let reason = || format!("{name}: {} (actual value is '{item}')", self.definition());
+        let type_error = || Some(Violation::Type(reason()));
         let number = match self.kind {
             PropertyType::String | PropertyType::Object | PropertyType::Geopoint => None,
             PropertyType::Number => match parse_number(item) {
                 Some(n) => Some(n),
-                None => return type_error("a number"),
+                None => return type_error(),
             },
             PropertyType::Boolean => {
                 if !item.eq_ignore_ascii_case("true") && !item.eq_ignore_ascii_case("false") {
-                    return type_error("a boolean (true or false)");
+                    return type_error();
                 }
                 None
             }
             PropertyType::Date => {
                 if item.len() != 10 || parse_voucherify_datetime(item).is_none() {
-                    return type_error("a date (YYYY-MM-DD)");
+                    return type_error();
                 }
                 None
             }
             PropertyType::Datetime => {
                 if parse_voucherify_datetime(item).is_none() {
-                    return type_error("a datetime (ISO 8601, e.g. 2026-12-31T23:59:59Z)");
+                    return type_error();
                 }
                 None
             }
@@ -221,57 +279,37 @@ impl Property {
                 if !rest.is_some_and(|r| {
                     !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace)
                 }) {
-                    return type_error("an image URL (http:// or https://)");
+                    return type_error();
                 }
                 None
             }
         };
-        let constraint = |what: String| {
-            Some(Violation::Constraint(format!(
-                "{name}: {what} (actual value is '{item}')"
-            )))
-        };
+        let constraint = || Some(Violation::Constraint(reason()));
         let same = |allowed: &String| match (number, parse_number(allowed)) {
             (Some(a), Some(b)) => a == b,
             _ => allowed == item,
         };
         if !self.eq.is_empty() && !self.eq.iter().any(same) {
-            return constraint(format!("must be one of {}", self.eq.join(", ")));
+            return constraint();
         }
         if self.ne.iter().any(same) {
-            return constraint(format!("must not be {}", self.ne.join(", ")));
+            return constraint();
         }
         if let Some(n) = number {
-            let bounds = [
-                (self.lt, n < self.lt.unwrap_or(0.0), "less than"),
-                (self.lte, n <= self.lte.unwrap_or(0.0), "at most"),
-                (self.gt, n > self.gt.unwrap_or(0.0), "more than"),
-                (self.gte, n >= self.gte.unwrap_or(0.0), "at least"),
-            ];
-            for (bound, holds, words) in bounds {
-                if let (Some(b), false) = (bound, holds) {
-                    return constraint(format!("must be {words} {b}"));
-                }
+            let out_of_bounds = self.lt.is_some_and(|b| n >= b)
+                || self.lte.is_some_and(|b| n > b)
+                || self.gt.is_some_and(|b| n <= b)
+                || self.gte.is_some_and(|b| n < b);
+            if out_of_bounds {
+                return constraint();
             }
         }
         let length = item.chars().count();
-        if self.exact_length.is_some_and(|l| length != l) {
-            return constraint(format!(
-                "must be exactly {} characters long",
-                self.exact_length.unwrap_or(0)
-            ));
-        }
-        if self.min_length.is_some_and(|l| length < l) {
-            return constraint(format!(
-                "must be at least {} characters long",
-                self.min_length.unwrap_or(0)
-            ));
-        }
-        if self.max_length.is_some_and(|l| length > l) {
-            return constraint(format!(
-                "must be at most {} characters long",
-                self.max_length.unwrap_or(0)
-            ));
+        let wrong_length = self.exact_length.is_some_and(|l| length != l)
+            || self.min_length.is_some_and(|l| length < l)
+            || self.max_length.is_some_and(|l| length > l);
+        if wrong_length {
+            return constraint();
         }
         None
     }
@@ -328,7 +366,7 @@ mod tests {
         assert_eq!(
             check("priority", Some("n/a")),
             Some(Violation::Type(
-                "priority: must be a number (actual value is 'n/a')".into()
+                "priority: must be a number, property is required, must be less than 100, must be at least 0 (actual value is 'n/a')".into()
             ))
         );
         assert_eq!(check("priority", Some("1.234")), None);
@@ -358,7 +396,7 @@ mod tests {
             Some(Violation::Type(_))
         ));
         assert!(
-            matches!(check("tier", Some("platinum")), Some(Violation::Constraint(m)) if m.contains("one of gold, silver, bronze"))
+            matches!(check("tier", Some("platinum")), Some(Violation::Constraint(m)) if m.contains("must be equal to one of gold,silver,bronze"))
         );
         assert_eq!(check("tags", Some("a,bb, ccc")), None);
         assert!(matches!(
