@@ -17,18 +17,24 @@ pub const MAX_SETTINGS_FILE_BYTES: u64 = 16 << 20;
 /// [`MAX_SETTINGS_FILE_BYTES`] before more than that is read (so an endless source such as
 /// `/dev/zero` ends at once).
 pub fn read_settings_file(path: &Path, what: &str) -> Result<String> {
+    read_bounded_text(path, what, MAX_SETTINGS_FILE_BYTES)
+}
+
+/// Reads a file of at most `max` bytes as UTF-8 text (`what` names it in messages); a larger
+/// one (or an endless source) is refused once `max` bytes are read.
+pub fn read_bounded_text(path: &Path, what: &str, max: u64) -> Result<String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut bytes = Vec::new();
-    file.take(MAX_SETTINGS_FILE_BYTES + 1)
+    file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > MAX_SETTINGS_FILE_BYTES {
+    if bytes.len() as u64 > max {
         return Err(Error::input(
             path,
             format!(
                 "the {what} file is larger than {} MiB: that is no {what} file",
-                MAX_SETTINGS_FILE_BYTES >> 20
+                max >> 20
             ),
             format!("check that {what} names the right file"),
         ));

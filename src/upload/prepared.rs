@@ -40,8 +40,8 @@ struct ListedSummary {
 /// The batches of the folder `prepare` wrote, each checked: confined and unchanged.
 pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
     let summary_path = dir.join("summary.json");
-    let text = fs::read(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
-    let summary: ListedSummary = serde_json::from_slice(&text).map_err(|e| {
+    let text = crate::read::read_bounded_text(&summary_path, "summary.json", 256 << 20)?;
+    let summary: ListedSummary = serde_json::from_str(&text).map_err(|e| {
         Error::input(
             &summary_path,
             format!("not a summary.json written by voucher-import prepare: {e}"),

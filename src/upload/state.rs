@@ -254,11 +254,10 @@ impl UploadState {
     /// Reads `upload.json` (redacting it, in case an older version wrote a secret into it), or
     /// gives None when there is none.
     pub(crate) fn read(path: &Path, redactor: &Redactor) -> Result<Option<UploadState>> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(path, e)),
-        };
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = crate::read::read_bounded_text(path, "upload.json", 256 << 20)?;
         let text = redactor.text(&text);
         let mut state: UploadState = serde_json::from_str(&text).map_err(|e| {
             Error::input(

@@ -220,3 +220,22 @@ fn a_batch_path_leading_out_of_the_folder_is_refused_before_anything_is_sent() {
     assert!(stderr(&output).contains("outside"), "{}", text(&output));
     assert!(fake.log().is_empty());
 }
+
+#[test]
+fn an_endless_summary_json_is_refused_not_read_for_ever() {
+    let dir = prepared();
+    let fake = Fake::start();
+    let summary = out(&dir).join("summary.json");
+    fs::remove_file(&summary).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &summary).unwrap();
+    let started = Instant::now();
+    let output = upload(&dir, &fake);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(stderr(&output).contains("larger than"), "{}", text(&output));
+    assert!(fake.log().is_empty());
+}
