@@ -57,6 +57,14 @@ pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
     };
     let import = dir.join(IMPORT_FOLDER);
     let import_real = fs::canonicalize(&import).map_err(|e| Error::io(&import, e))?;
+    let dir_real = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+    if import_real.parent() != Some(dir_real.as_path()) {
+        return Err(refuse(format!(
+            "{} leads to {}, outside the folder (a symlink?): nothing is sent from it",
+            import.display(),
+            import_real.display()
+        )));
+    }
     let mut seen = HashSet::new();
     let mut batches = Vec::with_capacity(summary.batches.len());
     for listed in summary.batches {
@@ -198,6 +206,17 @@ mod tests {
         std::os::unix::fs::symlink(&outside, dir.path().join("import/link.csv")).unwrap();
         let e = batches(dir.path()).unwrap_err().to_string();
         assert!(e.contains("outside"), "{e}");
+    }
+
+    #[test]
+    fn an_import_folder_that_is_a_symlink_out_of_the_folder_is_refused() {
+        let elsewhere = tempfile::tempdir().unwrap();
+        fs::write(elsewhere.path().join("part-00001.csv"), "Code\r\nA").unwrap();
+        let dir = folder(&listed("import/part-00001.csv"));
+        fs::remove_dir_all(dir.path().join("import")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("import")).unwrap();
+        let e = batches(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("outside the folder"), "{e}");
     }
 
     #[test]
