@@ -74,6 +74,9 @@ struct Evaluated {
     amounts_converted: Vec<u32>,
     /// Per row, the schema metadata values written in their canonical spelling.
     metadata_respelled: Vec<u32>,
+    /// For each of the file's dropped columns ([`FileLayout::dropped`]), the cells that held
+    /// a value.
+    dropped_cells: Vec<u64>,
     /// Per row, the hash of its code for the dedup tables (0 without a code).
     code_hashes: Vec<u64>,
 }
@@ -482,6 +485,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .map(|c| (c, layout.schema.field(c).name().clone()))
             .collect(),
         updates: 0,
+        dropped_cells: Vec::new(),
         accepted: 0,
         rejected_rows: 0,
         formula_like_values: 0,
@@ -552,6 +556,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         failures_by_rule,
         errors_by_rule,
         updates,
+        dropped_cells,
         accepted,
         rejected_rows,
         formula_like_values,
@@ -648,6 +653,12 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             })
             .chain(config.notes.iter().cloned())
             .chain(respellings.iter().cloned())
+            .chain(dropped_cells.iter().map(|(name, count)| {
+                format!(
+                    "column '{name}' is left out of the import, and {} held a value: Voucherify gets none of them",
+                    if *count == 1 { "1 of its cells".to_owned() } else { format!("{count} of its cells") }
+                )
+            }))
             .chain(schema_checks.notes.iter().cloned())
             .chain(engine.notes.iter().cloned())
             .chain(
@@ -857,6 +868,24 @@ fn evaluate(
             }
         })
         .collect();
+    let dropped = &layout.files[chunk.file].dropped;
+    let mut dropped_cells = vec![0u64; dropped.len()];
+    for record in &chunk.records {
+        if record
+            .problem
+            .as_ref()
+            .is_some_and(RecordProblem::is_malformed)
+        {
+            continue;
+        }
+        for (count, (c, _)) in dropped_cells.iter_mut().zip(dropped) {
+            let held = record
+                .fields
+                .get(*c)
+                .is_some_and(|cell| !cell.iter().all(u8::is_ascii_whitespace));
+            *count += u64::from(held);
+        }
+    }
     Ok(Evaluated {
         chunk,
         batch,
@@ -865,6 +894,7 @@ fn evaluate(
         encoded,
         amounts_converted,
         metadata_respelled,
+        dropped_cells,
         code_hashes,
     })
 }
@@ -966,6 +996,8 @@ struct Finisher<'a> {
     update_ignored_columns: Vec<(usize, String)>,
     /// Accepted rows that update a code already in the project.
     updates: u64,
+    /// Dropped columns (by name, in the order met) with the cells that held a value.
+    dropped_cells: Vec<(String, u64)>,
     accepted: u64,
     rejected_rows: u64,
     /// Accepted values that start like a spreadsheet formula.
@@ -984,8 +1016,20 @@ impl Finisher<'_> {
             encoded: rows_encoded,
             amounts_converted,
             metadata_respelled,
+            dropped_cells,
             code_hashes,
         } = evaluated;
+        for (count, (_, name)) in dropped_cells
+            .iter()
+            .zip(&self.layout.files[chunk.file].dropped)
+        {
+            if *count > 0 {
+                match self.dropped_cells.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, total)) => *total += count,
+                    None => self.dropped_cells.push((name.clone(), *count)),
+                }
+            }
+        }
         self.normalizations.add(&normalizations);
         let stored_bytes_read = chunk.stored_bytes_read;
         let file_layout = &self.layout.files[chunk.file];

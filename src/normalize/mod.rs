@@ -66,6 +66,9 @@ pub struct FileLayout {
     /// A rejected.csv given back as input: values it shows with a `'` in front (formula
     /// safety) are read without it.
     pub undo_formula_quotes: bool,
+    /// The file's dropped columns (by `--drop`, or by an export's conversion): position and
+    /// name. Their cells that hold values are counted, so that what is left out is said.
+    pub dropped: Vec<(usize, String)>,
 }
 
 /// The one layout every file of an import is brought into.
@@ -162,6 +165,14 @@ impl TableLayout {
                     })
                     .collect();
                 FileLayout {
+                    dropped: roles
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(c, r)| match r {
+                            ColumnRole::Dropped(name) => Some((c, name.clone())),
+                            _ => None,
+                        })
+                        .collect(),
                     export_amounts_to_minor: false,
                     undo_formula_quotes: roles.iter().any(|r| matches!(r, ColumnRole::Report(_))),
                     json_column: roles
