@@ -1312,6 +1312,25 @@ fn open_all(config: &RunConfig) -> Result<(Vec<Pending>, FileHeaders)> {
     let mut file_headers = Vec::with_capacity(inputs.len());
     for (source, names) in config.inputs.iter().zip(names) {
         let campaign_type = config.campaign.campaign_type;
+        // As the user's --rename and --drop leave it: dropping Voucher Type or mapping Value
+        // makes it a campaign import.
+        let as_imported: Vec<String> =
+            names
+                .iter()
+                .filter(|n| {
+                    !config.headers.drops.iter().any(|d| {
+                        d.trim() == n.trim() || d.trim() == config.headers.renamed(n.trim())
+                    })
+                })
+                .map(|n| config.headers.renamed(n.trim()).to_owned())
+                .collect();
+        if !config.from_export && export::is_standalone_template(&as_imported) {
+            return Err(Error::input(
+                source.path(),
+                "the header is Voucherify's standalone import template (Voucher Type, Value): a file for POST /v1/vouchers/importCSV, not a campaign import",
+                "import it with Voucherify's standalone import, or, to import its codes into a campaign, --drop 'Voucher Type' and map Value with --rename (e.g. --rename 'Value=Gift Amount')",
+            ));
+        }
         let options = if config.from_export || export::is_export(&names) {
             export::header_options(&names, &config.headers, campaign_type)
         } else {

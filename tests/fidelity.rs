@@ -197,3 +197,53 @@ fn existing_codes_update_imports_the_row_and_warns_what_voucherify_ignores() {
         "nothing ignored, nothing to warn: {warnings}"
     );
 }
+
+#[test]
+fn the_standalone_import_template_is_refused_not_taken_for_an_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("standalone.csv");
+    fs::write(
+        &input,
+        "Code,Voucher Type,Value,Discount Type,Category\nS-1,GIFT_VOUCHER,2000,,summer\n",
+    )
+    .unwrap();
+    let input = input.display().to_string();
+    let r = run(&[
+        "prepare",
+        &input,
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr().contains("standalone import template"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr().contains("POST /v1/vouchers/importCSV"),
+        "{}",
+        r.describe()
+    );
+    assert!(!r.out().exists());
+    // Mapped by the user, it is a campaign import.
+    let mapped = run(&[
+        "prepare",
+        &input,
+        "--campaign-type",
+        "gift",
+        "--drop",
+        "Voucher Type",
+        "--drop",
+        "Discount Type",
+        "--rename",
+        "Value=Gift Amount",
+        "--out",
+        "{out}",
+    ]);
+    mapped.expect_code(0);
+    let batch = fs::read_to_string(mapped.out().join("import/part-00001.csv")).unwrap();
+    assert_eq!(batch, "Code,Category,Gift Amount\r\nS-1,summer,2000\r\n");
+}

@@ -34,9 +34,48 @@ pub const EXPORT_ONLY: [&str; 24] = [
     "customer_source_id",
 ];
 
+/// Export fields that Voucherify's standalone import template (`POST /v1/vouchers/importCSV`)
+/// does not have: one of them marks a file as an export.
+const EXPORT_PROPER: [&str; 16] = [
+    "id",
+    "campaign",
+    "campaign_id",
+    "created_at",
+    "updated_at",
+    "gift_balance",
+    "loyalty_balance",
+    "redemption_count",
+    "qr_code",
+    "bar_code",
+    "is_referral_code",
+    "formula",
+    "customer_id",
+    "customer_source_id",
+    "validation_rules_id",
+    "discount_effect",
+];
+
+/// Whether a header is Voucherify's standalone (generic) import template, meant for
+/// `POST /v1/vouchers/importCSV`: `Voucher Type` and `Value` in its Title Case spelling, and
+/// no field only an export has. It is neither a campaign import nor an export (its `Value` is
+/// a discount or a balance by the voucher type, its `Redemption Limit` a setting no campaign
+/// import takes).
+pub fn is_standalone_template(names: &[String]) -> bool {
+    let trimmed: Vec<&str> = names.iter().map(|n| n.trim()).collect();
+    let title_case = |field: &str| trimmed.iter().any(|n| n.eq_ignore_ascii_case(field));
+    let folded: Vec<String> = names.iter().map(|n| fold(n)).collect();
+    let proper = EXPORT_PROPER
+        .iter()
+        .any(|field| folded.contains(&fold(field)));
+    title_case("Voucher Type") && title_case("Value") && !proper
+}
+
 /// Whether a header is a Voucherify voucher export: a code column and at least two fields only
-/// exports have.
+/// exports have (the standalone import template, which shares some, is not one).
 pub fn is_export(names: &[String]) -> bool {
+    if is_standalone_template(names) {
+        return false;
+    }
     let folded: Vec<String> = names.iter().map(|n| fold(n)).collect();
     let has = |field: &str| folded.contains(&fold(field));
     let markers = EXPORT_ONLY
@@ -121,6 +160,21 @@ mod tests {
             !is_export(&names(&["Code", "value"])),
             "one marker is not enough"
         );
+    }
+
+    #[test]
+    fn the_standalone_template_is_no_export_and_the_documented_export_example_is_one() {
+        let standalone = names(&["Code", "Voucher Type", "Value", "Discount Type", "Category"]);
+        assert!(is_standalone_template(&standalone));
+        assert!(!is_export(&standalone));
+        // Voucherify's documented download example.
+        let documented = names(&["ID", "Code", "Voucher Type", "Value"]);
+        assert!(!is_standalone_template(&documented));
+        assert!(is_export(&documented));
+        // An export without `fields`.
+        let default = names(&["code", "voucher_type", "value", "discount_type"]);
+        assert!(!is_standalone_template(&default));
+        assert!(is_export(&default));
     }
 
     #[test]
