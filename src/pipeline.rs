@@ -89,6 +89,8 @@ struct RowOutput {
     boolean_columns: Vec<usize>,
     /// Batch columns (positions) whose values are written in another form than read.
     rewrites: Vec<(usize, Rewrite)>,
+    /// The rule an export row of another voucher type than the campaign's fails.
+    wrong_voucher_type: Option<usize>,
     code_hasher: CodeHasher,
 }
 
@@ -267,8 +269,12 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     };
     let mut layout = TableLayout::with_json_keys(&file_headers, &json_keys);
     for ((names, _), file) in file_headers.iter().zip(layout.files.iter_mut()) {
-        file.export_amounts_to_minor = (config.from_export || export::is_export(names))
-            && config.options.amount_unit == AmountUnit::Minor;
+        let is_export = config.from_export || export::is_export(names);
+        file.export_amounts_to_minor = is_export && config.options.amount_unit == AmountUnit::Minor;
+        if is_export && config.rules.find(names::WRONG_VOUCHER_TYPE).is_some() {
+            file.voucher_type = export::voucher_type_column(names)
+                .zip(export::voucher_type_of(config.campaign.campaign_type));
+        }
     }
     let schema_checks = match &config.metadata_schema {
         Some(schema) => SchemaChecks::new(schema, &layout, &config.rules, &config.inputs)?,
@@ -447,6 +453,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 schema_checks.rewrite(name).map(|how| (position, how))
             })
             .collect(),
+        wrong_voucher_type: config.rules.find(names::WRONG_VOUCHER_TYPE),
         code_hasher: dedup.hasher(),
     };
     let mut finisher = Finisher {
@@ -803,6 +810,17 @@ fn evaluate(
         .collect();
     let mut findings = engine.evaluate(&batch, &skip)?;
     schema.evaluate(&batch, &skip, &mut findings);
+    if let Some(rule) = output.wrong_voucher_type {
+        for (found, problem) in findings.iter_mut().zip(row_findings.voucher_type_problems) {
+            if let Some(reason) = problem {
+                found.push(Finding {
+                    error: false,
+                    rule,
+                    reason,
+                });
+            }
+        }
+    }
     if let Some(rule) = schema.nested_rule {
         for (found, problem) in findings.iter_mut().zip(row_findings.json_problems) {
             if let Some(reason) = problem {

@@ -247,3 +247,71 @@ fn the_standalone_import_template_is_refused_not_taken_for_an_export() {
     let batch = fs::read_to_string(mapped.out().join("import/part-00001.csv")).unwrap();
     assert_eq!(batch, "Code,Category,Gift Amount\r\nS-1,summer,2000\r\n");
 }
+
+#[test]
+fn an_export_keeps_its_balances_and_refuses_rows_of_another_voucher_type() {
+    let dir = tempfile::tempdir().unwrap();
+    // An export without `fields`, into a gift card campaign.
+    let default = dir.path().join("default_export.csv");
+    fs::write(
+        &default,
+        "code,voucher_type,value,discount_type\nG-1,GIFT_VOUCHER,5000,\nL-1,LOYALTY_CARD,120,\nD-1,DISCOUNT_VOUCHER,10,PERCENT\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &default.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    crate::util::assert_conserved(&r.out(), 3);
+    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    assert_eq!(batch, "Code,Gift Amount\r\nG-1,5000\r\n");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["rejected_by_rule"]["wrong_voucher_type"], 2,
+        "{summary}"
+    );
+
+    // Voucherify's documented download example: Title Case, major units.
+    let documented = dir.path().join("documented.csv");
+    fs::write(
+        &documented,
+        "ID,Code,Voucher Type,Value\nv_1,GC-1,GIFT_VOUCHER,2000.00\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &documented.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    assert_eq!(batch, "Code,Gift Amount\r\nGC-1,200000\r\n");
+
+    // A loyalty export's value is points.
+    let loyalty = dir.path().join("loyalty.csv");
+    fs::write(
+        &loyalty,
+        "code,voucher_type,value,discount_type\nLC-1,LOYALTY_CARD,1200,\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &loyalty.display().to_string(),
+        "--campaign-type",
+        "loyalty",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    assert_eq!(batch, "Code,Loyalty Points\r\nLC-1,1200\r\n");
+}

@@ -55,6 +55,21 @@ const EXPORT_PROPER: [&str; 16] = [
     "discount_effect",
 ];
 
+/// The `voucher_type` a campaign of this type holds.
+pub fn voucher_type_of(campaign_type: CampaignType) -> Option<&'static str> {
+    match campaign_type {
+        CampaignType::GiftVouchers => Some("GIFT_VOUCHER"),
+        CampaignType::LoyaltyProgram => Some("LOYALTY_CARD"),
+        CampaignType::DiscountCoupons | CampaignType::ReferralProgram => Some("DISCOUNT_VOUCHER"),
+        CampaignType::Promotion => None,
+    }
+}
+
+/// The position of an export's `voucher_type` column.
+pub fn voucher_type_column(names: &[String]) -> Option<usize> {
+    names.iter().position(|n| fold(n) == "vouchertype")
+}
+
 /// Whether a header is Voucherify's standalone (generic) import template, meant for
 /// `POST /v1/vouchers/importCSV`: `Voucher Type` and `Value` in its Title Case spelling, and
 /// no field only an export has. It is neither a campaign import nor an export (its `Value` is
@@ -96,6 +111,8 @@ pub fn header_options(
 ) -> HeaderOptions {
     let mut options = base.clone();
     options.json_metadata = true;
+    let folded: Vec<String> = names.iter().map(|n| fold(n)).collect();
+    let has = |field: &str| folded.iter().any(|f| f == field);
     for name in names {
         let original = name.trim();
         if options
@@ -106,6 +123,14 @@ pub fn header_options(
             continue; // the user's rename wins
         }
         let target = match fold(original).as_str() {
+            // `value` is a gift card's balance or a loyalty card's points (an export without
+            // `fields` has no other); an explicit balance field wins.
+            "value" if campaign_type == CampaignType::GiftVouchers && !has("giftbalance") => {
+                Some("Gift Amount".to_owned())
+            }
+            "value" if campaign_type == CampaignType::LoyaltyProgram && !has("loyaltybalance") => {
+                Some("Loyalty Points".to_owned())
+            }
             "giftbalance" if campaign_type == CampaignType::GiftVouchers => {
                 Some("Gift Amount".to_owned())
             }

@@ -69,6 +69,9 @@ pub struct FileLayout {
     /// The file's dropped columns (by `--drop`, or by an export's conversion): position and
     /// name. Their cells that hold values are counted, so that what is left out is said.
     pub dropped: Vec<(usize, String)>,
+    /// An export's `voucher_type` column and the type the campaign holds: a row of another
+    /// type is `wrong_voucher_type`.
+    pub voucher_type: Option<(usize, &'static str)>,
 }
 
 /// The one layout every file of an import is brought into.
@@ -165,6 +168,7 @@ impl TableLayout {
                     })
                     .collect();
                 FileLayout {
+                    voucher_type: None,
                     dropped: roles
                         .iter()
                         .enumerate()

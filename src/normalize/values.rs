@@ -84,6 +84,8 @@ pub struct RowFindings {
     /// For each row, why its JSON `metadata` cell could not be spread into columns (None when
     /// it could, or there is none).
     pub json_problems: Vec<Option<String>>,
+    /// Per row, why its export `voucher_type` does not fit the campaign.
+    pub voucher_type_problems: Vec<Option<String>>,
     /// (row, columns) of the rows with fields that are not UTF-8, for a reader that left the
     /// check to this stage ([`crate::read::ReadOptions::defer_utf8_check`]).
     pub invalid_utf8: Vec<(usize, Vec<usize>)>,
@@ -111,9 +113,21 @@ pub fn to_batch_with_problems(
         .collect();
     let first_metadata = KnownColumn::ALL.len();
     let mut problems = vec![None; rows];
+    let mut type_problems = vec![None; rows];
     let mut invalid_utf8 = Vec::new();
     for (row, record) in chunk.records.iter().enumerate() {
         let placeable = !record.problem.as_ref().is_some_and(|p| p.is_malformed());
+        if let (Some((column, wanted)), true) = (file_layout.voucher_type, placeable) {
+            if let Some(cell) = record.fields.get(column) {
+                let found = String::from_utf8_lossy(cell);
+                let found = found.trim();
+                if !found.is_empty() && !found.eq_ignore_ascii_case(wanted) {
+                    type_problems[row] = Some(format!(
+                        "voucher_type {found} does not fit this campaign, which holds {wanted} codes"
+                    ));
+                }
+            }
+        }
         let text = record_text(&record.fields);
         if let RecordText::Invalid { columns, .. } = &text {
             if placeable {
@@ -185,6 +199,7 @@ pub fn to_batch_with_problems(
         RecordBatch::try_new(Arc::clone(&layout.schema), arrays)?,
         RowFindings {
             json_problems: problems,
+            voucher_type_problems: type_problems,
             invalid_utf8,
         },
     ))

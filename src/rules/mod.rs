@@ -60,6 +60,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/metadata_constraint.sql"),
     ),
     (
+        "sql/wrong_voucher_type.sql",
+        include_str!("../../sql/wrong_voucher_type.sql"),
+    ),
+    (
         "sql/metadata_nested.sql",
         include_str!("../../sql/metadata_nested.sql"),
     ),
@@ -93,6 +97,7 @@ pub mod names {
     pub const DUPLICATE_CODE: &str = "duplicate_code";
     pub const EXISTING_CODE: &str = "existing_code";
     pub const UPDATE_IGNORES_FIELDS: &str = "update_ignores_fields";
+    pub const WRONG_VOUCHER_TYPE: &str = "wrong_voucher_type";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
     pub const OVER_CAMPAIGN_LIMIT: &str = "over_campaign_limit";
     pub const METADATA_TYPE: &str = "metadata_type";
