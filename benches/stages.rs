@@ -209,6 +209,7 @@ fn stages(c: &mut Criterion) {
             campaign_limit: u64::MAX,
             codes_in_campaign: 0,
             amount_unit: AmountUnit::Minor,
+            amount_unit_given: false,
             case_insensitive_codes: false,
             existing_codes: voucher_import::config::ExistingCodes::Reject,
             max_file_bytes: 10_000_000,

@@ -52,6 +52,9 @@ pub struct ImportOptions {
     pub campaign_limit: u64,
     pub codes_in_campaign: u64,
     pub amount_unit: AmountUnit,
+    /// `--amount-unit` was given: an export's amounts are then read in it, not decided per file.
+    #[serde(skip)]
+    pub amount_unit_given: bool,
     pub case_insensitive_codes: bool,
     pub existing_codes: ExistingCodes,
     pub max_file_bytes: u64,

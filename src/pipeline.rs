@@ -215,32 +215,57 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             }
             seen
         });
-    // An export's JSON metadata becomes one column per key: the keys of the whole input are
-    // found on a first pass, and the inputs are opened again.
+    // An export's JSON metadata becomes one column per key, and an export's amounts are in one
+    // unit per file (unless --amount-unit says which): both are found on a first pass over
+    // those columns, and the inputs are opened again.
     let has_json = file_headers.iter().any(|(_, roles)| {
         roles
             .iter()
             .any(|r| matches!(r, ColumnRole::MetadataJson(_)))
     });
-    let json_keys = if has_json {
+    let amount_column = |names: &[String], roles: &[ColumnRole]| {
+        let export = config.from_export || export::is_export(names);
+        (export && !config.options.amount_unit_given)
+            .then(|| {
+                roles
+                    .iter()
+                    .position(|r| matches!(r, ColumnRole::Known(KnownColumn::GiftAmount)))
+            })
+            .flatten()
+    };
+    let has_export_amounts = file_headers
+        .iter()
+        .any(|(names, roles)| amount_column(names, roles).is_some());
+    // Per file: the first amount with a decimal point, when there is one.
+    let mut decimal_amounts: Vec<Option<String>> = vec![None; file_headers.len()];
+    let json_keys = if has_json || has_export_amounts {
         if let Some(once) = readable_once(config) {
             return Err(Error::usage(
-                format!("an export's JSON metadata is read twice (once for its keys), and {once} can be read once"),
+                format!("an export's JSON metadata keys and amount unit are found on a first pass, and {once} can be read once"),
                 format!("save {once} to a file first and name the file"),
             ));
         }
         let mut keys = Vec::new();
-        for (input, (_, roles)) in inputs.into_iter().zip(&file_headers) {
-            let Some(column) = roles
+        for (index, (input, (names, roles))) in inputs.into_iter().zip(&file_headers).enumerate() {
+            let json = roles
                 .iter()
-                .position(|r| matches!(r, ColumnRole::MetadataJson(_)))
-            else {
+                .position(|r| matches!(r, ColumnRole::MetadataJson(_)));
+            let amount = amount_column(names, roles);
+            if json.is_none() && amount.is_none() {
                 continue;
-            };
+            }
+            let first_decimal = &mut decimal_amounts[index];
             input.open()?.read_records(|chunk| {
                 for record in &chunk.records {
-                    if let Some(cell) = record.fields.get(column) {
+                    if let Some(cell) = json.and_then(|c| record.fields.get(c)) {
                         json_metadata::collect_keys(&values::decode(cell), &mut keys);
+                    }
+                    if first_decimal.is_none() {
+                        if let Some(cell) = amount.and_then(|c| record.fields.get(c)) {
+                            if cell.contains(&b'.') {
+                                *first_decimal = Some(values::decode(cell).trim().to_owned());
+                            }
+                        }
                     }
                 }
                 true
@@ -268,9 +293,31 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         Vec::new()
     };
     let mut layout = TableLayout::with_json_keys(&file_headers, &json_keys);
+    // An export's amount column is in one unit, decided for the whole file.
+    let mut unit_notes = Vec::new();
+    for (index, (((names, roles), file), decimal)) in file_headers
+        .iter()
+        .zip(layout.files.iter_mut())
+        .zip(&decimal_amounts)
+        .enumerate()
+    {
+        let Some(column) = amount_column(names, roles) else {
+            continue;
+        };
+        let name = &names[column];
+        file.export_amounts_to_minor = decimal.is_some();
+        let file_name = config.inputs[index].display();
+        unit_notes.push(match decimal {
+            Some(example) => format!(
+                "{file_name}: '{name}' is read in major units, because a value has a decimal point ('{example}'): every value is written in minor units (--amount-unit says otherwise)"
+            ),
+            None => format!(
+                "{file_name}: '{name}' is read in minor units, because no value has a decimal point (--amount-unit says otherwise)"
+            ),
+        });
+    }
     for ((names, _), file) in file_headers.iter().zip(layout.files.iter_mut()) {
         let is_export = config.from_export || export::is_export(names);
-        file.export_amounts_to_minor = is_export && config.options.amount_unit == AmountUnit::Minor;
         if is_export && config.rules.find(names::WRONG_VOUCHER_TYPE).is_some() {
             file.voucher_type = export::voucher_type_column(names)
                 .zip(export::voucher_type_of(config.campaign.campaign_type));
@@ -660,6 +707,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             })
             .chain(config.notes.iter().cloned())
             .chain(respellings.iter().cloned())
+            .chain(unit_notes.iter().cloned())
             .chain(dropped_cells.iter().map(|(name, count)| {
                 format!(
                     "column '{name}' is left out of the import, and {} held a value: Voucherify gets none of them",

@@ -315,3 +315,58 @@ fn an_export_keeps_its_balances_and_refuses_rows_of_another_voucher_type() {
     let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
     assert_eq!(batch, "Code,Loyalty Points\r\nLC-1,1200\r\n");
 }
+
+#[test]
+fn an_exports_amount_unit_is_decided_per_file_not_per_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = dir.path().join("mixed.csv");
+    fs::write(
+        &mixed,
+        "code,voucher_type,value,discount_type\nA-1,GIFT_VOUCHER,100,\nA-2,GIFT_VOUCHER,1.00,\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &mixed.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    assert_eq!(
+        batch, "Code,Gift Amount\r\nA-1,10000\r\nA-2,100\r\n",
+        "one unit: major"
+    );
+    assert!(
+        r.stderr()
+            .contains("is read in major units, because a value has a decimal point ('1.00')"),
+        "{}",
+        r.describe()
+    );
+
+    let whole = dir.path().join("whole.csv");
+    fs::write(
+        &whole,
+        "code,voucher_type,value,discount_type\nB-1,GIFT_VOUCHER,100,\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &whole.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    assert_eq!(batch, "Code,Gift Amount\r\nB-1,100\r\n");
+    assert!(
+        r.stderr()
+            .contains("is read in minor units, because no value has a decimal point"),
+        "{}",
+        r.describe()
+    );
+}

@@ -129,9 +129,10 @@ pub struct ImportArgs {
     #[arg(long, help_heading = "Rules")]
     pub case_insensitive_codes: bool,
 
-    /// How Gift Amount and Redeemed Amount are written.
-    #[arg(long, value_enum, default_value_t = AmountUnitArg::Minor, value_name = "UNIT", help_heading = "Rules")]
-    pub amount_unit: AmountUnitArg,
+    /// The unit of Gift Amount and Redeemed Amount in the input [default: minor; for an
+    /// export, decided per file: major if a value has a decimal point].
+    #[arg(long, value_enum, value_name = "UNIT", help_heading = "Rules")]
+    pub amount_unit: Option<AmountUnitArg>,
 
     /// What a row whose code is in --existing becomes: rejected (existing_code), or imported
     /// as an update (Voucherify then takes only Active and Category; a warning lists what it
@@ -274,9 +275,10 @@ impl ImportArgs {
                 campaign_limit: self.campaign_limit,
                 codes_in_campaign,
                 amount_unit: match self.amount_unit {
-                    AmountUnitArg::Minor => AmountUnit::Minor,
-                    AmountUnitArg::Major => AmountUnit::Major,
+                    Some(AmountUnitArg::Major) => AmountUnit::Major,
+                    Some(AmountUnitArg::Minor) | None => AmountUnit::Minor,
                 },
+                amount_unit_given: self.amount_unit.is_some(),
                 case_insensitive_codes: self.case_insensitive_codes,
                 existing_codes: match self.existing_codes {
                     ExistingCodesArg::Reject => ExistingCodes::Reject,

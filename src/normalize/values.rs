@@ -53,12 +53,10 @@ pub fn normalize_cell<'a>(
     Some(trimmed)
 }
 
-/// An export amount with decimals is in major units: written in minor units when it converts
-/// exactly (`2000.00` -> `200000`); otherwise left as it is, for `invalid_number` to reject.
+/// An amount of an export whose amounts are in major units (one of its values has a decimal
+/// point): written in minor units when it converts exactly (`2000.00` -> `200000`, `7` ->
+/// `700`); otherwise left as it is, for `invalid_number` to reject.
 fn export_amount_to_minor<'a>(value: &'a str, counts: &mut Normalizations) -> Cow<'a, str> {
-    if !value.contains('.') {
-        return Cow::Borrowed(value);
-    }
     match parse_amount(value, AmountUnit::Major) {
         Some(minor) => {
             counts.export_amounts_converted += 1;
