@@ -102,7 +102,7 @@ struct EngineRules {
     record_too_large: usize,
     duplicate_code: Option<usize>,
     existing_code: Option<usize>,
-    /// Set with `--existing-codes update`: the warning an update's ignored values get.
+    /// The warning an update's ignored values get (loaded with `--existing-codes update` only).
     update_ignores_fields: Option<usize>,
     over_campaign_limit: Option<usize>,
 }
@@ -117,7 +117,7 @@ impl EngineRules {
             record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
             duplicate_code: rules.find(names::DUPLICATE_CODE),
             existing_code: rules.find(names::EXISTING_CODE),
-            update_ignores_fields: None,
+            update_ignores_fields: rules.find(names::UPDATE_IGNORES_FIELDS),
             over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
         })
     }
@@ -344,11 +344,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         &layout.present_columns(),
         options.amount_unit,
     )?;
-    let mut engine_rules = EngineRules::resolve(&config.rules)?;
-    let updates_existing = config.options.existing_codes == ExistingCodes::Update;
-    if updates_existing {
-        engine_rules.update_ignores_fields = config.rules.find(names::UPDATE_IGNORES_FIELDS);
-    }
+    let engine_rules = EngineRules::resolve(&config.rules)?;
 
     let mut existing_info = Vec::with_capacity(config.existing.len());
     let mut existing_codes = Vec::new();
@@ -461,15 +457,11 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         &layout.original_headers,
         staged.is_none(),
     )?;
-    // update_ignores_fields is in force only with --existing-codes update.
-    let in_force = |rule: &crate::rules::Rule| {
-        updates_existing || rule.text.name != names::UPDATE_IGNORES_FIELDS
-    };
     let any_warn_rule = config
         .rules
         .rules
         .iter()
-        .any(|r| r.text.severity == Severity::Warn && in_force(r));
+        .any(|r| r.text.severity == Severity::Warn);
     let warnings = RejectedWriter::new(
         staged
             .as_ref()
@@ -670,7 +662,6 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 .rules
                 .iter()
                 .zip(&failures_by_rule)
-                .filter(|(r, _)| in_force(r))
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
@@ -692,7 +683,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 .rules
                 .iter()
                 .zip(&warnings_by_rule)
-                .filter(|(r, _)| r.text.severity == Severity::Warn && in_force(r))
+                .filter(|(r, _)| r.text.severity == Severity::Warn)
                 .map(|(r, n)| (r.text.name.clone(), *n))
                 .collect(),
         ),
@@ -762,13 +753,11 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
 /// The first input that can be read only once: stdin, or a file that is not a regular file (a
 /// FIFO, a device, a socket), whose second opening would wait for a writer or read other bytes.
 fn readable_once(config: &RunConfig) -> Option<String> {
-    config.inputs.iter().find_map(|input| match input {
-        InputPath::Stdin => Some("stdin".to_owned()),
-        InputPath::File(path) => match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => None,
-            _ => Some(path.display().to_string()),
-        },
-    })
+    config
+        .inputs
+        .iter()
+        .find(|input| !crate::read::reopenable(input))
+        .map(InputPath::display)
 }
 
 /// Reads the inputs on a thread of its own and hands `handle` the events in input order, a

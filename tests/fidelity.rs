@@ -2,8 +2,19 @@
 //! input meant them (issue "Fidelity II").
 
 use std::fs;
+use std::path::Path;
 
 use crate::util::run;
+
+/// The run's summary.json.
+fn summary(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+/// The run's first batch, as text.
+fn first_batch(out: &Path) -> String {
+    fs::read_to_string(out.join("import/part-00001.csv")).unwrap()
+}
 
 #[test]
 fn major_amounts_are_written_in_whole_minor_units_never_as_decimals() {
@@ -26,13 +37,12 @@ fn major_amounts_are_written_in_whole_minor_units_never_as_decimals() {
     ]);
     r.expect_code(1);
     crate::util::assert_conserved(&r.out(), 4);
-    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&r.out());
     assert_eq!(
         batch, "Code,Gift Amount,Redeemed Amount\r\nM-1,10050,0\r\nM-2,700,50\r\nM-4,1200,\r\n",
         "{batch}"
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&r.out());
     assert_eq!(
         summary["normalizations"]["amounts_converted"], 4,
         "{summary}"
@@ -92,8 +102,7 @@ fn an_import_file_holds_at_most_100000_codes_by_default() {
         "{out}",
     ]);
     r.expect_code(0);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&r.out());
     let rows: Vec<u64> = summary["batches"]
         .as_array()
         .unwrap()
@@ -135,14 +144,13 @@ fn null_is_taken_in_typed_metadata_and_schema_values_are_written_canonically() {
         "{out}",
     ]);
     r.expect_code(0);
-    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&r.out());
     assert_eq!(
         batch,
         "Code,vip,rank,tags,note\r\nN-1,true,1.234,\"a,b,c\",NULL\r\nN-2,null,null,x,y\r\nN-3,false,2,,z\r\n",
         "a string property keeps NULL as written"
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&r.out());
     assert_eq!(
         summary["normalizations"]["metadata_values_respelled"], 4,
         "{summary}"
@@ -179,8 +187,7 @@ fn existing_codes_update_imports_the_row_and_warns_what_voucherify_ignores() {
     let updated = run(&args);
     updated.expect_code(0);
     crate::util::assert_conserved(&updated.out(), 3);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(updated.out().join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&updated.out());
     assert_eq!(summary["accepted"], 3, "{summary}");
     assert_eq!(summary["updates"], 2, "{summary}");
     assert_eq!(
@@ -244,7 +251,7 @@ fn the_standalone_import_template_is_refused_not_taken_for_an_export() {
         "{out}",
     ]);
     mapped.expect_code(0);
-    let batch = fs::read_to_string(mapped.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&mapped.out());
     assert_eq!(batch, "Code,Category,Gift Amount\r\nS-1,summer,2000\r\n");
 }
 
@@ -268,10 +275,9 @@ fn an_export_keeps_its_balances_and_refuses_rows_of_another_voucher_type() {
     ]);
     r.expect_code(1);
     crate::util::assert_conserved(&r.out(), 3);
-    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&r.out());
     assert_eq!(batch, "Code,Gift Amount\r\nG-1,5000\r\n");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&r.out());
     assert_eq!(
         summary["rejected_by_rule"]["wrong_voucher_type"], 2,
         "{summary}"
@@ -293,7 +299,7 @@ fn an_export_keeps_its_balances_and_refuses_rows_of_another_voucher_type() {
         "{out}",
     ]);
     r.expect_code(0);
-    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&r.out());
     assert_eq!(batch, "Code,Gift Amount\r\nGC-1,200000\r\n");
 
     // A loyalty export's value is points.
@@ -312,7 +318,7 @@ fn an_export_keeps_its_balances_and_refuses_rows_of_another_voucher_type() {
         "{out}",
     ]);
     r.expect_code(0);
-    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&r.out());
     assert_eq!(batch, "Code,Loyalty Points\r\nLC-1,1200\r\n");
 }
 
@@ -334,7 +340,7 @@ fn an_exports_amount_unit_is_decided_per_file_not_per_value() {
         "{out}",
     ]);
     r.expect_code(0);
-    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&r.out());
     assert_eq!(
         batch, "Code,Gift Amount\r\nA-1,10000\r\nA-2,100\r\n",
         "one unit: major"
@@ -361,7 +367,7 @@ fn an_exports_amount_unit_is_decided_per_file_not_per_value() {
         "{out}",
     ]);
     r.expect_code(0);
-    let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
+    let batch = first_batch(&r.out());
     assert_eq!(batch, "Code,Gift Amount\r\nB-1,100\r\n");
     assert!(
         r.stderr()

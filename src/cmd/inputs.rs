@@ -294,7 +294,13 @@ impl ImportArgs {
                 drops: self.drops,
                 json_metadata: false,
             },
-            rules: RuleSet::load(&self.rule_files, &self.disabled_rules)?,
+            rules: {
+                let mut rules = RuleSet::load(&self.rule_files, &self.disabled_rules)?;
+                if self.existing_codes == ExistingCodesArg::Reject {
+                    rules.leave_out(crate::rules::names::UPDATE_IGNORES_FIELDS);
+                }
+                rules
+            },
             from_export: self.from == Some(FromSource::VoucherifyExport),
             metadata_schema: self
                 .metadata_schema

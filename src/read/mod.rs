@@ -147,6 +147,16 @@ pub fn distinct_inputs(inputs: Vec<InputPath>) -> (Vec<InputPath>, Vec<String>) 
     (kept, notes)
 }
 
+/// Whether an input can be opened again and read from its start: a regular file can; stdin,
+/// a FIFO, a device or a socket cannot (a second opening waits for a writer or reads other
+/// bytes).
+pub fn reopenable(source: &InputPath) -> bool {
+    match source {
+        InputPath::File(path) => std::fs::metadata(path).is_ok_and(|m| m.is_file()),
+        InputPath::Stdin => false,
+    }
+}
+
 /// An input waiting for its turn to be read: opened already when it can be opened only once
 /// (stdin, a FIFO), else a path opened when its turn comes, so that a run over thousands of
 /// files holds one open at a time (with its buffers).
@@ -172,15 +182,13 @@ impl Pending {
         format: Option<Format>,
     ) -> Self {
         match source {
-            InputPath::File(path) if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
-                Pending::Later {
-                    index: input.index(),
-                    header: input.header().to_vec(),
-                    source: source.clone(),
-                    options: *options,
-                    format,
-                }
-            }
+            InputPath::File(_) if reopenable(source) => Pending::Later {
+                index: input.index(),
+                header: input.header().to_vec(),
+                source: source.clone(),
+                options: *options,
+                format,
+            },
             _ => Pending::Open(input),
         }
     }

@@ -212,6 +212,12 @@ impl RuleSet {
             .ok_or_else(|| Error::Invariant(format!("rule '{name}' is not loaded")))
     }
 
+    /// Leaves out a rule that is not in force for this run (`update_ignores_fields` without
+    /// `--existing-codes update`).
+    pub fn leave_out(&mut self, name: &str) {
+        self.rules.retain(|r| r.text.name != name);
+    }
+
     /// Position of a rule by name, if it is in force.
     pub fn find(&self, name: &str) -> Option<usize> {
         self.rules.iter().position(|r| r.text.name == name)
