@@ -18,7 +18,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
 use crate::config::{ExistingCodes, Output, RunConfig};
-use crate::dedup::{existing, CodeClash, CodeHasher, Dedup};
+use crate::dedup::{existing, CaseVariant, CodeClash, CodeHasher, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, Normalizations, TableLayout};
@@ -102,6 +102,8 @@ struct EngineRules {
     record_too_large: usize,
     duplicate_code: Option<usize>,
     existing_code: Option<usize>,
+    /// The warning a code that differs from an earlier one only by case gets.
+    case_variant_code: Option<usize>,
     /// The warning an update's ignored values get (loaded with `--existing-codes update` only).
     update_ignores_fields: Option<usize>,
     over_campaign_limit: Option<usize>,
@@ -117,6 +119,7 @@ impl EngineRules {
             record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
             duplicate_code: rules.find(names::DUPLICATE_CODE),
             existing_code: rules.find(names::EXISTING_CODE),
+            case_variant_code: rules.find(names::CASE_VARIANT_CODE),
             update_ignores_fields: rules.find(names::UPDATE_IGNORES_FIELDS),
             over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
         })
@@ -1183,7 +1186,25 @@ impl Finisher<'_> {
                         let name = &self.file_names[file as usize];
                         (rule, format!("Code '{code}' repeats row {row} of {name}"))
                     }),
-                    None => None,
+                    None => rules.case_variant_code.and_then(|rule| {
+                        let variant = self.dedup.case_variant(code)?;
+                        let (other, whence) = match variant {
+                            CaseVariant::Existing { code, file } => (
+                                code,
+                                format!("in the project, listed in {}", self.existing_names[file as usize]),
+                            ),
+                            CaseVariant::Accepted { code, file, row } => (
+                                code,
+                                format!("row {row} of {}", self.file_names[file as usize]),
+                            ),
+                        };
+                        Some((
+                            rule,
+                            format!(
+                                "Code '{code}' differs only in letter case from '{other}' ({whence}): in a project created with case-insensitive codes this row fails; pass --case-insensitive-codes if yours is"
+                            ),
+                        ))
+                    }),
                 };
                 if let Some((rule, reason)) = clash {
                     found.push(Finding {

@@ -299,6 +299,10 @@ impl ImportArgs {
                 if self.existing_codes == ExistingCodesArg::Reject {
                     rules.leave_out(crate::rules::names::UPDATE_IGNORES_FIELDS);
                 }
+                if self.case_insensitive_codes {
+                    // Codes that differ only by case are duplicates then.
+                    rules.leave_out(crate::rules::names::CASE_VARIANT_CODE);
+                }
                 rules
             },
             from_export: self.from == Some(FromSource::VoucherifyExport),

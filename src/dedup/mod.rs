@@ -3,10 +3,13 @@
 //! (`duplicate_code`), and the campaign's room (`over_campaign_limit`). Its memory is the set
 //! of distinct codes, never the rows.
 
+mod code_set;
 pub mod existing;
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+
+use code_set::{fold, CodeSet};
 
 /// How a code is hashed for the dedup tables. It is cloned and shared with the worker threads,
 /// so that codes are hashed in parallel and the in-order finisher only probes.
@@ -38,185 +41,6 @@ impl CodeHasher {
     }
 }
 
-/// Where a code came from: the `--existing` file index, or the input file index and data-row
-/// number of the accepted row (0 for an existing code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    file: u32,
-    row: u64,
-}
-
-/// A set of codes, built for the finisher's access pattern (one probe per row, in input
-/// order, hashes computed ahead by the workers) and for little memory, since every page of it
-/// is touched (and zeroed by the kernel) once:
-/// - each code is one record in an arena: its key's length, the key, the file index and the
-///   row, the numbers as LEB128 varints (about 16 bytes for a 10-character code);
-/// - an open-addressing table of 8-byte slots, `tag << 48 | record offset + 1` (0 is empty),
-///   probed linearly, at most 3/4 full. A miss costs one cache line, which
-///   [`CodeSet::prefetch`] fetches a few rows ahead; the arena is read only when the 16-bit
-///   tag matches.
-///
-/// A `HashMap<String, _>` costs a heap allocation and about 110 bytes per code.
-#[derive(Debug)]
-struct CodeSet {
-    arena: Vec<u8>,
-    slots: Vec<u64>,
-    len: usize,
-}
-
-const EMPTY: u64 = 0;
-const INDEX_BITS: u32 = 48;
-const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
-
-impl Default for CodeSet {
-    fn default() -> Self {
-        CodeSet {
-            arena: Vec::new(),
-            slots: vec![EMPTY; 16],
-            len: 0,
-        }
-    }
-}
-
-fn push_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// Reads a varint at `at`; gives the value and the position after it.
-fn read_varint(bytes: &[u8], mut at: usize) -> (u64, usize) {
-    let mut value = 0u64;
-    let mut shift = 0;
-    loop {
-        let byte = bytes[at];
-        at += 1;
-        value |= u64::from(byte & 0x7F) << shift;
-        if byte < 0x80 {
-            return (value, at);
-        }
-        shift += 7;
-    }
-}
-
-impl CodeSet {
-    fn tag(hash: u64) -> u64 {
-        hash >> INDEX_BITS
-    }
-
-    /// The key of the record at `offset`, and the position after it.
-    fn key_at(&self, offset: usize) -> (&[u8], usize) {
-        let (len, start) = read_varint(&self.arena, offset);
-        let end = start + len as usize;
-        (&self.arena[start..end], end)
-    }
-
-    fn entry_at(&self, offset: usize) -> Entry {
-        let (_, after_key) = self.key_at(offset);
-        let (file, after_file) = read_varint(&self.arena, after_key);
-        let (row, _) = read_varint(&self.arena, after_file);
-        Entry {
-            file: file as u32,
-            row,
-        }
-    }
-
-    fn mask(&self) -> usize {
-        self.slots.len() - 1
-    }
-
-    /// The slot holding `key` with its record's offset, or the empty slot where it would go.
-    fn probe(&self, key: &[u8], hash: u64) -> (usize, Option<usize>) {
-        let mask = self.mask();
-        let tag = Self::tag(hash);
-        let mut i = hash as usize & mask;
-        loop {
-            let slot = self.slots[i];
-            if slot == EMPTY {
-                return (i, None);
-            }
-            if slot >> INDEX_BITS == tag {
-                let offset = (slot & INDEX_MASK) as usize - 1;
-                if self.key_at(offset).0 == key {
-                    return (i, Some(offset));
-                }
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    fn get(&self, key: &[u8], hash: u64) -> Option<Entry> {
-        self.probe(key, hash).1.map(|offset| self.entry_at(offset))
-    }
-
-    /// Asks the CPU to fetch the cache line a probe for `hash` starts at.
-    fn prefetch(&self, hash: u64) {
-        let slot = self
-            .slots
-            .as_ptr()
-            .wrapping_add(hash as usize & self.mask());
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: a prefetch is a hint: it never faults or changes memory, whatever the
-            // address (and this one is inside the slot table).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(slot.cast::<i8>()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = slot;
-    }
-
-    /// Adds a key not in the set yet (the caller has looked).
-    fn insert_new(&mut self, key: &[u8], hash: u64, file: u32, row: u64, hasher: &CodeHasher) {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow(self.len + 1, hasher);
-        }
-        let (i, found) = self.probe(key, hash);
-        debug_assert!(found.is_none(), "insert_new of a key already in the set");
-        let offset = self.arena.len() as u64;
-        push_varint(&mut self.arena, key.len() as u64);
-        self.arena.extend_from_slice(key);
-        push_varint(&mut self.arena, u64::from(file));
-        push_varint(&mut self.arena, row);
-        self.slots[i] = Self::tag(hash) << INDEX_BITS | (offset + 1);
-        self.len += 1;
-    }
-
-    /// Makes the table big enough for `codes` keys (at most 3/4 full), placing the keys it
-    /// holds again by their hashes, computed from the arena (the keys are already folded).
-    fn grow(&mut self, codes: usize, hasher: &CodeHasher) {
-        let wanted = (codes.saturating_mul(4) / 3 + 1)
-            .next_power_of_two()
-            .max(16);
-        if wanted <= self.slots.len() {
-            return;
-        }
-        let mut slots = vec![EMPTY; wanted];
-        let mask = wanted - 1;
-        let mut offset = 0;
-        while offset < self.arena.len() {
-            let (key, after_key) = self.key_at(offset);
-            let hash = hasher.state.hash_one(key);
-            let mut i = hash as usize & mask;
-            while slots[i] != EMPTY {
-                i = (i + 1) & mask;
-            }
-            slots[i] = Self::tag(hash) << INDEX_BITS | (offset as u64 + 1);
-            let (_, after_file) = read_varint(&self.arena, after_key);
-            let (_, next) = read_varint(&self.arena, after_file);
-            offset = next;
-        }
-        self.slots = slots;
-    }
-
-    fn reserve(&mut self, more: usize, more_bytes: usize, hasher: &CodeHasher) {
-        self.arena.reserve(more_bytes);
-        self.grow(self.len + more, hasher);
-    }
-}
-
 /// The dedup state of one run.
 #[derive(Debug)]
 pub struct Dedup {
@@ -229,6 +53,56 @@ pub struct Dedup {
     room: u64,
     limit: u64,
     in_campaign: u64,
+    /// Which letter cases the codes recorded so far hold. Two codes that differ only by case
+    /// need an upper-case and a lower-case letter between them, so the sets' case-folded
+    /// indexes are built only when both have been seen: a file of upper-case codes (the
+    /// common case) pays nothing for [`Dedup::case_variant`].
+    cases_seen: LetterCases,
+    folded_indexes: bool,
+    fold_buffer: Vec<u8>,
+}
+
+/// The letter cases a code holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LetterCases {
+    upper: bool,
+    lower: bool,
+}
+
+impl LetterCases {
+    /// An ASCII code is scanned; any other counts as holding both cases (a cautious answer
+    /// that only costs building the folded indexes early).
+    fn of(code: &str) -> Self {
+        if !code.is_ascii() {
+            return LetterCases {
+                upper: true,
+                lower: true,
+            };
+        }
+        let bytes = code.as_bytes();
+        LetterCases {
+            upper: bytes.iter().any(u8::is_ascii_uppercase),
+            lower: bytes.iter().any(u8::is_ascii_lowercase),
+        }
+    }
+
+    fn add(&mut self, other: LetterCases) {
+        self.upper |= other.upper;
+        self.lower |= other.lower;
+    }
+
+    fn both(self) -> bool {
+        self.upper && self.lower
+    }
+}
+
+/// An earlier code that differs from a row's only by letter case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseVariant {
+    /// Listed in the `--existing` file with this index, spelled `code`.
+    Existing { code: String, file: u32 },
+    /// Held by an accepted row.
+    Accepted { code: String, file: u32, row: u64 },
 }
 
 /// Why a code cannot go in.
@@ -253,6 +127,9 @@ impl Dedup {
             room: limit.saturating_sub(in_campaign),
             limit,
             in_campaign,
+            cases_seen: LetterCases::default(),
+            folded_indexes: false,
+            fold_buffer: Vec::new(),
         }
     }
 
@@ -279,6 +156,7 @@ impl Dedup {
 
     /// Records a code already in the project.
     pub fn add_existing(&mut self, code: &str, file: u32) {
+        self.note_cases(code);
         let key = self.hasher.key(code);
         let hash = self.hasher.state.hash_one(key.as_bytes());
         if self.existing.get(key.as_bytes(), hash).is_none() {
@@ -341,11 +219,57 @@ impl Dedup {
 
     fn record(&mut self, code: Option<(&str, u64)>, file: u32, row: u64) {
         if let Some((code, hash)) = code {
+            self.note_cases(code);
             let key = self.hasher.key(code);
             if self.accepted.get(key.as_bytes(), hash).is_none() {
                 self.accepted
                     .insert_new(key.as_bytes(), hash, file, row, &self.hasher);
             }
+        }
+    }
+
+    /// An earlier code (in the project, then among accepted rows) that differs from `code`
+    /// only by letter case; None with `--case-insensitive-codes`, where such codes clash.
+    /// Call it for a code with no exact clash.
+    pub fn case_variant(&mut self, code: &str) -> Option<CaseVariant> {
+        if self.hasher.case_insensitive {
+            return None;
+        }
+        self.note_cases(code);
+        if !self.folded_indexes {
+            return None;
+        }
+        let folded = fold(code.as_bytes(), &mut self.fold_buffer);
+        let folded_hash = self.hasher.state.hash_one(folded);
+        if let Some((code, entry)) =
+            self.existing
+                .case_variant(code.as_bytes(), folded, folded_hash)
+        {
+            return Some(CaseVariant::Existing {
+                code,
+                file: entry.file,
+            });
+        }
+        self.accepted
+            .case_variant(code.as_bytes(), folded, folded_hash)
+            .map(|(code, entry)| CaseVariant::Accepted {
+                code,
+                file: entry.file,
+                row: entry.row,
+            })
+    }
+
+    /// Adds a code's letter cases to those seen, and builds the folded indexes when both
+    /// cases are there.
+    fn note_cases(&mut self, code: &str) {
+        if self.folded_indexes || self.hasher.case_insensitive {
+            return;
+        }
+        self.cases_seen.add(LetterCases::of(code));
+        if self.cases_seen.both() {
+            self.existing.index_folded(&self.hasher);
+            self.accepted.index_folded(&self.hasher);
+            self.folded_indexes = true;
         }
     }
 
@@ -419,20 +343,97 @@ mod tests {
         assert_eq!(d.clash("C9000"), None);
     }
 
+    #[test]
+    fn a_case_variant_names_the_earlier_code_once_both_cases_are_seen() {
+        let mut d = Dedup::new(false, u64::MAX, 0);
+        d.add_existing("OLD-1", 0);
+        // Upper-case codes only: nothing is indexed, nothing can vary.
+        for row in 1..=3000u64 {
+            let code = format!("GC-{row}");
+            assert_eq!(d.case_variant(&code), None);
+            d.admit(Some(&code), 1, row).unwrap();
+        }
+        assert!(!d.folded_indexes);
+        // The first lower-case code builds the indexes over every earlier code.
+        assert_eq!(
+            d.case_variant("gc-17"),
+            Some(CaseVariant::Accepted {
+                code: "GC-17".into(),
+                file: 1,
+                row: 17
+            })
+        );
+        assert_eq!(
+            d.case_variant("old-1"),
+            Some(CaseVariant::Existing {
+                code: "OLD-1".into(),
+                file: 0
+            })
+        );
+        assert_eq!(d.case_variant("gc-x"), None);
+        // Codes admitted after that (and the table growing) are indexed as they come.
+        for row in 3001..=9000u64 {
+            d.admit(Some(&format!("n-{row}")), 2, row).unwrap();
+        }
+        assert_eq!(
+            d.case_variant("N-8999"),
+            Some(CaseVariant::Accepted {
+                code: "n-8999".into(),
+                file: 2,
+                row: 8999
+            })
+        );
+        assert_eq!(
+            d.case_variant("GC-17"),
+            None,
+            "an exact match is not a variant"
+        );
+    }
+
+    #[test]
+    fn case_insensitive_codes_have_no_variants() {
+        let mut d = Dedup::new(true, u64::MAX, 0);
+        d.admit(Some("Abc"), 0, 1).unwrap();
+        assert_eq!(d.case_variant("aBC"), None);
+    }
+
+    #[test]
+    fn codes_that_are_not_ascii_fold_with_unicode_rules() {
+        let mut d = Dedup::new(false, u64::MAX, 0);
+        d.admit(Some("ÉTÉ-1"), 0, 1).unwrap();
+        assert_eq!(
+            d.case_variant("été-1"),
+            Some(CaseVariant::Accepted {
+                code: "ÉTÉ-1".into(),
+                file: 0,
+                row: 1
+            })
+        );
+    }
+
     proptest! {
+        /// A variant is reported exactly when an earlier admitted code folds to the same key
+        /// and is not the same code.
         #[test]
-        fn varints_read_back(values in proptest::collection::vec(any::<u64>(), 0..20)) {
-            let mut bytes = Vec::new();
-            for &v in &values {
-                push_varint(&mut bytes, v);
+        fn variants_are_found_exactly(codes in proptest::collection::vec("[a-cA-C]{1,3}", 0..80)) {
+            let mut d = Dedup::new(false, u64::MAX, 0);
+            let mut admitted: Vec<String> = Vec::new();
+            for (row, code) in codes.iter().enumerate() {
+                if d.clash(code).is_some() {
+                    continue;
+                }
+                let expected = admitted
+                    .iter()
+                    .any(|a| a != code && a.to_lowercase() == code.to_lowercase());
+                let found = d.case_variant(code);
+                prop_assert_eq!(found.is_some(), expected, "{} after {:?}", code, admitted);
+                if let Some(CaseVariant::Accepted { code: other, .. }) = found {
+                    prop_assert!(admitted.contains(&other));
+                    prop_assert_eq!(other.to_lowercase(), code.to_lowercase());
+                }
+                d.admit(Some(code), 0, row as u64).unwrap();
+                admitted.push(code.clone());
             }
-            let mut at = 0;
-            for &v in &values {
-                let (read, next) = read_varint(&bytes, at);
-                prop_assert_eq!(read, v);
-                at = next;
-            }
-            prop_assert_eq!(at, bytes.len());
         }
     }
 

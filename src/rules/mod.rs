@@ -76,6 +76,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/existing_code.sql"),
     ),
     (
+        "sql/case_variant_code.sql",
+        include_str!("../../sql/case_variant_code.sql"),
+    ),
+    (
         "sql/update_ignores_fields.sql",
         include_str!("../../sql/update_ignores_fields.sql"),
     ),
@@ -96,6 +100,7 @@ pub mod names {
     pub const UNREADABLE_VALUE: &str = "unreadable_value";
     pub const DUPLICATE_CODE: &str = "duplicate_code";
     pub const EXISTING_CODE: &str = "existing_code";
+    pub const CASE_VARIANT_CODE: &str = "case_variant_code";
     pub const UPDATE_IGNORES_FIELDS: &str = "update_ignores_fields";
     pub const WRONG_VOUCHER_TYPE: &str = "wrong_voucher_type";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";

@@ -1,0 +1,10 @@
+-- rule: case_variant_code
+-- description: No earlier code of the import, nor any code in the project, differs from this one only by letter case.
+-- example: row 9 Code=gc-0001 after row 1 Code=GC-0001 was accepted  ->  Code 'gc-0001' differs only in letter case from 'GC-0001' (row 1 of cards.csv): in a project created with case-insensitive codes this row fails; pass --case-insensitive-codes if yours is
+-- severity: warn
+-- checked-by: dedup
+--
+-- A Voucherify project is created with case-sensitive or case-insensitive codes, and the API
+-- does not say which (unconfirmed). By default codes are compared exactly and this warning
+-- names the earlier row; with --case-insensitive-codes such codes are duplicates (rejected),
+-- and this rule is not in force.
