@@ -20,7 +20,7 @@ use voucher_import::read::{Chunk, InputPath, OpenInput, ReadOptions};
 use voucher_import::rules::engine::RuleEngine;
 use voucher_import::rules::functions::AmountUnit;
 use voucher_import::rules::RuleSet;
-use voucher_import::write::batches::EncodedRows;
+use voucher_import::write::record::EncodedRows;
 
 fn generate(rows: usize) -> Vec<u8> {
     let mut state: u64 = 47;

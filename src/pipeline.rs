@@ -21,7 +21,7 @@ use crate::config::{ExistingCodes, Output, RunConfig};
 use crate::dedup::{existing, CaseVariant, CodeClash, CodeHasher, Dedup};
 use crate::error::{Error, Result};
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
-use crate::normalize::{export, json_metadata, values, Normalizations, TableLayout};
+use crate::normalize::{export, json_metadata, values, ColumnGroups, Normalizations, TableLayout};
 use crate::read::{Chunk, FileDigest, Input, InputPath, Pending, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
@@ -29,7 +29,8 @@ use crate::rules::format::Severity;
 use crate::rules::functions::{parse_amount, AmountUnit};
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
-use crate::write::batches::{BatchWriter, EncodedRows, OriginRun};
+use crate::write::batches::{BatchWriter, OriginRun};
+use crate::write::record::EncodedRows;
 use crate::write::rejected::{RejectedEntry, RejectedWriter, RuleExample};
 use crate::write::StagedOutput;
 
@@ -92,6 +93,8 @@ struct RowOutput {
     /// The rule an export row of another voucher type than the campaign's fails.
     wrong_voucher_type: Option<usize>,
     code_hasher: CodeHasher,
+    /// The batch column groups: a row is encoded with its file's group's columns only.
+    groups: ColumnGroups,
 }
 
 /// Positions of the rules that engine stages report; None for a rule switched off.
@@ -445,10 +448,20 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         Output::Report => None,
     };
     let output_columns = layout.output_columns();
-    let column_names: Vec<String> = output_columns.iter().map(|(n, _)| n.clone()).collect();
+    let column_groups = layout.column_groups();
+    let group_headers: Vec<Vec<String>> = column_groups
+        .columns
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .map(|&position| output_columns[position].0.clone())
+                .collect()
+        })
+        .collect();
     let batches = BatchWriter::new(
         staged.as_ref().map(|s| s.path().join("import")),
-        &column_names,
+        &group_headers,
         options.max_file_bytes,
         Some(options.batch_rows),
     )?;
@@ -497,6 +510,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .collect(),
         wrong_voucher_type: config.rules.find(names::WRONG_VOUCHER_TYPE),
         code_hasher: dedup.hasher(),
+        groups: column_groups.clone(),
     };
     let mut finisher = Finisher {
         rules: &config.rules,
@@ -508,6 +522,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         warnings_by_rule: vec![0; config.rules.rules.len()],
         engine_rules,
         layout: &layout,
+        groups: &column_groups,
         file_names: &file_names,
         existing_names: existing_info.iter().map(|e| e.path.clone()).collect(),
         max_record_bytes: config.read.split.max_record_bytes,
@@ -718,6 +733,30 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .collect(),
         dropped_columns,
         normalizations,
+        column_groups: column_groups
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(group, _)| crate::report::ColumnGroup {
+                columns: group_headers[group].clone(),
+                inputs: file_names
+                    .iter()
+                    .zip(&column_groups.of_file)
+                    .filter(|(_, g)| **g == group)
+                    .map(|(name, _)| name.clone())
+                    .collect(),
+                batches: batches
+                    .iter()
+                    .filter(|b| b.group == group)
+                    .map(|b| b.path.clone())
+                    .collect(),
+                rows: batches
+                    .iter()
+                    .filter(|b| b.group == group)
+                    .map(|b| b.rows)
+                    .sum(),
+            })
+            .collect(),
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
@@ -915,7 +954,17 @@ fn evaluate(
             },
         )
         .collect();
-    let encoded = EncodedRows::encode(&columns, &output.boolean_columns);
+    // Only the columns of the file's group: a column the file does not have is not written
+    // as empty cells (see TableLayout::column_groups).
+    let group = &output.groups.columns[output.groups.of_file[chunk.file]];
+    let group_columns: Vec<&StringArray> = group.iter().map(|&p| columns[p]).collect();
+    let group_booleans: Vec<usize> = group
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| output.boolean_columns.contains(p))
+        .map(|(at, _)| at)
+        .collect();
+    let encoded = EncodedRows::encode(&group_columns, &group_booleans);
     let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
     let code_hashes = (0..codes.len())
         .map(|i| {
@@ -1036,6 +1085,7 @@ struct Finisher<'a> {
     warnings_by_rule: Vec<u64>,
     engine_rules: EngineRules,
     layout: &'a TableLayout,
+    groups: &'a ColumnGroups,
     file_names: &'a [String],
     existing_names: Vec<String>,
     /// Each input's own header names, to name a column as its file spells it.
@@ -1230,7 +1280,8 @@ impl Finisher<'_> {
             };
             if !rejects(&found, self.rules) {
                 let encoded = rows_encoded.row(i);
-                if !self.batches.fits_alone(encoded) {
+                let group = self.groups.of_file[chunk.file];
+                if !self.batches.fits_alone(group, encoded) {
                     found.push(Finding {
  error: false,
                         rule: rules.record_too_large,
@@ -1250,7 +1301,7 @@ impl Finisher<'_> {
                     };
                     match admitted {
                         Ok(()) => {
-                            self.batches.write(encoded, file_no, record.row)?;
+                            self.batches.write(group, encoded, file_no, record.row)?;
                             self.normalizations.boolean_nulls_written +=
                                 u64::from(rows_encoded.nulls(i));
                             self.normalizations.amounts_converted +=

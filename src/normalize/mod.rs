@@ -72,6 +72,18 @@ pub struct FileLayout {
     /// An export's `voucher_type` column and the type the campaign holds: a row of another
     /// type is `wrong_voucher_type`.
     pub voucher_type: Option<(usize, &'static str)>,
+    /// The rule-table value columns this file fills (its known and metadata columns, and the
+    /// keys of its JSON `metadata`), ascending: its column set, by which batches are grouped.
+    pub filled: Vec<usize>,
+}
+
+/// Batch column sets and the files of each (see [`TableLayout::column_groups`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnGroups {
+    /// Per group, its batch columns as positions among [`TableLayout::output_columns`].
+    pub columns: Vec<Vec<usize>>,
+    /// Per input file, its group.
+    pub of_file: Vec<usize>,
 }
 
 /// The one layout every file of an import is brought into.
@@ -155,7 +167,7 @@ impl TableLayout {
                         })
                     })
                     .collect();
-                let table_columns = roles
+                let table_columns: Vec<Option<usize>> = roles
                     .iter()
                     .map(|role| match role {
                         ColumnRole::Known(k) => Some(k.index()),
@@ -167,7 +179,21 @@ impl TableLayout {
                         }
                     })
                     .collect();
+                let mut filled: Vec<usize> = table_columns.iter().flatten().copied().collect();
+                if roles
+                    .iter()
+                    .any(|r| matches!(r, ColumnRole::MetadataJson(_)))
+                {
+                    filled.extend(
+                        json_keys
+                            .iter()
+                            .map(|k| KnownColumn::ALL.len() + metadata_at[k]),
+                    );
+                }
+                filled.sort_unstable();
+                filled.dedup();
                 FileLayout {
+                    filled,
                     voucher_type: None,
                     dropped: roles
                         .iter()
@@ -221,6 +247,33 @@ impl TableLayout {
     /// Number of value columns (known + metadata) before the position columns.
     pub fn value_columns(&self) -> usize {
         KnownColumn::ALL.len() + self.metadata.len()
+    }
+
+    /// The files grouped by column set, so that rows of inputs with different columns never
+    /// share a batch (an empty cell the input never had is not neutral at Voucherify: an empty
+    /// `Active` or amount may be read as false or 0, an empty metadata cell overrides the
+    /// campaign's). Groups are in the order their first file comes; each lists its positions
+    /// among [`TableLayout::output_columns`].
+    pub fn column_groups(&self) -> ColumnGroups {
+        let output: Vec<usize> = self.output_columns().iter().map(|(_, c)| *c).collect();
+        let mut groups = ColumnGroups::default();
+        for file in &self.files {
+            let positions: Vec<usize> = output
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| file.filled.binary_search(c).is_ok())
+                .map(|(position, _)| position)
+                .collect();
+            let group = match groups.columns.iter().position(|g| *g == positions) {
+                Some(group) => group,
+                None => {
+                    groups.columns.push(positions);
+                    groups.columns.len() - 1
+                }
+            };
+            groups.of_file.push(group);
+        }
+        groups
     }
 
     /// The columns an import batch holds, as (header, rule-table column): known columns present

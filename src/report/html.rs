@@ -247,6 +247,25 @@ pub fn write_html(w: &mut impl Write, report: &HtmlReport<'_>) -> io::Result<()>
         );
     }
 
+    if s.column_groups.len() > 1 {
+        page.push_str(
+            "<h2>Column groups</h2>\n<p>The inputs have different column sets; rows of different \
+             sets never share a batch.</p>\n<table id=\"column-groups\">\n<tr><th>columns</th>\
+             <th>inputs</th><th>rows</th><th>batches</th></tr>\n",
+        );
+        for group in &s.column_groups {
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&group.columns.join(", ")),
+                escape(&group.inputs.join(", ")),
+                group.rows,
+                escape(&group.batches.join(", "))
+            );
+        }
+        page.push_str("</table>\n");
+    }
+
     // Inputs, notes, campaign and options.
     page.push_str("<h2>Inputs</h2>\n");
     file_table(

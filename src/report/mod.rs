@@ -104,7 +104,22 @@ pub struct Summary {
     pub dropped_columns: Vec<String>,
     pub normalizations: Normalizations,
     pub batches: Vec<BatchInfo>,
+    /// The inputs grouped by column set: rows of inputs with different columns never share a
+    /// batch. One group when every input has the same columns.
+    pub column_groups: Vec<ColumnGroup>,
     pub elapsed_ms: u64,
+}
+
+/// Inputs with the same columns, and the batches that hold their accepted rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnGroup {
+    /// The batch header of the group.
+    pub columns: Vec<String>,
+    pub inputs: Vec<String>,
+    /// Relative to the output folder, as in `batches`.
+    pub batches: Vec<String>,
+    /// Accepted rows in the group's batches.
+    pub rows: u64,
 }
 
 impl Summary {
@@ -256,6 +271,27 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
                 w,
                 "  ... and {} more (all in summary.json)",
                 s.batches.len() - SUMMARY_BATCHES
+            )?;
+        }
+    }
+    if s.column_groups.len() > 1 {
+        writeln!(
+            w,
+            "column groups: the inputs have {} different column sets, and rows of different sets never share a batch",
+            s.column_groups.len()
+        )?;
+        for (number, group) in (1..).zip(&s.column_groups) {
+            let batches = match group.batches.as_slice() {
+                [] => "no batch".to_owned(),
+                [one] => one.clone(),
+                [first, .., last] => format!("{first} .. {last} ({} batches)", group.batches.len()),
+            };
+            writeln!(
+                w,
+                "  {number}: {}  <- {}  -> {} in {batches}",
+                group.columns.join(","),
+                shorten(&group.inputs.join(", "), 120),
+                plural(group.rows, "row", "rows"),
             )?;
         }
     }

@@ -3,6 +3,7 @@
 //! counts add up. A run that fails leaves nothing behind.
 
 pub mod batches;
+pub mod record;
 pub mod rejected;
 
 use std::fs;

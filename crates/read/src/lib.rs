@@ -819,7 +819,11 @@ mod tests {
     /// the options its first byte chooses. Reading must finish and account for every record.
     #[test]
     fn fuzz_regressions_replay_cleanly() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fuzz");
+        // The package folder `cargo test` runs in (a test binary built in another checkout
+        // that shares the target folder would carry that checkout's compile-time path).
+        let package = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+        let dir = std::path::Path::new(&package).join("../../fixtures/fuzz");
         let mut replayed = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
