@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::config::{ExistingCodes, Output, RunConfig};
 use crate::dedup::{existing, CaseVariant, CodeClash, CodeHasher, Dedup};
 use crate::error::{Error, Result};
+use crate::normalize::boolean_like::BooleanLikeScan;
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, ColumnGroups, Normalizations, TableLayout};
 use crate::read::{Chunk, FileDigest, Input, InputPath, Pending, RecordProblem};
@@ -95,6 +96,9 @@ struct RowOutput {
     code_hasher: CodeHasher,
     /// The batch column groups: a row is encoded with its file's group's columns only.
     groups: ColumnGroups,
+    /// The `empty_in_boolean_column` rule and the boolean-looking metadata columns (rule-table
+    /// column, name) whose empty cells it warns of.
+    empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
 }
 
 /// Positions of the rules that engine stages report; None for a rule switched off.
@@ -299,6 +303,35 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         Vec::new()
     };
     let mut layout = TableLayout::with_json_keys(&file_headers, &json_keys);
+    // Without a schema, a metadata column that looks boolean warns of its empty cells: a first
+    // pass over the metadata columns finds such columns.
+    let mut scan_notes = Vec::new();
+    let empty_in_boolean = match config.rules.find(names::EMPTY_IN_BOOLEAN_COLUMN) {
+        Some(rule) if config.metadata_schema.is_none() && !layout.metadata.is_empty() => {
+            let boolean_like = match readable_once(config) {
+                Some(once) => {
+                    scan_notes.push(format!(
+                        "rule empty_in_boolean_column is not checked: it needs a first pass over the metadata columns, and {once} can be read once"
+                    ));
+                    Vec::new()
+                }
+                None => {
+                    let found = scan_boolean_like(inputs, &file_headers)?;
+                    inputs = open_all(config)?.0;
+                    found
+                }
+            };
+            let columns: Vec<(usize, String)> = boolean_like
+                .into_iter()
+                .filter_map(|name| {
+                    let at = layout.metadata.iter().position(|m| *m == name)?;
+                    Some((KnownColumn::ALL.len() + at, name))
+                })
+                .collect();
+            (!columns.is_empty()).then_some((rule, columns))
+        }
+        _ => None,
+    };
     // An export's amount column is in one unit, decided for the whole file.
     let mut unit_notes = Vec::new();
     for (index, (((names, roles), file), decimal)) in file_headers
@@ -324,6 +357,11 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     }
     for ((names, _), file) in file_headers.iter().zip(layout.files.iter_mut()) {
         let is_export = config.from_export || export::is_export(names);
+        if is_export {
+            // An export's ids and timestamps are expected to go: only data left out is said.
+            file.dropped
+                .retain(|(_, name)| !export::is_bookkeeping(name));
+        }
         if is_export && config.rules.find(names::WRONG_VOUCHER_TYPE).is_some() {
             file.voucher_type = export::voucher_type_column(names)
                 .zip(export::voucher_type_of(config.campaign.campaign_type));
@@ -511,6 +549,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         wrong_voucher_type: config.rules.find(names::WRONG_VOUCHER_TYPE),
         code_hasher: dedup.hasher(),
         groups: column_groups.clone(),
+        empty_in_boolean,
     };
     let mut finisher = Finisher {
         rules: &config.rules,
@@ -717,6 +756,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .chain(config.notes.iter().cloned())
             .chain(respellings.iter().cloned())
             .chain(unit_notes.iter().cloned())
+            .chain(scan_notes.iter().cloned())
             .chain(dropped_cells.iter().map(|(name, count)| {
                 format!(
                     "column '{name}' is left out of the import, and {} held a value: Voucherify gets none of them",
@@ -790,6 +830,37 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         rejected_rows: rejected_rows_kept.entries,
         examples: rejected_rows_kept.examples,
     })
+}
+
+/// The first pass for `empty_in_boolean_column`: the metadata columns whose values are all
+/// true/false with some empty cells. Each file is read until every metadata column it has
+/// shows another value (for most files: the first chunk).
+fn scan_boolean_like(inputs: Vec<Pending>, file_headers: &FileHeaders) -> Result<Vec<String>> {
+    let mut scan = BooleanLikeScan::default();
+    for (input, (_, roles)) in inputs.into_iter().zip(file_headers) {
+        let columns = scan.columns_of(roles);
+        if columns.is_empty() {
+            continue;
+        }
+        input.open()?.read_records(|chunk| {
+            for record in &chunk.records {
+                if record
+                    .problem
+                    .as_ref()
+                    .is_some_and(RecordProblem::is_malformed)
+                {
+                    continue;
+                }
+                for &(column, tally) in &columns {
+                    if let Some(cell) = record.fields.get(column) {
+                        scan.add(tally, cell);
+                    }
+                }
+            }
+            !scan.settled(&columns)
+        })?;
+    }
+    Ok(scan.boolean_like())
 }
 
 /// The first input that can be read only once: stdin, or a file that is not a regular file (a
@@ -897,6 +968,26 @@ fn evaluate(
                     rule,
                     reason,
                 });
+            }
+        }
+    }
+    if let Some((rule, columns)) = &output.empty_in_boolean {
+        let filled = &layout.files[chunk.file].filled;
+        for (column, name) in columns
+            .iter()
+            .filter(|(c, _)| filled.binary_search(c).is_ok())
+        {
+            let values = batch.column(*column);
+            for (i, found) in findings.iter_mut().enumerate() {
+                if values.is_null(i) && !skip[i] {
+                    found.push(Finding {
+                        error: false,
+                        rule: *rule,
+                        reason: format!(
+                            "{name} is empty, and its column's values are all true or false: if {name} is a boolean property, Voucherify drops this row silently; pass --metadata-schema (the cell is then written null) or write null"
+                        ),
+                    });
+                }
             }
         }
     }

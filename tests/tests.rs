@@ -8,6 +8,7 @@ mod util;
 mod cli;
 mod errors;
 mod fidelity;
+mod fidelity_golden;
 mod forms;
 mod golden;
 mod interrupt;

@@ -299,6 +299,11 @@ impl ImportArgs {
                 if self.existing_codes == ExistingCodesArg::Reject {
                     rules.leave_out(crate::rules::names::UPDATE_IGNORES_FIELDS);
                 }
+                if self.metadata_schema.is_some() {
+                    // The schema says which columns are boolean; their empty cells are
+                    // written null.
+                    rules.leave_out(crate::rules::names::EMPTY_IN_BOOLEAN_COLUMN);
+                }
                 if self.case_insensitive_codes {
                     // Codes that differ only by case are duplicates then.
                     rules.leave_out(crate::rules::names::CASE_VARIANT_CODE);

@@ -34,6 +34,27 @@ pub const EXPORT_ONLY: [&str; 24] = [
     "customer_source_id",
 ];
 
+/// Export fields that are the export's bookkeeping, not the voucher's data (ids, timestamps,
+/// links to generated images, the type the campaign already fixes): dropping them is expected,
+/// and is not worth a note even when they hold values.
+const BOOKKEEPING: [&str; 9] = [
+    "id",
+    "voucher_type",
+    "campaign",
+    "campaign_id",
+    "created_at",
+    "updated_at",
+    "qr_code",
+    "bar_code",
+    "is_referral_code",
+];
+
+/// Whether an export's field is bookkeeping (see [`BOOKKEEPING`]), in any spelling.
+pub fn is_bookkeeping(name: &str) -> bool {
+    let folded = fold(name);
+    BOOKKEEPING.iter().any(|f| fold(f) == folded)
+}
+
 /// Export fields that Voucherify's standalone import template (`POST /v1/vouchers/importCSV`)
 /// does not have: one of them marks a file as an export.
 const EXPORT_PROPER: [&str; 16] = [

@@ -2,6 +2,7 @@
 //! names, metadata columns in first-seen order), and each chunk of records turned into an Arrow
 //! batch of that layout with values trimmed and `Active` lowercased.
 
+pub mod boolean_like;
 pub mod export;
 pub mod headers;
 pub mod json_metadata;

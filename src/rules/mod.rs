@@ -60,6 +60,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/metadata_constraint.sql"),
     ),
     (
+        "sql/empty_in_boolean_column.sql",
+        include_str!("../../sql/empty_in_boolean_column.sql"),
+    ),
+    (
         "sql/wrong_voucher_type.sql",
         include_str!("../../sql/wrong_voucher_type.sql"),
     ),
@@ -103,6 +107,7 @@ pub mod names {
     pub const CASE_VARIANT_CODE: &str = "case_variant_code";
     pub const UPDATE_IGNORES_FIELDS: &str = "update_ignores_fields";
     pub const WRONG_VOUCHER_TYPE: &str = "wrong_voucher_type";
+    pub const EMPTY_IN_BOOLEAN_COLUMN: &str = "empty_in_boolean_column";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
     pub const OVER_CAMPAIGN_LIMIT: &str = "over_campaign_limit";
     pub const METADATA_TYPE: &str = "metadata_type";

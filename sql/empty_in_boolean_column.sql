@@ -1,0 +1,11 @@
+-- rule: empty_in_boolean_column
+-- description: Without --metadata-schema: no cell is empty in a metadata column whose other values are all true or false.
+-- example: newsletter=true on rows 1-2, newsletter empty on row 3  ->  newsletter is empty, and its column's values are all true or false: if newsletter is a boolean property, Voucherify drops this row silently; pass --metadata-schema (the cell is then written null) or write null
+-- severity: warn
+-- checked-by: normalize
+--
+-- Voucherify ignores a whole row whose boolean metadata cell is empty; null is the documented
+-- way to leave it empty. Without a schema the tool cannot know which properties are boolean, so
+-- a column whose non-empty values are all true/false (any case, at least 2; null counts as
+-- neither) is taken for one, found on a first pass over the metadata columns. With
+-- --metadata-schema the rule is not in force: empty boolean cells are written null.
