@@ -214,6 +214,8 @@ fn stages(c: &mut Criterion) {
             existing_codes: voucher_import::config::ExistingCodes::Reject,
             max_file_bytes: 10_000_000,
             batch_rows: voucher_import::config::DEFAULT_BATCH_ROWS,
+            batch_amount_unit: AmountUnit::Minor,
+            canary_rows: None,
         },
         headers: HeaderOptions::default(),
         rules,

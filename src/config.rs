@@ -59,6 +59,13 @@ pub struct ImportOptions {
     pub existing_codes: ExistingCodes,
     pub max_file_bytes: u64,
     pub batch_rows: u64,
+    /// The unit amounts are written in: whole minor units (the default, see the README), or
+    /// major units with two decimals, for a project whose import reads major units (what
+    /// `upload --verify` finds out).
+    pub batch_amount_unit: AmountUnit,
+    /// Rows of the first batch (`--canary-rows`): a small batch `upload --canary` tries first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_rows: Option<u64>,
 }
 
 /// Everything a run needs, validated.

@@ -502,6 +502,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         &group_headers,
         options.max_file_bytes,
         Some(options.batch_rows),
+        options.canary_rows,
     )?;
     let rejected = RejectedWriter::new(
         staged
@@ -540,8 +541,9 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 let amount = [KnownColumn::GiftAmount, KnownColumn::RedeemedAmount]
                     .iter()
                     .any(|k| k.index() == *c);
-                if amount && config.options.amount_unit == AmountUnit::Major {
-                    return Some((position, Rewrite::MajorAmount));
+                let (from, to) = (config.options.amount_unit, config.options.batch_amount_unit);
+                if amount && (from, to) != (AmountUnit::Minor, AmountUnit::Minor) {
+                    return Some((position, Rewrite::Amount { from, to }));
                 }
                 schema_checks.rewrite(name).map(|how| (position, how))
             })
@@ -1014,7 +1016,7 @@ fn evaluate(
         .map(|&(position, how)| {
             let column = batch.column(output.columns[position]).as_string::<i32>();
             let counts = match how {
-                Rewrite::MajorAmount => &mut amounts_converted,
+                Rewrite::Amount { .. } => &mut amounts_converted,
                 _ => &mut metadata_respelled,
             };
             let written: StringArray = (0..column.len())
@@ -1100,8 +1102,9 @@ fn evaluate(
 /// A value written in another form than read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rewrite {
-    /// An amount in major units, written in whole minor units.
-    MajorAmount,
+    /// An amount read in `from` units, written in `to` units: whole minor units (the
+    /// default), or major units with two decimals (`--batch-amount-unit major`).
+    Amount { from: AmountUnit, to: AmountUnit },
     /// A typed metadata value: `null` (any case) written lowercase, and for a boolean property
     /// `true`/`false` too.
     Lowercase { boolean: bool },
@@ -1124,7 +1127,18 @@ impl Rewrite {
             }
         };
         let written = match self {
-            Rewrite::MajorAmount => parse_amount(value, AmountUnit::Major)?.to_string(),
+            Rewrite::Amount { from, to } => {
+                let minor = parse_amount(value, from)?;
+                match to {
+                    AmountUnit::Minor => minor.to_string(),
+                    AmountUnit::Major => format!(
+                        "{}{}.{:02}",
+                        if minor < 0 { "-" } else { "" },
+                        minor.unsigned_abs() / 100,
+                        minor.unsigned_abs() % 100
+                    ),
+                }
+            }
             Rewrite::Lowercase { boolean } => canonical(value, boolean),
             Rewrite::ArrayItems { boolean } => value
                 .split(',')

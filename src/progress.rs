@@ -65,18 +65,34 @@ pub struct UploadLines {
     last: Mutex<HashMap<String, Shown>>,
 }
 
-/// What a batch's last line showed: its status, progress and number of candidates.
-type Shown = (BatchStatus, Option<u64>, usize);
+/// What a batch's last line showed: its status, progress, number of candidates and codes read
+/// back.
+type Shown = (BatchStatus, Option<u64>, usize, Option<u64>);
 
 impl UploadProgress for UploadLines {
     fn batch(&self, batch: &BatchState) {
         let percent = batch.progress.map(|p| p.round() as u64);
         let mut last = self.last.lock().expect("progress lock");
-        let now = (batch.status, percent, batch.candidates.len());
+        let checked = batch.verification.as_ref().map(|v| v.checked);
+        let now = (batch.status, percent, batch.candidates.len(), checked);
         if last.get(&batch.path) == Some(&now) {
             return;
         }
+        let verified_now = checked.is_some()
+            && last
+                .get(&batch.path)
+                .is_some_and(|shown| shown.0 == batch.status && shown.3 != checked);
         last.insert(batch.path.clone(), now);
+        if let (true, Some(v)) = (verified_now, &batch.verification) {
+            let _ = writeln!(
+                TerminalSafe::new(std::io::stderr()),
+                "{}  verified    {} codes read back, {} stored otherwise than sent",
+                batch.path,
+                v.checked,
+                v.codes_mismatched()
+            );
+            return;
+        }
         let detail = match batch.status {
             BatchStatus::Done | BatchStatus::Failed => format!(
                 "{} imported, {} failed{}",

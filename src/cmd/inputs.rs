@@ -149,6 +149,17 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_ROWS, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
     pub batch_rows: u64,
 
+    /// The first batch holds only the first N accepted rows: a canary that `upload --canary`
+    /// imports and reads back before the rest.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
+    pub canary_rows: Option<u64>,
+
+    /// The unit batches carry Gift Amount and Redeemed Amount in: whole minor units (10050),
+    /// or major units with two decimals (100.50) for a project whose CSV import reads major
+    /// units (upload --verify tells).
+    #[arg(long, value_enum, value_name = "UNIT", default_value_t = AmountUnitArg::Minor, help_heading = "Output")]
+    pub batch_amount_unit: AmountUnitArg,
+
     /// Worker threads for the rules (default: the number of cores). The output does not
     /// depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Output")]
@@ -286,6 +297,11 @@ impl ImportArgs {
                 },
                 max_file_bytes: self.max_file_bytes,
                 batch_rows: self.batch_rows,
+                batch_amount_unit: match self.batch_amount_unit {
+                    AmountUnitArg::Minor => AmountUnit::Minor,
+                    AmountUnitArg::Major => AmountUnit::Major,
+                },
+                canary_rows: self.canary_rows,
             },
             campaign,
             headers: HeaderOptions {

@@ -8,7 +8,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::error::Result;
-use crate::upload::{self, ApiSettings, BatchStatus, UploadOptions, UploadOutcome, UploadProgress};
+use crate::upload::{
+    self, ApiSettings, BatchStatus, UploadOptions, UploadOutcome, UploadProgress, VerifyCount,
+};
 
 /// Voucherify's regional API hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -150,9 +152,33 @@ pub struct UploadArgs {
     #[arg(long, help_heading = "Unconfirmed batches")]
     pub repost_unconfirmed: bool,
 
+    /// Codes of each imported batch to read back with GET /v1/vouchers/{code} and compare
+    /// with what the batch sent: a number (spread over the batch, first and last row always),
+    /// 0 for none, or all.
+    #[arg(long, value_name = "N|all", default_value = "20", value_parser = parse_verify, help_heading = "Checking what Voucherify stored")]
+    pub verify: VerifyCount,
+
+    /// Post batch 1 alone first, read back every code of it, and post the rest only when it
+    /// went in whole and as sent (prepare --canary-rows N makes batch 1 small).
+    #[arg(
+        long,
+        conflicts_with = "verify_only",
+        help_heading = "Checking what Voucherify stored"
+    )]
+    pub canary: bool,
+
+    /// Post nothing: read back the batches already imported (DONE) again.
+    #[arg(long, help_heading = "Checking what Voucherify stored")]
+    pub verify_only: bool,
+
     /// Print the outcome as JSON on stdout.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+}
+
+/// `20`, `0` or `all`.
+fn parse_verify(text: &str) -> std::result::Result<VerifyCount, String> {
+    VerifyCount::parse(text).ok_or_else(|| format!("'{text}' is not a number of codes or 'all'"))
 }
 
 /// `90s`, `30m`, `2h`, `1h30m`, `250ms`, or a bare number of seconds.
@@ -228,6 +254,13 @@ impl UploadArgs {
             job_timeout: self.job_timeout,
             repost_unconfirmed: self.repost_unconfirmed,
             adopt: self.adopt,
+            verify: if self.verify_only && self.verify == VerifyCount::Off {
+                VerifyCount::Sample(20)
+            } else {
+                self.verify
+            },
+            canary: self.canary,
+            verify_only: self.verify_only,
         }
     }
 }
@@ -287,6 +320,36 @@ pub fn write_summary(w: &mut impl Write, outcome: &UploadOutcome, dir: &str) -> 
             "failed    {:>10}  codes at Voucherify",
             outcome.codes_failed
         )?,
+    }
+    if outcome.codes_verified > 0 {
+        let updates = match outcome.codes_verified_as_updates {
+            0 => String::new(),
+            n => format!(
+                " ({} as updates: Active and Category only)",
+                plural(n, "code", "codes")
+            ),
+        };
+        match &outcome.verify_file {
+            Some(file) => writeln!(
+                w,
+                "verified  {:>10}  codes read back{updates}: {} stored otherwise than sent -> {file}",
+                outcome.codes_verified, outcome.codes_mismatched
+            )?,
+            None => writeln!(
+                w,
+                "verified  {:>10}  codes read back{updates}: all stored as sent",
+                outcome.codes_verified
+            )?,
+        }
+        for pattern in &outcome.patterns {
+            writeln!(w, "pattern   {}", pattern.advice)?;
+        }
+    }
+    if let Some(canary) = &outcome.canary {
+        match &canary.reason {
+            None => writeln!(w, "canary    {}: imported whole and as sent", canary.batch)?,
+            Some(reason) => writeln!(w, "canary    {}: {reason}", canary.batch)?,
+        }
     }
     for batch in &outcome.batches {
         write_batch_problem(w, batch, dir, &outcome.campaign)?;

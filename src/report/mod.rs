@@ -214,11 +214,17 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
         ));
     }
     if n.amounts_converted > 0 {
-        changes.push(plural(
-            n.amounts_converted,
-            "amount written in minor units",
-            "amounts written in minor units",
-        ));
+        let (one, many) = match s.options.batch_amount_unit {
+            crate::rules::functions::AmountUnit::Minor => (
+                "amount written in minor units",
+                "amounts written in minor units",
+            ),
+            crate::rules::functions::AmountUnit::Major => (
+                "amount written in major units",
+                "amounts written in major units",
+            ),
+        };
+        changes.push(plural(n.amounts_converted, one, many));
     }
     if n.metadata_values_respelled > 0 {
         changes.push(plural(

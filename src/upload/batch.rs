@@ -11,8 +11,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::client::{encode_segment, import_path, Answer, Client, Exchange, IMPORT_ACTION_TYPE};
+use super::compare::{self, pick_rows, VerifyCount};
 use super::prepared::{self, PreparedBatch};
-use super::state::{BatchState, BatchStatus, Candidate, UploadState};
+use super::state::{BatchState, BatchStatus, Candidate, UploadState, Verification};
 use super::verdict::{self, JobStatus};
 use super::{UploadOptions, UploadProgress};
 use crate::error::{Error, Result};
@@ -53,11 +54,19 @@ impl Run<'_> {
         Ok(batch)
     }
 
-    /// Takes a batch as far as this run can. Errors are the ones that stop the run.
-    pub fn process(&self, index: usize) -> Result<()> {
+    /// Takes a batch as far as this run can: posted, followed to its end, and, once DONE, its
+    /// codes read back (`verify`). Errors are the ones that stop the run.
+    pub fn process(&self, index: usize, verify: VerifyCount) -> Result<()> {
+        if self.options.verify_only {
+            // Only the read-back, again, of what is already imported.
+            if self.snapshot(index).status == BatchStatus::Done {
+                self.verify(index, verify)?;
+            }
+            return Ok(());
+        }
         let status = self.snapshot(index).status;
         match status {
-            s if s.finished() => return Ok(()),
+            s if s.finished() => return self.verify_unless_done(index, verify),
             BatchStatus::Unconfirmed | BatchStatus::Posting if !self.options.repost_unconfirmed => {
                 return self.find_candidates(index);
             }
@@ -70,6 +79,81 @@ impl Run<'_> {
         if self.snapshot(index).status.has_job() {
             self.poll(index)?;
         }
+        self.verify_unless_done(index, verify)
+    }
+
+    /// Reads the batch's codes back when it is DONE and its read-back is not complete yet (a
+    /// run that stopped in the middle of one does it again: reads are safe to repeat).
+    fn verify_unless_done(&self, index: usize, verify: VerifyCount) -> Result<()> {
+        let batch = self.snapshot(index);
+        let verified = batch.verification.as_ref().is_some_and(|v| v.complete);
+        if batch.status == BatchStatus::Done && !verified && verify != VerifyCount::Off {
+            self.verify(index, verify)?;
+        }
+        Ok(())
+    }
+
+    /// Reads back `count` of the batch's imported codes with `GET /v1/vouchers/{code}` and
+    /// records what differs from what the batch sent. Only GETs: nothing is written to
+    /// Voucherify.
+    fn verify(&self, index: usize, count: VerifyCount) -> Result<()> {
+        let batch = self.snapshot(index);
+        let file = &self.prepared[index].file;
+        let (header, records) = prepared::batch_records(file)?;
+        let code_column = header.iter().position(|h| h == "Code").ok_or_else(|| {
+            Error::input(file, "the batch has no Code column", "run prepare again")
+        })?;
+        let failed: Vec<u64> = batch
+            .failed
+            .iter()
+            .filter_map(|f| {
+                f.row.or_else(|| {
+                    let code = f.code.as_deref()?;
+                    let at = records
+                        .iter()
+                        .position(|r| r.get(code_column).map(String::as_str) == Some(code))?;
+                    Some(at as u64 + 1)
+                })
+            })
+            .collect();
+        let rows = pick_rows(records.len() as u64, &failed, count);
+        let posted_at = batch
+            .posted_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        let mut found = Verification {
+            planned: rows.len() as u64,
+            ..Verification::default()
+        };
+        for row in rows {
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let fields = &records[row as usize - 1];
+            let code = &fields[code_column];
+            let path = format!("/v1/vouchers/{}", encode_segment(code));
+            match self.client.get_or_missing(&path)? {
+                None => found.mismatches.push(compare::not_found(row, code)),
+                Some(answer) => {
+                    let stored = answer.json.unwrap_or_default();
+                    // A code created before this batch's POST existed already: the import
+                    // updated it, which takes Active and Category only.
+                    let created = stored
+                        .get("created_at")
+                        .and_then(|v| v.as_str())
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                    let update = matches!((created, posted_at), (Some(c), Some(p))
+                        if c < p - chrono::Duration::seconds(CLOCK_SLACK_SECONDS));
+                    found.updates += u64::from(update);
+                    found
+                        .mismatches
+                        .extend(compare::compare(row, &header, fields, &stored, update));
+                }
+            }
+            found.checked += 1;
+        }
+        found.complete = true;
+        self.update(index, |b| b.verification = Some(found))?;
         Ok(())
     }
 

@@ -158,13 +158,24 @@ impl Client {
     /// to `max_retries` times (429 after its `Retry-After`); any other answer that is not 2xx is
     /// an error saying what to do. Gives the answer.
     pub(crate) fn get(&self, path: &str) -> Result<Answer> {
+        self.read(path, false)?
+            .ok_or_else(|| Error::Invariant(format!("GET {path}: a 404 taken as an answer")))
+    }
+
+    /// [`Client::get`] of a resource that may not exist: None when Voucherify answers 404.
+    pub(crate) fn get_or_missing(&self, path: &str) -> Result<Option<Answer>> {
+        self.read(path, true)
+    }
+
+    fn read(&self, path: &str, missing_ok: bool) -> Result<Option<Answer>> {
         let mut tries: u32 = 0;
         loop {
             tries += 1;
             let (why, retry_after) = match self.get_once(path)? {
                 Exchange::Answer(answer) if (200..300).contains(&answer.status) => {
-                    return Ok(answer)
+                    return Ok(Some(answer))
                 }
+                Exchange::Answer(answer) if answer.status == 404 && missing_ok => return Ok(None),
                 Exchange::Answer(answer) if answer.status == 429 => (
                     format!("429 {}", answer.short_text()),
                     Some(answer.retry_after),

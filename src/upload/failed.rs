@@ -18,7 +18,7 @@ pub const FAILED_FILE: &str = "upload-failed.csv";
 
 /// A run of batch rows from one input file, as `origins.csv` lists it.
 #[derive(Debug, Deserialize)]
-struct Origin {
+pub(crate) struct Origin {
     batch: u32,
     batch_row: u64,
     count: u64,
@@ -39,54 +39,42 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
         return Ok(None);
     }
     let origins = read_origins(dir)?;
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .flexible(true)
-        .from_writer(Vec::new());
-    let mut header_written = false;
+    // Batches of inputs with different columns have different headers: the fields go under
+    // the union of the failed batches' headers, each under its own name.
+    let mut batches = Vec::new();
+    let mut columns: Vec<String> = Vec::new();
     for (number, batch) in state.batches.iter().enumerate() {
         if batch.failed.is_empty() {
             continue;
         }
-        let path = dir.join(&batch.path);
-        let mut rows = csv::Reader::from_path(&path).map_err(|e| {
-            Error::input(
-                &path,
-                format!("cannot read the batch: {e}"),
-                "run prepare again",
-            )
-        })?;
-        let header: Vec<String> = rows
-            .headers()
-            .map_err(|e| Error::input(&path, e.to_string(), "run prepare again"))?
-            .iter()
-            .map(|h| formula_safe(h.to_owned()))
-            .collect();
-        if !header_written {
-            let mut names = vec!["file", "row", "code", "reason"];
-            names.extend(header.iter().map(String::as_str));
-            out.write_record(&names)
-                .map_err(|e| Error::Invariant(e.to_string()))?;
-            header_written = true;
+        let (header, records) = super::prepared::batch_records(&dir.join(&batch.path))?;
+        for name in &header {
+            if !columns.contains(name) {
+                columns.push(name.clone());
+            }
         }
-        let records: Vec<csv::StringRecord> = rows
-            .records()
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::input(&path, e.to_string(), "run prepare again"))?;
-        let runs = origins
-            .get(&(number as u32 + 1))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        batches.push((number, batch, header, records));
+    }
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut names = vec![
+        "file".to_owned(),
+        "row".to_owned(),
+        "code".to_owned(),
+        "reason".to_owned(),
+    ];
+    names.extend(columns.iter().map(|c| formula_safe(c.clone())));
+    out.write_record(&names)
+        .map_err(|e| Error::Invariant(e.to_string()))?;
+    for (number, batch, header, records) in batches {
+        let positions: Vec<Option<usize>> = columns
+            .iter()
+            .map(|c| header.iter().position(|h| h == c))
+            .collect();
         for failed in &batch.failed {
             let origin = failed.row.and_then(|row| {
-                runs.iter()
-                    .find(|r| r.batch_row <= row && row < r.batch_row + r.count)
-                    .map(|run| {
-                        (
-                            run.file.clone(),
-                            (run.row + (row - run.batch_row)).to_string(),
-                        )
-                    })
+                locate(&origins, number as u32 + 1, row).map(|(file, row)| (file, row.to_string()))
             });
             let (file, row) = match (origin, failed.row) {
                 (Some(origin), _) => origin,
@@ -99,13 +87,15 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
                 formula_safe(failed.code.clone().unwrap_or_default()),
                 formula_safe(failed.reason.clone().unwrap_or_default()),
             ];
-            if let Some(fields) = failed
+            let fields = failed
                 .row
                 .and_then(|row| row.checked_sub(1))
-                .and_then(|i| records.get(i as usize))
-            {
-                record.extend(fields.iter().map(|f| formula_safe(f.to_owned())));
-            }
+                .and_then(|i| records.get(i as usize));
+            record.extend(positions.iter().map(|at| {
+                at.and_then(|at| fields.and_then(|f| f.get(at)))
+                    .map(|f| formula_safe(f.clone()))
+                    .unwrap_or_default()
+            }));
             out.write_record(&record)
                 .map_err(|e| Error::Invariant(e.to_string()))?;
         }
@@ -117,8 +107,22 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
     Ok(Some(target.display().to_string()))
 }
 
+/// Where a batch row (of the batch numbered `batch`, 1 = the first) comes from: the input
+/// file and its data row.
+pub(crate) fn locate(
+    origins: &BTreeMap<u32, Vec<Origin>>,
+    batch: u32,
+    row: u64,
+) -> Option<(String, u64)> {
+    origins
+        .get(&batch)?
+        .iter()
+        .find(|r| r.batch_row <= row && row < r.batch_row + r.count)
+        .map(|run| (run.file.clone(), run.row + (row - run.batch_row)))
+}
+
 /// `origins.csv`, by batch number.
-fn read_origins(dir: &Path) -> Result<BTreeMap<u32, Vec<Origin>>> {
+pub(crate) fn read_origins(dir: &Path) -> Result<BTreeMap<u32, Vec<Origin>>> {
     let origins_path = dir.join(ORIGINS_FILE);
     let mut origins: BTreeMap<u32, Vec<Origin>> = BTreeMap::new();
     let mut reader = csv::Reader::from_path(&origins_path).map_err(|e| {

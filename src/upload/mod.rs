@@ -16,11 +16,13 @@
 
 mod batch;
 mod client;
+mod compare;
 mod failed;
 mod prepared;
 mod redact;
 mod state;
 mod verdict;
+mod verified;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,12 +34,14 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use client::Client;
 pub use client::{check_api_url, ApiSettings, ApiTransport, IMPORT_ACTION_TYPE};
+pub use compare::{Mismatch, MismatchKind, VerifyCount};
 pub use failed::FAILED_FILE;
 use redact::Redactor;
 pub use state::{
-    BatchState, BatchStatus, Candidate, Counts, FailedRowState, RowSource, UploadState, LOCK_FILE,
-    STATE_FILE,
+    BatchState, BatchStatus, CanaryState, Candidate, Counts, FailedRowState, RowSource,
+    UploadState, Verification, LOCK_FILE, STATE_FILE,
 };
+pub use verified::{Pattern, VERIFY_FILE};
 
 /// What `upload` is asked to do.
 #[derive(Debug, Clone)]
@@ -65,6 +69,13 @@ pub struct UploadOptions {
     /// (batch, async action id): take this job as the unconfirmed batch's. The batch is named
     /// by its file name, its path in `summary.json`, or its number (1 = the first).
     pub adopt: Vec<(String, String)>,
+    /// How many codes of each DONE batch are read back and compared with what it sent.
+    pub verify: VerifyCount,
+    /// Post batch 1 first, read back every code of it, and post the rest only when it went in
+    /// whole and as sent.
+    pub canary: bool,
+    /// Post nothing: read back the batches already DONE again.
+    pub verify_only: bool,
 }
 
 /// Receives what happens, for a display.
@@ -98,16 +109,45 @@ pub struct UploadOutcome {
     pub batches_inconsistent: u64,
     /// Where the failed rows are listed (when there are any).
     pub failed_file: Option<String>,
+    /// Codes read back (`--verify`) and how many of them differ from what was sent.
+    pub codes_verified: u64,
+    pub codes_mismatched: u64,
+    /// Codes read back that existed before the import (compared on Active and Category).
+    pub codes_verified_as_updates: u64,
+    /// Every column of every code that differs.
+    pub mismatches: u64,
+    /// Patterns the mismatches follow, each with what it means and the fix.
+    pub patterns: Vec<Pattern>,
+    /// Where the mismatches are listed (when there are any).
+    pub verify_file: Option<String>,
+    /// The canary's verdict (`--canary`).
+    pub canary: Option<CanaryState>,
 }
 
 impl UploadOutcome {
     fn new(
         campaign: &str,
         dry_run: bool,
-        batches: Vec<BatchState>,
+        state: UploadState,
         failed_file: Option<String>,
+        verify_file: Option<String>,
     ) -> Self {
+        let UploadState {
+            batches, canary, ..
+        } = state;
         let mut outcome = UploadOutcome {
+            codes_verified: 0,
+            codes_mismatched: 0,
+            codes_verified_as_updates: 0,
+            mismatches: 0,
+            patterns: verified::patterns(
+                batches
+                    .iter()
+                    .filter_map(|b| b.verification.as_ref())
+                    .flat_map(|v| &v.mismatches),
+            ),
+            verify_file,
+            canary,
             campaign: campaign.to_owned(),
             dry_run,
             batches_done: 0,
@@ -132,6 +172,12 @@ impl UploadOutcome {
                 BatchStatus::TimedOut => outcome.batches_timed_out += 1,
                 _ => outcome.batches_pending += 1,
             }
+            if let Some(v) = &batch.verification {
+                outcome.codes_verified += v.checked;
+                outcome.codes_mismatched += v.codes_mismatched();
+                outcome.codes_verified_as_updates += v.updates;
+                outcome.mismatches += v.mismatches.len() as u64;
+            }
             if batch.status.finished() {
                 outcome.codes_imported += batch.done_count.unwrap_or(0);
                 outcome.codes_failed += batch.failed_count.unwrap_or(0);
@@ -144,14 +190,17 @@ impl UploadOutcome {
         outcome
     }
 
-    /// 0 every code of every batch imported; 1 anything else (rows or batches failed at
-    /// Voucherify, rows without a verdict, counts that do not fit, batches unconfirmed, refused,
-    /// timed out or not posted). A dry run is 0.
+    /// 0 every code of every batch imported (and read back as sent); 1 anything else (rows or
+    /// batches failed at Voucherify, rows without a verdict, counts that do not fit, batches
+    /// unconfirmed, refused, timed out or not posted, a read-back mismatch, a canary that did
+    /// not pass). A dry run is 0.
     pub fn exit_code(&self) -> i32 {
         let all_in = self.batches.iter().all(|b| b.status == BatchStatus::Done)
             && self.codes_failed == 0
             && self.rows_without_verdict == 0
-            && self.batches_inconsistent == 0;
+            && self.batches_inconsistent == 0
+            && self.mismatches == 0
+            && self.canary.as_ref().is_none_or(|c| c.passed);
         if self.dry_run || all_in {
             0
         } else {
@@ -187,6 +236,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
                 .iter()
                 .map(|b| BatchState::new(b.path.clone(), b.sha256.clone(), b.rows))
                 .collect(),
+            canary: None,
         },
     };
     adopt(&mut state, &options.adopt)?;
@@ -194,7 +244,8 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         return Ok(UploadOutcome::new(
             &options.campaign,
             true,
-            state.batches,
+            state,
+            None,
             None,
         ));
     }
@@ -218,8 +269,32 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         progress,
         stopping: &stopping,
     };
-    let queue: Mutex<Vec<usize>> = Mutex::new((0..prepared.len()).rev().collect());
-    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    // The canary goes alone, first, and is read back whole; the rest only when it passed.
+    let mut first = 0;
+    let mut failure: Option<Error> = None;
+    if options.canary && !options.verify_only && !prepared.is_empty() {
+        first = 1;
+        match run.process(0, VerifyCount::All) {
+            Ok(()) => {
+                let verdict = {
+                    let mut state = shared.lock().expect("state lock");
+                    let verdict = canary_verdict(&state.batches[0]);
+                    state.canary = Some(verdict.clone());
+                    state.save(&state_path)?;
+                    verdict
+                };
+                if !verdict.passed {
+                    first = prepared.len();
+                }
+            }
+            Err(e) => {
+                failure = Some(e);
+                first = prepared.len();
+            }
+        }
+    }
+    let queue: Mutex<Vec<usize>> = Mutex::new((first..prepared.len()).rev().collect());
+    let failure: Mutex<Option<Error>> = Mutex::new(failure);
     std::thread::scope(|scope| {
         for _ in 0..options.parallel.max(1) {
             scope.spawn(|| loop {
@@ -229,7 +304,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
                 let Some(index) = queue.lock().expect("queue lock").pop() else {
                     return;
                 };
-                if let Err(e) = run.process(index) {
+                if let Err(e) = run.process(index, options.verify) {
                     stopping.store(true, Ordering::SeqCst);
                     failure.lock().expect("failure lock").get_or_insert(e);
                     return;
@@ -239,8 +314,10 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     });
     let mut state = shared.into_inner().expect("state lock");
     forget_taken_candidates(&mut state, &state_path)?;
-    // The rows already known to have failed are listed even when the run stops.
+    // The rows already known to have failed, and the mismatches found, are listed even when
+    // the run stops.
     let failed_file = failed::write(dir, &state);
+    let verify_file = verified::write(dir, &state);
     if let Some(e) = failure.into_inner().expect("failure lock") {
         return Err(match e {
             Error::Interrupted => Error::UploadInterrupted {
@@ -253,9 +330,49 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     Ok(UploadOutcome::new(
         &options.campaign,
         false,
-        state.batches,
+        state,
         failed_file?,
+        verify_file?,
     ))
+}
+
+/// Whether the canary batch went in whole and as sent: DONE, no failed row, no row without a
+/// verdict, counts that fit, every code read back and none different.
+fn canary_verdict(batch: &BatchState) -> CanaryState {
+    let reason = if batch.status != BatchStatus::Done {
+        Some(format!(
+            "the canary batch is {}{}",
+            batch.status.as_str(),
+            batch
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ))
+    } else if batch.failed_count.unwrap_or(0) > 0 || !batch.failed.is_empty() {
+        Some(format!(
+            "{} row(s) of the canary batch failed at Voucherify (see upload-failed.csv)",
+            batch.failed_count.unwrap_or(batch.failed.len() as u64)
+        ))
+    } else if batch.rows_without_verdict > 0 || batch.counts == Some(Counts::Inconsistent) {
+        Some("Voucherify's counts for the canary batch do not fit the rows sent".to_owned())
+    } else {
+        match &batch.verification {
+            Some(v) if v.complete && v.mismatches.is_empty() => None,
+            Some(v) if v.complete => Some(format!(
+                "{} code(s) of the canary batch are stored otherwise than sent (see upload-verify.csv)",
+                v.codes_mismatched()
+            )),
+            _ => Some("the canary batch's codes were not all read back".to_owned()),
+        }
+    };
+    CanaryState {
+        batch: batch.path.clone(),
+        passed: reason.is_none(),
+        reason: reason.map(|r| {
+            format!("{r}: the other batches are not posted; fix the cause, then run upload again")
+        }),
+    }
 }
 
 /// The recorded state, checked against the folder and the options.

@@ -129,6 +129,30 @@ pub(crate) fn check_unchanged(path: &str, sha256: &str, bytes: &[u8]) -> Result<
     }
 }
 
+/// A batch's header and records, as text.
+pub(crate) fn batch_records(file: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let broken = |e: csv::Error| {
+        Error::input(
+            file,
+            format!("cannot read the batch: {e}"),
+            "run prepare again",
+        )
+    };
+    let mut reader = csv::Reader::from_path(file).map_err(broken)?;
+    let header = reader
+        .headers()
+        .map_err(broken)?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let records = reader
+        .records()
+        .map(|r| r.map(|r| r.iter().map(str::to_owned).collect()))
+        .collect::<std::result::Result<Vec<Vec<String>>, _>>()
+        .map_err(broken)?;
+    Ok((header, records))
+}
+
 /// The codes of a batch, in row order (empty when the file cannot be read: rows are then not
 /// recovered from codes).
 pub(crate) fn batch_codes(file: &Path) -> Vec<String> {

@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::compare::Mismatch;
+
 use super::redact::Redactor;
 use crate::error::{Error, Result};
 
@@ -186,6 +188,43 @@ pub struct BatchState {
     pub adopted: bool,
     #[serde(default)]
     pub failed: Vec<FailedRowState>,
+    /// The read-back of the batch's codes once it is DONE (`--verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
+/// What reading a batch's codes back found (`upload --verify`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Verification {
+    /// Codes to read back.
+    pub planned: u64,
+    /// Codes read back.
+    pub checked: u64,
+    /// Codes read back that existed before the import (created before its POST): compared on
+    /// `Active` and `Category` only, which is all an import updates.
+    pub updates: u64,
+    pub mismatches: Vec<Mismatch>,
+    /// Every planned code was read back.
+    pub complete: bool,
+}
+
+impl Verification {
+    /// Codes with at least one mismatch.
+    pub fn codes_mismatched(&self) -> u64 {
+        let mut rows: Vec<u64> = self.mismatches.iter().map(|m| m.row).collect();
+        rows.dedup();
+        rows.len() as u64
+    }
+}
+
+/// The canary batch's verdict (`upload --canary`): the rest is posted only when it passed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CanaryState {
+    pub batch: String,
+    pub passed: bool,
+    /// Why it did not pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl BatchState {
@@ -213,6 +252,7 @@ impl BatchState {
             candidates_error: None,
             adopted: false,
             failed: Vec::new(),
+            verification: None,
         }
     }
 
@@ -239,6 +279,7 @@ impl BatchState {
         self.candidates_error = None;
         self.adopted = false;
         self.failed.clear();
+        self.verification = None;
     }
 }
 
@@ -248,6 +289,9 @@ pub struct UploadState {
     pub campaign: String,
     pub api_url: String,
     pub batches: Vec<BatchState>,
+    /// The canary's verdict, once `upload --canary` has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryState>,
 }
 
 impl UploadState {
@@ -446,6 +490,7 @@ mod tests {
             campaign: "c".into(),
             api_url: "https://x".into(),
             batches: vec![batch],
+            canary: None,
         };
         state.save(&path).unwrap();
         let read = UploadState::read(&path, &Redactor::new(&["s3cret-token"]))

@@ -106,6 +106,8 @@ pub struct BatchWriter {
     groups: Vec<Group>,
     max_bytes: u64,
     max_rows: u64,
+    /// Rows of batch 1, when it is a canary (`--canary-rows`).
+    first_batch_rows: Option<u64>,
     pending_bytes: usize,
     started: u32,
     /// Closed batches with their numbers.
@@ -137,12 +139,13 @@ pub struct OriginRun {
 
 impl BatchWriter {
     /// `groups` holds each column group's batch header (one group when every input has the
-    /// same columns).
+    /// same columns). `first_batch_rows` makes batch 1 a canary of at most that many rows.
     pub fn new(
         folder: Option<PathBuf>,
         groups: &[Vec<String>],
         max_bytes: u64,
         max_rows: Option<u64>,
+        first_batch_rows: Option<u64>,
     ) -> Result<Self> {
         if let Some(folder) = &folder {
             fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
@@ -164,6 +167,7 @@ impl BatchWriter {
                 .collect(),
             max_bytes,
             max_rows: max_rows.unwrap_or(u64::MAX),
+            first_batch_rows,
             pending_bytes: (PENDING_BYTES / groups.len().max(1)).max(MIN_PENDING_BYTES),
             started: 0,
             done: Vec::new(),
@@ -187,7 +191,11 @@ impl BatchWriter {
     /// one is full. `file` and `row` are where the record comes from (see [`OriginRun`]).
     pub fn write(&mut self, group: usize, record: &[u8], file: u32, row: u64) -> Result<()> {
         let full = self.groups[group].open.as_ref().is_some_and(|b| {
-            b.info.bytes + record.len() as u64 > self.max_bytes || b.info.rows >= self.max_rows
+            let max_rows = match self.first_batch_rows {
+                Some(canary) if b.number == 1 => canary.min(self.max_rows),
+                _ => self.max_rows,
+            };
+            b.info.bytes + record.len() as u64 > self.max_bytes || b.info.rows >= max_rows
         });
         if full {
             self.close(group)?;
@@ -350,7 +358,7 @@ mod tests {
     fn batches_never_pass_the_byte_or_row_limit() {
         let header_len = "Code\r\n".len() as u64;
         let mut w =
-            BatchWriter::new(None, &[vec!["Code".into()]], header_len + 12, Some(2)).unwrap();
+            BatchWriter::new(None, &[vec!["Code".into()]], header_len + 12, Some(2), None).unwrap();
         for (row, code) in ["AAAA", "BBBB", "CCCC", "DDDDDDDDDD"]
             .into_iter()
             .enumerate()
@@ -383,7 +391,8 @@ mod tests {
             vec!["Code".to_owned()],
         ];
         let dir = tempfile::tempdir().unwrap();
-        let mut w = BatchWriter::new(Some(dir.path().to_owned()), &groups, 1000, Some(2)).unwrap();
+        let mut w =
+            BatchWriter::new(Some(dir.path().to_owned()), &groups, 1000, Some(2), None).unwrap();
         // Files 0 and 2 have Active, file 1 does not; the rows come file after file.
         w.write(0, b"A-1,true\r\n", 0, 1).unwrap();
         w.write(1, b"B-1\r\n", 1, 1).unwrap();

@@ -2,9 +2,11 @@
 //! and a real server do: close the connection after reading a POST, answer slowly, redirect,
 //! echo secrets, answer in shapes the documentation allows but rarely shows.
 //!
-//! It serves `POST /v1/campaigns/{id}/importCSV`, `GET /v1/async-actions/{id}` and
-//! `GET /v1/async-actions` with the documented shapes, one request per connection, and logs
-//! every request it reads (method, path, headers, the uploaded file's name, what it answered).
+//! It serves `POST /v1/campaigns/{id}/importCSV`, `GET /v1/async-actions/{id}`,
+//! `GET /v1/async-actions` and `GET /v1/vouchers/{code}` with the documented shapes, one
+//! request per connection, and logs every request it reads (method, path, headers, the uploaded
+//! file's name, what it answered). What an import sends it stores as vouchers, read the way
+//! [`Storing`] says, so that a read-back finds what a real project would hold.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -57,6 +59,27 @@ impl Reply {
     }
 }
 
+/// How the fake stores what an import sends: faithfully, or the ways a project may read a CSV
+/// otherwise than the tool assumes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Storing {
+    /// As sent: amounts in minor units, dates as instants, booleans as booleans.
+    #[default]
+    Faithful,
+    /// Amounts at 1/100 of what was sent.
+    AmountsHundredth,
+    /// Amounts at 100 times what was sent (the CSV read in major units).
+    AmountsTimes100,
+    /// `Start Date` and `Expiration Date` not mapped.
+    DatesDropped,
+    /// This metadata key not stored.
+    MetadataKeyDropped(String),
+    /// Boolean metadata stored as the text `"true"`/`"false"`.
+    BooleansAsText,
+    /// This code reported imported but not stored (GET answers 404).
+    CodeMissing(String),
+}
+
 /// How the fake behaves; tests change it between runs.
 pub struct Behaviour {
     /// Replies to the next POSTs, before answering normally.
@@ -80,6 +103,8 @@ pub struct Behaviour {
     /// Text put into every string Voucherify would write in its normal answers (message,
     /// reasons, status of listed jobs).
     pub echo: Option<String>,
+    /// How imported rows are stored.
+    pub storing: Storing,
 }
 
 impl Default for Behaviour {
@@ -95,6 +120,7 @@ impl Default for Behaviour {
             hanging: HashSet::new(),
             campaigns: vec![CAMPAIGN.to_owned()],
             echo: None,
+            storing: Storing::Faithful,
         }
     }
 }
@@ -136,6 +162,8 @@ struct Shared {
     log: Mutex<Vec<Logged>>,
     behaviour: Mutex<Behaviour>,
     jobs: Mutex<Vec<(String, Job)>>,
+    /// Code -> the voucher object stored for it.
+    vouchers: Mutex<HashMap<String, Value>>,
 }
 
 pub struct Fake {
@@ -154,6 +182,7 @@ impl Fake {
             log: Mutex::new(Vec::new()),
             behaviour: Mutex::new(Behaviour::default()),
             jobs: Mutex::new(Vec::new()),
+            vouchers: Mutex::new(HashMap::new()),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -207,6 +236,15 @@ impl Fake {
     /// When each POST was read.
     pub fn post_times(&self) -> Vec<Instant> {
         self.posts().iter().map(|p| p.at).collect()
+    }
+
+    /// Stores a voucher as if an earlier import had created it long ago.
+    pub fn store_voucher(&self, code: &str, voucher: Value) {
+        self.shared
+            .vouchers
+            .lock()
+            .unwrap()
+            .insert(code.to_owned(), voucher);
     }
 
     /// Jobs created per batch file name.
@@ -412,10 +450,48 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             );
         };
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        let codes: Vec<String> = reader
-            .records()
-            .map(|r| r.unwrap().get(0).unwrap_or_default().to_owned())
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
             .collect();
+        let records: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        let code_at = header.iter().position(|h| h == "Code").unwrap_or(0);
+        let codes: Vec<String> = records.iter().map(|r| r[code_at].clone()).collect();
+        let failed_codes: Vec<String> = b
+            .failed_rows
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["code"].as_str().map(str::to_owned))
+            .collect();
+        {
+            let mut vouchers = shared.vouchers.lock().unwrap();
+            for record in &records {
+                let code = &record[code_at];
+                if failed_codes.contains(code) || b.storing == Storing::CodeMissing(code.clone()) {
+                    continue;
+                }
+                // An import updates a code that exists: Active and Category only.
+                if let Some(old) = vouchers.get_mut(code) {
+                    for (column, value) in header.iter().zip(record) {
+                        match column.as_str() {
+                            "Active" if !value.is_empty() => {
+                                old["active"] = json!(value.eq_ignore_ascii_case("true"))
+                            }
+                            "Category" if !value.is_empty() => old["category"] = json!(value),
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                vouchers.insert(code.clone(), stored_voucher(&header, record, &b.storing));
+            }
+        }
         let mut jobs = shared.jobs.lock().unwrap();
         let id = format!("aa_{}", jobs.len() + 1);
         jobs.push((
@@ -465,6 +541,16 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": b.done_status, "progress": 100, "result": result}),
         );
     }
+    if let Some(code) = request.path.strip_prefix("/v1/vouchers/") {
+        let code = percent_decode(code);
+        return match shared.vouchers.lock().unwrap().get(&code) {
+            Some(voucher) => (200, voucher.clone()),
+            None => (
+                404,
+                json!({"code": 404, "key": "not_found", "message": "Resource not found", "details": format!("Cannot find voucher with id {code}")}),
+            ),
+        };
+    }
     if request.path.starts_with("/v1/async-actions") {
         let jobs = shared.jobs.lock().unwrap();
         let listed: Vec<Value> = jobs
@@ -481,6 +567,85 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
         );
     }
     (404, json!({"code": 404, "key": "not_found"}))
+}
+
+/// The voucher object a project stores for one imported row, read the way `storing` says.
+fn stored_voucher(header: &[String], record: &[String], storing: &Storing) -> Value {
+    let mut voucher = json!({"object": "voucher", "metadata": {},
+        "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
+    let amount = |text: &str| -> Value {
+        let sent: i64 = text.parse().unwrap_or(0);
+        match storing {
+            Storing::AmountsHundredth => json!(sent / 100),
+            Storing::AmountsTimes100 => json!(sent * 100),
+            _ => json!(sent),
+        }
+    };
+    for (column, value) in header.iter().zip(record) {
+        if value.is_empty() {
+            continue;
+        }
+        match column.as_str() {
+            "Code" => voucher["code"] = json!(value),
+            "Active" => voucher["active"] = json!(value.eq_ignore_ascii_case("true")),
+            "Category" => voucher["category"] = json!(value),
+            "Gift Amount" => voucher["gift"] = json!({"amount": amount(value)}),
+            "Redeemed Amount" => voucher["redemption"]["redeemed_amount"] = amount(value),
+            "Redeemed Quantity" => {
+                voucher["redemption"]["redeemed_quantity"] =
+                    json!(value.parse::<i64>().unwrap_or(0))
+            }
+            "Loyalty Points" => {
+                voucher["loyalty_card"] = json!({"points": value.parse::<i64>().unwrap_or(0)})
+            }
+            "Start Date" | "Expiration Date" if *storing == Storing::DatesDropped => {}
+            "Start Date" => voucher["start_date"] = json!(instant(value)),
+            "Expiration Date" => voucher["expiration_date"] = json!(instant(value)),
+            key if *storing == Storing::MetadataKeyDropped(key.to_owned()) => {}
+            key => {
+                let boolean =
+                    value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false");
+                voucher["metadata"][key] = if boolean && *storing != Storing::BooleansAsText {
+                    json!(value.eq_ignore_ascii_case("true"))
+                } else {
+                    json!(value)
+                };
+            }
+        }
+    }
+    voucher
+}
+
+/// A date of a batch as Voucherify shows it: `2026-01-01` -> `2026-01-01T00:00:00.000Z`.
+fn instant(text: &str) -> String {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return at
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return format!("{}T00:00:00.000Z", day.format("%Y-%m-%d"));
+    }
+    text.to_owned()
+}
+
+/// `%2F` and the like back to their bytes.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The `file` part of a multipart body: its file name and text.

@@ -6,6 +6,7 @@ mod answers;
 mod fake;
 mod secrets;
 mod twice;
+mod verify;
 
 use std::fs;
 use std::path::PathBuf;
