@@ -590,6 +590,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .map(|c| (c, layout.schema.field(c).name().clone()))
             .collect(),
         updates: 0,
+        update_rows: Vec::new(),
         dropped_cells: Vec::new(),
         accepted: 0,
         rejected_rows: 0,
@@ -661,6 +662,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         failures_by_rule,
         errors_by_rule,
         updates,
+        update_rows,
         dropped_cells,
         accepted,
         rejected_rows,
@@ -810,6 +812,9 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
         let path = staged.path().join(ORIGINS_FILE);
         write_origins(&path, &origins, &file_names)?;
+        if !update_rows.is_empty() {
+            write_updates(&staged.path().join(UPDATES_FILE), &update_rows)?;
+        }
         let path = staged.path().join("report.html");
         let mut page = Vec::new();
         let mut columns = layout.original_headers.clone();
@@ -1150,6 +1155,25 @@ impl Rewrite {
     }
 }
 
+/// The file listing the batch rows that update a code already in the project
+/// (`--existing-codes update`): `upload --verify` compares them on Active and Category only.
+pub const UPDATES_FILE: &str = "updates.csv";
+
+/// Writes `updates.csv`: `batch,batch_row,code` per update.
+fn write_updates(path: &Path, updates: &[(u32, u64, String)]) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let io = |e: csv::Error| Error::Invariant(format!("writing {}: {e}", path.display()));
+    out.write_record(["batch", "batch_row", "code"])
+        .map_err(io)?;
+    for (batch, row, code) in updates {
+        out.write_record([batch.to_string(), row.to_string(), code.clone()])
+            .map_err(io)?;
+    }
+    out.flush().map_err(|e| Error::io(path, e))?;
+    Ok(())
+}
+
 /// The file listing where each batch row comes from (see [`OriginRun`]).
 pub const ORIGINS_FILE: &str = "origins.csv";
 
@@ -1209,6 +1233,8 @@ struct Finisher<'a> {
     update_ignored_columns: Vec<(usize, String)>,
     /// Accepted rows that update a code already in the project.
     updates: u64,
+    /// Where each update went: (batch, batch row, code), for `upload --verify`.
+    update_rows: Vec<(u32, u64, String)>,
     /// Dropped columns (by name, in the order met) with the cells that held a value.
     dropped_cells: Vec<(String, u64)>,
     accepted: u64,
@@ -1406,7 +1432,15 @@ impl Finisher<'_> {
                     };
                     match admitted {
                         Ok(()) => {
-                            self.batches.write(group, encoded, file_no, record.row)?;
+                            let (batch_no, batch_row) =
+                                self.batches.write(group, encoded, file_no, record.row)?;
+                            if is_update {
+                                self.update_rows.push((
+                                    batch_no,
+                                    batch_row,
+                                    code.unwrap_or_default().to_owned(),
+                                ));
+                            }
                             self.normalizations.boolean_nulls_written +=
                                 u64::from(rows_encoded.nulls(i));
                             self.normalizations.amounts_converted +=

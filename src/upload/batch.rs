@@ -117,6 +117,10 @@ impl Run<'_> {
             })
             .collect();
         let rows = pick_rows(records.len() as u64, &failed, count);
+        let updates: std::collections::HashSet<u64> =
+            prepared::update_rows(&self.options.dir, index + 1)?
+                .into_iter()
+                .collect();
         let posted_at = batch
             .posted_at
             .as_deref()
@@ -142,7 +146,8 @@ impl Run<'_> {
                         .get("created_at")
                         .and_then(|v| v.as_str())
                         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-                    let update = matches!((created, posted_at), (Some(c), Some(p))
+                    let update = updates.contains(&row)
+                        || matches!((created, posted_at), (Some(c), Some(p))
                         if c < p - chrono::Duration::seconds(CLOCK_SLACK_SECONDS));
                     found.updates += u64::from(update);
                     found

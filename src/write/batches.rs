@@ -189,7 +189,14 @@ impl BatchWriter {
 
     /// Appends an encoded record to the group's open batch, starting a new batch when that
     /// one is full. `file` and `row` are where the record comes from (see [`OriginRun`]).
-    pub fn write(&mut self, group: usize, record: &[u8], file: u32, row: u64) -> Result<()> {
+    /// Gives where it went: the batch's number and the record's row in it.
+    pub fn write(
+        &mut self,
+        group: usize,
+        record: &[u8],
+        file: u32,
+        row: u64,
+    ) -> Result<(u32, u64)> {
         let full = self.groups[group].open.as_ref().is_some_and(|b| {
             let max_rows = match self.first_batch_rows {
                 Some(canary) if b.number == 1 => canary.min(self.max_rows),
@@ -232,7 +239,7 @@ impl BatchWriter {
                 row,
             }),
         }
-        Ok(())
+        Ok((number, batch_row))
     }
 
     /// Hands a piece to the writer thread; when it has stopped, its error is the answer.

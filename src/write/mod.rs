@@ -12,14 +12,16 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The names a prepared folder holds: what `prepare` writes and what `upload` adds.
-const OUTPUT_ENTRIES: [&str; 10] = [
+const OUTPUT_ENTRIES: [&str; 12] = [
     "import",
     "rejected.csv",
     "warnings.csv",
     "summary.json",
     "report.html",
     "origins.csv",
+    "updates.csv",
     "upload.json",
+    "upload-verify.csv",
     "upload.lock",
     "upload-failed.csv",
     "upload.json.tmp",

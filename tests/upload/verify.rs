@@ -374,3 +374,47 @@ fn a_rerun_neither_posts_nor_reads_back_again_what_is_done() {
         "nothing sent: every batch is DONE and verified"
     );
 }
+
+#[test]
+fn rows_prepared_as_updates_are_compared_on_active_and_category_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let prepared = Command::new(BIN)
+        .args([
+            "prepare",
+            "fixtures/fidelity/update_codes.csv",
+            "--campaign-type",
+            "gift",
+        ])
+        .args([
+            "--existing",
+            "fixtures/fidelity/existing_codes.csv",
+            "--existing-codes",
+            "update",
+        ])
+        .args(["--out", &out(&dir).display().to_string()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(prepared.status.code(), Some(0), "{prepared:?}");
+    let updates = fs::read_to_string(out(&dir).join("updates.csv")).unwrap();
+    assert_eq!(
+        updates,
+        "batch,batch_row,code\n1,1,OLD-0001\n1,2,OLD-0002\n"
+    );
+    let fake = Fake::start();
+    // The codes exist, created moments ago (so their age tells nothing), with other balances.
+    let now = chrono::Utc::now().to_rfc3339();
+    for code in ["OLD-0001", "OLD-0002"] {
+        fake.store_voucher(
+            code,
+            json!({"code": code, "active": true, "gift": {"amount": 1}, "created_at": now}),
+        );
+    }
+    let output = upload_with(&dir, &fake, &["--verify", "all"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        stderr(&output).contains("(2 codes as updates: Active and Category only)"),
+        "{}",
+        text(&output)
+    );
+}
