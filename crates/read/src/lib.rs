@@ -83,6 +83,9 @@ impl RecordProblem {
             RecordProblem::Damaged(Damage::Unterminated) => {
                 "a quote opened in this record is never closed; reading resumed at the next line".to_owned()
             }
+            RecordProblem::Damaged(Damage::RunsOn) => {
+                "a quote opened on this line runs on over the next lines into a broken record (most likely a stray quote: quote the whole field and double the quotes inside it); this line alone is rejected, and the next lines were read as rows of their own".to_owned()
+            }
             RecordProblem::Damaged(Damage::TooLong) => format!(
                 "the record runs past --max-record-bytes ({max_record_bytes} bytes), most likely from a quote that is never closed; reading resumed at the next line"
             ),
@@ -289,6 +292,7 @@ impl OpenInput {
             names.push(name.trim().to_owned());
         }
         let delimiter = splitter.delimiter();
+        splitter.expect_fields(names.len());
         let blank_lines = splitter.take_empty_lines();
         Ok(OpenInput {
             index,

@@ -45,6 +45,10 @@ pub enum Damage {
     Unterminated,
     /// The record grew past the size bound (an unclosed quote, or a giant line).
     TooLong,
+    /// A quote opened on this line ran on over later lines into a record that is broken (a
+    /// stray quote, or not the header's number of fields): this line alone is the record, and
+    /// reading resumed at the next line.
+    RunsOn,
 }
 
 /// One record as split.
@@ -85,6 +89,9 @@ pub struct Splitter<R> {
     /// dropped before the next record is read (not before: a caller that stops at the cut
     /// record, as the header reader does, never reads an endless line to its end).
     rest_of_line_to_drop: bool,
+    /// The header's number of fields, once known: a record over several lines that does not
+    /// have it is cut to its first line (see [`Damage::RunsOn`]).
+    expected_fields: Option<usize>,
 }
 
 impl<R: Read> Splitter<R> {
@@ -108,7 +115,13 @@ impl<R: Read> Splitter<R> {
             raw_in_buf: None,
             started: false,
             rest_of_line_to_drop: false,
+            expected_fields: None,
         }
+    }
+
+    /// Sets the header's number of fields (see [`Damage::RunsOn`]).
+    pub fn expect_fields(&mut self, count: usize) {
+        self.expected_fields = Some(count);
     }
 
     /// The raw bytes of the record last returned, without its line terminator; for a damaged
@@ -288,6 +301,14 @@ impl<R: Read> Splitter<R> {
         if damage.is_none() && self.raw.len() + (self.pos - start) > self.options.max_record_bytes {
             damage = Some(Damage::TooLong);
         }
+        // A record of the wrong width over several lines is read on past (see
+        // `cut_reads_better`): what follows it must be in the buffer.
+        if damage.is_none()
+            && self.line > line
+            && self.expected_fields.is_some_and(|n| n != ends_len)
+        {
+            self.fill_lookahead()?;
+        }
         let mut end = self.pos;
         if spilled || damage.is_some() {
             self.raw.extend_from_slice(&self.buf[start..end]);
@@ -305,6 +326,71 @@ impl<R: Read> Splitter<R> {
             while trimmed > 0 && matches!(record_bytes[trimmed - 1], b'\r' | b'\n') {
                 trimmed -= 1;
             }
+            damage = inspect(&record_bytes[..trimmed], self.delimiter, self.options.quote);
+            // A broken record over several lines is most likely a stray quote that swallowed
+            // the lines after it: its first line alone is rejected, and the next lines are read
+            // again as records of their own. (A sound record over several lines, a real
+            // multi-line field, is kept whole.)
+            // Only a record whose bytes moved the line count on past its own terminator holds a
+            // line break (most records do not: no search for them).
+            let spans_lines = self.line > line + 1 || (self.line > line && !terminated_by_lf);
+            let first_break = spans_lines
+                .then(|| memchr::memchr2(b'\n', b'\r', &record_bytes[..trimmed]))
+                .flatten();
+            // A record over several lines whose bytes are broken (a stray quote) is cut to its
+            // first line. One whose bytes are sound (of the wrong width, or even of the right
+            // one) may still be a quote opened on its first line and closed by a quote on a
+            // later one: it is cut when what follows its first line reads on its own as sound
+            // records of the header's width ending where it ends; else it stays whole (a real
+            // multi-line field).
+            let wrong_count = self.expected_fields.is_some_and(|n| n != ends_len);
+            let swallowed = damage.is_none()
+                && first_break.is_some_and(|at| {
+                    let rest = after_line_break(record_bytes, at);
+                    let Some(n) = self.expected_fields else {
+                        return false;
+                    };
+                    if !wrong_count {
+                        return splits_into_sound_records(
+                            rest,
+                            self.delimiter,
+                            self.options.quote,
+                            n,
+                        );
+                    }
+                    // Of the wrong width: read on past it both ways, and cut when reading
+                    // from its second line meets fewer broken records.
+                    let first_line = record_bytes.len() - rest.len();
+                    let following = &self.buf[self.pos..self.filled];
+                    let window: std::borrow::Cow<[u8]> = if spilled {
+                        let mut joined = record_bytes.to_vec();
+                        joined.extend_from_slice(&following[..following.len().min(LOOKAHEAD)]);
+                        joined.into()
+                    } else {
+                        let stop = (self.pos + LOOKAHEAD).min(self.filled);
+                        (&self.buf[start..stop]).into()
+                    };
+                    cut_reads_better(
+                        &window,
+                        first_line,
+                        record_bytes.len(),
+                        self.eof && window.len() == record_bytes.len() + following.len(),
+                        self.delimiter,
+                        self.options.quote,
+                        n,
+                    )
+                });
+            if (swallowed || matches!(damage, Some(Damage::StrayQuote | Damage::NulByte)))
+                && first_break.is_some()
+            {
+                damage = Some(Damage::RunsOn);
+                // Kept whole, terminator included: what follows its first line is read again.
+                trimmed = if spilled { self.raw.len() } else { end - start };
+                if !spilled {
+                    self.raw.extend_from_slice(&self.buf[start..end]);
+                    spilled = true;
+                }
+            }
         }
         if spilled {
             self.raw.truncate(trimmed);
@@ -317,15 +403,15 @@ impl<R: Read> Splitter<R> {
         } else {
             self.line
         };
-        if damage.is_none() {
-            damage = inspect(self.raw(), self.delimiter, self.options.quote);
-        }
         if damage.is_some() {
             if let Some((a, b)) = self.raw_in_buf.take() {
                 self.raw = self.buf[a..b].to_vec();
             }
         }
-        if matches!(damage, Some(Damage::Unterminated | Damage::TooLong)) {
+        if matches!(
+            damage,
+            Some(Damage::Unterminated | Damage::TooLong | Damage::RunsOn)
+        ) {
             self.resume_after_first_line(line)?;
             // How much was read before the bound tripped depends on the reads; what is kept does not.
             self.raw.truncate(self.options.max_record_bytes);
@@ -343,6 +429,25 @@ impl<R: Read> Splitter<R> {
             fields,
             damage,
         }))
+    }
+
+    /// Reads on into the free end of the buffer until [`LOOKAHEAD`] bytes follow the record
+    /// just read, the buffer is full, or the input ends.
+    fn fill_lookahead(&mut self) -> io::Result<()> {
+        while !self.eof && self.filled - self.pos < LOOKAHEAD && self.filled < self.buf.len() {
+            let n = loop {
+                match self.source.read(&mut self.buf[self.filled..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if n == 0 {
+                self.eof = true;
+            }
+            self.filled += n;
+        }
+        Ok(())
     }
 
     /// Drops the input up to the next line break (the rest of a giant line).
@@ -401,6 +506,190 @@ impl<R: Read> Splitter<R> {
             core.reset();
         }
         Ok(())
+    }
+}
+
+/// How far past a broken record over several lines the two readings of it are compared.
+const LOOKAHEAD: usize = 64 * 1024;
+
+/// Whether reading `window` from `first_line` (the record cut to its first line, which counts
+/// as one broken record) meets more sound records (or as many, and fewer broken ones, or as
+/// many over fewer bytes) than reading it whole (it ends at `record_end` and counts as one broken record) and on from
+/// there, up to the first offset where both readings are between records. `at_eof`: the
+/// window ends where the input ends. Without such an offset in the window, the record stays
+/// whole.
+fn cut_reads_better(
+    window: &[u8],
+    first_line: usize,
+    record_end: usize,
+    at_eof: bool,
+    delimiter: u8,
+    quote: u8,
+    fields: usize,
+) -> bool {
+    let mut whole = Reading::new(record_end, delimiter, quote);
+    let mut cut = Reading::new(first_line, delimiter, quote);
+    // Each reading's broken records, their bytes, and its sound records so far.
+    let mut tally_whole = Tally {
+        broken: 1,
+        broken_bytes: record_end,
+        sound: 0,
+    };
+    let mut tally_cut = Tally {
+        broken: 1,
+        broken_bytes: first_line,
+        sound: 0,
+    };
+    loop {
+        if whole.pos == cut.pos {
+            // More sound records; then fewer broken ones; then damage on fewer bytes (one line
+            // rather than many).
+            let rank = |t: &Tally| (std::cmp::Reverse(t.sound), t.broken, t.broken_bytes);
+            return rank(&tally_cut) < rank(&tally_whole);
+        }
+        let (reading, tally) = if whole.pos < cut.pos {
+            (&mut whole, &mut tally_whole)
+        } else {
+            (&mut cut, &mut tally_cut)
+        };
+        let start = reading.pos;
+        match reading.next(window, at_eof, fields) {
+            None => return false,
+            Some(true) => tally.sound += 1,
+            Some(false) => {
+                tally.broken += 1;
+                tally.broken_bytes += reading.pos - start;
+            }
+        }
+    }
+}
+
+/// What one reading of a window met.
+struct Tally {
+    broken: u32,
+    broken_bytes: usize,
+    sound: u32,
+}
+
+/// One way of reading a window record by record.
+struct Reading {
+    core: csv_core::Reader,
+    pos: usize,
+    delimiter: u8,
+    quote: u8,
+}
+
+impl Reading {
+    fn new(pos: usize, delimiter: u8, quote: u8) -> Self {
+        Reading {
+            core: csv_core::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .quote(quote)
+                .build(),
+            pos,
+            delimiter,
+            quote,
+        }
+    }
+
+    /// Reads the next record: whether it is sound (no damage, `fields` wide), or None when the
+    /// window ends inside it (or at its end, but not the input's).
+    fn next(&mut self, window: &[u8], at_eof: bool, fields: usize) -> Option<bool> {
+        let start = self.pos;
+        let mut out = vec![0u8; window.len() - start + 1];
+        let mut ends = vec![0usize; 64];
+        let (mut out_len, mut ends_len) = (0, 0);
+        let mut too_wide = false;
+        loop {
+            let input = &window[self.pos..];
+            if input.is_empty() && !at_eof {
+                return None;
+            }
+            let (result, nin, nout, nend) =
+                self.core
+                    .read_record(input, &mut out[out_len..], &mut ends[ends_len..]);
+            self.pos += nin;
+            out_len += nout;
+            ends_len += nend;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => return None,
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    too_wide = true;
+                    ends_len = 0;
+                }
+                csv_core::ReadRecordResult::End => {
+                    return (self.pos > start || at_eof).then_some(true);
+                }
+                csv_core::ReadRecordResult::Record => {
+                    let mut raw = &window[start..self.pos];
+                    while let [rest @ .., b'\r' | b'\n'] = raw {
+                        raw = rest;
+                    }
+                    let damage = inspect(raw, self.delimiter, self.quote);
+                    if let (Some(_), Some(at)) = (damage, memchr::memchr2(b'\n', b'\r', raw)) {
+                        // As the splitter does: broken bytes over several lines are cut to
+                        // the first line, and reading resumes on the next.
+                        self.pos = window.len() - after_line_break(&window[start..], at).len();
+                        self.core.reset();
+                        return Some(false);
+                    }
+                    return Some(!too_wide && ends_len == fields && damage.is_none());
+                }
+            }
+        }
+    }
+}
+
+/// The bytes after the line break at `at` (CRLF counted as one).
+fn after_line_break(bytes: &[u8], at: usize) -> &[u8] {
+    let skip = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+        2
+    } else {
+        1
+    };
+    &bytes[at + skip..]
+}
+
+/// Whether `bytes` read from scratch are one or more records, each free of damage and of
+/// `fields` fields, that end exactly where `bytes` end.
+fn splits_into_sound_records(bytes: &[u8], delimiter: u8, quote: u8, fields: usize) -> bool {
+    let mut core = csv_core::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .quote(quote)
+        .build();
+    let mut out = vec![0u8; bytes.len() + 1];
+    let mut ends = vec![0usize; fields + 1];
+    let (mut pos, mut record_start, mut records) = (0, 0, 0);
+    let (mut out_len, mut ends_len) = (0, 0);
+    loop {
+        let (result, nin, nout, nend) =
+            core.read_record(&bytes[pos..], &mut out[out_len..], &mut ends[ends_len..]);
+        pos += nin;
+        out_len += nout;
+        ends_len += nend;
+        match result {
+            // The input ends inside a record: the next call, with no input, finishes it.
+            csv_core::ReadRecordResult::InputEmpty => continue,
+            // More fields than the header has.
+            csv_core::ReadRecordResult::OutputEndsFull | csv_core::ReadRecordResult::OutputFull => {
+                return false
+            }
+            csv_core::ReadRecordResult::End => return records > 0 && pos == bytes.len(),
+            csv_core::ReadRecordResult::Record => {
+                let mut raw = &bytes[record_start..pos];
+                while let [rest @ .., b'\r' | b'\n'] = raw {
+                    raw = rest;
+                }
+                if ends_len != fields || inspect(raw, delimiter, quote).is_some() {
+                    return false;
+                }
+                records += 1;
+                record_start = pos;
+                out_len = 0;
+                ends_len = 0;
+            }
+        }
     }
 }
 
