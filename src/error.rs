@@ -38,6 +38,13 @@ pub enum Error {
         fix: String,
     },
 
+    /// Headers with several problems, every one listed with its fix, and the options that fix
+    /// them all at once.
+    #[error("{}", describe_header_problems(problems))]
+    HeaderProblems {
+        problems: Vec<(PathBuf, crate::normalize::headers::HeaderProblem)>,
+    },
+
     /// A record could not be read for a reason that is not about the record itself.
     #[error("{path}: line {line}: {message}\n  fix: correct that line of the file")]
     Csv {
@@ -75,6 +82,48 @@ pub enum Error {
     Engine(String),
 }
 
+/// Every header problem with its fix, then every option that fixes one, in one line (those of
+/// several files naming one column `#N` differently are left to the user).
+fn describe_header_problems(
+    problems: &[(PathBuf, crate::normalize::headers::HeaderProblem)],
+) -> String {
+    let files = {
+        let mut paths: Vec<&PathBuf> = problems.iter().map(|(p, _)| p).collect();
+        paths.dedup();
+        paths.len()
+    };
+    let mut text = format!(
+        "{} header problems in {} (all of them, so that one run after the fixes goes through):",
+        problems.len(),
+        if files == 1 {
+            "1 file".to_owned()
+        } else {
+            format!("{files} files")
+        }
+    );
+    let mut options: Vec<&str> = Vec::new();
+    for (path, problem) in problems {
+        text.push_str(&format!(
+            "\n  {}: {}\n    fix: {}",
+            path.display(),
+            problem.message,
+            problem.fix
+        ));
+        if let Some(option) = &problem.option {
+            if !options.contains(&option.as_str()) {
+                options.push(option);
+            }
+        }
+    }
+    if !options.is_empty() {
+        text.push_str(&format!(
+            "\n  fix: every fix at once: {}",
+            options.join(" ")
+        ));
+    }
+    text
+}
+
 impl Error {
     /// The run stopped because it was asked to (Ctrl-C, SIGTERM).
     pub fn is_interruption(&self) -> bool {
@@ -98,6 +147,21 @@ impl Error {
             message: message.into(),
             fix: fix.into(),
         }
+    }
+
+    /// The error for header problems: one is an [`Error::InputFile`], several are listed.
+    pub(crate) fn header_problems(
+        mut problems: Vec<(PathBuf, crate::normalize::headers::HeaderProblem)>,
+    ) -> Self {
+        if problems.len() == 1 {
+            let (path, problem) = problems.remove(0);
+            return Error::InputFile {
+                path,
+                message: problem.message,
+                fix: problem.fix,
+            };
+        }
+        Error::HeaderProblems { problems }
     }
 
     pub(crate) fn usage(message: impl Into<String>, fix: impl Into<String>) -> Self {

@@ -106,6 +106,7 @@ struct EngineRules {
     malformed_record: usize,
     invalid_encoding: usize,
     unreadable_value: usize,
+    repeated_header: usize,
     record_too_large: usize,
     duplicate_code: Option<usize>,
     existing_code: Option<usize>,
@@ -117,12 +118,13 @@ struct EngineRules {
 }
 
 impl EngineRules {
-    /// The first four cannot be disabled ([`RuleSet::load`] refuses it).
+    /// The first five cannot be disabled ([`RuleSet::load`] refuses it).
     fn resolve(rules: &RuleSet) -> Result<Self> {
         Ok(EngineRules {
             malformed_record: rules.position(names::MALFORMED_RECORD)?,
             invalid_encoding: rules.position(names::INVALID_ENCODING)?,
             unreadable_value: rules.position(names::UNREADABLE_VALUE)?,
+            repeated_header: rules.position(names::REPEATED_HEADER)?,
             record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
             duplicate_code: rules.find(names::DUPLICATE_CODE),
             existing_code: rules.find(names::EXISTING_CODE),
@@ -183,8 +185,19 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     }
 
     // Headers first: every file-level problem is found before anything is written.
-    let (mut inputs, file_headers) = open_all(config)?;
+    let (mut inputs, file_headers, reading_notes) = open_all(config)?;
+    let trailing_delimiter_files: Vec<usize> = file_headers
+        .iter()
+        .enumerate()
+        .filter(|(_, (names, roles))| {
+            names.len() > 1
+                && names.last().is_some_and(|n| n.trim().is_empty())
+                && matches!(roles.last(), Some(ColumnRole::Dropped(_)))
+        })
+        .map(|(index, _)| index)
+        .collect();
     let normalizations = Normalizations {
+        trailing_delimiter_columns: trailing_delimiter_files.len() as u64,
         headers_respelled: file_headers
             .iter()
             .flat_map(|(names, roles)| names.iter().zip(roles))
@@ -761,6 +774,13 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .chain(respellings.iter().cloned())
             .chain(unit_notes.iter().cloned())
             .chain(scan_notes.iter().cloned())
+            .chain(reading_notes.iter().cloned())
+            .chain(trailing_delimiter_files.iter().map(|&index| {
+                format!(
+                    "{}: the header ends with a delimiter: its last, unnamed column is left out (trailing_delimiter_columns)",
+                    config.inputs[index].display()
+                )
+            }))
             .chain(dropped_cells.iter().map(|(name, count)| {
                 format!(
                     "column '{name}' is left out of the import, and {} held a value: Voucherify gets none of them",
@@ -1290,6 +1310,13 @@ impl Finisher<'_> {
             let code = codes.is_valid(i).then(|| codes.value(i));
             let rules = &self.engine_rules;
             match &record.problem {
+                Some(problem @ RecordProblem::RepeatedHeader) => {
+                    found = vec![Finding {
+                        error: false,
+                        rule: rules.repeated_header,
+                        reason: problem.malformed_reason(self.max_record_bytes),
+                    }];
+                }
                 Some(problem) if problem.is_malformed() => {
                     found = vec![Finding {
                         error: false,
@@ -1544,12 +1571,33 @@ fn check_renames_and_drops(config: &RunConfig, headers: &[Vec<String>]) -> Resul
             format!("the columns are: {}", names.join(", ")),
         ))
     };
+    // `#N` names a column by its position in each input.
+    let widest = headers.iter().map(Vec::len).max().unwrap_or(0);
+    let position = |reference: &str, option: &str| -> Option<Result<()>> {
+        let n = headers::position_ref(reference)?;
+        Some(if (1..=widest).contains(&n) {
+            Ok(())
+        } else {
+            Err(Error::usage(
+                format!(
+                    "{option} {reference}: no input has a column {n} (the widest has {widest})"
+                ),
+                "name a column by its name, or by its position from #1",
+            ))
+        })
+    };
     for (old, _) in &config.headers.renames {
-        unknown(old.trim(), &names, "--rename")?;
+        match position(old, "--rename") {
+            Some(checked) => checked?,
+            None => unknown(old.trim(), &names, "--rename")?,
+        }
     }
     let both: Vec<&str> = names.iter().chain(&renamed).copied().collect();
     for drop in &config.headers.drops {
-        unknown(drop.trim(), &both, "--drop")?;
+        match position(drop, "--drop") {
+            Some(checked) => checked?,
+            None => unknown(drop.trim(), &both, "--drop")?,
+        }
     }
     Ok(())
 }
@@ -1559,14 +1607,16 @@ type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
 
 /// Opens every input and classifies its header (after checking `--rename` and `--drop`
 /// against all the headers).
-fn open_all(config: &RunConfig) -> Result<(Vec<Pending>, FileHeaders)> {
+fn open_all(config: &RunConfig) -> Result<(Vec<Pending>, FileHeaders, Vec<String>)> {
     // Each input is opened for its header and, unless it can be opened only once, closed
     // again until its turn: thousands of files never hold thousands of descriptors.
     let mut inputs = Vec::with_capacity(config.inputs.len());
     let mut names: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
+    let mut file_notes: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
     for (index, source) in config.inputs.iter().enumerate() {
         let input = Input::open(index, source, &config.read, config.format)?;
         names.push(input.header().to_vec());
+        file_notes.push(input.notes().to_vec());
         inputs.push(Pending::after_header(
             input,
             source,
@@ -1575,37 +1625,131 @@ fn open_all(config: &RunConfig) -> Result<(Vec<Pending>, FileHeaders)> {
         ));
     }
     check_renames_and_drops(config, &names)?;
+    // Every problem of every header is said at once, each with its fix.
+    let mut problems: Vec<(std::path::PathBuf, headers::HeaderProblem)> = Vec::new();
     let mut file_headers = Vec::with_capacity(inputs.len());
-    for (source, names) in config.inputs.iter().zip(names) {
+    for ((source, names), notes) in config.inputs.iter().zip(names).zip(&file_notes) {
         let campaign_type = config.campaign.campaign_type;
         // As the user's --rename and --drop leave it: dropping Voucher Type or mapping Value
         // makes it a campaign import.
-        let as_imported: Vec<String> =
-            names
-                .iter()
-                .filter(|n| {
-                    !config.headers.drops.iter().any(|d| {
-                        d.trim() == n.trim() || d.trim() == config.headers.renamed(n.trim())
-                    })
-                })
-                .map(|n| config.headers.renamed(n.trim()).to_owned())
-                .collect();
+        let as_imported: Vec<String> = names
+            .iter()
+            .enumerate()
+            .filter(|(position, n)| {
+                let renamed = config.headers.renamed_at(*position, n.trim());
+                !config.headers.dropped_at(*position, n.trim(), renamed)
+            })
+            .map(|(position, n)| config.headers.renamed_at(position, n.trim()).to_owned())
+            .collect();
         if !config.from_export && export::is_standalone_template(&as_imported) {
-            return Err(Error::input(
+            problems.push((
                 source.path(),
-                "the header is Voucherify's standalone import template (Voucher Type, Value): a file for POST /v1/vouchers/importCSV, not a campaign import",
-                "import it with Voucherify's standalone import, or, to import its codes into a campaign, --drop 'Voucher Type' and map Value with --rename (e.g. --rename 'Value=Gift Amount')",
+                headers::HeaderProblem {
+                    message: "the header is Voucherify's standalone import template (Voucher Type, Value): a file for POST /v1/vouchers/importCSV, not a campaign import".into(),
+                    fix: "import it with Voucherify's standalone import, or, to import its codes into a campaign, --drop 'Voucher Type' and map Value with --rename (e.g. --rename 'Value=Gift Amount')".into(),
+                    option: None,
+                },
             ));
+            continue;
         }
-        let options = if config.from_export || export::is_export(&names) {
+        let mut options = if config.from_export || export::is_export(&names) {
             export::header_options(&names, &config.headers, campaign_type)
         } else {
             config.headers.clone()
         };
-        let roles = headers::classify(&source.path(), &names, campaign_type, &options)?;
-        file_headers.push((names, roles));
+        if ends_with_delimiter(&names, &options) {
+            // A delimiter at the end of every line makes an unnamed last column: left out.
+            options.drops.push(format!("#{}", names.len()));
+        }
+        match headers::classify_all(&names, campaign_type, &options) {
+            Ok(roles) => file_headers.push((names, roles)),
+            Err(found) => {
+                // Split on the wrong delimiter, or below a title line, the "header"'s problems
+                // are moot.
+                let delimiter_hint = notes.first().map(|note| headers::HeaderProblem {
+                    message: note
+                        .strip_prefix(&format!("{}: ", source.display()))
+                        .unwrap_or(note)
+                        .to_owned(),
+                    fix: "pass the delimiter the lines use (--delimiter), or leave it out to have it sniffed".into(),
+                    option: None,
+                });
+                match delimiter_hint.or_else(|| preamble_hint(config, source, &names, &found)) {
+                    Some(hint) => problems.push((source.path(), hint)),
+                    None => problems.extend(found.into_iter().map(|p| (source.path(), p))),
+                }
+            }
+        }
     }
-    Ok((inputs, file_headers))
+    if !problems.is_empty() {
+        return Err(Error::header_problems(problems));
+    }
+    Ok((inputs, file_headers, file_notes.concat()))
+}
+
+/// Whether a header's last name is empty (a delimiter at the end of the line) and no option
+/// names that column: it is then left out (`trailing_delimiter_columns`), not refused.
+fn ends_with_delimiter(names: &[String], options: &headers::HeaderOptions) -> bool {
+    let last = names.len();
+    last > 1
+        && names[last - 1].trim().is_empty()
+        && !options
+            .renames
+            .iter()
+            .any(|(old, _)| headers::position_ref(old) == Some(last))
+}
+
+/// When a header has no Code column, a later line may be the real header (a title or a
+/// preamble above it): the first of the next lines (up to 10) that has a Code column is
+/// named, with the `--skip-lines` that reads it.
+fn preamble_hint(
+    config: &RunConfig,
+    source: &InputPath,
+    names: &[String],
+    found: &[headers::HeaderProblem],
+) -> Option<headers::HeaderProblem> {
+    let has_code = |names: &[String]| {
+        names
+            .iter()
+            .any(|n| KnownColumn::from_header(n.trim()) == Some(KnownColumn::Code))
+    };
+    if has_code(names)
+        || !found
+            .iter()
+            .any(|p| p.message.contains("no Code column") || names.len() == 1)
+    {
+        return None;
+    }
+    if !matches!(source, InputPath::File(_)) || config.format == Some(crate::read::Format::Parquet)
+    {
+        return None;
+    }
+    let skipped = config.read.split.skip_lines;
+    for more in 1..=10u64 {
+        let mut read = config.read;
+        read.split.skip_lines = skipped + more;
+        let Ok(input) = Input::open(0, source, &read, config.format) else {
+            continue;
+        };
+        if has_code(input.header()) {
+            let skip = skipped + more;
+            return Some(headers::HeaderProblem {
+                message: format!(
+                    "the header seems to be line {} ({}), below {}",
+                    skip + 1,
+                    input.header().join(","),
+                    if skip == 1 {
+                        "a title line".to_owned()
+                    } else {
+                        format!("{skip} lines of preamble")
+                    }
+                ),
+                fix: format!("skip the lines above it: --skip-lines {skip}"),
+                option: Some(format!("--skip-lines {skip}")),
+            });
+        }
+    }
+    None
 }
 
 fn display(path: &Path) -> String {

@@ -38,7 +38,7 @@ fn two_columns_with_the_same_meaning() {
         &strs(&prepare("fixtures/errors/duplicate_columns.csv", "gift")),
         &[
             "fixtures/errors/duplicate_columns.csv: columns 2 ('gift_amount') and 3 ('Gift Amount') both mean 'Gift Amount'",
-            "fix: remove or rename one of them",
+            "fix: leave one out (--drop '#3') or rename it (--rename '#3=Gift_Amount_3')",
         ],
     );
 }
@@ -63,7 +63,9 @@ fn gift_columns_outside_a_gift_campaign() {
         &strs(&prepare("fixtures/sample/gift_cards.csv", "discount")),
         &[
             "fixtures/sample/gift_cards.csv: column 'Gift Amount' (Gift Amount) applies only to GIFT_VOUCHERS campaigns, and this is a DISCOUNT_COUPONS campaign",
-            "fix: remove the column, or import into a GIFT_VOUCHERS campaign (--campaign-type gift)",
+            "fix: leave the column out (--drop 'Gift Amount'), or import into a GIFT_VOUCHERS campaign (--campaign-type gift)",
+            "column 'Redeemed Amount' (Redeemed Amount) applies only to GIFT_VOUCHERS",
+            "fix: every fix at once: --drop 'Gift Amount' --drop 'Redeemed Amount'",
         ],
     );
 }
@@ -86,7 +88,7 @@ fn near_miss_of_a_known_column() {
         &strs(&prepare("fixtures/errors/near_miss.csv", "gift")),
         &[
             "column 'Gift Amuont' is not a known import column: did you mean 'Gift Amount'?",
-            "fix: rename the header to 'Gift Amount', or pass --metadata 'Gift Amuont'",
+            "fix: rename the header to 'Gift Amount' (--rename 'Gift Amuont=Gift Amount'), or pass --metadata 'Gift Amuont'",
         ],
     );
     expect_error(
@@ -138,8 +140,8 @@ fn empty_header_name() {
     expect_error(
         &strs(&prepare("fixtures/errors/empty_header.csv", "gift")),
         &[
-            "column 3 has an empty header",
-            "a trailing delimiter on the header line makes one",
+            "column 2 has an empty header",
+            "fix: give the column a name (--rename '#2=column_2'), or leave it out (--drop '#2')",
         ],
     );
 }

@@ -123,7 +123,9 @@ fn sniffed_and_given_delimiters() {
     ]);
     wrong.expect_code(2);
     assert!(
-        wrong.stderr().contains("there is no Code column"),
+        wrong
+            .stderr()
+            .contains("--delimiter , gives one column, while '|' gives the same number of fields"),
         "{}",
         wrong.describe()
     );

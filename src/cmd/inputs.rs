@@ -77,6 +77,25 @@ pub struct ImportArgs {
     #[arg(long, value_name = "CHAR", default_value = "\"", value_parser = parse_quote, help_heading = "Input")]
     pub quote: u8,
 
+    /// Inside a quoted field, CHAR before the quote gives the quote and before itself gives
+    /// itself (e.g. '\\' for \" escapes); anything else after it is kept as written.
+    #[arg(long, value_name = "CHAR", value_parser = parse_escape, help_heading = "Input")]
+    pub escape: Option<u8>,
+
+    /// Skip N physical lines before the header (a title or a preamble above it); they are
+    /// counted in the summary, not as rows.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "header_line",
+        help_heading = "Input"
+    )]
+    pub skip_lines: Option<u64>,
+
+    /// The header is on line N (the same as --skip-lines N-1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Input")]
+    pub header_line: Option<u64>,
+
     /// A record larger than this (an unclosed quote running on) is rejected as malformed_record
     /// and reading resumes at the line after its start.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(64..), help_heading = "Input")]
@@ -111,7 +130,7 @@ pub struct ImportArgs {
     pub rule_files: Vec<PathBuf>,
 
     /// Switch a rule off, built-in or user (not malformed_record, invalid_encoding,
-    /// record_too_large). Repeatable.
+    /// unreadable_value, repeated_header, record_too_large). Repeatable.
     #[arg(long = "disable-rule", value_name = "NAME", help_heading = "Rules")]
     pub disabled_rules: Vec<String>,
 
@@ -215,8 +234,17 @@ fn parse_rename(text: &str) -> std::result::Result<(String, String), String> {
 fn parse_delimiter(text: &str) -> std::result::Result<u8, String> {
     match text {
         "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
+        // `, ` or `; `: the delimiter is the first, the spaces are trimmed from values.
+        _ if text.len() > 1 && text.trim_end().len() == 1 => Err(format!(
+            "fields are separated by '{text}': pass --delimiter '{}' and values will be trimmed, or fix the file",
+            text.trim_end()
+        )),
         _ => one_ascii_char(text, "delimiter"),
     }
+}
+
+fn parse_escape(text: &str) -> std::result::Result<u8, String> {
+    one_ascii_char(text, "escape")
 }
 
 fn parse_quote(text: &str) -> std::result::Result<u8, String> {
@@ -276,6 +304,11 @@ impl ImportArgs {
                     delimiter: self.delimiter,
                     quote: self.quote,
                     max_record_bytes: usize::try_from(self.max_record_bytes).unwrap_or(usize::MAX),
+                    skip_lines: self
+                        .skip_lines
+                        .or(self.header_line.map(|line| line - 1))
+                        .unwrap_or(0),
+                    escape: self.escape,
                 },
                 encoding: self.encoding,
                 // Checked by the workers, in parallel (see normalize::values).

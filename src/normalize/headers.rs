@@ -128,7 +128,7 @@ pub struct HeaderOptions {
 }
 
 impl HeaderOptions {
-    /// The name a header goes by after `--rename`.
+    /// The name a header goes by after `--rename` (by name only).
     pub fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
         self.renames
             .iter()
@@ -136,26 +136,98 @@ impl HeaderOptions {
             .map_or(name, |(_, new)| new.trim())
     }
 
-    fn dropped(&self, original: &str, renamed: &str) -> bool {
+    /// The name the header at `position` (0-based) goes by after `--rename`, which names a
+    /// column by its name or as `#N` (1-based).
+    pub fn renamed_at<'a>(&'a self, position: usize, name: &'a str) -> &'a str {
+        self.renames
+            .iter()
+            .find(|(old, _)| old.trim() == name || is_position(old, position))
+            .map_or(name, |(_, new)| new.trim())
+    }
+
+    /// Whether `--drop` leaves out the column at `position` (named by its name, its new name
+    /// or `#N`).
+    pub fn dropped_at(&self, position: usize, original: &str, renamed: &str) -> bool {
         self.drops
             .iter()
-            .any(|d| d.trim() == original || d.trim() == renamed)
+            .any(|d| d.trim() == original || d.trim() == renamed || is_position(d, position))
     }
 }
 
-/// Classifies every column of a header, or says why the file cannot be imported.
+/// Whether an option's column `#N` is the column at `position` (0-based).
+fn is_position(reference: &str, position: usize) -> bool {
+    reference
+        .trim()
+        .strip_prefix('#')
+        .and_then(|n| n.parse::<usize>().ok())
+        .is_some_and(|n| n == position + 1)
+}
+
+/// The 1-based column an option names as `#N`.
+pub fn position_ref(reference: &str) -> Option<usize> {
+    reference.trim().strip_prefix('#')?.parse().ok()
+}
+
+/// One thing wrong with a header: what, how to fix it, and the option that does (when one
+/// does: `--rename '#3=region_2'`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderProblem {
+    pub message: String,
+    pub fix: String,
+    pub option: Option<String>,
+}
+
+/// A column as an option names it: its name when that is unique in the header (`counts`: how
+/// many columns bear each trimmed name) and not empty, else `#N` (1-based).
+fn column_ref(
+    names: &[String],
+    counts: &std::collections::HashMap<&str, usize>,
+    position: usize,
+) -> String {
+    let name = names[position].trim();
+    if !name.is_empty() && counts.get(name) == Some(&1) {
+        name.to_owned()
+    } else {
+        format!("#{}", position + 1)
+    }
+}
+
+/// A text in single quotes for a shell.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// Classifies every column of a header, or says why the file cannot be imported (one
+/// [`Error::InputFile`] for one problem, [`Error::HeaderProblems`] for several).
 pub fn classify(
     path: &Path,
     names: &[String],
     campaign_type: CampaignType,
     options: &HeaderOptions,
 ) -> Result<Vec<ColumnRole>> {
+    classify_all(names, campaign_type, options).map_err(|problems| {
+        Error::header_problems(problems.into_iter().map(|p| (path.to_owned(), p)).collect())
+    })
+}
+
+/// Classifies every column of a header, or gives every problem it has.
+pub fn classify_all(
+    names: &[String],
+    campaign_type: CampaignType,
+    options: &HeaderOptions,
+) -> std::result::Result<Vec<ColumnRole>, Vec<HeaderProblem>> {
     let mut roles: Vec<ColumnRole> = Vec::with_capacity(names.len());
+    let mut problems: Vec<HeaderProblem> = Vec::new();
     // The column each output name was first met in (a HashMap: headers can be very wide).
     let mut seen: std::collections::HashMap<String, usize> =
         std::collections::HashMap::with_capacity(names.len());
     let report = is_rejected_report(names);
     let report_columns = crate::write::rejected::REPORT_COLUMNS.len();
+    let mut counts: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(names.len());
+    for name in names {
+        *counts.entry(name.trim()).or_insert(0) += 1;
+    }
     for (position, raw) in names.iter().enumerate() {
         // A rejected.csv writes its header names spreadsheet-safe, as its cells.
         let original = if report {
@@ -167,9 +239,10 @@ pub fn classify(
             roles.push(ColumnRole::Report(original.to_owned()));
             continue;
         }
-        let name = options.renamed(original);
+        let name = options.renamed_at(position, original);
         let column_no = position + 1;
-        if options.dropped(original, name) {
+        let column = column_ref(names, &counts, position);
+        if options.dropped_at(position, original, name) {
             roles.push(ColumnRole::Dropped(original.to_owned()));
             continue;
         }
@@ -177,29 +250,42 @@ pub fn classify(
             roles.push(ColumnRole::MetadataJson(original.to_owned()));
             continue;
         }
+        let mut problem = |message: String, fix: String, option: Option<String>| {
+            problems.push(HeaderProblem {
+                message,
+                fix,
+                option,
+            })
+        };
         if name.is_empty() {
-            return Err(Error::input(
-                path,
+            let named = format!("column_{column_no}");
+            problem(
                 format!("column {column_no} has an empty header"),
-                "give the column a name, or delete it (a trailing delimiter on the header line makes one)",
-            ));
+                format!("give the column a name (--rename '#{column_no}={named}'), or leave it out (--drop '#{column_no}')"),
+                Some(format!("--rename '#{column_no}={named}'")),
+            );
+            roles.push(ColumnRole::Dropped(String::new()));
+            continue;
         }
         let declared = options.declared_metadata.iter().any(|d| d.trim() == name);
         let role = match KnownColumn::from_header(name) {
             Some(known) if !declared => {
                 if let Some(only) = known.only_for() {
                     if only != campaign_type {
-                        return Err(Error::input(
-                            path,
+                        problem(
                             format!(
                                 "column '{name}' ({}) applies only to {only} campaigns, and this is a {campaign_type} campaign",
                                 known.canonical()
                             ),
                             format!(
-                                "remove the column, or import into a {only} campaign (--campaign-type {})",
+                                "leave the column out (--drop {}), or import into a {only} campaign (--campaign-type {})",
+                                shell_quote(&column),
                                 only.short_name()
                             ),
-                        ));
+                            Some(format!("--drop {}", shell_quote(&column))),
+                        );
+                        roles.push(ColumnRole::Dropped(original.to_owned()));
+                        continue;
                     }
                 }
                 ColumnRole::Known(known)
@@ -209,51 +295,69 @@ pub fn classify(
                     if let Some(near) =
                         suggest::misspelled(name, KnownColumn::ALL.iter().map(|k| k.canonical()))
                     {
-                        return Err(Error::input(
-                            path,
+                        problem(
                             format!("column '{name}' is not a known import column: did you mean '{near}'?"),
                             format!(
-                                "rename the header to '{near}', or pass --metadata '{name}' to import it as a metadata property"
+                                "rename the header to '{near}' (--rename {}), or pass --metadata '{name}' to import it as a metadata property",
+                                shell_quote(&format!("{column}={near}"))
                             ),
-                        ));
+                            Some(format!("--rename {}", shell_quote(&format!("{column}={near}")))),
+                        );
+                        roles.push(ColumnRole::Dropped(original.to_owned()));
+                        continue;
                     }
                 }
                 if name.chars().any(char::is_whitespace) {
-                    return Err(Error::input(
-                        path,
+                    let snake = name.split_whitespace().collect::<Vec<_>>().join("_");
+                    problem(
                         format!("metadata column '{name}' contains whitespace, which Voucherify refuses in metadata names"),
-                        format!("rename the header, e.g. to '{}'", name.split_whitespace().collect::<Vec<_>>().join("_")),
-                    ));
+                        format!("rename the header, e.g. to '{snake}' (--rename {})", shell_quote(&format!("{column}={snake}"))),
+                        Some(format!("--rename {}", shell_quote(&format!("{column}={snake}")))),
+                    );
+                    roles.push(ColumnRole::Dropped(original.to_owned()));
+                    continue;
                 }
                 if POSITION_COLUMNS.contains(&name) {
-                    return Err(Error::input(
-                        path,
+                    let other = format!("{name}_value");
+                    problem(
                         format!("metadata column '{name}' has a name that rules reserve for a row's position"),
-                        format!("rename the header (reserved: {})", POSITION_COLUMNS.join(", ")),
-                    ));
+                        format!(
+                            "rename the header (reserved: {}), e.g. --rename {}",
+                            POSITION_COLUMNS.join(", "),
+                            shell_quote(&format!("{column}={other}"))
+                        ),
+                        Some(format!("--rename {}", shell_quote(&format!("{column}={other}")))),
+                    );
+                    roles.push(ColumnRole::Dropped(original.to_owned()));
+                    continue;
                 }
                 ColumnRole::Metadata(name.to_owned())
             }
         };
         let counted = !matches!(role, ColumnRole::Dropped(_) | ColumnRole::Report(_));
         if let Some(&earlier) = counted.then(|| seen.get(role.output_name())).flatten() {
-            return Err(Error::input(
-                path,
+            let other = format!("{}_{column_no}", role.output_name().replace(' ', "_"));
+            problem(
                 format!(
                     "columns {} ('{}') and {column_no} ('{name}') both mean '{}'",
                     earlier + 1,
                     names[earlier].trim(),
                     role.output_name()
                 ),
-                "remove or rename one of them",
-            ));
+                format!(
+                    "leave one out (--drop '#{column_no}') or rename it (--rename '#{column_no}={other}')"
+                ),
+                Some(format!("--rename '#{column_no}={other}'")),
+            );
+            roles.push(ColumnRole::Dropped(original.to_owned()));
+            continue;
         }
         if counted {
             seen.insert(role.output_name().to_owned(), position);
         }
         roles.push(role);
     }
-    if !roles.contains(&ColumnRole::Known(KnownColumn::Code)) {
+    if !roles.contains(&ColumnRole::Known(KnownColumn::Code)) && problems.is_empty() {
         let mut message = "there is no Code column".to_owned();
         if let Some(near) = names
             .iter()
@@ -262,13 +366,17 @@ pub fn classify(
         {
             message.push_str(&format!(": did you mean '{near}'?"));
         }
-        return Err(Error::input(
-            path,
+        problems.push(HeaderProblem {
             message,
-            "the first line must be a header naming the columns, one of them 'Code' (any letter case)",
-        ));
+            fix: "the first line must be a header naming the columns, one of them 'Code' (any letter case)".into(),
+            option: None,
+        });
     }
-    Ok(roles)
+    if problems.is_empty() {
+        Ok(roles)
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]

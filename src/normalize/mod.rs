@@ -27,6 +27,8 @@ pub struct Normalizations {
     pub headers_respelled: u64,
     /// Lines holding nothing but whitespace, which are not records and were skipped.
     pub blank_lines_skipped: u64,
+    /// Files whose lines end with a delimiter: their unnamed last column was left out.
+    pub trailing_delimiter_columns: u64,
     /// Empty boolean metadata cells written as `null` (Voucherify drops the row otherwise).
     pub boolean_nulls_written: u64,
     /// Export amounts with decimals (major units) written in minor units.
@@ -44,6 +46,7 @@ impl Normalizations {
         self.active_lowercased += other.active_lowercased;
         self.headers_respelled += other.headers_respelled;
         self.blank_lines_skipped += other.blank_lines_skipped;
+        self.trailing_delimiter_columns += other.trailing_delimiter_columns;
         self.boolean_nulls_written += other.boolean_nulls_written;
         self.export_amounts_converted += other.export_amounts_converted;
         self.amounts_converted += other.amounts_converted;
@@ -145,13 +148,21 @@ impl TableLayout {
             .map(|(names, roles)| {
                 // A rejected.csv given back writes its header names spreadsheet-safe.
                 let report = roles.iter().any(|r| matches!(r, ColumnRole::Report(_)));
+                // Dropped columns are told apart by their name and their rank among the file's
+                // dropped columns of that name: two columns named alike (or both unnamed) keep
+                // a rejected.csv column each.
+                let mut dropped_seen: HashMap<&str, usize> = HashMap::new();
                 let original_columns = names
                     .iter()
                     .zip(roles)
                     .map(|(name, role)| {
                         let key = match role {
                             ColumnRole::Report(_) => return None,
-                            ColumnRole::Dropped(name) => format!("dropped:{name}"),
+                            ColumnRole::Dropped(name) => {
+                                let rank = dropped_seen.entry(name.as_str()).or_insert(0);
+                                *rank += 1;
+                                format!("dropped:{name}:{rank}")
+                            }
                             other => other.output_name().to_owned(),
                         };
                         Some(match original_at.get(&key) {
@@ -200,6 +211,9 @@ impl TableLayout {
                         .iter()
                         .enumerate()
                         .filter_map(|(c, r)| match r {
+                            ColumnRole::Dropped(name) if name.is_empty() => {
+                                Some((c, format!("#{}", c + 1)))
+                            }
                             ColumnRole::Dropped(name) => Some((c, name.clone())),
                             _ => None,
                         })

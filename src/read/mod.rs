@@ -111,6 +111,14 @@ impl Input {
         }
     }
 
+    /// What opening the input noticed, for the summary's notes.
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Input::Csv(i) => &i.notes,
+            Input::Parquet(_) => &[],
+        }
+    }
+
     /// Reads every record in chunks; see [`OpenInput::read_records`].
     pub fn read_records(self, emit: impl FnMut(Chunk) -> bool) -> Result<Option<FileDigest>> {
         match self {

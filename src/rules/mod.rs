@@ -28,6 +28,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/unreadable_value.sql"),
     ),
     (
+        "sql/repeated_header.sql",
+        include_str!("../../sql/repeated_header.sql"),
+    ),
+    (
         "sql/code_required.sql",
         include_str!("../../sql/code_required.sql"),
     ),
@@ -102,6 +106,7 @@ pub mod names {
     pub const MALFORMED_RECORD: &str = "malformed_record";
     pub const INVALID_ENCODING: &str = "invalid_encoding";
     pub const UNREADABLE_VALUE: &str = "unreadable_value";
+    pub const REPEATED_HEADER: &str = "repeated_header";
     pub const DUPLICATE_CODE: &str = "duplicate_code";
     pub const EXISTING_CODE: &str = "existing_code";
     pub const CASE_VARIANT_CODE: &str = "case_variant_code";
@@ -117,10 +122,11 @@ pub mod names {
 }
 
 /// Rules that keep the promise that nothing broken is imported: they cannot be disabled.
-const UNDISABLEABLE: [&str; 4] = [
+const UNDISABLEABLE: [&str; 5] = [
     names::MALFORMED_RECORD,
     names::INVALID_ENCODING,
     names::UNREADABLE_VALUE,
+    names::REPEATED_HEADER,
     names::RECORD_TOO_LARGE,
 ];
 

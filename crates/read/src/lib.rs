@@ -59,6 +59,9 @@ pub enum RecordProblem {
     /// These columns (0-based positions, with why) hold typed values that cannot be written
     /// as text (a Parquet timestamp out of range); their fields are empty.
     UnreadableValue { columns: Vec<(usize, String)> },
+    /// The record repeats the file's header (files joined with `cat`, a second header line):
+    /// its cells equal the header's, trimmed and ignoring letter case.
+    RepeatedHeader,
 }
 
 impl RecordProblem {
@@ -82,6 +85,9 @@ impl RecordProblem {
             RecordProblem::Damaged(Damage::NulByte) => "the record holds a NUL byte".to_owned(),
             RecordProblem::Damaged(Damage::Unterminated) => {
                 "a quote opened in this record is never closed; reading resumed at the next line".to_owned()
+            }
+            RecordProblem::RepeatedHeader => {
+                "the line repeats the header (files joined one after the other, or a second header line): it is no voucher".to_owned()
             }
             RecordProblem::Damaged(Damage::RunsOn) => {
                 "a quote opened on this line runs on over the next lines into a broken record (most likely a stray quote: quote the whole field and double the quotes inside it); this line alone is rejected, and the next lines were read as rows of their own".to_owned()
@@ -166,6 +172,8 @@ pub struct OpenInput {
     pub compression: Compression,
     pub encoding: TextEncoding,
     pub delimiter: u8,
+    /// What reading the header noticed (a given delimiter that looks wrong), for the summary.
+    pub notes: Vec<String>,
     splitter: Splitter<Box<dyn Read + Send>>,
     hash: source::HashHandle,
     blank_lines: u64,
@@ -253,6 +261,12 @@ impl OpenInput {
             {
                 h
             }
+            Some(h) if h.fields.len() > 1 => {
+                return Err(file_error(
+                    "the header line has no column names: it holds only delimiters".into(),
+                    "the first line must be a header naming the columns, one of them 'Code' (a title above it: --skip-lines)",
+                ))
+            }
             _ => {
                 return Err(file_error(
                     "the file is empty: there is no header line".into(),
@@ -292,6 +306,20 @@ impl OpenInput {
             names.push(name.trim().to_owned());
         }
         let delimiter = splitter.delimiter();
+        let mut notes = Vec::new();
+        if let (Some(given), 1) = (options.split.delimiter, names.len()) {
+            let mut lines = vec![splitter.raw().to_vec()];
+            lines.extend(splitter.peek_lines(9).into_iter().map(<[u8]>::to_vec));
+            if let Some(other) = split::consistent_delimiter(&lines, given, options.split.quote) {
+                notes.push(format!(
+                    "{}: --delimiter {} gives one column, while '{}' gives the same number of fields on each of the first {} lines: is that the delimiter?",
+                    path.display(),
+                    split::delimiter_name(given),
+                    split::delimiter_name(other),
+                    lines.len()
+                ));
+            }
+        }
         splitter.expect_fields(names.len());
         let blank_lines = splitter.take_empty_lines();
         Ok(OpenInput {
@@ -301,6 +329,7 @@ impl OpenInput {
             compression,
             encoding,
             delimiter,
+            notes,
             splitter,
             hash: opened.hash,
             blank_lines,
@@ -344,6 +373,9 @@ impl OpenInput {
                     expected,
                     found: fields.len(),
                 }),
+                None if repeats_header(&fields, &self.header) => {
+                    Some(RecordProblem::RepeatedHeader)
+                }
                 None if self.defer_utf8_check => None,
                 None => match record_text(&fields) {
                     RecordText::Valid(_) => None,
@@ -399,6 +431,25 @@ impl OpenInput {
             bytes,
             rows,
         }))
+    }
+}
+
+/// Whether a record's cells are the header's names, trimmed and ignoring letter case. The
+/// first cell is compared first: for nearly every record that settles it.
+fn repeats_header(fields: &ByteRecord, header: &[String]) -> bool {
+    let same = |field: &[u8], name: &String| {
+        let field = field.trim_ascii();
+        field.eq_ignore_ascii_case(name.as_bytes())
+            || (!(field.is_ascii() && name.is_ascii())
+                && std::str::from_utf8(field)
+                    .is_ok_and(|f| f.to_lowercase() == name.to_lowercase()))
+    };
+    match (fields.get(0), header.first()) {
+        (Some(first), Some(name)) if same(first, name) => fields
+            .iter()
+            .zip(header)
+            .all(|(field, name)| same(field, name)),
+        _ => false,
     }
 }
 
@@ -538,6 +589,7 @@ pub fn options_from_byte(choice: u8) -> ReadOptions {
             } else {
                 1 << 20
             },
+            ..SplitOptions::default()
         },
         encoding,
         defer_utf8_check: false,

@@ -22,6 +22,11 @@ pub struct SplitOptions {
     pub quote: u8,
     /// A record larger than this is rejected and reading resumes at the line after its start.
     pub max_record_bytes: usize,
+    /// Physical lines before the header to skip (a title, a preamble).
+    pub skip_lines: u64,
+    /// Inside a quoted field, this byte followed by the quote is a quote, followed by itself is
+    /// itself (e.g. `\`); None: only a doubled quote is a quote.
+    pub escape: Option<u8>,
 }
 
 impl Default for SplitOptions {
@@ -30,6 +35,8 @@ impl Default for SplitOptions {
             delimiter: None,
             quote: b'"',
             max_record_bytes: 1 << 20,
+            skip_lines: 0,
+            escape: None,
         }
     }
 }
@@ -179,6 +186,7 @@ impl<R: Read> Splitter<R> {
         }
         if !self.started {
             self.started = true;
+            self.skip_preamble()?;
             // Sniffing needs the whole first line: read on until a line break, a full buffer
             // or the end.
             while self.filled > 0
@@ -204,12 +212,7 @@ impl<R: Read> Splitter<R> {
                 self.delimiter =
                     sniff_delimiter(&self.buf[self.pos..self.filled], self.options.quote);
             }
-            self.core = Some(
-                csv_core::ReaderBuilder::new()
-                    .delimiter(self.delimiter)
-                    .quote(self.options.quote)
-                    .build(),
-            );
+            self.core = Some(self.options.core(self.delimiter));
         }
         Ok(())
     }
@@ -326,7 +329,8 @@ impl<R: Read> Splitter<R> {
             while trimmed > 0 && matches!(record_bytes[trimmed - 1], b'\r' | b'\n') {
                 trimmed -= 1;
             }
-            damage = inspect(&record_bytes[..trimmed], self.delimiter, self.options.quote);
+            let dialect = self.options.dialect(self.delimiter);
+            damage = dialect.inspect(&record_bytes[..trimmed]);
             // A broken record over several lines is most likely a stray quote that swallowed
             // the lines after it: its first line alone is rejected, and the next lines are read
             // again as records of their own. (A sound record over several lines, a real
@@ -351,12 +355,7 @@ impl<R: Read> Splitter<R> {
                         return false;
                     };
                     if !wrong_count {
-                        return splits_into_sound_records(
-                            rest,
-                            self.delimiter,
-                            self.options.quote,
-                            n,
-                        );
+                        return splits_into_sound_records(rest, dialect, n);
                     }
                     // Of the wrong width: read on past it both ways, and cut when reading
                     // from its second line meets fewer broken records.
@@ -375,8 +374,7 @@ impl<R: Read> Splitter<R> {
                         first_line,
                         record_bytes.len(),
                         self.eof && window.len() == record_bytes.len() + following.len(),
-                        self.delimiter,
-                        self.options.quote,
+                        dialect,
                         n,
                     )
                 });
@@ -419,16 +417,89 @@ impl<R: Read> Splitter<R> {
             ends_len = 0;
         }
         let mut fields = ByteRecord::with_capacity(out_len, ends_len);
-        let mut start = 0;
-        for &end in &self.ends[..ends_len] {
-            fields.push_field(&self.out[start..end]);
-            start = end;
+        match self.options.escape.filter(|&e| e != self.options.quote) {
+            // csv-core drops an escape before any byte; only before the quote or itself is it
+            // an escape here, so such a record's fields are taken from its bytes again.
+            Some(escape) if damage.is_none() && memchr::memchr(escape, self.raw()).is_some() => {
+                let dialect = self.options.dialect(self.delimiter);
+                for field in split_escaped(self.raw(), dialect, escape) {
+                    fields.push_field(&field);
+                }
+            }
+            _ => {
+                let mut start = 0;
+                for &end in &self.ends[..ends_len] {
+                    fields.push_field(&self.out[start..end]);
+                    start = end;
+                }
+            }
         }
         Ok(Some(SplitRecord {
             line,
             fields,
             damage,
         }))
+    }
+
+    /// Drops the first `skip_lines` physical lines (LF, CRLF or a lone CR each end one; quotes
+    /// mean nothing there), and leaves what follows at the start of the buffer.
+    fn skip_preamble(&mut self) -> io::Result<()> {
+        let mut left = self.options.skip_lines;
+        while left > 0 {
+            if self.pos == self.filled {
+                self.pos = 0;
+                self.filled = self.read_some(0)?;
+                if self.filled == 0 {
+                    self.eof = true;
+                    break;
+                }
+            }
+            let rest = &self.buf[self.pos..self.filled];
+            let Some(at) = memchr::memchr2(b'\n', b'\r', rest) else {
+                self.pos = self.filled;
+                continue;
+            };
+            self.pos += at + 1;
+            if rest[at] == b'\r' {
+                // A CR may be the first half of a CRLF that the next read brings.
+                if self.pos == self.filled {
+                    self.pos = 0;
+                    self.filled = self.read_some(0)?;
+                }
+                if self.buf[self.pos..self.filled].first() == Some(&b'\n') {
+                    self.pos += 1;
+                }
+            }
+            left -= 1;
+            self.line += 1;
+        }
+        self.content_end_line = self.line - 1;
+        self.buf.copy_within(self.pos..self.filled, 0);
+        self.filled -= self.pos;
+        self.pos = 0;
+        Ok(())
+    }
+
+    /// One read into the buffer from `at`, retried when interrupted.
+    fn read_some(&mut self, at: usize) -> io::Result<usize> {
+        loop {
+            match self.source.read(&mut self.buf[at..]) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The next lines already in the buffer (up to `count`, not consumed), without their
+    /// terminators: for a look at what follows the header.
+    pub fn peek_lines(&self, count: usize) -> Vec<&[u8]> {
+        self.buf[self.pos..self.filled]
+            .split(|&b| b == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+            .filter(|line| !line.is_empty())
+            .take(count)
+            .collect()
     }
 
     /// Reads on into the free end of the buffer until [`LOOKAHEAD`] bytes follow the record
@@ -509,6 +580,93 @@ impl<R: Read> Splitter<R> {
     }
 }
 
+impl SplitOptions {
+    /// The csv-core reader for these options.
+    fn core(&self, delimiter: u8) -> csv_core::Reader {
+        self.dialect(delimiter).core()
+    }
+
+    fn dialect(&self, delimiter: u8) -> Dialect {
+        Dialect {
+            delimiter,
+            quote: self.quote,
+            escape: self.escape,
+        }
+    }
+}
+
+/// How a file writes its fields: the delimiter, the quote and the escape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Dialect {
+    delimiter: u8,
+    quote: u8,
+    escape: Option<u8>,
+}
+
+impl Dialect {
+    fn core(self) -> csv_core::Reader {
+        let mut builder = csv_core::ReaderBuilder::new();
+        builder.delimiter(self.delimiter).quote(self.quote);
+        if let Some(escape) = self.escape {
+            builder
+                .escape(Some(escape))
+                .double_quote(escape == self.quote);
+        }
+        builder.build()
+    }
+
+    fn inspect(self, raw: &[u8]) -> Option<Damage> {
+        inspect_escaped(raw, self.delimiter, self.quote, self.escape)
+    }
+}
+
+/// The fields of a sound record's bytes in a dialect with an escape byte: inside a quoted
+/// field, the escape before the quote gives the quote, before itself gives itself, and before
+/// anything else is kept as written; a doubled quote is a quote too.
+fn split_escaped(raw: &[u8], dialect: Dialect, escape: u8) -> Vec<Vec<u8>> {
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut i = 0;
+    let n = raw.len();
+    loop {
+        if i < n && raw[i] == dialect.quote {
+            i += 1;
+            while i < n {
+                let b = raw[i];
+                if b == escape && i + 1 < n && (raw[i + 1] == dialect.quote || raw[i + 1] == escape)
+                {
+                    field.push(raw[i + 1]);
+                    i += 2;
+                } else if b == dialect.quote && raw.get(i + 1) == Some(&dialect.quote) {
+                    field.push(b);
+                    i += 2;
+                } else if b == dialect.quote {
+                    i += 1;
+                    break;
+                } else {
+                    field.push(b);
+                    i += 1;
+                }
+            }
+            // Up to the delimiter (a sound record has none other than it here).
+            while i < n && raw[i] != dialect.delimiter {
+                field.push(raw[i]);
+                i += 1;
+            }
+        } else {
+            while i < n && raw[i] != dialect.delimiter {
+                field.push(raw[i]);
+                i += 1;
+            }
+        }
+        fields.push(std::mem::take(&mut field));
+        if i >= n {
+            return fields;
+        }
+        i += 1; // the delimiter
+    }
+}
+
 /// How far past a broken record over several lines the two readings of it are compared.
 const LOOKAHEAD: usize = 64 * 1024;
 
@@ -523,12 +681,11 @@ fn cut_reads_better(
     first_line: usize,
     record_end: usize,
     at_eof: bool,
-    delimiter: u8,
-    quote: u8,
+    dialect: Dialect,
     fields: usize,
 ) -> bool {
-    let mut whole = Reading::new(record_end, delimiter, quote);
-    let mut cut = Reading::new(first_line, delimiter, quote);
+    let mut whole = Reading::new(record_end, dialect);
+    let mut cut = Reading::new(first_line, dialect);
     // Each reading's broken records, their bytes, and its sound records so far.
     let mut tally_whole = Tally {
         broken: 1,
@@ -575,20 +732,15 @@ struct Tally {
 struct Reading {
     core: csv_core::Reader,
     pos: usize,
-    delimiter: u8,
-    quote: u8,
+    dialect: Dialect,
 }
 
 impl Reading {
-    fn new(pos: usize, delimiter: u8, quote: u8) -> Self {
+    fn new(pos: usize, dialect: Dialect) -> Self {
         Reading {
-            core: csv_core::ReaderBuilder::new()
-                .delimiter(delimiter)
-                .quote(quote)
-                .build(),
+            core: dialect.core(),
             pos,
-            delimiter,
-            quote,
+            dialect,
         }
     }
 
@@ -626,7 +778,7 @@ impl Reading {
                     while let [rest @ .., b'\r' | b'\n'] = raw {
                         raw = rest;
                     }
-                    let damage = inspect(raw, self.delimiter, self.quote);
+                    let damage = self.dialect.inspect(raw);
                     if let (Some(_), Some(at)) = (damage, memchr::memchr2(b'\n', b'\r', raw)) {
                         // As the splitter does: broken bytes over several lines are cut to
                         // the first line, and reading resumes on the next.
@@ -653,11 +805,8 @@ fn after_line_break(bytes: &[u8], at: usize) -> &[u8] {
 
 /// Whether `bytes` read from scratch are one or more records, each free of damage and of
 /// `fields` fields, that end exactly where `bytes` end.
-fn splits_into_sound_records(bytes: &[u8], delimiter: u8, quote: u8, fields: usize) -> bool {
-    let mut core = csv_core::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .quote(quote)
-        .build();
+fn splits_into_sound_records(bytes: &[u8], dialect: Dialect, fields: usize) -> bool {
+    let mut core = dialect.core();
     let mut out = vec![0u8; bytes.len() + 1];
     let mut ends = vec![0usize; fields + 1];
     let (mut pos, mut record_start, mut records) = (0, 0, 0);
@@ -681,7 +830,7 @@ fn splits_into_sound_records(bytes: &[u8], delimiter: u8, quote: u8, fields: usi
                 while let [rest @ .., b'\r' | b'\n'] = raw {
                     raw = rest;
                 }
-                if ends_len != fields || inspect(raw, delimiter, quote).is_some() {
+                if ends_len != fields || dialect.inspect(raw).is_some() {
                     return false;
                 }
                 records += 1;
@@ -719,6 +868,40 @@ pub fn sniff_delimiter(head: &[u8], quote: u8) -> u8 {
     SNIFFED_DELIMITERS[best]
 }
 
+/// Another of `, ; TAB |` than `given` that occurs, outside quotes, the same number of times
+/// (at least once) on every line: the delimiter the lines seem to use.
+pub fn consistent_delimiter(lines: &[Vec<u8>], given: u8, quote: u8) -> Option<u8> {
+    SNIFFED_DELIMITERS
+        .iter()
+        .copied()
+        .filter(|&d| d != given)
+        .find(|&d| {
+            let counts: Vec<usize> = lines
+                .iter()
+                .map(|line| {
+                    let mut quoted = false;
+                    line.iter()
+                        .filter(|&&b| {
+                            if b == quote {
+                                quoted = !quoted;
+                            }
+                            !quoted && b == d
+                        })
+                        .count()
+                })
+                .collect();
+            counts[0] > 0 && counts.iter().all(|&c| c == counts[0])
+        })
+}
+
+/// A delimiter as the options spell it: `tab` or the character.
+pub fn delimiter_name(delimiter: u8) -> String {
+    match delimiter {
+        b'\t' => "tab".into(),
+        other => (other as char).to_string(),
+    }
+}
+
 /// Whether `head` holds a line break outside quotes (the first line is all there).
 fn first_line_complete(head: &[u8], quote: u8) -> bool {
     let mut quoted = false;
@@ -740,6 +923,11 @@ fn first_line_complete(head: &[u8], quote: u8) -> bool {
 /// assert_eq!(inspect(b"A,\"say \"\"hi\"\"\"", b',', b'"'), None);
 /// ```
 pub fn inspect(raw: &[u8], delimiter: u8, quote: u8) -> Option<Damage> {
+    inspect_escaped(raw, delimiter, quote, None)
+}
+
+/// [`inspect`] for a file whose quoted fields escape the quote with `escape` (`\"`).
+fn inspect_escaped(raw: &[u8], delimiter: u8, quote: u8, escape: Option<u8>) -> Option<Damage> {
     // One pass finds the first NUL or quote; most records have neither.
     let first = memchr::memchr2(0, quote, raw)?;
     if raw[first] == 0 || memchr::memchr(0, &raw[first..]).is_some() {
@@ -751,7 +939,22 @@ pub fn inspect(raw: &[u8], delimiter: u8, quote: u8) -> Option<Damage> {
         if i < n && raw[i] == quote {
             i += 1;
             loop {
-                match raw[i..].iter().position(|&b| b == quote) {
+                let next = match escape.filter(|&e| e != quote) {
+                    // An escape takes the byte after it, whatever it is.
+                    Some(e) => {
+                        let mut k = i;
+                        loop {
+                            match raw.get(k) {
+                                None => break None,
+                                Some(&b) if b == e => k += 2,
+                                Some(&b) if b == quote => break Some(k - i),
+                                Some(_) => k += 1,
+                            }
+                        }
+                    }
+                    None => raw[i..].iter().position(|&b| b == quote),
+                };
+                match next {
                     None => return Some(Damage::Unterminated),
                     Some(k) => {
                         i += k + 1;

@@ -1,0 +1,8 @@
+-- rule: repeated_header
+-- description: The line is not the file's header line repeated (its cells equal the header's, trimmed, in any letter case).
+-- example: line 40 Code,Active,Gift Amount in a file whose header is code,active,gift amount  ->  the line repeats the header (files joined one after the other, or a second header line): it is no voucher
+-- checked-by: reader
+--
+-- Files joined with `cat`, or a header written twice, put header lines among the data; they
+-- would otherwise become codes named "Code". Compared with the header cells as written, before
+-- any --rename. It cannot be disabled: a header line is never a voucher.
