@@ -185,7 +185,12 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     }
 
     // Headers first: every file-level problem is found before anything is written.
-    let (mut inputs, file_headers, reading_notes) = open_all(config)?;
+    let Opened {
+        mut inputs,
+        headers: file_headers,
+        notes: reading_notes,
+        lines_skipped,
+    } = open_all(config)?;
     let trailing_delimiter_files: Vec<usize> = file_headers
         .iter()
         .enumerate()
@@ -198,6 +203,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         .collect();
     let normalizations = Normalizations {
         trailing_delimiter_columns: trailing_delimiter_files.len() as u64,
+        preamble_lines_skipped: lines_skipped,
         headers_respelled: file_headers
             .iter()
             .flat_map(|(names, roles)| names.iter().zip(roles))
@@ -294,7 +300,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 true
             })?;
         }
-        inputs = open_all(config)?.0;
+        inputs = open_all(config)?.inputs;
         // A key becomes a column name: it must be one Voucherify takes, and no other column's.
         for key in &keys {
             let reserved = headers::POSITION_COLUMNS.contains(&key.as_str());
@@ -330,7 +336,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 }
                 None => {
                     let found = scan_boolean_like(inputs, &file_headers)?;
-                    inputs = open_all(config)?.0;
+                    inputs = open_all(config)?.inputs;
                     found
                 }
             };
@@ -478,7 +484,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         let batches = collected.into_iter().map(|(_, _, b)| b).collect();
         let by_name =
             engine.run_set_rules(batches, std::mem::take(&mut existing_codes), &config.rules)?;
-        inputs = open_all(config)?.0;
+        inputs = open_all(config)?.inputs;
         // By input, not by name: the rule table's `file` names the input of each row.
         let mut findings: HashMap<(usize, i64), Vec<Finding>> = HashMap::new();
         for ((name, row), found) in by_name {
@@ -1605,18 +1611,30 @@ fn check_renames_and_drops(config: &RunConfig, headers: &[Vec<String>]) -> Resul
 /// Each input's header names with the role of every column.
 type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
 
+/// The inputs opened for their headers.
+struct Opened {
+    inputs: Vec<Pending>,
+    headers: FileHeaders,
+    /// What opening them noticed.
+    notes: Vec<String>,
+    /// Lines skipped before the headers (`--skip-lines`).
+    lines_skipped: u64,
+}
+
 /// Opens every input and classifies its header (after checking `--rename` and `--drop`
 /// against all the headers).
-fn open_all(config: &RunConfig) -> Result<(Vec<Pending>, FileHeaders, Vec<String>)> {
+fn open_all(config: &RunConfig) -> Result<Opened> {
     // Each input is opened for its header and, unless it can be opened only once, closed
     // again until its turn: thousands of files never hold thousands of descriptors.
     let mut inputs = Vec::with_capacity(config.inputs.len());
     let mut names: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
     let mut file_notes: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
+    let mut lines_skipped = 0;
     for (index, source) in config.inputs.iter().enumerate() {
         let input = Input::open(index, source, &config.read, config.format)?;
         names.push(input.header().to_vec());
         file_notes.push(input.notes().to_vec());
+        lines_skipped += input.lines_skipped();
         inputs.push(Pending::after_header(
             input,
             source,
@@ -1684,7 +1702,12 @@ fn open_all(config: &RunConfig) -> Result<(Vec<Pending>, FileHeaders, Vec<String
     if !problems.is_empty() {
         return Err(Error::header_problems(problems));
     }
-    Ok((inputs, file_headers, file_notes.concat()))
+    Ok(Opened {
+        inputs,
+        headers: file_headers,
+        notes: file_notes.concat(),
+        lines_skipped,
+    })
 }
 
 /// Whether a header's last name is empty (a delimiter at the end of the line) and no option

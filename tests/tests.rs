@@ -15,6 +15,7 @@ mod interrupt;
 mod parquet;
 mod progress;
 mod promises;
+mod real_world;
 mod regression;
 mod report;
 mod rules;

@@ -29,6 +29,8 @@ pub struct Normalizations {
     pub blank_lines_skipped: u64,
     /// Files whose lines end with a delimiter: their unnamed last column was left out.
     pub trailing_delimiter_columns: u64,
+    /// Lines skipped above the headers (`--skip-lines`, `--header-line`).
+    pub preamble_lines_skipped: u64,
     /// Empty boolean metadata cells written as `null` (Voucherify drops the row otherwise).
     pub boolean_nulls_written: u64,
     /// Export amounts with decimals (major units) written in minor units.
@@ -47,6 +49,7 @@ impl Normalizations {
         self.headers_respelled += other.headers_respelled;
         self.blank_lines_skipped += other.blank_lines_skipped;
         self.trailing_delimiter_columns += other.trailing_delimiter_columns;
+        self.preamble_lines_skipped += other.preamble_lines_skipped;
         self.boolean_nulls_written += other.boolean_nulls_written;
         self.export_amounts_converted += other.export_amounts_converted;
         self.amounts_converted += other.amounts_converted;

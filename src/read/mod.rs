@@ -111,6 +111,14 @@ impl Input {
         }
     }
 
+    /// Lines skipped before the header (`--skip-lines`).
+    pub fn lines_skipped(&self) -> u64 {
+        match self {
+            Input::Csv(i) => i.lines_skipped,
+            Input::Parquet(_) => 0,
+        }
+    }
+
     /// What opening the input noticed, for the summary's notes.
     pub fn notes(&self) -> &[String] {
         match self {

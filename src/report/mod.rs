@@ -243,6 +243,20 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
             "headers respelled",
         ));
     }
+    if n.preamble_lines_skipped > 0 {
+        changes.push(plural(
+            n.preamble_lines_skipped,
+            "line skipped above the header",
+            "lines skipped above the header",
+        ));
+    }
+    if n.trailing_delimiter_columns > 0 {
+        changes.push(plural(
+            n.trailing_delimiter_columns,
+            "trailing delimiter column left out",
+            "trailing delimiter columns left out",
+        ));
+    }
     if n.blank_lines_skipped > 0 {
         changes.push(plural(
             n.blank_lines_skipped,

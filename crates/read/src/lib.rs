@@ -86,6 +86,9 @@ impl RecordProblem {
             RecordProblem::Damaged(Damage::Unterminated) => {
                 "a quote opened in this record is never closed; reading resumed at the next line".to_owned()
             }
+            RecordProblem::Damaged(Damage::SpaceBeforeQuote) => {
+                "a quote after a delimiter and a space: the fields seem separated by a delimiter and a space (', '); a quoted field must start right after the delimiter: remove the spaces before the quotes (values are trimmed anyway)".to_owned()
+            }
             RecordProblem::RepeatedHeader => {
                 "the line repeats the header (files joined one after the other, or a second header line): it is no voucher".to_owned()
             }
@@ -174,6 +177,8 @@ pub struct OpenInput {
     pub delimiter: u8,
     /// What reading the header noticed (a given delimiter that looks wrong), for the summary.
     pub notes: Vec<String>,
+    /// Lines skipped before the header (`--skip-lines`).
+    pub lines_skipped: u64,
     splitter: Splitter<Box<dyn Read + Send>>,
     hash: source::HashHandle,
     blank_lines: u64,
@@ -330,6 +335,7 @@ impl OpenInput {
             encoding,
             delimiter,
             notes,
+            lines_skipped: splitter.lines_skipped(),
             splitter,
             hash: opened.hash,
             blank_lines,

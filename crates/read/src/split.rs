@@ -46,6 +46,8 @@ impl Default for SplitOptions {
 pub enum Damage {
     /// A quote inside an unquoted field, or text after a closing quote.
     StrayQuote,
+    /// A quote after a delimiter and spaces (`a, "b"`): fields separated by `, `.
+    SpaceBeforeQuote,
     /// A NUL byte.
     NulByte,
     /// A quote opened in the record is never closed before the end of the input.
@@ -99,6 +101,7 @@ pub struct Splitter<R> {
     /// The header's number of fields, once known: a record over several lines that does not
     /// have it is cut to its first line (see [`Damage::RunsOn`]).
     expected_fields: Option<usize>,
+    lines_skipped: u64,
 }
 
 impl<R: Read> Splitter<R> {
@@ -123,6 +126,7 @@ impl<R: Read> Splitter<R> {
             started: false,
             rest_of_line_to_drop: false,
             expected_fields: None,
+            lines_skipped: 0,
         }
     }
 
@@ -159,6 +163,11 @@ impl<R: Read> Splitter<R> {
     /// record has been read).
     pub fn take_empty_lines(&mut self) -> u64 {
         std::mem::take(&mut self.empty_lines)
+    }
+
+    /// Lines skipped before the header (`skip_lines`, fewer when the input had fewer).
+    pub fn lines_skipped(&self) -> u64 {
+        self.lines_skipped
     }
 
     /// Gives back the source, for reading what is left of it.
@@ -378,7 +387,11 @@ impl<R: Read> Splitter<R> {
                         n,
                     )
                 });
-            if (swallowed || matches!(damage, Some(Damage::StrayQuote | Damage::NulByte)))
+            if (swallowed
+                || matches!(
+                    damage,
+                    Some(Damage::StrayQuote | Damage::SpaceBeforeQuote | Damage::NulByte)
+                ))
                 && first_break.is_some()
             {
                 damage = Some(Damage::RunsOn);
@@ -472,6 +485,7 @@ impl<R: Read> Splitter<R> {
             }
             left -= 1;
             self.line += 1;
+            self.lines_skipped += 1;
         }
         self.content_end_line = self.line - 1;
         self.buf.copy_within(self.pos..self.filled, 0);
@@ -978,8 +992,14 @@ fn inspect_escaped(raw: &[u8], delimiter: u8, quote: u8, escape: Option<u8>) -> 
                 .iter()
                 .position(|&b| b == delimiter)
                 .map_or(n, |k| i + k);
-            if raw[i..end].contains(&quote) {
-                return Some(Damage::StrayQuote);
+            if let Some(at) = raw[i..end].iter().position(|&b| b == quote) {
+                // `a, "b"`: the quote opens a field after a delimiter and a space.
+                let spaced = at > 0 && raw[i..i + at].iter().all(|&b| b == b' ');
+                return Some(if spaced {
+                    Damage::SpaceBeforeQuote
+                } else {
+                    Damage::StrayQuote
+                });
             }
             if end == n {
                 return None;
