@@ -6,6 +6,15 @@
 use std::io;
 use std::path::PathBuf;
 
+/// One thing wrong with a header: what, how to fix it, and the option that does (when one
+/// does: `--rename '#3=region_2'`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderProblem {
+    pub message: String,
+    pub fix: String,
+    pub option: Option<String>,
+}
+
 /// Everything that can stop a run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -42,7 +51,7 @@ pub enum Error {
     /// them all at once.
     #[error("{}", describe_header_problems(problems))]
     HeaderProblems {
-        problems: Vec<(PathBuf, crate::normalize::headers::HeaderProblem)>,
+        problems: Vec<(PathBuf, HeaderProblem)>,
     },
 
     /// A record could not be read for a reason that is not about the record itself.
@@ -84,9 +93,7 @@ pub enum Error {
 
 /// Every header problem with its fix, then every option that fixes one, in one line (those of
 /// several files naming one column `#N` differently are left to the user).
-fn describe_header_problems(
-    problems: &[(PathBuf, crate::normalize::headers::HeaderProblem)],
-) -> String {
+fn describe_header_problems(problems: &[(PathBuf, HeaderProblem)]) -> String {
     let files = {
         let mut paths: Vec<&PathBuf> = problems.iter().map(|(p, _)| p).collect();
         paths.dedup();
@@ -150,9 +157,7 @@ impl Error {
     }
 
     /// The error for header problems: one is an [`Error::InputFile`], several are listed.
-    pub(crate) fn header_problems(
-        mut problems: Vec<(PathBuf, crate::normalize::headers::HeaderProblem)>,
-    ) -> Self {
+    pub(crate) fn header_problems(mut problems: Vec<(PathBuf, HeaderProblem)>) -> Self {
         if problems.len() == 1 {
             let (path, problem) = problems.remove(0);
             return Error::InputFile {

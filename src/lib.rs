@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod config;
 pub mod dedup;
 pub mod error;
+pub mod folder;
 pub mod interrupt;
 pub mod normalize;
 pub mod pipeline;

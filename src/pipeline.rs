@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::config::{ExistingCodes, Output, RunConfig};
 use crate::dedup::{existing, CaseVariant, CodeClash, CodeHasher, Dedup};
 use crate::error::{Error, Result};
+use crate::folder;
 use crate::normalize::boolean_like::BooleanLikeScan;
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, ColumnGroups, Normalizations, TableLayout};
@@ -517,7 +518,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         })
         .collect();
     let batches = BatchWriter::new(
-        staged.as_ref().map(|s| s.path().join("import")),
+        staged.as_ref().map(|s| s.path().join(folder::IMPORT_DIR)),
         &group_headers,
         options.max_file_bytes,
         Some(options.batch_rows),
@@ -526,7 +527,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     let rejected = RejectedWriter::new(
         staged
             .as_ref()
-            .map(|s| s.path().join("rejected.csv"))
+            .map(|s| s.path().join(folder::REJECTED_FILE))
             .as_deref(),
         &layout.original_headers,
         staged.is_none(),
@@ -540,7 +541,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         staged
             .as_ref()
             .filter(|_| any_warn_rule)
-            .map(|s| s.path().join("warnings.csv"))
+            .map(|s| s.path().join(folder::WARNINGS_FILE))
             .as_deref(),
         &layout.original_headers,
         false,
@@ -832,16 +833,16 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     };
     crate::interrupt::check()?;
     if let Some(staged) = staged {
-        let path = staged.path().join("summary.json");
+        let path = staged.path().join(folder::SUMMARY_FILE);
         let mut text = Vec::new();
         crate::report::write_json(&mut text, &summary).map_err(|e| Error::io(&path, e))?;
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-        let path = staged.path().join(ORIGINS_FILE);
+        let path = staged.path().join(folder::ORIGINS_FILE);
         write_origins(&path, &origins, &file_names)?;
         if !update_rows.is_empty() {
-            write_updates(&staged.path().join(UPDATES_FILE), &update_rows)?;
+            write_updates(&staged.path().join(folder::UPDATES_FILE), &update_rows)?;
         }
-        let path = staged.path().join("report.html");
+        let path = staged.path().join(folder::REPORT_FILE);
         let mut page = Vec::new();
         let mut columns = layout.original_headers.clone();
         columns.push("raw".to_owned());
@@ -1181,10 +1182,6 @@ impl Rewrite {
     }
 }
 
-/// The file listing the batch rows that update a code already in the project
-/// (`--existing-codes update`): `upload --verify` compares them on Active and Category only.
-pub const UPDATES_FILE: &str = "updates.csv";
-
 /// Writes `updates.csv`: `batch,batch_row,code` per update.
 fn write_updates(path: &Path, updates: &[(u32, u64, String)]) -> Result<()> {
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
@@ -1199,9 +1196,6 @@ fn write_updates(path: &Path, updates: &[(u32, u64, String)]) -> Result<()> {
     out.flush().map_err(|e| Error::io(path, e))?;
     Ok(())
 }
-
-/// The file listing where each batch row comes from (see [`OriginRun`]).
-pub const ORIGINS_FILE: &str = "origins.csv";
 
 /// Writes `origins.csv`: `batch,batch_row,count,file,row` per run of consecutive rows.
 fn write_origins(path: &Path, origins: &[OriginRun], file_names: &[String]) -> Result<()> {

@@ -108,7 +108,7 @@ pub const POSITION_COLUMNS: [&str; 3] = ["file", "row", "line"];
 /// Whether a header is that of a rejected.csv: the report columns first, `raw` last. Such a
 /// file, fixed in a spreadsheet, can be given straight back as input.
 pub fn is_rejected_report(names: &[String]) -> bool {
-    let report = crate::write::rejected::REPORT_COLUMNS;
+    let report = crate::folder::REPORT_COLUMNS;
     names.len() > report.len() + 1
         && names.iter().zip(report).all(|(name, r)| name.trim() == r)
         && names.last().is_some_and(|n| n.trim() == "raw")
@@ -168,14 +168,7 @@ pub fn position_ref(reference: &str) -> Option<usize> {
     reference.trim().strip_prefix('#')?.parse().ok()
 }
 
-/// One thing wrong with a header: what, how to fix it, and the option that does (when one
-/// does: `--rename '#3=region_2'`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderProblem {
-    pub message: String,
-    pub fix: String,
-    pub option: Option<String>,
-}
+pub use crate::error::HeaderProblem;
 
 /// A column as an option names it: its name when that is unique in the header (`counts`: how
 /// many columns bear each trimmed name) and not empty, else `#N` (1-based).
@@ -222,7 +215,7 @@ pub fn classify_all(
     let mut seen: std::collections::HashMap<String, usize> =
         std::collections::HashMap::with_capacity(names.len());
     let report = is_rejected_report(names);
-    let report_columns = crate::write::rejected::REPORT_COLUMNS.len();
+    let report_columns = crate::folder::REPORT_COLUMNS.len();
     let mut counts: std::collections::HashMap<&str, usize> =
         std::collections::HashMap::with_capacity(names.len());
     for name in names {
@@ -231,7 +224,7 @@ pub fn classify_all(
     for (position, raw) in names.iter().enumerate() {
         // A rejected.csv writes its header names spreadsheet-safe, as its cells.
         let original = if report {
-            crate::write::rejected::formula_unsafe(raw.trim())
+            crate::folder::formula_unsafe(raw.trim())
         } else {
             raw.trim()
         };

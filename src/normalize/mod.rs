@@ -173,7 +173,7 @@ impl TableLayout {
                             None => {
                                 original_at.insert(key, original_headers.len());
                                 original_headers.push(if report {
-                                    crate::write::rejected::formula_unsafe(name).to_owned()
+                                    crate::folder::formula_unsafe(name).to_owned()
                                 } else {
                                     name.clone()
                                 });

@@ -160,7 +160,12 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
         plural(s.batches.len() as u64, "batch", "batches"),
         place("import/")
     )?;
-    writeln!(w, "rejected  {:>10}{}", s.rejected, place("rejected.csv"))?;
+    writeln!(
+        w,
+        "rejected  {:>10}{}",
+        s.rejected,
+        place(crate::folder::REJECTED_FILE)
+    )?;
     let rule_width = s
         .rejected_by_rule
         .0
@@ -196,7 +201,12 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
         )?;
     }
     if s.warnings > 0 {
-        writeln!(w, "warnings  {:>10}{}", s.warnings, place("warnings.csv"))?;
+        writeln!(
+            w,
+            "warnings  {:>10}{}",
+            s.warnings,
+            place(crate::folder::WARNINGS_FILE)
+        )?;
         for (rule, count) in s.warnings_by_rule.0.iter().filter(|(_, c)| *c > 0) {
             writeln!(w, "  {rule:<22}{count:>8}")?;
         }

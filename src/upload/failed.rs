@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::state::{write_atomically, UploadState};
 use crate::error::{Error, Result};
-use crate::pipeline::ORIGINS_FILE;
-use crate::write::rejected::formula_safe;
+use crate::folder::formula_safe;
+use crate::folder::ORIGINS_FILE;
 
 /// Rows Voucherify did not import, mapped back to the input.
-pub const FAILED_FILE: &str = "upload-failed.csv";
+pub use crate::folder::FAILED_FILE;
 
 /// A run of batch rows from one input file, as `origins.csv` lists it.
 #[derive(Debug, Deserialize)]

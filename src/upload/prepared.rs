@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// The folder the batches must be in.
-const IMPORT_FOLDER: &str = "import";
+const IMPORT_FOLDER: &str = crate::folder::IMPORT_DIR;
 
 /// A batch as `summary.json` lists it, its path checked.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ struct ListedSummary {
 
 /// The batches of the folder `prepare` wrote, each checked: confined and unchanged.
 pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
-    let summary_path = dir.join("summary.json");
+    let summary_path = dir.join(crate::folder::SUMMARY_FILE);
     let text = crate::read::read_bounded_text(&summary_path, "summary.json", 256 << 20)?;
     let summary: ListedSummary = serde_json::from_str(&text).map_err(|e| {
         Error::input(
@@ -132,7 +132,7 @@ pub(crate) fn check_unchanged(path: &str, sha256: &str, bytes: &[u8]) -> Result<
 /// The rows of batch `number` (1 = the first) that `prepare` recorded as updates of codes
 /// already in the project (`updates.csv`, written with `--existing-codes update`).
 pub(crate) fn update_rows(dir: &Path, number: usize) -> Result<Vec<u64>> {
-    let path = dir.join(crate::pipeline::UPDATES_FILE);
+    let path = dir.join(crate::folder::UPDATES_FILE);
     if !path.exists() {
         return Ok(Vec::new());
     }

@@ -17,10 +17,10 @@ use super::compare::Mismatch;
 use super::redact::Redactor;
 use crate::error::{Error, Result};
 
-/// The state file in the prepared folder.
-pub const STATE_FILE: &str = "upload.json";
 /// The lock file in the prepared folder (kept; it is empty but for the holder's process id).
-pub const LOCK_FILE: &str = "upload.lock";
+pub use crate::folder::LOCK_FILE;
+/// The state file in the prepared folder.
+pub use crate::folder::STATE_FILE;
 
 /// Where a batch stands.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -418,7 +418,7 @@ fn remove_leftovers(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
-    let ours = [STATE_FILE, super::failed::FAILED_FILE];
+    let ours = crate::folder::WRITTEN_BY_UPLOAD;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();

@@ -11,10 +11,10 @@ use super::compare::{Mismatch, MismatchKind};
 use super::failed::{locate, read_origins};
 use super::state::{write_atomically, UploadState};
 use crate::error::{Error, Result};
-use crate::write::rejected::formula_safe;
+use crate::folder::formula_safe;
 
 /// Mismatches between what the batches sent and what Voucherify stored.
-pub const VERIFY_FILE: &str = "upload-verify.csv";
+pub use crate::folder::VERIFY_FILE;
 
 /// A pattern the mismatches of one column follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

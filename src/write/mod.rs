@@ -12,20 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The names a prepared folder holds: what `prepare` writes and what `upload` adds.
-const OUTPUT_ENTRIES: [&str; 12] = [
-    "import",
-    "rejected.csv",
-    "warnings.csv",
-    "summary.json",
-    "report.html",
-    "origins.csv",
-    "updates.csv",
-    "upload.json",
-    "upload-verify.csv",
-    "upload.lock",
-    "upload-failed.csv",
-    "upload.json.tmp",
-];
+const OUTPUT_ENTRIES: [&str; 12] = crate::folder::ENTRIES;
 
 /// What marks a staging folder (and the old folder a commit moves aside) as voucher-import's:
 /// `.NAME.voucher-import-PID.tmp` and `.NAME.voucher-import-PID.old-PID`.
@@ -85,7 +72,7 @@ fn replaceable(target: &Path, entries: &[String]) -> Result<()> {
         message,
         fix: fix.into(),
     };
-    if !written_by_this_tool(&target.join("summary.json")) {
+    if !written_by_this_tool(&target.join(crate::folder::SUMMARY_FILE)) {
         return Err(refuse(
             format!(
                 "holds {} and no summary.json of voucher-import: --force only replaces a folder voucher-import wrote",
@@ -108,7 +95,7 @@ fn replaceable(target: &Path, entries: &[String]) -> Result<()> {
             "move those files out of the folder, or choose a new --out folder",
         ));
     }
-    if entries.iter().any(|e| e == "upload.json") {
+    if entries.iter().any(|e| e == crate::folder::STATE_FILE) {
         return Err(refuse(
             "holds upload.json: its batches were uploaded (or are being); replacing it would lose what was posted, and a new upload would post those codes again".into(),
             "choose a new --out folder (keep this one: `upload` resumes from it)",

@@ -3,7 +3,7 @@
 
 use datafusion::arrow::array::{Array, StringArray};
 
-use crate::write::rejected::looks_like_formula;
+use crate::folder::looks_like_formula;
 
 /// Appends one CSV record to `out`: fields joined by commas, a field quoted (inner quotes
 /// doubled) only when it holds a comma, a quote, CR or LF, or when a lone field is empty (so

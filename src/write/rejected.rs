@@ -12,8 +12,7 @@ use crate::error::{Error, Result};
 use crate::normalize::values::decode;
 use crate::read::Record;
 
-/// The columns rejected.csv puts before the original fields.
-pub const REPORT_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"];
+pub use crate::folder::{formula_safe, formula_unsafe, looks_like_formula, REPORT_COLUMNS};
 
 /// Rows per rule kept as examples for the reports.
 pub const EXAMPLES_PER_RULE: usize = 20;
@@ -215,33 +214,6 @@ fn shown(bytes: &[u8], from_report: bool) -> String {
         text.into_owned()
     };
     formula_safe(text)
-}
-
-/// Whether a spreadsheet (Excel, LibreOffice, Google Sheets) reads a cell starting like this as
-/// a formula: `=`, `+`, `-`, `@`, TAB or CR first.
-pub fn looks_like_formula(value: &str) -> bool {
-    matches!(
-        value.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    )
-}
-
-/// A value made safe to open in a spreadsheet: one that would run as a formula gets a `'` in
-/// front, which spreadsheets read as "this is text", and so does one that already starts with
-/// `'` (so that the `'` a spreadsheet hides is not the value's own). Every cell of every CSV
-/// written for people goes through here; reading a rejected.csv back as input removes exactly
-/// one `'` ([`formula_unsafe`]), so the round trip gives back every value as it was.
-pub fn formula_safe(value: String) -> String {
-    if looks_like_formula(&value) || value.starts_with('\'') {
-        format!("'{value}")
-    } else {
-        value
-    }
-}
-
-/// The inverse of [`formula_safe`]: the value as it was before the `'` was put in front.
-pub fn formula_unsafe(value: &str) -> &str {
-    value.strip_prefix('\'').unwrap_or(value)
 }
 
 fn csv_write(path: &Path, e: csv::Error) -> Error {
