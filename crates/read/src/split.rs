@@ -102,6 +102,9 @@ pub struct Splitter<R> {
     /// have it is cut to its first line (see [`Damage::RunsOn`]).
     expected_fields: Option<usize>,
     lines_skipped: u64,
+    /// Readers for looking at a record's other readings (built once: building one costs
+    /// about what reading a record does).
+    probes: [csv_core::Reader; 2],
 }
 
 impl<R: Read> Splitter<R> {
@@ -127,6 +130,7 @@ impl<R: Read> Splitter<R> {
             rest_of_line_to_drop: false,
             expected_fields: None,
             lines_skipped: 0,
+            probes: [csv_core::Reader::default(), csv_core::Reader::default()],
         }
     }
 
@@ -222,6 +226,10 @@ impl<R: Read> Splitter<R> {
                     sniff_delimiter(&self.buf[self.pos..self.filled], self.options.quote);
             }
             self.core = Some(self.options.core(self.delimiter));
+            self.probes = [
+                self.options.core(self.delimiter),
+                self.options.core(self.delimiter),
+            ];
         }
         Ok(())
     }
@@ -321,6 +329,8 @@ impl<R: Read> Splitter<R> {
         {
             self.fill_lookahead()?;
         }
+        // Whether the record's bytes are all in the buffer, from `start` (no refill met it).
+        let in_buffer = !spilled;
         let mut end = self.pos;
         if spilled || damage.is_some() {
             self.raw.extend_from_slice(&self.buf[start..end]);
@@ -363,8 +373,9 @@ impl<R: Read> Splitter<R> {
                     let Some(n) = self.expected_fields else {
                         return false;
                     };
+                    let [probe_whole, probe_cut] = &mut self.probes;
                     if !wrong_count {
-                        return splits_into_sound_records(rest, dialect, n);
+                        return splits_into_sound_records(rest, probe_whole, dialect, n);
                     }
                     // Of the wrong width: read on past it both ways, and cut when reading
                     // from its second line meets fewer broken records.
@@ -383,6 +394,7 @@ impl<R: Read> Splitter<R> {
                         first_line,
                         record_bytes.len(),
                         self.eof && window.len() == record_bytes.len() + following.len(),
+                        [probe_whole, probe_cut],
                         dialect,
                         n,
                     )
@@ -423,7 +435,7 @@ impl<R: Read> Splitter<R> {
             damage,
             Some(Damage::Unterminated | Damage::TooLong | Damage::RunsOn)
         ) {
-            self.resume_after_first_line(line)?;
+            self.resume_after_first_line(line, in_buffer.then_some(start))?;
             // How much was read before the bound tripped depends on the reads; what is kept does not.
             self.raw.truncate(self.options.max_record_bytes);
             out_len = 0;
@@ -555,8 +567,14 @@ impl<R: Read> Splitter<R> {
 
     /// After a record that ran away (an unclosed quote), keeps its first line as its raw text
     /// and puts everything after that line back in front of the unread input.
-    fn resume_after_first_line(&mut self, start_line: u64) -> io::Result<()> {
-        let first_break = self.raw.iter().position(|&b| b == b'\n' || b == b'\r');
+    /// `in_buffer`: the record's bytes are still in the buffer from this offset on, and
+    /// reading resumes by moving back in it (no copy).
+    fn resume_after_first_line(
+        &mut self,
+        start_line: u64,
+        in_buffer: Option<usize>,
+    ) -> io::Result<()> {
+        let first_break = memchr::memchr2(b'\n', b'\r', &self.raw);
         match first_break {
             Some(at) => {
                 let skip = if self.raw[at] == b'\r' && self.raw.get(at + 1) == Some(&b'\n') {
@@ -564,14 +582,23 @@ impl<R: Read> Splitter<R> {
                 } else {
                     1
                 };
-                let mut replay = self.raw.split_off(at);
-                let breaks: Vec<u8> = replay.drain(..skip).collect();
-                replay.extend_from_slice(&self.buf[self.pos..self.filled]);
-                self.filled = replay.len();
-                self.pos = 0;
-                self.buf = replay;
-                if self.buf.len() < BUFFER {
-                    self.buf.resize(BUFFER, 0);
+                let breaks: Vec<u8> = self.raw[at..at + skip].to_vec();
+                match in_buffer {
+                    Some(start) => {
+                        self.raw.truncate(at);
+                        self.pos = start + at + skip;
+                    }
+                    None => {
+                        let mut replay = self.raw.split_off(at);
+                        replay.drain(..skip);
+                        replay.extend_from_slice(&self.buf[self.pos..self.filled]);
+                        self.filled = replay.len();
+                        self.pos = 0;
+                        self.buf = replay;
+                        if self.buf.len() < BUFFER {
+                            self.buf.resize(BUFFER, 0);
+                        }
+                    }
                 }
                 // Count the line break as if read: a CR at the very end may still pair with an
                 // LF that comes next.
@@ -695,11 +722,12 @@ fn cut_reads_better(
     first_line: usize,
     record_end: usize,
     at_eof: bool,
+    [probe_whole, probe_cut]: [&mut csv_core::Reader; 2],
     dialect: Dialect,
     fields: usize,
 ) -> bool {
-    let mut whole = Reading::new(record_end, dialect);
-    let mut cut = Reading::new(first_line, dialect);
+    let mut whole = Reading::new(record_end, probe_whole, dialect);
+    let mut cut = Reading::new(first_line, probe_cut, dialect);
     // Each reading's broken records, their bytes, and its sound records so far.
     let mut tally_whole = Tally {
         broken: 1,
@@ -743,27 +771,25 @@ struct Tally {
 }
 
 /// One way of reading a window record by record.
-struct Reading {
-    core: csv_core::Reader,
+struct Reading<'a> {
+    core: &'a mut csv_core::Reader,
     pos: usize,
     dialect: Dialect,
 }
 
-impl Reading {
-    fn new(pos: usize, dialect: Dialect) -> Self {
-        Reading {
-            core: dialect.core(),
-            pos,
-            dialect,
-        }
+impl<'a> Reading<'a> {
+    fn new(pos: usize, core: &'a mut csv_core::Reader, dialect: Dialect) -> Self {
+        core.reset();
+        Reading { core, pos, dialect }
     }
 
     /// Reads the next record: whether it is sound (no damage, `fields` wide), or None when the
     /// window ends inside it (or at its end, but not the input's).
     fn next(&mut self, window: &[u8], at_eof: bool, fields: usize) -> Option<bool> {
         let start = self.pos;
-        let mut out = vec![0u8; window.len() - start + 1];
-        let mut ends = vec![0usize; 64];
+        // The fields' bytes are not looked at: a small buffer, emptied when full, will do.
+        let mut out = [0u8; 4096];
+        let mut ends = vec![0usize; fields + 1];
         let (mut out_len, mut ends_len) = (0, 0);
         let mut too_wide = false;
         loop {
@@ -779,7 +805,8 @@ impl Reading {
             ends_len += nend;
             match result {
                 csv_core::ReadRecordResult::InputEmpty => {}
-                csv_core::ReadRecordResult::OutputFull => return None,
+                csv_core::ReadRecordResult::OutputFull => out_len = 0,
+                // More fields than the header has.
                 csv_core::ReadRecordResult::OutputEndsFull => {
                     too_wide = true;
                     ends_len = 0;
@@ -819,9 +846,15 @@ fn after_line_break(bytes: &[u8], at: usize) -> &[u8] {
 
 /// Whether `bytes` read from scratch are one or more records, each free of damage and of
 /// `fields` fields, that end exactly where `bytes` end.
-fn splits_into_sound_records(bytes: &[u8], dialect: Dialect, fields: usize) -> bool {
-    let mut core = dialect.core();
-    let mut out = vec![0u8; bytes.len() + 1];
+fn splits_into_sound_records(
+    bytes: &[u8],
+    core: &mut csv_core::Reader,
+    dialect: Dialect,
+    fields: usize,
+) -> bool {
+    core.reset();
+    // The fields' bytes are not looked at: a small buffer, emptied when full, will do.
+    let mut out = [0u8; 4096];
     let mut ends = vec![0usize; fields + 1];
     let (mut pos, mut record_start, mut records) = (0, 0, 0);
     let (mut out_len, mut ends_len) = (0, 0);
@@ -834,10 +867,9 @@ fn splits_into_sound_records(bytes: &[u8], dialect: Dialect, fields: usize) -> b
         match result {
             // The input ends inside a record: the next call, with no input, finishes it.
             csv_core::ReadRecordResult::InputEmpty => continue,
+            csv_core::ReadRecordResult::OutputFull => out_len = 0,
             // More fields than the header has.
-            csv_core::ReadRecordResult::OutputEndsFull | csv_core::ReadRecordResult::OutputFull => {
-                return false
-            }
+            csv_core::ReadRecordResult::OutputEndsFull => return false,
             csv_core::ReadRecordResult::End => return records > 0 && pos == bytes.len(),
             csv_core::ReadRecordResult::Record => {
                 let mut raw = &bytes[record_start..pos];
