@@ -5,7 +5,8 @@
 //! The pipeline, one module per stage:
 //! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`] -> [`report`], and
 //! [`upload`] of the written batches,
-//! driven by [`pipeline`] from a [`config::RunConfig`] that [`cmd`] builds from arguments.
+//! driven by [`run`] (also reachable as `pipeline`) from a [`config::RunConfig`] that [`cmd`]
+//! builds from arguments.
 
 pub mod campaign;
 pub mod cmd;
@@ -15,7 +16,9 @@ pub mod error;
 pub mod folder;
 pub mod interrupt;
 pub mod normalize;
-pub mod pipeline;
+pub mod run;
+/// The former name of [`run`].
+pub use run as pipeline;
 pub mod read;
 pub mod report;
 pub mod rules;

@@ -1,0 +1,261 @@
+//! One chunk on a worker: normalized into the rule table, every row rule evaluated, the
+//! values rewritten in the form batches carry, and every row encoded for its batch.
+
+use super::*;
+
+/// A chunk after normalization and the SQL rules.
+pub(super) struct Evaluated {
+    pub(super) chunk: Chunk,
+    pub(super) batch: RecordBatch,
+    pub(super) findings: Vec<Vec<Finding>>,
+    pub(super) normalizations: Normalizations,
+    /// Every row encoded for a batch, whether or not it will be accepted.
+    pub(super) encoded: EncodedRows,
+    /// Per row, the amounts written in minor units from major ones (`--amount-unit major`).
+    pub(super) amounts_converted: Vec<u32>,
+    /// Per row, the schema metadata values written in their canonical spelling.
+    pub(super) metadata_respelled: Vec<u32>,
+    /// For each of the file's dropped columns ([`FileLayout::dropped`]), the cells that held
+    /// a value.
+    pub(super) dropped_cells: Vec<u64>,
+    /// Per row, the hash of its code for the dedup tables (0 without a code).
+    pub(super) code_hashes: Vec<u64>,
+}
+
+/// What the workers need to make a row ready for the finisher.
+pub(super) struct RowOutput {
+    /// Rule-table columns written to batches, in batch column order.
+    pub(super) columns: Vec<usize>,
+    /// Batch columns (positions) that are boolean metadata: an empty cell is written `null`.
+    pub(super) boolean_columns: Vec<usize>,
+    /// Batch columns (positions) whose values are written in another form than read.
+    pub(super) rewrites: Vec<(usize, Rewrite)>,
+    /// The rule an export row of another voucher type than the campaign's fails.
+    pub(super) wrong_voucher_type: Option<usize>,
+    pub(super) code_hasher: CodeHasher,
+    /// The batch column groups: a row is encoded with its file's group's columns only.
+    pub(super) groups: ColumnGroups,
+    /// The `empty_in_boolean_column` rule and the boolean-looking metadata columns (rule-table
+    /// column, name) whose empty cells it warns of.
+    pub(super) empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
+}
+
+pub(super) fn evaluate(
+    mut chunk: Chunk,
+    layout: &TableLayout,
+    engine: &RuleEngine,
+    schema: &SchemaChecks,
+    file_names: &[String],
+    output: &RowOutput,
+) -> Result<Evaluated> {
+    let mut normalizations = Normalizations {
+        blank_lines_skipped: chunk.blank_lines,
+        ..Normalizations::default()
+    };
+    let (batch, row_findings) = values::to_batch_with_problems(
+        &chunk,
+        layout,
+        &file_names[chunk.file],
+        &mut normalizations,
+    )?;
+    // The reader leaves the UTF-8 check to this stage (it decodes every field anyway).
+    for (row, columns) in row_findings.invalid_utf8 {
+        let record = &mut chunk.records[row];
+        if record.problem.is_none() {
+            record.problem = Some(RecordProblem::InvalidEncoding { columns });
+        }
+    }
+    let skip: Vec<bool> = chunk
+        .records
+        .iter()
+        .map(|r| r.problem.as_ref().is_some_and(RecordProblem::is_malformed))
+        .collect();
+    let mut findings = engine.evaluate(&batch, &skip)?;
+    schema.evaluate(&batch, &skip, &mut findings);
+    if let Some(rule) = output.wrong_voucher_type {
+        for (found, problem) in findings.iter_mut().zip(row_findings.voucher_type_problems) {
+            if let Some(reason) = problem {
+                found.push(Finding {
+                    error: false,
+                    rule,
+                    reason,
+                });
+            }
+        }
+    }
+    if let Some((rule, columns)) = &output.empty_in_boolean {
+        let filled = &layout.files[chunk.file].filled;
+        for (column, name) in columns
+            .iter()
+            .filter(|(c, _)| filled.binary_search(c).is_ok())
+        {
+            let values = batch.column(*column);
+            for (i, found) in findings.iter_mut().enumerate() {
+                if values.is_null(i) && !skip[i] {
+                    found.push(Finding {
+                        error: false,
+                        rule: *rule,
+                        reason: format!(
+                            "{name} is empty, and its column's values are all true or false: if {name} is a boolean property, Voucherify drops this row silently; pass --metadata-schema (the cell is then written null) or write null"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(rule) = schema.nested_rule {
+        for (found, problem) in findings.iter_mut().zip(row_findings.json_problems) {
+            if let Some(reason) = problem {
+                found.push(Finding {
+                    error: false,
+                    rule,
+                    reason,
+                });
+            }
+        }
+    }
+    // Values written in the form Voucherify takes: amounts given in major units in whole minor
+    // units (100.50 -> 10050; a value that does not convert fails invalid_number and is not
+    // written), schema metadata in its canonical spelling (booleans and null lowercase, array
+    // items without spaces around the commas).
+    let mut amounts_converted = vec![0u32; batch.num_rows()];
+    let mut metadata_respelled = vec![0u32; batch.num_rows()];
+    let converted: Vec<(usize, StringArray)> = output
+        .rewrites
+        .iter()
+        .map(|&(position, how)| {
+            let column = batch.column(output.columns[position]).as_string::<i32>();
+            let counts = match how {
+                Rewrite::Amount { .. } => &mut amounts_converted,
+                _ => &mut metadata_respelled,
+            };
+            let written: StringArray = (0..column.len())
+                .map(|i| {
+                    column.is_valid(i).then(|| {
+                        let value = column.value(i);
+                        match how.apply(value) {
+                            Some(new) => {
+                                counts[i] += 1;
+                                new
+                            }
+                            None => value.to_owned(),
+                        }
+                    })
+                })
+                .collect();
+            (position, written)
+        })
+        .collect();
+    let columns: Vec<&StringArray> = output
+        .columns
+        .iter()
+        .enumerate()
+        .map(
+            |(position, &c)| match converted.iter().find(|(p, _)| *p == position) {
+                Some((_, minor)) => minor,
+                None => batch.column(c).as_string::<i32>(),
+            },
+        )
+        .collect();
+    // Only the columns of the file's group: a column the file does not have is not written
+    // as empty cells (see TableLayout::column_groups).
+    let group = &output.groups.columns[output.groups.of_file[chunk.file]];
+    let group_columns: Vec<&StringArray> = group.iter().map(|&p| columns[p]).collect();
+    let group_booleans: Vec<usize> = group
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| output.boolean_columns.contains(p))
+        .map(|(at, _)| at)
+        .collect();
+    let encoded = EncodedRows::encode(&group_columns, &group_booleans);
+    let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
+    let code_hashes = (0..codes.len())
+        .map(|i| {
+            if codes.is_valid(i) {
+                output.code_hasher.hash(codes.value(i))
+            } else {
+                0
+            }
+        })
+        .collect();
+    let dropped = &layout.files[chunk.file].dropped;
+    let mut dropped_cells = vec![0u64; dropped.len()];
+    for record in &chunk.records {
+        if record
+            .problem
+            .as_ref()
+            .is_some_and(RecordProblem::is_malformed)
+        {
+            continue;
+        }
+        for (count, (c, _)) in dropped_cells.iter_mut().zip(dropped) {
+            let held = record
+                .fields
+                .get(*c)
+                .is_some_and(|cell| !cell.iter().all(u8::is_ascii_whitespace));
+            *count += u64::from(held);
+        }
+    }
+    Ok(Evaluated {
+        chunk,
+        batch,
+        findings,
+        normalizations,
+        encoded,
+        amounts_converted,
+        metadata_respelled,
+        dropped_cells,
+        code_hashes,
+    })
+}
+
+/// A value written in another form than read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rewrite {
+    /// An amount read in `from` units, written in `to` units: whole minor units (the
+    /// default), or major units with two decimals (`--batch-amount-unit major`).
+    Amount { from: AmountUnit, to: AmountUnit },
+    /// A typed metadata value: `null` (any case) written lowercase, and for a boolean property
+    /// `true`/`false` too.
+    Lowercase { boolean: bool },
+    /// An array metadata value: its items without spaces around the commas (each item as
+    /// [`Rewrite::Lowercase`] for a boolean array).
+    ArrayItems { boolean: bool },
+}
+
+impl Rewrite {
+    /// The value as written, when it differs from `value`.
+    pub(super) fn apply(self, value: &str) -> Option<String> {
+        let canonical = |item: &str, boolean: bool| -> String {
+            let keyword = item.eq_ignore_ascii_case("null")
+                || (boolean
+                    && (item.eq_ignore_ascii_case("true") || item.eq_ignore_ascii_case("false")));
+            if keyword {
+                item.to_ascii_lowercase()
+            } else {
+                item.to_owned()
+            }
+        };
+        let written = match self {
+            Rewrite::Amount { from, to } => {
+                let minor = parse_amount(value, from)?;
+                match to {
+                    AmountUnit::Minor => minor.to_string(),
+                    AmountUnit::Major => format!(
+                        "{}{}.{:02}",
+                        if minor < 0 { "-" } else { "" },
+                        minor.unsigned_abs() / 100,
+                        minor.unsigned_abs() % 100
+                    ),
+                }
+            }
+            Rewrite::Lowercase { boolean } => canonical(value, boolean),
+            Rewrite::ArrayItems { boolean } => value
+                .split(',')
+                .map(|item| canonical(item.trim(), boolean))
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        (written != value).then_some(written)
+    }
+}

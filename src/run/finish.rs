@@ -1,0 +1,376 @@
+//! The in-order finisher: each row's verdict (rejected, accepted, warned), dedup and the
+//! campaign limit, and the writing of batches, rejected.csv and warnings.csv.
+
+use super::*;
+
+/// Positions of the rules that engine stages report; None for a rule switched off.
+pub(super) struct EngineRules {
+    pub(super) malformed_record: usize,
+    pub(super) invalid_encoding: usize,
+    pub(super) unreadable_value: usize,
+    pub(super) repeated_header: usize,
+    pub(super) record_too_large: usize,
+    pub(super) duplicate_code: Option<usize>,
+    pub(super) existing_code: Option<usize>,
+    /// The warning a code that differs from an earlier one only by case gets.
+    pub(super) case_variant_code: Option<usize>,
+    /// The warning an update's ignored values get (loaded with `--existing-codes update` only).
+    pub(super) update_ignores_fields: Option<usize>,
+    pub(super) over_campaign_limit: Option<usize>,
+}
+
+impl EngineRules {
+    /// The first five cannot be disabled ([`RuleSet::load`] refuses it).
+    pub(super) fn resolve(rules: &RuleSet) -> Result<Self> {
+        Ok(EngineRules {
+            malformed_record: rules.position(names::MALFORMED_RECORD)?,
+            invalid_encoding: rules.position(names::INVALID_ENCODING)?,
+            unreadable_value: rules.position(names::UNREADABLE_VALUE)?,
+            repeated_header: rules.position(names::REPEATED_HEADER)?,
+            record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
+            duplicate_code: rules.find(names::DUPLICATE_CODE),
+            existing_code: rules.find(names::EXISTING_CODE),
+            case_variant_code: rules.find(names::CASE_VARIANT_CODE),
+            update_ignores_fields: rules.find(names::UPDATE_IGNORES_FIELDS),
+            over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
+        })
+    }
+}
+
+/// How many rows ahead the finisher prefetches dedup table slots.
+pub(super) const PREFETCH_ROWS: usize = 8;
+
+/// The sequential end of the pipeline: dedup, limits and writing, in input order.
+pub(super) struct Finisher<'a> {
+    pub(super) rules: &'a RuleSet,
+    pub(super) progress: &'a dyn Progress,
+    /// Stored bytes of the files read to the end.
+    pub(super) bytes_of_done_files: u64,
+    /// Findings of the set rules, by (file name, row), taken as the rows go by.
+    /// Set-rule findings by (input index, row).
+    pub(super) set_findings: HashMap<(usize, i64), Vec<Finding>>,
+    pub(super) warnings: RejectedWriter,
+    pub(super) warned_rows: u64,
+    pub(super) warnings_by_rule: Vec<u64>,
+    pub(super) engine_rules: EngineRules,
+    pub(super) layout: &'a TableLayout,
+    pub(super) groups: &'a ColumnGroups,
+    pub(super) file_names: &'a [String],
+    pub(super) existing_names: Vec<String>,
+    /// Each input's own header names, to name a column as its file spells it.
+    pub(super) file_headers: Vec<Vec<String>>,
+    pub(super) max_record_bytes: usize,
+    pub(super) dedup: Dedup,
+    pub(super) batches: BatchWriter,
+    pub(super) rejected: RejectedWriter,
+    pub(super) failures_by_rule: Vec<u64>,
+    /// Rows on which each rule could not be evaluated (rejected or warned under it).
+    pub(super) errors_by_rule: Vec<u64>,
+    /// `--existing-codes update`: a code in --existing is imported as an update.
+    pub(super) updates_existing: bool,
+    /// The batch columns (position, name) whose values an update ignores: all but Code,
+    /// Active, Category and the position columns.
+    pub(super) update_ignored_columns: Vec<(usize, String)>,
+    /// Accepted rows that update a code already in the project.
+    pub(super) updates: u64,
+    /// Where each update went: (batch, batch row, code), for `upload --verify`.
+    pub(super) update_rows: Vec<(u32, u64, String)>,
+    /// Dropped columns (by name, in the order met) with the cells that held a value.
+    pub(super) dropped_cells: Vec<(String, u64)>,
+    pub(super) accepted: u64,
+    pub(super) rejected_rows: u64,
+    /// Accepted values that start like a spreadsheet formula.
+    pub(super) formula_like_values: u64,
+    pub(super) normalizations: Normalizations,
+    pub(super) digests: Vec<FileDigest>,
+}
+
+impl Finisher<'_> {
+    pub(super) fn finish_chunk(&mut self, evaluated: Evaluated) -> Result<()> {
+        let Evaluated {
+            chunk,
+            batch,
+            mut findings,
+            normalizations,
+            encoded: rows_encoded,
+            amounts_converted,
+            metadata_respelled,
+            dropped_cells,
+            code_hashes,
+        } = evaluated;
+        for (count, (_, name)) in dropped_cells
+            .iter()
+            .zip(&self.layout.files[chunk.file].dropped)
+        {
+            if *count > 0 {
+                match self.dropped_cells.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, total)) => *total += count,
+                    None => self.dropped_cells.push((name.clone(), *count)),
+                }
+            }
+        }
+        self.normalizations.add(&normalizations);
+        let stored_bytes_read = chunk.stored_bytes_read;
+        let file_layout = &self.layout.files[chunk.file];
+        let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
+        if let Some(rows) = chunk.estimated_file_rows {
+            // Sized once per file: the table does not grow (re-hash, copy) while rows go by.
+            let bytes_per_code = codes.values().len() / codes.len().max(1) + 1;
+            let more = rows.saturating_sub(chunk.records.len() as u64) as usize;
+            self.dedup.reserve(more, bytes_per_code);
+        }
+        let file_no = chunk.file as u32;
+        let file_name = &self.file_names[chunk.file];
+        for (i, record) in chunk.records.iter().enumerate() {
+            // The table probe of a row a few ahead is fetched while this one is finished.
+            if let Some(&hash) = code_hashes.get(i + PREFETCH_ROWS) {
+                self.dedup.prefetch(hash);
+            }
+            let mut found = std::mem::take(&mut findings[i]);
+            let code = codes.is_valid(i).then(|| codes.value(i));
+            let rules = &self.engine_rules;
+            match &record.problem {
+                Some(problem @ RecordProblem::RepeatedHeader) => {
+                    found = vec![Finding {
+                        error: false,
+                        rule: rules.repeated_header,
+                        reason: problem.malformed_reason(self.max_record_bytes),
+                    }];
+                }
+                Some(problem) if problem.is_malformed() => {
+                    found = vec![Finding {
+                        error: false,
+                        rule: rules.malformed_record,
+                        reason: problem.malformed_reason(self.max_record_bytes),
+                    }];
+                }
+                Some(RecordProblem::InvalidEncoding { columns }) => {
+                    let named: Vec<String> = columns
+                        .iter()
+                        .map(|&c| self.file_headers[chunk.file][c].clone())
+                        .collect();
+                    found.push(Finding {
+                        error: false,
+                        rule: rules.invalid_encoding,
+                        reason: format!(
+                            "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
+                            named.join(", ")
+                        ),
+                    });
+                }
+                Some(RecordProblem::UnreadableValue { columns }) => {
+                    let named: Vec<String> = columns
+                        .iter()
+                        .map(|(c, why)| format!("{} ({why})", self.file_headers[chunk.file][*c]))
+                        .collect();
+                    found.push(Finding {
+                        error: false,
+                        rule: rules.unreadable_value,
+                        reason: format!(
+                            "a value cannot be written as text in the form Voucherify takes: {}",
+                            named.join("; ")
+                        ),
+                    });
+                }
+                _ => {}
+            }
+            // Only a set rule that found something costs a lookup per row.
+            if !self.set_findings.is_empty() {
+                if let Some(set) = self.set_findings.remove(&(chunk.file, record.row as i64)) {
+                    found.extend(set);
+                }
+            }
+            let mut is_update = false;
+            if let Some(code) = code {
+                let clash = match self.dedup.clash_hashed(code, code_hashes[i]) {
+                    Some(CodeClash::Existing { .. }) if self.updates_existing => {
+                        is_update = true;
+                        rules.update_ignores_fields.and_then(|rule| {
+                            let ignored: Vec<&str> = self
+                                .update_ignored_columns
+                                .iter()
+                                .filter(|(c, _)| batch.column(*c).is_valid(i))
+                                .map(|(_, name)| name.as_str())
+                                .collect();
+                            (!ignored.is_empty()).then(|| {
+                                (
+                                    rule,
+                                    format!(
+                                        "{code} is in the project: Voucherify updates only Active and Category, and ignores {}",
+                                        ignored.join(", ")
+                                    ),
+                                )
+                            })
+                        })
+                    }
+                    Some(CodeClash::Existing { file }) => rules.existing_code.map(|rule| {
+                        let listed = &self.existing_names[file as usize];
+                        (
+                            rule,
+                            format!("Code '{code}' is already in the project (listed in {listed})"),
+                        )
+                    }),
+                    Some(CodeClash::Duplicate { file, row }) => rules.duplicate_code.map(|rule| {
+                        let name = &self.file_names[file as usize];
+                        (rule, format!("Code '{code}' repeats row {row} of {name}"))
+                    }),
+                    None => rules.case_variant_code.and_then(|rule| {
+                        let variant = self.dedup.case_variant(code)?;
+                        let (other, whence) = match variant {
+                            CaseVariant::Existing { code, file } => (
+                                code,
+                                format!("in the project, listed in {}", self.existing_names[file as usize]),
+                            ),
+                            CaseVariant::Accepted { code, file, row } => (
+                                code,
+                                format!("row {row} of {}", self.file_names[file as usize]),
+                            ),
+                        };
+                        Some((
+                            rule,
+                            format!(
+                                "Code '{code}' differs only in letter case from '{other}' ({whence}): in a project created with case-insensitive codes this row fails; pass --case-insensitive-codes if yours is"
+                            ),
+                        ))
+                    }),
+                };
+                if let Some((rule, reason)) = clash {
+                    found.push(Finding {
+                        error: false,
+                        rule,
+                        reason,
+                    });
+                }
+            }
+            // A rule that could not be evaluated on the row is counted whatever becomes of the
+            // row (a warning on a rejected row is not listed, its error still is counted).
+            let mut last_error_rule = None;
+            for finding in found.iter().filter(|f| f.error) {
+                if last_error_rule != Some(finding.rule) {
+                    self.errors_by_rule[finding.rule] += 1;
+                    last_error_rule = Some(finding.rule);
+                }
+            }
+            let rejects = |found: &[Finding], all: &RuleSet| {
+                found
+                    .iter()
+                    .any(|f| all.rules[f.rule].text.severity == Severity::Reject)
+            };
+            if !rejects(&found, self.rules) {
+                let encoded = rows_encoded.row(i);
+                let group = self.groups.of_file[chunk.file];
+                if !self.batches.fits_alone(group, encoded) {
+                    found.push(Finding {
+ error: false,
+                        rule: rules.record_too_large,
+                        reason: format!(
+                            "the record takes {} bytes, more than a batch of --max-file-bytes {} can hold with its header",
+                            encoded.len(),
+                            self.batches.max_bytes()
+                        ),
+                    });
+                } else {
+                    let hashed = code.map(|c| (c, code_hashes[i]));
+                    let admitted = if rules.over_campaign_limit.is_some() {
+                        self.dedup.admit_hashed(hashed, file_no, record.row)
+                    } else {
+                        self.dedup.admit_unlimited(hashed, file_no, record.row);
+                        Ok(())
+                    };
+                    match admitted {
+                        Ok(()) => {
+                            let (batch_no, batch_row) =
+                                self.batches.write(group, encoded, file_no, record.row)?;
+                            if is_update {
+                                self.update_rows.push((
+                                    batch_no,
+                                    batch_row,
+                                    code.unwrap_or_default().to_owned(),
+                                ));
+                            }
+                            self.normalizations.boolean_nulls_written +=
+                                u64::from(rows_encoded.nulls(i));
+                            self.normalizations.amounts_converted +=
+                                u64::from(amounts_converted[i]);
+                            self.updates += u64::from(is_update);
+                            self.normalizations.metadata_values_respelled +=
+                                u64::from(metadata_respelled[i]);
+                            self.formula_like_values += u64::from(rows_encoded.formulas(i));
+                            self.accepted += 1;
+                            if !found.is_empty() {
+                                let (names, reasons) = self.describe(found, &mut true);
+                                self.warnings.write(
+                                    file_name,
+                                    record,
+                                    &file_layout.original_columns,
+                                    file_layout.undo_formula_quotes,
+                                    names,
+                                    reasons,
+                                )?;
+                                self.warned_rows += 1;
+                            }
+                            continue;
+                        }
+                        Err(reason) => found.push(Finding {
+                            error: false,
+                            rule: rules.over_campaign_limit.expect("checked above"),
+                            reason,
+                        }),
+                    }
+                }
+            }
+            // Rejected: only the rules that reject are listed (warnings are moot for a row that
+            // does not go in).
+            found.retain(|f| self.rules.rules[f.rule].text.severity == Severity::Reject);
+            let (names, reasons) = self.describe(found, &mut false);
+            self.rejected.write(
+                file_name,
+                record,
+                &file_layout.original_columns,
+                file_layout.undo_formula_quotes,
+                names,
+                reasons,
+            )?;
+            self.rejected_rows += 1;
+        }
+        self.progress.update(ProgressUpdate {
+            bytes_read: self.bytes_of_done_files + stored_bytes_read,
+            rows: self.accepted + self.rejected_rows,
+            rejected: self.rejected_rows,
+        });
+        Ok(())
+    }
+
+    /// Sorts findings into rule order, counts them (as warnings when `warning`), and gives the
+    /// rule names and the joined reasons.
+    pub(super) fn describe(
+        &mut self,
+        mut found: Vec<Finding>,
+        warning: &mut bool,
+    ) -> (Vec<String>, String) {
+        // Stable: a rule that failed on several columns keeps their order.
+        found.sort_by_key(|f| f.rule);
+        let mut names: Vec<String> = Vec::with_capacity(found.len());
+        let mut reasons = Vec::with_capacity(found.len());
+        let mut last_rule = None;
+        for finding in found {
+            let rule = &self.rules.rules[finding.rule];
+            // A rule is listed and counted once per row, with every reason it gave.
+            if last_rule != Some(finding.rule) {
+                if *warning {
+                    self.warnings_by_rule[finding.rule] += 1;
+                } else {
+                    self.failures_by_rule[finding.rule] += 1;
+                }
+                names.push(rule.text.name.clone());
+                last_rule = Some(finding.rule);
+            }
+            reasons.push(if finding.reason.is_empty() {
+                rule.text.description.clone()
+            } else {
+                finding.reason
+            });
+        }
+        (names, reasons.join("; "))
+    }
+}

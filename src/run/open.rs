@@ -1,0 +1,271 @@
+//! Opening the inputs for their headers: every header problem of every input at once, the
+//! first passes that need whole columns (JSON metadata keys, an export's amount unit, boolean-
+//! looking metadata columns), and what can be read only once.
+
+use super::*;
+
+/// The first pass for `empty_in_boolean_column`: the metadata columns whose values are all
+/// true/false with some empty cells. Each file is read until every metadata column it has
+/// shows another value (for most files: the first chunk).
+pub(super) fn scan_boolean_like(
+    inputs: Vec<Pending>,
+    file_headers: &FileHeaders,
+) -> Result<Vec<String>> {
+    let mut scan = BooleanLikeScan::default();
+    for (input, (_, roles)) in inputs.into_iter().zip(file_headers) {
+        let columns = scan.columns_of(roles);
+        if columns.is_empty() {
+            continue;
+        }
+        input.open()?.read_records(|chunk| {
+            for record in &chunk.records {
+                if record
+                    .problem
+                    .as_ref()
+                    .is_some_and(RecordProblem::is_malformed)
+                {
+                    continue;
+                }
+                for &(column, tally) in &columns {
+                    if let Some(cell) = record.fields.get(column) {
+                        scan.add(tally, cell);
+                    }
+                }
+            }
+            !scan.settled(&columns)
+        })?;
+    }
+    Ok(scan.boolean_like())
+}
+
+/// The first input that can be read only once: stdin, or a file that is not a regular file (a
+/// FIFO, a device, a socket), whose second opening would wait for a writer or read other bytes.
+pub(super) fn readable_once(config: &RunConfig) -> Option<String> {
+    config
+        .inputs
+        .iter()
+        .find(|input| !crate::read::reopenable(input))
+        .map(InputPath::display)
+}
+
+/// A `--rename` or `--drop` that names no column of any input is a typo: say so.
+pub(super) fn check_renames_and_drops(config: &RunConfig, headers: &[Vec<String>]) -> Result<()> {
+    let names: Vec<&str> = headers
+        .iter()
+        .flat_map(|names| names.iter().map(String::as_str))
+        .collect();
+    let renamed: Vec<&str> = names.iter().map(|n| config.headers.renamed(n)).collect();
+    let unknown = |wanted: &str, pool: &[&str], option: &str| -> Result<()> {
+        if pool.contains(&wanted) {
+            return Ok(());
+        }
+        let mut message = format!("{option} {wanted}: no input has a column '{wanted}'");
+        if let Some(near) = crate::suggest::closest(wanted, pool.iter().copied()) {
+            message.push_str(&format!(": did you mean '{near}'?"));
+        }
+        Err(Error::usage(
+            message,
+            format!("the columns are: {}", names.join(", ")),
+        ))
+    };
+    // `#N` names a column by its position in each input.
+    let widest = headers.iter().map(Vec::len).max().unwrap_or(0);
+    let position = |reference: &str, option: &str| -> Option<Result<()>> {
+        let n = headers::position_ref(reference)?;
+        Some(if (1..=widest).contains(&n) {
+            Ok(())
+        } else {
+            Err(Error::usage(
+                format!(
+                    "{option} {reference}: no input has a column {n} (the widest has {widest})"
+                ),
+                "name a column by its name, or by its position from #1",
+            ))
+        })
+    };
+    for (old, _) in &config.headers.renames {
+        match position(old, "--rename") {
+            Some(checked) => checked?,
+            None => unknown(old.trim(), &names, "--rename")?,
+        }
+    }
+    let both: Vec<&str> = names.iter().chain(&renamed).copied().collect();
+    for drop in &config.headers.drops {
+        match position(drop, "--drop") {
+            Some(checked) => checked?,
+            None => unknown(drop.trim(), &both, "--drop")?,
+        }
+    }
+    Ok(())
+}
+
+/// Each input's header names with the role of every column.
+pub(super) type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
+
+/// The inputs opened for their headers.
+pub(super) struct Opened {
+    pub(super) inputs: Vec<Pending>,
+    pub(super) headers: FileHeaders,
+    /// What opening them noticed.
+    pub(super) notes: Vec<String>,
+    /// Lines skipped before the headers (`--skip-lines`).
+    pub(super) lines_skipped: u64,
+}
+
+/// Opens every input and classifies its header (after checking `--rename` and `--drop`
+/// against all the headers).
+pub(super) fn open_all(config: &RunConfig) -> Result<Opened> {
+    // Each input is opened for its header and, unless it can be opened only once, closed
+    // again until its turn: thousands of files never hold thousands of descriptors.
+    let mut inputs = Vec::with_capacity(config.inputs.len());
+    let mut names: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
+    let mut file_notes: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
+    let mut lines_skipped = 0;
+    for (index, source) in config.inputs.iter().enumerate() {
+        let input = Input::open(index, source, &config.read, config.format)?;
+        names.push(input.header().to_vec());
+        file_notes.push(input.notes().to_vec());
+        lines_skipped += input.lines_skipped();
+        inputs.push(Pending::after_header(
+            input,
+            source,
+            &config.read,
+            config.format,
+        ));
+    }
+    check_renames_and_drops(config, &names)?;
+    // Every problem of every header is said at once, each with its fix.
+    let mut problems: Vec<(std::path::PathBuf, headers::HeaderProblem)> = Vec::new();
+    let mut file_headers = Vec::with_capacity(inputs.len());
+    for ((source, names), notes) in config.inputs.iter().zip(names).zip(&file_notes) {
+        let campaign_type = config.campaign.campaign_type;
+        // As the user's --rename and --drop leave it: dropping Voucher Type or mapping Value
+        // makes it a campaign import.
+        let as_imported: Vec<String> = names
+            .iter()
+            .enumerate()
+            .filter(|(position, n)| {
+                let renamed = config.headers.renamed_at(*position, n.trim());
+                !config.headers.dropped_at(*position, n.trim(), renamed)
+            })
+            .map(|(position, n)| config.headers.renamed_at(position, n.trim()).to_owned())
+            .collect();
+        if !config.from_export && export::is_standalone_template(&as_imported) {
+            problems.push((
+                source.path(),
+                headers::HeaderProblem {
+                    message: "the header is Voucherify's standalone import template (Voucher Type, Value): a file for POST /v1/vouchers/importCSV, not a campaign import".into(),
+                    fix: "import it with Voucherify's standalone import, or, to import its codes into a campaign, --drop 'Voucher Type' and map Value with --rename (e.g. --rename 'Value=Gift Amount')".into(),
+                    option: None,
+                },
+            ));
+            continue;
+        }
+        let mut options = if config.from_export || export::is_export(&names) {
+            export::header_options(&names, &config.headers, campaign_type)
+        } else {
+            config.headers.clone()
+        };
+        if ends_with_delimiter(&names, &options) {
+            // A delimiter at the end of every line makes an unnamed last column: left out.
+            options.drops.push(format!("#{}", names.len()));
+        }
+        match headers::classify_all(&names, campaign_type, &options) {
+            Ok(roles) => file_headers.push((names, roles)),
+            Err(found) => {
+                // Split on the wrong delimiter, or below a title line, the "header"'s problems
+                // are moot.
+                let delimiter_hint = notes.first().map(|note| headers::HeaderProblem {
+                    message: note
+                        .strip_prefix(&format!("{}: ", source.display()))
+                        .unwrap_or(note)
+                        .to_owned(),
+                    fix: "pass the delimiter the lines use (--delimiter), or leave it out to have it sniffed".into(),
+                    option: None,
+                });
+                match delimiter_hint.or_else(|| preamble_hint(config, source, &names, &found)) {
+                    Some(hint) => problems.push((source.path(), hint)),
+                    None => problems.extend(found.into_iter().map(|p| (source.path(), p))),
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::header_problems(problems));
+    }
+    Ok(Opened {
+        inputs,
+        headers: file_headers,
+        notes: file_notes.concat(),
+        lines_skipped,
+    })
+}
+
+/// Whether a header's last name is empty (a delimiter at the end of the line) and no option
+/// names that column: it is then left out (`trailing_delimiter_columns`), not refused.
+pub(super) fn ends_with_delimiter(names: &[String], options: &headers::HeaderOptions) -> bool {
+    let last = names.len();
+    last > 1
+        && names[last - 1].trim().is_empty()
+        && !options
+            .renames
+            .iter()
+            .any(|(old, _)| headers::position_ref(old) == Some(last))
+}
+
+/// When a header has no Code column, a later line may be the real header (a title or a
+/// preamble above it): the first of the next lines (up to 10) that has a Code column is
+/// named, with the `--skip-lines` that reads it.
+pub(super) fn preamble_hint(
+    config: &RunConfig,
+    source: &InputPath,
+    names: &[String],
+    found: &[headers::HeaderProblem],
+) -> Option<headers::HeaderProblem> {
+    let has_code = |names: &[String]| {
+        names
+            .iter()
+            .any(|n| KnownColumn::from_header(n.trim()) == Some(KnownColumn::Code))
+    };
+    if has_code(names)
+        || !found
+            .iter()
+            .any(|p| p.message.contains("no Code column") || names.len() == 1)
+    {
+        return None;
+    }
+    if !matches!(source, InputPath::File(_)) || config.format == Some(crate::read::Format::Parquet)
+    {
+        return None;
+    }
+    let skipped = config.read.split.skip_lines;
+    for more in 1..=10u64 {
+        let mut read = config.read;
+        read.split.skip_lines = skipped + more;
+        let Ok(input) = Input::open(0, source, &read, config.format) else {
+            continue;
+        };
+        if has_code(input.header()) {
+            let skip = skipped + more;
+            return Some(headers::HeaderProblem {
+                message: format!(
+                    "the header seems to be line {} ({}), below {}",
+                    skip + 1,
+                    input.header().join(","),
+                    if skip == 1 {
+                        "a title line".to_owned()
+                    } else {
+                        format!("{skip} lines of preamble")
+                    }
+                ),
+                fix: format!("skip the lines above it: --skip-lines {skip}"),
+                option: Some(format!("--skip-lines {skip}")),
+            });
+        }
+    }
+    None
+}
+
+pub(super) fn display(path: &Path) -> String {
+    path.display().to_string()
+}

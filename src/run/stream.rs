@@ -1,0 +1,69 @@
+//! The reader thread and the worker pool: chunks are read in order, evaluated in parallel,
+//! and handed to the finisher in input order.
+
+use super::*;
+
+pub(super) enum ReadEvent {
+    Chunk(Chunk),
+    FileDone(FileDigest),
+}
+
+pub(super) enum Prepared {
+    Chunk(Box<Evaluated>),
+    FileDone(FileDigest),
+}
+
+/// Reads the inputs on a thread of its own and hands `handle` the events in input order, a
+/// window at a time (as many as are ready, up to twice the worker count), so that rules run in
+/// parallel while memory stays bounded by the channel and the window.
+pub(super) fn stream(
+    inputs: Vec<Pending>,
+    threads: usize,
+    mut handle: impl FnMut(Vec<ReadEvent>) -> Result<()>,
+) -> Result<()> {
+    let window = threads.max(1) * 2;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<ReadEvent>(window);
+        let reader = std::thread::Builder::new()
+            .name("reader".into())
+            .spawn_scoped(scope, move || -> Result<()> {
+                for input in inputs {
+                    // One input open at a time.
+                    let input = input.open()?;
+                    // An interrupted run stops reading; the consumer reports it.
+                    let digest = input.read_records(|chunk| {
+                        !crate::interrupt::requested() && tx.send(ReadEvent::Chunk(chunk)).is_ok()
+                    })?;
+                    let delivered = match digest {
+                        Some(digest) => tx.send(ReadEvent::FileDone(digest)).is_ok(),
+                        None => false,
+                    };
+                    if !delivered {
+                        return Ok(()); // the consumer stopped: its error is reported
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| Error::Engine(format!("cannot start the reader thread: {e}")))?;
+        let consumed = (|| -> Result<()> {
+            while let Ok(first) = rx.recv() {
+                crate::interrupt::check()?;
+                let mut events = vec![first];
+                while events.len() < window {
+                    match rx.try_recv() {
+                        Ok(event) => events.push(event),
+                        Err(_) => break,
+                    }
+                }
+                handle(events)?;
+            }
+            // The reader also stops when interrupted: the run must not look complete.
+            crate::interrupt::check()
+        })();
+        drop(rx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::Invariant("the reader thread panicked".into())));
+        read.and(consumed)
+    })
+}
