@@ -33,7 +33,7 @@ use crate::rules::format::Severity;
 use crate::rules::functions::{parse_amount, AmountUnit};
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
-use crate::write::batches::{BatchWriter, OriginRun};
+use crate::write::batches::BatchWriter;
 use crate::write::record::EncodedRows;
 use crate::write::rejected::{RejectedEntry, RejectedWriter, RuleExample};
 use crate::write::StagedOutput;
@@ -773,7 +773,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         crate::report::write_json(&mut text, &summary).map_err(|e| Error::io(&path, e))?;
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
         let path = staged.path().join(folder::ORIGINS_FILE);
-        write_origins(&path, &origins, &file_names)?;
+        folder::origins::write(&path, &origins, &file_names)?;
         if !update_rows.is_empty() {
             write_updates(&staged.path().join(folder::UPDATES_FILE), &update_rows)?;
         }

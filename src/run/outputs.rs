@@ -17,27 +17,3 @@ pub(super) fn write_updates(path: &Path, updates: &[(u32, u64, String)]) -> Resu
     out.flush().map_err(|e| Error::io(path, e))?;
     Ok(())
 }
-
-/// Writes `origins.csv`: `batch,batch_row,count,file,row` per run of consecutive rows.
-pub(super) fn write_origins(
-    path: &Path,
-    origins: &[OriginRun],
-    file_names: &[String],
-) -> Result<()> {
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    let io = |e: csv::Error| Error::Invariant(format!("writing {}: {e}", path.display()));
-    out.write_record(["batch", "batch_row", "count", "file", "row"])
-        .map_err(io)?;
-    for run in origins {
-        out.write_record([
-            run.batch.to_string().as_str(),
-            &run.batch_row.to_string(),
-            &run.count.to_string(),
-            &file_names[run.file as usize],
-            &run.row.to_string(),
-        ])
-        .map_err(io)?;
-    }
-    out.flush().map_err(|e| Error::io(path, e))
-}

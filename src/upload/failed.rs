@@ -2,29 +2,16 @@
 //! `origins.csv` to the input file and row they came from, with Voucherify's reason and the
 //! row's fields as the batch holds them. Every cell is made safe to open in a spreadsheet.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-
-use serde::Deserialize;
 
 use super::state::{write_atomically, UploadState};
 use crate::error::{Error, Result};
 use crate::folder::formula_safe;
-use crate::folder::ORIGINS_FILE;
+use crate::folder::origins::Origins;
 
 /// Rows Voucherify did not import, mapped back to the input.
 pub use crate::folder::FAILED_FILE;
-
-/// A run of batch rows from one input file, as `origins.csv` lists it.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Origin {
-    batch: u32,
-    batch_row: u64,
-    count: u64,
-    file: String,
-    row: u64,
-}
 
 /// Writes `upload-failed.csv` from the recorded failed rows: `file`, `row` (the input file and
 /// its data-row number; the batch file and an empty row when Voucherify named no row that can
@@ -38,7 +25,7 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
         }
         return Ok(None);
     }
-    let origins = read_origins(dir)?;
+    let origins = Origins::read(dir)?;
     // Batches of inputs with different columns have different headers: the fields go under
     // the union of the failed batches' headers, each under its own name.
     let mut batches = Vec::new();
@@ -74,7 +61,9 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
             .collect();
         for failed in &batch.failed {
             let origin = failed.row.and_then(|row| {
-                locate(&origins, number as u32 + 1, row).map(|(file, row)| (file, row.to_string()))
+                origins
+                    .locate(number as u32 + 1, row)
+                    .map(|(file, row)| (file, row.to_string()))
             });
             let (file, row) = match (origin, failed.row) {
                 (Some(origin), _) => origin,
@@ -105,42 +94,4 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
         .map_err(|e| Error::Invariant(e.to_string()))?;
     write_atomically(&target, &bytes)?;
     Ok(Some(target.display().to_string()))
-}
-
-/// Where a batch row (of the batch numbered `batch`, 1 = the first) comes from: the input
-/// file and its data row.
-pub(crate) fn locate(
-    origins: &BTreeMap<u32, Vec<Origin>>,
-    batch: u32,
-    row: u64,
-) -> Option<(String, u64)> {
-    origins
-        .get(&batch)?
-        .iter()
-        .find(|r| r.batch_row <= row && row < r.batch_row + r.count)
-        .map(|run| (run.file.clone(), run.row + (row - run.batch_row)))
-}
-
-/// `origins.csv`, by batch number.
-pub(crate) fn read_origins(dir: &Path) -> Result<BTreeMap<u32, Vec<Origin>>> {
-    let origins_path = dir.join(ORIGINS_FILE);
-    let mut origins: BTreeMap<u32, Vec<Origin>> = BTreeMap::new();
-    let mut reader = csv::Reader::from_path(&origins_path).map_err(|e| {
-        Error::input(
-            &origins_path,
-            format!("cannot read where the batch rows come from: {e}"),
-            "run prepare again: it writes origins.csv",
-        )
-    })?;
-    for run in reader.deserialize::<Origin>() {
-        let run = run.map_err(|e| {
-            Error::input(
-                &origins_path,
-                format!("a broken line: {e}"),
-                "run prepare again",
-            )
-        })?;
-        origins.entry(run.batch).or_default().push(run);
-    }
-    Ok(origins)
 }

@@ -8,10 +8,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::compare::{Mismatch, MismatchKind};
-use super::failed::{locate, read_origins};
 use super::state::{write_atomically, UploadState};
 use crate::error::{Error, Result};
 use crate::folder::formula_safe;
+use crate::folder::origins::Origins;
 
 /// Mismatches between what the batches sent and what Voucherify stored.
 pub use crate::folder::VERIFY_FILE;
@@ -43,7 +43,7 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
         }
         return Ok(None);
     }
-    let origins = read_origins(dir)?;
+    let origins = Origins::read(dir)?;
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -57,7 +57,7 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
             continue;
         };
         for m in &verification.mismatches {
-            let (file, row) = match locate(&origins, number as u32 + 1, m.row) {
+            let (file, row) = match origins.locate(number as u32 + 1, m.row) {
                 Some((file, row)) => (file, row.to_string()),
                 None => (format!("{} (batch row)", batch.path), m.row.to_string()),
             };

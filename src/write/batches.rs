@@ -15,6 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+pub use crate::folder::origins::OriginRun;
 use crate::read::hex;
 pub use crate::write::record::{encode_record, EncodedRows};
 
@@ -120,21 +121,6 @@ pub struct BatchWriter {
 struct Group {
     header: Vec<u8>,
     open: Option<OpenBatch>,
-}
-
-/// Consecutive rows of one batch that come from consecutive data rows of one input file:
-/// batch rows `batch_row .. batch_row + count` are the file's rows `row .. row + count` (both
-/// counted from 1 after the header, as Voucherify and rejected.csv count). `origins.csv`
-/// lists them, so that `upload` can map Voucherify's verdict on a batch row back to the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct OriginRun {
-    /// The batch's number: 1 for `part-00001.csv`.
-    pub batch: u32,
-    pub batch_row: u64,
-    pub count: u64,
-    /// The input file's index.
-    pub file: u32,
-    pub row: u64,
 }
 
 impl BatchWriter {

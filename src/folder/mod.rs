@@ -1,6 +1,8 @@
 //! The prepared folder: the name of every file `prepare` writes into it and `upload` adds to
 //! it, and what every CSV in it written for people shares: the report columns of rejected.csv
-//! and spreadsheet neutralisation. (The formats are owned by the modules that write them.)
+//! and spreadsheet neutralisation; and the format of `origins.csv` ([`origins`]).
+
+pub mod origins;
 
 /// The batches, `import/part-00001.csv`, ...
 pub const IMPORT_DIR: &str = "import";
