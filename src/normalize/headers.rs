@@ -145,6 +145,58 @@ impl HeaderOptions {
             .map_or(name, |(_, new)| new.trim())
     }
 
+    /// A `--rename` or `--drop` that names no column of any input (by name or `#N`) is a
+    /// typo: say so, with the nearest name.
+    pub fn check_names(&self, headers: &[Vec<String>]) -> Result<()> {
+        let names: Vec<&str> = headers
+            .iter()
+            .flat_map(|names| names.iter().map(String::as_str))
+            .collect();
+        let renamed: Vec<&str> = names.iter().map(|n| self.renamed(n)).collect();
+        let unknown = |wanted: &str, pool: &[&str], option: &str| -> Result<()> {
+            if pool.contains(&wanted) {
+                return Ok(());
+            }
+            let mut message = format!("{option} {wanted}: no input has a column '{wanted}'");
+            if let Some(near) = crate::suggest::closest(wanted, pool.iter().copied()) {
+                message.push_str(&format!(": did you mean '{near}'?"));
+            }
+            Err(Error::usage(
+                message,
+                format!("the columns are: {}", names.join(", ")),
+            ))
+        };
+        // `#N` names a column by its position in each input.
+        let widest = headers.iter().map(Vec::len).max().unwrap_or(0);
+        let position = |reference: &str, option: &str| -> Option<Result<()>> {
+            let n = position_ref(reference)?;
+            Some(if (1..=widest).contains(&n) {
+                Ok(())
+            } else {
+                Err(Error::usage(
+                    format!(
+                        "{option} {reference}: no input has a column {n} (the widest has {widest})"
+                    ),
+                    "name a column by its name, or by its position from #1",
+                ))
+            })
+        };
+        for (old, _) in &self.renames {
+            match position(old, "--rename") {
+                Some(checked) => checked?,
+                None => unknown(old.trim(), &names, "--rename")?,
+            }
+        }
+        let both: Vec<&str> = names.iter().chain(&renamed).copied().collect();
+        for drop in &self.drops {
+            match position(drop, "--drop") {
+                Some(checked) => checked?,
+                None => unknown(drop.trim(), &both, "--drop")?,
+            }
+        }
+        Ok(())
+    }
+
     /// Whether `--drop` leaves out the column at `position` (named by its name, its new name
     /// or `#N`).
     pub fn dropped_at(&self, position: usize, original: &str, renamed: &str) -> bool {

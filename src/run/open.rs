@@ -48,57 +48,6 @@ pub(super) fn readable_once(config: &RunConfig) -> Option<String> {
         .map(InputPath::display)
 }
 
-/// A `--rename` or `--drop` that names no column of any input is a typo: say so.
-pub(super) fn check_renames_and_drops(config: &RunConfig, headers: &[Vec<String>]) -> Result<()> {
-    let names: Vec<&str> = headers
-        .iter()
-        .flat_map(|names| names.iter().map(String::as_str))
-        .collect();
-    let renamed: Vec<&str> = names.iter().map(|n| config.headers.renamed(n)).collect();
-    let unknown = |wanted: &str, pool: &[&str], option: &str| -> Result<()> {
-        if pool.contains(&wanted) {
-            return Ok(());
-        }
-        let mut message = format!("{option} {wanted}: no input has a column '{wanted}'");
-        if let Some(near) = crate::suggest::closest(wanted, pool.iter().copied()) {
-            message.push_str(&format!(": did you mean '{near}'?"));
-        }
-        Err(Error::usage(
-            message,
-            format!("the columns are: {}", names.join(", ")),
-        ))
-    };
-    // `#N` names a column by its position in each input.
-    let widest = headers.iter().map(Vec::len).max().unwrap_or(0);
-    let position = |reference: &str, option: &str| -> Option<Result<()>> {
-        let n = headers::position_ref(reference)?;
-        Some(if (1..=widest).contains(&n) {
-            Ok(())
-        } else {
-            Err(Error::usage(
-                format!(
-                    "{option} {reference}: no input has a column {n} (the widest has {widest})"
-                ),
-                "name a column by its name, or by its position from #1",
-            ))
-        })
-    };
-    for (old, _) in &config.headers.renames {
-        match position(old, "--rename") {
-            Some(checked) => checked?,
-            None => unknown(old.trim(), &names, "--rename")?,
-        }
-    }
-    let both: Vec<&str> = names.iter().chain(&renamed).copied().collect();
-    for drop in &config.headers.drops {
-        match position(drop, "--drop") {
-            Some(checked) => checked?,
-            None => unknown(drop.trim(), &both, "--drop")?,
-        }
-    }
-    Ok(())
-}
-
 /// Each input's header names with the role of every column.
 pub(super) type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
 
@@ -133,7 +82,7 @@ pub(super) fn open_all(config: &RunConfig) -> Result<Opened> {
             config.format,
         ));
     }
-    check_renames_and_drops(config, &names)?;
+    config.headers.check_names(&names)?;
     // Every problem of every header is said at once, each with its fix.
     let mut problems: Vec<(std::path::PathBuf, headers::HeaderProblem)> = Vec::new();
     let mut file_headers = Vec::with_capacity(inputs.len());
