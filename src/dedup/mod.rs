@@ -62,6 +62,28 @@ pub struct Dedup {
     fold_buffer: Vec<u8>,
 }
 
+impl CaseVariant {
+    /// The warning a row with `code` gets (`case_variant_code`).
+    pub fn reason(&self, code: &str, names: FileNames) -> String {
+        let (other, whence) = match self {
+            CaseVariant::Existing { code, file } => (
+                code,
+                format!(
+                    "in the project, listed in {}",
+                    names.existing[*file as usize]
+                ),
+            ),
+            CaseVariant::Accepted { code, file, row } => (
+                code,
+                format!("row {row} of {}", names.inputs[*file as usize]),
+            ),
+        };
+        format!(
+            "Code '{code}' differs only in letter case from '{other}' ({whence}): in a project created with case-insensitive codes this row fails; pass --case-insensitive-codes if yours is"
+        )
+    }
+}
+
 /// The letter cases a code holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct LetterCases {
@@ -94,6 +116,39 @@ impl LetterCases {
     fn both(self) -> bool {
         self.upper && self.lower
     }
+}
+
+/// The names a verdict's reason gives files by: the inputs and the `--existing` files, by
+/// index.
+#[derive(Debug, Clone, Copy)]
+pub struct FileNames<'a> {
+    pub inputs: &'a [String],
+    pub existing: &'a [String],
+}
+
+impl CodeClash {
+    /// Why a row with `code` cannot go in (`existing_code`, `duplicate_code`).
+    pub fn reason(&self, code: &str, names: FileNames) -> String {
+        match *self {
+            CodeClash::Existing { file } => format!(
+                "Code '{code}' is already in the project (listed in {})",
+                names.existing[file as usize]
+            ),
+            CodeClash::Duplicate { file, row } => format!(
+                "Code '{code}' repeats row {row} of {}",
+                names.inputs[file as usize]
+            ),
+        }
+    }
+}
+
+/// Why an update's values are warned about (`update_ignores_fields`): the columns holding
+/// values Voucherify ignores when it updates an existing code.
+pub fn update_reason(code: &str, ignored: &[&str]) -> String {
+    format!(
+        "{code} is in the project: Voucherify updates only Active and Category, and ignores {}",
+        ignored.join(", ")
+    )
 }
 
 /// An earlier code that differs from a row's only by letter case.

@@ -182,6 +182,10 @@ impl Finisher<'_> {
             }
             let mut is_update = false;
             if let Some(code) = code {
+                let names = FileNames {
+                    inputs: self.file_names,
+                    existing: &self.existing_names,
+                };
                 let clash = match self.dedup.clash_hashed(code, code_hashes[i]) {
                     Some(CodeClash::Existing { .. }) if self.updates_existing => {
                         is_update = true;
@@ -192,46 +196,19 @@ impl Finisher<'_> {
                                 .filter(|(c, _)| batch.column(*c).is_valid(i))
                                 .map(|(_, name)| name.as_str())
                                 .collect();
-                            (!ignored.is_empty()).then(|| {
-                                (
-                                    rule,
-                                    format!(
-                                        "{code} is in the project: Voucherify updates only Active and Category, and ignores {}",
-                                        ignored.join(", ")
-                                    ),
-                                )
-                            })
+                            (!ignored.is_empty())
+                                .then(|| (rule, dedup::update_reason(code, &ignored)))
                         })
                     }
-                    Some(CodeClash::Existing { file }) => rules.existing_code.map(|rule| {
-                        let listed = &self.existing_names[file as usize];
-                        (
-                            rule,
-                            format!("Code '{code}' is already in the project (listed in {listed})"),
-                        )
-                    }),
-                    Some(CodeClash::Duplicate { file, row }) => rules.duplicate_code.map(|rule| {
-                        let name = &self.file_names[file as usize];
-                        (rule, format!("Code '{code}' repeats row {row} of {name}"))
-                    }),
+                    Some(clash @ CodeClash::Existing { .. }) => rules
+                        .existing_code
+                        .map(|rule| (rule, clash.reason(code, names))),
+                    Some(clash @ CodeClash::Duplicate { .. }) => rules
+                        .duplicate_code
+                        .map(|rule| (rule, clash.reason(code, names))),
                     None => rules.case_variant_code.and_then(|rule| {
                         let variant = self.dedup.case_variant(code)?;
-                        let (other, whence) = match variant {
-                            CaseVariant::Existing { code, file } => (
-                                code,
-                                format!("in the project, listed in {}", self.existing_names[file as usize]),
-                            ),
-                            CaseVariant::Accepted { code, file, row } => (
-                                code,
-                                format!("row {row} of {}", self.file_names[file as usize]),
-                            ),
-                        };
-                        Some((
-                            rule,
-                            format!(
-                                "Code '{code}' differs only in letter case from '{other}' ({whence}): in a project created with case-insensitive codes this row fails; pass --case-insensitive-codes if yours is"
-                            ),
-                        ))
+                        Some((rule, variant.reason(code, names)))
                     }),
                 };
                 if let Some((rule, reason)) = clash {

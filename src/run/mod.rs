@@ -20,7 +20,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
 use crate::config::{ExistingCodes, Output, RunConfig};
-use crate::dedup::{existing, CaseVariant, CodeClash, CodeHasher, Dedup};
+use crate::dedup::{self, existing, CodeClash, CodeHasher, Dedup, FileNames};
 use crate::error::{Error, Result};
 use crate::folder;
 use crate::normalize::boolean_like::BooleanLikeScan;
