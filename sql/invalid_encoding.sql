@@ -1,7 +1,9 @@
 -- rule: invalid_encoding
 -- description: A field holds bytes that are not valid UTF-8.
 -- example: Category=caf\xE9 (Latin-1 bytes in a UTF-8 file)  ->  Category holds bytes that are not UTF-8 (shown as U+FFFD)
--- checked-by: reader
+-- checked-by: normalize
 --
--- The reader decodes every field. Undecodable bytes are shown as U+FFFD in rejected.csv,
--- never imported; the other rules still check the row so every problem is listed at once.
+-- The reader decodes the file's encoding; the workers (normalize) check that every field is
+-- UTF-8, in parallel. Undecodable bytes are shown as U+FFFD in rejected.csv, never imported;
+-- the other rules still check the row so every problem is listed at once. (Parquet strings
+-- are checked by the reader.)
