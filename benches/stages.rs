@@ -200,6 +200,7 @@ fn stages(c: &mut Criterion) {
     let path = dir.path().join("bench.csv");
     std::fs::write(&path, &data).unwrap();
     let config = RunConfig {
+        cancel: voucher_import::interrupt::Cancel::new(),
         inputs: vec![InputPath::File(path)],
         read: ReadOptions::default(),
         format: None,

@@ -71,6 +71,8 @@ pub struct ImportOptions {
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
+    /// Asks the run to stop (checked between chunks): a clone of it is the caller's.
+    pub cancel: crate::interrupt::Cancel,
     pub inputs: Vec<InputPath>,
     /// How CSV inputs are split and decoded.
     pub read: ReadOptions,

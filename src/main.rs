@@ -42,7 +42,8 @@ const INTERRUPTED: u8 = 130;
 fn main() -> ExitCode {
     // The first Ctrl-C (or SIGTERM) asks the run to stop cleanly (the staging folder is
     // removed); a second one stops at once.
-    let stop = voucher_import::interrupt::flag();
+    let cancel = voucher_import::interrupt::Cancel::new();
+    let stop = cancel.flag();
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register_conditional_shutdown(
             signal,
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(cli) {
+    match run(cli, cancel) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // Never eprintln!: it panics when stderr is closed.
@@ -86,15 +87,16 @@ fn unless_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<u8> {
+fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8> {
     let stdout = io::stdout();
     let stderr = io::stderr();
     match cli.command {
         Command::Prepare(args) => {
             let out = args.out.display().to_string();
             let (json, quiet) = (args.json, args.quiet);
-            let outcome =
-                prepare::run_with_progress(args, |total| progress::for_stderr(total, quiet))?;
+            let outcome = prepare::run_with_progress(args, cancel, |total| {
+                progress::for_stderr(total, quiet)
+            })?;
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(
@@ -112,7 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Check(args) => {
             let json = args.json;
-            let report = check::run(args)?;
+            let report = check::run(args, cancel)?;
             let mut out = stdout.lock();
             unless_broken_pipe(if json {
                 report::write_json(&mut out, &report).and_then(|_| out.flush())
@@ -125,7 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Upload(args) => {
             let json = args.json;
             let dir = args.dir.display().to_string();
-            let outcome = upload::run(args, &progress::UploadLines::default())?;
+            let outcome = upload::run(args, cancel, &progress::UploadLines::default())?;
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(

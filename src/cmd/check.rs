@@ -27,7 +27,7 @@ pub struct CheckArgs {
 }
 
 /// Runs `check`.
-pub fn run(args: CheckArgs) -> Result<CheckReport> {
-    let config = args.import.into_config(Output::Report)?;
+pub fn run(args: CheckArgs, cancel: crate::interrupt::Cancel) -> Result<CheckReport> {
+    let config = args.import.into_config(Output::Report, cancel)?;
     Ok(pipeline::run(&config)?.into_check_report())
 }

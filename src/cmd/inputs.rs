@@ -11,6 +11,7 @@ use crate::config::{
     DEFAULT_MAX_FILE_BYTES,
 };
 use crate::error::{Error, Result};
+use crate::interrupt::Cancel;
 use crate::normalize::headers::HeaderOptions;
 use crate::read::{
     distinct_inputs, expand_inputs, Format, InputPath, ReadOptions, SplitOptions, TextEncoding,
@@ -262,7 +263,7 @@ fn one_ascii_char(text: &str, what: &str) -> std::result::Result<u8, String> {
 
 impl ImportArgs {
     /// Resolves the arguments into a run configuration writing to `output`.
-    pub fn into_config(self, output: Output) -> Result<RunConfig> {
+    pub fn into_config(self, output: Output, cancel: Cancel) -> Result<RunConfig> {
         let campaign = match (&self.campaign, self.campaign_type) {
             (Some(path), _) => Campaign::from_json_file(path)?,
             (None, Some(campaign_type)) => Campaign::of_type(campaign_type),
@@ -295,6 +296,7 @@ impl ImportArgs {
             .chain(self.campaign.iter().cloned())
             .collect();
         Ok(RunConfig {
+            cancel,
             inputs,
             reads,
             notes,

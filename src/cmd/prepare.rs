@@ -8,6 +8,7 @@ use clap::Args;
 use super::inputs::ImportArgs;
 use crate::config::Output;
 use crate::error::Result;
+use crate::interrupt::Cancel;
 use crate::pipeline::{self, RunOutcome};
 
 /// Turn voucher CSV files into Voucherify import batches and a report of rejected rows.
@@ -42,20 +43,24 @@ pub struct PrepareArgs {
 }
 
 /// Runs `prepare`.
-pub fn run(args: PrepareArgs) -> Result<RunOutcome> {
-    run_with_progress(args, |_| Box::new(pipeline::NoProgress))
+pub fn run(args: PrepareArgs, cancel: Cancel) -> Result<RunOutcome> {
+    run_with_progress(args, cancel, |_| Box::new(pipeline::NoProgress))
 }
 
 /// Runs `prepare`; `progress` makes the progress display from the inputs' total size (None
 /// when unknown: stdin).
 pub fn run_with_progress(
     args: PrepareArgs,
+    cancel: Cancel,
     progress: impl FnOnce(Option<u64>) -> Box<dyn pipeline::Progress>,
 ) -> Result<RunOutcome> {
-    let config = args.import.into_config(Output::Folder {
-        path: args.out,
-        force: args.force,
-    })?;
+    let config = args.import.into_config(
+        Output::Folder {
+            path: args.out,
+            force: args.force,
+        },
+        cancel,
+    )?;
     let progress = progress(pipeline::input_bytes(&config));
     pipeline::run_with_progress(&config, progress.as_ref())
 }

@@ -229,12 +229,13 @@ fn parse_adoption(text: &str) -> std::result::Result<(String, String), String> {
 
 impl UploadArgs {
     /// The options, with the credentials from the environment.
-    pub fn into_options(self) -> UploadOptions {
+    pub fn into_options(self, cancel: crate::interrupt::Cancel) -> UploadOptions {
         let base_url = match self.cluster {
             Some(cluster) => cluster.base_url().to_owned(),
             None => self.api_url,
         };
         UploadOptions {
+            cancel,
             dir: self.dir,
             campaign: self.campaign,
             api: ApiSettings {
@@ -266,8 +267,12 @@ impl UploadArgs {
 }
 
 /// Runs `upload`.
-pub fn run(args: UploadArgs, progress: &dyn UploadProgress) -> Result<UploadOutcome> {
-    upload::run(&args.into_options(), progress)
+pub fn run(
+    args: UploadArgs,
+    cancel: crate::interrupt::Cancel,
+    progress: &dyn UploadProgress,
+) -> Result<UploadOutcome> {
+    upload::run(&args.into_options(cancel), progress)
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {

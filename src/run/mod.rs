@@ -377,7 +377,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         }
         let columns = engine.set_columns(&layout.schema);
         let collected = std::sync::Mutex::new(Vec::new());
-        stream(inputs, config.threads, |events| {
+        stream(inputs, config.threads, &config.cancel, |events| {
             pool.install(|| {
                 events.into_par_iter().try_for_each(|event| {
                     if let ReadEvent::Chunk(chunk) = event {
@@ -573,7 +573,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 Ok(finisher)
             })
             .map_err(|e| Error::Engine(format!("cannot start the finisher thread: {e}")))?;
-        let streamed = stream(inputs, config.threads, |events| {
+        let streamed = stream(inputs, config.threads, &config.cancel, |events| {
             let prepared: Vec<Result<Prepared>> = pool.install(|| {
                 events
                     .into_par_iter()
@@ -766,7 +766,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
-    crate::interrupt::check()?;
+    config.cancel.check()?;
     if let Some(staged) = staged {
         let path = staged.path().join(folder::SUMMARY_FILE);
         let mut text = Vec::new();

@@ -19,6 +19,7 @@ pub(super) enum Prepared {
 pub(super) fn stream(
     inputs: Vec<Pending>,
     threads: usize,
+    cancel: &crate::interrupt::Cancel,
     mut handle: impl FnMut(Vec<ReadEvent>) -> Result<()>,
 ) -> Result<()> {
     let window = threads.max(1) * 2;
@@ -32,7 +33,7 @@ pub(super) fn stream(
                     let input = input.open()?;
                     // An interrupted run stops reading; the consumer reports it.
                     let digest = input.read_records(|chunk| {
-                        !crate::interrupt::requested() && tx.send(ReadEvent::Chunk(chunk)).is_ok()
+                        !cancel.requested() && tx.send(ReadEvent::Chunk(chunk)).is_ok()
                     })?;
                     let delivered = match digest {
                         Some(digest) => tx.send(ReadEvent::FileDone(digest)).is_ok(),
@@ -47,7 +48,7 @@ pub(super) fn stream(
             .map_err(|e| Error::Engine(format!("cannot start the reader thread: {e}")))?;
         let consumed = (|| -> Result<()> {
             while let Ok(first) = rx.recv() {
-                crate::interrupt::check()?;
+                cancel.check()?;
                 let mut events = vec![first];
                 while events.len() < window {
                     match rx.try_recv() {
@@ -58,7 +59,7 @@ pub(super) fn stream(
                 handle(events)?;
             }
             // The reader also stops when interrupted: the run must not look complete.
-            crate::interrupt::check()
+            cancel.check()
         })();
         drop(rx);
         let read = reader

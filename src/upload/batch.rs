@@ -266,7 +266,7 @@ impl Run<'_> {
                 return Ok(());
             }
             let wait = self.client.retry_wait(tries, retry_after)?;
-            super::client::sleep_unless_interrupted(wait)?;
+            super::client::sleep_unless_interrupted(self.client.cancel(), wait)?;
         }
     }
 
@@ -453,7 +453,7 @@ impl Run<'_> {
                 })?;
                 return Ok(());
             }
-            super::client::sleep_unless_interrupted(wait.min(left))?;
+            super::client::sleep_unless_interrupted(self.client.cancel(), wait.min(left))?;
             wait = wait.mul_f64(1.5).min(self.options.poll_max);
         }
     }

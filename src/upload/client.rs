@@ -85,19 +85,31 @@ pub struct Client {
     redactor: Redactor,
     /// The agent of reads (pooled: polls reuse their connection).
     reader: ureq::Agent,
+    /// Checked while a request is in flight and while waiting.
+    cancel: crate::interrupt::Cancel,
 }
 
 /// The responses a thread hands back.
 type Sent = std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>;
 
 impl Client {
-    pub fn new(settings: ApiSettings, redactor: Redactor) -> Self {
+    pub fn new(
+        settings: ApiSettings,
+        redactor: Redactor,
+        cancel: crate::interrupt::Cancel,
+    ) -> Self {
         let reader = agent(&settings, true, Arc::new(AtomicBool::new(false)));
         Client {
             settings,
             redactor,
             reader,
+            cancel,
         }
+    }
+
+    /// The run's cancellation handle.
+    pub fn cancel(&self) -> &crate::interrupt::Cancel {
+        &self.cancel
     }
 
     pub fn settings(&self) -> &ApiSettings {
@@ -194,7 +206,7 @@ impl Client {
                 )));
             }
             let wait = self.retry_wait(tries, retry_after)?;
-            sleep_unless_interrupted(wait)?;
+            sleep_unless_interrupted(&self.cancel, wait)?;
         }
     }
 
@@ -261,7 +273,7 @@ impl Client {
         loop {
             match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(exchange) => return Ok(exchange),
-                Err(mpsc::RecvTimeoutError::Timeout) => crate::interrupt::check()?,
+                Err(mpsc::RecvTimeoutError::Timeout) => self.cancel.check()?,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     return Ok(Exchange::Lost(
                         "the HTTP thread ended without an answer".into(),
@@ -438,17 +450,17 @@ impl<In: Transport> Connector<In> for MarkConnected {
     }
 }
 
-/// Sleeps, waking early (with an error) when the run is interrupted.
-pub fn sleep_unless_interrupted(wait: Duration) -> Result<()> {
+/// Sleeps, waking early (with an error) when the run is cancelled.
+pub fn sleep_unless_interrupted(cancel: &crate::interrupt::Cancel, wait: Duration) -> Result<()> {
     let step = Duration::from_millis(50);
     let mut left = wait;
     while !left.is_zero() {
-        crate::interrupt::check()?;
+        cancel.check()?;
         let nap = left.min(step);
         std::thread::sleep(nap);
         left -= nap;
     }
-    crate::interrupt::check()
+    cancel.check()
 }
 
 /// The import path for a campaign id or name.
@@ -538,6 +550,7 @@ mod tests {
                 http_timeout: Duration::from_secs(5),
             },
             Redactor::default(),
+            crate::interrupt::Cancel::new(),
         )
     }
 

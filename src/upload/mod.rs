@@ -46,6 +46,8 @@ pub use verified::{Pattern, VERIFY_FILE};
 /// What `upload` is asked to do.
 #[derive(Debug, Clone)]
 pub struct UploadOptions {
+    /// Asks the upload to stop (checked between requests and while waiting).
+    pub cancel: crate::interrupt::Cancel,
     /// The folder `prepare` wrote.
     pub dir: PathBuf,
     /// The campaign's id or name.
@@ -220,7 +222,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         ));
     }
     let dir = &options.dir;
-    let prepared = prepared::batches(dir)?;
+    let prepared = prepared::batches(dir, &options.cancel)?;
     let _lock = if options.dry_run {
         None
     } else {
@@ -257,7 +259,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     }
     state.save(&state_path)?;
 
-    let client = Client::new(options.api.clone(), redactor);
+    let client = Client::new(options.api.clone(), redactor, options.cancel.clone());
     let shared = Mutex::new(state);
     let stopping = AtomicBool::new(false);
     let run = batch::Run {

@@ -38,7 +38,7 @@ struct ListedSummary {
 }
 
 /// The batches of the folder `prepare` wrote, each checked: confined and unchanged.
-pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
+pub(crate) fn batches(dir: &Path, cancel: &crate::interrupt::Cancel) -> Result<Vec<PreparedBatch>> {
     let summary_path = dir.join(crate::folder::SUMMARY_FILE);
     let text = crate::read::read_bounded_text(&summary_path, "summary.json", 256 << 20)?;
     let summary: ListedSummary = serde_json::from_str(&text).map_err(|e| {
@@ -68,7 +68,7 @@ pub(crate) fn batches(dir: &Path) -> Result<Vec<PreparedBatch>> {
     let mut seen = HashSet::new();
     let mut batches = Vec::with_capacity(summary.batches.len());
     for listed in summary.batches {
-        crate::interrupt::check()?;
+        cancel.check()?;
         let relative = Path::new(&listed.path);
         let mut components = relative.components();
         let inside = components.next() == Some(Component::Normal(IMPORT_FOLDER.as_ref()))
@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn a_batch_inside_import_is_taken() {
         let dir = folder(&listed("import/part-00001.csv"));
-        let batches = batches(dir.path()).unwrap();
+        let batches = batches(dir.path(), &crate::interrupt::Cancel::new()).unwrap();
         assert_eq!(batches[0].path, "import/part-00001.csv");
         assert_eq!(batch_codes(&batches[0].file), vec!["A".to_owned()]);
     }
@@ -243,7 +243,9 @@ mod tests {
             "import/sub/part.csv",
         ] {
             let dir = folder(&listed(path));
-            let e = batches(dir.path()).unwrap_err().to_string();
+            let e = batches(dir.path(), &crate::interrupt::Cancel::new())
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("not a file of"), "{path}: {e}");
         }
     }
@@ -254,7 +256,9 @@ mod tests {
         let outside = dir.path().join("outside.csv");
         fs::write(&outside, "Code\r\nA").unwrap();
         std::os::unix::fs::symlink(&outside, dir.path().join("import/link.csv")).unwrap();
-        let e = batches(dir.path()).unwrap_err().to_string();
+        let e = batches(dir.path(), &crate::interrupt::Cancel::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("outside"), "{e}");
     }
 
@@ -265,7 +269,9 @@ mod tests {
         let dir = folder(&listed("import/part-00001.csv"));
         fs::remove_dir_all(dir.path().join("import")).unwrap();
         std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("import")).unwrap();
-        let e = batches(dir.path()).unwrap_err().to_string();
+        let e = batches(dir.path(), &crate::interrupt::Cancel::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("outside the folder"), "{e}");
     }
 
@@ -274,12 +280,12 @@ mod tests {
         let one = listed("import/part-00001.csv");
         let twice = format!("[{},{}]", &one[1..one.len() - 1], &one[1..one.len() - 1]);
         let dir = folder(&twice);
-        assert!(batches(dir.path())
+        assert!(batches(dir.path(), &crate::interrupt::Cancel::new())
             .unwrap_err()
             .to_string()
             .contains("twice"));
         let dir = folder(r#"[{"path": "import/part-00001.csv", "rows": 1, "sha256": "ab"}]"#);
-        assert!(batches(dir.path())
+        assert!(batches(dir.path(), &crate::interrupt::Cancel::new())
             .unwrap_err()
             .to_string()
             .contains("no sha256"));
