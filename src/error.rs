@@ -169,7 +169,8 @@ impl Error {
         Error::HeaderProblems { problems }
     }
 
-    pub(crate) fn usage(message: impl Into<String>, fix: impl Into<String>) -> Self {
+    /// A command-line value that parsed but makes no sense, with its fix.
+    pub fn usage(message: impl Into<String>, fix: impl Into<String>) -> Self {
         Error::Usage {
             message: message.into(),
             fix: fix.into(),

@@ -5,11 +5,10 @@
 //! The pipeline, one module per stage:
 //! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`] -> [`report`], and
 //! [`upload`] of the written batches,
-//! driven by [`run`] (also reachable as `pipeline`) from a [`config::RunConfig`] that [`cmd`]
-//! builds from arguments.
+//! driven by [`run`] (also reachable as `pipeline`) from a [`config::RunConfig`] that the binary builds from its
+//! arguments.
 
 pub mod campaign;
-pub mod cmd;
 pub mod config;
 pub mod dedup;
 pub mod error;

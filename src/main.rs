@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use clap::CommandFactory;
 use clap::{Parser, Subcommand};
-use voucher_import::cmd::{check, completions, explain, prepare, rules, upload};
+use cmd::{check, completions, explain, prepare, rules, upload};
 use voucher_import::report::{self, TerminalSafe};
 
+mod cmd;
 mod progress;
 
 /// mimalloc: the pipeline allocates on one thread and frees on another (chunks travel from the

@@ -4,10 +4,10 @@
 use clap::Args;
 
 use super::inputs::ImportArgs;
-use crate::config::Output;
-use crate::error::Result;
-use crate::pipeline;
-use crate::report::CheckReport;
+use voucher_import::config::Output;
+use voucher_import::error::Result;
+use voucher_import::pipeline;
+use voucher_import::report::CheckReport;
 
 /// Check voucher CSV files without writing anything: the summary and every row that would be
 /// rejected.
@@ -27,7 +27,7 @@ pub struct CheckArgs {
 }
 
 /// Runs `check`.
-pub fn run(args: CheckArgs, cancel: crate::interrupt::Cancel) -> Result<CheckReport> {
+pub fn run(args: CheckArgs, cancel: voucher_import::interrupt::Cancel) -> Result<CheckReport> {
     let config = args.import.into_config(Output::Report, cancel)?;
     Ok(pipeline::run(&config)?.into_check_report())
 }

@@ -5,10 +5,10 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use crate::error::{Error, Result};
-use crate::rules::format::{RuleBody, Severity};
-use crate::rules::{Rule, RuleSet};
-use crate::suggest;
+use voucher_import::error::{Error, Result};
+use voucher_import::rules::format::{RuleBody, Severity};
+use voucher_import::rules::{Rule, RuleSet};
+use voucher_import::suggest;
 
 /// Explain a rule: what it checks, an example of a failing row, and its SQL.
 #[derive(Debug, Clone, Args)]

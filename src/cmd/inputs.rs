@@ -5,26 +5,33 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::campaign::{Campaign, CampaignType};
-use crate::config::{
+use voucher_import::campaign::{Campaign, CampaignType};
+use voucher_import::config::{
     ExistingCodes, ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
     DEFAULT_MAX_FILE_BYTES,
 };
-use crate::error::{Error, Result};
-use crate::interrupt::Cancel;
-use crate::normalize::headers::HeaderOptions;
-use crate::read::{
+use voucher_import::error::{Error, Result};
+use voucher_import::interrupt::Cancel;
+use voucher_import::normalize::headers::HeaderOptions;
+use voucher_import::read::{
     distinct_inputs, expand_inputs, Format, InputPath, ReadOptions, SplitOptions, TextEncoding,
 };
-use crate::rules::functions::AmountUnit;
-use crate::rules::metadata::MetadataSchema;
-use crate::rules::RuleSet;
+use voucher_import::rules::functions::AmountUnit;
+use voucher_import::rules::metadata::MetadataSchema;
+use voucher_import::rules::RuleSet;
 
 /// Known sources of input files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FromSource {
     /// A voucher export of Voucherify (`POST /v1/exports`).
     VoucherifyExport,
+}
+
+/// The format of the inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Parquet,
 }
 
 /// How amounts are written in the input.
@@ -52,7 +59,7 @@ pub struct ImportArgs {
 
     /// The input format (default: Parquet for names ending in .parquet, CSV otherwise).
     #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Input")]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
 
     /// Rename a column before anything else reads it: `--rename voucher_code=Code`. For other
     /// platforms' exports. Repeatable.
@@ -214,7 +221,7 @@ fn parse_encoding(text: &str) -> std::result::Result<TextEncoding, String> {
             "gb18030",
         ];
         let mut message = format!("unknown encoding '{text}'");
-        if let Some(near) = crate::suggest::closest(text, known) {
+        if let Some(near) = voucher_import::suggest::closest(text, known) {
             message.push_str(&format!(": did you mean '{near}'?"));
         }
         format!("{message} (a WHATWG label such as windows-1252, iso-8859-2, utf-16le)")
@@ -300,7 +307,10 @@ impl ImportArgs {
             inputs,
             reads,
             notes,
-            format: self.format,
+            format: self.format.map(|f| match f {
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Parquet => Format::Parquet,
+            }),
             read: ReadOptions {
                 split: SplitOptions {
                     delimiter: self.delimiter,
@@ -348,16 +358,16 @@ impl ImportArgs {
             rules: {
                 let mut rules = RuleSet::load(&self.rule_files, &self.disabled_rules)?;
                 if self.existing_codes == ExistingCodesArg::Reject {
-                    rules.leave_out(crate::rules::names::UPDATE_IGNORES_FIELDS);
+                    rules.leave_out(voucher_import::rules::names::UPDATE_IGNORES_FIELDS);
                 }
                 if self.metadata_schema.is_some() {
                     // The schema says which columns are boolean; their empty cells are
                     // written null.
-                    rules.leave_out(crate::rules::names::EMPTY_IN_BOOLEAN_COLUMN);
+                    rules.leave_out(voucher_import::rules::names::EMPTY_IN_BOOLEAN_COLUMN);
                 }
                 if self.case_insensitive_codes {
                     // Codes that differ only by case are duplicates then.
-                    rules.leave_out(crate::rules::names::CASE_VARIANT_CODE);
+                    rules.leave_out(voucher_import::rules::names::CASE_VARIANT_CODE);
                 }
                 rules
             },

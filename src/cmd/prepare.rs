@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::inputs::ImportArgs;
-use crate::config::Output;
-use crate::error::Result;
-use crate::interrupt::Cancel;
-use crate::pipeline::{self, RunOutcome};
+use voucher_import::config::Output;
+use voucher_import::error::Result;
+use voucher_import::interrupt::Cancel;
+use voucher_import::pipeline::{self, RunOutcome};
 
 /// Turn voucher CSV files into Voucherify import batches and a report of rejected rows.
 #[derive(Debug, Clone, Args)]
@@ -40,11 +40,6 @@ pub struct PrepareArgs {
     /// No progress bar and no summary on stderr (errors are still printed).
     #[arg(long, short = 'q', help_heading = "Output")]
     pub quiet: bool,
-}
-
-/// Runs `prepare`.
-pub fn run(args: PrepareArgs, cancel: Cancel) -> Result<RunOutcome> {
-    run_with_progress(args, cancel, |_| Box::new(pipeline::NoProgress))
 }
 
 /// Runs `prepare`; `progress` makes the progress display from the inputs' total size (None

@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use crate::error::Result;
-use crate::rules::format::RuleBody;
-use crate::rules::RuleSet;
+use voucher_import::error::Result;
+use voucher_import::rules::format::RuleBody;
+use voucher_import::rules::RuleSet;
 
 /// List the rules in force: name, description, where it comes from, and its SQL.
 #[derive(Debug, Clone, Args)]
@@ -44,8 +44,8 @@ pub fn write_listing(w: &mut impl Write, rules: &RuleSet, names_only: bool) -> i
         }
         let origin = if rule.builtin { "built-in" } else { "user" };
         let severity = match rule.text.severity {
-            crate::rules::format::Severity::Reject => "",
-            crate::rules::format::Severity::Warn => ", warn",
+            voucher_import::rules::format::Severity::Reject => "",
+            voucher_import::rules::format::Severity::Warn => ", warn",
         };
         writeln!(
             w,

@@ -1,5 +1,5 @@
 //! `voucher-import upload`: push a prepared folder's batches to Voucherify and bring its
-//! verdicts back to the input rows (see [`crate::upload`]), and the summary it prints.
+//! verdicts back to the input rows (see [`voucher_import::upload`]), and the summary it prints.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use crate::error::Result;
-use crate::upload::{
+use voucher_import::error::Result;
+use voucher_import::upload::{
     self, ApiSettings, BatchStatus, UploadOptions, UploadOutcome, UploadProgress, VerifyCount,
 };
 
@@ -229,7 +229,7 @@ fn parse_adoption(text: &str) -> std::result::Result<(String, String), String> {
 
 impl UploadArgs {
     /// The options, with the credentials from the environment.
-    pub fn into_options(self, cancel: crate::interrupt::Cancel) -> UploadOptions {
+    pub fn into_options(self, cancel: voucher_import::interrupt::Cancel) -> UploadOptions {
         let base_url = match self.cluster {
             Some(cluster) => cluster.base_url().to_owned(),
             None => self.api_url,
@@ -269,7 +269,7 @@ impl UploadArgs {
 /// Runs `upload`.
 pub fn run(
     args: UploadArgs,
-    cancel: crate::interrupt::Cancel,
+    cancel: voucher_import::interrupt::Cancel,
     progress: &dyn UploadProgress,
 ) -> Result<UploadOutcome> {
     upload::run(&args.into_options(cancel), progress)

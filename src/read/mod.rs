@@ -55,7 +55,7 @@ pub fn read_bounded_text(path: &Path, what: &str, max: u64) -> Result<String> {
 pub const INPUT_ENDINGS: [&str; 5] = [".csv", ".csv.gz", ".csv.zst", ".tsv", ".parquet"];
 
 /// The format of an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Parquet,
