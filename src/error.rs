@@ -86,9 +86,25 @@ pub enum Error {
     #[error("internal check failed: {0}\n  fix: this is a bug in voucher-import; please report it with the command line (nothing was written)")]
     Invariant(String),
 
-    /// DataFusion or Arrow failed while evaluating rules.
+    /// The rule engine met something it cannot evaluate (a condition that is not boolean).
     #[error("rule evaluation failed: {0}\n  fix: check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one")]
     Engine(String),
+
+    /// DataFusion failed while compiling or evaluating rules.
+    #[error("rule evaluation failed: {0}\n  fix: check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+
+    /// Arrow failed while building or evaluating the rule table.
+    #[error("rule evaluation failed: {0}\n  fix: check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+
+    /// A thread of the run could not be started.
+    #[error("cannot start the {what}: {source}\n  fix: the machine is short of threads or memory; run again with fewer --threads, or when it is less busy")]
+    Thread {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// Every header problem with its fix, then every option that fixes one, in one line (those of
@@ -135,6 +151,12 @@ impl Error {
     /// The run stopped because it was asked to (Ctrl-C, SIGTERM).
     pub fn is_interruption(&self) -> bool {
         matches!(self, Error::Interrupted | Error::UploadInterrupted { .. })
+    }
+
+    /// A thread that could not be started (`what`: "reader thread").
+    pub(crate) fn thread(what: impl Into<String>) -> impl FnOnce(io::Error) -> Self {
+        let what = what.into();
+        move |source| Error::Thread { what, source }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
@@ -186,18 +208,6 @@ impl From<voucher_import_read::ReadError> for Error {
                 Error::InputFile { path, message, fix }
             }
         }
-    }
-}
-
-impl From<datafusion::error::DataFusionError> for Error {
-    fn from(e: datafusion::error::DataFusionError) -> Self {
-        Error::Engine(e.to_string())
-    }
-}
-
-impl From<datafusion::arrow::error::ArrowError> for Error {
-    fn from(e: datafusion::arrow::error::ArrowError) -> Self {
-        Error::Engine(e.to_string())
     }
 }
 

@@ -234,7 +234,7 @@ impl RuleEngine {
         // Executing a plan needs a Tokio runtime; one thread is enough for in-memory tables.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
-            .map_err(|e| Error::Engine(format!("cannot start the query runtime: {e}")))?;
+            .map_err(Error::thread("query runtime"))?;
         for set in &self.set_rules {
             let rule = &rules.rules[set.rule];
             let at = |e: DataFusionError| {
@@ -311,6 +311,8 @@ impl RuleEngine {
                     Err(e) => {
                         let why = match e {
                             Error::Engine(message) => message,
+                            Error::DataFusion(e) => e.to_string(),
+                            Error::Arrow(e) => e.to_string(),
                             other => other.to_string(),
                         };
                         let why = why.trim_start_matches("Arrow error: ");

@@ -364,7 +364,10 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         .num_threads(config.threads)
         .thread_name(|i| format!("worker-{i}"))
         .build()
-        .map_err(|e| Error::Engine(format!("cannot start {} threads: {e}", config.threads)))?;
+        .map_err(|e| Error::Thread {
+            what: format!("{} worker threads", config.threads),
+            source: std::io::Error::other(e),
+        })?;
 
     // Set rules see every row at once: a first pass keeps the columns they read, they run,
     // and the inputs are opened again for the pass that writes.
@@ -572,7 +575,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 }
                 Ok(finisher)
             })
-            .map_err(|e| Error::Engine(format!("cannot start the finisher thread: {e}")))?;
+            .map_err(Error::thread("finisher thread"))?;
         let streamed = stream(inputs, config.threads, &config.cancel, |events| {
             let prepared: Vec<Result<Prepared>> = pool.install(|| {
                 events

@@ -45,7 +45,7 @@ pub(super) fn stream(
                 }
                 Ok(())
             })
-            .map_err(|e| Error::Engine(format!("cannot start the reader thread: {e}")))?;
+            .map_err(Error::thread("reader thread"))?;
         let consumed = (|| -> Result<()> {
             while let Ok(first) = rx.recv() {
                 cancel.check()?;

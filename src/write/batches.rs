@@ -140,7 +140,7 @@ impl BatchWriter {
         let writer = std::thread::Builder::new()
             .name("batch-writer".into())
             .spawn(move || write_pieces(received))
-            .map_err(|e| Error::Engine(format!("cannot start the batch writer thread: {e}")))?;
+            .map_err(Error::thread("batch writer thread"))?;
         Ok(BatchWriter {
             folder,
             groups: groups
