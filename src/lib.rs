@@ -10,6 +10,7 @@
 
 pub mod campaign;
 pub mod config;
+pub mod datafusion;
 pub mod dedup;
 pub mod error;
 pub mod folder;
