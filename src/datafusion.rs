@@ -7,6 +7,7 @@
 //! - `is_whole_number(text)`: whether the text is a non-negative whole number.
 //!
 //! ```
+//! use datafusion::execution::FunctionRegistry;
 //! use datafusion::prelude::SessionContext;
 //!
 //! let ctx = SessionContext::new();
