@@ -205,6 +205,7 @@ fn stages(c: &mut Criterion) {
         read: ReadOptions::default(),
         format: None,
         existing: vec![],
+        existing_codes: vec![],
         campaign: Campaign::of_type(CampaignType::GiftVouchers),
         options: ImportOptions {
             campaign_limit: u64::MAX,

@@ -79,6 +79,9 @@ pub struct RunConfig {
     /// The input format when given; else by file name (`.parquet`), CSV otherwise.
     pub format: Option<Format>,
     pub existing: Vec<PathBuf>,
+    /// Codes already in the project given as values (by a library caller), besides the
+    /// `existing` files; the summary lists them as one source, `(codes given)`.
+    pub existing_codes: Vec<String>,
     pub campaign: Campaign,
     pub options: ImportOptions,
     pub headers: HeaderOptions,

@@ -12,6 +12,7 @@ mod fidelity_golden;
 mod forms;
 mod golden;
 mod interrupt;
+mod library;
 mod parquet;
 mod progress;
 mod promises;

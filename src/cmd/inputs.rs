@@ -302,6 +302,29 @@ impl ImportArgs {
             .chain(self.metadata_schema.iter().cloned())
             .chain(self.campaign.iter().cloned())
             .collect();
+        let options = ImportOptions {
+            campaign_limit: self.campaign_limit,
+            codes_in_campaign,
+            amount_unit: match self.amount_unit {
+                Some(AmountUnitArg::Major) => AmountUnit::Major,
+                Some(AmountUnitArg::Minor) | None => AmountUnit::Minor,
+            },
+            amount_unit_given: self.amount_unit.is_some(),
+            case_insensitive_codes: self.case_insensitive_codes,
+            existing_codes: match self.existing_codes {
+                ExistingCodesArg::Reject => ExistingCodes::Reject,
+                ExistingCodesArg::Update => ExistingCodes::Update,
+            },
+            max_file_bytes: self.max_file_bytes,
+            batch_rows: self.batch_rows,
+            batch_amount_unit: match self.batch_amount_unit {
+                AmountUnitArg::Minor => AmountUnit::Minor,
+                AmountUnitArg::Major => AmountUnit::Major,
+            },
+            canary_rows: self.canary_rows,
+        };
+        let rules = RuleSet::load(&self.rule_files, &self.disabled_rules)?
+            .in_force_for(&options, self.metadata_schema.is_some());
         Ok(RunConfig {
             cancel,
             inputs,
@@ -327,27 +350,8 @@ impl ImportArgs {
                 defer_utf8_check: true,
             },
             existing: self.existing,
-            options: ImportOptions {
-                campaign_limit: self.campaign_limit,
-                codes_in_campaign,
-                amount_unit: match self.amount_unit {
-                    Some(AmountUnitArg::Major) => AmountUnit::Major,
-                    Some(AmountUnitArg::Minor) | None => AmountUnit::Minor,
-                },
-                amount_unit_given: self.amount_unit.is_some(),
-                case_insensitive_codes: self.case_insensitive_codes,
-                existing_codes: match self.existing_codes {
-                    ExistingCodesArg::Reject => ExistingCodes::Reject,
-                    ExistingCodesArg::Update => ExistingCodes::Update,
-                },
-                max_file_bytes: self.max_file_bytes,
-                batch_rows: self.batch_rows,
-                batch_amount_unit: match self.batch_amount_unit {
-                    AmountUnitArg::Minor => AmountUnit::Minor,
-                    AmountUnitArg::Major => AmountUnit::Major,
-                },
-                canary_rows: self.canary_rows,
-            },
+            existing_codes: Vec::new(),
+            options,
             campaign,
             headers: HeaderOptions {
                 declared_metadata: self.metadata,
@@ -355,22 +359,7 @@ impl ImportArgs {
                 drops: self.drops,
                 json_metadata: false,
             },
-            rules: {
-                let mut rules = RuleSet::load(&self.rule_files, &self.disabled_rules)?;
-                if self.existing_codes == ExistingCodesArg::Reject {
-                    rules.leave_out(voucher_import::rules::names::UPDATE_IGNORES_FIELDS);
-                }
-                if self.metadata_schema.is_some() {
-                    // The schema says which columns are boolean; their empty cells are
-                    // written null.
-                    rules.leave_out(voucher_import::rules::names::EMPTY_IN_BOOLEAN_COLUMN);
-                }
-                if self.case_insensitive_codes {
-                    // Codes that differ only by case are duplicates then.
-                    rules.leave_out(voucher_import::rules::names::CASE_VARIANT_CODE);
-                }
-                rules
-            },
+            rules,
             from_export: self.from == Some(FromSource::VoucherifyExport),
             metadata_schema: self
                 .metadata_schema

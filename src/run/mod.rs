@@ -359,6 +359,23 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             codes,
         });
     }
+    if !config.existing_codes.is_empty() {
+        let index = config.existing.len() as u32;
+        for code in &config.existing_codes {
+            let code = code.trim();
+            if code.is_empty() {
+                continue;
+            }
+            dedup.add_existing(code, index);
+            if engine.has_set_rules() {
+                existing_codes.push(code.to_owned());
+            }
+        }
+        existing_info.push(ExistingInfo {
+            path: "(codes given)".to_owned(),
+            codes: config.existing_codes.len() as u64,
+        });
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)

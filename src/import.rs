@@ -1,0 +1,261 @@
+//! The engine as a library: an [`Import`] says into which campaign, which codes the project
+//! holds already, which rules and options; it then runs on files into a prepared folder (what
+//! `prepare` does) or checks them (what `check` does), with a cancellation handle the caller
+//! keeps.
+//!
+//! ```no_run
+//! use voucher_import::campaign::CampaignType;
+//! use voucher_import::import::Import;
+//!
+//! let outcome = Import::new(CampaignType::GiftVouchers)
+//!     .existing_codes(["OLD-0001", "OLD-0002"])
+//!     .batch_rows(50_000)
+//!     .run_files(&["cards.csv".into()], "out")?;
+//! println!("{} accepted, {} rejected", outcome.summary.accepted, outcome.summary.rejected);
+//! # Ok::<(), voucher_import::Error>(())
+//! ```
+
+use std::path::PathBuf;
+
+use crate::campaign::{Campaign, CampaignType};
+use crate::config::{
+    ExistingCodes, ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
+    DEFAULT_MAX_FILE_BYTES,
+};
+use crate::error::Result;
+use crate::interrupt::Cancel;
+use crate::normalize::headers::HeaderOptions;
+use crate::read::{distinct_inputs, expand_inputs, InputPath, ReadOptions};
+use crate::report::CheckReport;
+use crate::rules::functions::AmountUnit;
+use crate::rules::metadata::MetadataSchema;
+use crate::rules::RuleSet;
+use crate::run::RunOutcome;
+
+/// An import into one campaign, built step by step; every setting has the command line's
+/// default.
+#[derive(Debug, Clone)]
+pub struct Import {
+    campaign: Campaign,
+    existing_files: Vec<PathBuf>,
+    existing_codes: Vec<String>,
+    rule_files: Vec<PathBuf>,
+    disabled_rules: Vec<String>,
+    metadata_schema: Option<MetadataSchema>,
+    options: ImportOptions,
+    headers: HeaderOptions,
+    read: ReadOptions,
+    from_export: bool,
+    threads: usize,
+    cancel: Cancel,
+}
+
+impl Import {
+    /// An import into a campaign of this type.
+    pub fn new(campaign_type: CampaignType) -> Self {
+        Import::into_campaign(Campaign::of_type(campaign_type))
+    }
+
+    /// An import into this campaign (its type, and the codes it holds already).
+    pub fn into_campaign(campaign: Campaign) -> Self {
+        let codes_in_campaign = campaign.vouchers_count;
+        Import {
+            campaign,
+            existing_files: Vec::new(),
+            existing_codes: Vec::new(),
+            rule_files: Vec::new(),
+            disabled_rules: Vec::new(),
+            metadata_schema: None,
+            options: ImportOptions {
+                campaign_limit: DEFAULT_CAMPAIGN_LIMIT,
+                codes_in_campaign,
+                amount_unit: AmountUnit::Minor,
+                amount_unit_given: false,
+                case_insensitive_codes: false,
+                existing_codes: ExistingCodes::Reject,
+                max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+                batch_rows: DEFAULT_BATCH_ROWS,
+                batch_amount_unit: AmountUnit::Minor,
+                canary_rows: None,
+            },
+            headers: HeaderOptions::default(),
+            read: ReadOptions {
+                defer_utf8_check: true,
+                ..ReadOptions::default()
+            },
+            from_export: false,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cancel: Cancel::new(),
+        }
+    }
+
+    /// A file of codes already in the project (a `code` column, or one column).
+    pub fn existing_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.existing_files.push(path.into());
+        self
+    }
+
+    /// Codes already in the project, as values.
+    pub fn existing_codes(mut self, codes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.existing_codes
+            .extend(codes.into_iter().map(Into::into));
+        self
+    }
+
+    /// What a row whose code is in the project becomes (rejected, the default, or an update).
+    pub fn existing_codes_become(mut self, mode: ExistingCodes) -> Self {
+        self.options.existing_codes = mode;
+        self
+    }
+
+    /// A rule file to apply besides the built-in rules.
+    pub fn rule_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.rule_files.push(path.into());
+        self
+    }
+
+    /// Switches a rule off (not the ones that keep broken rows out).
+    pub fn disable_rule(mut self, name: impl Into<String>) -> Self {
+        self.disabled_rules.push(name.into());
+        self
+    }
+
+    /// The voucher metadata schema to check metadata columns against.
+    pub fn metadata_schema(mut self, schema: MetadataSchema) -> Self {
+        self.metadata_schema = Some(schema);
+        self
+    }
+
+    /// The unit of `Gift Amount` and `Redeemed Amount` in the input.
+    pub fn amount_unit(mut self, unit: AmountUnit) -> Self {
+        self.options.amount_unit = unit;
+        self.options.amount_unit_given = true;
+        self
+    }
+
+    /// The unit batches carry amounts in (minor units by default).
+    pub fn batch_amount_unit(mut self, unit: AmountUnit) -> Self {
+        self.options.batch_amount_unit = unit;
+        self
+    }
+
+    /// Compare codes ignoring letter case (a project created so).
+    pub fn case_insensitive_codes(mut self, yes: bool) -> Self {
+        self.options.case_insensitive_codes = yes;
+        self
+    }
+
+    /// The campaign's code limit, and the codes it holds already.
+    pub fn campaign_limit(mut self, limit: u64, codes_in_campaign: u64) -> Self {
+        self.options.campaign_limit = limit;
+        self.options.codes_in_campaign = codes_in_campaign;
+        self
+    }
+
+    /// Most rows per batch.
+    pub fn batch_rows(mut self, rows: u64) -> Self {
+        self.options.batch_rows = rows.max(1);
+        self
+    }
+
+    /// Largest batch file in bytes, header included.
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        self.options.max_file_bytes = bytes.max(1);
+        self
+    }
+
+    /// Batch 1 holds only the first `rows` accepted rows (a canary for `upload --canary`).
+    pub fn canary_rows(mut self, rows: u64) -> Self {
+        self.options.canary_rows = Some(rows.max(1));
+        self
+    }
+
+    /// Header renames, drops and declared metadata (`--rename`, `--drop`, `--metadata`).
+    pub fn headers(mut self, headers: HeaderOptions) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// How CSV inputs are split and decoded.
+    pub fn read_options(mut self, read: ReadOptions) -> Self {
+        self.read = ReadOptions {
+            defer_utf8_check: true,
+            ..read
+        };
+        self
+    }
+
+    /// Treat every input as a Voucherify voucher export.
+    pub fn from_export(mut self, yes: bool) -> Self {
+        self.from_export = yes;
+        self
+    }
+
+    /// Worker threads for the rules (the output does not depend on it).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The handle that stops the run when cancelled (keep a clone of it).
+    pub fn cancel(mut self, cancel: Cancel) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Prepares `inputs` (files, folders or globs) into `folder`, which must be new or empty:
+    /// batches, rejected.csv, summary.json, report.html, origins.csv.
+    pub fn run_files(&self, inputs: &[PathBuf], folder: impl Into<PathBuf>) -> Result<RunOutcome> {
+        let config = self.config(
+            inputs,
+            Output::Folder {
+                path: folder.into(),
+                force: false,
+            },
+        )?;
+        crate::run::run(&config)
+    }
+
+    /// Checks `inputs` without writing anything: the summary and every rejected row.
+    pub fn check_files(&self, inputs: &[PathBuf]) -> Result<CheckReport> {
+        let config = self.config(inputs, Output::Report)?;
+        Ok(crate::run::run(&config)?.into_check_report())
+    }
+
+    /// The validated configuration of a run on `inputs`.
+    pub fn config(&self, inputs: &[PathBuf], output: Output) -> Result<RunConfig> {
+        self.campaign.check_holds_codes()?;
+        let (expanded, notes) = distinct_inputs(expand_inputs(inputs)?);
+        let reads: Vec<PathBuf> = inputs
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .cloned()
+            .chain(expanded.iter().filter_map(|i| match i {
+                InputPath::File(path) => Some(path.clone()),
+                InputPath::Stdin => None,
+            }))
+            .chain(self.existing_files.iter().cloned())
+            .chain(self.rule_files.iter().cloned())
+            .collect();
+        let rules = RuleSet::load(&self.rule_files, &self.disabled_rules)?
+            .in_force_for(&self.options, self.metadata_schema.is_some());
+        Ok(RunConfig {
+            cancel: self.cancel.clone(),
+            inputs: expanded,
+            read: self.read,
+            format: None,
+            existing: self.existing_files.clone(),
+            existing_codes: self.existing_codes.clone(),
+            campaign: self.campaign.clone(),
+            options: self.options.clone(),
+            headers: self.headers.clone(),
+            rules,
+            from_export: self.from_export,
+            metadata_schema: self.metadata_schema.clone(),
+            threads: self.threads,
+            output,
+            reads,
+            notes,
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! The engine as a library ([`voucher_import::import::Import`]): what `prepare` and `check` do,
+//! driven from code, with existing codes given as values and a cancellation handle.
+
+use std::path::PathBuf;
+
+use voucher_import::campaign::CampaignType;
+use voucher_import::import::Import;
+use voucher_import::interrupt::Cancel;
+
+use crate::util::{assert_conserved, ROOT};
+
+fn sample() -> Vec<PathBuf> {
+    vec![PathBuf::from(ROOT).join("fixtures/sample/gift_cards.csv")]
+}
+
+#[test]
+fn an_import_built_in_code_prepares_a_folder_like_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let outcome = Import::new(CampaignType::GiftVouchers)
+        .existing_codes(["OLD-0002"])
+        .threads(2)
+        .run_files(&sample(), &out)
+        .unwrap();
+    assert_conserved(&out, 22);
+    let summary = &outcome.summary;
+    assert_eq!(summary.input_rows, 22);
+    assert_eq!(summary.accepted + summary.rejected, 22);
+    let existing = summary
+        .rejected_by_rule
+        .0
+        .iter()
+        .find(|(rule, _)| rule == "existing_code")
+        .map(|(_, n)| *n);
+    assert_eq!(
+        existing,
+        Some(1),
+        "OLD-0002, given as a value, is in the project"
+    );
+    assert_eq!(summary.existing[0].path, "(codes given)");
+}
+
+#[test]
+fn check_files_writes_nothing_and_lists_every_rejected_row() {
+    let report = Import::new(CampaignType::GiftVouchers)
+        .check_files(&sample())
+        .unwrap();
+    assert_eq!(report.rejected_rows.len() as u64, report.summary.rejected);
+}
+
+#[test]
+fn a_cancelled_run_stops_with_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let err = Import::new(CampaignType::GiftVouchers)
+        .cancel(cancel)
+        .run_files(&sample(), &out)
+        .unwrap_err();
+    assert!(err.is_interruption(), "{err}");
+    assert!(!out.exists(), "nothing is left behind");
+}
