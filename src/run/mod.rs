@@ -35,7 +35,7 @@ use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
 use crate::write::batches::BatchWriter;
 use crate::write::record::EncodedRows;
-use crate::write::rejected::{RejectedEntry, RejectedWriter, RuleExample};
+use crate::write::rejected::{RejectedEntry, RejectedWriter};
 use crate::write::StagedOutput;
 
 mod evaluate;
@@ -57,9 +57,6 @@ use stream::*;
 pub struct RunOutcome {
     pub summary: Summary,
     pub rejected_rows: Vec<RejectedEntry>,
-    /// Up to [`crate::write::rejected::EXAMPLES_PER_RULE`] rejected rows per rule, for the
-    /// HTML report.
-    pub examples: Vec<(String, Vec<RuleExample>)>,
 }
 
 impl RunOutcome {
@@ -817,6 +814,5 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     Ok(RunOutcome {
         summary,
         rejected_rows: rejected_rows_kept.entries,
-        examples: rejected_rows_kept.examples,
     })
 }
