@@ -68,6 +68,25 @@ pub struct ImportOptions {
     pub canary_rows: Option<u64>,
 }
 
+impl ImportOptions {
+    /// The rules in force for these options: `update_ignores_fields` only when existing codes
+    /// become updates, `empty_in_boolean_column` only without a metadata schema (which says
+    /// which columns are boolean), `case_variant_code` only when codes are compared exactly.
+    pub fn rules_in_force(&self, mut rules: RuleSet, schema: bool) -> RuleSet {
+        use crate::rules::names;
+        if self.existing_codes == ExistingCodes::Reject {
+            rules.leave_out(names::UPDATE_IGNORES_FIELDS);
+        }
+        if schema {
+            rules.leave_out(names::EMPTY_IN_BOOLEAN_COLUMN);
+        }
+        if self.case_insensitive_codes {
+            rules.leave_out(names::CASE_VARIANT_CODE);
+        }
+        rules
+    }
+}
+
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct RunConfig {

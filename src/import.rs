@@ -237,8 +237,10 @@ impl Import {
             .chain(self.existing_files.iter().cloned())
             .chain(self.rule_files.iter().cloned())
             .collect();
-        let rules = RuleSet::load(&self.rule_files, &self.disabled_rules)?
-            .in_force_for(&self.options, self.metadata_schema.is_some());
+        let rules = self.options.rules_in_force(
+            RuleSet::load(&self.rule_files, &self.disabled_rules)?,
+            self.metadata_schema.is_some(),
+        );
         Ok(RunConfig {
             cancel: self.cancel.clone(),
             inputs: expanded,

@@ -323,8 +323,10 @@ impl ImportArgs {
             },
             canary_rows: self.canary_rows,
         };
-        let rules = RuleSet::load(&self.rule_files, &self.disabled_rules)?
-            .in_force_for(&options, self.metadata_schema.is_some());
+        let rules = options.rules_in_force(
+            RuleSet::load(&self.rule_files, &self.disabled_rules)?,
+            self.metadata_schema.is_some(),
+        );
         Ok(RunConfig {
             cancel,
             inputs,

@@ -11,7 +11,9 @@ use serde::{Serialize, Serializer};
 
 use crate::campaign::Campaign;
 use crate::config::ImportOptions;
-use crate::normalize::Normalizations;
+use crate::normalize::{ColumnGroups, Normalizations};
+use crate::rules::format::Severity;
+use crate::rules::RuleSet;
 use crate::write::batches::BatchInfo;
 use crate::write::rejected::{RejectedEntry, RuleExample};
 pub use terminal::TerminalSafe;
@@ -37,6 +39,40 @@ pub struct ExistingInfo {
 pub struct RuleCounts(pub Vec<(String, u64)>);
 
 impl RuleCounts {
+    /// Every rule in force with its count (`counts` in the rules' order).
+    pub fn of(rules: &RuleSet, counts: &[u64]) -> Self {
+        RuleCounts(
+            rules
+                .rules
+                .iter()
+                .zip(counts)
+                .map(|(r, n)| (r.text.name.clone(), *n))
+                .collect(),
+        )
+    }
+
+    /// The rules with a count above zero.
+    pub fn nonzero(rules: &RuleSet, counts: &[u64]) -> Self {
+        let mut all = RuleCounts::of(rules, counts);
+        all.0.retain(|(_, n)| *n > 0);
+        all
+    }
+
+    /// Every `warn` rule in force with its count.
+    pub fn of_warnings(rules: &RuleSet, counts: &[u64]) -> Self {
+        RuleCounts(
+            rules
+                .rules
+                .iter()
+                .zip(counts)
+                .filter(|(r, _)| r.text.severity == Severity::Warn)
+                .map(|(r, n)| (r.text.name.clone(), *n))
+                .collect(),
+        )
+    }
+}
+
+impl RuleCounts {
     pub fn get(&self, rule: &str) -> Option<u64> {
         self.0
             .iter()
@@ -55,6 +91,26 @@ impl Serialize for RuleCounts {
 /// object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleExamples(pub Vec<(String, RuleExample)>);
+
+impl RuleExamples {
+    /// For every rule that rejected rows, in the rules' order, the first of them.
+    pub fn first_of(rules: &RuleSet, examples: &[(String, Vec<RuleExample>)]) -> Self {
+        RuleExamples(
+            rules
+                .rules
+                .iter()
+                .filter_map(|rule| {
+                    let name = &rule.text.name;
+                    examples
+                        .iter()
+                        .find(|(r, _)| r == name)
+                        .and_then(|(_, examples)| examples.first())
+                        .map(|example| (name.clone(), example.clone()))
+                })
+                .collect(),
+        )
+    }
+}
 
 impl RuleExamples {
     pub fn get(&self, rule: &str) -> Option<&RuleExample> {
@@ -120,6 +176,34 @@ pub struct ColumnGroup {
     pub batches: Vec<String>,
     /// Accepted rows in the group's batches.
     pub rows: u64,
+}
+
+impl ColumnGroup {
+    /// The groups of a run: each group's batch header, the inputs in it (`file_names` by
+    /// index) and the batches that hold its rows.
+    pub fn list(
+        groups: &ColumnGroups,
+        headers: &[Vec<String>],
+        file_names: &[String],
+        batches: &[BatchInfo],
+    ) -> Vec<ColumnGroup> {
+        (0..groups.columns.len())
+            .map(|group| {
+                let of_group = || batches.iter().filter(move |b| b.group == group);
+                ColumnGroup {
+                    columns: headers[group].clone(),
+                    inputs: file_names
+                        .iter()
+                        .zip(&groups.of_file)
+                        .filter(|(_, g)| **g == group)
+                        .map(|(name, _)| name.clone())
+                        .collect(),
+                    batches: of_group().map(|b| b.path.clone()).collect(),
+                    rows: of_group().map(|b| b.rows).sum(),
+                }
+            })
+            .collect()
+    }
 }
 
 impl Summary {

@@ -228,22 +228,6 @@ impl RuleSet {
             .ok_or_else(|| Error::Invariant(format!("rule '{name}' is not loaded")))
     }
 
-    /// The rules in force for these options: `update_ignores_fields` only when existing codes
-    /// become updates, `empty_in_boolean_column` only without a metadata schema (which says
-    /// which columns are boolean), `case_variant_code` only when codes are compared exactly.
-    pub fn in_force_for(mut self, options: &crate::config::ImportOptions, schema: bool) -> Self {
-        if options.existing_codes == crate::config::ExistingCodes::Reject {
-            self.leave_out(names::UPDATE_IGNORES_FIELDS);
-        }
-        if schema {
-            self.leave_out(names::EMPTY_IN_BOOLEAN_COLUMN);
-        }
-        if options.case_insensitive_codes {
-            self.leave_out(names::CASE_VARIANT_CODE);
-        }
-        self
-    }
-
     /// Leaves out a rule that is not in force for this run (`update_ignores_fields` without
     /// `--existing-codes update`).
     pub fn leave_out(&mut self, name: &str) {

@@ -672,54 +672,13 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         input_rows,
         accepted,
         rejected: rejected_rows,
-        first_rejected_by_rule: RuleExamples(
-            config
-                .rules
-                .rules
-                .iter()
-                .filter_map(|rule| {
-                    let name = &rule.text.name;
-                    rejected_rows_kept
-                        .examples
-                        .iter()
-                        .find(|(r, _)| r == name)
-                        .and_then(|(_, examples)| examples.first())
-                        .map(|example| (name.clone(), example.clone()))
-                })
-                .collect(),
-        ),
+        first_rejected_by_rule: RuleExamples::first_of(&config.rules, &rejected_rows_kept.examples),
         formula_like_values,
-        rejected_by_rule: RuleCounts(
-            config
-                .rules
-                .rules
-                .iter()
-                .zip(&failures_by_rule)
-                .map(|(r, n)| (r.text.name.clone(), *n))
-                .collect(),
-        ),
-        rule_errors: RuleCounts(
-            config
-                .rules
-                .rules
-                .iter()
-                .zip(&errors_by_rule)
-                .filter(|(_, n)| **n > 0)
-                .map(|(r, n)| (r.text.name.clone(), *n))
-                .collect(),
-        ),
+        rejected_by_rule: RuleCounts::of(&config.rules, &failures_by_rule),
+        rule_errors: RuleCounts::nonzero(&config.rules, &errors_by_rule),
         updates,
         warnings: warned_rows,
-        warnings_by_rule: RuleCounts(
-            config
-                .rules
-                .rules
-                .iter()
-                .zip(&warnings_by_rule)
-                .filter(|(r, _)| r.text.severity == Severity::Warn)
-                .map(|(r, n)| (r.text.name.clone(), *n))
-                .collect(),
-        ),
+        warnings_by_rule: RuleCounts::of_warnings(&config.rules, &warnings_by_rule),
         notes: file_headers
             .iter()
             .zip(&file_names)
@@ -756,30 +715,12 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .collect(),
         dropped_columns,
         normalizations,
-        column_groups: column_groups
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(group, _)| crate::report::ColumnGroup {
-                columns: group_headers[group].clone(),
-                inputs: file_names
-                    .iter()
-                    .zip(&column_groups.of_file)
-                    .filter(|(_, g)| **g == group)
-                    .map(|(name, _)| name.clone())
-                    .collect(),
-                batches: batches
-                    .iter()
-                    .filter(|b| b.group == group)
-                    .map(|b| b.path.clone())
-                    .collect(),
-                rows: batches
-                    .iter()
-                    .filter(|b| b.group == group)
-                    .map(|b| b.rows)
-                    .sum(),
-            })
-            .collect(),
+        column_groups: crate::report::ColumnGroup::list(
+            &column_groups,
+            &group_headers,
+            &file_names,
+            &batches,
+        ),
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
