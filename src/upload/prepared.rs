@@ -25,16 +25,10 @@ pub(crate) struct PreparedBatch {
     pub sha256: String,
 }
 
-#[derive(Deserialize)]
-struct ListedBatch {
-    path: String,
-    rows: u64,
-    sha256: String,
-}
-
+/// What `upload` reads of `summary.json`: its batches, as the run wrote them.
 #[derive(Deserialize)]
 struct ListedSummary {
-    batches: Vec<ListedBatch>,
+    batches: Vec<crate::write::batches::BatchInfo>,
 }
 
 /// The batches of the folder `prepare` wrote, each checked: confined and unchanged.

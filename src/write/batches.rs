@@ -19,8 +19,8 @@ pub use crate::folder::origins::OriginRun;
 use crate::read::hex;
 pub use crate::write::record::{encode_record, EncodedRows};
 
-/// One written batch, as the summary lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One written batch, as the summary lists it (and `upload` reads it back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BatchInfo {
     /// Relative to the output folder: `import/part-00001.csv`.
     pub path: String,
