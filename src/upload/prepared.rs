@@ -214,7 +214,7 @@ mod tests {
 
     fn listed(path: &str) -> String {
         format!(
-            r#"[{{"path": "{path}", "rows": 1, "sha256": "{}"}}]"#,
+            r#"[{{"path": "{path}", "rows": 1, "bytes": 7, "sha256": "{}"}}]"#,
             crate::read::sha256_hex(b"Code\r\nA")
         )
     }
@@ -278,7 +278,8 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("twice"));
-        let dir = folder(r#"[{"path": "import/part-00001.csv", "rows": 1, "sha256": "ab"}]"#);
+        let dir =
+            folder(r#"[{"path": "import/part-00001.csv", "rows": 1, "bytes": 7, "sha256": "ab"}]"#);
         assert!(batches(dir.path(), &crate::interrupt::Cancel::new())
             .unwrap_err()
             .to_string()
