@@ -114,7 +114,7 @@ pub fn to_batch_with_problems(
     let mut type_problems = vec![None; rows];
     let mut invalid_utf8 = Vec::new();
     for (row, record) in chunk.records.iter().enumerate() {
-        let placeable = !record.problem.as_ref().is_some_and(|p| p.is_malformed());
+        let placeable = !record.is_malformed();
         if let (Some((column, wanted)), true) = (file_layout.voucher_type, placeable) {
             if let Some(cell) = record.fields.get(column) {
                 let found = String::from_utf8_lossy(cell);

@@ -68,7 +68,7 @@ pub(super) fn evaluate(
     let skip: Vec<bool> = chunk
         .records
         .iter()
-        .map(|r| r.problem.as_ref().is_some_and(RecordProblem::is_malformed))
+        .map(crate::read::Record::is_malformed)
         .collect();
     let mut findings = engine.evaluate(&batch, &skip)?;
     schema.evaluate(&batch, &skip, &mut findings);
@@ -181,11 +181,7 @@ pub(super) fn evaluate(
     let dropped = &layout.files[chunk.file].dropped;
     let mut dropped_cells = vec![0u64; dropped.len()];
     for record in &chunk.records {
-        if record
-            .problem
-            .as_ref()
-            .is_some_and(RecordProblem::is_malformed)
-        {
+        if record.is_malformed() {
             continue;
         }
         for (count, (c, _)) in dropped_cells.iter_mut().zip(dropped) {

@@ -406,12 +406,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                             &mut ignored,
                         )?;
                         let skip: Vec<usize> = (0..chunk.records.len())
-                            .filter(|&i| {
-                                chunk.records[i]
-                                    .problem
-                                    .as_ref()
-                                    .is_some_and(RecordProblem::is_malformed)
-                            })
+                            .filter(|&i| chunk.records[i].is_malformed())
                             .collect();
                         let batch = batch.project(&columns)?;
                         let batch = if skip.is_empty() {

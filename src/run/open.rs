@@ -19,11 +19,7 @@ pub(super) fn scan_boolean_like(
         }
         input.open()?.read_records(|chunk| {
             for record in &chunk.records {
-                if record
-                    .problem
-                    .as_ref()
-                    .is_some_and(RecordProblem::is_malformed)
-                {
+                if record.is_malformed() {
                     continue;
                 }
                 for &(column, tally) in &columns {

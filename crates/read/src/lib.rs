@@ -118,6 +118,16 @@ pub struct Record {
     pub raw: Option<Vec<u8>>,
 }
 
+impl Record {
+    /// Whether the record's fields cannot be placed in columns (see
+    /// [`RecordProblem::is_malformed`]).
+    pub fn is_malformed(&self) -> bool {
+        self.problem
+            .as_ref()
+            .is_some_and(RecordProblem::is_malformed)
+    }
+}
+
 /// Consecutive records of one file.
 #[derive(Debug)]
 pub struct Chunk {

@@ -187,13 +187,7 @@ impl<R: Read> Splitter<R> {
             self.buf.truncate(BUFFER); // after a replay grew it
         }
         self.pos = 0;
-        self.filled = loop {
-            match self.source.read(&mut self.buf) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        };
+        self.filled = self.read_some(0)?;
         if self.filled == 0 {
             self.eof = true;
         }
@@ -206,13 +200,7 @@ impl<R: Read> Splitter<R> {
                 && self.filled < self.buf.len()
                 && !first_line_complete(&self.buf[..self.filled], self.options.quote)
             {
-                let n = loop {
-                    match self.source.read(&mut self.buf[self.filled..]) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(e),
-                    }
-                };
+                let n = self.read_some(self.filled)?;
                 if n == 0 {
                     break;
                 }
@@ -532,13 +520,7 @@ impl<R: Read> Splitter<R> {
     /// just read, the buffer is full, or the input ends.
     fn fill_lookahead(&mut self) -> io::Result<()> {
         while !self.eof && self.filled - self.pos < LOOKAHEAD && self.filled < self.buf.len() {
-            let n = loop {
-                match self.source.read(&mut self.buf[self.filled..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
-            };
+            let n = self.read_some(self.filled)?;
             if n == 0 {
                 self.eof = true;
             }
