@@ -14,6 +14,7 @@ pub mod datafusion;
 pub mod dedup;
 pub mod error;
 pub mod folder;
+pub mod formats;
 pub mod import;
 pub mod interrupt;
 pub mod normalize;

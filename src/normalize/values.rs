@@ -12,8 +12,8 @@ use super::headers::KnownColumn;
 use super::{json_metadata, Normalizations, TableLayout};
 use crate::error::Result;
 use crate::folder::formula_unsafe;
+use crate::formats::{parse_amount, AmountUnit};
 use crate::read::{record_text, Chunk, RecordText};
-use crate::rules::functions::{parse_amount, AmountUnit};
 
 /// A field decoded as UTF-8, with bytes that are not UTF-8 shown as U+FFFD.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
