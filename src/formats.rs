@@ -106,3 +106,54 @@ pub fn parse_amount(text: &str, unit: AmountUnit) -> Option<i64> {
         }
     }
 }
+
+/// A value written in another form than read: in the form Voucherify takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// An amount read in `from` units, written in `to` units: whole minor units (the
+    /// default), or major units with two decimals (`--batch-amount-unit major`).
+    Amount { from: AmountUnit, to: AmountUnit },
+    /// A typed metadata value: `null` (any case) written lowercase, and for a boolean property
+    /// `true`/`false` too.
+    Lowercase { boolean: bool },
+    /// An array metadata value: its items without spaces around the commas (each item as
+    /// [`Rewrite::Lowercase`] for a boolean array).
+    ArrayItems { boolean: bool },
+}
+
+impl Rewrite {
+    /// The value as written, when it differs from `value`.
+    pub fn apply(self, value: &str) -> Option<String> {
+        let canonical = |item: &str, boolean: bool| -> String {
+            let keyword = item.eq_ignore_ascii_case("null")
+                || (boolean
+                    && (item.eq_ignore_ascii_case("true") || item.eq_ignore_ascii_case("false")));
+            if keyword {
+                item.to_ascii_lowercase()
+            } else {
+                item.to_owned()
+            }
+        };
+        let written = match self {
+            Rewrite::Amount { from, to } => {
+                let minor = parse_amount(value, from)?;
+                match to {
+                    AmountUnit::Minor => minor.to_string(),
+                    AmountUnit::Major => format!(
+                        "{}{}.{:02}",
+                        if minor < 0 { "-" } else { "" },
+                        minor.unsigned_abs() / 100,
+                        minor.unsigned_abs() % 100
+                    ),
+                }
+            }
+            Rewrite::Lowercase { boolean } => canonical(value, boolean),
+            Rewrite::ArrayItems { boolean } => value
+                .split(',')
+                .map(|item| canonical(item.trim(), boolean))
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        (written != value).then_some(written)
+    }
+}

@@ -23,6 +23,8 @@ use crate::config::{ExistingCodes, Output, RunConfig};
 use crate::dedup::{self, existing, CodeClash, CodeHasher, Dedup, FileNames};
 use crate::error::{Error, Result};
 use crate::folder;
+use crate::formats::AmountUnit;
+use crate::formats::Rewrite;
 use crate::normalize::boolean_like::BooleanLikeScan;
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, ColumnGroups, Normalizations, TableLayout};
@@ -30,8 +32,7 @@ use crate::read::{Chunk, FileDigest, Input, InputPath, Pending, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
-use crate::rules::functions::{parse_amount, AmountUnit};
-use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
+use crate::rules::schema_checks::SchemaChecks;
 use crate::rules::{names, RuleSet};
 use crate::write::batches::BatchWriter;
 use crate::write::record::EncodedRows;
@@ -42,14 +43,12 @@ mod evaluate;
 mod finish;
 mod open;
 mod outputs;
-mod schema;
 mod stream;
 
 use evaluate::*;
 use finish::*;
 use open::*;
 use outputs::*;
-use schema::*;
 use stream::*;
 
 /// What a run produced: its summary, and for `check` the rejected rows.

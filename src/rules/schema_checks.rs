@@ -1,25 +1,35 @@
-//! A metadata schema matched to this run's columns: which rule checks which column, and
+//! A metadata schema matched to a run's columns: which rule checks which column, and
 //! the notes and file-level problems of the match.
 
-use super::*;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::error::{Error, Result};
+use crate::formats::Rewrite;
+use crate::normalize::headers::KnownColumn;
+use crate::normalize::TableLayout;
+use crate::read::InputPath;
+use crate::rules::engine::Finding;
+use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
+use crate::rules::{names, RuleSet};
 
 /// The metadata schema's checks for this run's columns.
 #[derive(Default)]
-pub(super) struct SchemaChecks {
+pub(crate) struct SchemaChecks {
     /// (rule-table column, property) for every metadata column the schema defines.
-    pub(super) columns: Vec<(usize, Property)>,
-    pub(super) type_rule: Option<usize>,
-    pub(super) required_rule: Option<usize>,
-    pub(super) constraint_rule: Option<usize>,
+    pub(crate) columns: Vec<(usize, Property)>,
+    pub(crate) type_rule: Option<usize>,
+    pub(crate) required_rule: Option<usize>,
+    pub(crate) constraint_rule: Option<usize>,
     /// The rule an export's unusable JSON metadata fails (set with or without a schema).
-    pub(super) nested_rule: Option<usize>,
+    pub(crate) nested_rule: Option<usize>,
     /// What matching the schema to the columns found (a required property without a column).
-    pub(super) notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl SchemaChecks {
     /// Matches the schema to the layout; the file-level problems stop the run here.
-    pub(super) fn new(
+    pub(crate) fn new(
         schema: &MetadataSchema,
         layout: &TableLayout,
         rules: &RuleSet,
@@ -90,7 +100,7 @@ impl SchemaChecks {
     }
 
     /// How a metadata column's values are written: in the schema's canonical spelling.
-    pub(super) fn rewrite(&self, column_name: &str) -> Option<Rewrite> {
+    pub(crate) fn rewrite(&self, column_name: &str) -> Option<Rewrite> {
         let (_, property) = self.columns.iter().find(|(_, p)| p.name == column_name)?;
         let boolean = property.kind == PropertyType::Boolean;
         match (property.array, property.kind) {
@@ -100,14 +110,14 @@ impl SchemaChecks {
         }
     }
 
-    pub(super) fn is_boolean(&self, column_name: &str) -> bool {
+    pub(crate) fn is_boolean(&self, column_name: &str) -> bool {
         self.columns
             .iter()
             .any(|(_, p)| p.name == column_name && p.kind == PropertyType::Boolean && !p.array)
     }
 
     /// Adds the schema findings of every row of a batch.
-    pub(super) fn evaluate(
+    pub(crate) fn evaluate(
         &self,
         batch: &RecordBatch,
         skip: &[bool],
