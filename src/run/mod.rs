@@ -1,5 +1,5 @@
 //! One run, its phases one file each: open the inputs for their headers and build the layout
-//! (`open`), load existing codes, compile the rules and match the metadata schema (`schema`),
+//! (`open`), load existing codes, compile the rules and match the metadata schema,
 //! then stream every file (`stream`) through read -> normalize -> rules (`evaluate`, in
 //! parallel, chunk by chunk) -> dedup -> write (`finish`, in input order), and close with the
 //! conservation check and the folder's bookkeeping files (`outputs`).
