@@ -341,37 +341,8 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     )?;
     let engine_rules = EngineRules::resolve(&config.rules)?;
 
-    let mut existing_info = Vec::with_capacity(config.existing.len());
-    let mut existing_codes = Vec::new();
-    for (index, path) in config.existing.iter().enumerate() {
-        let codes = existing::read_codes(path, config.read.split.max_record_bytes, |code| {
-            dedup.add_existing(code, index as u32);
-            if engine.has_set_rules() {
-                existing_codes.push(code.to_owned());
-            }
-        })?;
-        existing_info.push(ExistingInfo {
-            path: display(path),
-            codes,
-        });
-    }
-    if !config.existing_codes.is_empty() {
-        let index = config.existing.len() as u32;
-        for code in &config.existing_codes {
-            let code = code.trim();
-            if code.is_empty() {
-                continue;
-            }
-            dedup.add_existing(code, index);
-            if engine.has_set_rules() {
-                existing_codes.push(code.to_owned());
-            }
-        }
-        existing_info.push(ExistingInfo {
-            path: "(codes given)".to_owned(),
-            codes: config.existing_codes.len() as u64,
-        });
-    }
+    let (existing_info, mut existing_codes) =
+        load_existing(config, &mut dedup, engine.has_set_rules())?;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)

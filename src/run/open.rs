@@ -214,3 +214,44 @@ pub(super) fn preamble_hint(
 pub(super) fn display(path: &Path) -> String {
     path.display().to_string()
 }
+
+/// Loads the codes already in the project (the `--existing` files, then the codes given as
+/// values) into the dedup tables; gives what the summary says of each source and, when set
+/// rules will read them (`keep`), the codes themselves.
+pub(super) fn load_existing(
+    config: &RunConfig,
+    dedup: &mut Dedup,
+    keep: bool,
+) -> Result<(Vec<ExistingInfo>, Vec<String>)> {
+    let mut info = Vec::with_capacity(config.existing.len() + 1);
+    let mut kept = Vec::new();
+    for (index, path) in config.existing.iter().enumerate() {
+        let codes = existing::read_codes(path, config.read.split.max_record_bytes, |code| {
+            dedup.add_existing(code, index as u32);
+            if keep {
+                kept.push(code.to_owned());
+            }
+        })?;
+        info.push(ExistingInfo {
+            path: display(path),
+            codes,
+        });
+    }
+    if !config.existing_codes.is_empty() {
+        let index = config.existing.len() as u32;
+        for code in config.existing_codes.iter().map(|c| c.trim()) {
+            if code.is_empty() {
+                continue;
+            }
+            dedup.add_existing(code, index);
+            if keep {
+                kept.push(code.to_owned());
+            }
+        }
+        info.push(ExistingInfo {
+            path: "(codes given)".to_owned(),
+            codes: config.existing_codes.len() as u64,
+        });
+    }
+    Ok((info, kept))
+}
