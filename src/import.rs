@@ -25,7 +25,7 @@ use crate::config::{
 use crate::error::Result;
 use crate::interrupt::Cancel;
 use crate::normalize::headers::HeaderOptions;
-use crate::read::{distinct_inputs, expand_inputs, InputPath, ReadOptions};
+use crate::read::{resolve_inputs, ReadOptions};
 use crate::report::CheckReport;
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::MetadataSchema;
@@ -225,15 +225,10 @@ impl Import {
     /// The validated configuration of a run on `inputs`.
     pub fn config(&self, inputs: &[PathBuf], output: Output) -> Result<RunConfig> {
         self.campaign.check_holds_codes()?;
-        let (expanded, notes) = distinct_inputs(expand_inputs(inputs)?);
-        let reads: Vec<PathBuf> = inputs
-            .iter()
-            .filter(|p| p.as_os_str() != "-")
-            .cloned()
-            .chain(expanded.iter().filter_map(|i| match i {
-                InputPath::File(path) => Some(path.clone()),
-                InputPath::Stdin => None,
-            }))
+        let resolved = resolve_inputs(inputs)?;
+        let reads: Vec<PathBuf> = resolved
+            .reads
+            .into_iter()
             .chain(self.existing_files.iter().cloned())
             .chain(self.rule_files.iter().cloned())
             .collect();
@@ -243,7 +238,7 @@ impl Import {
         );
         Ok(RunConfig {
             cancel: self.cancel.clone(),
-            inputs: expanded,
+            inputs: resolved.inputs,
             read: self.read,
             format: None,
             existing: self.existing_files.clone(),
@@ -257,7 +252,7 @@ impl Import {
             threads: self.threads,
             output,
             reads,
-            notes,
+            notes: resolved.notes,
         })
     }
 }

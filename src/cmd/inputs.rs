@@ -13,9 +13,7 @@ use voucher_import::config::{
 use voucher_import::error::{Error, Result};
 use voucher_import::interrupt::Cancel;
 use voucher_import::normalize::headers::HeaderOptions;
-use voucher_import::read::{
-    distinct_inputs, expand_inputs, Format, InputPath, ReadOptions, SplitOptions, TextEncoding,
-};
+use voucher_import::read::{resolve_inputs, Format, ReadOptions, SplitOptions, TextEncoding};
 use voucher_import::rules::functions::AmountUnit;
 use voucher_import::rules::metadata::MetadataSchema;
 use voucher_import::rules::RuleSet;
@@ -287,16 +285,11 @@ impl ImportArgs {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let (inputs, notes) = distinct_inputs(expand_inputs(&self.inputs)?);
-        let reads: Vec<PathBuf> = self
-            .inputs
-            .iter()
-            .filter(|p| p.as_os_str() != "-")
-            .cloned()
-            .chain(inputs.iter().filter_map(|i| match i {
-                InputPath::File(path) => Some(path.clone()),
-                InputPath::Stdin => None,
-            }))
+        let resolved = resolve_inputs(&self.inputs)?;
+        let (inputs, notes) = (resolved.inputs, resolved.notes);
+        let reads: Vec<PathBuf> = resolved
+            .reads
+            .into_iter()
             .chain(self.existing.iter().cloned())
             .chain(self.rule_files.iter().cloned())
             .chain(self.metadata_schema.iter().cloned())

@@ -1,8 +1,10 @@
 //! The prepared folder: the name of every file `prepare` writes into it and `upload` adds to
 //! it, and what every CSV in it written for people shares: the report columns of rejected.csv
-//! and spreadsheet neutralisation; and the format of `origins.csv` ([`origins`]).
+//! and spreadsheet neutralisation; and the formats of `origins.csv` ([`origins`]) and
+//! `updates.csv` ([`updates`]).
 
 pub mod origins;
+pub mod updates;
 
 /// The batches, `import/part-00001.csv`, ...
 pub const IMPORT_DIR: &str = "import";

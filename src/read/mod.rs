@@ -136,6 +136,36 @@ impl Input {
     }
 }
 
+/// The inputs a run names (files, folders, globs, `-`), expanded and made distinct.
+#[derive(Debug)]
+pub struct ResolvedInputs {
+    pub inputs: Vec<InputPath>,
+    /// What making them distinct left out (an input named twice).
+    pub notes: Vec<String>,
+    /// Every path the inputs read, as named and as found (an output folder may hold none).
+    pub reads: Vec<PathBuf>,
+}
+
+/// Expands `args` ([`expand_inputs`]), keeps each file once ([`distinct_inputs`]) and lists
+/// what they read.
+pub fn resolve_inputs(args: &[PathBuf]) -> Result<ResolvedInputs> {
+    let (inputs, notes) = distinct_inputs(expand_inputs(args)?);
+    let reads = args
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .chain(inputs.iter().filter_map(|i| match i {
+            InputPath::File(path) => Some(path.clone()),
+            InputPath::Stdin => None,
+        }))
+        .collect();
+    Ok(ResolvedInputs {
+        inputs,
+        notes,
+        reads,
+    })
+}
+
 /// Keeps the first of inputs that are the same file (the same device and inode, so a path
 /// spelled two ways, a symlink and a hard link count too): one file is one input, read once.
 /// Gives the inputs kept and a note for each one left out.

@@ -299,65 +299,56 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
         writeln!(w, "note: {note}")?;
     }
     let n = &s.normalizations;
-    let mut changes = Vec::new();
-    if n.trimmed_whitespace > 0 {
-        changes.push(plural(
-            n.trimmed_whitespace,
-            "value trimmed",
-            "values trimmed",
-        ));
-    }
-    if n.amounts_converted > 0 {
-        let (one, many) = match s.options.batch_amount_unit {
-            crate::rules::functions::AmountUnit::Minor => (
-                "amount written in minor units",
-                "amounts written in minor units",
-            ),
-            crate::rules::functions::AmountUnit::Major => (
-                "amount written in major units",
-                "amounts written in major units",
-            ),
-        };
-        changes.push(plural(n.amounts_converted, one, many));
-    }
-    if n.metadata_values_respelled > 0 {
-        changes.push(plural(
+    let amounts_written = match s.options.batch_amount_unit {
+        crate::formats::AmountUnit::Minor => (
+            "amount written in minor units",
+            "amounts written in minor units",
+        ),
+        crate::formats::AmountUnit::Major => (
+            "amount written in major units",
+            "amounts written in major units",
+        ),
+    };
+    // (count, said of one, said of several), in the order they are printed.
+    let counted = [
+        (n.trimmed_whitespace, ("value trimmed", "values trimmed")),
+        (n.amounts_converted, amounts_written),
+        (
             n.metadata_values_respelled,
-            "metadata value respelled",
-            "metadata values respelled",
-        ));
-    }
-    if n.active_lowercased > 0 {
-        changes.push(format!("{} Active lowercased", n.active_lowercased));
-    }
-    if n.headers_respelled > 0 {
-        changes.push(plural(
+            ("metadata value respelled", "metadata values respelled"),
+        ),
+        (
+            n.active_lowercased,
+            ("Active lowercased", "Active lowercased"),
+        ),
+        (
             n.headers_respelled,
-            "header respelled",
-            "headers respelled",
-        ));
-    }
-    if n.preamble_lines_skipped > 0 {
-        changes.push(plural(
+            ("header respelled", "headers respelled"),
+        ),
+        (
             n.preamble_lines_skipped,
-            "line skipped above the header",
-            "lines skipped above the header",
-        ));
-    }
-    if n.trailing_delimiter_columns > 0 {
-        changes.push(plural(
+            (
+                "line skipped above the header",
+                "lines skipped above the header",
+            ),
+        ),
+        (
             n.trailing_delimiter_columns,
-            "trailing delimiter column left out",
-            "trailing delimiter columns left out",
-        ));
-    }
-    if n.blank_lines_skipped > 0 {
-        changes.push(plural(
+            (
+                "trailing delimiter column left out",
+                "trailing delimiter columns left out",
+            ),
+        ),
+        (
             n.blank_lines_skipped,
-            "blank line skipped",
-            "blank lines skipped",
-        ));
-    }
+            ("blank line skipped", "blank lines skipped"),
+        ),
+    ];
+    let changes: Vec<String> = counted
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|&(count, (one, many))| plural(count, one, many))
+        .collect();
     if !changes.is_empty() {
         writeln!(w, "normalized: {}", changes.join(", "))?;
     }

@@ -73,15 +73,7 @@ pub(super) fn evaluate(
     let mut findings = engine.evaluate(&batch, &skip)?;
     schema.evaluate(&batch, &skip, &mut findings);
     if let Some(rule) = output.wrong_voucher_type {
-        for (found, problem) in findings.iter_mut().zip(row_findings.voucher_type_problems) {
-            if let Some(reason) = problem {
-                found.push(Finding {
-                    error: false,
-                    rule,
-                    reason,
-                });
-            }
-        }
+        push_findings(&mut findings, rule, row_findings.voucher_type_problems);
     }
     if let Some((rule, columns)) = &output.empty_in_boolean {
         let filled = &layout.files[chunk.file].filled;
@@ -104,15 +96,7 @@ pub(super) fn evaluate(
         }
     }
     if let Some(rule) = schema.nested_rule {
-        for (found, problem) in findings.iter_mut().zip(row_findings.json_problems) {
-            if let Some(reason) = problem {
-                found.push(Finding {
-                    error: false,
-                    rule,
-                    reason,
-                });
-            }
-        }
+        push_findings(&mut findings, rule, row_findings.json_problems);
     }
     // Values written in the form Voucherify takes: amounts given in major units in whole minor
     // units (100.50 -> 10050; a value that does not convert fails invalid_number and is not
@@ -203,4 +187,17 @@ pub(super) fn evaluate(
         dropped_cells,
         code_hashes,
     })
+}
+
+/// Adds a finding of `rule` to each row that has a problem (one reason per row, in row order).
+fn push_findings(findings: &mut [Vec<Finding>], rule: usize, problems: Vec<Option<String>>) {
+    for (found, problem) in findings.iter_mut().zip(problems) {
+        if let Some(reason) = problem {
+            found.push(Finding {
+                error: false,
+                rule,
+                reason,
+            });
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! (`open`), load existing codes, compile the rules and match the metadata schema,
 //! then stream every file (`stream`) through read -> normalize -> rules (`evaluate`, in
 //! parallel, chunk by chunk) -> dedup -> write (`finish`, in input order), and close with the
-//! conservation check and the folder's bookkeeping files (`outputs`).
+//! conservation check and the folder's files (written through `crate::folder`).
 //!
 //! ```text
 //!  reader thread ──chunks──▶ rayon pool: normalize + SQL rules ──in order──▶ dedup ─▶ batches
@@ -42,13 +42,11 @@ use crate::write::StagedOutput;
 mod evaluate;
 mod finish;
 mod open;
-mod outputs;
 mod stream;
 
 use evaluate::*;
 use finish::*;
 use open::*;
-use outputs::*;
 use stream::*;
 
 /// What a run produced: its summary, and for `check` the rejected rows.
@@ -698,7 +696,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         let path = staged.path().join(folder::ORIGINS_FILE);
         folder::origins::write(&path, &origins, &file_names)?;
         if !update_rows.is_empty() {
-            write_updates(&staged.path().join(folder::UPDATES_FILE), &update_rows)?;
+            folder::updates::write(staged.path(), &update_rows)?;
         }
         let path = staged.path().join(folder::REPORT_FILE);
         let mut page = Vec::new();

@@ -118,7 +118,7 @@ impl Run<'_> {
             .collect();
         let rows = pick_rows(records.len() as u64, &failed, count);
         let updates: std::collections::HashSet<u64> =
-            prepared::update_rows(&self.options.dir, index + 1)?
+            crate::folder::updates::rows_of_batch(&self.options.dir, index + 1)?
                 .into_iter()
                 .collect();
         let posted_at = batch

@@ -2,7 +2,7 @@
 //! Voucherify stored, column by column, by value rather than by spelling; and which rows of a
 //! batch are read back.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -272,37 +272,14 @@ fn amount<'a>(sent: &str, held: Option<&'a Value>) -> (Option<&'a Value>, Verdic
     (held, verdict)
 }
 
-/// A date or datetime in the forms batches carry, as an instant; a form without a zone is
-/// taken as UTC.
-fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Some(at.with_timezone(&Utc));
+/// A date or datetime as milliseconds since the epoch: RFC 3339 (what Voucherify answers), or
+/// one of the forms batches carry ([`crate::formats::parse_voucherify_datetime`]; without a
+/// zone, UTC).
+fn parse_instant(text: &str) -> Option<i64> {
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(at) => Some(at.timestamp_millis()),
+        Err(_) => crate::formats::parse_voucherify_datetime(text),
     }
-    let bare = text.strip_suffix('Z').unwrap_or(text);
-    if let Ok(day) = NaiveDate::parse_from_str(bare, "%Y-%m-%d") {
-        return Some(day.and_hms_opt(0, 0, 0)?.and_utc());
-    }
-    [
-        "%Y-%m-%dT%H",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S%.f",
-    ]
-    .iter()
-    .find_map(|form| {
-        let padded = if *form == "%Y-%m-%dT%H" {
-            format!("{bare}:00")
-        } else {
-            bare.to_owned()
-        };
-        let form = if *form == "%Y-%m-%dT%H" {
-            "%Y-%m-%dT%H:%M"
-        } else {
-            form
-        };
-        NaiveDateTime::parse_from_str(&padded, form).ok()
-    })
-    .map(|at| at.and_utc())
 }
 
 fn compare_instant(sent: &str, held: Option<&Value>) -> Verdict {

@@ -123,32 +123,6 @@ pub(crate) fn check_unchanged(path: &str, sha256: &str, bytes: &[u8]) -> Result<
     }
 }
 
-/// The rows of batch `number` (1 = the first) that `prepare` recorded as updates of codes
-/// already in the project (`updates.csv`, written with `--existing-codes update`).
-pub(crate) fn update_rows(dir: &Path, number: usize) -> Result<Vec<u64>> {
-    let path = dir.join(crate::folder::UPDATES_FILE);
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let broken = |e: csv::Error| {
-        Error::input(
-            &path,
-            format!("cannot read the updates: {e}"),
-            "run prepare again",
-        )
-    };
-    let mut reader = csv::Reader::from_path(&path).map_err(broken)?;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(broken)?;
-        let field = |i: usize| record.get(i).and_then(|v| v.parse::<u64>().ok());
-        if field(0) == Some(number as u64) {
-            rows.extend(field(1));
-        }
-    }
-    Ok(rows)
-}
-
 /// A batch's header and records, as text.
 pub(crate) fn batch_records(file: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
     let broken = |e: csv::Error| {

@@ -834,40 +834,15 @@ fn splits_into_sound_records(
     dialect: Dialect,
     fields: usize,
 ) -> bool {
-    core.reset();
-    // The fields' bytes are not looked at: a small buffer, emptied when full, will do.
-    let mut out = [0u8; 4096];
-    let mut ends = vec![0usize; fields + 1];
-    let (mut pos, mut record_start, mut records) = (0, 0, 0);
-    let (mut out_len, mut ends_len) = (0, 0);
-    loop {
-        let (result, nin, nout, nend) =
-            core.read_record(&bytes[pos..], &mut out[out_len..], &mut ends[ends_len..]);
-        pos += nin;
-        out_len += nout;
-        ends_len += nend;
-        match result {
-            // The input ends inside a record: the next call, with no input, finishes it.
-            csv_core::ReadRecordResult::InputEmpty => continue,
-            csv_core::ReadRecordResult::OutputFull => out_len = 0,
-            // More fields than the header has.
-            csv_core::ReadRecordResult::OutputEndsFull => return false,
-            csv_core::ReadRecordResult::End => return records > 0 && pos == bytes.len(),
-            csv_core::ReadRecordResult::Record => {
-                let mut raw = &bytes[record_start..pos];
-                while let [rest @ .., b'\r' | b'\n'] = raw {
-                    raw = rest;
-                }
-                if ends_len != fields || dialect.inspect(raw).is_some() {
-                    return false;
-                }
-                records += 1;
-                record_start = pos;
-                out_len = 0;
-                ends_len = 0;
-            }
+    let mut reading = Reading::new(0, core, dialect);
+    let mut records = 0;
+    while reading.pos < bytes.len() {
+        match reading.next(bytes, true, fields) {
+            Some(true) => records += 1,
+            _ => return false,
         }
     }
+    records > 0
 }
 
 /// Picks the most frequent of `, ; TAB |` outside quotes on the first line (ties in that order),
