@@ -376,3 +376,40 @@ fn an_exports_amount_unit_is_decided_per_file_not_per_value() {
         r.describe()
     );
 }
+
+#[test]
+fn batch_amount_unit_major_writes_amounts_with_two_decimals() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("minor.csv");
+    fs::write(
+        &input,
+        "Code,Gift Amount,Redeemed Amount\nB-1,10050,0\nB-2,7,\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--batch-amount-unit",
+        "major",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    crate::util::assert_conserved(&r.out(), 2);
+    assert_eq!(
+        first_batch(&r.out()),
+        "Code,Gift Amount,Redeemed Amount\r\nB-1,100.50,0.00\r\nB-2,0.07,\r\n"
+    );
+    let summary = summary(&r.out());
+    assert_eq!(
+        summary["options"]["batch_amount_unit"], "major",
+        "{summary}"
+    );
+    assert!(
+        r.stderr().contains("amounts written in major units"),
+        "{}",
+        r.describe()
+    );
+}

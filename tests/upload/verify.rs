@@ -418,3 +418,29 @@ fn rows_prepared_as_updates_are_compared_on_active_and_category_only() {
         text(&output)
     );
 }
+
+#[test]
+fn a_redirect_on_a_read_back_is_not_followed_and_leaks_nothing() {
+    let dir = prepared();
+    let fake = Fake::start();
+    let output = upload(&dir, &fake);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    fake.behaviour().lists.push_back(Reply::with_header(
+        302,
+        "Location",
+        &format!("https://elsewhere.example/v1/vouchers/x?token={TOKEN}"),
+        "",
+    ));
+    let before = fake.log().len();
+    let again = upload_with(&dir, &fake, &["--verify-only"]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        stderr(&again).contains("redirects are never followed"),
+        "{}",
+        text(&again)
+    );
+    assert!(!text(&again).contains(TOKEN), "{}", text(&again));
+    let after = &fake.log()[before..];
+    assert_eq!(after.len(), 1, "nothing after the redirect: {after:?}");
+    assert!(after.iter().all(|l| l.method == "GET"));
+}
