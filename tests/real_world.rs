@@ -237,3 +237,18 @@ fn a_header_of_only_delimiters_is_named_so() {
         r.describe()
     );
 }
+
+#[test]
+fn a_position_past_the_widest_input_is_a_typo() {
+    let r = run(&strs(&prepare(
+        "identical_names.csv",
+        &["--rename", "#99=x"],
+    )));
+    r.expect_code(2);
+    assert!(
+        r.stderr()
+            .contains("--rename #99: no input has a column 99 (the widest has 4)"),
+        "{}",
+        r.describe()
+    );
+}
