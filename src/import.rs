@@ -22,15 +22,16 @@ use crate::config::{
     ExistingCodes, ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
     DEFAULT_MAX_FILE_BYTES,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interrupt::Cancel;
 use crate::normalize::headers::HeaderOptions;
-use crate::read::{resolve_inputs, ReadOptions};
-use crate::report::CheckReport;
+use crate::read::{resolve_inputs, ArrowSource, ReadOptions};
+use crate::report::{CheckReport, Summary};
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
-use crate::run::RunOutcome;
+use crate::run::{NoProgress, RunOutcome, Sources};
+use crate::sink::Sink;
 
 /// An import into one campaign, built step by step; every setting has the command line's
 /// default.
@@ -220,6 +221,65 @@ impl Import {
     pub fn check_files(&self, inputs: &[PathBuf]) -> Result<CheckReport> {
         let config = self.config(inputs, Output::Report)?;
         Ok(crate::run::run(&config)?.into_check_report())
+    }
+
+    /// Runs the import on Arrow `sources` (named streams of record batches, any column types
+    /// that can be written as text), handing the accepted, rejected and warned rows to `sink`
+    /// as record batches (see [`crate::sink`]); gives the same summary as a folder run. Rows
+    /// are numbered from 1 within each source. The summary lists the batches a folder run
+    /// writes, whether or not the sink has them written ([`FolderSink`](crate::sink::FolderSink)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+    /// use voucher_import::campaign::CampaignType;
+    /// use voucher_import::import::Import;
+    /// use voucher_import::read::ArrowSource;
+    /// use voucher_import::sink::MemorySink;
+    ///
+    /// let cards = RecordBatch::try_from_iter([
+    ///     ("code", Arc::new(StringArray::from(vec!["GC-1", "GC-2", "GC-1"])) as _),
+    ///     ("gift_amount", Arc::new(Int64Array::from(vec![1000, 2500, 1000])) as _),
+    /// ])?;
+    /// let mut sink = MemorySink::new();
+    /// let summary = Import::new(CampaignType::GiftVouchers)
+    ///     .run_arrow(vec![ArrowSource::from_batch("cards", cards)], &mut sink)?;
+    /// assert_eq!((summary.accepted, summary.rejected), (2, 1));
+    /// assert_eq!(MemorySink::rows(&sink.rejected), 1); // the second GC-1: duplicate_code
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_arrow(&self, sources: Vec<ArrowSource>, sink: &mut dyn Sink) -> Result<Summary> {
+        if sources.is_empty() {
+            return Err(Error::usage(
+                "run_arrow was given no source",
+                "give at least one ArrowSource",
+            ));
+        }
+        for (at, source) in sources.iter().enumerate() {
+            if source.name().trim().is_empty() {
+                return Err(Error::usage(
+                    format!("Arrow source {} has an empty name", at + 1),
+                    "name every source: the name stands for a file name in the report",
+                ));
+            }
+            if sources[..at].iter().any(|s| s.name() == source.name()) {
+                return Err(Error::usage(
+                    format!("two Arrow sources are named '{}'", source.name()),
+                    "give every source its own name: rejected rows are told apart by it",
+                ));
+            }
+        }
+        let output = match sink.folder() {
+            Some(folder) => Output::Folder {
+                path: folder.to_owned(),
+                force: false,
+            },
+            None => Output::Report,
+        };
+        let config = self.config(&[], output)?;
+        let outcome =
+            crate::run::run_sources(&config, Sources::Arrow(&sources), &NoProgress, Some(sink))?;
+        Ok(outcome.summary)
     }
 
     /// The validated configuration of a run on `inputs`.

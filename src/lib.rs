@@ -24,6 +24,7 @@ pub use run as pipeline;
 pub mod read;
 pub mod report;
 pub mod rules;
+pub mod sink;
 pub mod suggest;
 pub mod upload;
 pub mod write;

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod arrow_api;
 mod cli;
 mod errors;
 mod fidelity;

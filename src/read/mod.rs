@@ -2,8 +2,10 @@
 //! chunks of raw records. CSV reading lives in the `voucher-import-read` crate (kept free of the
 //! query engine so it can be fuzzed on its own); this module adds input expansion and Parquet.
 
+pub mod arrow;
 pub mod parquet;
 
+pub use arrow::ArrowSource;
 pub use voucher_import_read::*;
 
 use std::path::{Path, PathBuf};
@@ -61,10 +63,11 @@ pub enum Format {
     Parquet,
 }
 
-/// An opened input of either format.
+/// An opened input: a CSV or Parquet file, or a library caller's Arrow source.
 pub enum Input {
     Csv(Box<OpenInput>),
     Parquet(parquet::ParquetInput),
+    Arrow(arrow::ArrowInput),
 }
 
 impl Input {
@@ -100,6 +103,7 @@ impl Input {
         match self {
             Input::Csv(i) => i.index,
             Input::Parquet(i) => i.index,
+            Input::Arrow(i) => i.index,
         }
     }
 
@@ -108,6 +112,7 @@ impl Input {
         match self {
             Input::Csv(i) => &i.header,
             Input::Parquet(i) => &i.header,
+            Input::Arrow(i) => &i.header,
         }
     }
 
@@ -115,7 +120,7 @@ impl Input {
     pub fn lines_skipped(&self) -> u64 {
         match self {
             Input::Csv(i) => i.lines_skipped,
-            Input::Parquet(_) => 0,
+            Input::Parquet(_) | Input::Arrow(_) => 0,
         }
     }
 
@@ -123,7 +128,7 @@ impl Input {
     pub fn notes(&self) -> &[String] {
         match self {
             Input::Csv(i) => &i.notes,
-            Input::Parquet(_) => &[],
+            Input::Parquet(_) | Input::Arrow(_) => &[],
         }
     }
 
@@ -132,6 +137,7 @@ impl Input {
         match self {
             Input::Csv(i) => Ok(i.read_records(emit)?),
             Input::Parquet(i) => i.read_records(emit),
+            Input::Arrow(i) => i.read_records(emit),
         }
     }
 }

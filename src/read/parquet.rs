@@ -1,20 +1,15 @@
-//! Parquet input: any column types turned into text faithfully (integers as written, decimals
-//! with their scale, booleans `true`/`false`, dates and timestamps in ISO 8601), row groups
-//! streamed in chunks like CSV records. A nested column cannot be a CSV column: file-level
-//! error naming it.
+//! Parquet input: row groups streamed in chunks like CSV records, every column written as text
+//! as [`super::arrow`] writes it.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use csv::ByteRecord;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use sha2::{Digest, Sha256};
 
-use super::{hex, Chunk, FileDigest, Record, RecordProblem, CHUNK_BYTES, CHUNK_ROWS};
+use super::arrow::{check_flat, chunk_of};
+use super::{hex, Chunk, FileDigest, CHUNK_BYTES, CHUNK_ROWS};
 use crate::error::{Error, Result};
 
 /// A Parquet file whose schema has been read and whose rows are still to come.
@@ -38,19 +33,7 @@ impl ParquetInput {
         })?;
         let schema = builder.schema().clone();
         let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-        for field in schema.fields() {
-            if field.data_type().is_nested() {
-                return Err(Error::input(
-                    path,
-                    format!(
-                        "column '{}' is nested ({}), and an import column holds one value",
-                        field.name(),
-                        field.data_type()
-                    ),
-                    "select or flatten the column before the import",
-                ));
-            }
-        }
+        check_flat(&schema, path)?;
         // Chunks bounded in bytes as well as rows, from the row groups' uncompressed size.
         let uncompressed: i64 = builder
             .metadata()
@@ -91,48 +74,10 @@ impl ParquetInput {
                     "re-create the file",
                 )
             })?;
-            let mut unreadable: Vec<Vec<(usize, String)>> = vec![Vec::new(); batch.num_rows()];
-            let columns: Vec<ArrayRef> = batch
-                .columns()
-                .iter()
-                .enumerate()
-                .map(|(c, column)| as_text(column, c, &mut unreadable))
-                .collect::<Result<_>>()?;
-            let mut chunk = Chunk::new(self.index);
-            if rows == 0 {
+            let first = rows == 0;
+            let mut chunk = chunk_of(&batch, self.index, &mut rows)?;
+            if first {
                 chunk.estimated_file_rows = Some(self.rows);
-            }
-            for (i, unreadable) in unreadable.iter_mut().enumerate() {
-                rows += 1;
-                let mut fields = ByteRecord::with_capacity(64, columns.len());
-                let mut bad = Vec::new();
-                for (c, column) in columns.iter().enumerate() {
-                    let value: &[u8] = if column.is_null(i) {
-                        b""
-                    } else if let Some(text) = column.as_string_opt::<i32>() {
-                        text.value(i).as_bytes()
-                    } else {
-                        column.as_binary::<i32>().value(i)
-                    };
-                    if std::str::from_utf8(value).is_err() {
-                        bad.push(c);
-                    }
-                    fields.push_field(value);
-                }
-                let problem = if !unreadable.is_empty() {
-                    Some(RecordProblem::UnreadableValue {
-                        columns: std::mem::take(unreadable),
-                    })
-                } else {
-                    (!bad.is_empty()).then_some(RecordProblem::InvalidEncoding { columns: bad })
-                };
-                chunk.records.push(Record {
-                    row: rows,
-                    line: 0,
-                    fields,
-                    problem,
-                    raw: None,
-                });
             }
             if !chunk.records.is_empty() && !emit(chunk) {
                 return Ok(None);
@@ -146,47 +91,6 @@ impl ParquetInput {
             bytes,
             rows,
         }))
-    }
-}
-
-/// A column as text: strings as they are, binary as bytes, everything else cast by Arrow. A
-/// value Arrow cannot cast (a timestamp out of range) becomes empty, and `unreadable[row]`
-/// records column `c` with why: one value rejects its row, never the run.
-fn as_text(
-    column: &ArrayRef,
-    c: usize,
-    unreadable: &mut [Vec<(usize, String)>],
-) -> Result<ArrayRef> {
-    let target = match column.data_type() {
-        DataType::Utf8 | DataType::Binary => return Ok(column.clone()),
-        DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
-            DataType::Binary
-        }
-        _ => DataType::Utf8,
-    };
-    match cast(column, &target) {
-        Ok(cast) => Ok(cast),
-        Err(_) if target == DataType::Utf8 => {
-            // Value by value: the ones that cast keep their text.
-            let mut texts: Vec<Option<String>> = Vec::with_capacity(column.len());
-            for (row, slot) in unreadable.iter_mut().enumerate().take(column.len()) {
-                match cast(&column.slice(row, 1), &DataType::Utf8) {
-                    Ok(one) => texts.push(
-                        one.as_string_opt::<i32>()
-                            .filter(|t| t.is_valid(0))
-                            .map(|t| t.value(0).to_owned()),
-                    ),
-                    Err(e) => {
-                        slot.push((c, e.to_string()));
-                        texts.push(None);
-                    }
-                }
-            }
-            Ok(std::sync::Arc::new(
-                datafusion::arrow::array::StringArray::from(texts),
-            ))
-        }
-        Err(e) => Err(e.into()),
     }
 }
 

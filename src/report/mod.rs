@@ -18,11 +18,14 @@ use crate::write::batches::BatchInfo;
 use crate::write::rejected::{RejectedEntry, RuleExample};
 pub use terminal::TerminalSafe;
 
-/// One input file as read.
+/// One input as read.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputInfo {
+    /// The file as named, or an Arrow source's name.
     pub path: String,
+    /// The hash of the stored bytes; empty for an Arrow source, which has none.
     pub sha256: String,
+    /// Stored bytes; 0 for an Arrow source.
     pub bytes: u64,
     pub rows: u64,
 }

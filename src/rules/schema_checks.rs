@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::formats::Rewrite;
 use crate::normalize::headers::KnownColumn;
 use crate::normalize::TableLayout;
-use crate::read::InputPath;
 use crate::rules::engine::Finding;
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
 use crate::rules::{names, RuleSet};
@@ -33,15 +32,14 @@ impl SchemaChecks {
         schema: &MetadataSchema,
         layout: &TableLayout,
         rules: &RuleSet,
-        inputs: &[InputPath],
+        first_input: &std::path::Path,
     ) -> Result<Self> {
-        let first_input = inputs.first().map(InputPath::path).unwrap_or_default();
         let mut notes = Vec::new();
         for property in &schema.properties {
             let present = layout.metadata.contains(&property.name);
             if present && matches!(property.kind, PropertyType::Object | PropertyType::Geopoint) {
                 return Err(Error::input(
-                    &first_input,
+                    first_input,
                     format!(
                         "metadata column '{}' is of type {:?} in the metadata schema, which a CSV import cannot carry",
                         property.name, property.kind
@@ -67,7 +65,7 @@ impl SchemaChecks {
                 .collect();
             if !undefined.is_empty() {
                 return Err(Error::input(
-                    &first_input,
+                    first_input,
                     format!(
                         "the metadata schema allows defined properties only, and these columns are not defined: {}",
                         undefined.join(", ")

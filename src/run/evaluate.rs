@@ -20,6 +20,8 @@ pub(super) struct Evaluated {
     pub(super) dropped_cells: Vec<u64>,
     /// Per row, the hash of its code for the dedup tables (0 without a code).
     pub(super) code_hashes: Vec<u64>,
+    /// Every row in the import layout, when a sink takes the rows.
+    pub(super) import_rows: Option<RecordBatch>,
 }
 
 /// What the workers need to make a row ready for the finisher.
@@ -38,6 +40,8 @@ pub(super) struct RowOutput {
     /// The `empty_in_boolean_column` rule and the boolean-looking metadata columns (rule-table
     /// column, name) whose empty cells it warns of.
     pub(super) empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
+    /// Per column group, the Arrow schema of accepted rows, when a sink takes the rows.
+    pub(super) import_schemas: Option<Vec<datafusion::arrow::datatypes::SchemaRef>>,
 }
 
 pub(super) fn evaluate(
@@ -152,6 +156,14 @@ pub(super) fn evaluate(
         .map(|(at, _)| at)
         .collect();
     let encoded = EncodedRows::encode(&group_columns, &group_booleans);
+    let import_rows = match &output.import_schemas {
+        Some(schemas) => Some(crate::write::arrow::import_rows(
+            &schemas[output.groups.of_file[chunk.file]],
+            &group_columns,
+            &group_booleans,
+        )?),
+        None => None,
+    };
     let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
     let code_hashes = (0..codes.len())
         .map(|i| {
@@ -186,6 +198,7 @@ pub(super) fn evaluate(
         metadata_respelled,
         dropped_cells,
         code_hashes,
+        import_rows,
     })
 }
 

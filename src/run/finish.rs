@@ -1,7 +1,10 @@
 //! The in-order finisher: each row's verdict (rejected, accepted, warned), dedup and the
 //! campaign limit, and the writing of batches, rejected.csv and warnings.csv.
 
+use datafusion::arrow::array::UInt32Array;
+
 use super::*;
+use crate::write::arrow::ReportRows;
 
 /// Positions of the rules that engine stages report; None for a rule switched off.
 pub(super) struct EngineRules {
@@ -34,6 +37,47 @@ impl EngineRules {
             update_ignores_fields: rules.find(names::UPDATE_IGNORES_FIELDS),
             over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
         })
+    }
+}
+
+/// The rows of each chunk in Arrow form, for a sink that takes them.
+pub(super) struct RowsOut<'a> {
+    sink: &'a mut dyn Sink,
+    /// The chunk's accepted rows, by position.
+    accepted: Vec<u32>,
+    rejected: ReportRows,
+    warnings: ReportRows,
+}
+
+impl<'a> RowsOut<'a> {
+    pub(super) fn new(sink: &'a mut dyn Sink, original_headers: &[String]) -> Self {
+        RowsOut {
+            sink,
+            accepted: Vec::new(),
+            rejected: ReportRows::new(original_headers),
+            warnings: ReportRows::new(original_headers),
+        }
+    }
+
+    /// Hands the chunk's rows to the sink: the accepted ones taken from `import_rows`.
+    fn flush(&mut self, import_rows: Option<&RecordBatch>) -> Result<()> {
+        if let (Some(rows), false) = (import_rows, self.accepted.is_empty()) {
+            let positions = UInt32Array::from(std::mem::take(&mut self.accepted));
+            let columns = rows
+                .columns()
+                .iter()
+                .map(|c| datafusion::arrow::compute::take(c, &positions, None))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            self.sink
+                .accepted(RecordBatch::try_new(rows.schema(), columns)?)?;
+        }
+        if let Some(rows) = self.rejected.take()? {
+            self.sink.rejected(rows)?;
+        }
+        if let Some(rows) = self.warnings.take()? {
+            self.sink.warnings(rows)?;
+        }
+        Ok(())
     }
 }
 
@@ -83,6 +127,8 @@ pub(super) struct Finisher<'a> {
     pub(super) formula_like_values: u64,
     pub(super) normalizations: Normalizations,
     pub(super) digests: Vec<FileDigest>,
+    /// The rows in Arrow form, for a sink that takes them.
+    pub(super) rows_out: Option<RowsOut<'a>>,
 }
 
 impl Finisher<'_> {
@@ -97,6 +143,7 @@ impl Finisher<'_> {
             metadata_respelled,
             dropped_cells,
             code_hashes,
+            import_rows,
         } = evaluated;
         for (count, (_, name)) in dropped_cells
             .iter()
@@ -274,8 +321,20 @@ impl Finisher<'_> {
                                 u64::from(metadata_respelled[i]);
                             self.formula_like_values += u64::from(rows_encoded.formulas(i));
                             self.accepted += 1;
+                            if let Some(out) = &mut self.rows_out {
+                                out.accepted.push(i as u32);
+                            }
                             if !found.is_empty() {
                                 let (names, reasons) = self.describe(found, &mut true);
+                                if let Some(out) = &mut self.rows_out {
+                                    out.warnings.push(
+                                        file_name,
+                                        record,
+                                        &file_layout.original_columns,
+                                        &names,
+                                        &reasons,
+                                    );
+                                }
                                 self.warnings.write(
                                     file_name,
                                     record,
@@ -300,6 +359,15 @@ impl Finisher<'_> {
             // does not go in).
             found.retain(|f| self.rules.rules[f.rule].text.severity == Severity::Reject);
             let (names, reasons) = self.describe(found, &mut false);
+            if let Some(out) = &mut self.rows_out {
+                out.rejected.push(
+                    file_name,
+                    record,
+                    &file_layout.original_columns,
+                    &names,
+                    &reasons,
+                );
+            }
             self.rejected.write(
                 file_name,
                 record,
@@ -309,6 +377,9 @@ impl Finisher<'_> {
                 reasons,
             )?;
             self.rejected_rows += 1;
+        }
+        if let Some(out) = &mut self.rows_out {
+            out.flush(import_rows.as_ref())?;
         }
         self.progress.update(ProgressUpdate {
             bytes_read: self.bytes_of_done_files + stored_bytes_read,

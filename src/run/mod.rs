@@ -34,6 +34,7 @@ use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
 use crate::rules::schema_checks::SchemaChecks;
 use crate::rules::{names, RuleSet};
+use crate::sink::Sink;
 use crate::write::batches::BatchWriter;
 use crate::write::record::EncodedRows;
 use crate::write::rejected::{RejectedEntry, RejectedWriter};
@@ -42,11 +43,13 @@ use crate::write::StagedOutput;
 mod evaluate;
 mod finish;
 mod open;
+mod sources;
 mod stream;
 
 use evaluate::*;
 use finish::*;
 use open::*;
+pub(crate) use sources::Sources;
 use stream::*;
 
 /// What a run produced: its summary, and for `check` the rejected rows.
@@ -108,6 +111,17 @@ pub fn input_bytes(config: &RunConfig) -> Option<u64> {
 
 /// [`run`], telling `progress` where the run is after every chunk.
 pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
+    run_sources(config, Sources::Paths(&config.inputs), progress, None)
+}
+
+/// A run over `sources` (the configuration's inputs are not read).
+pub(crate) fn run_sources(
+    config: &RunConfig,
+    sources: Sources,
+    progress: &dyn Progress,
+    mut sink: Option<&mut dyn Sink>,
+) -> Result<RunOutcome> {
+    let sink_takes_rows = sink.as_ref().is_some_and(|s| s.takes_rows());
     let started = Instant::now();
     // Before anything is read: an output folder that would destroy an input is refused.
     if let Output::Folder { path, force } = &config.output {
@@ -120,7 +134,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         headers: file_headers,
         notes: reading_notes,
         lines_skipped,
-    } = open_all(config)?;
+    } = open_all(config, sources)?;
     let trailing_delimiter_files: Vec<usize> = file_headers
         .iter()
         .enumerate()
@@ -198,7 +212,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     // Per file: the first amount with a decimal point, when there is one.
     let mut decimal_amounts: Vec<Option<String>> = vec![None; file_headers.len()];
     let json_keys = if has_json || has_export_amounts {
-        if let Some(once) = readable_once(config) {
+        if let Some(once) = sources.readable_once() {
             return Err(Error::usage(
                 format!("an export's JSON metadata keys and amount unit are found on a first pass, and {once} can be read once"),
                 format!("save {once} to a file first and name the file"),
@@ -230,18 +244,13 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 true
             })?;
         }
-        inputs = open_all(config)?.inputs;
+        inputs = open_all(config, sources)?.inputs;
         // A key becomes a column name: it must be one Voucherify takes, and no other column's.
         for key in &keys {
             let reserved = headers::POSITION_COLUMNS.contains(&key.as_str());
             if key.chars().any(char::is_whitespace) || key.is_empty() || reserved {
-                let first = config
-                    .inputs
-                    .first()
-                    .map(InputPath::path)
-                    .unwrap_or_default();
                 return Err(Error::input(
-                    first,
+                    sources.path(0),
                     format!("the JSON metadata has the key '{key}', which cannot be a metadata column name (empty, whitespace, or reserved: file, row, line)"),
                     "rename the key in the export's metadata before the import",
                 ));
@@ -257,7 +266,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     let mut scan_notes = Vec::new();
     let empty_in_boolean = match config.rules.find(names::EMPTY_IN_BOOLEAN_COLUMN) {
         Some(rule) if config.metadata_schema.is_none() && !layout.metadata.is_empty() => {
-            let boolean_like = match readable_once(config) {
+            let boolean_like = match sources.readable_once() {
                 Some(once) => {
                     scan_notes.push(format!(
                         "rule empty_in_boolean_column is not checked: it needs a first pass over the metadata columns, and {once} can be read once"
@@ -266,7 +275,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
                 }
                 None => {
                     let found = scan_boolean_like(inputs, &file_headers)?;
-                    inputs = open_all(config)?.inputs;
+                    inputs = open_all(config, sources)?.inputs;
                     found
                 }
             };
@@ -294,7 +303,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         };
         let name = &names[column];
         file.export_amounts_to_minor = decimal.is_some();
-        let file_name = config.inputs[index].display();
+        let file_name = sources.display(index);
         unit_notes.push(match decimal {
             Some(example) => format!(
                 "{file_name}: '{name}' is read in major units, because a value has a decimal point ('{example}'): every value is written in minor units (--amount-unit says otherwise)"
@@ -317,13 +326,13 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         }
     }
     let schema_checks = match &config.metadata_schema {
-        Some(schema) => SchemaChecks::new(schema, &layout, &config.rules, &config.inputs)?,
+        Some(schema) => SchemaChecks::new(schema, &layout, &config.rules, &sources.path(0))?,
         None => SchemaChecks {
             nested_rule: config.rules.find(names::METADATA_NESTED),
             ..SchemaChecks::default()
         },
     };
-    let file_names: Vec<String> = config.inputs.iter().map(InputPath::display).collect();
+    let file_names: Vec<String> = sources.names();
 
     let options = &config.options;
     let mut dedup = Dedup::new(
@@ -354,7 +363,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     // Set rules see every row at once: a first pass keeps the columns they read, they run,
     // and the inputs are opened again for the pass that writes.
     let set_findings = if engine.has_set_rules() {
-        if let Some(once) = readable_once(config) {
+        if let Some(once) = sources.readable_once() {
             return Err(Error::usage(
                 format!("set rules read the input twice: they need to read {once} twice, and it can be read once"),
                 format!("save {once} to a file first and name the file, or --disable-rule the set rules"),
@@ -400,7 +409,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         let batches = collected.into_iter().map(|(_, _, b)| b).collect();
         let by_name =
             engine.run_set_rules(batches, std::mem::take(&mut existing_codes), &config.rules)?;
-        inputs = open_all(config)?.inputs;
+        inputs = open_all(config, sources)?.inputs;
         // By input, not by name: the rule table's `file` names the input of each row.
         let mut findings: HashMap<(usize, i64), Vec<Finding>> = HashMap::new();
         for ((name, row), found) in by_name {
@@ -445,7 +454,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .map(|s| s.path().join(folder::REJECTED_FILE))
             .as_deref(),
         &layout.original_headers,
-        staged.is_none(),
+        staged.is_none() && sink.is_none(),
     )?;
     let any_warn_rule = config
         .rules
@@ -487,6 +496,12 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         code_hasher: dedup.hasher(),
         groups: column_groups.clone(),
         empty_in_boolean,
+        import_schemas: sink_takes_rows.then(|| {
+            group_headers
+                .iter()
+                .map(|columns| crate::write::arrow::import_schema(columns))
+                .collect()
+        }),
     };
     let mut finisher = Finisher {
         rules: &config.rules,
@@ -532,6 +547,10 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
         formula_like_values: 0,
         normalizations,
         digests: Vec::new(),
+        rows_out: sink
+            .take()
+            .filter(|s| s.takes_rows())
+            .map(|sink| RowsOut::new(sink, &layout.original_headers)),
     };
 
     // The finisher runs on a thread of its own, so that dedup and writing of one window overlap
@@ -659,7 +678,7 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
             .chain(trailing_delimiter_files.iter().map(|&index| {
                 format!(
                     "{}: the header ends with a delimiter: its last, unnamed column is left out (trailing_delimiter_columns)",
-                    config.inputs[index].display()
+                    sources.display(index)
                 )
             }))
             .chain(dropped_cells.iter().map(|(name, count)| {

@@ -34,16 +34,6 @@ pub(super) fn scan_boolean_like(
     Ok(scan.boolean_like())
 }
 
-/// The first input that can be read only once: stdin, or a file that is not a regular file (a
-/// FIFO, a device, a socket), whose second opening would wait for a writer or read other bytes.
-pub(super) fn readable_once(config: &RunConfig) -> Option<String> {
-    config
-        .inputs
-        .iter()
-        .find(|input| !crate::read::reopenable(input))
-        .map(InputPath::display)
-}
-
 /// Each input's header names with the role of every column.
 pub(super) type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
 
@@ -59,30 +49,25 @@ pub(super) struct Opened {
 
 /// Opens every input and classifies its header (after checking `--rename` and `--drop`
 /// against all the headers).
-pub(super) fn open_all(config: &RunConfig) -> Result<Opened> {
+pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
     // Each input is opened for its header and, unless it can be opened only once, closed
     // again until its turn: thousands of files never hold thousands of descriptors.
-    let mut inputs = Vec::with_capacity(config.inputs.len());
-    let mut names: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
-    let mut file_notes: Vec<Vec<String>> = Vec::with_capacity(config.inputs.len());
+    let mut inputs = Vec::with_capacity(sources.len());
+    let mut names: Vec<Vec<String>> = Vec::with_capacity(sources.len());
+    let mut file_notes: Vec<Vec<String>> = Vec::with_capacity(sources.len());
     let mut lines_skipped = 0;
-    for (index, source) in config.inputs.iter().enumerate() {
-        let input = Input::open(index, source, &config.read, config.format)?;
+    for index in 0..sources.len() {
+        let input = sources.open(index, config)?;
         names.push(input.header().to_vec());
         file_notes.push(input.notes().to_vec());
         lines_skipped += input.lines_skipped();
-        inputs.push(Pending::after_header(
-            input,
-            source,
-            &config.read,
-            config.format,
-        ));
+        inputs.push(sources.pending(input, config));
     }
     config.headers.check_names(&names)?;
     // Every problem of every header is said at once, each with its fix.
     let mut problems: Vec<(std::path::PathBuf, headers::HeaderProblem)> = Vec::new();
     let mut file_headers = Vec::with_capacity(inputs.len());
-    for ((source, names), notes) in config.inputs.iter().zip(names).zip(&file_notes) {
+    for ((index, names), notes) in names.into_iter().enumerate().zip(&file_notes) {
         let campaign_type = config.campaign.campaign_type;
         // As the user's --rename and --drop leave it: dropping Voucher Type or mapping Value
         // makes it a campaign import.
@@ -97,7 +82,7 @@ pub(super) fn open_all(config: &RunConfig) -> Result<Opened> {
             .collect();
         if !config.from_export && export::is_standalone_template(&as_imported) {
             problems.push((
-                source.path(),
+                sources.path(index),
                 headers::HeaderProblem {
                     message: "the header is Voucherify's standalone import template (Voucher Type, Value): a file for POST /v1/vouchers/importCSV, not a campaign import".into(),
                     fix: "import it with Voucherify's standalone import, or, to import its codes into a campaign, --drop 'Voucher Type' and map Value with --rename (e.g. --rename 'Value=Gift Amount')".into(),
@@ -122,15 +107,19 @@ pub(super) fn open_all(config: &RunConfig) -> Result<Opened> {
                 // are moot.
                 let delimiter_hint = notes.first().map(|note| headers::HeaderProblem {
                     message: note
-                        .strip_prefix(&format!("{}: ", source.display()))
+                        .strip_prefix(&format!("{}: ", sources.display(index)))
                         .unwrap_or(note)
                         .to_owned(),
                     fix: "pass the delimiter the lines use (--delimiter), or leave it out to have it sniffed".into(),
                     option: None,
                 });
-                match delimiter_hint.or_else(|| preamble_hint(config, source, &names, &found)) {
-                    Some(hint) => problems.push((source.path(), hint)),
-                    None => problems.extend(found.into_iter().map(|p| (source.path(), p))),
+                let preamble = || {
+                    let path = sources.input_path(index)?;
+                    preamble_hint(config, path, &names, &found)
+                };
+                match delimiter_hint.or_else(preamble) {
+                    Some(hint) => problems.push((sources.path(index), hint)),
+                    None => problems.extend(found.into_iter().map(|p| (sources.path(index), p))),
                 }
             }
         }

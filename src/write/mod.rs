@@ -2,6 +2,7 @@
 //! beside the output folder, which is renamed into place only when the run is complete and its
 //! counts add up. A run that fails leaves nothing behind.
 
+pub mod arrow;
 pub mod batches;
 pub mod record;
 pub mod rejected;

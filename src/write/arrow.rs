@@ -1,0 +1,149 @@
+//! The Arrow forms of a run's rows, for a [`crate::sink::Sink`]: accepted rows in the import
+//! layout (one `Utf8` column per batch column, as the CSV batches carry them) and rejected or
+//! warned rows in the report layout (`source`, `row`, `rules`, `reason`, then the input's own
+//! columns).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayBuilder, ArrayRef, RecordBatch, StringArray, StringBuilder, UInt64Builder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::Result;
+use crate::normalize::values::decode;
+use crate::read::Record;
+
+/// The leading columns of a rejected or warned row in Arrow form.
+pub const REPORT_ROW_COLUMNS: [&str; 4] = ["source", "row", "rules", "reason"];
+
+/// The schema of accepted rows with these batch columns: every column `Utf8`, null where the
+/// batch has an empty cell.
+pub fn import_schema(columns: &[String]) -> SchemaRef {
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|name| Field::new(name, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Accepted rows in the import layout: `columns` as the batch carries them, where an empty
+/// cell of a position in `boolean_columns` is the text `null` (as written to the CSV batch).
+pub fn import_rows(
+    schema: &SchemaRef,
+    columns: &[&StringArray],
+    boolean_columns: &[usize],
+) -> Result<RecordBatch> {
+    let arrays: Vec<ArrayRef> = columns
+        .iter()
+        .enumerate()
+        .map(|(position, column)| -> ArrayRef {
+            if boolean_columns.contains(&position) && column.null_count() > 0 {
+                Arc::new(
+                    column
+                        .iter()
+                        .map(|v| Some(v.unwrap_or("null")))
+                        .collect::<StringArray>(),
+                )
+            } else {
+                Arc::new((*column).clone())
+            }
+        })
+        .collect();
+    Ok(RecordBatch::try_new(schema.clone(), arrays)?)
+}
+
+/// Rejected (or warned) rows gathered one by one and handed out as a record batch: `source`,
+/// `row` (1-based within its source), `rules` (`|`-joined, as in rejected.csv), `reason`, then
+/// every input column (the union of the inputs' headers; null where the row's input has no
+/// such column or the cell is empty). Values are shown as read, not made spreadsheet-safe.
+pub struct ReportRows {
+    schema: SchemaRef,
+    source: StringBuilder,
+    row: UInt64Builder,
+    rules: StringBuilder,
+    reason: StringBuilder,
+    fields: Vec<StringBuilder>,
+    cells: Vec<Option<String>>,
+}
+
+impl ReportRows {
+    /// Rows whose fields go under `original_headers`.
+    pub fn new(original_headers: &[String]) -> Self {
+        let leading = [
+            Field::new(REPORT_ROW_COLUMNS[0], DataType::Utf8, false),
+            Field::new(REPORT_ROW_COLUMNS[1], DataType::UInt64, false),
+            Field::new(REPORT_ROW_COLUMNS[2], DataType::Utf8, false),
+            Field::new(REPORT_ROW_COLUMNS[3], DataType::Utf8, false),
+        ];
+        let fields: Vec<Field> = leading
+            .into_iter()
+            .chain(
+                original_headers
+                    .iter()
+                    .map(|name| Field::new(name, DataType::Utf8, true)),
+            )
+            .collect();
+        ReportRows {
+            schema: Arc::new(Schema::new(fields)),
+            source: StringBuilder::new(),
+            row: UInt64Builder::new(),
+            rules: StringBuilder::new(),
+            reason: StringBuilder::new(),
+            fields: original_headers
+                .iter()
+                .map(|_| StringBuilder::new())
+                .collect(),
+            cells: vec![None; original_headers.len()],
+        }
+    }
+
+    /// Adds one row. `original_columns[i]` is where the record's field `i` goes (None:
+    /// nowhere).
+    pub fn push(
+        &mut self,
+        source: &str,
+        record: &Record,
+        original_columns: &[Option<usize>],
+        rules: &[String],
+        reason: &str,
+    ) {
+        self.source.append_value(source);
+        self.row.append_value(record.row);
+        self.rules.append_value(rules.join("|"));
+        self.reason.append_value(reason);
+        self.cells.iter_mut().for_each(|cell| *cell = None);
+        for (field, column) in record.fields.iter().zip(original_columns) {
+            if let Some(column) = column {
+                if !field.is_empty() {
+                    self.cells[*column] = Some(decode(field).into_owned());
+                }
+            }
+        }
+        for (builder, cell) in self.fields.iter_mut().zip(&self.cells) {
+            builder.append_option(cell.as_deref());
+        }
+    }
+
+    /// The rows gathered since the last take, or None when there are none.
+    pub fn take(&mut self) -> Result<Option<RecordBatch>> {
+        if self.row.len() == 0 {
+            return Ok(None);
+        }
+        let columns: Vec<ArrayRef> = [
+            Arc::new(self.source.finish()) as ArrayRef,
+            Arc::new(self.row.finish()),
+            Arc::new(self.rules.finish()),
+            Arc::new(self.reason.finish()),
+        ]
+        .into_iter()
+        .chain(
+            self.fields
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        )
+        .collect();
+        Ok(Some(RecordBatch::try_new(self.schema.clone(), columns)?))
+    }
+}

@@ -1,0 +1,443 @@
+//! The Arrow API ([`Import::run_arrow`]): Arrow batches in, accepted, rejected and warned rows
+//! out as batches, with the same verdicts, values and summary as a folder run on the same data.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, RecordBatch, RecordBatchIterator, StringArray,
+    StructArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::error::ArrowError;
+use voucher_import::campaign::CampaignType;
+use voucher_import::import::Import;
+use voucher_import::interrupt::Cancel;
+use voucher_import::read::ArrowSource;
+use voucher_import::sink::{FolderSink, MemorySink, Sink};
+
+use crate::util::{csv_records, files_below, ROOT};
+
+/// A CSV file as one batch of `Utf8` columns (an empty cell is null), as a DataFrame library
+/// reading every column as text gives it.
+fn csv_as_batch(path: &Path) -> RecordBatch {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let columns: Vec<(String, ArrayRef)> = header
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let values: StringArray = records
+                .iter()
+                .map(|r| Some(&r[c]).filter(|v| !v.is_empty()))
+                .collect();
+            (name.clone(), Arc::new(values) as ArrayRef)
+        })
+        .collect();
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+/// The rows of batches as text (null as an empty cell), the schema's names first.
+fn rows_of(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows()).map(move |i| {
+                b.columns()
+                    .iter()
+                    .map(|c| {
+                        let text = datafusion::arrow::compute::cast(c, &DataType::Utf8).unwrap();
+                        let text = text.as_string::<i32>();
+                        if text.is_null(i) {
+                            String::new()
+                        } else {
+                            text.value(i).to_owned()
+                        }
+                    })
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// The sample's rows that are whole records of valid UTF-8 (a DataFrame holds no others),
+/// written as a CSV file of their own.
+fn sample_as_clean_csv(dir: &Path) -> PathBuf {
+    let bytes = std::fs::read(Path::new(ROOT).join("fixtures/sample/gift_cards.csv")).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let header = reader.byte_headers().unwrap().clone();
+    let path = dir.join("cards.csv");
+    let mut out = csv::Writer::from_path(&path).unwrap();
+    out.write_byte_record(&header).unwrap();
+    for record in reader.byte_records().map(|r| r.unwrap()) {
+        if record.len() == header.len() && std::str::from_utf8(record.as_slice()).is_ok() {
+            out.write_byte_record(&record).unwrap();
+        }
+    }
+    out.flush().unwrap();
+    path
+}
+
+#[test]
+fn arrow_rows_get_the_verdicts_values_and_summary_of_a_folder_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample_as_clean_csv(dir.path());
+    let name = input.display().to_string();
+    let import = Import::new(CampaignType::GiftVouchers).existing_codes(["OLD-0002"]);
+    let folder = dir.path().join("out");
+    let by_folder = import
+        .run_files(std::slice::from_ref(&input), &folder)
+        .unwrap()
+        .summary;
+
+    let mut sink = MemorySink::new();
+    let batch = csv_as_batch(&input);
+    let input_rows = batch.num_rows() as u64;
+    let summary = import
+        .run_arrow(vec![ArrowSource::from_batch(&name, batch)], &mut sink)
+        .unwrap();
+
+    assert_eq!(summary.input_rows, input_rows);
+    assert_eq!(summary.accepted + summary.rejected, input_rows);
+    assert_eq!(
+        (summary.accepted, summary.rejected, summary.warnings),
+        (by_folder.accepted, by_folder.rejected, by_folder.warnings)
+    );
+    assert_eq!(summary.rejected_by_rule, by_folder.rejected_by_rule);
+    assert_eq!(summary.batches.len(), by_folder.batches.len());
+    assert_eq!(MemorySink::rows(&sink.accepted) as u64, summary.accepted);
+    assert_eq!(MemorySink::rows(&sink.rejected) as u64, summary.rejected);
+
+    // Accepted: the batch file's header and values, cell for cell.
+    let files = files_below(&folder);
+    let batch_file = &files["import/part-00001.csv"];
+    let header = csv::Reader::from_reader(batch_file.as_slice())
+        .headers()
+        .unwrap()
+        .clone();
+    let accepted = sink.accepted_by_group().unwrap();
+    assert_eq!(accepted.len(), 1, "one input, one column group");
+    let schema = accepted[0].schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, header.iter().collect::<Vec<_>>());
+    assert_eq!(rows_of(&accepted), csv_records(batch_file));
+
+    // Rejected: the same rows, rules and reasons as rejected.csv (whose columns are file,
+    // row, line, rules, reason, the fields, raw).
+    let from_file: Vec<Vec<String>> = csv_records(&files["rejected.csv"])
+        .into_iter()
+        .map(|r| vec![r[0].clone(), r[1].clone(), r[3].clone(), r[4].clone()])
+        .collect();
+    let from_sink: Vec<Vec<String>> = rows_of(&sink.rejected)
+        .into_iter()
+        .map(|r| r[..4].to_vec())
+        .collect();
+    assert_eq!(from_sink, from_file);
+    let schema = sink.rejected[0].schema();
+    let leading: Vec<&str> = schema
+        .fields()
+        .iter()
+        .take(5)
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(leading, ["source", "row", "rules", "reason", "Code"]);
+}
+
+#[test]
+fn typed_columns_are_written_as_the_parquet_path_writes_them() {
+    let file = std::fs::File::open(Path::new(ROOT).join("fixtures/parquet/cards.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::GiftVouchers)
+        .run_arrow(vec![ArrowSource::from_reader("cards", reader)], &mut sink)
+        .unwrap();
+    assert_eq!((summary.accepted, summary.rejected), (2, 2));
+    assert_eq!(
+        rows_of(&sink.accepted),
+        [
+            [
+                "PQ-1",
+                "true",
+                "5000",
+                "12.50",
+                "2024-10-04",
+                "2023-11-14T22:13:20.123",
+                "0.5"
+            ],
+            ["000123", "false", "0", "0.05", "1970-01-01", "", "0.001"],
+        ]
+    );
+    let rejected = rows_of(&sink.rejected);
+    assert_eq!(
+        rejected[0][..4],
+        ["cards", "3", "code_required", "Code is empty"]
+    );
+    assert_eq!(
+        rejected[1][1], "4",
+        "rows are 1-based positions in the source"
+    );
+    assert_eq!(
+        rejected[1][6], "-5",
+        "values are shown as read: no spreadsheet quote in Arrow"
+    );
+}
+
+fn codes(name: &str, codes: &[&str]) -> ArrowSource {
+    let batch = RecordBatch::try_from_iter([(
+        "Code",
+        Arc::new(StringArray::from(codes.to_vec())) as ArrayRef,
+    )])
+    .unwrap();
+    ArrowSource::from_batch(name, batch)
+}
+
+#[test]
+fn rows_are_numbered_within_each_source_and_duplicates_name_the_other_source() {
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::DiscountCoupons)
+        .run_arrow(
+            vec![codes("a", &["A1", "A2"]), codes("b", &["B1", "A2", "B3"])],
+            &mut sink,
+        )
+        .unwrap();
+    assert_eq!((summary.accepted, summary.rejected), (4, 1));
+    let rejected = rows_of(&sink.rejected);
+    assert_eq!(rejected[0][..3], ["b", "2", "duplicate_code"]);
+    assert!(rejected[0][3].contains("row 2 of a"), "{}", rejected[0][3]);
+    assert_eq!(summary.inputs[1].path, "b");
+    assert_eq!(summary.inputs[1].rows, 3);
+}
+
+#[test]
+fn sources_with_different_columns_give_one_accepted_layout_per_group() {
+    let with_amount = RecordBatch::try_from_iter([
+        ("Code", Arc::new(StringArray::from(vec!["G1"])) as ArrayRef),
+        (
+            "Gift Amount",
+            Arc::new(Int64Array::from(vec![100])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::GiftVouchers)
+        .run_arrow(
+            vec![
+                ArrowSource::from_batch("amounts", with_amount),
+                codes("plain", &["G2"]),
+            ],
+            &mut sink,
+        )
+        .unwrap();
+    assert_eq!(summary.column_groups.len(), 2);
+    let groups = sink.accepted_by_group().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].schema().fields().len(), 2);
+    assert_eq!(groups[1].schema().fields().len(), 1);
+}
+
+#[test]
+fn a_folder_sink_writes_the_folder_a_file_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample_as_clean_csv(dir.path());
+    let name = input.display().to_string();
+    let import = Import::new(CampaignType::GiftVouchers);
+    import
+        .run_files(std::slice::from_ref(&input), dir.path().join("files"))
+        .unwrap();
+    let mut sink = FolderSink::new(dir.path().join("arrow"));
+    import
+        .run_arrow(
+            vec![ArrowSource::from_batch(&name, csv_as_batch(&input))],
+            &mut sink,
+        )
+        .unwrap();
+    let files = files_below(&dir.path().join("files"));
+    let arrow = files_below(&dir.path().join("arrow"));
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        arrow.keys().collect::<Vec<_>>()
+    );
+    for name in ["import/part-00001.csv", "origins.csv", "upload-plan.json"] {
+        if let Some(from_files) = files.get(name) {
+            assert_eq!(
+                String::from_utf8_lossy(&arrow[name]),
+                String::from_utf8_lossy(from_files),
+                "{name}"
+            );
+        }
+    }
+    // rejected.csv: the same, but for the line column (an Arrow source has rows, no lines).
+    let without_lines = |bytes: &[u8]| -> Vec<Vec<String>> {
+        csv_records(bytes)
+            .into_iter()
+            .map(|mut r| {
+                r[2].clear();
+                r
+            })
+            .collect()
+    };
+    assert_eq!(
+        without_lines(&arrow["rejected.csv"]),
+        without_lines(&files["rejected.csv"])
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&arrow["summary.json"]).unwrap();
+    assert_eq!(summary["inputs"][0]["path"], name.as_str());
+    let from_files: serde_json::Value = serde_json::from_slice(&files["summary.json"]).unwrap();
+    for key in [
+        "input_rows",
+        "accepted",
+        "rejected",
+        "rejected_by_rule",
+        "batches",
+    ] {
+        assert_eq!(summary[key], from_files[key], "{key}");
+    }
+}
+
+#[test]
+fn set_rules_read_batches_held_in_memory_twice_and_refuse_a_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.sql");
+    std::fs::write(
+        &rules,
+        "-- rule: one_code_per_prefix\n-- description: one code per two-letter prefix\n\
+         SELECT file, row, 'prefix taken' AS reason FROM (\n\
+           SELECT file, row, row_number() OVER (PARTITION BY substr(\"Code\", 1, 2) ORDER BY file, row) AS nth\n\
+           FROM vouchers) AS numbered WHERE nth > 1\n",
+    )
+    .unwrap();
+    let import = Import::new(CampaignType::DiscountCoupons).rule_file(&rules);
+    let mut sink = MemorySink::new();
+    let held = import.run_arrow(vec![codes("held", &["AA1", "AA2", "BB1"])], &mut sink);
+    let summary = held.unwrap();
+    assert_eq!(summary.rejected, 1);
+    assert_eq!(
+        rows_of(&sink.rejected)[0][..3],
+        ["held", "2", "one_code_per_prefix"]
+    );
+
+    let batch = RecordBatch::try_from_iter([(
+        "Code",
+        Arc::new(StringArray::from(vec!["AA1"])) as ArrayRef,
+    )])
+    .unwrap();
+    let schema = batch.schema();
+    let stream = RecordBatchIterator::new([Ok::<_, ArrowError>(batch)], schema);
+    let err = import
+        .run_arrow(vec![ArrowSource::from_reader("live", stream)], &mut sink)
+        .unwrap_err();
+    assert!(err.to_string().contains("the Arrow stream 'live'"), "{err}");
+}
+
+#[test]
+fn a_nested_column_and_sources_named_alike_are_refused() {
+    let inner = StructArray::from(vec![(
+        Arc::new(Field::new("x", DataType::Int64, true)),
+        Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+    )]);
+    let nested = RecordBatch::try_from_iter([
+        ("Code", Arc::new(StringArray::from(vec!["N1"])) as ArrayRef),
+        ("meta", Arc::new(inner) as ArrayRef),
+    ])
+    .unwrap();
+    let import = Import::new(CampaignType::DiscountCoupons);
+    let err = import
+        .run_arrow(
+            vec![ArrowSource::from_batch("nested", nested)],
+            &mut MemorySink::new(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("column 'meta' is nested"), "{err}");
+
+    let err = import
+        .run_arrow(
+            vec![codes("x", &["A"]), codes("x", &["B"])],
+            &mut MemorySink::new(),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("two Arrow sources are named 'x'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_stream_that_fails_midway_is_an_input_error_naming_the_source() {
+    let schema = Arc::new(Schema::new(vec![Field::new("Code", DataType::Utf8, true)]));
+    let good = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(StringArray::from(vec!["A1"])) as ArrayRef],
+    )
+    .unwrap();
+    let stream = RecordBatchIterator::new(
+        [
+            Ok(good),
+            Err(ArrowError::IoError(
+                "connection reset".into(),
+                std::io::ErrorKind::ConnectionReset.into(),
+            )),
+        ],
+        schema,
+    );
+    let err = Import::new(CampaignType::DiscountCoupons)
+        .run_arrow(
+            vec![ArrowSource::from_reader("remote", stream)],
+            &mut MemorySink::new(),
+        )
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("remote") && text.contains("connection reset"),
+        "{text}"
+    );
+}
+
+/// A sink that fails on its first rejected batch.
+struct FailingSink;
+
+impl Sink for FailingSink {
+    fn accepted(&mut self, _: RecordBatch) -> voucher_import::Result<()> {
+        Ok(())
+    }
+    fn rejected(&mut self, _: RecordBatch) -> voucher_import::Result<()> {
+        Err(voucher_import::Error::usage(
+            "the warehouse is full",
+            "make room",
+        ))
+    }
+    fn warnings(&mut self, _: RecordBatch) -> voucher_import::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_sink_error_stops_the_run_and_is_its_error() {
+    let err = Import::new(CampaignType::DiscountCoupons)
+        .run_arrow(vec![codes("a", &["A", "A"])], &mut FailingSink)
+        .unwrap_err();
+    assert!(err.to_string().contains("the warehouse is full"), "{err}");
+}
+
+#[test]
+fn a_cancelled_arrow_run_stops_with_nothing_handed_out() {
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let mut sink = MemorySink::new();
+    let err = Import::new(CampaignType::DiscountCoupons)
+        .cancel(cancel)
+        .run_arrow(vec![codes("a", &["A1"])], &mut sink)
+        .unwrap_err();
+    assert!(err.is_interruption(), "{err}");
+    assert!(sink.accepted.is_empty());
+}
