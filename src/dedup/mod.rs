@@ -66,13 +66,9 @@ impl CaseVariant {
     /// The warning a row with `code` gets (`case_variant_code`).
     pub fn reason(&self, code: &str, names: FileNames) -> String {
         let (other, whence) = match self {
-            CaseVariant::Existing { code, file } => (
-                code,
-                format!(
-                    "in the project, listed in {}",
-                    names.existing[*file as usize]
-                ),
-            ),
+            CaseVariant::Existing { code, file } => {
+                (code, format!("in the project, {}", names.whence(*file)))
+            }
             CaseVariant::Accepted { code, file, row } => (
                 code,
                 format!("row {row} of {}", names.inputs[*file as usize]),
@@ -126,13 +122,26 @@ pub struct FileNames<'a> {
     pub existing: &'a [String],
 }
 
+/// How the summary names the existing codes a library caller gives as values.
+pub const CODES_GIVEN: &str = "(codes given)";
+
+impl FileNames<'_> {
+    /// Where existing source `file` came from, as a reason says it.
+    fn whence(&self, file: u32) -> String {
+        match self.existing[file as usize].as_str() {
+            CODES_GIVEN => "among the existing codes given".to_owned(),
+            name => format!("listed in {name}"),
+        }
+    }
+}
+
 impl CodeClash {
     /// Why a row with `code` cannot go in (`existing_code`, `duplicate_code`).
     pub fn reason(&self, code: &str, names: FileNames) -> String {
         match *self {
             CodeClash::Existing { file } => format!(
-                "Code '{code}' is already in the project (listed in {})",
-                names.existing[file as usize]
+                "Code '{code}' is already in the project ({})",
+                names.whence(file)
             ),
             CodeClash::Duplicate { file, row } => format!(
                 "Code '{code}' repeats row {row} of {}",

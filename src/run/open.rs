@@ -238,7 +238,7 @@ pub(super) fn load_existing(
             }
         }
         info.push(ExistingInfo {
-            path: "(codes given)".to_owned(),
+            path: crate::dedup::CODES_GIVEN.to_owned(),
             codes: config.existing_codes.len() as u64,
         });
     }
