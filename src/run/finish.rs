@@ -84,18 +84,49 @@ impl<'a> RowsOut<'a> {
 /// How many rows ahead the finisher prefetches dedup table slots.
 pub(super) const PREFETCH_ROWS: usize = 8;
 
+/// What the finisher counted, for the summary.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    pub(super) accepted: u64,
+    pub(super) rejected_rows: u64,
+    pub(super) warned_rows: u64,
+    /// Per rule (by position): rows it rejected.
+    pub(super) failures_by_rule: Vec<u64>,
+    /// Per rule: accepted rows it warned of.
+    pub(super) warnings_by_rule: Vec<u64>,
+    /// Per rule: rows on which it could not be evaluated (rejected or warned under it).
+    pub(super) errors_by_rule: Vec<u64>,
+    /// Accepted rows that update a code already in the project.
+    pub(super) updates: u64,
+    /// Where each update went: (batch, batch row, code), for `upload --verify`.
+    pub(super) update_rows: Vec<(u32, u64, String)>,
+    /// Dropped columns (by name, in the order met) with the cells that held a value.
+    pub(super) dropped_cells: Vec<(String, u64)>,
+    /// Accepted values that start like a spreadsheet formula.
+    pub(super) formula_like_values: u64,
+    pub(super) normalizations: Normalizations,
+    /// The inputs read to the end, in the order they ended.
+    pub(super) digests: Vec<FileDigest>,
+}
+
+/// Where the finisher puts rows: the batches (measured, and written when they have a folder),
+/// the rejected rows and the warned rows.
+pub(super) struct Outlets<'a> {
+    pub(super) batches: BatchWriter,
+    pub(super) rejected: RejectedWriter,
+    pub(super) warnings: RejectedWriter,
+    /// The rows in Arrow form, for a sink that takes them.
+    pub(super) rows_out: Option<RowsOut<'a>>,
+}
+
 /// The sequential end of the pipeline: dedup, limits and writing, in input order.
 pub(super) struct Finisher<'a> {
     pub(super) rules: &'a RuleSet,
     pub(super) progress: &'a dyn Progress,
     /// Stored bytes of the files read to the end.
     pub(super) bytes_of_done_files: u64,
-    /// Findings of the set rules, by (file name, row), taken as the rows go by.
-    /// Set-rule findings by (input index, row).
+    /// Set-rule findings by (input index, row), taken as the rows go by.
     pub(super) set_findings: HashMap<(usize, i64), Vec<Finding>>,
-    pub(super) warnings: RejectedWriter,
-    pub(super) warned_rows: u64,
-    pub(super) warnings_by_rule: Vec<u64>,
     pub(super) engine_rules: EngineRules,
     pub(super) layout: &'a TableLayout,
     pub(super) groups: &'a ColumnGroups,
@@ -107,31 +138,76 @@ pub(super) struct Finisher<'a> {
     pub(super) dedup: Dedup,
     pub(super) batches: BatchWriter,
     pub(super) rejected: RejectedWriter,
-    pub(super) failures_by_rule: Vec<u64>,
-    /// Rows on which each rule could not be evaluated (rejected or warned under it).
-    pub(super) errors_by_rule: Vec<u64>,
+    pub(super) warnings: RejectedWriter,
+    pub(super) rows_out: Option<RowsOut<'a>>,
     /// `--existing-codes update`: a code in --existing is imported as an update.
     pub(super) updates_existing: bool,
     /// The batch columns (position, name) whose values an update ignores: all but Code,
     /// Active, Category and the position columns.
     pub(super) update_ignored_columns: Vec<(usize, String)>,
-    /// Accepted rows that update a code already in the project.
-    pub(super) updates: u64,
-    /// Where each update went: (batch, batch row, code), for `upload --verify`.
-    pub(super) update_rows: Vec<(u32, u64, String)>,
-    /// Dropped columns (by name, in the order met) with the cells that held a value.
-    pub(super) dropped_cells: Vec<(String, u64)>,
-    pub(super) accepted: u64,
-    pub(super) rejected_rows: u64,
-    /// Accepted values that start like a spreadsheet formula.
-    pub(super) formula_like_values: u64,
-    pub(super) normalizations: Normalizations,
-    pub(super) digests: Vec<FileDigest>,
-    /// The rows in Arrow form, for a sink that takes them.
-    pub(super) rows_out: Option<RowsOut<'a>>,
+    pub(super) tally: Tally,
 }
 
-impl Finisher<'_> {
+impl<'a> Finisher<'a> {
+    /// A finisher of rows laid out as `layout`, judged by `rules`, with `dedup` holding the
+    /// existing codes (named `existing_names`); each input's header names (`file_headers`)
+    /// name columns in reasons.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        rules: &'a RuleSet,
+        layout: &'a TableLayout,
+        groups: &'a ColumnGroups,
+        file_names: &'a [String],
+        file_headers: Vec<Vec<String>>,
+        dedup: Dedup,
+        existing_names: Vec<String>,
+        outlets: Outlets<'a>,
+    ) -> Result<Self> {
+        Ok(Finisher {
+            rules,
+            progress: &NoProgress,
+            bytes_of_done_files: 0,
+            set_findings: HashMap::new(),
+            engine_rules: EngineRules::resolve(rules)?,
+            layout,
+            groups,
+            file_names,
+            existing_names,
+            file_headers,
+            max_record_bytes: crate::read::SplitOptions::default().max_record_bytes,
+            dedup,
+            batches: outlets.batches,
+            rejected: outlets.rejected,
+            warnings: outlets.warnings,
+            rows_out: outlets.rows_out,
+            updates_existing: false,
+            update_ignored_columns: (0..layout.value_columns())
+                .filter(|&c| {
+                    ![
+                        KnownColumn::Code,
+                        KnownColumn::Active,
+                        KnownColumn::Category,
+                    ]
+                    .iter()
+                    .any(|k| k.index() == c)
+                })
+                .map(|c| (c, layout.schema.field(c).name().clone()))
+                .collect(),
+            tally: Tally {
+                failures_by_rule: vec![0; rules.rules.len()],
+                warnings_by_rule: vec![0; rules.rules.len()],
+                errors_by_rule: vec![0; rules.rules.len()],
+                ..Tally::default()
+            },
+        })
+    }
+
+    /// A file read to its end.
+    pub(super) fn file_done(&mut self, digest: FileDigest) {
+        self.bytes_of_done_files += digest.bytes;
+        self.tally.digests.push(digest);
+    }
+
     pub(super) fn finish_chunk(&mut self, evaluated: Evaluated) -> Result<()> {
         let Evaluated {
             chunk,
@@ -150,13 +226,13 @@ impl Finisher<'_> {
             .zip(&self.layout.files[chunk.file].dropped)
         {
             if *count > 0 {
-                match self.dropped_cells.iter_mut().find(|(n, _)| n == name) {
+                match self.tally.dropped_cells.iter_mut().find(|(n, _)| n == name) {
                     Some((_, total)) => *total += count,
-                    None => self.dropped_cells.push((name.clone(), *count)),
+                    None => self.tally.dropped_cells.push((name.clone(), *count)),
                 }
             }
         }
-        self.normalizations.add(&normalizations);
+        self.tally.normalizations.add(&normalizations);
         let stored_bytes_read = chunk.stored_bytes_read;
         let file_layout = &self.layout.files[chunk.file];
         let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
@@ -271,7 +347,7 @@ impl Finisher<'_> {
             let mut last_error_rule = None;
             for finding in found.iter().filter(|f| f.error) {
                 if last_error_rule != Some(finding.rule) {
-                    self.errors_by_rule[finding.rule] += 1;
+                    self.tally.errors_by_rule[finding.rule] += 1;
                     last_error_rule = Some(finding.rule);
                 }
             }
@@ -306,21 +382,21 @@ impl Finisher<'_> {
                             let (batch_no, batch_row) =
                                 self.batches.write(group, encoded, file_no, record.row)?;
                             if is_update {
-                                self.update_rows.push((
+                                self.tally.update_rows.push((
                                     batch_no,
                                     batch_row,
                                     code.unwrap_or_default().to_owned(),
                                 ));
                             }
-                            self.normalizations.boolean_nulls_written +=
+                            self.tally.normalizations.boolean_nulls_written +=
                                 u64::from(rows_encoded.nulls(i));
-                            self.normalizations.amounts_converted +=
+                            self.tally.normalizations.amounts_converted +=
                                 u64::from(amounts_converted[i]);
-                            self.updates += u64::from(is_update);
-                            self.normalizations.metadata_values_respelled +=
+                            self.tally.updates += u64::from(is_update);
+                            self.tally.normalizations.metadata_values_respelled +=
                                 u64::from(metadata_respelled[i]);
-                            self.formula_like_values += u64::from(rows_encoded.formulas(i));
-                            self.accepted += 1;
+                            self.tally.formula_like_values += u64::from(rows_encoded.formulas(i));
+                            self.tally.accepted += 1;
                             if let Some(out) = &mut self.rows_out {
                                 out.accepted.push(i as u32);
                             }
@@ -343,7 +419,7 @@ impl Finisher<'_> {
                                     names,
                                     reasons,
                                 )?;
-                                self.warned_rows += 1;
+                                self.tally.warned_rows += 1;
                             }
                             continue;
                         }
@@ -376,15 +452,15 @@ impl Finisher<'_> {
                 names,
                 reasons,
             )?;
-            self.rejected_rows += 1;
+            self.tally.rejected_rows += 1;
         }
         if let Some(out) = &mut self.rows_out {
             out.flush(import_rows.as_ref())?;
         }
         self.progress.update(ProgressUpdate {
             bytes_read: self.bytes_of_done_files + stored_bytes_read,
-            rows: self.accepted + self.rejected_rows,
-            rejected: self.rejected_rows,
+            rows: self.tally.accepted + self.tally.rejected_rows,
+            rejected: self.tally.rejected_rows,
         });
         Ok(())
     }
@@ -406,9 +482,9 @@ impl Finisher<'_> {
             // A rule is listed and counted once per row, with every reason it gave.
             if last_rule != Some(finding.rule) {
                 if *warning {
-                    self.warnings_by_rule[finding.rule] += 1;
+                    self.tally.warnings_by_rule[finding.rule] += 1;
                 } else {
-                    self.failures_by_rule[finding.rule] += 1;
+                    self.tally.failures_by_rule[finding.rule] += 1;
                 }
                 names.push(rule.text.name.clone());
                 last_rule = Some(finding.rule);
@@ -422,3 +498,7 @@ impl Finisher<'_> {
         (names, reasons.join("; "))
     }
 }
+
+#[cfg(test)]
+#[path = "finish_tests.rs"]
+mod tests;

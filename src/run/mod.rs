@@ -346,7 +346,6 @@ pub(crate) fn run_sources(
         &layout.present_columns(),
         options.amount_unit,
     )?;
-    let engine_rules = EngineRules::resolve(&config.rules)?;
 
     let (existing_info, mut existing_codes) =
         load_existing(config, &mut dedup, engine.has_set_rules())?;
@@ -503,55 +502,32 @@ pub(crate) fn run_sources(
                 .collect()
         }),
     };
-    let mut finisher = Finisher {
-        rules: &config.rules,
-        progress,
-        bytes_of_done_files: 0,
-        set_findings,
-        warnings,
-        warned_rows: 0,
-        warnings_by_rule: vec![0; config.rules.rules.len()],
-        engine_rules,
-        layout: &layout,
-        groups: &column_groups,
-        file_names: &file_names,
-        existing_names: existing_info.iter().map(|e| e.path.clone()).collect(),
-        max_record_bytes: config.read.split.max_record_bytes,
-        file_headers: file_headers
+    let mut finisher = Finisher::new(
+        &config.rules,
+        &layout,
+        &column_groups,
+        &file_names,
+        file_headers
             .iter()
             .map(|(names, _)| names.clone())
             .collect(),
         dedup,
-        batches,
-        rejected,
-        failures_by_rule: vec![0; config.rules.rules.len()],
-        errors_by_rule: vec![0; config.rules.rules.len()],
-        updates_existing: config.options.existing_codes == ExistingCodes::Update,
-        update_ignored_columns: (0..layout.value_columns())
-            .filter(|&c| {
-                ![
-                    KnownColumn::Code,
-                    KnownColumn::Active,
-                    KnownColumn::Category,
-                ]
-                .iter()
-                .any(|k| k.index() == c)
-            })
-            .map(|c| (c, layout.schema.field(c).name().clone()))
-            .collect(),
-        updates: 0,
-        update_rows: Vec::new(),
-        dropped_cells: Vec::new(),
-        accepted: 0,
-        rejected_rows: 0,
-        formula_like_values: 0,
-        normalizations,
-        digests: Vec::new(),
-        rows_out: sink
-            .take()
-            .filter(|s| s.takes_rows())
-            .map(|sink| RowsOut::new(sink, &layout.original_headers)),
-    };
+        existing_info.iter().map(|e| e.path.clone()).collect(),
+        Outlets {
+            batches,
+            rejected,
+            warnings,
+            rows_out: sink
+                .take()
+                .filter(|s| s.takes_rows())
+                .map(|sink| RowsOut::new(sink, &layout.original_headers)),
+        },
+    )?;
+    finisher.progress = progress;
+    finisher.set_findings = set_findings;
+    finisher.max_record_bytes = config.read.split.max_record_bytes;
+    finisher.updates_existing = config.options.existing_codes == ExistingCodes::Update;
+    finisher.tally.normalizations = normalizations;
 
     // The finisher runs on a thread of its own, so that dedup and writing of one window overlap
     // normalization and rules of the next.
@@ -563,10 +539,7 @@ pub(crate) fn run_sources(
                 for item in done_rx {
                     match item {
                         Prepared::Chunk(evaluated) => finisher.finish_chunk(*evaluated)?,
-                        Prepared::FileDone(digest) => {
-                            finisher.bytes_of_done_files += digest.bytes;
-                            finisher.digests.push(digest);
-                        }
+                        Prepared::FileDone(digest) => finisher.file_done(digest),
                     }
                 }
                 Ok(finisher)
@@ -611,18 +584,21 @@ pub(crate) fn run_sources(
         batches,
         rejected,
         warnings,
-        warned_rows,
-        warnings_by_rule,
-        failures_by_rule,
-        errors_by_rule,
-        updates,
-        update_rows,
-        dropped_cells,
-        accepted,
-        rejected_rows,
-        formula_like_values,
-        normalizations,
-        digests,
+        tally:
+            Tally {
+                warned_rows,
+                warnings_by_rule,
+                failures_by_rule,
+                errors_by_rule,
+                updates,
+                update_rows,
+                dropped_cells,
+                accepted,
+                rejected_rows,
+                formula_like_values,
+                normalizations,
+                digests,
+            },
         ..
     } = finisher;
     let (batches, origins) = batches.finish()?;

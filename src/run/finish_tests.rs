@@ -1,0 +1,531 @@
+//! The finisher alone, fed hand-made findings and a sink that keeps what it gets: which rows
+//! go in, which are rejected or warned and under which rules, what dedup and the campaign limit
+//! decide, what is counted, and that every row ends in exactly one place.
+
+use datafusion::arrow::array::AsArray;
+use proptest::prelude::*;
+
+use super::*;
+use crate::campaign::CampaignType;
+use crate::normalize::headers::HeaderOptions;
+use crate::sink::MemorySink;
+use crate::write::arrow::{import_rows, import_schema};
+
+/// One input with these columns, and the rules to judge it by.
+struct Table {
+    rules: RuleSet,
+    layout: TableLayout,
+    groups: ColumnGroups,
+    names: Vec<String>,
+    header: Vec<String>,
+}
+
+impl Table {
+    fn new(header: &[&str]) -> Self {
+        let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+        let roles = headers::classify_all(
+            &header,
+            CampaignType::GiftVouchers,
+            &HeaderOptions::default(),
+        )
+        .expect("a valid header");
+        let layout = TableLayout::new(&[(header.clone(), roles)]);
+        Table {
+            rules: RuleSet::builtin().unwrap(),
+            groups: layout.column_groups(),
+            layout,
+            names: vec!["in.csv".to_owned()],
+            header,
+        }
+    }
+
+    fn rule(&self, name: &str) -> usize {
+        self.rules.find(name).expect("a built-in rule")
+    }
+
+    /// Gives rule `name` this severity.
+    fn severity(mut self, name: &str, severity: Severity) -> Self {
+        let at = self.rule(name);
+        self.rules.rules[at].text.severity = severity;
+        self
+    }
+
+    fn finisher<'a>(&'a self, sink: &'a mut MemorySink, dedup: Dedup) -> Finisher<'a> {
+        self.finisher_with(sink, dedup, crate::config::DEFAULT_MAX_FILE_BYTES)
+    }
+
+    fn finisher_with<'a>(
+        &'a self,
+        sink: &'a mut MemorySink,
+        dedup: Dedup,
+        max_file_bytes: u64,
+    ) -> Finisher<'a> {
+        let output = self.layout.output_columns();
+        let group_headers: Vec<Vec<String>> = self
+            .groups
+            .columns
+            .iter()
+            .map(|g| g.iter().map(|&p| output[p].0.clone()).collect())
+            .collect();
+        let outlets = Outlets {
+            batches: BatchWriter::new(None, &group_headers, max_file_bytes, Some(3), None).unwrap(),
+            rejected: RejectedWriter::new(None, &self.layout.original_headers, true).unwrap(),
+            warnings: RejectedWriter::new(None, &self.layout.original_headers, true).unwrap(),
+            rows_out: Some(RowsOut::new(sink, &self.layout.original_headers)),
+        };
+        Finisher::new(
+            &self.rules,
+            &self.layout,
+            &self.groups,
+            &self.names,
+            vec![self.header.clone()],
+            dedup,
+            vec!["existing.csv".to_owned()],
+            outlets,
+        )
+        .unwrap()
+    }
+
+    /// A chunk of `rows` (cells under the header), each with the findings given for it, as the
+    /// workers would hand it over. Rows are numbered from `first_row`.
+    fn chunk(
+        &self,
+        hasher: &CodeHasher,
+        first_row: u64,
+        rows: &[&[&str]],
+        findings: Vec<Vec<Finding>>,
+    ) -> Evaluated {
+        let mut chunk = Chunk::new(0);
+        for (i, cells) in rows.iter().enumerate() {
+            chunk.records.push(crate::read::Record {
+                row: first_row + i as u64,
+                line: first_row + i as u64 + 1,
+                fields: csv::ByteRecord::from(cells.to_vec()),
+                problem: None,
+                raw: None,
+            });
+        }
+        let mut normalizations = Normalizations::default();
+        let batch = values::to_batch(&chunk, &self.layout, "in.csv", &mut normalizations).unwrap();
+        let output = self.layout.output_columns();
+        let group = &self.groups.columns[0];
+        let columns: Vec<&StringArray> = group
+            .iter()
+            .map(|&p| batch.column(output[p].1).as_string::<i32>())
+            .collect();
+        let headers: Vec<String> = group.iter().map(|&p| output[p].0.clone()).collect();
+        let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
+        let code_hashes = (0..codes.len())
+            .map(|i| {
+                if codes.is_valid(i) {
+                    hasher.hash(codes.value(i))
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let rows = chunk.records.len();
+        Evaluated {
+            encoded: EncodedRows::encode(&columns, &[]),
+            import_rows: Some(import_rows(&import_schema(&headers), &columns, &[]).unwrap()),
+            findings,
+            normalizations,
+            amounts_converted: vec![0; rows],
+            metadata_respelled: vec![0; rows],
+            dropped_cells: vec![0; self.layout.files[0].dropped.len()],
+            code_hashes,
+            batch,
+            chunk,
+        }
+    }
+}
+
+fn finding(rule: usize, reason: &str) -> Finding {
+    Finding {
+        rule,
+        reason: reason.to_owned(),
+        error: false,
+    }
+}
+
+fn codes(batches: &[RecordBatch]) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let codes = b.column(0).as_string::<i32>();
+            (0..codes.len())
+                .map(|i| codes.value(i).to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// (row, rules, reason) of report rows.
+fn verdicts(batches: &[RecordBatch]) -> Vec<(u64, String, String)> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let rows = b
+                .column(1)
+                .as_primitive::<datafusion::arrow::datatypes::UInt64Type>();
+            let rules = b.column(2).as_string::<i32>();
+            let reasons = b.column(3).as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| {
+                    (
+                        rows.value(i),
+                        rules.value(i).to_owned(),
+                        reasons.value(i).to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn dedup() -> Dedup {
+    Dedup::new(false, u64::MAX, 0)
+}
+
+#[test]
+fn rows_without_findings_go_into_batches_in_input_order() {
+    let table = Table::new(&["Code", "Category"]);
+    let mut sink = MemorySink::new();
+    let dedup = dedup();
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    let rows: &[&[&str]] = &[&["A", "x"], &["B", ""], &["C", "y"], &["D", "z"]];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, rows, vec![Vec::new(); 4]))
+        .unwrap();
+    assert_eq!(
+        (finisher.tally.accepted, finisher.tally.rejected_rows),
+        (4, 0)
+    );
+    let (batches, origins) = finisher.batches.finish().unwrap();
+    assert_eq!(
+        batches.iter().map(|b| b.rows).collect::<Vec<_>>(),
+        [3, 1],
+        "batch_rows 3"
+    );
+    assert_eq!(origins[0].row, 1);
+    assert_eq!(codes(&sink.accepted), ["A", "B", "C", "D"]);
+    assert!(sink.rejected.is_empty() && sink.warnings.is_empty());
+}
+
+#[test]
+fn a_reject_finding_rejects_a_warn_finding_flags_and_both_reject_listing_only_the_reject() {
+    let table = Table::new(&["Code", "Category"]).severity("active_boolean", Severity::Warn);
+    let (reject, warn) = (table.rule("code_required"), table.rule("active_boolean"));
+    let mut sink = MemorySink::new();
+    let dedup = dedup();
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    let rows: &[&[&str]] = &[&["A", ""], &["B", ""], &["C", ""]];
+    let findings = vec![
+        vec![finding(reject, "no")],
+        vec![finding(warn, "hmm")],
+        vec![finding(warn, "hmm"), finding(reject, "no")],
+    ];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, rows, findings))
+        .unwrap();
+    let tally = &finisher.tally;
+    assert_eq!(
+        (tally.accepted, tally.rejected_rows, tally.warned_rows),
+        (1, 2, 1)
+    );
+    assert_eq!(tally.failures_by_rule[reject], 2);
+    assert_eq!(
+        tally.warnings_by_rule[warn], 1,
+        "a warning on a rejected row is moot"
+    );
+    assert_eq!(
+        verdicts(&sink.rejected),
+        [
+            (1, "code_required".into(), "no".into()),
+            (3, "code_required".into(), "no".into())
+        ]
+    );
+    assert_eq!(
+        verdicts(&sink.warnings),
+        [(2, "active_boolean".into(), "hmm".into())]
+    );
+    assert_eq!(codes(&sink.accepted), ["B"]);
+}
+
+#[test]
+fn findings_are_listed_in_rule_order_once_per_rule_with_every_reason() {
+    let table = Table::new(&["Code", "Gift Amount", "Redeemed Amount"]);
+    let (first, second) = (table.rule("code_required"), table.rule("invalid_number"));
+    assert!(first < second);
+    let mut sink = MemorySink::new();
+    let dedup = dedup();
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    let findings = vec![vec![
+        finding(second, "Gift Amount bad"),
+        finding(first, ""),
+        finding(second, "Redeemed Amount bad"),
+    ]];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, &[&["A", "x", "y"]], findings))
+        .unwrap();
+    assert_eq!(
+        finisher.tally.failures_by_rule[second], 1,
+        "counted once per row"
+    );
+    drop(finisher);
+    let description = table.rules.rules[first].text.description.clone();
+    assert_eq!(
+        verdicts(&sink.rejected),
+        [(
+            1,
+            "code_required|invalid_number".into(),
+            format!("{description}; Gift Amount bad; Redeemed Amount bad")
+        )],
+        "an empty reason is the rule's description"
+    );
+}
+
+#[test]
+fn a_rule_that_could_not_be_evaluated_is_counted_once_per_row_whatever_the_verdict() {
+    let table = Table::new(&["Code"]).severity("active_boolean", Severity::Warn);
+    let (reject, warn) = (table.rule("invalid_number"), table.rule("active_boolean"));
+    let mut sink = MemorySink::new();
+    let dedup = dedup();
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    let error = |rule| Finding {
+        rule,
+        reason: "cast failed".into(),
+        error: true,
+    };
+    let findings = vec![
+        vec![error(reject), error(reject)],
+        vec![error(warn)],
+        vec![error(warn), finding(reject, "no")],
+    ];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, &[&["A"], &["B"], &["C"]], findings))
+        .unwrap();
+    let tally = &finisher.tally;
+    assert_eq!(tally.errors_by_rule[reject], 1);
+    assert_eq!(
+        tally.errors_by_rule[warn], 2,
+        "counted on the rejected row too"
+    );
+    assert_eq!((tally.accepted, tally.rejected_rows), (1, 2));
+}
+
+#[test]
+fn dedup_admits_the_first_of_a_code_and_only_codes_that_go_in() {
+    let table = Table::new(&["Code"]);
+    let reject = table.rule("invalid_number");
+    let mut sink = MemorySink::new();
+    let mut dedup = dedup();
+    dedup.add_existing("OLD", 0);
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    let rows: &[&[&str]] = &[&["X"], &["A"], &["A"], &["X"], &["OLD"], &["a"]];
+    let mut findings = vec![Vec::new(); rows.len()];
+    findings[0] = vec![finding(reject, "no")];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, rows, findings))
+        .unwrap();
+    assert_eq!(
+        codes(&sink.accepted),
+        ["A", "X", "a"],
+        "a rejected X does not hold its code"
+    );
+    let rejected = verdicts(&sink.rejected);
+    assert_eq!(rejected[1].0, 3);
+    assert_eq!(rejected[1].1, "duplicate_code");
+    assert!(
+        rejected[1].2.contains("row 2 of in.csv"),
+        "{:?}",
+        rejected[1]
+    );
+    assert_eq!(rejected[2].0, 5);
+    assert_eq!(rejected[2].1, "existing_code");
+    assert!(
+        rejected[2].2.contains("listed in existing.csv"),
+        "{:?}",
+        rejected[2]
+    );
+    let warned = verdicts(&sink.warnings);
+    assert_eq!(warned.len(), 1);
+    assert_eq!(
+        (warned[0].0, warned[0].1.as_str()),
+        (6, "case_variant_code")
+    );
+}
+
+#[test]
+fn an_existing_code_is_an_update_when_updates_are_asked_for() {
+    let table = Table::new(&["Code", "Category", "Gift Amount"]);
+    let mut sink = MemorySink::new();
+    let mut dedup = dedup();
+    dedup.add_existing("OLD", 0);
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    finisher.updates_existing = true;
+    let rows: &[&[&str]] = &[&["OLD", "vip", ""], &["OLD2", "", ""]];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, rows, vec![Vec::new(); 2]))
+        .unwrap();
+    assert_eq!(finisher.tally.updates, 1);
+    assert_eq!(finisher.tally.update_rows, [(1, 1, "OLD".to_owned())]);
+    assert_eq!(finisher.tally.accepted, 2);
+    assert_eq!(
+        finisher.tally.warned_rows, 0,
+        "Category is what an update sets"
+    );
+    // An update that carries a value the update ignores is warned of.
+    let rows: &[&[&str]] = &[&["OLD", "vip", "500"]];
+    finisher.dedup = {
+        let mut d = Dedup::new(false, u64::MAX, 0);
+        d.add_existing("OLD", 0);
+        d
+    };
+    let hasher = finisher.dedup.hasher();
+    finisher
+        .finish_chunk(table.chunk(&hasher, 3, rows, vec![Vec::new()]))
+        .unwrap();
+    drop(finisher);
+    let warned = verdicts(&sink.warnings);
+    assert_eq!(warned.len(), 1);
+    assert_eq!(warned[0].1, "update_ignores_fields");
+    assert!(warned[0].2.contains("Gift Amount"), "{:?}", warned[0]);
+}
+
+#[test]
+fn rows_past_the_campaign_limit_are_rejected_and_rejected_rows_take_no_room() {
+    let table = Table::new(&["Code"]);
+    let reject = table.rule("invalid_number");
+    let mut sink = MemorySink::new();
+    let dedup = Dedup::new(false, 3, 1);
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    let rows: &[&[&str]] = &[&["A"], &["B"], &["C"], &["D"]];
+    let findings = vec![
+        vec![finding(reject, "no")],
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    ];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, rows, findings))
+        .unwrap();
+    assert_eq!(
+        codes(&sink.accepted),
+        ["B", "C"],
+        "3 codes at most, 1 there already"
+    );
+    let rejected = verdicts(&sink.rejected);
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(
+        (rejected[1].0, rejected[1].1.as_str()),
+        (4, "over_campaign_limit")
+    );
+}
+
+#[test]
+fn a_row_no_batch_can_hold_is_rejected_as_too_large() {
+    let table = Table::new(&["Code", "Category"]);
+    let mut sink = MemorySink::new();
+    let dedup = dedup();
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher_with(&mut sink, dedup, 40);
+    let long = "x".repeat(40);
+    let rows: &[&[&str]] = &[&["A", "short"], &["B", &long]];
+    finisher
+        .finish_chunk(table.chunk(&hasher, 1, rows, vec![Vec::new(); 2]))
+        .unwrap();
+    let rejected = verdicts(&sink.rejected);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(
+        (rejected[0].0, rejected[0].1.as_str()),
+        (2, "record_too_large")
+    );
+    assert_eq!(codes(&sink.accepted), ["A"]);
+}
+
+#[test]
+fn a_malformed_record_is_rejected_for_that_alone_and_set_findings_join_the_row() {
+    let table = Table::new(&["Code", "Category"]);
+    let (reject, set_rule) = (table.rule("invalid_number"), table.rule("code_required"));
+    let mut sink = MemorySink::new();
+    let dedup = dedup();
+    let hasher = dedup.hasher();
+    let mut finisher = table.finisher(&mut sink, dedup);
+    finisher
+        .set_findings
+        .insert((0, 2), vec![finding(set_rule, "set says no")]);
+    let rows: &[&[&str]] = &[&["A", "x"], &["B", "y"]];
+    let mut evaluated = table.chunk(
+        &hasher,
+        1,
+        rows,
+        vec![vec![finding(reject, "no")], Vec::new()],
+    );
+    evaluated.chunk.records[0].problem = Some(RecordProblem::FieldCount {
+        expected: 2,
+        found: 3,
+    });
+    finisher.finish_chunk(evaluated).unwrap();
+    assert!(finisher.set_findings.is_empty(), "taken as the rows go by");
+    drop(finisher);
+    let rejected = verdicts(&sink.rejected);
+    assert_eq!(rejected[0].0, 1);
+    assert_eq!(rejected[0].1, "malformed_record");
+    assert_eq!(
+        rejected[1],
+        (2, "code_required".into(), "set says no".into())
+    );
+}
+
+proptest! {
+    /// Whatever the findings, each row ends in exactly one place: accepted (in a batch, and in
+    /// the sink's accepted rows) or rejected; rejected exactly when a reject rule found
+    /// something or its code was seen on an accepted row before.
+    #[test]
+    fn every_row_ends_in_exactly_one_place(
+        rows in proptest::collection::vec((0u8..6, proptest::option::of(0usize..4)), 1..60)
+    ) {
+        let table = Table::new(&["Code"]).severity("active_boolean", Severity::Warn);
+        let picks = [
+            table.rule("code_required"),
+            table.rule("invalid_number"),
+            table.rule("active_boolean"),
+            table.rule("invalid_date"),
+        ];
+        let mut sink = MemorySink::new();
+        let dedup = dedup();
+        let hasher = dedup.hasher();
+        let mut finisher = table.finisher(&mut sink, dedup);
+        let codes_text: Vec<String> = rows.iter().map(|(c, _)| format!("C{c}")).collect();
+        let cells: Vec<[&str; 1]> = codes_text.iter().map(|c| [c.as_str()]).collect();
+        let records: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+        let findings: Vec<Vec<Finding>> = rows
+            .iter()
+            .map(|(_, f)| f.map(|at| vec![finding(picks[at], "found")]).unwrap_or_default())
+            .collect();
+        let mut expected_accepted = Vec::new();
+        for ((_, found), text) in rows.iter().zip(&codes_text) {
+            let rejects = matches!(found, Some(at) if *at != 2);
+            if !rejects && !expected_accepted.contains(text) {
+                expected_accepted.push(text.clone());
+            }
+        }
+        finisher.finish_chunk(table.chunk(&hasher, 1, &records, findings)).unwrap();
+        let tally = &finisher.tally;
+        prop_assert_eq!(tally.accepted + tally.rejected_rows, rows.len() as u64);
+        let accepted = tally.accepted;
+        let rejected_rows = tally.rejected_rows;
+        let (batches, _) = finisher.batches.finish().unwrap();
+        prop_assert_eq!(batches.iter().map(|b| b.rows).sum::<u64>(), accepted);
+        prop_assert_eq!(MemorySink::rows(&sink.rejected) as u64, rejected_rows);
+        prop_assert_eq!(codes(&sink.accepted), expected_accepted);
+    }
+}
