@@ -44,6 +44,56 @@ pub(super) struct RowOutput {
     pub(super) import_schemas: Option<Vec<datafusion::arrow::datatypes::SchemaRef>>,
 }
 
+impl RowOutput {
+    /// What the workers need, for the batch columns `output_columns` (name, rule-table
+    /// column) of the layout grouped as `column_groups`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        config: &RunConfig,
+        output_columns: &[(String, usize)],
+        schema_checks: &SchemaChecks,
+        column_groups: ColumnGroups,
+        group_headers: &[Vec<String>],
+        code_hasher: CodeHasher,
+        empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
+        sink_takes_rows: bool,
+    ) -> Self {
+        RowOutput {
+            columns: output_columns.iter().map(|(_, c)| *c).collect(),
+            boolean_columns: output_columns
+                .iter()
+                .enumerate()
+                .filter(|(_, (name, _))| schema_checks.is_boolean(name))
+                .map(|(position, _)| position)
+                .collect(),
+            rewrites: output_columns
+                .iter()
+                .enumerate()
+                .filter_map(|(position, (name, c))| {
+                    let amount = [KnownColumn::GiftAmount, KnownColumn::RedeemedAmount]
+                        .iter()
+                        .any(|k| k.index() == *c);
+                    let (from, to) = (config.options.amount_unit, config.options.batch_amount_unit);
+                    if amount && (from, to) != (AmountUnit::Minor, AmountUnit::Minor) {
+                        return Some((position, Rewrite::Amount { from, to }));
+                    }
+                    schema_checks.rewrite(name).map(|how| (position, how))
+                })
+                .collect(),
+            wrong_voucher_type: config.rules.find(names::WRONG_VOUCHER_TYPE),
+            code_hasher,
+            groups: column_groups,
+            empty_in_boolean,
+            import_schemas: sink_takes_rows.then(|| {
+                group_headers
+                    .iter()
+                    .map(|columns| crate::write::arrow::import_schema(columns))
+                    .collect()
+            }),
+        }
+    }
+}
+
 pub(super) fn evaluate(
     mut chunk: Chunk,
     layout: &TableLayout,

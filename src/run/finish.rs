@@ -1,10 +1,7 @@
 //! The in-order finisher: each row's verdict (rejected, accepted, warned), dedup and the
 //! campaign limit, and the writing of batches, rejected.csv and warnings.csv.
 
-use datafusion::arrow::array::UInt32Array;
-
 use super::*;
-use crate::write::arrow::ReportRows;
 
 /// Positions of the rules that engine stages report; None for a rule switched off.
 pub(super) struct EngineRules {
@@ -40,47 +37,6 @@ impl EngineRules {
     }
 }
 
-/// The rows of each chunk in Arrow form, for a sink that takes them.
-pub(super) struct RowsOut<'a> {
-    sink: &'a mut dyn Sink,
-    /// The chunk's accepted rows, by position.
-    accepted: Vec<u32>,
-    rejected: ReportRows,
-    warnings: ReportRows,
-}
-
-impl<'a> RowsOut<'a> {
-    pub(super) fn new(sink: &'a mut dyn Sink, original_headers: &[String]) -> Self {
-        RowsOut {
-            sink,
-            accepted: Vec::new(),
-            rejected: ReportRows::new(original_headers),
-            warnings: ReportRows::new(original_headers),
-        }
-    }
-
-    /// Hands the chunk's rows to the sink: the accepted ones taken from `import_rows`.
-    fn flush(&mut self, import_rows: Option<&RecordBatch>) -> Result<()> {
-        if let (Some(rows), false) = (import_rows, self.accepted.is_empty()) {
-            let positions = UInt32Array::from(std::mem::take(&mut self.accepted));
-            let columns = rows
-                .columns()
-                .iter()
-                .map(|c| datafusion::arrow::compute::take(c, &positions, None))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            self.sink
-                .accepted(RecordBatch::try_new(rows.schema(), columns)?)?;
-        }
-        if let Some(rows) = self.rejected.take()? {
-            self.sink.rejected(rows)?;
-        }
-        if let Some(rows) = self.warnings.take()? {
-            self.sink.warnings(rows)?;
-        }
-        Ok(())
-    }
-}
-
 /// How many rows ahead the finisher prefetches dedup table slots.
 pub(super) const PREFETCH_ROWS: usize = 8;
 
@@ -107,16 +63,6 @@ pub(super) struct Tally {
     pub(super) normalizations: Normalizations,
     /// The inputs read to the end, in the order they ended.
     pub(super) digests: Vec<FileDigest>,
-}
-
-/// Where the finisher puts rows: the batches (measured, and written when they have a folder),
-/// the rejected rows and the warned rows.
-pub(super) struct Outlets<'a> {
-    pub(super) batches: BatchWriter,
-    pub(super) rejected: RejectedWriter,
-    pub(super) warnings: RejectedWriter,
-    /// The rows in Arrow form, for a sink that takes them.
-    pub(super) rows_out: Option<RowsOut<'a>>,
 }
 
 /// The sequential end of the pipeline: dedup, limits and writing, in input order.

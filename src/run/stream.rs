@@ -68,3 +68,57 @@ pub(super) fn stream(
         read.and(consumed)
     })
 }
+
+/// Streams `inputs` through `evaluate` on `pool` (in parallel, a window at a time) into
+/// `finisher`, which runs on a thread of its own so that dedup and writing of one window
+/// overlap normalization and rules of the next. Gives the finisher back once every row is in.
+pub(super) fn judge_all<'a>(
+    inputs: Vec<Pending>,
+    mut finisher: Finisher<'a>,
+    config: &RunConfig,
+    pool: &rayon::ThreadPool,
+    evaluate: impl Fn(Chunk) -> Result<Evaluated> + Sync,
+) -> Result<Finisher<'a>> {
+    std::thread::scope(|scope| -> Result<Finisher> {
+        let (done_tx, done_rx) = mpsc::sync_channel::<Prepared>(config.threads.max(1) * 2);
+        let finishing = std::thread::Builder::new()
+            .name("finisher".into())
+            .spawn_scoped(scope, move || -> Result<Finisher> {
+                for item in done_rx {
+                    match item {
+                        Prepared::Chunk(evaluated) => finisher.finish_chunk(*evaluated)?,
+                        Prepared::FileDone(digest) => finisher.file_done(digest),
+                    }
+                }
+                Ok(finisher)
+            })
+            .map_err(Error::thread("finisher thread"))?;
+        let streamed = stream(inputs, config.threads, &config.cancel, |events| {
+            let prepared: Vec<Result<Prepared>> = pool.install(|| {
+                events
+                    .into_par_iter()
+                    .map(|event| match event {
+                        ReadEvent::Chunk(chunk) => {
+                            evaluate(chunk).map(|evaluated| Prepared::Chunk(Box::new(evaluated)))
+                        }
+                        ReadEvent::FileDone(digest) => Ok(Prepared::FileDone(digest)),
+                    })
+                    .collect()
+            });
+            for item in prepared {
+                if done_tx.send(item?).is_err() {
+                    // The finisher stopped on an error, which is the one reported.
+                    return Err(Error::Invariant("the finisher stopped".into()));
+                }
+            }
+            Ok(())
+        });
+        drop(done_tx);
+        let finished = finishing
+            .join()
+            .unwrap_or_else(|_| Err(Error::Invariant("the finisher thread panicked".into())));
+        let finisher = finished?;
+        streamed?;
+        Ok(finisher)
+    })
+}

@@ -1,0 +1,261 @@
+//! Planning a run before any row is judged: the inputs opened for their headers, the first
+//! passes that need whole columns (an export's JSON metadata keys and amount unit, boolean-
+//! looking metadata columns), the rule-table layout, and the metadata schema matched to it.
+
+use super::*;
+
+/// What is known before the rows stream.
+pub(super) struct Plan {
+    /// The inputs, ready for the pass that judges their rows.
+    pub(super) inputs: Vec<Pending>,
+    pub(super) file_headers: FileHeaders,
+    pub(super) layout: TableLayout,
+    pub(super) schema_checks: SchemaChecks,
+    /// The `empty_in_boolean_column` rule and the boolean-looking metadata columns.
+    pub(super) empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
+    /// What the headers and first passes normalized.
+    pub(super) normalizations: Normalizations,
+    /// Columns left out (`--drop`, trailing delimiters), each named once.
+    pub(super) dropped_columns: Vec<String>,
+    /// The summary's notes so far, in the order it lists them.
+    pub(super) notes: Vec<String>,
+}
+
+/// Opens the inputs and plans the run; every file-level problem stops it here.
+pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
+    let Opened {
+        mut inputs,
+        headers: file_headers,
+        notes: reading_notes,
+        lines_skipped,
+    } = open_all(config, sources)?;
+    let trailing_delimiter_files: Vec<usize> = file_headers
+        .iter()
+        .enumerate()
+        .filter(|(_, (names, roles))| {
+            names.len() > 1
+                && names.last().is_some_and(|n| n.trim().is_empty())
+                && matches!(roles.last(), Some(ColumnRole::Dropped(_)))
+        })
+        .map(|(index, _)| index)
+        .collect();
+    let normalizations = Normalizations {
+        trailing_delimiter_columns: trailing_delimiter_files.len() as u64,
+        preamble_lines_skipped: lines_skipped,
+        headers_respelled: file_headers
+            .iter()
+            .flat_map(|(names, roles)| names.iter().zip(roles))
+            .filter(|(name, role)| matches!(role, ColumnRole::Known(k) if k.canonical() != name.as_str()))
+            .count() as u64,
+        ..Normalizations::default()
+    };
+    // Every respelling is said, not only counted: `category` or `start_date` may have been
+    // meant as metadata.
+    // (Not for a name the user renamed, nor for an export, whose conversion is its own.)
+    let mut respellings: Vec<String> = Vec::new();
+    for (name, role) in file_headers
+        .iter()
+        .filter(|(names, _)| !(config.from_export || export::is_export(names)))
+        .flat_map(|(names, roles)| names.iter().zip(roles))
+        .filter(|(name, _)| config.headers.renamed(name.as_str()) == name.as_str())
+    {
+        if let ColumnRole::Known(k) = role {
+            let note = format!(
+                "header '{name}' is read as the import column '{}' (to keep it as metadata instead, pass --metadata '{name}' or --rename it)",
+                k.canonical()
+            );
+            if k.canonical() != name.as_str() && !respellings.contains(&note) {
+                respellings.push(note);
+            }
+        }
+    }
+    let dropped_columns: Vec<String> = file_headers
+        .iter()
+        .flat_map(|(_, roles)| roles)
+        .filter_map(|r| match r {
+            ColumnRole::Dropped(name) => Some(name.clone()),
+            _ => None,
+        })
+        .fold(Vec::new(), |mut seen, name| {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+            seen
+        });
+    // An export's JSON metadata becomes one column per key, and an export's amounts are in one
+    // unit per file (unless --amount-unit says which): both are found on a first pass over
+    // those columns, and the inputs are opened again.
+    let has_json = file_headers.iter().any(|(_, roles)| {
+        roles
+            .iter()
+            .any(|r| matches!(r, ColumnRole::MetadataJson(_)))
+    });
+    let amount_column = |names: &[String], roles: &[ColumnRole]| {
+        let export = config.from_export || export::is_export(names);
+        (export && !config.options.amount_unit_given)
+            .then(|| {
+                roles
+                    .iter()
+                    .position(|r| matches!(r, ColumnRole::Known(KnownColumn::GiftAmount)))
+            })
+            .flatten()
+    };
+    let has_export_amounts = file_headers
+        .iter()
+        .any(|(names, roles)| amount_column(names, roles).is_some());
+    // Per file: the first amount with a decimal point, when there is one.
+    let mut decimal_amounts: Vec<Option<String>> = vec![None; file_headers.len()];
+    let json_keys = if has_json || has_export_amounts {
+        if let Some(once) = sources.readable_once() {
+            return Err(Error::usage(
+                format!("an export's JSON metadata keys and amount unit are found on a first pass, and {once} can be read once"),
+                format!("save {once} to a file first and name the file"),
+            ));
+        }
+        let mut keys = Vec::new();
+        for (index, (input, (names, roles))) in inputs.into_iter().zip(&file_headers).enumerate() {
+            let json = roles
+                .iter()
+                .position(|r| matches!(r, ColumnRole::MetadataJson(_)));
+            let amount = amount_column(names, roles);
+            if json.is_none() && amount.is_none() {
+                continue;
+            }
+            let first_decimal = &mut decimal_amounts[index];
+            input.open()?.read_records(|chunk| {
+                for record in &chunk.records {
+                    if let Some(cell) = json.and_then(|c| record.fields.get(c)) {
+                        json_metadata::collect_keys(&values::decode(cell), &mut keys);
+                    }
+                    if first_decimal.is_none() {
+                        if let Some(cell) = amount.and_then(|c| record.fields.get(c)) {
+                            if cell.contains(&b'.') {
+                                *first_decimal = Some(values::decode(cell).trim().to_owned());
+                            }
+                        }
+                    }
+                }
+                true
+            })?;
+        }
+        inputs = open_all(config, sources)?.inputs;
+        // A key becomes a column name: it must be one Voucherify takes, and no other column's.
+        for key in &keys {
+            let reserved = headers::POSITION_COLUMNS.contains(&key.as_str());
+            if key.chars().any(char::is_whitespace) || key.is_empty() || reserved {
+                return Err(Error::input(
+                    sources.path(0),
+                    format!("the JSON metadata has the key '{key}', which cannot be a metadata column name (empty, whitespace, or reserved: file, row, line)"),
+                    "rename the key in the export's metadata before the import",
+                ));
+            }
+        }
+        keys
+    } else {
+        Vec::new()
+    };
+    let mut layout = TableLayout::with_json_keys(&file_headers, &json_keys);
+    // Without a schema, a metadata column that looks boolean warns of its empty cells: a first
+    // pass over the metadata columns finds such columns.
+    let mut scan_notes = Vec::new();
+    let empty_in_boolean = match config.rules.find(names::EMPTY_IN_BOOLEAN_COLUMN) {
+        Some(rule) if config.metadata_schema.is_none() && !layout.metadata.is_empty() => {
+            let boolean_like = match sources.readable_once() {
+                Some(once) => {
+                    scan_notes.push(format!(
+                        "rule empty_in_boolean_column is not checked: it needs a first pass over the metadata columns, and {once} can be read once"
+                    ));
+                    Vec::new()
+                }
+                None => {
+                    let found = scan_boolean_like(inputs, &file_headers)?;
+                    inputs = open_all(config, sources)?.inputs;
+                    found
+                }
+            };
+            let columns: Vec<(usize, String)> = boolean_like
+                .into_iter()
+                .filter_map(|name| {
+                    let at = layout.metadata.iter().position(|m| *m == name)?;
+                    Some((KnownColumn::ALL.len() + at, name))
+                })
+                .collect();
+            (!columns.is_empty()).then_some((rule, columns))
+        }
+        _ => None,
+    };
+    // An export's amount column is in one unit, decided for the whole file.
+    let mut unit_notes = Vec::new();
+    for (index, (((names, roles), file), decimal)) in file_headers
+        .iter()
+        .zip(layout.files.iter_mut())
+        .zip(&decimal_amounts)
+        .enumerate()
+    {
+        let Some(column) = amount_column(names, roles) else {
+            continue;
+        };
+        let name = &names[column];
+        file.export_amounts_to_minor = decimal.is_some();
+        let file_name = sources.display(index);
+        unit_notes.push(match decimal {
+            Some(example) => format!(
+                "{file_name}: '{name}' is read in major units, because a value has a decimal point ('{example}'): every value is written in minor units (--amount-unit says otherwise)"
+            ),
+            None => format!(
+                "{file_name}: '{name}' is read in minor units, because no value has a decimal point (--amount-unit says otherwise)"
+            ),
+        });
+    }
+    for ((names, _), file) in file_headers.iter().zip(layout.files.iter_mut()) {
+        let is_export = config.from_export || export::is_export(names);
+        if is_export {
+            // An export's ids and timestamps are expected to go: only data left out is said.
+            file.dropped
+                .retain(|(_, name)| !export::is_bookkeeping(name));
+        }
+        if is_export && config.rules.find(names::WRONG_VOUCHER_TYPE).is_some() {
+            file.voucher_type = export::voucher_type_column(names)
+                .zip(export::voucher_type_of(config.campaign.campaign_type));
+        }
+    }
+    let schema_checks = match &config.metadata_schema {
+        Some(schema) => SchemaChecks::new(schema, &layout, &config.rules, &sources.path(0))?,
+        None => SchemaChecks {
+            nested_rule: config.rules.find(names::METADATA_NESTED),
+            ..SchemaChecks::default()
+        },
+    };
+    let notes = file_headers
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, roles))| roles.iter().any(|r| matches!(r, ColumnRole::Report(_))))
+        .map(|(index, _)| {
+            format!(
+                "{} is a rejected.csv: its columns file, row, line, rules, reason and raw (what the earlier run said) are skipped, and a ' put in front of a formula-like value is taken off",
+                sources.display(index)
+            )
+        })
+        .chain(config.notes.iter().cloned())
+        .chain(respellings)
+        .chain(unit_notes)
+        .chain(scan_notes)
+        .chain(reading_notes)
+        .chain(trailing_delimiter_files.iter().map(|&index| {
+            format!(
+                "{}: the header ends with a delimiter: its last, unnamed column is left out (trailing_delimiter_columns)",
+                sources.display(index)
+            )
+        }))
+        .collect();
+    Ok(Plan {
+        inputs,
+        file_headers,
+        layout,
+        schema_checks,
+        empty_in_boolean,
+        normalizations,
+        dropped_columns,
+        notes,
+    })
+}
