@@ -7,6 +7,7 @@ pub mod engine;
 pub mod format;
 pub mod functions;
 pub mod metadata;
+mod planning;
 pub mod schema_checks;
 
 use std::path::PathBuf;

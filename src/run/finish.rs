@@ -448,3 +448,7 @@ impl<'a> Finisher<'a> {
 #[cfg(test)]
 #[path = "finish_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "finish_props.rs"]
+mod props;

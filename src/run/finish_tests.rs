@@ -3,7 +3,6 @@
 //! decide, what is counted, and that every row ends in exactly one place.
 
 use datafusion::arrow::array::AsArray;
-use proptest::prelude::*;
 
 use super::*;
 use crate::campaign::CampaignType;
@@ -12,7 +11,7 @@ use crate::sink::MemorySink;
 use crate::write::arrow::{import_rows, import_schema};
 
 /// One input with these columns, and the rules to judge it by.
-struct Table {
+pub(super) struct Table {
     rules: RuleSet,
     layout: TableLayout,
     groups: ColumnGroups,
@@ -21,7 +20,7 @@ struct Table {
 }
 
 impl Table {
-    fn new(header: &[&str]) -> Self {
+    pub(super) fn new(header: &[&str]) -> Self {
         let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
         let roles = headers::classify_all(
             &header,
@@ -39,18 +38,18 @@ impl Table {
         }
     }
 
-    fn rule(&self, name: &str) -> usize {
+    pub(super) fn rule(&self, name: &str) -> usize {
         self.rules.find(name).expect("a built-in rule")
     }
 
     /// Gives rule `name` this severity.
-    fn severity(mut self, name: &str, severity: Severity) -> Self {
+    pub(super) fn severity(mut self, name: &str, severity: Severity) -> Self {
         let at = self.rule(name);
         self.rules.rules[at].text.severity = severity;
         self
     }
 
-    fn finisher<'a>(&'a self, sink: &'a mut MemorySink, dedup: Dedup) -> Finisher<'a> {
+    pub(super) fn finisher<'a>(&'a self, sink: &'a mut MemorySink, dedup: Dedup) -> Finisher<'a> {
         self.finisher_with(sink, dedup, crate::config::DEFAULT_MAX_FILE_BYTES)
     }
 
@@ -88,7 +87,7 @@ impl Table {
 
     /// A chunk of `rows` (cells under the header), each with the findings given for it, as the
     /// workers would hand it over. Rows are numbered from `first_row`.
-    fn chunk(
+    pub(super) fn chunk(
         &self,
         hasher: &CodeHasher,
         first_row: u64,
@@ -140,7 +139,7 @@ impl Table {
     }
 }
 
-fn finding(rule: usize, reason: &str) -> Finding {
+pub(super) fn finding(rule: usize, reason: &str) -> Finding {
     Finding {
         rule,
         reason: reason.to_owned(),
@@ -148,7 +147,7 @@ fn finding(rule: usize, reason: &str) -> Finding {
     }
 }
 
-fn codes(batches: &[RecordBatch]) -> Vec<String> {
+pub(super) fn codes(batches: &[RecordBatch]) -> Vec<String> {
     batches
         .iter()
         .flat_map(|b| {
@@ -183,7 +182,7 @@ fn verdicts(batches: &[RecordBatch]) -> Vec<(u64, String, String)> {
         .collect()
 }
 
-fn dedup() -> Dedup {
+pub(super) fn dedup() -> Dedup {
     Dedup::new(false, u64::MAX, 0)
 }
 
@@ -483,49 +482,4 @@ fn a_malformed_record_is_rejected_for_that_alone_and_set_findings_join_the_row()
         rejected[1],
         (2, "code_required".into(), "set says no".into())
     );
-}
-
-proptest! {
-    /// Whatever the findings, each row ends in exactly one place: accepted (in a batch, and in
-    /// the sink's accepted rows) or rejected; rejected exactly when a reject rule found
-    /// something or its code was seen on an accepted row before.
-    #[test]
-    fn every_row_ends_in_exactly_one_place(
-        rows in proptest::collection::vec((0u8..6, proptest::option::of(0usize..4)), 1..60)
-    ) {
-        let table = Table::new(&["Code"]).severity("active_boolean", Severity::Warn);
-        let picks = [
-            table.rule("code_required"),
-            table.rule("invalid_number"),
-            table.rule("active_boolean"),
-            table.rule("invalid_date"),
-        ];
-        let mut sink = MemorySink::new();
-        let dedup = dedup();
-        let hasher = dedup.hasher();
-        let mut finisher = table.finisher(&mut sink, dedup);
-        let codes_text: Vec<String> = rows.iter().map(|(c, _)| format!("C{c}")).collect();
-        let cells: Vec<[&str; 1]> = codes_text.iter().map(|c| [c.as_str()]).collect();
-        let records: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
-        let findings: Vec<Vec<Finding>> = rows
-            .iter()
-            .map(|(_, f)| f.map(|at| vec![finding(picks[at], "found")]).unwrap_or_default())
-            .collect();
-        let mut expected_accepted = Vec::new();
-        for ((_, found), text) in rows.iter().zip(&codes_text) {
-            let rejects = matches!(found, Some(at) if *at != 2);
-            if !rejects && !expected_accepted.contains(text) {
-                expected_accepted.push(text.clone());
-            }
-        }
-        finisher.finish_chunk(table.chunk(&hasher, 1, &records, findings)).unwrap();
-        let tally = &finisher.tally;
-        prop_assert_eq!(tally.accepted + tally.rejected_rows, rows.len() as u64);
-        let accepted = tally.accepted;
-        let rejected_rows = tally.rejected_rows;
-        let (batches, _) = finisher.batches.finish().unwrap();
-        prop_assert_eq!(batches.iter().map(|b| b.rows).sum::<u64>(), accepted);
-        prop_assert_eq!(MemorySink::rows(&sink.rejected) as u64, rejected_rows);
-        prop_assert_eq!(codes(&sink.accepted), expected_accepted);
-    }
 }

@@ -1,0 +1,118 @@
+//! Unit tests of `headers`.
+
+use super::*;
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn classify_gift(list: &[&str]) -> Result<Vec<ColumnRole>> {
+    classify(
+        Path::new("in.csv"),
+        &names(list),
+        CampaignType::GiftVouchers,
+        &HeaderOptions::default(),
+    )
+}
+
+#[test]
+fn known_columns_match_in_any_spelling() {
+    let roles = classify_gift(&[
+        "code",
+        " GIFT AMOUNT ",
+        "redeemed_quantity",
+        "Redeemed-Amount",
+    ])
+    .unwrap();
+    assert_eq!(
+        roles,
+        vec![
+            ColumnRole::Known(KnownColumn::Code),
+            ColumnRole::Known(KnownColumn::GiftAmount),
+            ColumnRole::Known(KnownColumn::RedeemedQuantity),
+            ColumnRole::Known(KnownColumn::RedeemedAmount),
+        ]
+    );
+}
+
+#[test]
+fn other_columns_are_metadata_under_their_own_name() {
+    let roles = classify_gift(&["Code", " region "]).unwrap();
+    assert_eq!(roles[1], ColumnRole::Metadata("region".into()));
+}
+
+#[test]
+fn file_level_header_errors_name_the_problem() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["Category"], "there is no Code column"),
+        (&["Cdoe", "Category"], "did you mean 'Cdoe'?"),
+        (
+            &["Code", "gift_amount", "Gift Amount"],
+            "columns 2 ('gift_amount') and 3 ('Gift Amount') both mean 'Gift Amount'",
+        ),
+        (&["Code", "favourite colour"], "contains whitespace"),
+        (&["Code", "Gift Amuont"], "did you mean 'Gift Amount'?"),
+        (&["Code", ""], "column 2 has an empty header"),
+        (&["Code", "row"], "reserve"),
+    ];
+    for (header, expected) in cases {
+        let err = classify_gift(header).unwrap_err().to_string();
+        assert!(err.contains(expected), "{header:?}: {err}");
+    }
+}
+
+#[test]
+fn columns_of_another_campaign_type_are_refused() {
+    let err = classify(
+        Path::new("in.csv"),
+        &names(&["Code", "Loyalty Points"]),
+        CampaignType::GiftVouchers,
+        &HeaderOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("applies only to LOYALTY_PROGRAM"), "{err}");
+}
+
+#[test]
+fn renamed_and_dropped_columns() {
+    let options = HeaderOptions {
+        renames: vec![
+            ("voucher_code".into(), "Code".into()),
+            ("Region Name".into(), "region".into()),
+        ],
+        drops: vec!["internal id".into()],
+        ..HeaderOptions::default()
+    };
+    let roles = classify(
+        Path::new("in.csv"),
+        &names(&["voucher_code", "Region Name", "internal id"]),
+        CampaignType::DiscountCoupons,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        roles,
+        vec![
+            ColumnRole::Known(KnownColumn::Code),
+            ColumnRole::Metadata("region".into()),
+            ColumnRole::Dropped("internal id".into()),
+        ]
+    );
+}
+
+#[test]
+fn declared_metadata_overrides_the_near_miss_check() {
+    let options = HeaderOptions {
+        declared_metadata: vec!["Categroy".into()],
+        ..HeaderOptions::default()
+    };
+    let roles = classify(
+        Path::new("in.csv"),
+        &names(&["Code", "Categroy"]),
+        CampaignType::DiscountCoupons,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(roles[1], ColumnRole::Metadata("Categroy".into()));
+}

@@ -1,0 +1,112 @@
+//! How `upload` reaches the API: the API URL checked for how it carries the credentials, and
+//! the HTTP agent (no redirects, every phase bounded, a connector that notes when a connection
+//! is up so that a failure before it provably sent nothing).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport};
+
+use super::client::ApiSettings;
+use crate::error::{Error, Result};
+
+/// How an API URL carries the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiTransport {
+    /// `https://`.
+    Encrypted,
+    /// Plain `http://` to this machine (localhost, 127.0.0.0/8, ::1): a test server.
+    Loopback,
+    /// Plain `http://` to another machine, allowed by `allow_insecure_http`: worth a warning
+    /// on every run.
+    Insecure,
+}
+
+/// How an API URL carries the credentials, or why it cannot be used.
+pub fn check_api_url(url: &str, allow_insecure_http: bool) -> Result<ApiTransport> {
+    let fix = "give --api-url as https://HOST (or use --cluster)";
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| Error::usage(format!("--api-url '{url}' is not a URL: {e}"), fix))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::usage(format!("--api-url '{url}' names no host"), fix))?;
+    if uri.query().is_some() || url.contains('@') {
+        return Err(Error::usage(
+            format!("--api-url '{url}' carries a query or user information"),
+            fix,
+        ));
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(ApiTransport::Encrypted),
+        Some("http") if is_loopback(host) => Ok(ApiTransport::Loopback),
+        Some("http") if allow_insecure_http => Ok(ApiTransport::Insecure),
+        Some("http") => Err(Error::usage(
+            format!("--api-url '{url}' is plain http: the app token would cross the network unencrypted"),
+            "use https:// (plain http is only taken for this machine: localhost, 127.0.0.0/8, ::1), or pass --allow-insecure-http if you really mean it",
+        )),
+        _ => Err(Error::usage(
+            format!("--api-url '{url}' is not an http(s) URL"),
+            fix,
+        )),
+    }
+}
+
+/// localhost, 127.0.0.0/8 or ::1.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+/// An agent that never follows redirects and bounds every phase by `http_timeout`. `pooled`
+/// keeps connections for reuse; `connected` is set once a connection is established.
+pub(super) fn agent(
+    settings: &ApiSettings,
+    pooled: bool,
+    connected: Arc<AtomicBool>,
+) -> ureq::Agent {
+    let limit = Some(settings.http_timeout);
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_resolve(limit)
+        .timeout_connect(limit)
+        .timeout_send_request(limit)
+        .timeout_per_write(limit)
+        .timeout_recv_response(limit)
+        .timeout_per_read(limit)
+        .timeout_recv_body(limit)
+        .user_agent(concat!("voucher-import/", env!("CARGO_PKG_VERSION")));
+    if !pooled {
+        config = config.max_idle_connections(0);
+    }
+    ureq::Agent::with_parts(
+        config.build(),
+        DefaultConnector::new().chain(MarkConnected(connected)),
+        DefaultResolver::default(),
+    )
+}
+
+/// The last link of the connector chain: the connection (TCP, and TLS for https) is up.
+#[derive(Debug)]
+struct MarkConnected(Arc<AtomicBool>);
+
+impl<In: Transport> Connector<In> for MarkConnected {
+    type Out = In;
+
+    fn connect(
+        &self,
+        _: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<In>, ureq::Error> {
+        if chained.is_some() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+        Ok(chained)
+    }
+}
