@@ -37,15 +37,17 @@ pub enum Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckedBy {
-    /// The CSV reader, while it splits records into fields.
+    /// The reader, while it splits records into fields (or writes typed values as text).
     Reader,
     /// The dedup stage, which sees rows in input order with the codes accepted so far.
     Dedup,
-    /// The batch writer, which knows the byte size of every record.
-    Writer,
+    /// The in-order verdict (`run::finish`), which holds every accepted row's encoded size
+    /// against the batch bound.
+    Finish,
     /// The metadata schema check (`--metadata-schema`).
     Schema,
-    /// Normalization, which spreads an export's JSON metadata into columns.
+    /// Normalization, which decodes every field (UTF-8), spreads an export's JSON metadata
+    /// into columns and reads its voucher type, and finds boolean-looking metadata columns.
     Normalize,
 }
 
@@ -54,7 +56,7 @@ impl std::fmt::Display for CheckedBy {
         f.write_str(match self {
             CheckedBy::Reader => "reader",
             CheckedBy::Dedup => "dedup",
-            CheckedBy::Writer => "writer",
+            CheckedBy::Finish => "finish",
             CheckedBy::Schema => "schema",
             CheckedBy::Normalize => "normalize",
         })
@@ -195,7 +197,7 @@ pub fn parse(origin: &str, text: &str) -> Result<RuleText> {
             RuleBody::Engine(match stage.as_str() {
                 "reader" => CheckedBy::Reader,
                 "dedup" => CheckedBy::Dedup,
-                "writer" => CheckedBy::Writer,
+                "finish" => CheckedBy::Finish,
                 "schema" => CheckedBy::Schema,
                 "normalize" => CheckedBy::Normalize,
                 other => {
