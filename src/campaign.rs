@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// Voucherify's `campaign_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CampaignType {
     DiscountCoupons,
@@ -90,7 +90,7 @@ impl FromStr for CampaignType {
 }
 
 /// The campaign as far as the import needs it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Campaign {
     pub campaign_type: CampaignType,
     #[serde(skip_serializing_if = "Option::is_none")]

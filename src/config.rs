@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::campaign::Campaign;
 use crate::normalize::headers::HeaderOptions;
@@ -35,7 +35,7 @@ pub enum Output {
 }
 
 /// What a row whose code is already in the project (`--existing`) becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExistingCodes {
     /// Rejected as `existing_code`.
@@ -47,7 +47,7 @@ pub enum ExistingCodes {
 }
 
 /// The settings of an import that the summary records.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportOptions {
     pub campaign_limit: u64,
     pub codes_in_campaign: u64,
@@ -55,16 +55,20 @@ pub struct ImportOptions {
     /// `--amount-unit` was given: an export's amounts are then read in it, not decided per file.
     #[serde(skip)]
     pub amount_unit_given: bool,
+    #[serde(default)]
     pub case_insensitive_codes: bool,
+    #[serde(default)]
     pub existing_codes: ExistingCodes,
     pub max_file_bytes: u64,
     pub batch_rows: u64,
     /// The unit amounts are written in: whole minor units (the default, see the README), or
     /// major units with two decimals, for a project whose import reads major units (what
     /// `upload --verify` finds out).
+    #[serde(default)]
     pub batch_amount_unit: AmountUnit,
     /// Rows of the first batch (`--canary-rows`): a small batch `upload --canary` tries first.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub canary_rows: Option<u64>,
 }
 

@@ -5,7 +5,9 @@
 use chrono::NaiveDate;
 
 /// How amounts (`Gift Amount`, `Redeemed Amount`) are written in the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AmountUnit {
     /// Whole numbers of minor units (cents), as the JSON API takes them: `10000` is 100.00.

@@ -17,7 +17,8 @@ use serde::Serialize;
 use headers::{ColumnRole, KnownColumn};
 
 /// Counts of every change normalization made to the data, reported in the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Normalizations {
     /// Cells that had whitespace around the value removed.
     pub trimmed_whitespace: u64,

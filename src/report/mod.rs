@@ -7,7 +7,8 @@ mod terminal;
 
 use std::io::{self, Write};
 
-use serde::{Serialize, Serializer};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::campaign::Campaign;
 use crate::config::ImportOptions;
@@ -19,7 +20,7 @@ use crate::write::rejected::{RejectedEntry, RuleExample};
 pub use terminal::TerminalSafe;
 
 /// One input as read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputInfo {
     /// The file as named, or an Arrow source's name.
     pub path: String,
@@ -31,7 +32,7 @@ pub struct InputInfo {
 }
 
 /// One `--existing` file as read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExistingInfo {
     pub path: String,
     pub codes: u64,
@@ -90,6 +91,33 @@ impl Serialize for RuleCounts {
     }
 }
 
+impl<'de> Deserialize<'de> for RuleCounts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(InOrder(std::marker::PhantomData))
+            .map(RuleCounts)
+    }
+}
+
+/// Reads a JSON object into (key, value) pairs in the order written: the rules' order.
+struct InOrder<V>(std::marker::PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for InOrder<V> {
+    type Value = Vec<(String, V)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object keyed by rule name")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(pair) = map.next_entry()? {
+            pairs.push(pair);
+        }
+        Ok(pairs)
+    }
+}
+
 /// Rule name -> the first row that failed it, in the order the rules run; serialized as a JSON
 /// object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,14 +155,24 @@ impl Serialize for RuleExamples {
     }
 }
 
-/// What a run did, as summary.json records it.
-#[derive(Debug, Clone, Serialize)]
+impl<'de> Deserialize<'de> for RuleExamples {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(InOrder(std::marker::PhantomData))
+            .map(RuleExamples)
+    }
+}
+
+/// What a run did, as summary.json records it; [`read_summary`] reads it back whole. Fields
+/// added after the first version read as empty from an older summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
-    pub tool: &'static str,
-    pub version: &'static str,
+    pub tool: String,
+    pub version: String,
     pub campaign: Campaign,
     pub options: ImportOptions,
     pub inputs: Vec<InputInfo>,
+    #[serde(default)]
     pub existing: Vec<ExistingInfo>,
     pub input_rows: u64,
     pub accepted: u64,
@@ -142,35 +180,46 @@ pub struct Summary {
     /// Every rule in force with the number of rows that failed it (a row may fail several).
     pub rejected_by_rule: RuleCounts,
     /// For every rule that rejected rows, the first of them.
+    #[serde(default)]
     pub first_rejected_by_rule: RuleExamples,
     /// Rules that could not be evaluated on some rows (a cast of 'abc', a division by zero),
     /// with the number of such rows: they were rejected (or warned) under the rule with the
     /// error as their reason. Only rules with errors are listed.
+    #[serde(default)]
     pub rule_errors: RuleCounts,
     /// Values in the batches that start with `=`, `+`, `-`, `@`, TAB or CR, which a
     /// spreadsheet opening the batch would run as formulas. They are data and go in as they
     /// are; rejected.csv and report.html show such values with a `'` in front.
+    #[serde(default)]
     pub formula_like_values: u64,
     /// Accepted rows that update a code already in the project (`--existing-codes update`).
+    #[serde(default)]
     pub updates: u64,
     /// Accepted rows that a `warn` rule flagged (listed in warnings.csv).
+    #[serde(default)]
     pub warnings: u64,
     /// Every `warn` rule in force with the number of accepted rows it flagged.
+    #[serde(default)]
     pub warnings_by_rule: RuleCounts,
     /// Rules skipped and why (a column they read is not in the input).
+    #[serde(default)]
     pub notes: Vec<String>,
     /// Columns left out by `--drop`.
+    #[serde(default)]
     pub dropped_columns: Vec<String>,
+    #[serde(default)]
     pub normalizations: Normalizations,
     pub batches: Vec<BatchInfo>,
     /// The inputs grouped by column set: rows of inputs with different columns never share a
     /// batch. One group when every input has the same columns.
+    #[serde(default)]
     pub column_groups: Vec<ColumnGroup>,
+    #[serde(default)]
     pub elapsed_ms: u64,
 }
 
 /// Inputs with the same columns, and the batches that hold their accepted rows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnGroup {
     /// The batch header of the group.
     pub columns: Vec<String>,
@@ -207,6 +256,19 @@ impl ColumnGroup {
             })
             .collect()
     }
+}
+
+/// Reads `DIR/summary.json` back whole (at most 256 MiB), as a run wrote it.
+pub fn read_summary(dir: &std::path::Path) -> crate::Result<Summary> {
+    let path = dir.join(crate::folder::SUMMARY_FILE);
+    let text = crate::read::read_bounded_text(&path, "summary.json", 256 << 20)?;
+    serde_json::from_str(&text).map_err(|e| {
+        crate::Error::input(
+            &path,
+            format!("not a summary.json written by voucher-import prepare: {e}"),
+            "give the folder `voucher-import prepare --out DIR` wrote",
+        )
+    })
 }
 
 impl Summary {

@@ -299,8 +299,8 @@ pub(crate) fn run_sources(
         )));
     }
     let summary = Summary {
-        tool: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
+        tool: env!("CARGO_PKG_NAME").to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
         campaign: config.campaign.clone(),
         options: config.options.clone(),
         inputs: digests

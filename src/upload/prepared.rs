@@ -7,8 +7,6 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::error::{Error, Result};
 
 /// The folder the batches must be in.
@@ -25,23 +23,10 @@ pub(crate) struct PreparedBatch {
     pub sha256: String,
 }
 
-/// What `upload` reads of `summary.json`: its batches, as the run wrote them.
-#[derive(Deserialize)]
-struct ListedSummary {
-    batches: Vec<crate::write::batches::BatchInfo>,
-}
-
 /// The batches of the folder `prepare` wrote, each checked: confined and unchanged.
 pub(crate) fn batches(dir: &Path, cancel: &crate::interrupt::Cancel) -> Result<Vec<PreparedBatch>> {
     let summary_path = dir.join(crate::folder::SUMMARY_FILE);
-    let text = crate::read::read_bounded_text(&summary_path, "summary.json", 256 << 20)?;
-    let summary: ListedSummary = serde_json::from_str(&text).map_err(|e| {
-        Error::input(
-            &summary_path,
-            format!("not a summary.json written by voucher-import prepare: {e}"),
-            "give upload the folder `voucher-import prepare --out DIR` wrote",
-        )
-    })?;
+    let summary = crate::report::read_summary(dir)?;
     let refuse = |message: String| {
         Error::input(
             &summary_path,
@@ -178,9 +163,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("import")).unwrap();
         fs::write(dir.path().join("import/part-00001.csv"), "Code\r\nA").unwrap();
+        // The fields every summary.json has; upload reads it whole.
         fs::write(
             dir.path().join("summary.json"),
-            format!("{{\"batches\": {batches}}}"),
+            format!(
+                r#"{{"tool": "voucher-import", "version": "0", "campaign": {{"campaign_type": "GIFT_VOUCHERS", "vouchers_count": 0}},
+                "options": {{"campaign_limit": 1, "codes_in_campaign": 0, "amount_unit": "minor", "max_file_bytes": 1, "batch_rows": 1}},
+                "inputs": [], "input_rows": 1, "accepted": 1, "rejected": 0, "rejected_by_rule": {{}}, "batches": {batches}}}"#
+            ),
         )
         .unwrap();
         dir

@@ -19,7 +19,7 @@ pub const EXAMPLES_PER_RULE: usize = 20;
 
 /// A rejected row kept as an example of a rule: where it is, why, and its fields as
 /// rejected.csv shows them (the original columns, then the raw text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RuleExample {
     pub file: String,
     pub row: u64,
