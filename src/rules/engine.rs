@@ -20,14 +20,14 @@ use super::functions::{self, AmountUnit};
 use super::planning::{
     describe, existing_schema, missing_column, plan, scanned_columns, shape, Condition, Reason,
 };
-use super::RuleSet;
+use super::{RuleId, RuleSet};
 use crate::error::{Error, Result};
 
 /// A SQL row rule ready to run on batches.
 #[derive(Debug)]
 struct CompiledRule {
     /// Position of the rule in the [`RuleSet`].
-    rule: usize,
+    rule: RuleId,
     condition: Arc<dyn PhysicalExpr>,
     reason: Arc<dyn PhysicalExpr>,
 }
@@ -36,7 +36,7 @@ struct CompiledRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Position of the rule in the [`RuleSet`], which is also the order findings are listed in.
-    pub rule: usize,
+    pub rule: RuleId,
     pub reason: String,
     /// The rule could not be evaluated on the row (a cast of 'abc', a division by zero): the
     /// row is rejected (or warned) under the rule all the same, and counted in `rule_errors`.
@@ -46,7 +46,7 @@ pub struct Finding {
 /// A set rule: a query over all rows that returns the `file` and `row` of the rows that fail.
 #[derive(Debug)]
 struct SetRule {
-    rule: usize,
+    rule: RuleId,
     sql: String,
     first_line: usize,
 }
@@ -103,7 +103,7 @@ impl RuleEngine {
             notes: Vec::new(),
             ctx,
         };
-        for (index, rule) in rules.rules.iter().enumerate() {
+        for (index, rule) in rules.ids().zip(&rules.rules) {
             let RuleBody::Sql { sql, first_line } = &rule.text.body else {
                 continue;
             };
@@ -234,7 +234,7 @@ impl RuleEngine {
             .build()
             .map_err(Error::thread("query runtime"))?;
         for set in &self.set_rules {
-            let rule = &rules.rules[set.rule];
+            let rule = rules.rule(set.rule);
             let at = |e: DataFusionError| {
                 let (line, message) = describe(&e);
                 Error::RuleFile {

@@ -224,10 +224,25 @@ impl RuleSet {
         Ok(set)
     }
 
-    /// Position of a rule by name.
-    pub fn position(&self, name: &str) -> Result<usize> {
+    /// A rule by name, which must be in force.
+    pub fn position(&self, name: &str) -> Result<RuleId> {
         self.find(name)
             .ok_or_else(|| Error::Invariant(format!("rule '{name}' is not loaded")))
+    }
+
+    /// The rule `id` names.
+    pub fn rule(&self, id: RuleId) -> &Rule {
+        &self.rules[id.0]
+    }
+
+    /// The rule `id` names, to change.
+    pub fn rule_mut(&mut self, id: RuleId) -> &mut Rule {
+        &mut self.rules[id.0]
+    }
+
+    /// Every rule's id, in the order findings are listed.
+    pub fn ids(&self) -> impl Iterator<Item = RuleId> {
+        (0..self.rules.len()).map(RuleId)
     }
 
     /// Leaves out a rule that is not in force for this run (`update_ignores_fields` without
@@ -236,9 +251,47 @@ impl RuleSet {
         self.rules.retain(|r| r.text.name != name);
     }
 
-    /// Position of a rule by name, if it is in force.
-    pub fn find(&self, name: &str) -> Option<usize> {
-        self.rules.iter().position(|r| r.text.name == name)
+    /// A rule by name, if it is in force.
+    pub fn find(&self, name: &str) -> Option<RuleId> {
+        self.rules
+            .iter()
+            .position(|r| r.text.name == name)
+            .map(RuleId)
+    }
+}
+
+/// A rule of a run's [`RuleSet`], by its position there: the order findings are listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId(usize);
+
+/// One value per rule of a [`RuleSet`], indexed by [`RuleId`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerRule<T>(Vec<T>);
+
+impl<T: Clone> PerRule<T> {
+    /// `value` for every rule of `rules`.
+    pub fn new(rules: &RuleSet, value: T) -> Self {
+        PerRule(vec![value; rules.rules.len()])
+    }
+}
+
+impl<T> PerRule<T> {
+    /// The values in the rules' order.
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> std::ops::Index<RuleId> for PerRule<T> {
+    type Output = T;
+    fn index(&self, id: RuleId) -> &T {
+        &self.0[id.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<RuleId> for PerRule<T> {
+    fn index_mut(&mut self, id: RuleId) -> &mut T {
+        &mut self.0[id.0]
     }
 }
 

@@ -10,18 +10,18 @@ use crate::normalize::headers::KnownColumn;
 use crate::normalize::TableLayout;
 use crate::rules::engine::Finding;
 use crate::rules::metadata::{MetadataSchema, Property, PropertyType, Violation};
-use crate::rules::{names, RuleSet};
+use crate::rules::{names, RuleId, RuleSet};
 
 /// The metadata schema's checks for this run's columns.
 #[derive(Default)]
 pub(crate) struct SchemaChecks {
     /// (rule-table column, property) for every metadata column the schema defines.
     pub(crate) columns: Vec<(usize, Property)>,
-    pub(crate) type_rule: Option<usize>,
-    pub(crate) required_rule: Option<usize>,
-    pub(crate) constraint_rule: Option<usize>,
+    pub(crate) type_rule: Option<RuleId>,
+    pub(crate) required_rule: Option<RuleId>,
+    pub(crate) constraint_rule: Option<RuleId>,
     /// The rule an export's unusable JSON metadata fails (set with or without a schema).
-    pub(crate) nested_rule: Option<usize>,
+    pub(crate) nested_rule: Option<RuleId>,
     /// What matching the schema to the columns found (a required property without a column).
     pub(crate) notes: Vec<String>,
 }

@@ -33,13 +33,13 @@ pub(super) struct RowOutput {
     /// Batch columns (positions) whose values are written in another form than read.
     pub(super) rewrites: Vec<(usize, Rewrite)>,
     /// The rule an export row of another voucher type than the campaign's fails.
-    pub(super) wrong_voucher_type: Option<usize>,
+    pub(super) wrong_voucher_type: Option<RuleId>,
     pub(super) code_hasher: CodeHasher,
     /// The batch column groups: a row is encoded with its file's group's columns only.
     pub(super) groups: ColumnGroups,
     /// The `empty_in_boolean_column` rule and the boolean-looking metadata columns (rule-table
     /// column, name) whose empty cells it warns of.
-    pub(super) empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
+    pub(super) empty_in_boolean: Option<(RuleId, Vec<(usize, String)>)>,
     /// Per column group, the Arrow schema of accepted rows, when a sink takes the rows.
     pub(super) import_schemas: Option<Vec<datafusion::arrow::datatypes::SchemaRef>>,
 }
@@ -55,7 +55,7 @@ impl RowOutput {
         column_groups: ColumnGroups,
         group_headers: &[Vec<String>],
         code_hasher: CodeHasher,
-        empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
+        empty_in_boolean: Option<(RuleId, Vec<(usize, String)>)>,
         sink_takes_rows: bool,
     ) -> Self {
         RowOutput {
@@ -253,7 +253,7 @@ pub(super) fn evaluate(
 }
 
 /// Adds a finding of `rule` to each row that has a problem (one reason per row, in row order).
-fn push_findings(findings: &mut [Vec<Finding>], rule: usize, problems: Vec<Option<String>>) {
+fn push_findings(findings: &mut [Vec<Finding>], rule: RuleId, problems: Vec<Option<String>>) {
     for (found, problem) in findings.iter_mut().zip(problems) {
         if let Some(reason) = problem {
             found.push(Finding {

@@ -5,18 +5,18 @@ use super::*;
 
 /// Positions of the rules that engine stages report; None for a rule switched off.
 pub(super) struct EngineRules {
-    pub(super) malformed_record: usize,
-    pub(super) invalid_encoding: usize,
-    pub(super) unreadable_value: usize,
-    pub(super) repeated_header: usize,
-    pub(super) record_too_large: usize,
-    pub(super) duplicate_code: Option<usize>,
-    pub(super) existing_code: Option<usize>,
+    pub(super) malformed_record: RuleId,
+    pub(super) invalid_encoding: RuleId,
+    pub(super) unreadable_value: RuleId,
+    pub(super) repeated_header: RuleId,
+    pub(super) record_too_large: RuleId,
+    pub(super) duplicate_code: Option<RuleId>,
+    pub(super) existing_code: Option<RuleId>,
     /// The warning a code that differs from an earlier one only by case gets.
-    pub(super) case_variant_code: Option<usize>,
+    pub(super) case_variant_code: Option<RuleId>,
     /// The warning an update's ignored values get (loaded with `--existing-codes update` only).
-    pub(super) update_ignores_fields: Option<usize>,
-    pub(super) over_campaign_limit: Option<usize>,
+    pub(super) update_ignores_fields: Option<RuleId>,
+    pub(super) over_campaign_limit: Option<RuleId>,
 }
 
 impl EngineRules {
@@ -47,11 +47,11 @@ pub(super) struct Tally {
     pub(super) rejected_rows: u64,
     pub(super) warned_rows: u64,
     /// Per rule (by position): rows it rejected.
-    pub(super) failures_by_rule: Vec<u64>,
+    pub(super) failures_by_rule: PerRule<u64>,
     /// Per rule: accepted rows it warned of.
-    pub(super) warnings_by_rule: Vec<u64>,
+    pub(super) warnings_by_rule: PerRule<u64>,
     /// Per rule: rows on which it could not be evaluated (rejected or warned under it).
-    pub(super) errors_by_rule: Vec<u64>,
+    pub(super) errors_by_rule: PerRule<u64>,
     /// Accepted rows that update a code already in the project.
     pub(super) updates: u64,
     /// Where each update went: (batch, batch row, code), for `upload --verify`.
@@ -140,9 +140,9 @@ impl<'a> Finisher<'a> {
                 .map(|c| (c, layout.schema.field(c).name().clone()))
                 .collect(),
             tally: Tally {
-                failures_by_rule: vec![0; rules.rules.len()],
-                warnings_by_rule: vec![0; rules.rules.len()],
-                errors_by_rule: vec![0; rules.rules.len()],
+                failures_by_rule: PerRule::new(rules, 0),
+                warnings_by_rule: PerRule::new(rules, 0),
+                errors_by_rule: PerRule::new(rules, 0),
                 ..Tally::default()
             },
         })
@@ -300,7 +300,7 @@ impl<'a> Finisher<'a> {
             let rejects = |found: &[Finding], all: &RuleSet| {
                 found
                     .iter()
-                    .any(|f| all.rules[f.rule].text.severity == Severity::Reject)
+                    .any(|f| all.rule(f.rule).text.severity == Severity::Reject)
             };
             if !rejects(&found, self.rules) {
                 let encoded = rows_encoded.row(i);
@@ -379,7 +379,7 @@ impl<'a> Finisher<'a> {
             }
             // Rejected: only the rules that reject are listed (warnings are moot for a row that
             // does not go in).
-            found.retain(|f| self.rules.rules[f.rule].text.severity == Severity::Reject);
+            found.retain(|f| self.rules.rule(f.rule).text.severity == Severity::Reject);
             let (names, reasons) = self.describe(found, &mut false);
             if let Some(out) = &mut self.rows_out {
                 out.rejected.push(
@@ -424,7 +424,7 @@ impl<'a> Finisher<'a> {
         let mut reasons = Vec::with_capacity(found.len());
         let mut last_rule = None;
         for finding in found {
-            let rule = &self.rules.rules[finding.rule];
+            let rule = self.rules.rule(finding.rule);
             // A rule is listed and counted once per row, with every reason it gave.
             if last_rule != Some(finding.rule) {
                 if *warning {

@@ -38,14 +38,14 @@ impl Table {
         }
     }
 
-    pub(super) fn rule(&self, name: &str) -> usize {
+    pub(super) fn rule(&self, name: &str) -> RuleId {
         self.rules.find(name).expect("a built-in rule")
     }
 
     /// Gives rule `name` this severity.
     pub(super) fn severity(mut self, name: &str, severity: Severity) -> Self {
         let at = self.rule(name);
-        self.rules.rules[at].text.severity = severity;
+        self.rules.rule_mut(at).text.severity = severity;
         self
     }
 
@@ -139,7 +139,7 @@ impl Table {
     }
 }
 
-pub(super) fn finding(rule: usize, reason: &str) -> Finding {
+pub(super) fn finding(rule: RuleId, reason: &str) -> Finding {
     Finding {
         rule,
         reason: reason.to_owned(),
@@ -275,7 +275,7 @@ fn findings_are_listed_in_rule_order_once_per_rule_with_every_reason() {
         "counted once per row"
     );
     drop(finisher);
-    let description = table.rules.rules[first].text.description.clone();
+    let description = table.rules.rule(first).text.description.clone();
     assert_eq!(
         verdicts(&sink.rejected),
         [(
@@ -295,7 +295,7 @@ fn a_rule_that_could_not_be_evaluated_is_counted_once_per_row_whatever_the_verdi
     let dedup = dedup();
     let hasher = dedup.hasher();
     let mut finisher = table.finisher(&mut sink, dedup);
-    let error = |rule| Finding {
+    let error = |rule: RuleId| Finding {
         rule,
         reason: "cast failed".into(),
         error: true,

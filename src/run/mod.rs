@@ -38,7 +38,7 @@ use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExampl
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
 use crate::rules::schema_checks::SchemaChecks;
-use crate::rules::{names, RuleSet};
+use crate::rules::{names, PerRule, RuleId, RuleSet};
 use crate::sink::Sink;
 use crate::write::batches::BatchWriter;
 use crate::write::record::EncodedRows;
@@ -318,11 +318,11 @@ pub(crate) fn run_sources(
         rejected: rejected_rows,
         first_rejected_by_rule: RuleExamples::first_of(&config.rules, &rejected_rows_kept.examples),
         formula_like_values,
-        rejected_by_rule: RuleCounts::of(&config.rules, &failures_by_rule),
-        rule_errors: RuleCounts::nonzero(&config.rules, &errors_by_rule),
+        rejected_by_rule: RuleCounts::of(&config.rules, failures_by_rule.as_slice()),
+        rule_errors: RuleCounts::nonzero(&config.rules, errors_by_rule.as_slice()),
         updates,
         warnings: warned_rows,
-        warnings_by_rule: RuleCounts::of_warnings(&config.rules, &warnings_by_rule),
+        warnings_by_rule: RuleCounts::of_warnings(&config.rules, warnings_by_rule.as_slice()),
         notes: plan_notes
             .into_iter()
             .chain(dropped_cells.iter().map(|(name, count)| {

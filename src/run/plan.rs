@@ -12,7 +12,7 @@ pub(super) struct Plan {
     pub(super) layout: TableLayout,
     pub(super) schema_checks: SchemaChecks,
     /// The `empty_in_boolean_column` rule and the boolean-looking metadata columns.
-    pub(super) empty_in_boolean: Option<(usize, Vec<(usize, String)>)>,
+    pub(super) empty_in_boolean: Option<(RuleId, Vec<(usize, String)>)>,
     /// What the headers and first passes normalized.
     pub(super) normalizations: Normalizations,
     /// Columns left out (`--drop`, trailing delimiters), each named once.
