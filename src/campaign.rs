@@ -14,14 +14,20 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CampaignType {
+    /// Discount codes (`DISCOUNT_COUPONS`).
     DiscountCoupons,
+    /// Gift cards with a balance (`GIFT_VOUCHERS`).
     GiftVouchers,
+    /// Loyalty cards with points (`LOYALTY_PROGRAM`).
     LoyaltyProgram,
+    /// Referral codes (`REFERRAL_PROGRAM`).
     ReferralProgram,
+    /// A promotion: it holds no codes, so nothing can be imported into it.
     Promotion,
 }
 
 impl CampaignType {
+    /// Every campaign type, in the order `--campaign-type` lists them.
     pub const ALL: [CampaignType; 5] = [
         CampaignType::DiscountCoupons,
         CampaignType::GiftVouchers,
@@ -92,16 +98,20 @@ impl FromStr for CampaignType {
 /// The campaign as far as the import needs it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Campaign {
+    /// The campaign's type, which decides the columns an import may have.
     pub campaign_type: CampaignType,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Voucherify's id of the campaign, when the campaign object gave one.
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The campaign's name, when the campaign object gave one.
     pub name: Option<String>,
     /// Codes the campaign already holds (they count against the campaign limit).
     pub vouchers_count: u64,
 }
 
 impl Campaign {
+    /// A campaign known only by its type (no id, no codes held yet).
     pub fn of_type(campaign_type: CampaignType) -> Self {
         Campaign {
             campaign_type,
@@ -136,6 +146,7 @@ impl Campaign {
         Ok(())
     }
 
+    /// Reads a campaign object as `GET /v1/campaigns/{id}` returns it; the error says what is missing.
     pub fn from_json(text: &str) -> Result<Self, String> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a JSON campaign object: {e}"))?;

@@ -29,7 +29,12 @@ pub const DEFAULT_CAMPAIGN_LIMIT: u64 = 100_000;
 #[derive(Debug, Clone)]
 pub enum Output {
     /// `prepare`: write batches, rejected.csv and summary.json into this folder.
-    Folder { path: PathBuf, force: bool },
+    Folder {
+        /// The folder, new or empty (or one this tool wrote, with `force`).
+        path: PathBuf,
+        /// Replace a folder an earlier run wrote (`--force`).
+        force: bool,
+    },
     /// `check`: write nothing, keep the rejected entries for the report.
     Report,
 }
@@ -49,17 +54,24 @@ pub enum ExistingCodes {
 /// The settings of an import that the summary records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportOptions {
+    /// Most codes the campaign may hold (`--campaign-limit`).
     pub campaign_limit: u64,
+    /// Codes the campaign holds already; they count against the limit.
     pub codes_in_campaign: u64,
+    /// The unit of `Gift Amount` and `Redeemed Amount` in the input (`--amount-unit`).
     pub amount_unit: AmountUnit,
     /// `--amount-unit` was given: an export's amounts are then read in it, not decided per file.
     #[serde(skip)]
     pub amount_unit_given: bool,
     #[serde(default)]
+    /// Codes are compared ignoring letter case (a project created so).
     pub case_insensitive_codes: bool,
     #[serde(default)]
+    /// What a row whose code is already in the project becomes.
     pub existing_codes: ExistingCodes,
+    /// Largest batch file in bytes, header included (`--max-file-bytes`).
     pub max_file_bytes: u64,
+    /// Most rows per batch (`--batch-rows`).
     pub batch_rows: u64,
     /// The unit amounts are written in: whole minor units (the default, see the README), or
     /// major units with two decimals, for a project whose import reads major units (what
@@ -96,18 +108,24 @@ impl ImportOptions {
 pub struct RunConfig {
     /// Asks the run to stop (checked between chunks): a clone of it is the caller's.
     pub cancel: crate::interrupt::Cancel,
+    /// The inputs as named and expanded: files, and `-` for stdin.
     pub inputs: Vec<InputPath>,
     /// How CSV inputs are split and decoded.
     pub read: ReadOptions,
     /// The input format when given; else by file name (`.parquet`), CSV otherwise.
     pub format: Option<Format>,
+    /// Files of codes already in the project (`--existing`).
     pub existing: Vec<PathBuf>,
     /// Codes already in the project given as values (by a library caller), besides the
     /// `existing` files; the summary lists them as one source, `(codes given)`.
     pub existing_codes: Vec<String>,
+    /// The campaign the codes go into.
     pub campaign: Campaign,
+    /// The settings the summary records.
     pub options: ImportOptions,
+    /// Header renames, drops and declared metadata columns.
     pub headers: HeaderOptions,
+    /// The rules in force, in the order their findings are listed.
     pub rules: RuleSet,
     /// Treat every input as a Voucherify voucher export (else detected by its columns).
     pub from_export: bool,
@@ -115,6 +133,7 @@ pub struct RunConfig {
     pub metadata_schema: Option<MetadataSchema>,
     /// Worker threads for rule evaluation.
     pub threads: usize,
+    /// Where the run writes: a prepared folder, or nothing (`check`).
     pub output: Output,
     /// Every file and folder the run reads (inputs as named and as found, --existing, --rules,
     /// --metadata-schema, --campaign): an output folder may not be or hold any of them.

@@ -10,8 +10,11 @@ use std::path::PathBuf;
 /// does: `--rename '#3=region_2'`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderProblem {
+    /// What is wrong with the header.
     pub message: String,
+    /// How to fix it.
     pub fix: String,
+    /// The option that fixes it, when one does.
     pub option: Option<String>,
 }
 
@@ -29,21 +32,31 @@ pub enum Error {
 
     /// `upload` was asked to stop (Ctrl-C); `upload.json` says where each batch stands.
     #[error("interrupted: {state} holds where each batch stands ({holds}); run upload again to resume (no batch is posted twice)", state = state.display())]
-    UploadInterrupted { state: PathBuf, holds: String },
+    UploadInterrupted {
+        /// The folder's `upload.json`.
+        state: PathBuf,
+        /// Where the batches stand, in words.
+        holds: String,
+    },
 
     /// Reading or writing a file failed.
     #[error("{path}: {source}\n  fix: {}", io_fix(source))]
     Io {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// What the system said.
         source: io::Error,
     },
 
     /// An input file cannot be imported as a whole (its header, its encoding, its emptiness).
     #[error("{path}: {message}\n  fix: {fix}")]
     InputFile {
+        /// The input file.
         path: PathBuf,
+        /// What is wrong with it.
         message: String,
+        /// How to fix it.
         fix: String,
     },
 
@@ -51,34 +64,49 @@ pub enum Error {
     /// them all at once.
     #[error("{}", describe_header_problems(problems))]
     HeaderProblems {
+        /// Each problem with the input whose header has it.
         problems: Vec<(PathBuf, HeaderProblem)>,
     },
 
     /// A record could not be read for a reason that is not about the record itself.
     #[error("{path}: line {line}: {message}\n  fix: correct that line of the file")]
     Csv {
+        /// The input file.
         path: PathBuf,
+        /// The line the record starts on.
         line: u64,
+        /// What went wrong.
         message: String,
     },
 
     /// A rule file is not in the rule format or its SQL does not compile.
     #[error("{path}:{line}: {message}\n  fix: correct the rule file, or leave it out (or --disable-rule it) to run without it")]
     RuleFile {
+        /// The rule file (or `sql/NAME.sql` for a built-in rule).
         path: String,
+        /// The line of the rule file.
         line: usize,
+        /// What is wrong there.
         message: String,
     },
 
     /// A command-line value that parsed but makes no sense (a campaign file that is not one).
     #[error("{message}\n  fix: {fix}")]
-    Usage { message: String, fix: String },
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        fix: String,
+    },
 
     /// The output folder cannot be used.
     #[error("{path}: {message}\n  fix: {fix}")]
     Output {
+        /// The output folder.
         path: PathBuf,
+        /// Why it cannot be used.
         message: String,
+        /// How to fix it.
         fix: String,
     },
 
@@ -101,8 +129,10 @@ pub enum Error {
     /// A thread of the run could not be started.
     #[error("cannot start the {what}: {source}\n  fix: the machine is short of threads or memory; run again with fewer --threads, or when it is less busy")]
     Thread {
+        /// Which thread (`the reader thread`, `2 worker threads`).
         what: String,
         #[source]
+        /// What the system said.
         source: io::Error,
     },
 }
@@ -230,4 +260,5 @@ fn io_fix(e: &io::Error) -> &'static str {
     }
 }
 
+/// A result whose error is an [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

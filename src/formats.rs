@@ -114,13 +114,24 @@ pub fn parse_amount(text: &str, unit: AmountUnit) -> Option<i64> {
 pub enum Rewrite {
     /// An amount read in `from` units, written in `to` units: whole minor units (the
     /// default), or major units with two decimals (`--batch-amount-unit major`).
-    Amount { from: AmountUnit, to: AmountUnit },
+    Amount {
+        /// The unit the input gives amounts in.
+        from: AmountUnit,
+        /// The unit the batches carry.
+        to: AmountUnit,
+    },
     /// A typed metadata value: `null` (any case) written lowercase, and for a boolean property
     /// `true`/`false` too.
-    Lowercase { boolean: bool },
+    Lowercase {
+        /// The property is a boolean.
+        boolean: bool,
+    },
     /// An array metadata value: its items without spaces around the commas (each item as
     /// [`Rewrite::Lowercase`] for a boolean array).
-    ArrayItems { boolean: bool },
+    ArrayItems {
+        /// The items are booleans.
+        boolean: bool,
+    },
 }
 
 impl Rewrite {

@@ -2,18 +2,26 @@
 //! an existing campaign" endpoint accepts without a failed row, and a report of every row that
 //! cannot go in and why.
 //!
+//! Where to start:
+//! - [`import::Import`]: a run built in code, on files into a prepared folder
+//!   ([`Import::run_files`](import::Import::run_files)), or on Arrow record batches into a
+//!   [`sink::Sink`] ([`Import::run_arrow`](import::Import::run_arrow));
+//! - [`datafusion::register_functions`]: Voucherify's value forms in a pipeline's own queries;
+//! - [`interrupt::Cancel`]: the handle that stops a run.
+//!
 //! The pipeline, one module per stage:
-//! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`] -> [`report`], and
-//! [`upload`] of the written batches,
-//! driven by [`run`] (also reachable as `pipeline`) from a [`config::RunConfig`] that the binary builds from its
-//! arguments.
+//! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`](mod@write) -> [`report`],
+//! and [`upload`] of the written batches, driven by [`run`] (also reachable as `pipeline`) from
+//! a [`config::RunConfig`] that the binary builds from its arguments.
+
+#![warn(missing_docs)]
 
 pub mod campaign;
 pub mod config;
 pub mod datafusion;
 pub mod dedup;
 pub mod error;
-pub mod folder;
+pub(crate) mod folder;
 pub mod formats;
 pub mod import;
 pub mod interrupt;

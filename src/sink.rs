@@ -43,12 +43,16 @@ pub trait Sink: Send {
 /// Keeps every batch it receives.
 #[derive(Debug, Default)]
 pub struct MemorySink {
+    /// Accepted rows, one batch per chunk, in input order.
     pub accepted: Vec<RecordBatch>,
+    /// Rejected rows, one batch per chunk that had any.
     pub rejected: Vec<RecordBatch>,
+    /// Warned rows, one batch per chunk that had any.
     pub warnings: Vec<RecordBatch>,
 }
 
 impl MemorySink {
+    /// An empty sink.
     pub fn new() -> Self {
         MemorySink::default()
     }

@@ -64,7 +64,7 @@ pub struct Dedup {
 
 impl CaseVariant {
     /// The warning a row with `code` gets (`case_variant_code`).
-    pub fn reason(&self, code: &str, names: FileNames) -> String {
+    pub(crate) fn reason(&self, code: &str, names: FileNames) -> String {
         let (other, whence) = match self {
             CaseVariant::Existing { code, file } => {
                 (code, format!("in the project, {}", names.whence(*file)))
@@ -117,9 +117,9 @@ impl LetterCases {
 /// The names a verdict's reason gives files by: the inputs and the `--existing` files, by
 /// index.
 #[derive(Debug, Clone, Copy)]
-pub struct FileNames<'a> {
-    pub inputs: &'a [String],
-    pub existing: &'a [String],
+pub(crate) struct FileNames<'a> {
+    pub(crate) inputs: &'a [String],
+    pub(crate) existing: &'a [String],
 }
 
 /// How the summary names the existing codes a library caller gives as values.
@@ -137,7 +137,7 @@ impl FileNames<'_> {
 
 impl CodeClash {
     /// Why a row with `code` cannot go in (`existing_code`, `duplicate_code`).
-    pub fn reason(&self, code: &str, names: FileNames) -> String {
+    pub(crate) fn reason(&self, code: &str, names: FileNames) -> String {
         match *self {
             CodeClash::Existing { file } => format!(
                 "Code '{code}' is already in the project ({})",
@@ -164,18 +164,38 @@ pub fn update_reason(code: &str, ignored: &[&str]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseVariant {
     /// Listed in the `--existing` file with this index, spelled `code`.
-    Existing { code: String, file: u32 },
+    Existing {
+        /// The existing code, as listed.
+        code: String,
+        /// The existing source that lists it.
+        file: u32,
+    },
     /// Held by an accepted row.
-    Accepted { code: String, file: u32, row: u64 },
+    Accepted {
+        /// The accepted code, as written.
+        code: String,
+        /// The input of the accepted row.
+        file: u32,
+        /// The accepted row.
+        row: u64,
+    },
 }
 
 /// Why a code cannot go in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeClash {
     /// Listed in the `--existing` file with this index.
-    Existing { file: u32 },
+    Existing {
+        /// The existing source that lists the code.
+        file: u32,
+    },
     /// An earlier accepted row holds it.
-    Duplicate { file: u32, row: u64 },
+    Duplicate {
+        /// The input of the row that has the code.
+        file: u32,
+        /// The row that has the code.
+        row: u64,
+    },
 }
 
 impl Dedup {

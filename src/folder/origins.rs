@@ -18,9 +18,13 @@ use crate::error::{Error, Result};
 pub struct OriginRun<F = u32> {
     /// The batch's number: 1 for `part-00001.csv`.
     pub batch: u32,
+    /// The first batch row of the run (1 = the first after the header).
     pub batch_row: u64,
+    /// Rows in the run.
     pub count: u64,
+    /// The input the rows come from.
     pub file: F,
+    /// The input row of the run's first batch row.
     pub row: u64,
 }
 

@@ -49,7 +49,7 @@ const BOOKKEEPING: [&str; 9] = [
     "is_referral_code",
 ];
 
-/// Whether an export's field is bookkeeping (see [`BOOKKEEPING`]), in any spelling.
+/// Whether an export's field is bookkeeping (ids, timestamps, voucher type, QR and barcode fields), in any spelling.
 pub fn is_bookkeeping(name: &str) -> bool {
     let folded = fold(name);
     BOOKKEEPING.iter().any(|f| fold(f) == folded)

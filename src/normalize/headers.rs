@@ -10,18 +10,28 @@ use crate::suggest;
 /// The columns Voucherify's campaign import knows, in the order batches write them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KnownColumn {
+    /// `Code`: the voucher code, the one column every import needs.
     Code,
+    /// `Category`.
     Category,
+    /// `Active`: true or false.
     Active,
+    /// `Gift Amount`: a gift card's balance, in minor units.
     GiftAmount,
+    /// `Redeemed Amount`: what was spent of a gift card's balance.
     RedeemedAmount,
+    /// `Redeemed Quantity`: how often the code was redeemed.
     RedeemedQuantity,
+    /// `Loyalty Points`: a loyalty card's points.
     LoyaltyPoints,
+    /// `Start Date`.
     StartDate,
+    /// `Expiration Date`.
     ExpirationDate,
 }
 
 impl KnownColumn {
+    /// Every known column, in the rule table's order.
     pub const ALL: [KnownColumn; 9] = [
         KnownColumn::Code,
         KnownColumn::Category,
@@ -77,6 +87,7 @@ impl KnownColumn {
 /// What one input column is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ColumnRole {
+    /// One of Voucherify's import columns.
     Known(KnownColumn),
     /// A metadata property, under its header trimmed of surrounding whitespace.
     Metadata(String),

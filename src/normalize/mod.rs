@@ -44,6 +44,7 @@ pub struct Normalizations {
 }
 
 impl Normalizations {
+    /// Adds `other`'s counts to these.
     pub fn add(&mut self, other: &Normalizations) {
         self.trimmed_whitespace += other.trimmed_whitespace;
         self.active_lowercased += other.active_lowercased;
@@ -104,6 +105,7 @@ pub struct TableLayout {
     /// rejected.csv's field columns: one per distinct column meaning (a known column or a
     /// metadata name) in first-seen order, under the first spelling met in the input.
     pub original_headers: Vec<String>,
+    /// Each input's place in the layout, by input position.
     pub files: Vec<FileLayout>,
     /// The rule table: the nine known columns, the metadata columns, then `file`, `row`, `line`.
     pub schema: SchemaRef,

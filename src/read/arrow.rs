@@ -125,9 +125,9 @@ impl ArrowSource {
 }
 
 /// An opened [`ArrowSource`] whose rows are still to come.
-pub struct ArrowInput {
-    pub index: usize,
-    pub header: Vec<String>,
+pub(crate) struct ArrowInput {
+    pub(crate) index: usize,
+    pub(crate) header: Vec<String>,
     name: String,
     schema: SchemaRef,
     batches: Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send>,

@@ -3,7 +3,7 @@
 //! query engine so it can be fuzzed on its own); this module adds input expansion and Parquet.
 
 pub mod arrow;
-pub mod parquet;
+pub(crate) mod parquet;
 
 pub use arrow::ArrowSource;
 pub use voucher_import_read::*;
@@ -59,12 +59,14 @@ pub const INPUT_ENDINGS: [&str; 5] = [".csv", ".csv.gz", ".csv.zst", ".tsv", ".p
 /// The format of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Comma-separated values (any delimiter), plain, gzip or zstd.
     Csv,
+    /// Apache Parquet.
     Parquet,
 }
 
 /// An opened input: a CSV or Parquet file, or a library caller's Arrow source.
-pub enum Input {
+pub(crate) enum Input {
     Csv(Box<OpenInput>),
     Parquet(parquet::ParquetInput),
     Arrow(arrow::ArrowInput),
@@ -145,6 +147,7 @@ impl Input {
 /// The inputs a run names (files, folders, globs, `-`), expanded and made distinct.
 #[derive(Debug)]
 pub struct ResolvedInputs {
+    /// The inputs, each once, in the order named (a folder's files in name order).
     pub inputs: Vec<InputPath>,
     /// What making them distinct left out (an input named twice).
     pub notes: Vec<String>,
@@ -212,7 +215,7 @@ pub fn reopenable(source: &InputPath) -> bool {
 /// An input waiting for its turn to be read: opened already when it can be opened only once
 /// (stdin, a FIFO), else a path opened when its turn comes, so that a run over thousands of
 /// files holds one open at a time (with its buffers).
-pub enum Pending {
+pub(crate) enum Pending {
     Open(Input),
     Later {
         index: usize,

@@ -12,7 +12,9 @@ use crate::write::rejected::RuleExample;
 
 /// What the page is made of.
 pub struct HtmlReport<'a> {
+    /// What the run did.
     pub summary: &'a Summary,
+    /// The rules in force (their descriptions are shown).
     pub rules: &'a RuleSet,
     /// Up to 20 example rows per rule name.
     pub examples: &'a [(String, Vec<RuleExample>)],

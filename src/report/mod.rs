@@ -28,13 +28,16 @@ pub struct InputInfo {
     pub sha256: String,
     /// Stored bytes; 0 for an Arrow source.
     pub bytes: u64,
+    /// Data rows read.
     pub rows: u64,
 }
 
 /// One `--existing` file as read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExistingInfo {
+    /// The file as named, or `(codes given)` for codes given as values.
     pub path: String,
+    /// Codes read from it.
     pub codes: u64,
 }
 
@@ -77,6 +80,7 @@ impl RuleCounts {
 }
 
 impl RuleCounts {
+    /// The count of rule `rule`, if it is listed.
     pub fn get(&self, rule: &str) -> Option<u64> {
         self.0
             .iter()
@@ -144,6 +148,7 @@ impl RuleExamples {
 }
 
 impl RuleExamples {
+    /// The first row rule `rule` rejected, if it rejected any.
     pub fn get(&self, rule: &str) -> Option<&RuleExample> {
         self.0.iter().find(|(name, _)| name == rule).map(|(_, e)| e)
     }
@@ -167,15 +172,24 @@ impl<'de> Deserialize<'de> for RuleExamples {
 /// added after the first version read as empty from an older summary.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
+    /// `voucher-import`.
     pub tool: String,
+    /// The version that wrote the summary.
     pub version: String,
+    /// The campaign the batches are for.
     pub campaign: Campaign,
+    /// The settings of the run.
     pub options: ImportOptions,
+    /// Every input as read, in order.
     pub inputs: Vec<InputInfo>,
     #[serde(default)]
+    /// Every source of codes already in the project.
     pub existing: Vec<ExistingInfo>,
+    /// Data rows read from all inputs.
     pub input_rows: u64,
+    /// Rows in batches.
     pub accepted: u64,
+    /// Rows in the rejected report; `accepted + rejected = input_rows`.
     pub rejected: u64,
     /// Every rule in force with the number of rows that failed it (a row may fail several).
     pub rejected_by_rule: RuleCounts,
@@ -208,13 +222,16 @@ pub struct Summary {
     #[serde(default)]
     pub dropped_columns: Vec<String>,
     #[serde(default)]
+    /// Every change made to values and headers, counted.
     pub normalizations: Normalizations,
+    /// The batches, in order, relative to the folder (`import/part-00001.csv`), with rows, bytes and sha256.
     pub batches: Vec<BatchInfo>,
     /// The inputs grouped by column set: rows of inputs with different columns never share a
     /// batch. One group when every input has the same columns.
     #[serde(default)]
     pub column_groups: Vec<ColumnGroup>,
     #[serde(default)]
+    /// How long the run took.
     pub elapsed_ms: u64,
 }
 
@@ -223,6 +240,7 @@ pub struct Summary {
 pub struct ColumnGroup {
     /// The batch header of the group.
     pub columns: Vec<String>,
+    /// The inputs of the group, by name.
     pub inputs: Vec<String>,
     /// Relative to the output folder, as in `batches`.
     pub batches: Vec<String>,
@@ -285,7 +303,9 @@ impl Summary {
 /// What `check` reports: the summary and every rejected row.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
+    /// What the run did.
     pub summary: Summary,
+    /// Every rejected row, in input order.
     pub rejected_rows: Vec<RejectedEntry>,
 }
 

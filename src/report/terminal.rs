@@ -15,6 +15,7 @@ pub struct TerminalSafe<W: Write> {
 }
 
 impl<W: Write> TerminalSafe<W> {
+    /// Wraps `inner`.
     pub fn new(inner: W) -> Self {
         TerminalSafe {
             inner,

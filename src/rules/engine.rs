@@ -37,6 +37,7 @@ struct CompiledRule {
 pub struct Finding {
     /// Position of the rule in the [`RuleSet`], which is also the order findings are listed in.
     pub rule: RuleId,
+    /// The message for the row.
     pub reason: String,
     /// The rule could not be evaluated on the row (a cast of 'abc', a division by zero): the
     /// row is rejected (or warned) under the rule all the same, and counted in `rule_errors`.

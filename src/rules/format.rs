@@ -66,22 +66,32 @@ impl std::fmt::Display for CheckedBy {
 /// What a rule file holds, before it is compiled against a run's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleText {
+    /// The rule's name (lowercase letters, digits, `_`).
     pub name: String,
+    /// One line saying what the rule checks.
     pub description: String,
     /// A failing row and what the rule says of it (`-- example:` lines), for `explain`.
     pub examples: Vec<String>,
+    /// What a failing row becomes.
     pub severity: Severity,
     /// Columns the rule needs; a missing one stops the run instead of skipping the rule.
     pub requires: Vec<String>,
     /// The line of the `requires` header, for messages.
     pub requires_line: usize,
+    /// The SQL, or the stage that checks the rule.
     pub body: RuleBody,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What checks a rule.
 pub enum RuleBody {
     /// A query over `vouchers`; `first_line` is the file line the SQL starts on.
-    Sql { sql: String, first_line: usize },
+    Sql {
+        /// The query.
+        sql: String,
+        /// The line of the file the query starts on.
+        first_line: usize,
+    },
     /// Checked by the engine, not by SQL.
     Engine(CheckedBy),
 }

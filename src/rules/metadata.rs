@@ -12,11 +12,17 @@ use crate::error::{Error, Result};
 /// A property's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PropertyType {
+    /// Text.
     String,
+    /// A number: digits with an optional dot and decimals.
     Number,
+    /// `true` or `false`.
     Boolean,
+    /// A date, `YYYY-MM-DD`.
     Date,
+    /// A date with a time, in one of Voucherify's ISO 8601 forms.
     Datetime,
+    /// An http(s) URL of an image.
     ImageUrl,
     /// Cannot come from a CSV cell.
     Object,
@@ -27,18 +33,31 @@ pub enum PropertyType {
 /// One defined metadata property.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
+    /// The metadata key, which is the column's name.
     pub name: String,
+    /// The type of its values.
     pub kind: PropertyType,
+    /// The value is an array of `kind` (comma-separated in a cell).
     pub array: bool,
+    /// The value may be empty.
     pub optional: bool,
+    /// The value must be one of these (`eq`).
     pub eq: Vec<String>,
+    /// The value must be none of these (`ne`).
     pub ne: Vec<String>,
+    /// A number must be below this (`lt`).
     pub lt: Option<f64>,
+    /// A number must be at most this (`lte`).
     pub lte: Option<f64>,
+    /// A number must be above this (`gt`).
     pub gt: Option<f64>,
+    /// A number must be at least this (`gte`).
     pub gte: Option<f64>,
+    /// Text must have at least this many characters (`minLength`).
     pub min_length: Option<usize>,
+    /// Text must have at most this many characters (`maxLength`).
     pub max_length: Option<usize>,
+    /// Text must have exactly this many characters (`exactLength`).
     pub exact_length: Option<usize>,
 }
 
@@ -47,6 +66,7 @@ pub struct Property {
 pub struct MetadataSchema {
     /// Defined, not deleted, properties.
     pub properties: Vec<Property>,
+    /// Only the properties defined may be set (`allow_defined_only`).
     pub allow_defined_only: bool,
 }
 
@@ -62,6 +82,7 @@ pub enum Violation {
 }
 
 impl MetadataSchema {
+    /// Reads a schema file (see [`MetadataSchema::from_json`]).
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = crate::read::read_settings_file(path, "--metadata-schema")?;
         Self::from_json(&text).map_err(|message| {
@@ -73,6 +94,7 @@ impl MetadataSchema {
         })
     }
 
+    /// Reads the response of `GET /v1/metadata-schemas` (the voucher schema is used) or one schema object, with camelCase or snake_case keys.
     pub fn from_json(text: &str) -> std::result::Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let schema = match value.get("schemas").and_then(Value::as_array) {
@@ -146,6 +168,7 @@ impl MetadataSchema {
         })
     }
 
+    /// The property of this name, if the schema defines it.
     pub fn property(&self, name: &str) -> Option<&Property> {
         self.properties.iter().find(|p| p.name == name)
     }

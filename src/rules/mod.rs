@@ -1,4 +1,4 @@
-//! Rules: what makes a row fail. Each rule is a file in the rule format ([`format`]); the
+//! Rules: what makes a row fail. Each rule is a file in the rule format ([`format`](mod@format)); the
 //! built-in ones are the files in `sql/`, compiled into the binary. SQL rules run in DataFusion
 //! ([`engine`]); the few a row-by-row query cannot express are checked by the stage named in
 //! their `checked-by` header.
@@ -105,21 +105,37 @@ const BUILTIN: &[(&str, &str)] = &[
 
 /// Names of the rules the engine stages report by name.
 pub mod names {
+    /// `malformed_record` (`sql/malformed_record.sql`).
     pub const MALFORMED_RECORD: &str = "malformed_record";
+    /// `invalid_encoding` (`sql/invalid_encoding.sql`).
     pub const INVALID_ENCODING: &str = "invalid_encoding";
+    /// `unreadable_value` (`sql/unreadable_value.sql`).
     pub const UNREADABLE_VALUE: &str = "unreadable_value";
+    /// `repeated_header` (`sql/repeated_header.sql`).
     pub const REPEATED_HEADER: &str = "repeated_header";
+    /// `duplicate_code` (`sql/duplicate_code.sql`).
     pub const DUPLICATE_CODE: &str = "duplicate_code";
+    /// `existing_code` (`sql/existing_code.sql`).
     pub const EXISTING_CODE: &str = "existing_code";
+    /// `case_variant_code` (`sql/case_variant_code.sql`).
     pub const CASE_VARIANT_CODE: &str = "case_variant_code";
+    /// `update_ignores_fields` (`sql/update_ignores_fields.sql`).
     pub const UPDATE_IGNORES_FIELDS: &str = "update_ignores_fields";
+    /// `wrong_voucher_type` (`sql/wrong_voucher_type.sql`).
     pub const WRONG_VOUCHER_TYPE: &str = "wrong_voucher_type";
+    /// `empty_in_boolean_column` (`sql/empty_in_boolean_column.sql`).
     pub const EMPTY_IN_BOOLEAN_COLUMN: &str = "empty_in_boolean_column";
+    /// `record_too_large` (`sql/record_too_large.sql`).
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
+    /// `over_campaign_limit` (`sql/over_campaign_limit.sql`).
     pub const OVER_CAMPAIGN_LIMIT: &str = "over_campaign_limit";
+    /// `metadata_type` (`sql/metadata_type.sql`).
     pub const METADATA_TYPE: &str = "metadata_type";
+    /// `metadata_required` (`sql/metadata_required.sql`).
     pub const METADATA_REQUIRED: &str = "metadata_required";
+    /// `metadata_constraint` (`sql/metadata_constraint.sql`).
     pub const METADATA_CONSTRAINT: &str = "metadata_constraint";
+    /// `metadata_nested` (`sql/metadata_nested.sql`).
     pub const METADATA_NESTED: &str = "metadata_nested";
 }
 
@@ -137,7 +153,9 @@ const UNDISABLEABLE: [&str; 5] = [
 pub struct Rule {
     /// `sql/code_required.sql` for a built-in (compiled into the binary), else the file path.
     pub origin: String,
+    /// A rule of the tool (`sql/`), not a user's file.
     pub builtin: bool,
+    /// The rule as parsed.
     pub text: RuleText,
     /// The file as written, for `voucher-import rules`.
     pub source: String,
@@ -146,6 +164,7 @@ pub struct Rule {
 /// The rules of a run, in the order their findings are listed.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
+    /// The rules, in the order their findings are listed.
     pub rules: Vec<Rule>,
 }
 

@@ -68,11 +68,14 @@ use stream::*;
 /// What a run produced: its summary, and for `check` the rejected rows.
 #[derive(Debug)]
 pub struct RunOutcome {
+    /// What the run did.
     pub summary: Summary,
+    /// Every rejected row, for `check` (empty when the run wrote a folder).
     pub rejected_rows: Vec<RejectedEntry>,
 }
 
 impl RunOutcome {
+    /// The run as `check` reports it.
     pub fn into_check_report(self) -> CheckReport {
         CheckReport {
             summary: self.summary,
@@ -94,12 +97,14 @@ pub struct ProgressUpdate {
     pub bytes_read: u64,
     /// Rows finished (accepted or rejected).
     pub rows: u64,
+    /// Rows rejected so far.
     pub rejected: u64,
 }
 
 /// Receives [`ProgressUpdate`]s while a run streams, after every chunk of rows. The library
 /// never draws anything itself.
 pub trait Progress: Sync {
+    /// Called after every chunk of rows, from the run's in-order thread.
     fn update(&self, update: ProgressUpdate);
 }
 

@@ -27,7 +27,9 @@ use crate::error::{Error, Result};
 pub struct ApiSettings {
     /// `https://api.voucherify.io`, a regional host, or a test server on a loopback address.
     pub base_url: String,
+    /// The `X-App-Id` credential.
     pub app_id: String,
+    /// The `X-App-Token` credential (redacted from everything the server says).
     pub app_token: String,
     /// Repeats of one request: connection failures that provably never reached Voucherify and
     /// 429 answers (and, for reads, also timeouts and 5xx answers). One request is sent at most

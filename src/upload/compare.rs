@@ -9,9 +9,11 @@ use serde_json::Value;
 /// How many codes of each batch `upload --verify` reads back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VerifyCount {
+    /// No read-back (`--verify 0`).
     Off,
     /// At most this many per batch, spread over it (the first and last accepted row always).
     Sample(u64),
+    /// Every imported code of each batch.
     All,
 }
 
@@ -51,11 +53,15 @@ pub enum MismatchKind {
 pub struct Mismatch {
     /// The batch's data row (1 = the first after the header).
     pub row: u64,
+    /// The code read back.
     pub code: String,
+    /// The column (as the batch names it) whose value differs.
     pub column: String,
+    /// The value sent.
     pub sent: String,
     /// What Voucherify holds, as JSON text (`(none)` when it holds nothing).
     pub stored: String,
+    /// How it differs.
     pub kind: MismatchKind,
 }
 

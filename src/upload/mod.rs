@@ -55,6 +55,7 @@ pub struct UploadOptions {
     pub dir: PathBuf,
     /// The campaign's id or name.
     pub campaign: String,
+    /// Where the API is and the credentials.
     pub api: ApiSettings,
     /// Plain `http://` to a host that is not this machine is refused unless this is set.
     pub allow_insecure_http: bool,
@@ -66,6 +67,7 @@ pub struct UploadOptions {
     /// The first wait between two polls of an async action; it grows by half up to
     /// `poll_max`.
     pub poll_first: Duration,
+    /// Longest wait between two polls of an async action.
     pub poll_max: Duration,
     /// How long one run polls one job before leaving it `timed_out` (the next run polls on).
     pub job_timeout: Duration,
@@ -94,19 +96,28 @@ pub trait UploadProgress: Sync {
 /// What an upload did (or, in a dry run, would do).
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadOutcome {
+    /// The campaign the batches went to.
     pub campaign: String,
+    /// Nothing was sent (`--dry-run`).
     pub dry_run: bool,
+    /// Every batch's state, as upload.json records it.
     pub batches: Vec<BatchState>,
+    /// Batches Voucherify finished (`DONE`).
     pub batches_done: u64,
+    /// Batches whose job Voucherify failed (`FAILED`).
     pub batches_failed: u64,
     /// Batches whose POST may have arrived without an answer: see `candidates` and resolve
     /// with `--adopt` or `--repost-unconfirmed`.
     pub batches_unconfirmed: u64,
+    /// Batches Voucherify refused outright (nothing queued).
     pub batches_refused: u64,
+    /// Batches whose job did not finish within `--timeout`.
     pub batches_timed_out: u64,
     /// Batches not posted (a stop before them, or a dry run).
     pub batches_pending: u64,
+    /// Codes Voucherify imported.
     pub codes_imported: u64,
+    /// Codes Voucherify listed as failed.
     pub codes_failed: u64,
     /// Rows sent that Voucherify neither imported nor listed as failed.
     pub rows_without_verdict: u64,
@@ -116,6 +127,7 @@ pub struct UploadOutcome {
     pub failed_file: Option<String>,
     /// Codes read back (`--verify`) and how many of them differ from what was sent.
     pub codes_verified: u64,
+    /// Codes read back that were stored otherwise than sent.
     pub codes_mismatched: u64,
     /// Codes read back that existed before the import (compared on Active and Category).
     pub codes_verified_as_updates: u64,

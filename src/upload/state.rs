@@ -44,6 +44,7 @@ pub enum BatchStatus {
     #[serde(rename = "ENQUEUED")]
     Enqueued,
     #[serde(rename = "IN_PROGRESS")]
+    /// Voucherify is running the job.
     InProgress,
     /// The job has a status `upload` does not know (kept in `voucherify_status`): polled on.
     #[serde(rename = "polling")]
@@ -52,8 +53,10 @@ pub enum BatchStatus {
     #[serde(rename = "timed_out")]
     TimedOut,
     #[serde(rename = "DONE")]
+    /// The job finished: its counts and failed rows are recorded.
     Done,
     #[serde(rename = "FAILED")]
+    /// The job failed as a whole.
     Failed,
 }
 
@@ -120,11 +123,14 @@ pub enum RowSource {
 /// A row Voucherify did not import, as recorded (texts redacted).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FailedRowState {
+    /// The failed row's code, as Voucherify gave it.
     pub code: Option<String>,
     /// The batch's data row (1 = the first after the header), when known.
     pub row: Option<u64>,
+    /// Voucherify's reason.
     pub reason: Option<String>,
     #[serde(default)]
+    /// How `row` was found: Voucherify's row, or the code's place in the batch.
     pub row_source: RowSource,
     /// Voucherify's `row` when it was not taken as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,31 +140,44 @@ pub struct FailedRowState {
 /// An import job Voucherify lists that may be an unconfirmed batch's.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Candidate {
+    /// The job's id.
     pub id: String,
+    /// The job's status, as Voucherify lists it.
     pub status: Option<String>,
+    /// When Voucherify created the job.
     pub created_at: Option<String>,
 }
 
 /// What `upload.json` records of one batch.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BatchState {
+    /// The batch, relative to the folder (`import/part-00001.csv`).
     pub path: String,
+    /// The batch's sha256 as prepare wrote it; checked before every POST.
     pub sha256: String,
+    /// Data rows in the batch.
     pub rows: u64,
+    /// The id of the async action the POST started, once known.
     pub async_action_id: Option<String>,
+    /// Where the batch stands.
     pub status: BatchStatus,
     /// Voucherify's status of the job as it spelled it, when it is not one `upload` knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voucherify_status: Option<String>,
+    /// Voucherify's progress of the job, 0-100.
     pub progress: Option<f64>,
+    /// Codes Voucherify imported.
     pub done_count: Option<u64>,
+    /// Codes Voucherify failed.
     pub failed_count: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How far the counts are to be believed, when not as reported.
     pub counts: Option<Counts>,
     /// Voucherify's counts when they were not believed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_done_count: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Voucherify's failed count when it was not believed.
     pub reported_failed_count: Option<u64>,
     /// Rows sent that Voucherify neither imported nor listed as failed.
     #[serde(default)]
@@ -187,6 +206,7 @@ pub struct BatchState {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopted: bool,
     #[serde(default)]
+    /// The rows Voucherify did not import.
     pub failed: Vec<FailedRowState>,
     /// The read-back of the batch's codes once it is DONE (`--verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,6 +223,7 @@ pub struct Verification {
     /// Codes read back that existed before the import (created before its POST): compared on
     /// `Active` and `Category` only, which is all an import updates.
     pub updates: u64,
+    /// Every value stored otherwise than sent.
     pub mismatches: Vec<Mismatch>,
     /// Every planned code was read back.
     pub complete: bool,
@@ -220,7 +241,9 @@ impl Verification {
 /// The canary batch's verdict (`upload --canary`): the rest is posted only when it passed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CanaryState {
+    /// The canary batch.
     pub batch: String,
+    /// It went in whole and exactly as sent.
     pub passed: bool,
     /// Why it did not pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -286,8 +309,11 @@ impl BatchState {
 /// `upload.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UploadState {
+    /// The campaign the folder goes to (one folder, one campaign).
     pub campaign: String,
+    /// The API the jobs were started on.
     pub api_url: String,
+    /// Every batch of the folder, in order.
     pub batches: Vec<BatchState>,
     /// The canary's verdict, once `upload --canary` has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

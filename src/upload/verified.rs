@@ -19,7 +19,9 @@ pub use crate::folder::VERIFY_FILE;
 /// A pattern the mismatches of one column follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pattern {
+    /// The column.
     pub column: String,
+    /// The kind of mismatch every one of the column's mismatches is.
     pub kind: MismatchKind,
     /// Codes it was seen on.
     pub codes: u64,

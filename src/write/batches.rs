@@ -24,8 +24,11 @@ pub use crate::write::record::{encode_record, EncodedRows};
 pub struct BatchInfo {
     /// Relative to the output folder: `import/part-00001.csv`.
     pub path: String,
+    /// Data rows.
     pub rows: u64,
+    /// Bytes, header included.
     pub bytes: u64,
+    /// The file's sha256, in hex.
     pub sha256: String,
     /// The column group (see [`BatchWriter::new`]) whose rows it holds.
     #[serde(skip)]

@@ -21,21 +21,31 @@ pub const EXAMPLES_PER_RULE: usize = 20;
 /// rejected.csv shows them (the original columns, then the raw text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RuleExample {
+    /// The input's name.
     pub file: String,
+    /// The data row (1 = the first after the header).
     pub row: u64,
+    /// The line the record starts on (0 where the format has none).
     pub line: u64,
+    /// Why the row was rejected.
     pub reason: String,
     #[serde(skip)]
+    /// The fields as rejected.csv shows them.
     pub fields: Vec<String>,
 }
 
 /// One rejected row, without its fields: what `check` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedEntry {
+    /// The input's name.
     pub file: String,
+    /// The data row (1 = the first after the header).
     pub row: u64,
+    /// The line the record starts on (0 where the format has none).
     pub line: u64,
+    /// The rules it failed, in order.
     pub rules: Vec<String>,
+    /// Every rule's reason, joined by `; `.
     pub reason: String,
 }
 
@@ -60,6 +70,7 @@ pub struct RejectedRows {
 }
 
 impl RejectedWriter {
+    /// A report written to `path` (none: only counted) with `original_headers` as its field columns; `keep_entries` keeps every entry for `check`.
     pub fn new(
         path: Option<&Path>,
         original_headers: &[String],

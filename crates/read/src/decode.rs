@@ -28,6 +28,7 @@ impl TextEncoding {
         })
     }
 
+    /// The encoding's label (`UTF-8`, `windows-1252`, `UTF-16LE`).
     pub fn name(self) -> &'static str {
         match self {
             TextEncoding::Utf8 => "UTF-8",
@@ -66,6 +67,7 @@ pub struct Transcoder<R> {
 }
 
 impl<R: Read> Transcoder<R> {
+    /// Decodes `source` from `encoding` into UTF-8, a byte-order mark taken off.
     pub fn new(source: R, encoding: &'static Encoding) -> Self {
         Transcoder {
             source,

@@ -5,6 +5,8 @@
 //! past the size bound, bytes that are not UTF-8) and travel on as rows to be rejected; nothing
 //! is inferred, dropped or read twice. Kept free of the query engine so it can be fuzzed alone.
 
+#![warn(missing_docs)]
+
 pub mod decode;
 mod fuzzing;
 mod open;
@@ -36,17 +38,23 @@ pub const CHUNK_BYTES: usize = 2 << 20;
 /// Why a file cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// Reading the file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// What the system said.
         source: io::Error,
     },
     /// The file as a whole is not a CSV we can read (empty, binary, broken compression).
     #[error("{path}: {message}\n  fix: {fix}")]
     File {
+        /// The file.
         path: PathBuf,
+        /// What is wrong with it.
         message: String,
+        /// How to fix it.
         fix: String,
     },
 }
@@ -54,6 +62,7 @@ pub enum ReadError {
 /// How to read CSV input.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReadOptions {
+    /// How records are split into fields.
     pub split: SplitOptions,
     /// The encoding when the file has no BOM; None is UTF-8.
     pub encoding: Option<TextEncoding>,

@@ -11,12 +11,17 @@ use crate::*;
 
 /// A CSV input whose header has been read and whose records are still to come.
 pub struct OpenInput {
+    /// The input's position among the run's inputs.
     pub index: usize,
+    /// The file as named (`-` for stdin).
     pub path: PathBuf,
     /// The header fields, trimmed.
     pub header: Vec<String>,
+    /// The compression the file's bytes are in.
     pub compression: Compression,
+    /// The encoding its text is in.
     pub encoding: TextEncoding,
+    /// The field delimiter, given or sniffed.
     pub delimiter: u8,
     /// What reading the header noticed (a given delimiter that looks wrong), for the summary.
     pub notes: Vec<String>,

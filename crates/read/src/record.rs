@@ -10,14 +10,25 @@ use crate::CHUNK_ROWS;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordProblem {
     /// The record has a different number of fields than the header.
-    FieldCount { expected: usize, found: usize },
+    FieldCount {
+        /// The header's fields.
+        expected: usize,
+        /// The record's fields.
+        found: usize,
+    },
     /// The record's bytes are damaged in a way that makes its fields unreliable.
     Damaged(Damage),
     /// These columns (0-based positions in the file) hold bytes that are not UTF-8.
-    InvalidEncoding { columns: Vec<usize> },
+    InvalidEncoding {
+        /// The columns, 0-based.
+        columns: Vec<usize>,
+    },
     /// These columns (0-based positions, with why) hold typed values that cannot be written
     /// as text (a Parquet timestamp out of range); their fields are empty.
-    UnreadableValue { columns: Vec<(usize, String)> },
+    UnreadableValue {
+        /// The columns, 0-based, each with why.
+        columns: Vec<(usize, String)>,
+    },
     /// The record repeats the file's header (files joined with `cat`, a second header line):
     /// its cells equal the header's, trimmed and ignoring letter case.
     RepeatedHeader,
@@ -71,7 +82,9 @@ pub struct Record {
     pub row: u64,
     /// Physical line (1-based) where the record starts; 0 where a format has no lines.
     pub line: u64,
+    /// The fields, as bytes (empty for a record that could not be split).
     pub fields: ByteRecord,
+    /// Why the record cannot be imported as read, if it cannot.
     pub problem: Option<RecordProblem>,
     /// The record's text as written, kept only when its fields cannot be placed in columns.
     pub raw: Option<Vec<u8>>,
@@ -90,7 +103,9 @@ impl Record {
 /// Consecutive records of one file.
 #[derive(Debug)]
 pub struct Chunk {
+    /// The input's position among the run's inputs.
     pub file: usize,
+    /// The records, in file order.
     pub records: Vec<Record>,
     /// Empty or whitespace-only lines met while reading this chunk (skipped, not records).
     pub blank_lines: u64,
@@ -103,6 +118,7 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// An empty chunk of input `file`.
     pub fn new(file: usize) -> Self {
         Chunk {
             file,
@@ -117,9 +133,13 @@ impl Chunk {
 /// What reading one whole file found, known once its last byte has been read.
 #[derive(Debug, Clone)]
 pub struct FileDigest {
+    /// The input's position among the run's inputs.
     pub file: usize,
+    /// The sha256 of the stored bytes, in hex.
     pub sha256: String,
+    /// Stored bytes (compressed bytes for a compressed file).
     pub bytes: u64,
+    /// Data rows read.
     pub rows: u64,
 }
 
@@ -131,7 +151,9 @@ pub enum RecordText<'a> {
     /// These columns are not UTF-8; every field decoded, bytes that are not UTF-8 shown as
     /// U+FFFD.
     Invalid {
+        /// The columns (0-based) that are not UTF-8.
         columns: Vec<usize>,
+        /// Every field, decoded.
         decoded: Vec<std::borrow::Cow<'a, str>>,
     },
 }

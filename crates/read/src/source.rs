@@ -14,7 +14,9 @@ use crate::decode::{self, TextEncoding, Transcoder};
 /// Where an input comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputPath {
+    /// Standard input (`-`).
     Stdin,
+    /// A file.
     File(PathBuf),
 }
 
@@ -48,12 +50,16 @@ impl InputPath {
 /// How the stored bytes are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
+    /// Plain bytes.
     None,
+    /// gzip (`.gz`).
     Gzip,
+    /// Zstandard (`.zst`).
     Zstd,
 }
 
 impl Compression {
+    /// The compression's name in messages (`gzip`, `zstd`).
     pub fn name(self) -> &'static str {
         match self {
             Compression::None => "plain",
@@ -89,7 +95,9 @@ impl Compression {
 /// A file named as compressed whose bytes are not.
 #[derive(Debug)]
 pub struct NotCompressed {
+    /// The file name's ending (`.gz`).
     pub ending: &'static str,
+    /// The format it names (`gzip`).
     pub format: &'static str,
 }
 
@@ -142,9 +150,13 @@ impl<R: Read> Read for Hashing<R> {
 
 /// An opened source: text bytes ready to split, and what was learned opening it.
 pub struct OpenedSource {
+    /// The text, decompressed and decoded to UTF-8.
     pub text: Box<dyn Read + Send>,
+    /// The sha256 of the stored bytes, complete once the text is read to its end.
     pub hash: HashHandle,
+    /// The compression found.
     pub compression: Compression,
+    /// The encoding found (a byte-order mark) or given.
     pub encoding: TextEncoding,
 }
 

@@ -19,6 +19,7 @@ pub const SNIFFED_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 pub struct SplitOptions {
     /// The field delimiter; None sniffs it from the first line.
     pub delimiter: Option<u8>,
+    /// The quote character (`"` unless `--quote` says otherwise).
     pub quote: u8,
     /// A record larger than this is rejected and reading resumes at the line after its start.
     pub max_record_bytes: usize,
@@ -65,7 +66,9 @@ pub enum Damage {
 pub struct SplitRecord {
     /// Physical line (1-based) of the record's first byte.
     pub line: u64,
+    /// The fields.
     pub fields: ByteRecord,
+    /// What is wrong with the record's bytes, if anything.
     pub damage: Option<Damage>,
 }
 
@@ -108,6 +111,7 @@ pub struct Splitter<R> {
 }
 
 impl<R: Read> Splitter<R> {
+    /// Splits `source` with `options`.
     pub fn new(source: R, options: SplitOptions) -> Self {
         Splitter {
             source,
