@@ -18,7 +18,7 @@ use datafusion::prelude::SessionContext;
 use super::format::RuleBody;
 use super::functions::{self, AmountUnit};
 use super::planning::{
-    describe, existing_schema, missing_column, plan, scanned_columns, shape, Condition, Reason,
+    describe, existing_schema, missing_column, plan, scanned_columns, shape, Shape,
 };
 use super::{RuleId, RuleSet};
 use crate::error::{Error, Result};
@@ -61,12 +61,6 @@ pub struct RuleEngine {
     /// Rules skipped because the input lacks a column they read, with why.
     pub notes: Vec<String>,
     ctx: SessionContext,
-}
-
-/// What a query is, by the shape of its plan.
-pub(super) enum Shape {
-    Row(Condition, Reason),
-    Set,
 }
 
 impl std::fmt::Debug for RuleEngine {

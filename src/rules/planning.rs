@@ -15,7 +15,11 @@ use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::prelude::SessionContext;
 
-use super::engine::Shape;
+/// What a query is, by the shape of its plan.
+pub(super) enum Shape {
+    Row(Condition, Reason),
+    Set,
+}
 
 pub(super) type Condition = Arc<dyn PhysicalExpr>;
 pub(super) type Reason = Arc<dyn PhysicalExpr>;

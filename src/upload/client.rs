@@ -19,29 +19,8 @@ use std::time::{Duration, SystemTime};
 
 use super::redact::{redact_json, Redactor};
 use super::transport::agent;
-pub use super::transport::{check_api_url, ApiTransport};
+pub use super::transport::{check_api_url, ApiSettings, ApiTransport};
 use crate::error::{Error, Result};
-
-/// Where and how to reach the API.
-#[derive(Debug, Clone)]
-pub struct ApiSettings {
-    /// `https://api.voucherify.io`, a regional host, or a test server on a loopback address.
-    pub base_url: String,
-    /// The `X-App-Id` credential.
-    pub app_id: String,
-    /// The `X-App-Token` credential (redacted from everything the server says).
-    pub app_token: String,
-    /// Repeats of one request: connection failures that provably never reached Voucherify and
-    /// 429 answers (and, for reads, also timeouts and 5xx answers). One request is sent at most
-    /// `max_retries + 1` times.
-    pub max_retries: u32,
-    /// The first retry's wait; it doubles each time. Also the least wait after a 429.
-    pub retry_base: Duration,
-    /// The longest `Retry-After` honoured before giving up on a 429.
-    pub max_retry_after: Duration,
-    /// The longest wait for a connection, and for each read, write and phase of a request.
-    pub http_timeout: Duration,
-}
 
 /// The async action type of a campaign CSV import.
 pub const IMPORT_ACTION_TYPE: &str = "CAMPAIGN.VOUCHERS_IMPORT_CSV";

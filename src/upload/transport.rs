@@ -8,8 +8,29 @@ use std::sync::Arc;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport};
 
-use super::client::ApiSettings;
 use crate::error::{Error, Result};
+use std::time::Duration;
+
+/// Where and how to reach the API.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// `https://api.voucherify.io`, a regional host, or a test server on a loopback address.
+    pub base_url: String,
+    /// The `X-App-Id` credential.
+    pub app_id: String,
+    /// The `X-App-Token` credential (redacted from everything the server says).
+    pub app_token: String,
+    /// Repeats of one request: connection failures that provably never reached Voucherify and
+    /// 429 answers (and, for reads, also timeouts and 5xx answers). One request is sent at most
+    /// `max_retries + 1` times.
+    pub max_retries: u32,
+    /// The first retry's wait; it doubles each time. Also the least wait after a 429.
+    pub retry_base: Duration,
+    /// The longest `Retry-After` honoured before giving up on a 429.
+    pub max_retry_after: Duration,
+    /// The longest wait for a connection, and for each read, write and phase of a request.
+    pub http_timeout: Duration,
+}
 
 /// How an API URL carries the credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,294 @@
+//! `summary.json`: what a run did, written by the run and read back whole by `upload` and by
+//! a library caller ([`read_summary`]).
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::campaign::Campaign;
+use crate::config::ImportOptions;
+use crate::normalize::{ColumnGroups, Normalizations};
+use crate::rules::format::Severity;
+use crate::rules::RuleSet;
+use crate::write::batches::BatchInfo;
+use crate::write::rejected::RuleExample;
+
+/// One input as read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputInfo {
+    /// The file as named, or an Arrow source's name.
+    pub path: String,
+    /// The hash of the stored bytes; empty for an Arrow source, which has none.
+    pub sha256: String,
+    /// Stored bytes; 0 for an Arrow source.
+    pub bytes: u64,
+    /// Data rows read.
+    pub rows: u64,
+}
+
+/// One `--existing` file as read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExistingInfo {
+    /// The file as named, or `(codes given)` for codes given as values.
+    pub path: String,
+    /// Codes read from it.
+    pub codes: u64,
+}
+
+/// Rule name -> rows that failed it, in the order the rules run; serialized as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleCounts(pub Vec<(String, u64)>);
+
+impl RuleCounts {
+    /// Every rule in force with its count (`counts` in the rules' order).
+    pub fn of(rules: &RuleSet, counts: &[u64]) -> Self {
+        RuleCounts(
+            rules
+                .rules
+                .iter()
+                .zip(counts)
+                .map(|(r, n)| (r.text.name.clone(), *n))
+                .collect(),
+        )
+    }
+
+    /// The rules with a count above zero.
+    pub fn nonzero(rules: &RuleSet, counts: &[u64]) -> Self {
+        let mut all = RuleCounts::of(rules, counts);
+        all.0.retain(|(_, n)| *n > 0);
+        all
+    }
+
+    /// Every `warn` rule in force with its count.
+    pub fn of_warnings(rules: &RuleSet, counts: &[u64]) -> Self {
+        RuleCounts(
+            rules
+                .rules
+                .iter()
+                .zip(counts)
+                .filter(|(r, _)| r.text.severity == Severity::Warn)
+                .map(|(r, n)| (r.text.name.clone(), *n))
+                .collect(),
+        )
+    }
+}
+
+impl RuleCounts {
+    /// The count of rule `rule`, if it is listed.
+    pub fn get(&self, rule: &str) -> Option<u64> {
+        self.0
+            .iter()
+            .find(|(name, _)| name == rule)
+            .map(|(_, n)| *n)
+    }
+}
+
+impl Serialize for RuleCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleCounts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(InOrder(std::marker::PhantomData))
+            .map(RuleCounts)
+    }
+}
+
+/// Reads a JSON object into (key, value) pairs in the order written: the rules' order.
+struct InOrder<V>(std::marker::PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for InOrder<V> {
+    type Value = Vec<(String, V)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object keyed by rule name")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(pair) = map.next_entry()? {
+            pairs.push(pair);
+        }
+        Ok(pairs)
+    }
+}
+
+/// Rule name -> the first row that failed it, in the order the rules run; serialized as a JSON
+/// object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleExamples(pub Vec<(String, RuleExample)>);
+
+impl RuleExamples {
+    /// For every rule that rejected rows, in the rules' order, the first of them.
+    pub fn first_of(rules: &RuleSet, examples: &[(String, Vec<RuleExample>)]) -> Self {
+        RuleExamples(
+            rules
+                .rules
+                .iter()
+                .filter_map(|rule| {
+                    let name = &rule.text.name;
+                    examples
+                        .iter()
+                        .find(|(r, _)| r == name)
+                        .and_then(|(_, examples)| examples.first())
+                        .map(|example| (name.clone(), example.clone()))
+                })
+                .collect(),
+        )
+    }
+}
+
+impl RuleExamples {
+    /// The first row rule `rule` rejected, if it rejected any.
+    pub fn get(&self, rule: &str) -> Option<&RuleExample> {
+        self.0.iter().find(|(name, _)| name == rule).map(|(_, e)| e)
+    }
+}
+
+impl Serialize for RuleExamples {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleExamples {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(InOrder(std::marker::PhantomData))
+            .map(RuleExamples)
+    }
+}
+
+/// What a run did, as summary.json records it; [`read_summary`] reads it back whole. Fields
+/// added after the first version read as empty from an older summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// `voucher-import`.
+    pub tool: String,
+    /// The version that wrote the summary.
+    pub version: String,
+    /// The campaign the batches are for.
+    pub campaign: Campaign,
+    /// The settings of the run.
+    pub options: ImportOptions,
+    /// Every input as read, in order.
+    pub inputs: Vec<InputInfo>,
+    #[serde(default)]
+    /// Every source of codes already in the project.
+    pub existing: Vec<ExistingInfo>,
+    /// Data rows read from all inputs.
+    pub input_rows: u64,
+    /// Rows in batches.
+    pub accepted: u64,
+    /// Rows in the rejected report; `accepted + rejected = input_rows`.
+    pub rejected: u64,
+    /// Every rule in force with the number of rows that failed it (a row may fail several).
+    pub rejected_by_rule: RuleCounts,
+    /// For every rule that rejected rows, the first of them.
+    #[serde(default)]
+    pub first_rejected_by_rule: RuleExamples,
+    /// Rules that could not be evaluated on some rows (a cast of 'abc', a division by zero),
+    /// with the number of such rows: they were rejected (or warned) under the rule with the
+    /// error as their reason. Only rules with errors are listed.
+    #[serde(default)]
+    pub rule_errors: RuleCounts,
+    /// Values in the batches that start with `=`, `+`, `-`, `@`, TAB or CR, which a
+    /// spreadsheet opening the batch would run as formulas. They are data and go in as they
+    /// are; rejected.csv and report.html show such values with a `'` in front.
+    #[serde(default)]
+    pub formula_like_values: u64,
+    /// Accepted rows that update a code already in the project (`--existing-codes update`).
+    #[serde(default)]
+    pub updates: u64,
+    /// Accepted rows that a `warn` rule flagged (listed in warnings.csv).
+    #[serde(default)]
+    pub warnings: u64,
+    /// Every `warn` rule in force with the number of accepted rows it flagged.
+    #[serde(default)]
+    pub warnings_by_rule: RuleCounts,
+    /// Rules skipped and why (a column they read is not in the input).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Columns left out by `--drop`.
+    #[serde(default)]
+    pub dropped_columns: Vec<String>,
+    #[serde(default)]
+    /// Every change made to values and headers, counted.
+    pub normalizations: Normalizations,
+    /// The batches, in order, relative to the folder (`import/part-00001.csv`), with rows, bytes and sha256.
+    pub batches: Vec<BatchInfo>,
+    /// The inputs grouped by column set: rows of inputs with different columns never share a
+    /// batch. One group when every input has the same columns.
+    #[serde(default)]
+    pub column_groups: Vec<ColumnGroup>,
+    #[serde(default)]
+    /// How long the run took.
+    pub elapsed_ms: u64,
+}
+
+/// Inputs with the same columns, and the batches that hold their accepted rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnGroup {
+    /// The batch header of the group.
+    pub columns: Vec<String>,
+    /// The inputs of the group, by name.
+    pub inputs: Vec<String>,
+    /// Relative to the output folder, as in `batches`.
+    pub batches: Vec<String>,
+    /// Accepted rows in the group's batches.
+    pub rows: u64,
+}
+
+impl ColumnGroup {
+    /// The groups of a run: each group's batch header, the inputs in it (`file_names` by
+    /// index) and the batches that hold its rows.
+    pub fn list(
+        groups: &ColumnGroups,
+        headers: &[Vec<String>],
+        file_names: &[String],
+        batches: &[BatchInfo],
+    ) -> Vec<ColumnGroup> {
+        (0..groups.columns.len())
+            .map(|group| {
+                let of_group = || batches.iter().filter(move |b| b.group == group);
+                ColumnGroup {
+                    columns: headers[group].clone(),
+                    inputs: file_names
+                        .iter()
+                        .zip(&groups.of_file)
+                        .filter(|(_, g)| **g == group)
+                        .map(|(name, _)| name.clone())
+                        .collect(),
+                    batches: of_group().map(|b| b.path.clone()).collect(),
+                    rows: of_group().map(|b| b.rows).sum(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Reads `DIR/summary.json` back whole (at most 256 MiB), as a run wrote it.
+pub fn read_summary(dir: &std::path::Path) -> crate::Result<Summary> {
+    let path = dir.join(crate::folder::SUMMARY_FILE);
+    let text = crate::read::read_bounded_text(&path, "summary.json", 256 << 20)?;
+    serde_json::from_str(&text).map_err(|e| {
+        crate::Error::input(
+            &path,
+            format!("not a summary.json written by voucher-import prepare: {e}"),
+            "give the folder `voucher-import prepare --out DIR` wrote",
+        )
+    })
+}
+
+impl Summary {
+    /// The exit code the run ends with: 0 when every row was accepted, 1 when some were rejected.
+    pub fn exit_code(&self) -> i32 {
+        if self.rejected == 0 {
+            0
+        } else {
+            1
+        }
+    }
+}
