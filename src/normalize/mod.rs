@@ -14,6 +14,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Serialize;
 
+use crate::read::PerInput;
 use headers::{ColumnRole, KnownColumn};
 
 /// Counts of every change normalization made to the data, reported in the summary.
@@ -92,7 +93,7 @@ pub struct ColumnGroups {
     /// Per group, its batch columns as positions among [`TableLayout::output_columns`].
     pub columns: Vec<Vec<usize>>,
     /// Per input file, its group.
-    pub of_file: Vec<usize>,
+    pub of_file: PerInput<usize>,
 }
 
 /// The one layout every file of an import is brought into.
@@ -106,7 +107,7 @@ pub struct TableLayout {
     /// metadata name) in first-seen order, under the first spelling met in the input.
     pub original_headers: Vec<String>,
     /// Each input's place in the layout, by input position.
-    pub files: Vec<FileLayout>,
+    pub files: PerInput<FileLayout>,
     /// The rule table: the nine known columns, the metadata columns, then `file`, `row`, `line`.
     pub schema: SchemaRef,
 }
@@ -249,7 +250,7 @@ impl TableLayout {
                 .collect(),
             metadata,
             original_headers,
-            files: file_layouts,
+            files: PerInput::from_vec(file_layouts),
             schema: Arc::new(Schema::new(fields)),
         }
     }
@@ -278,6 +279,7 @@ impl TableLayout {
     pub fn column_groups(&self) -> ColumnGroups {
         let output: Vec<usize> = self.output_columns().iter().map(|(_, c)| *c).collect();
         let mut groups = ColumnGroups::default();
+        let mut of_file = Vec::with_capacity(self.files.len());
         for file in &self.files {
             let positions: Vec<usize> = output
                 .iter()
@@ -292,8 +294,9 @@ impl TableLayout {
                     groups.columns.len() - 1
                 }
             };
-            groups.of_file.push(group);
+            of_file.push(group);
         }
+        groups.of_file = PerInput::from_vec(of_file);
         groups
     }
 
@@ -316,6 +319,7 @@ impl TableLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::InputId;
 
     #[test]
     fn layout_unions_files_in_first_seen_order() {
@@ -350,10 +354,13 @@ mod tests {
             ["code", "tier", "region", "Active"]
         );
         assert_eq!(
-            layout.files[1].original_columns,
+            layout.files[InputId::new(1)].original_columns,
             [Some(2), Some(3), Some(0)]
         );
-        assert_eq!(layout.files[1].table_columns, [Some(10), Some(2), Some(0)]);
+        assert_eq!(
+            layout.files[InputId::new(1)].table_columns,
+            [Some(10), Some(2), Some(0)]
+        );
         assert_eq!(layout.schema.fields().len(), 9 + 2 + 3);
     }
 }

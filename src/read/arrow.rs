@@ -13,7 +13,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 
-use super::{Chunk, FileDigest, Record, RecordProblem, CHUNK_BYTES, CHUNK_ROWS};
+use super::{Chunk, FileDigest, InputId, Record, RecordProblem, CHUNK_BYTES, CHUNK_ROWS};
 use crate::error::{Error, Result};
 
 /// A named stream of Arrow record batches, one input of [`crate::import::Import::run_arrow`].
@@ -110,7 +110,7 @@ impl ArrowSource {
                 }
             };
         Ok(ArrowInput {
-            index,
+            index: InputId::new(index),
             header: self
                 .schema
                 .fields()
@@ -126,7 +126,7 @@ impl ArrowSource {
 
 /// An opened [`ArrowSource`] whose rows are still to come.
 pub(crate) struct ArrowInput {
-    pub(crate) index: usize,
+    pub(crate) index: InputId,
     pub(crate) header: Vec<String>,
     name: String,
     schema: SchemaRef,
@@ -214,7 +214,7 @@ fn rows_per_chunk(batch: &RecordBatch) -> usize {
 }
 
 /// The rows of `batch` as records of input `index`, numbered on from `rows`.
-pub(crate) fn chunk_of(batch: &RecordBatch, index: usize, rows: &mut u64) -> Result<Chunk> {
+pub(crate) fn chunk_of(batch: &RecordBatch, index: InputId, rows: &mut u64) -> Result<Chunk> {
     let mut unreadable: Vec<Vec<(usize, String)>> = vec![Vec::new(); batch.num_rows()];
     let columns: Vec<ArrayRef> = batch
         .columns()

@@ -101,7 +101,7 @@ impl Input {
     }
 
     /// The input's position among the run's inputs.
-    pub fn index(&self) -> usize {
+    pub fn index(&self) -> InputId {
         match self {
             Input::Csv(i) => i.index,
             Input::Parquet(i) => i.index,
@@ -238,7 +238,7 @@ impl Pending {
     ) -> Self {
         match source {
             InputPath::File(_) if reopenable(source) => Pending::Later {
-                index: input.index(),
+                index: input.index().index(),
                 header: input.header().to_vec(),
                 source: source.clone(),
                 options: *options,

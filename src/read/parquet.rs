@@ -9,12 +9,12 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use sha2::{Digest, Sha256};
 
 use super::arrow::{check_flat, chunk_of};
-use super::{hex, Chunk, FileDigest, CHUNK_BYTES, CHUNK_ROWS};
+use super::{hex, Chunk, FileDigest, InputId, CHUNK_BYTES, CHUNK_ROWS};
 use crate::error::{Error, Result};
 
 /// A Parquet file whose schema has been read and whose rows are still to come.
 pub struct ParquetInput {
-    pub index: usize,
+    pub index: InputId,
     pub header: Vec<String>,
     path: std::path::PathBuf,
     reader: ParquetRecordBatchReader,
@@ -51,7 +51,7 @@ impl ParquetInput {
             )
         })?;
         Ok(ParquetInput {
-            index,
+            index: InputId::new(index),
             header: schema
                 .fields()
                 .iter()

@@ -99,7 +99,7 @@ pub(super) fn evaluate(
     layout: &TableLayout,
     engine: &RuleEngine,
     schema: &SchemaChecks,
-    file_names: &[String],
+    file_names: &PerInput<String>,
     output: &RowOutput,
 ) -> Result<Evaluated> {
     let mut normalizations = Normalizations {

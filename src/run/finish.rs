@@ -72,14 +72,14 @@ pub(super) struct Finisher<'a> {
     /// Stored bytes of the files read to the end.
     pub(super) bytes_of_done_files: u64,
     /// Set-rule findings by (input index, row), taken as the rows go by.
-    pub(super) set_findings: HashMap<(usize, i64), Vec<Finding>>,
+    pub(super) set_findings: HashMap<(InputId, i64), Vec<Finding>>,
     pub(super) engine_rules: EngineRules,
     pub(super) layout: &'a TableLayout,
     pub(super) groups: &'a ColumnGroups,
-    pub(super) file_names: &'a [String],
+    pub(super) file_names: &'a PerInput<String>,
     pub(super) existing_names: Vec<String>,
     /// Each input's own header names, to name a column as its file spells it.
-    pub(super) file_headers: Vec<Vec<String>>,
+    pub(super) file_headers: PerInput<Vec<String>>,
     pub(super) max_record_bytes: usize,
     pub(super) dedup: Dedup,
     pub(super) batches: BatchWriter,
@@ -103,8 +103,8 @@ impl<'a> Finisher<'a> {
         rules: &'a RuleSet,
         layout: &'a TableLayout,
         groups: &'a ColumnGroups,
-        file_names: &'a [String],
-        file_headers: Vec<Vec<String>>,
+        file_names: &'a PerInput<String>,
+        file_headers: PerInput<Vec<String>>,
         dedup: Dedup,
         existing_names: Vec<String>,
         outlets: Outlets<'a>,
@@ -188,7 +188,7 @@ impl<'a> Finisher<'a> {
             let more = rows.saturating_sub(chunk.records.len() as u64) as usize;
             self.dedup.reserve(more, bytes_per_code);
         }
-        let file_no = chunk.file as u32;
+        let file_no = chunk.file.number();
         let file_name = &self.file_names[chunk.file];
         for (i, record) in chunk.records.iter().enumerate() {
             // The table probe of a row a few ahead is fetched while this one is finished.
@@ -252,7 +252,7 @@ impl<'a> Finisher<'a> {
             let mut is_update = false;
             if let Some(code) = code {
                 let names = FileNames {
-                    inputs: self.file_names,
+                    inputs: self.file_names.as_slice(),
                     existing: &self.existing_names,
                 };
                 let clash = match self.dedup.clash_hashed(code, code_hashes[i]) {

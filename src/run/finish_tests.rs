@@ -15,7 +15,7 @@ pub(super) struct Table {
     rules: RuleSet,
     layout: TableLayout,
     groups: ColumnGroups,
-    names: Vec<String>,
+    names: PerInput<String>,
     header: Vec<String>,
 }
 
@@ -33,7 +33,7 @@ impl Table {
             rules: RuleSet::builtin().unwrap(),
             groups: layout.column_groups(),
             layout,
-            names: vec!["in.csv".to_owned()],
+            names: PerInput::from_vec(vec!["in.csv".to_owned()]),
             header,
         }
     }
@@ -77,7 +77,7 @@ impl Table {
             &self.layout,
             &self.groups,
             &self.names,
-            vec![self.header.clone()],
+            PerInput::from_vec(vec![self.header.clone()]),
             dedup,
             vec!["existing.csv".to_owned()],
             outlets,
@@ -94,7 +94,7 @@ impl Table {
         rows: &[&[&str]],
         findings: Vec<Vec<Finding>>,
     ) -> Evaluated {
-        let mut chunk = Chunk::new(0);
+        let mut chunk = Chunk::new(InputId::new(0));
         for (i, cells) in rows.iter().enumerate() {
             chunk.records.push(crate::read::Record {
                 row: first_row + i as u64,
@@ -131,7 +131,7 @@ impl Table {
             normalizations,
             amounts_converted: vec![0; rows],
             metadata_respelled: vec![0; rows],
-            dropped_cells: vec![0; self.layout.files[0].dropped.len()],
+            dropped_cells: vec![0; self.layout.files[InputId::new(0)].dropped.len()],
             code_hashes,
             batch,
             chunk,
@@ -460,7 +460,7 @@ fn a_malformed_record_is_rejected_for_that_alone_and_set_findings_join_the_row()
     let mut finisher = table.finisher(&mut sink, dedup);
     finisher
         .set_findings
-        .insert((0, 2), vec![finding(set_rule, "set says no")]);
+        .insert((InputId::new(0), 2), vec![finding(set_rule, "set says no")]);
     let rows: &[&[&str]] = &[&["A", "x"], &["B", "y"]];
     let mut evaluated = table.chunk(
         &hasher,

@@ -33,7 +33,7 @@ use crate::formats::Rewrite;
 use crate::normalize::boolean_like::BooleanLikeScan;
 use crate::normalize::headers::{self, ColumnRole, KnownColumn};
 use crate::normalize::{export, json_metadata, values, ColumnGroups, Normalizations, TableLayout};
-use crate::read::{Chunk, FileDigest, Input, InputPath, Pending, RecordProblem};
+use crate::read::{Chunk, FileDigest, Input, InputId, InputPath, Pending, PerInput, RecordProblem};
 use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::format::Severity;
@@ -157,7 +157,7 @@ pub(crate) fn run_sources(
         dropped_columns,
         notes: plan_notes,
     } = plan(config, sources)?;
-    let file_names: Vec<String> = sources.names();
+    let file_names = sources.names();
 
     let options = &config.options;
     let mut dedup = Dedup::new(
@@ -349,7 +349,7 @@ pub(crate) fn run_sources(
         column_groups: crate::report::ColumnGroup::list(
             &column_groups,
             &group_headers,
-            &file_names,
+            file_names.as_slice(),
             &batches,
         ),
         batches,
@@ -364,7 +364,7 @@ pub(crate) fn run_sources(
             &summary,
             FolderRecords {
                 origins: &origins,
-                file_names: &file_names,
+                file_names: file_names.as_slice(),
                 update_rows: &update_rows,
                 rules: &config.rules,
                 examples: &rejected_rows_kept.examples,

@@ -8,7 +8,7 @@ use super::*;
 pub(super) struct SetPass<'a> {
     pub(super) layout: &'a TableLayout,
     pub(super) engine: &'a RuleEngine,
-    pub(super) file_names: &'a [String],
+    pub(super) file_names: &'a PerInput<String>,
     pub(super) pool: &'a rayon::ThreadPool,
 }
 
@@ -20,7 +20,7 @@ pub(super) fn set_rule_pass(
     inputs: Vec<Pending>,
     pass: SetPass,
     existing_codes: Vec<String>,
-) -> Result<HashMap<(usize, i64), Vec<Finding>>> {
+) -> Result<HashMap<(InputId, i64), Vec<Finding>>> {
     if let Some(once) = sources.readable_once() {
         return Err(Error::usage(
             format!("set rules read the input twice: they need to read {once} twice, and it can be read once"),
@@ -69,14 +69,9 @@ pub(super) fn set_rule_pass(
         .engine
         .run_set_rules(batches, existing_codes, &config.rules)?;
     // By input, not by name: the rule table's `file` names the input of each row.
-    let mut findings: HashMap<(usize, i64), Vec<Finding>> = HashMap::new();
+    let mut findings: HashMap<(InputId, i64), Vec<Finding>> = HashMap::new();
     for ((name, row), found) in by_name {
-        for (index, _) in pass
-            .file_names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n == name)
-        {
+        for (index, _) in pass.file_names.enumerate().filter(|(_, n)| **n == name) {
             findings
                 .entry((index, row))
                 .or_default()

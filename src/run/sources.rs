@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::read::ArrowSource;
+use crate::read::{ArrowSource, PerInput};
 
 /// The inputs of one run, by position.
 #[derive(Clone, Copy)]
@@ -31,7 +31,7 @@ impl Sources<'_> {
     }
 
     /// Every input's name, by position.
-    pub(crate) fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> PerInput<String> {
         (0..self.len()).map(|index| self.display(index)).collect()
     }
 
@@ -80,7 +80,7 @@ impl Sources<'_> {
     pub(crate) fn pending(&self, input: Input, config: &RunConfig) -> Pending {
         match self {
             Sources::Paths(paths) => {
-                let index = input.index();
+                let index = input.index().index();
                 Pending::after_header(input, &paths[index], &config.read, config.format)
             }
             // Held batches cost nothing to keep open; a stream can be opened once.

@@ -22,7 +22,9 @@ use sha2::{Digest, Sha256};
 pub use decode::TextEncoding;
 pub use fuzzing::{account, large_records, options_from_byte};
 pub use open::OpenInput;
-pub use record::{record_text, Chunk, FileDigest, Record, RecordProblem, RecordText};
+pub use record::{
+    record_text, Chunk, FileDigest, InputId, PerInput, Record, RecordProblem, RecordText,
+};
 pub use source::{Compression, InputPath};
 pub use split::{Damage, SplitOptions};
 

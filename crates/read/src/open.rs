@@ -12,7 +12,7 @@ use crate::*;
 /// A CSV input whose header has been read and whose records are still to come.
 pub struct OpenInput {
     /// The input's position among the run's inputs.
-    pub index: usize,
+    pub index: InputId,
     /// The file as named (`-` for stdin).
     pub path: PathBuf,
     /// The header fields, trimmed.
@@ -176,7 +176,7 @@ impl OpenInput {
         splitter.expect_fields(names.len());
         let blank_lines = splitter.take_empty_lines();
         Ok(OpenInput {
-            index,
+            index: InputId::new(index),
             path,
             header: names,
             compression,

@@ -104,7 +104,7 @@ impl Record {
 #[derive(Debug)]
 pub struct Chunk {
     /// The input's position among the run's inputs.
-    pub file: usize,
+    pub file: InputId,
     /// The records, in file order.
     pub records: Vec<Record>,
     /// Empty or whitespace-only lines met while reading this chunk (skipped, not records).
@@ -119,7 +119,7 @@ pub struct Chunk {
 
 impl Chunk {
     /// An empty chunk of input `file`.
-    pub fn new(file: usize) -> Self {
+    pub fn new(file: InputId) -> Self {
         Chunk {
             file,
             records: Vec::with_capacity(CHUNK_ROWS),
@@ -134,7 +134,7 @@ impl Chunk {
 #[derive(Debug, Clone)]
 pub struct FileDigest {
     /// The input's position among the run's inputs.
-    pub file: usize,
+    pub file: InputId,
     /// The sha256 of the stored bytes, in hex.
     pub sha256: String,
     /// Stored bytes (compressed bytes for a compressed file).
@@ -201,5 +201,94 @@ impl<'a> RecordText<'a> {
                 Cow::Borrowed(decoded.get(i).map_or("", |d| d.as_ref()))
             }
         }
+    }
+}
+
+/// An input of a run, by its position among the run's inputs (0 is the first named).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct InputId(u32);
+
+impl InputId {
+    /// The input at `position` (at most `u32::MAX` inputs; a run of more is refused before).
+    pub fn new(position: usize) -> Self {
+        InputId(u32::try_from(position).expect("fewer than 2^32 inputs"))
+    }
+
+    /// The input's position.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The position as the compact number dedup and origins.csv keep.
+    pub fn number(self) -> u32 {
+        self.0
+    }
+}
+
+/// One value per input of a run, indexed by [`InputId`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerInput<T>(Vec<T>);
+
+impl<T> PerInput<T> {
+    /// The values, the first input's first.
+    pub fn from_vec(values: Vec<T>) -> Self {
+        PerInput(values)
+    }
+
+    /// Inputs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values in input order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    /// The values in input order, to change.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.0.iter_mut()
+    }
+
+    /// Each input with its value.
+    pub fn enumerate(&self) -> impl Iterator<Item = (InputId, &T)> {
+        self.0.iter().enumerate().map(|(i, v)| (InputId::new(i), v))
+    }
+
+    /// The values, as a slice in input order.
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> std::ops::Index<InputId> for PerInput<T> {
+    type Output = T;
+    fn index(&self, id: InputId) -> &T {
+        &self.0[id.index()]
+    }
+}
+
+impl<T> std::ops::IndexMut<InputId> for PerInput<T> {
+    fn index_mut(&mut self, id: InputId) -> &mut T {
+        &mut self.0[id.index()]
+    }
+}
+
+impl<T> FromIterator<T> for PerInput<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        PerInput(iter.into_iter().collect())
+    }
+}
+
+impl<'a, T> IntoIterator for &'a PerInput<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
