@@ -79,7 +79,7 @@ pub(super) struct Finisher<'a> {
     pub(super) file_names: &'a PerInput<String>,
     pub(super) existing_names: Vec<String>,
     /// Each input's own header names, to name a column as its file spells it.
-    pub(super) file_headers: PerInput<Vec<String>>,
+    pub(super) file_headers: &'a FileHeaders,
     pub(super) max_record_bytes: usize,
     pub(super) dedup: Dedup,
     pub(super) batches: BatchWriter,
@@ -104,7 +104,7 @@ impl<'a> Finisher<'a> {
         layout: &'a TableLayout,
         groups: &'a ColumnGroups,
         file_names: &'a PerInput<String>,
-        file_headers: PerInput<Vec<String>>,
+        file_headers: &'a FileHeaders,
         dedup: Dedup,
         existing_names: Vec<String>,
         outlets: Outlets<'a>,
@@ -216,7 +216,7 @@ impl<'a> Finisher<'a> {
                 Some(RecordProblem::InvalidEncoding { columns }) => {
                     let named: Vec<String> = columns
                         .iter()
-                        .map(|&c| self.file_headers[chunk.file][c].clone())
+                        .map(|&c| self.file_headers[chunk.file].0[c].clone())
                         .collect();
                     found.push(Finding {
                         error: false,
@@ -230,7 +230,7 @@ impl<'a> Finisher<'a> {
                 Some(RecordProblem::UnreadableValue { columns }) => {
                     let named: Vec<String> = columns
                         .iter()
-                        .map(|(c, why)| format!("{} ({why})", self.file_headers[chunk.file][*c]))
+                        .map(|(c, why)| format!("{} ({why})", self.file_headers[chunk.file].0[*c]))
                         .collect();
                     found.push(Finding {
                         error: false,

@@ -16,7 +16,7 @@ pub(super) struct Table {
     layout: TableLayout,
     groups: ColumnGroups,
     names: PerInput<String>,
-    header: Vec<String>,
+    headers: FileHeaders,
 }
 
 impl Table {
@@ -28,13 +28,14 @@ impl Table {
             &HeaderOptions::default(),
         )
         .expect("a valid header");
-        let layout = TableLayout::new(&[(header.clone(), roles)]);
+        let headers = PerInput::from_vec(vec![(header.clone(), roles)]);
+        let layout = TableLayout::new(headers.as_slice());
         Table {
             rules: RuleSet::builtin().unwrap(),
             groups: layout.column_groups(),
             layout,
             names: PerInput::from_vec(vec!["in.csv".to_owned()]),
-            header,
+            headers,
         }
     }
 
@@ -77,7 +78,7 @@ impl Table {
             &self.layout,
             &self.groups,
             &self.names,
-            PerInput::from_vec(vec![self.header.clone()]),
+            &self.headers,
             dedup,
             vec!["existing.csv".to_owned()],
             outlets,

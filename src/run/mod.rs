@@ -236,10 +236,7 @@ pub(crate) fn run_sources(
         &layout,
         &column_groups,
         &file_names,
-        file_headers
-            .iter()
-            .map(|(names, _)| names.clone())
-            .collect(),
+        &file_headers,
         dedup,
         existing_info.iter().map(|e| e.path.clone()).collect(),
         Outlets::open(

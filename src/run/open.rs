@@ -35,7 +35,7 @@ pub(super) fn scan_boolean_like(
 }
 
 /// Each input's header names with the role of every column.
-pub(super) type FileHeaders = Vec<(Vec<String>, Vec<ColumnRole>)>;
+pub(super) type FileHeaders = PerInput<(Vec<String>, Vec<ColumnRole>)>;
 
 /// The inputs opened for their headers.
 pub(super) struct Opened {
@@ -129,7 +129,7 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
     }
     Ok(Opened {
         inputs,
-        headers: file_headers,
+        headers: PerInput::from_vec(file_headers),
         notes: file_notes.concat(),
         lines_skipped,
     })
