@@ -239,14 +239,7 @@ fn stages(c: &mut Criterion) {
         notes: vec![],
     };
     group.bench_function("pipeline (check, all stages)", |b| {
-        b.iter(|| {
-            black_box(
-                voucher_import::pipeline::run(&config)
-                    .unwrap()
-                    .summary
-                    .accepted,
-            )
-        })
+        b.iter(|| black_box(voucher_import::run::run(&config).unwrap().summary.accepted))
     });
     group.finish();
 }

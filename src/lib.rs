@@ -11,8 +11,8 @@
 //!
 //! The pipeline, one module per stage:
 //! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`](mod@write) -> [`report`],
-//! and [`upload`] of the written batches, driven by [`run`] (also reachable as `pipeline`) from
-//! a [`config::RunConfig`] that the binary builds from its arguments.
+//! and [`upload`] of the written batches, driven by [`run`] from a
+//! [`config::RunConfig`] that the binary builds from its arguments.
 
 #![warn(missing_docs)]
 
@@ -26,12 +26,10 @@ pub mod formats;
 pub mod import;
 pub mod interrupt;
 pub mod normalize;
-pub mod run;
-/// The former name of [`run`].
-pub use run as pipeline;
 pub mod read;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod sink;
 pub mod suggest;
 pub mod upload;

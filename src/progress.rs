@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use voucher_import::pipeline::{NoProgress, Progress, ProgressUpdate};
 use voucher_import::report::TerminalSafe;
+use voucher_import::run::{NoProgress, Progress, ProgressUpdate};
 use voucher_import::upload::{BatchState, BatchStatus, UploadProgress};
 
 /// Inputs smaller than this finish before a bar would tell anything.

@@ -441,3 +441,72 @@ fn a_cancelled_arrow_run_stops_with_nothing_handed_out() {
     assert!(err.is_interruption(), "{err}");
     assert!(sink.accepted.is_empty());
 }
+
+#[test]
+fn one_large_batch_reaches_the_sink_in_chunks_in_input_order() {
+    let rows = 20_000;
+    let codes: Vec<String> = (0..rows).map(|i| format!("C{i:06}")).collect();
+    let batch = RecordBatch::try_from_iter([(
+        "Code",
+        Arc::new(StringArray::from(codes.clone())) as ArrayRef,
+    )])
+    .unwrap();
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::DiscountCoupons)
+        .threads(2)
+        .run_arrow(vec![ArrowSource::from_batch("big", batch)], &mut sink)
+        .unwrap();
+    assert_eq!(summary.accepted, rows as u64);
+    assert!(
+        sink.accepted.len() >= 3,
+        "cut into chunks of at most 8,192 rows"
+    );
+    assert!(sink.accepted.iter().all(|b| b.num_rows() <= 8192));
+    let got: Vec<String> = rows_of(&sink.accepted)
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(got, codes, "every row once, in input order");
+}
+
+#[test]
+fn dictionary_large_and_view_strings_and_binary_are_read_as_text() {
+    use datafusion::arrow::array::{
+        BinaryArray, BooleanArray, DictionaryArray, LargeStringArray, StringViewArray,
+    };
+    use datafusion::arrow::datatypes::Int32Type;
+    let category: DictionaryArray<Int32Type> = vec!["summer", "winter"].into_iter().collect();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "Code",
+            Arc::new(StringViewArray::from(vec!["V-1", "V-2"])) as ArrayRef,
+        ),
+        ("Category", Arc::new(category) as ArrayRef),
+        (
+            "note",
+            Arc::new(LargeStringArray::from(vec!["a, b", "line\nbreak"])) as ArrayRef,
+        ),
+        (
+            "raw",
+            Arc::new(BinaryArray::from(vec![&b"ok"[..], &b"\xff"[..]])) as ArrayRef,
+        ),
+        (
+            "Active",
+            Arc::new(BooleanArray::from(vec![true, false])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::DiscountCoupons)
+        .run_arrow(vec![ArrowSource::from_batch("typed", batch)], &mut sink)
+        .unwrap();
+    assert_eq!((summary.accepted, summary.rejected), (1, 1));
+    // Known columns in Voucherify's order (Code, Category, Active), metadata after.
+    assert_eq!(
+        rows_of(&sink.accepted),
+        [["V-1", "summer", "true", "a, b", "ok"]]
+    );
+    let rejected = rows_of(&sink.rejected);
+    assert_eq!(rejected[0][..3], ["typed", "2", "invalid_encoding"]);
+    assert!(rejected[0][3].contains("raw"), "{:?}", rejected[0]);
+}

@@ -6,8 +6,8 @@ use clap::Args;
 use super::inputs::ImportArgs;
 use voucher_import::config::Output;
 use voucher_import::error::Result;
-use voucher_import::pipeline;
 use voucher_import::report::CheckReport;
+use voucher_import::run;
 
 /// Check voucher CSV files without writing anything: the summary and every row that would be
 /// rejected.
@@ -29,5 +29,5 @@ pub struct CheckArgs {
 /// Runs `check`.
 pub fn run(args: CheckArgs, cancel: voucher_import::interrupt::Cancel) -> Result<CheckReport> {
     let config = args.import.into_config(Output::Report, cancel)?;
-    Ok(pipeline::run(&config)?.into_check_report())
+    Ok(run::run(&config)?.into_check_report())
 }

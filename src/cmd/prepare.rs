@@ -9,7 +9,7 @@ use super::inputs::ImportArgs;
 use voucher_import::config::Output;
 use voucher_import::error::Result;
 use voucher_import::interrupt::Cancel;
-use voucher_import::pipeline::{self, RunOutcome};
+use voucher_import::run::{self, RunOutcome};
 
 /// Turn voucher CSV files into Voucherify import batches and a report of rejected rows.
 #[derive(Debug, Clone, Args)]
@@ -47,7 +47,7 @@ pub struct PrepareArgs {
 pub fn run_with_progress(
     args: PrepareArgs,
     cancel: Cancel,
-    progress: impl FnOnce(Option<u64>) -> Box<dyn pipeline::Progress>,
+    progress: impl FnOnce(Option<u64>) -> Box<dyn run::Progress>,
 ) -> Result<RunOutcome> {
     let config = args.import.into_config(
         Output::Folder {
@@ -56,6 +56,6 @@ pub fn run_with_progress(
         },
         cancel,
     )?;
-    let progress = progress(pipeline::input_bytes(&config));
-    pipeline::run_with_progress(&config, progress.as_ref())
+    let progress = progress(run::input_bytes(&config));
+    run::run_with_progress(&config, progress.as_ref())
 }
