@@ -41,6 +41,7 @@ pub struct Import {
     existing_files: Vec<PathBuf>,
     existing_codes: Vec<String>,
     rule_files: Vec<PathBuf>,
+    rule_texts: Vec<String>,
     disabled_rules: Vec<String>,
     metadata_schema: Option<MetadataSchema>,
     options: ImportOptions,
@@ -65,6 +66,7 @@ impl Import {
             existing_files: Vec::new(),
             existing_codes: Vec::new(),
             rule_files: Vec::new(),
+            rule_texts: Vec::new(),
             disabled_rules: Vec::new(),
             metadata_schema: None,
             options: ImportOptions {
@@ -112,6 +114,25 @@ impl Import {
     /// A rule file to apply besides the built-in rules.
     pub fn rule_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.rule_files.push(path.into());
+        self
+    }
+
+    /// A rule given as text in the rule format (`-- rule: NAME`, `-- description: ...`, then
+    /// the SQL), as a rule file holds it; named `rule text N` in messages.
+    ///
+    /// ```
+    /// use voucher_import::campaign::CampaignType;
+    /// use voucher_import::import::Import;
+    ///
+    /// let import = Import::new(CampaignType::GiftVouchers).rule_text(
+    ///     "-- rule: code_prefix\n-- description: Codes start with GC-.\n\
+    ///      SELECT 'Code ' || \"Code\" || ' lacks GC-' AS reason FROM vouchers\n\
+    ///      WHERE NOT starts_with(\"Code\", 'GC-')\n",
+    /// );
+    /// # let _ = import;
+    /// ```
+    pub fn rule_text(mut self, text: impl Into<String>) -> Self {
+        self.rule_texts.push(text.into());
         self
     }
 
@@ -293,7 +314,7 @@ impl Import {
             .chain(self.rule_files.iter().cloned())
             .collect();
         let rules = self.options.rules_in_force(
-            RuleSet::load(&self.rule_files, &self.disabled_rules)?,
+            RuleSet::load_with_texts(&self.rule_files, &self.rule_texts, &self.disabled_rules)?,
             self.metadata_schema.is_some(),
         );
         Ok(RunConfig {

@@ -510,3 +510,26 @@ fn dictionary_large_and_view_strings_and_binary_are_read_as_text() {
     assert_eq!(rejected[0][..3], ["typed", "2", "invalid_encoding"]);
     assert!(rejected[0][3].contains("raw"), "{:?}", rejected[0]);
 }
+
+#[test]
+fn a_rule_given_as_text_judges_the_rows_and_a_broken_one_is_named_by_its_place() {
+    let rule = "-- rule: code_prefix\n-- description: Codes start with GC-.\n\
+                SELECT 'Code ' || \"Code\" || ' lacks GC-' AS reason FROM vouchers\n\
+                WHERE NOT starts_with(\"Code\", 'GC-')\n";
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::DiscountCoupons)
+        .rule_text(rule)
+        .run_arrow(vec![codes("a", &["GC-1", "XX-2"])], &mut sink)
+        .unwrap();
+    assert_eq!((summary.accepted, summary.rejected), (1, 1));
+    assert_eq!(
+        rows_of(&sink.rejected)[0][2..4],
+        ["code_prefix", "Code XX-2 lacks GC-"]
+    );
+
+    let err = Import::new(CampaignType::DiscountCoupons)
+        .rule_text("-- rule: broken\n-- description: d\nSELECT nonsense FROM\n")
+        .run_arrow(vec![codes("a", &["GC-1"])], &mut MemorySink::new())
+        .unwrap_err();
+    assert!(err.to_string().starts_with("rule text 1:"), "{err}");
+}

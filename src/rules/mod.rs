@@ -187,10 +187,27 @@ impl RuleSet {
 
     /// The built-in rules, then the user's rule files, less the disabled rules.
     pub fn load(user_files: &[PathBuf], disabled: &[String]) -> Result<Self> {
+        Self::load_with_texts(user_files, &[], disabled)
+    }
+
+    /// The built-in rules, then the user's rule files, then rules given as text (`texts`:
+    /// each named `rule text N` in messages, N from 1), less the disabled rules.
+    pub fn load_with_texts(
+        user_files: &[PathBuf],
+        texts: &[String],
+        disabled: &[String],
+    ) -> Result<Self> {
         let mut set = Self::builtin()?;
+        let mut sources = Vec::with_capacity(user_files.len() + texts.len());
         for path in user_files {
             let origin = path.display().to_string();
             let source = crate::read::read_settings_file(path, "--rules")?;
+            sources.push((origin, source));
+        }
+        for (at, text) in texts.iter().enumerate() {
+            sources.push((format!("rule text {}", at + 1), text.clone()));
+        }
+        for (origin, source) in sources {
             let text = format::parse(&origin, &source)?;
             if let RuleBody::Engine(_) = text.body {
                 return Err(Error::RuleFile {
