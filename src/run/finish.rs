@@ -197,52 +197,7 @@ impl<'a> Finisher<'a> {
             }
             let mut found = std::mem::take(&mut findings[i]);
             let code = codes.is_valid(i).then(|| codes.value(i));
-            let rules = &self.engine_rules;
-            match &record.problem {
-                Some(problem @ RecordProblem::RepeatedHeader) => {
-                    found = vec![Finding {
-                        error: false,
-                        rule: rules.repeated_header,
-                        reason: problem.malformed_reason(self.max_record_bytes),
-                    }];
-                }
-                Some(problem) if problem.is_malformed() => {
-                    found = vec![Finding {
-                        error: false,
-                        rule: rules.malformed_record,
-                        reason: problem.malformed_reason(self.max_record_bytes),
-                    }];
-                }
-                Some(RecordProblem::InvalidEncoding { columns }) => {
-                    let named: Vec<String> = columns
-                        .iter()
-                        .map(|&c| self.file_headers[chunk.file].0[c].clone())
-                        .collect();
-                    found.push(Finding {
-                        error: false,
-                        rule: rules.invalid_encoding,
-                        reason: format!(
-                            "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
-                            named.join(", ")
-                        ),
-                    });
-                }
-                Some(RecordProblem::UnreadableValue { columns }) => {
-                    let named: Vec<String> = columns
-                        .iter()
-                        .map(|(c, why)| format!("{} ({why})", self.file_headers[chunk.file].0[*c]))
-                        .collect();
-                    found.push(Finding {
-                        error: false,
-                        rule: rules.unreadable_value,
-                        reason: format!(
-                            "a value cannot be written as text in the form Voucherify takes: {}",
-                            named.join("; ")
-                        ),
-                    });
-                }
-                _ => {}
-            }
+            self.record_findings(chunk.file, record, &mut found);
             // Only a set rule that found something costs a lookup per row.
             if !self.set_findings.is_empty() {
                 if let Some(set) = self.set_findings.remove(&(chunk.file, record.row as i64)) {
@@ -251,43 +206,11 @@ impl<'a> Finisher<'a> {
             }
             let mut is_update = false;
             if let Some(code) = code {
-                let names = FileNames {
-                    inputs: self.file_names.as_slice(),
-                    existing: &self.existing_names,
-                };
-                let clash = match self.dedup.clash_hashed(code, code_hashes[i]) {
-                    Some(CodeClash::Existing { .. }) if self.updates_existing => {
-                        is_update = true;
-                        rules.update_ignores_fields.and_then(|rule| {
-                            let ignored: Vec<&str> = self
-                                .update_ignored_columns
-                                .iter()
-                                .filter(|(c, _)| batch.column(*c).is_valid(i))
-                                .map(|(_, name)| name.as_str())
-                                .collect();
-                            (!ignored.is_empty())
-                                .then(|| (rule, dedup::update_reason(code, &ignored)))
-                        })
-                    }
-                    Some(clash @ CodeClash::Existing { .. }) => rules
-                        .existing_code
-                        .map(|rule| (rule, clash.reason(code, names))),
-                    Some(clash @ CodeClash::Duplicate { .. }) => rules
-                        .duplicate_code
-                        .map(|rule| (rule, clash.reason(code, names))),
-                    None => rules.case_variant_code.and_then(|rule| {
-                        let variant = self.dedup.case_variant(code)?;
-                        Some((rule, variant.reason(code, names)))
-                    }),
-                };
-                if let Some((rule, reason)) = clash {
-                    found.push(Finding {
-                        error: false,
-                        rule,
-                        reason,
-                    });
-                }
+                let (clash, update) = self.code_verdict(code, code_hashes[i], &batch, i);
+                is_update = update;
+                found.extend(clash);
             }
+            let rules = &self.engine_rules;
             // A rule that could not be evaluated on the row is counted whatever becomes of the
             // row (a warning on a rejected row is not listed, its error still is counted).
             let mut last_error_rule = None;
@@ -409,6 +332,112 @@ impl<'a> Finisher<'a> {
             rejected: self.tally.rejected_rows,
         });
         Ok(())
+    }
+
+    /// What the reader or normalization found wrong with the record itself: a malformed or
+    /// repeated-header record fails for that alone (its fields are unreliable); bytes that are
+    /// not UTF-8 and values that cannot be written as text join the row's other findings.
+    fn record_findings(
+        &self,
+        file: InputId,
+        record: &crate::read::Record,
+        found: &mut Vec<Finding>,
+    ) {
+        let rules = &self.engine_rules;
+        match &record.problem {
+            Some(problem @ RecordProblem::RepeatedHeader) => {
+                *found = vec![Finding {
+                    error: false,
+                    rule: rules.repeated_header,
+                    reason: problem.malformed_reason(self.max_record_bytes),
+                }];
+            }
+            Some(problem) if problem.is_malformed() => {
+                *found = vec![Finding {
+                    error: false,
+                    rule: rules.malformed_record,
+                    reason: problem.malformed_reason(self.max_record_bytes),
+                }];
+            }
+            Some(RecordProblem::InvalidEncoding { columns }) => {
+                let named: Vec<String> = columns
+                    .iter()
+                    .map(|&c| self.file_headers[file].0[c].clone())
+                    .collect();
+                found.push(Finding {
+                    error: false,
+                    rule: rules.invalid_encoding,
+                    reason: format!(
+                        "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
+                        named.join(", ")
+                    ),
+                });
+            }
+            Some(RecordProblem::UnreadableValue { columns }) => {
+                let named: Vec<String> = columns
+                    .iter()
+                    .map(|(c, why)| format!("{} ({why})", self.file_headers[file].0[*c]))
+                    .collect();
+                found.push(Finding {
+                    error: false,
+                    rule: rules.unreadable_value,
+                    reason: format!(
+                        "a value cannot be written as text in the form Voucherify takes: {}",
+                        named.join("; ")
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Dedup's verdict on a row's code that every rule let through so far: a duplicate, an
+    /// existing code (or, with `--existing-codes update`, an update, warned of the values it
+    /// ignores), or a letter-case variant of an earlier code. Gives the finding, if any, and
+    /// whether the row updates an existing code.
+    fn code_verdict(
+        &mut self,
+        code: &str,
+        hash: u64,
+        batch: &RecordBatch,
+        row: usize,
+    ) -> (Option<Finding>, bool) {
+        let rules = &self.engine_rules;
+        let names = FileNames {
+            inputs: self.file_names.as_slice(),
+            existing: &self.existing_names,
+        };
+        let mut is_update = false;
+        let clash = match self.dedup.clash_hashed(code, hash) {
+            Some(CodeClash::Existing { .. }) if self.updates_existing => {
+                is_update = true;
+                rules.update_ignores_fields.and_then(|rule| {
+                    let ignored: Vec<&str> = self
+                        .update_ignored_columns
+                        .iter()
+                        .filter(|(c, _)| batch.column(*c).is_valid(row))
+                        .map(|(_, name)| name.as_str())
+                        .collect();
+                    (!ignored.is_empty()).then(|| (rule, dedup::update_reason(code, &ignored)))
+                })
+            }
+            Some(clash @ CodeClash::Existing { .. }) => rules
+                .existing_code
+                .map(|rule| (rule, clash.reason(code, names))),
+            Some(clash @ CodeClash::Duplicate { .. }) => rules
+                .duplicate_code
+                .map(|rule| (rule, clash.reason(code, names))),
+            None => rules.case_variant_code.and_then(|rule| {
+                let variant = self.dedup.case_variant(code)?;
+                Some((rule, variant.reason(code, names)))
+            }),
+        };
+        let finding = clash.map(|(rule, reason)| Finding {
+            error: false,
+            rule,
+            reason,
+        });
+        (finding, is_update)
     }
 
     /// Sorts findings into rule order, counts them (as warnings when `warning`), and gives the
