@@ -26,6 +26,7 @@ pub mod formats;
 pub mod import;
 pub mod interrupt;
 pub mod normalize;
+pub mod policy;
 pub mod read;
 pub mod report;
 pub mod rules;

@@ -95,6 +95,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
         Command::Prepare(args) => {
             let out = args.out.display().to_string();
             let (json, quiet) = (args.json, args.quiet);
+            let policy = args.policy.policy();
             let outcome = prepare::run_with_progress(args, cancel, |total| {
                 progress::for_stderr(total, quiet)
             })?;
@@ -110,11 +111,18 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
                     &outcome.summary,
                     Some(&out),
                 ))?;
+                // Said when an exit-code option is given: the default's reason is the summary.
+                let given = policy != voucher_import::policy::ExitPolicy::default();
+                if let Some(why) = policy.failure(&outcome.summary).filter(|_| given) {
+                    let mut err = TerminalSafe::new(stderr.lock());
+                    unless_broken_pipe(writeln!(err, "exit 1: {why}"))?;
+                }
             }
-            Ok(outcome.summary.exit_code() as u8)
+            Ok(policy.exit_code(&outcome.summary) as u8)
         }
         Command::Check(args) => {
             let json = args.json;
+            let policy = args.policy.policy();
             let report = check::run(args, cancel)?;
             let mut out = stdout.lock();
             unless_broken_pipe(if json {
@@ -123,7 +131,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
                 let mut out = TerminalSafe::new(out);
                 report::write_check_table(&mut out, &report).and_then(|_| out.flush())
             })?;
-            Ok(report.summary.exit_code() as u8)
+            Ok(policy.exit_code(&report.summary) as u8)
         }
         Command::Upload(args) => {
             let json = args.json;

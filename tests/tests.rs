@@ -8,6 +8,7 @@ mod util;
 mod arrow_api;
 mod cli;
 mod errors;
+mod exit_policy;
 mod fidelity;
 mod fidelity_golden;
 mod forms;

@@ -4,6 +4,7 @@
 use clap::Args;
 
 use super::inputs::ImportArgs;
+use super::policy::PolicyArgs;
 use voucher_import::config::Output;
 use voucher_import::error::Result;
 use voucher_import::report::CheckReport;
@@ -16,10 +17,14 @@ use voucher_import::run;
   voucher-import check cards.csv --campaign-type gift --existing codes.csv
   voucher-import check cards.csv --campaign campaign.json --json | jq .summary.rejected
 
-Exit codes: 0 every row would be accepted, 1 some rows would be rejected, 2 error.")]
+Exit codes: 0 every row would be accepted (or no more rejected than --max-rejected), 1 some
+rows would be rejected (or warned of, with --fail-on-warnings), 2 error, 130 interrupted.")]
 pub struct CheckArgs {
     #[command(flatten)]
     pub import: ImportArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     /// Print the report as JSON on stdout instead of a table.
     #[arg(long, help_heading = "Output")]

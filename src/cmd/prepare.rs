@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::inputs::ImportArgs;
+use super::policy::PolicyArgs;
 use voucher_import::config::Output;
 use voucher_import::error::Result;
 use voucher_import::interrupt::Cancel;
@@ -20,10 +21,14 @@ use voucher_import::run::{self, RunOutcome};
 Writes OUT/import/part-00001.csv ..., OUT/rejected.csv, OUT/summary.json and OUT/report.html
 (a page to read in a browser). OUT/rejected.csv can be fixed in a spreadsheet and given back
 as input: its report columns are recognized and left out.
-Exit codes: 0 every row accepted, 1 some rows rejected, 2 error (nothing written).")]
+Exit codes: 0 every row accepted (or no more rejected than --max-rejected), 1 some rows
+rejected (or warned of, with --fail-on-warnings), 2 error (nothing written), 130 interrupted.")]
 pub struct PrepareArgs {
     #[command(flatten)]
     pub import: ImportArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     /// The folder to write into; it must not exist or be empty (see --force).
     #[arg(long, short = 'o', value_name = "DIR", help_heading = "Output")]

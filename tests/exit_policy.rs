@@ -1,0 +1,109 @@
+//! The exit policy for pipelines: `--max-rejected N|P%` and `--fail-on-warnings` decide
+//! between 0 and 1; errors stay 2.
+
+use crate::util::run;
+
+const SAMPLE: &str = "fixtures/sample/gift_cards.csv";
+
+fn prepare(extra: &[&str]) -> crate::util::Run {
+    let mut args = vec![
+        "prepare",
+        SAMPLE,
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn counts(r: &crate::util::Run) -> (u64, u64, u64) {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    (
+        summary["rejected"].as_u64().unwrap(),
+        summary["input_rows"].as_u64().unwrap(),
+        summary["warnings"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn any_rejected_row_exits_1_by_default() {
+    let r = prepare(&[]);
+    r.expect_code(1);
+    let (rejected, _, _) = counts(&r);
+    assert!(rejected > 1);
+    assert!(
+        !r.stderr().contains("exit 1:"),
+        "the default says nothing more"
+    );
+}
+
+#[test]
+fn max_rejected_in_rows_is_inclusive() {
+    let (rejected, rows, _) = counts(prepare(&[]).expect_code(1));
+    let at = rejected.to_string();
+    prepare(&["--max-rejected", &at]).expect_code(0);
+    let below = (rejected - 1).to_string();
+    let r = prepare(&["--max-rejected", &below]);
+    r.expect_code(1);
+    assert!(
+        r.stderr().contains(&format!(
+            "exit 1: {rejected} of {rows} rows were rejected, more than --max-rejected {below}"
+        )),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.out().join("summary.json").exists(),
+        "the folder is written either way"
+    );
+}
+
+#[test]
+fn max_rejected_as_a_percentage_of_the_input_rows() {
+    let (rejected, rows, _) = counts(prepare(&[]).expect_code(1));
+    let share = rejected as f64 * 100.0 / rows as f64;
+    prepare(&["--max-rejected", &format!("{}%", share.ceil())]).expect_code(0);
+    prepare(&["--max-rejected", &format!("{}%", (share - 1.0).floor())]).expect_code(1);
+}
+
+#[test]
+fn fail_on_warnings_fails_a_run_the_limit_lets_through() {
+    let r = prepare(&["--max-rejected", "100%"]);
+    r.expect_code(0);
+    let (_, _, warnings) = counts(&r);
+    assert!(warnings > 0, "the sample has a case variant, a warning");
+    let r = prepare(&["--max-rejected", "100%", "--fail-on-warnings"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr().contains("--fail-on-warnings fails the run"),
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn check_follows_the_same_policy() {
+    run(&["check", SAMPLE, "--campaign-type", "gift"]).expect_code(1);
+    run(&[
+        "check",
+        SAMPLE,
+        "--campaign-type",
+        "gift",
+        "--max-rejected",
+        "100%",
+    ])
+    .expect_code(0);
+}
+
+#[test]
+fn a_limit_that_is_not_one_is_a_usage_error() {
+    for bad in ["ten", "-1", "150%", "1.5"] {
+        let r = prepare(&["--max-rejected", bad]);
+        r.expect_code(2);
+        assert!(r.stderr().contains("--max-rejected"), "{}", r.describe());
+        assert!(!r.out().exists(), "nothing written for {bad}");
+    }
+}
