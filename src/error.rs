@@ -262,3 +262,220 @@ fn io_fix(e: &io::Error) -> &'static str {
 
 /// A result whose error is an [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of error stopped a run: a stable name pipelines can branch on (`--json` prints it
+/// as `error.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Talking to Voucherify failed in a way a retry does not fix.
+    Upload,
+    /// The run was asked to stop (Ctrl-C, SIGTERM, a cancellation handle).
+    Interrupted,
+    /// Reading or writing a file failed.
+    Io,
+    /// An input file cannot be imported as a whole.
+    Input,
+    /// Input headers have problems (every one listed, each with its fix).
+    Header,
+    /// A record could not be read for a reason that is not about the record itself.
+    Csv,
+    /// A rule file is not in the rule format, or its SQL does not compile.
+    Rule,
+    /// The rules could not be evaluated (DataFusion or Arrow failed).
+    RuleEvaluation,
+    /// A command-line value or a library setting that makes no sense.
+    Usage,
+    /// The output folder cannot be used.
+    Output,
+    /// The machine is short of threads or memory.
+    Resources,
+    /// The run's own bookkeeping does not add up: a bug.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind's stable name (`input`, `header`, `rule_evaluation`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Upload => "upload",
+            ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Io => "io",
+            ErrorKind::Input => "input",
+            ErrorKind::Header => "header",
+            ErrorKind::Csv => "csv",
+            ErrorKind::Rule => "rule",
+            ErrorKind::RuleEvaluation => "rule_evaluation",
+            ErrorKind::Usage => "usage",
+            ErrorKind::Output => "output",
+            ErrorKind::Resources => "resources",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// An error as data, for `--json` and for callers that report errors themselves: its kind,
+/// its message and fix apart, and where it is (file, line; `column` where one is known).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorReport {
+    /// The kind (see [`ErrorKind`]).
+    pub kind: ErrorKind,
+    /// What went wrong, without the fix.
+    pub message: String,
+    /// The file (or rule file, or folder) it is about.
+    pub path: Option<String>,
+    /// The line of that file.
+    pub line: Option<u64>,
+    /// The column (1-based), where one is known.
+    pub column: Option<u64>,
+    /// How to fix it.
+    pub fix: Option<String>,
+    /// For a header error: every problem with its file and fix.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<HeaderProblemReport>,
+}
+
+/// One header problem in an [`ErrorReport`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeaderProblemReport {
+    /// The input whose header has it.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+    /// The option that fixes it, when one does.
+    pub option: Option<String>,
+}
+
+/// The fix line of the rule-evaluation errors.
+const RULE_EVALUATION_FIX: &str =
+    "check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one";
+
+impl Error {
+    /// The error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Upload(_) => ErrorKind::Upload,
+            Error::Interrupted | Error::UploadInterrupted { .. } => ErrorKind::Interrupted,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::InputFile { .. } => ErrorKind::Input,
+            Error::HeaderProblems { .. } => ErrorKind::Header,
+            Error::Csv { .. } => ErrorKind::Csv,
+            Error::RuleFile { .. } => ErrorKind::Rule,
+            Error::Usage { .. } => ErrorKind::Usage,
+            Error::Output { .. } => ErrorKind::Output,
+            Error::Invariant(_) => ErrorKind::Internal,
+            Error::Engine(_) | Error::DataFusion(_) | Error::Arrow(_) => ErrorKind::RuleEvaluation,
+            Error::Thread { .. } => ErrorKind::Resources,
+        }
+    }
+
+    /// The error as data: kind, message and fix apart, and where.
+    pub fn report(&self) -> ErrorReport {
+        let shown = |p: &PathBuf| Some(p.display().to_string());
+        let mut report = ErrorReport {
+            kind: self.kind(),
+            message: self.to_string(),
+            path: None,
+            line: None,
+            column: None,
+            fix: None,
+            problems: Vec::new(),
+        };
+        match self {
+            Error::Upload(message) => report.message = message.clone(),
+            Error::Interrupted => {
+                report.message = "the run stopped and wrote nothing".into();
+                report.fix = Some("run it again; the output folder is as it was".into());
+            }
+            Error::UploadInterrupted { state, holds } => {
+                report.message = format!("upload stopped; {holds}");
+                report.path = shown(state);
+                report.fix = Some("run upload again to resume (no batch is posted twice)".into());
+            }
+            Error::Io { path, source } => {
+                report.message = source.to_string();
+                report.path = shown(path);
+                report.fix = Some(io_fix(source).to_owned());
+            }
+            Error::InputFile { path, message, fix } | Error::Output { path, message, fix } => {
+                report.message = message.clone();
+                report.path = shown(path);
+                report.fix = Some(fix.clone());
+            }
+            Error::HeaderProblems { problems } => {
+                report.path = problems.first().and_then(|(p, _)| shown(p));
+                let options: Vec<&str> = problems
+                    .iter()
+                    .filter_map(|(_, p)| p.option.as_deref())
+                    .fold(Vec::new(), |mut seen, option| {
+                        if !seen.contains(&option) {
+                            seen.push(option);
+                        }
+                        seen
+                    });
+                report.message = format!("{} header problems", problems.len());
+                report.fix = (!options.is_empty())
+                    .then(|| format!("every fix at once: {}", options.join(" ")));
+                report.problems = problems
+                    .iter()
+                    .map(|(path, p)| HeaderProblemReport {
+                        path: path.display().to_string(),
+                        message: p.message.clone(),
+                        fix: p.fix.clone(),
+                        option: p.option.clone(),
+                    })
+                    .collect();
+            }
+            Error::Csv {
+                path,
+                line,
+                message,
+            } => {
+                report.message = message.clone();
+                report.path = shown(path);
+                report.line = Some(*line);
+                report.fix = Some("correct that line of the file".into());
+            }
+            Error::RuleFile {
+                path,
+                line,
+                message,
+            } => {
+                report.message = message.clone();
+                report.path = Some(path.clone());
+                report.line = Some(*line as u64);
+                report.fix = Some(
+                    "correct the rule file, or leave it out (or --disable-rule it) to run without it"
+                        .into(),
+                );
+            }
+            Error::Usage { message, fix } => {
+                report.message = message.clone();
+                report.fix = Some(fix.clone());
+            }
+            Error::Invariant(message) => {
+                report.message = format!("internal check failed: {message}");
+                report.fix = Some("this is a bug in voucher-import; please report it with the command line (nothing was written)".into());
+            }
+            Error::Engine(message) => {
+                report.message = format!("rule evaluation failed: {message}");
+                report.fix = Some(RULE_EVALUATION_FIX.into());
+            }
+            Error::DataFusion(e) => {
+                report.message = format!("rule evaluation failed: {e}");
+                report.fix = Some(RULE_EVALUATION_FIX.into());
+            }
+            Error::Arrow(e) => {
+                report.message = format!("rule evaluation failed: {e}");
+                report.fix = Some(RULE_EVALUATION_FIX.into());
+            }
+            Error::Thread { what, source } => {
+                report.message = format!("cannot start the {what}: {source}");
+                report.fix = Some("the machine is short of threads or memory; run again with fewer --threads, or when it is less busy".into());
+            }
+        }
+        report
+    }
+}

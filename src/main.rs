@@ -37,6 +37,18 @@ enum Command {
     Completions(completions::CompletionsArgs),
 }
 
+impl Command {
+    /// Whether the command was asked for JSON on stdout (`--json`).
+    fn json(&self) -> bool {
+        match self {
+            Command::Prepare(args) => args.json,
+            Command::Check(args) => args.json,
+            Command::Upload(args) => args.json,
+            Command::Rules(_) | Command::Explain(_) | Command::Completions(_) => false,
+        }
+    }
+}
+
 /// The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 const INTERRUPTED: u8 = 130;
 
@@ -56,13 +68,44 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // An option that does not parse is a usage error: with --json, as data too.
+            if e.use_stderr() && std::env::args().skip(1).any(|a| a == "--json") {
+                let text = e.to_string();
+                let message = text.lines().next().unwrap_or_default();
+                print_json_error(&voucher_import::error::ErrorReport {
+                    kind: voucher_import::error::ErrorKind::Usage,
+                    message: message.trim_start_matches("error: ").to_owned(),
+                    path: None,
+                    line: None,
+                    column: None,
+                    fix: Some("see --help".to_owned()),
+                    problems: Vec::new(),
+                });
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let json = cli.command.json();
     match run(cli, cancel) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            if json {
+                // For pipelines: the error as data on stdout (stderr still has the text).
+                let report = match e.downcast_ref::<voucher_import::Error>() {
+                    Some(ours) => ours.report(),
+                    None => voucher_import::error::ErrorReport {
+                        kind: voucher_import::error::ErrorKind::Io,
+                        message: format!("{e:#}"),
+                        path: None,
+                        line: None,
+                        column: None,
+                        fix: None,
+                        problems: Vec::new(),
+                    },
+                };
+                print_json_error(&report);
+            }
             // Never eprintln!: it panics when stderr is closed.
             // Our errors say it all in their Display (with the cause and a fix line): the
             // alternate form would repeat the cause.
@@ -77,6 +120,16 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `{"error": {...}}` on stdout, for a pipeline that asked for JSON.
+fn print_json_error(report: &voucher_import::error::ErrorReport) {
+    #[derive(serde::Serialize)]
+    struct JsonError<'a> {
+        error: &'a voucher_import::error::ErrorReport,
+    }
+    let mut out = io::stdout().lock();
+    let _ = report::write_json(&mut out, &JsonError { error: report }).and_then(|_| out.flush());
 }
 
 /// A reader that stopped reading (`| head`) is not an error: the run's outcome stands, as in

@@ -14,6 +14,7 @@ mod fidelity_golden;
 mod forms;
 mod golden;
 mod interrupt;
+mod json_errors;
 mod library;
 mod parquet;
 mod progress;
