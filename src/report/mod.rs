@@ -13,12 +13,15 @@ use serde::Serialize;
 use crate::write::rejected::RejectedEntry;
 pub use summary::{
     read_summary, ColumnGroup, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary,
+    SCHEMA_VERSION,
 };
 pub use terminal::TerminalSafe;
 
 /// What `check` reports: the summary and every rejected row.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
+    /// The version of this document's shape ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// What the run did.
     pub summary: Summary,
     /// Every rejected row, in input order.

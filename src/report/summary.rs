@@ -12,6 +12,10 @@ use crate::rules::RuleSet;
 use crate::write::batches::BatchInfo;
 use crate::write::rejected::RuleExample;
 
+/// The version of the shape of `summary.json`, `prepare --json` and `check --json`: raised when
+/// a field changes meaning or goes away (a field added is not a new version).
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// One input as read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputInfo {
@@ -165,6 +169,10 @@ impl<'de> Deserialize<'de> for RuleExamples {
 /// added after the first version read as empty from an older summary.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
+    /// The version of this document's shape ([`SCHEMA_VERSION`]); 0 for a summary written
+    /// before versions were recorded.
+    #[serde(default)]
+    pub schema_version: u32,
     /// `voucher-import`.
     pub tool: String,
     /// The version that wrote the summary.

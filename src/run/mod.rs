@@ -78,6 +78,7 @@ impl RunOutcome {
     /// The run as `check` reports it.
     pub fn into_check_report(self) -> CheckReport {
         CheckReport {
+            schema_version: crate::report::SCHEMA_VERSION,
             summary: self.summary,
             rejected_rows: self.rejected_rows,
         }
@@ -301,6 +302,7 @@ pub(crate) fn run_sources(
         )));
     }
     let summary = Summary {
+        schema_version: crate::report::SCHEMA_VERSION,
         tool: env!("CARGO_PKG_NAME").to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         campaign: config.campaign.clone(),

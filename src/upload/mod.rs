@@ -42,7 +42,7 @@ use redact::Redactor;
 use resume::{adopt, forget_taken_candidates, holdings, resumed};
 pub use state::{
     BatchState, BatchStatus, CanaryState, Candidate, Counts, FailedRowState, RowSource,
-    UploadState, Verification, LOCK_FILE, STATE_FILE,
+    UploadState, Verification, LOCK_FILE, SCHEMA_VERSION, STATE_FILE,
 };
 pub use verified::{Pattern, VERIFY_FILE};
 
@@ -96,6 +96,8 @@ pub trait UploadProgress: Sync {
 /// What an upload did (or, in a dry run, would do).
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadOutcome {
+    /// The version of this document's shape ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// The campaign the batches went to.
     pub campaign: String,
     /// Nothing was sent (`--dry-run`).
@@ -153,6 +155,7 @@ impl UploadOutcome {
             batches, canary, ..
         } = state;
         let mut outcome = UploadOutcome {
+            schema_version: state::SCHEMA_VERSION,
             codes_verified: 0,
             codes_mismatched: 0,
             codes_verified_as_updates: 0,
@@ -245,8 +248,13 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     };
     let state_path = dir.join(STATE_FILE);
     let mut state = match UploadState::read(&state_path, &redactor)? {
-        Some(recorded) => resumed(recorded, options, &prepared, progress)?,
+        Some(recorded) => UploadState {
+            // Written again by this version, in this version's shape.
+            schema_version: state::SCHEMA_VERSION,
+            ..resumed(recorded, options, &prepared, progress)?
+        },
         None => UploadState {
+            schema_version: state::SCHEMA_VERSION,
             campaign: options.campaign.clone(),
             api_url: options.api.base_url.clone(),
             batches: prepared

@@ -306,9 +306,17 @@ impl BatchState {
     }
 }
 
+/// The version of the shape of `upload.json` and `upload --json`: raised when a field changes
+/// meaning or goes away (a field added is not a new version).
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// `upload.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UploadState {
+    /// The version of this document's shape ([`SCHEMA_VERSION`]); 0 for an upload.json
+    /// written before versions were recorded.
+    #[serde(default)]
+    pub schema_version: u32,
     /// The campaign the folder goes to (one folder, one campaign).
     pub campaign: String,
     /// The API the jobs were started on.

@@ -115,6 +115,11 @@ fn every_batch_is_posted_once_in_order_and_followed_to_done() {
     for batch in state["batches"].as_array().unwrap() {
         assert_eq!(batch["status"], "DONE", "{state}");
     }
+    assert_eq!(
+        state["schema_version"],
+        voucher_import::upload::SCHEMA_VERSION,
+        "upload.json says its shape's version"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("imported          10  codes"), "{stderr}");
     assert!(

@@ -97,6 +97,10 @@ fn amounts_stored_at_a_hundredth_are_mismatches_with_their_pattern_named() {
     let outcome: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(outcome["patterns"][0]["column"], "Gift Amount", "{outcome}");
     assert_eq!(outcome["patterns"][0]["kind"], "hundredth", "{outcome}");
+    assert_eq!(
+        outcome["schema_version"],
+        voucher_import::upload::SCHEMA_VERSION
+    );
 }
 
 #[test]

@@ -53,6 +53,7 @@ fn a_state_left_posting_is_read_back_as_unconfirmed_and_redacted() {
     batch.status = BatchStatus::Posting;
     batch.message = Some("echo s3cret-token".into());
     let state = UploadState {
+        schema_version: SCHEMA_VERSION,
         campaign: "c".into(),
         api_url: "https://x".into(),
         batches: vec![batch],
