@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::CommandFactory;
+use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
 use cmd::{check, completions, explain, prepare, rules, upload};
 use voucher_import::report::{self, TerminalSafe};
@@ -49,6 +49,25 @@ impl Command {
     }
 }
 
+/// The command line, every option of every subcommand also read from an environment variable
+/// `VOUCHER_IMPORT_<OPTION>` (`--max-file-bytes`: `VOUCHER_IMPORT_MAX_FILE_BYTES`); a flag given
+/// wins over the variable, and `--help` lists each variable.
+fn command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| sub.mut_args(with_env))
+}
+
+/// `arg` also read from `VOUCHER_IMPORT_<ITS LONG NAME>`, unless it is positional, `--help`
+/// or `--version`. The values are not shown in `--help` (one may be a path to keep private).
+fn with_env(arg: clap::Arg) -> clap::Arg {
+    match arg.get_long() {
+        Some(long) if !matches!(long, "help" | "version") && arg.get_env().is_none() => {
+            let name = format!("VOUCHER_IMPORT_{}", long.to_uppercase().replace('-', "_"));
+            arg.env(name).hide_env_values(true)
+        }
+        _ => arg,
+    }
+}
+
 /// The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 const INTERRUPTED: u8 = 130;
 
@@ -65,7 +84,10 @@ fn main() -> ExitCode {
         );
         let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
     }
-    let cli = match Cli::try_parse() {
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
         Ok(cli) => cli,
         Err(e) => {
             // An option that does not parse is a usage error: with --json, as data too.
@@ -215,7 +237,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
             let mut out = stdout.lock();
             clap_complete::generate(
                 clap_complete::Shell::from(args.shell),
-                &mut Cli::command(),
+                &mut command(),
                 "voucher-import",
                 &mut out,
             );

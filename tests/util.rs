@@ -63,7 +63,12 @@ pub fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
         .iter()
         .map(|a| a.replace("{out}", &out).replace("{tmp}", &tmp))
         .collect();
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    // The options a test gives are all the run gets: none from the tester's environment.
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("VOUCHER_IMPORT_")) {
+        command.env_remove(key);
+    }
+    let mut child = command
         .args(&args)
         .current_dir(ROOT)
         .stdin(Stdio::piped())

@@ -1,5 +1,6 @@
-//! The exit policy for pipelines: `--max-rejected N|P%` and `--fail-on-warnings` decide
-//! between 0 and 1; errors stay 2.
+//! What pipelines rely on: the exit policy (`--max-rejected N|P%` and `--fail-on-warnings`
+//! decide between 0 and 1; errors stay 2) and options from `VOUCHER_IMPORT_<OPTION>`
+//! environment variables.
 
 use crate::util::run;
 
@@ -106,4 +107,53 @@ fn a_limit_that_is_not_one_is_a_usage_error() {
         assert!(r.stderr().contains("--max-rejected"), "{}", r.describe());
         assert!(!r.out().exists(), "nothing written for {bad}");
     }
+}
+
+/// Runs the binary with `env` set (and no other `VOUCHER_IMPORT_` variable).
+fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = std::process::Command::new(crate::util::BIN);
+    command.current_dir(crate::util::ROOT).args(args);
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("VOUCHER_IMPORT_")) {
+        command.env_remove(key);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_option_can_come_from_the_environment_and_a_flag_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let env = [
+        ("VOUCHER_IMPORT_CAMPAIGN_TYPE", "gift"),
+        ("VOUCHER_IMPORT_MAX_REJECTED", "100%"),
+        ("VOUCHER_IMPORT_OUT", out.as_str()),
+        ("VOUCHER_IMPORT_QUIET", "true"),
+    ];
+    let (code, _, stderr) = run_with_env(&["prepare", SAMPLE], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "--quiet from the environment: {stderr}");
+    assert!(dir.path().join("out/summary.json").exists());
+    let (code, _, _) = run_with_env(&["prepare", SAMPLE, "--max-rejected", "0", "--force"], &env);
+    assert_eq!(code, 1, "the flag wins over VOUCHER_IMPORT_MAX_REJECTED");
+}
+
+#[test]
+fn help_lists_each_variable_without_its_value() {
+    let (code, stdout, _) = run_with_env(
+        &["prepare", "--help"],
+        &[("VOUCHER_IMPORT_OUT", "/secret/place")],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("[env: VOUCHER_IMPORT_MAX_FILE_BYTES]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[env: VOUCHER_IMPORT_OUT]"), "{stdout}");
+    assert!(!stdout.contains("/secret/place"), "values stay hidden");
 }
