@@ -11,6 +11,7 @@ use cmd::{check, completions, explain, prepare, rules, upload};
 use voucher_import::report::{self, TerminalSafe};
 
 mod cmd;
+mod logging;
 mod progress;
 
 /// mimalloc: the pipeline allocates on one thread and frees on another (chunks travel from the
@@ -25,6 +26,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Log to stderr: -v the phases and their timings, -vv also the inputs opened and the
+    /// rules compiled (RUST_LOG=debug does the same; RUST_LOG=datafusion=info adds other
+    /// libraries).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,7 +67,9 @@ fn command() -> clap::Command {
 /// or `--version`. The values are not shown in `--help` (one may be a path to keep private).
 fn with_env(arg: clap::Arg) -> clap::Arg {
     match arg.get_long() {
-        Some(long) if !matches!(long, "help" | "version") && arg.get_env().is_none() => {
+        Some(long)
+            if !matches!(long, "help" | "version" | "verbose") && arg.get_env().is_none() =>
+        {
             let name = format!("VOUCHER_IMPORT_{}", long.to_uppercase().replace('-', "_"));
             arg.env(name).hide_env_values(true)
         }
@@ -108,6 +117,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    logging::init(cli.verbose);
     let json = cli.command.json();
     match run(cli, cancel) {
         Ok(code) => ExitCode::from(code),

@@ -157,3 +157,27 @@ fn help_lists_each_variable_without_its_value() {
     assert!(stdout.contains("[env: VOUCHER_IMPORT_OUT]"), "{stdout}");
     assert!(!stdout.contains("/secret/place"), "values stay hidden");
 }
+
+#[test]
+fn verbose_logs_the_phases_with_timings_and_quiet_by_default() {
+    let (_, _, plain) = run_with_env(&["check", SAMPLE, "--campaign-type", "gift"], &[]);
+    assert!(!plain.contains("INFO"), "{plain}");
+    let (code, _, stderr) = run_with_env(&["check", SAMPLE, "--campaign-type", "gift", "-v"], &[]);
+    assert_eq!(code, 1);
+    for phase in ["planned: 1 inputs", "compiled 20 rules", "judged 22 rows"] {
+        assert!(stderr.contains(phase), "{phase}: {stderr}");
+    }
+    assert!(!stderr.contains("DEBUG"), "-v is info: {stderr}");
+    let (_, _, debug) = run_with_env(
+        &["check", SAMPLE, "--campaign-type", "gift"],
+        &[("RUST_LOG", "debug")],
+    );
+    assert!(
+        debug.contains("opened fixtures/sample/gift_cards.csv: 10 columns"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("rule code_required compiled: a row rule"),
+        "{debug}"
+    );
+}

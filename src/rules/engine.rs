@@ -152,12 +152,16 @@ impl RuleEngine {
                 let (line, message) = describe(&e);
                 at(line, message)
             })? {
-                Shape::Row(condition, reason) => engine.rules.push(CompiledRule {
-                    rule: index,
-                    condition,
-                    reason,
-                }),
+                Shape::Row(condition, reason) => {
+                    log::debug!("rule {} compiled: a row rule", rule.text.name);
+                    engine.rules.push(CompiledRule {
+                        rule: index,
+                        condition,
+                        reason,
+                    })
+                }
                 Shape::Set => {
+                    log::debug!("rule {} compiled: a set rule", rule.text.name);
                     for c in scanned {
                         if !engine.set_columns.contains(&c) {
                             engine.set_columns.push(c);
@@ -173,6 +177,16 @@ impl RuleEngine {
         }
         engine.set_columns.sort_unstable();
         Ok(engine)
+    }
+
+    /// Row rules compiled.
+    pub fn row_rules(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Set rules compiled.
+    pub fn set_rules(&self) -> usize {
+        self.set_rules.len()
     }
 
     /// Whether a set rule is in force (the input must then be read twice).

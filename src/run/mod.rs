@@ -159,6 +159,13 @@ pub(crate) fn run_sources(
         notes: plan_notes,
     } = plan(config, sources)?;
     let file_names = sources.names();
+    log::info!(
+        "planned: {} inputs, {} metadata columns, {} column groups ({:.2?})",
+        sources.len(),
+        layout.metadata.len(),
+        layout.column_groups().columns.len(),
+        started.elapsed()
+    );
 
     let options = &config.options;
     let mut dedup = Dedup::new(
@@ -173,8 +180,22 @@ pub(crate) fn run_sources(
         options.amount_unit,
     )?;
 
+    log::info!(
+        "compiled {} rules: {} row rules, {} set rules ({:.2?})",
+        config.rules.rules.len(),
+        engine.row_rules(),
+        engine.set_rules(),
+        started.elapsed()
+    );
     let (existing_info, mut existing_codes) =
         load_existing(config, &mut dedup, engine.has_set_rules())?;
+    if !existing_info.is_empty() {
+        log::info!(
+            "loaded {} existing codes ({:.2?})",
+            existing_info.iter().map(|e| e.codes).sum::<u64>(),
+            started.elapsed()
+        );
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
@@ -201,6 +222,11 @@ pub(crate) fn run_sources(
             std::mem::take(&mut existing_codes),
         )?;
         inputs = open_all(config, sources)?.inputs;
+        log::info!(
+            "set rules found {} rows ({:.2?})",
+            found.len(),
+            started.elapsed()
+        );
         found
     } else {
         HashMap::new()
@@ -269,6 +295,13 @@ pub(crate) fn run_sources(
         )
     })?;
 
+    log::info!(
+        "judged {} rows: {} accepted, {} rejected ({:.2?})",
+        finisher.tally.accepted + finisher.tally.rejected_rows,
+        finisher.tally.accepted,
+        finisher.tally.rejected_rows,
+        started.elapsed()
+    );
     let Finisher {
         batches,
         rejected,
@@ -370,6 +403,7 @@ pub(crate) fn run_sources(
                 report_columns: &columns,
             },
         )?;
+        log::info!("wrote the folder ({:.2?})", started.elapsed());
     }
     Ok(RunOutcome {
         summary,

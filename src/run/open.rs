@@ -58,6 +58,11 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
     let mut lines_skipped = 0;
     for index in 0..sources.len() {
         let input = sources.open(index, config)?;
+        log::debug!(
+            "opened {}: {} columns",
+            sources.display(index),
+            input.header().len()
+        );
         names.push(input.header().to_vec());
         file_notes.push(input.notes().to_vec());
         lines_skipped += input.lines_skipped();

@@ -1,0 +1,143 @@
+//! Logging to stderr for `-v`/`-vv` and `RUST_LOG`: the library logs through the `log` facade
+//! (phase timings, inputs opened, rules compiled); this is the binary's logger. Only the
+//! tool's own records are shown unless `RUST_LOG` names another target.
+
+use std::io::Write;
+use std::time::Instant;
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+
+/// A target prefix and the most verbose level shown for it.
+type Directive = (String, LevelFilter);
+
+struct StderrLogger {
+    directives: Vec<Directive>,
+    started: Instant,
+}
+
+impl StderrLogger {
+    fn level_for(&self, target: &str) -> LevelFilter {
+        // The longest matching prefix decides.
+        self.directives
+            .iter()
+            .filter(|(prefix, _)| target.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map_or(LevelFilter::Off, |(_, level)| *level)
+    }
+}
+
+impl Log for StderrLogger {
+    fn enabled(&self, metadata: &Metadata) -> bool {
+        metadata.level() <= self.level_for(metadata.target())
+    }
+
+    fn log(&self, record: &Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let level = match record.level() {
+            Level::Error => "ERROR",
+            Level::Warn => "WARN ",
+            Level::Info => "INFO ",
+            Level::Debug => "DEBUG",
+            Level::Trace => "TRACE",
+        };
+        // Never eprintln!: it panics when stderr is closed.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "[{:>8.3}s {level} {}] {}",
+            self.started.elapsed().as_secs_f64(),
+            record.target(),
+            record.args()
+        );
+    }
+
+    fn flush(&self) {}
+}
+
+/// `RUST_LOG` as directives: `debug`, or `voucher_import=debug,datafusion=info`. A bare level
+/// applies to the tool's own targets.
+fn parse(spec: &str) -> Vec<Directive> {
+    spec.split(',')
+        .filter_map(|part| {
+            let part = part.trim();
+            match part.split_once('=') {
+                Some((target, level)) => {
+                    Some((target.trim().to_owned(), level.trim().parse().ok()?))
+                }
+                None => Some(("voucher_import".to_owned(), part.parse().ok()?)),
+            }
+        })
+        .collect()
+}
+
+/// Installs the logger: `verbose` 1 shows info (phases and their timings), 2 and more debug
+/// (inputs opened, rules compiled); `RUST_LOG` adds to that. Nothing is installed when neither
+/// asks for anything.
+pub fn init(verbose: u8) {
+    let mut directives: Vec<Directive> = match verbose {
+        0 => Vec::new(),
+        1 => vec![("voucher_import".to_owned(), LevelFilter::Info)],
+        _ => vec![("voucher_import".to_owned(), LevelFilter::Debug)],
+    };
+    if let Ok(spec) = std::env::var("RUST_LOG") {
+        directives.extend(parse(&spec));
+    }
+    if directives.is_empty() {
+        return;
+    }
+    let max = directives
+        .iter()
+        .map(|(_, level)| *level)
+        .max()
+        .unwrap_or(LevelFilter::Off);
+    let logger = StderrLogger {
+        directives,
+        started: Instant::now(),
+    };
+    // The logger lives as long as the process (what `set_boxed_logger` does, without the
+    // `std` feature of `log`, which would rebuild every crate that logs).
+    if log::set_logger(Box::leak(Box::new(logger))).is_ok() {
+        log::set_max_level(max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_log_takes_a_bare_level_or_targets() {
+        assert_eq!(
+            parse("debug"),
+            [("voucher_import".to_owned(), LevelFilter::Debug)]
+        );
+        assert_eq!(
+            parse("voucher_import::run=trace, datafusion=info,nonsense"),
+            [
+                ("voucher_import::run".to_owned(), LevelFilter::Trace),
+                ("datafusion".to_owned(), LevelFilter::Info)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_longest_prefix_decides() {
+        let logger = StderrLogger {
+            directives: parse("info,voucher_import::run=debug"),
+            started: Instant::now(),
+        };
+        assert_eq!(
+            logger.level_for("voucher_import::run::plan"),
+            LevelFilter::Debug
+        );
+        assert_eq!(
+            logger.level_for("voucher_import::upload"),
+            LevelFilter::Info
+        );
+        assert_eq!(
+            logger.level_for("datafusion::physical_plan"),
+            LevelFilter::Off
+        );
+    }
+}
