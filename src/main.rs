@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
-use cmd::{check, completions, explain, prepare, rules, upload};
+use cmd::{check, completions, explain, man, prepare, rules, upload};
 use voucher_import::report::{self, TerminalSafe};
 
 mod cmd;
@@ -42,6 +42,7 @@ enum Command {
     Upload(upload::UploadArgs),
     Explain(explain::ExplainArgs),
     Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 impl Command {
@@ -51,7 +52,9 @@ impl Command {
             Command::Prepare(args) => args.json,
             Command::Check(args) => args.json,
             Command::Upload(args) => args.json,
-            Command::Rules(_) | Command::Explain(_) | Command::Completions(_) => false,
+            Command::Rules(_) | Command::Explain(_) | Command::Completions(_) | Command::Man(_) => {
+                false
+            }
         }
     }
 }
@@ -60,7 +63,11 @@ impl Command {
 /// `VOUCHER_IMPORT_<OPTION>` (`--max-file-bytes`: `VOUCHER_IMPORT_MAX_FILE_BYTES`); a flag given
 /// wins over the variable, and `--help` lists each variable.
 fn command() -> clap::Command {
-    Cli::command().mut_subcommands(|sub| sub.mut_args(with_env))
+    // Not for the commands that document the others (`man --out` is not `prepare --out`).
+    Cli::command().mut_subcommands(|sub| match sub.get_name() {
+        "man" | "completions" => sub,
+        _ => sub.mut_args(with_env),
+    })
 }
 
 /// `arg` also read from `VOUCHER_IMPORT_<ITS LONG NAME>`, unless it is positional, `--help`
@@ -253,6 +260,18 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
             );
             unless_broken_pipe(out.flush())?;
             Ok(0)
+        }
+        Command::Man(args) => {
+            let mut out = stdout.lock();
+            match man::run(&args, command(), &mut out) {
+                Err(e)
+                    if e.downcast_ref::<io::Error>()
+                        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+                {
+                    Ok(0)
+                }
+                other => other.map(|()| 0),
+            }
         }
         Command::Rules(args) => {
             let rules = rules::run(&args)?;

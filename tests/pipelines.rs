@@ -181,3 +181,31 @@ fn verbose_logs_the_phases_with_timings_and_quiet_by_default() {
         "{debug}"
     );
 }
+
+#[test]
+fn man_pages_are_made_from_the_arguments() {
+    let r = run(&["man"]);
+    r.expect_code(0);
+    assert!(
+        r.stdout().contains(".TH voucher-import 1"),
+        "{}",
+        r.describe()
+    );
+    let r = run(&["man", "prepare"]);
+    r.expect_code(0);
+    assert!(r.stdout().contains("max\\-rejected"), "{}", r.describe());
+    assert!(
+        r.stdout().contains("VOUCHER_IMPORT_MAX_REJECTED"),
+        "the variables are listed"
+    );
+    let r = run(&["man", "--out", "{tmp}/man1"]);
+    r.expect_code(0);
+    for page in [
+        "voucher-import.1",
+        "voucher-import-prepare.1",
+        "voucher-import-upload.1",
+    ] {
+        assert!(r.dir.path().join("man1").join(page).exists(), "{page}");
+    }
+    run(&["man", "nope"]).expect_code(2);
+}
