@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// Voucherify's `campaign_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CampaignType {
     /// Discount codes (`DISCOUNT_COUPONS`).
@@ -96,7 +98,7 @@ impl FromStr for CampaignType {
 }
 
 /// The campaign as far as the import needs it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Campaign {
     /// The campaign's type, which decides the columns an import may have.
     pub campaign_type: CampaignType,

@@ -40,7 +40,9 @@ pub enum Output {
 }
 
 /// What a row whose code is already in the project (`--existing`) becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ExistingCodes {
     /// Rejected as `existing_code`.
@@ -52,7 +54,7 @@ pub enum ExistingCodes {
 }
 
 /// The settings of an import that the summary records.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImportOptions {
     /// Most codes the campaign may hold (`--campaign-limit`).
     pub campaign_limit: u64,

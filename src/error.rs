@@ -265,7 +265,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What kind of error stopped a run: a stable name pipelines can branch on (`--json` prints it
 /// as `error.kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Talking to Voucherify failed in a way a retry does not fix.
@@ -316,7 +316,7 @@ impl ErrorKind {
 
 /// An error as data, for `--json` and for callers that report errors themselves: its kind,
 /// its message and fix apart, and where it is (file, line; `column` where one is known).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ErrorReport {
     /// The kind (see [`ErrorKind`]).
     pub kind: ErrorKind,
@@ -331,12 +331,12 @@ pub struct ErrorReport {
     /// How to fix it.
     pub fix: Option<String>,
     /// For a header error: every problem with its file and fix.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<HeaderProblemReport>,
 }
 
 /// One header problem in an [`ErrorReport`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct HeaderProblemReport {
     /// The input whose header has it.
     pub path: String,

@@ -31,6 +31,7 @@ pub mod read;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod schemas;
 pub mod sink;
 pub mod suggest;
 pub mod upload;

@@ -163,12 +163,11 @@ fn main() -> ExitCode {
 
 /// `{"error": {...}}` on stdout, for a pipeline that asked for JSON.
 fn print_json_error(report: &voucher_import::error::ErrorReport) {
-    #[derive(serde::Serialize)]
-    struct JsonError<'a> {
-        error: &'a voucher_import::error::ErrorReport,
-    }
+    let output = voucher_import::schemas::ErrorOutput {
+        error: report.clone(),
+    };
     let mut out = io::stdout().lock();
-    let _ = report::write_json(&mut out, &JsonError { error: report }).and_then(|_| out.flush());
+    let _ = report::write_json(&mut out, &output).and_then(|_| out.flush());
 }
 
 /// A reader that stopped reading (`| head`) is not an error: the run's outcome stands, as in

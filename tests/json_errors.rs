@@ -13,6 +13,7 @@ fn json_error(args: &[&str]) -> serde_json::Value {
     );
     let value: serde_json::Value = serde_json::from_str(&r.stdout())
         .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", r.describe()));
+    crate::schemas::assert_valid("error.schema.json", &value);
     let error = value["error"].clone();
     for key in ["kind", "message", "path", "line", "column", "fix"] {
         assert!(error.get(key).is_some(), "error.{key} is there: {error}");

@@ -23,4 +23,5 @@ mod real_world;
 mod regression;
 mod report;
 mod rules;
+mod schemas;
 mod upload;

@@ -18,7 +18,9 @@ use crate::read::PerInput;
 use headers::{ColumnRole, KnownColumn};
 
 /// Counts of every change normalization made to the data, reported in the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default)]
 pub struct Normalizations {
     /// Cells that had whitespace around the value removed.

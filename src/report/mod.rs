@@ -18,7 +18,7 @@ pub use summary::{
 pub use terminal::TerminalSafe;
 
 /// What `check` reports: the summary and every rejected row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// The version of this document's shape ([`SCHEMA_VERSION`]).
     pub schema_version: u32,

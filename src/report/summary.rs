@@ -17,7 +17,7 @@ use crate::write::rejected::RuleExample;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One input as read.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InputInfo {
     /// The file as named, or an Arrow source's name.
     pub path: String,
@@ -30,7 +30,7 @@ pub struct InputInfo {
 }
 
 /// One `--existing` file as read.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExistingInfo {
     /// The file as named, or `(codes given)` for codes given as values.
     pub path: String,
@@ -89,6 +89,16 @@ impl RuleCounts {
 impl Serialize for RuleCounts {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl schemars::JsonSchema for RuleCounts {
+    fn schema_name() -> String {
+        "RuleCounts".to_owned()
+    }
+
+    fn json_schema(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        <std::collections::BTreeMap<String, u64>>::json_schema(generator)
     }
 }
 
@@ -157,6 +167,16 @@ impl Serialize for RuleExamples {
     }
 }
 
+impl schemars::JsonSchema for RuleExamples {
+    fn schema_name() -> String {
+        "RuleExamples".to_owned()
+    }
+
+    fn json_schema(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        <std::collections::BTreeMap<String, RuleExample>>::json_schema(generator)
+    }
+}
+
 impl<'de> Deserialize<'de> for RuleExamples {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer
@@ -167,7 +187,7 @@ impl<'de> Deserialize<'de> for RuleExamples {
 
 /// What a run did, as summary.json records it; [`read_summary`] reads it back whole. Fields
 /// added after the first version read as empty from an older summary.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// The version of this document's shape ([`SCHEMA_VERSION`]); 0 for a summary written
     /// before versions were recorded.
@@ -237,7 +257,7 @@ pub struct Summary {
 }
 
 /// Inputs with the same columns, and the batches that hold their accepted rows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ColumnGroup {
     /// The batch header of the group.
     pub columns: Vec<String>,

@@ -31,7 +31,7 @@ impl VerifyCount {
 }
 
 /// What kind of difference a mismatch is: the kinds a pattern is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MismatchKind {
     /// Voucherify holds another value.
@@ -49,7 +49,7 @@ pub enum MismatchKind {
 }
 
 /// One column of one code whose stored value is not what the batch sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Mismatch {
     /// The batch's data row (1 = the first after the header).
     pub row: u64,

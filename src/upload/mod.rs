@@ -94,7 +94,7 @@ pub trait UploadProgress: Sync {
 }
 
 /// What an upload did (or, in a dry run, would do).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UploadOutcome {
     /// The version of this document's shape ([`SCHEMA_VERSION`]).
     pub schema_version: u32,

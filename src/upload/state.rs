@@ -23,7 +23,7 @@ pub use crate::folder::LOCK_FILE;
 pub use crate::folder::STATE_FILE;
 
 /// Where a batch stands.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum BatchStatus {
     /// Not posted yet, or every earlier try provably never reached Voucherify.
     #[serde(rename = "pending")]
@@ -95,7 +95,7 @@ impl BatchStatus {
 }
 
 /// Where a batch's `done_count` and `failed_count` come from.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Counts {
     /// Voucherify gave both.
@@ -108,7 +108,9 @@ pub enum Counts {
 }
 
 /// Where a failed row's `row` comes from.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RowSource {
     /// Voucherify's `row`.
@@ -121,7 +123,7 @@ pub enum RowSource {
 }
 
 /// A row Voucherify did not import, as recorded (texts redacted).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct FailedRowState {
     /// The failed row's code, as Voucherify gave it.
     pub code: Option<String>,
@@ -138,7 +140,7 @@ pub struct FailedRowState {
 }
 
 /// An import job Voucherify lists that may be an unconfirmed batch's.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Candidate {
     /// The job's id.
     pub id: String,
@@ -149,7 +151,7 @@ pub struct Candidate {
 }
 
 /// What `upload.json` records of one batch.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct BatchState {
     /// The batch, relative to the folder (`import/part-00001.csv`).
     pub path: String,
@@ -214,7 +216,7 @@ pub struct BatchState {
 }
 
 /// What reading a batch's codes back found (`upload --verify`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct Verification {
     /// Codes to read back.
     pub planned: u64,
@@ -239,7 +241,7 @@ impl Verification {
 }
 
 /// The canary batch's verdict (`upload --canary`): the rest is posted only when it passed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct CanaryState {
     /// The canary batch.
     pub batch: String,
@@ -311,7 +313,7 @@ impl BatchState {
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// `upload.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct UploadState {
     /// The version of this document's shape ([`SCHEMA_VERSION`]); 0 for an upload.json
     /// written before versions were recorded.

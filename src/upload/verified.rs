@@ -17,7 +17,7 @@ use crate::folder::origins::Origins;
 pub use crate::folder::VERIFY_FILE;
 
 /// A pattern the mismatches of one column follow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Pattern {
     /// The column.
     pub column: String,

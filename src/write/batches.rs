@@ -20,7 +20,7 @@ use crate::read::hex;
 pub use crate::write::record::{encode_record, EncodedRows};
 
 /// One written batch, as the summary lists it (and `upload` reads it back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct BatchInfo {
     /// Relative to the output folder: `import/part-00001.csv`.
     pub path: String,

@@ -19,7 +19,7 @@ pub const EXAMPLES_PER_RULE: usize = 20;
 
 /// A rejected row kept as an example of a rule: where it is, why, and its fields as
 /// rejected.csv shows them (the original columns, then the raw text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RuleExample {
     /// The input's name.
     pub file: String,
@@ -35,7 +35,7 @@ pub struct RuleExample {
 }
 
 /// One rejected row, without its fields: what `check` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RejectedEntry {
     /// The input's name.
     pub file: String,

@@ -120,6 +120,7 @@ fn every_batch_is_posted_once_in_order_and_followed_to_done() {
         voucher_import::upload::SCHEMA_VERSION,
         "upload.json says its shape's version"
     );
+    crate::schemas::assert_valid("upload-state.schema.json", &state);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("imported          10  codes"), "{stderr}");
     assert!(

@@ -101,6 +101,7 @@ fn amounts_stored_at_a_hundredth_are_mismatches_with_their_pattern_named() {
         outcome["schema_version"],
         voucher_import::upload::SCHEMA_VERSION
     );
+    crate::schemas::assert_valid("upload-outcome.schema.json", &outcome);
 }
 
 #[test]
