@@ -66,18 +66,32 @@ fn command() -> clap::Command {
     // Not for the commands that document the others (`man --out` is not `prepare --out`).
     Cli::command().mut_subcommands(|sub| match sub.get_name() {
         "man" | "completions" => sub,
-        _ => sub.mut_args(with_env),
+        name => {
+            let name = name.to_owned();
+            sub.mut_args(move |arg| with_env(&name, arg))
+        }
     })
 }
 
-/// `arg` also read from `VOUCHER_IMPORT_<ITS LONG NAME>`, unless it is positional, `--help`
-/// or `--version`. The values are not shown in `--help` (one may be a path to keep private).
-fn with_env(arg: clap::Arg) -> clap::Arg {
+/// Options of one name that mean different things in different subcommands: their variable
+/// names the subcommand too (`upload --campaign` is an id, `prepare --campaign` a file).
+const SUBCOMMAND_VARIABLES: [(&str, &str); 1] = [("upload", "campaign")];
+
+/// `arg` of `subcommand` also read from `VOUCHER_IMPORT_<ITS LONG NAME>` (or
+/// `VOUCHER_IMPORT_<SUBCOMMAND>_<NAME>`, see [`SUBCOMMAND_VARIABLES`]), unless it is positional,
+/// `--help`, `--version` or `--verbose`. The values are not shown in `--help` (one may be a
+/// path to keep private).
+fn with_env(subcommand: &str, arg: clap::Arg) -> clap::Arg {
     match arg.get_long() {
         Some(long)
             if !matches!(long, "help" | "version" | "verbose") && arg.get_env().is_none() =>
         {
-            let name = format!("VOUCHER_IMPORT_{}", long.to_uppercase().replace('-', "_"));
+            let option = long.to_uppercase().replace('-', "_");
+            let name = if SUBCOMMAND_VARIABLES.contains(&(subcommand, long)) {
+                format!("VOUCHER_IMPORT_{}_{option}", subcommand.to_uppercase())
+            } else {
+                format!("VOUCHER_IMPORT_{option}")
+            };
             arg.env(name).hide_env_values(true)
         }
         _ => arg,

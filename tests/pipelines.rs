@@ -209,3 +209,33 @@ fn man_pages_are_made_from_the_arguments() {
     }
     run(&["man", "nope"]).expect_code(2);
 }
+
+#[test]
+fn an_option_that_means_another_thing_in_upload_has_a_variable_of_its_own() {
+    let (_, upload, _) = run_with_env(&["upload", "--help"], &[]);
+    assert!(
+        upload.contains("[env: VOUCHER_IMPORT_UPLOAD_CAMPAIGN]"),
+        "{upload}"
+    );
+    let (_, prepare, _) = run_with_env(&["prepare", "--help"], &[]);
+    assert!(
+        prepare.contains("[env: VOUCHER_IMPORT_CAMPAIGN]"),
+        "{prepare}"
+    );
+    // A campaign id meant for upload does not reach prepare's --campaign FILE.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let (code, _, stderr) = run_with_env(
+        &[
+            "prepare",
+            SAMPLE,
+            "--campaign-type",
+            "gift",
+            "--out",
+            &out,
+            "-q",
+        ],
+        &[("VOUCHER_IMPORT_UPLOAD_CAMPAIGN", "camp_123")],
+    );
+    assert_eq!(code, 1, "{stderr}");
+}
