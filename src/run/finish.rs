@@ -3,38 +3,16 @@
 
 use super::*;
 
-/// Positions of the rules that engine stages report; None for a rule switched off.
-pub(super) struct EngineRules {
-    pub(super) malformed_record: RuleId,
-    pub(super) invalid_encoding: RuleId,
-    pub(super) unreadable_value: RuleId,
-    pub(super) repeated_header: RuleId,
-    pub(super) record_too_large: RuleId,
-    pub(super) duplicate_code: Option<RuleId>,
-    pub(super) existing_code: Option<RuleId>,
-    /// The warning a code that differs from an earlier one only by case gets.
-    pub(super) case_variant_code: Option<RuleId>,
-    /// The warning an update's ignored values get (loaded with `--existing-codes update` only).
-    pub(super) update_ignores_fields: Option<RuleId>,
-    pub(super) over_campaign_limit: Option<RuleId>,
-}
-
-impl EngineRules {
-    /// The first five cannot be disabled ([`RuleSet::load`] refuses it).
-    pub(super) fn resolve(rules: &RuleSet) -> Result<Self> {
-        Ok(EngineRules {
-            malformed_record: rules.position(names::MALFORMED_RECORD)?,
-            invalid_encoding: rules.position(names::INVALID_ENCODING)?,
-            unreadable_value: rules.position(names::UNREADABLE_VALUE)?,
-            repeated_header: rules.position(names::REPEATED_HEADER)?,
-            record_too_large: rules.position(names::RECORD_TOO_LARGE)?,
-            duplicate_code: rules.find(names::DUPLICATE_CODE),
-            existing_code: rules.find(names::EXISTING_CODE),
-            case_variant_code: rules.find(names::CASE_VARIANT_CODE),
-            update_ignores_fields: rules.find(names::UPDATE_IGNORES_FIELDS),
-            over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
-        })
-    }
+/// What normalization and encoding counted on one row, added to the tally when it goes in.
+struct RowCounts {
+    /// Empty boolean cells written `null`.
+    boolean_nulls: u32,
+    /// Values that start like a spreadsheet formula.
+    formulas: u32,
+    /// Amounts written in minor units from major ones.
+    amounts_converted: u32,
+    /// Schema metadata values written in their canonical spelling.
+    metadata_respelled: u32,
 }
 
 /// How many rows ahead the finisher prefetches dedup table slots.
@@ -180,7 +158,6 @@ impl<'a> Finisher<'a> {
         }
         self.tally.normalizations.add(&normalizations);
         let stored_bytes_read = chunk.stored_bytes_read;
-        let file_layout = &self.layout.files[chunk.file];
         let codes = batch.column(KnownColumn::Code.index()).as_string::<i32>();
         if let Some(rows) = chunk.estimated_file_rows {
             // Sized once per file: the table does not grow (re-hash, copy) while rows go by.
@@ -189,7 +166,6 @@ impl<'a> Finisher<'a> {
             self.dedup.reserve(more, bytes_per_code);
         }
         let file_no = chunk.file.number();
-        let file_name = &self.file_names[chunk.file];
         for (i, record) in chunk.records.iter().enumerate() {
             // The table probe of a row a few ahead is fetched while this one is finished.
             if let Some(&hash) = code_hashes.get(i + PREFETCH_ROWS) {
@@ -230,7 +206,7 @@ impl<'a> Finisher<'a> {
                 let group = self.groups.of_file[chunk.file];
                 if !self.batches.fits_alone(group, encoded) {
                     found.push(Finding {
- error: false,
+                        error: false,
                         rule: rules.record_too_large,
                         reason: format!(
                             "the record takes {} bytes, more than a batch of --max-file-bytes {} can hold with its header",
@@ -248,48 +224,16 @@ impl<'a> Finisher<'a> {
                     };
                     match admitted {
                         Ok(()) => {
-                            let (batch_no, batch_row) =
-                                self.batches.write(group, encoded, file_no, record.row)?;
-                            if is_update {
-                                self.tally.update_rows.push((
-                                    batch_no,
-                                    batch_row,
-                                    code.unwrap_or_default().to_owned(),
-                                ));
-                            }
-                            self.tally.normalizations.boolean_nulls_written +=
-                                u64::from(rows_encoded.nulls(i));
-                            self.tally.normalizations.amounts_converted +=
-                                u64::from(amounts_converted[i]);
-                            self.tally.updates += u64::from(is_update);
-                            self.tally.normalizations.metadata_values_respelled +=
-                                u64::from(metadata_respelled[i]);
-                            self.tally.formula_like_values += u64::from(rows_encoded.formulas(i));
-                            self.tally.accepted += 1;
-                            if let Some(out) = &mut self.rows_out {
-                                out.accepted.push(i as u32);
-                            }
-                            if !found.is_empty() {
-                                let (names, reasons) = self.describe(found, &mut true);
-                                if let Some(out) = &mut self.rows_out {
-                                    out.warnings.push(
-                                        file_name,
-                                        record,
-                                        &file_layout.original_columns,
-                                        &names,
-                                        &reasons,
-                                    );
-                                }
-                                self.warnings.write(
-                                    file_name,
-                                    record,
-                                    &file_layout.original_columns,
-                                    file_layout.undo_formula_quotes,
-                                    names,
-                                    reasons,
-                                )?;
-                                self.tally.warned_rows += 1;
-                            }
+                            let counts = RowCounts {
+                                boolean_nulls: rows_encoded.nulls(i),
+                                formulas: rows_encoded.formulas(i),
+                                amounts_converted: amounts_converted[i],
+                                metadata_respelled: metadata_respelled[i],
+                            };
+                            let update = code.filter(|_| is_update);
+                            self.accept(
+                                chunk.file, i, record, group, encoded, update, counts, found,
+                            )?;
                             continue;
                         }
                         Err(reason) => found.push(Finding {
@@ -300,28 +244,7 @@ impl<'a> Finisher<'a> {
                     }
                 }
             }
-            // Rejected: only the rules that reject are listed (warnings are moot for a row that
-            // does not go in).
-            found.retain(|f| self.rules.rule(f.rule).text.severity == Severity::Reject);
-            let (names, reasons) = self.describe(found, &mut false);
-            if let Some(out) = &mut self.rows_out {
-                out.rejected.push(
-                    file_name,
-                    record,
-                    &file_layout.original_columns,
-                    &names,
-                    &reasons,
-                );
-            }
-            self.rejected.write(
-                file_name,
-                record,
-                &file_layout.original_columns,
-                file_layout.undo_formula_quotes,
-                names,
-                reasons,
-            )?;
-            self.tally.rejected_rows += 1;
+            self.reject(chunk.file, record, found)?;
         }
         if let Some(out) = &mut self.rows_out {
             out.flush(import_rows.as_ref())?;
@@ -331,6 +254,99 @@ impl<'a> Finisher<'a> {
             rows: self.tally.accepted + self.tally.rejected_rows,
             rejected: self.tally.rejected_rows,
         });
+        Ok(())
+    }
+
+    /// An accepted row: into its group's batch (row `position` of the chunk), counted, handed
+    /// to the sink, and listed in warnings.csv when `warnings` holds findings. `update` is the
+    /// code when the row updates a code in the project.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        file: InputId,
+        position: usize,
+        record: &crate::read::Record,
+        group: usize,
+        encoded: &[u8],
+        update: Option<&str>,
+        counts: RowCounts,
+        warnings: Vec<Finding>,
+    ) -> Result<()> {
+        let (names, layout) = (self.file_names, self.layout);
+        let (file_name, file_layout) = (&names[file], &layout.files[file]);
+        let (batch_no, batch_row) =
+            self.batches
+                .write(group, encoded, file.number(), record.row)?;
+        if let Some(code) = update {
+            self.tally
+                .update_rows
+                .push((batch_no, batch_row, code.to_owned()));
+            self.tally.updates += 1;
+        }
+        let tally = &mut self.tally;
+        tally.normalizations.boolean_nulls_written += u64::from(counts.boolean_nulls);
+        tally.normalizations.amounts_converted += u64::from(counts.amounts_converted);
+        tally.normalizations.metadata_values_respelled += u64::from(counts.metadata_respelled);
+        tally.formula_like_values += u64::from(counts.formulas);
+        tally.accepted += 1;
+        if let Some(out) = &mut self.rows_out {
+            out.accepted.push(position as u32);
+        }
+        if warnings.is_empty() {
+            return Ok(());
+        }
+        let (rules, reasons) = self.describe(warnings, &mut true);
+        if let Some(out) = &mut self.rows_out {
+            out.warnings.push(
+                file_name,
+                record,
+                &file_layout.original_columns,
+                &rules,
+                &reasons,
+            );
+        }
+        self.warnings.write(
+            file_name,
+            record,
+            &file_layout.original_columns,
+            file_layout.undo_formula_quotes,
+            rules,
+            reasons,
+        )?;
+        self.tally.warned_rows += 1;
+        Ok(())
+    }
+
+    /// A rejected row: into rejected.csv and to the sink, under the rules that reject it only
+    /// (warnings are moot for a row that does not go in).
+    fn reject(
+        &mut self,
+        file: InputId,
+        record: &crate::read::Record,
+        mut found: Vec<Finding>,
+    ) -> Result<()> {
+        let (names, layout) = (self.file_names, self.layout);
+        let (file_name, file_layout) = (&names[file], &layout.files[file]);
+        found.retain(|f| self.rules.rule(f.rule).text.severity == Severity::Reject);
+        let (rules, reasons) = self.describe(found, &mut false);
+        if let Some(out) = &mut self.rows_out {
+            out.rejected.push(
+                file_name,
+                record,
+                &file_layout.original_columns,
+                &rules,
+                &reasons,
+            );
+        }
+        self.rejected.write(
+            file_name,
+            record,
+            &file_layout.original_columns,
+            file_layout.undo_formula_quotes,
+            rules,
+            reasons,
+        )?;
+        self.tally.rejected_rows += 1;
         Ok(())
     }
 

@@ -46,6 +46,7 @@ use crate::write::rejected::{RejectedEntry, RejectedWriter};
 use crate::write::StagedOutput;
 
 mod close;
+mod engine_rules;
 mod evaluate;
 mod finish;
 mod open;
@@ -56,6 +57,7 @@ mod sources;
 mod stream;
 
 use close::*;
+use engine_rules::*;
 use evaluate::*;
 use finish::*;
 use open::*;
