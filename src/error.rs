@@ -115,15 +115,15 @@ pub enum Error {
     Invariant(String),
 
     /// The rule engine met something it cannot evaluate (a condition that is not boolean).
-    #[error("rule evaluation failed: {0}\n  fix: check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one")]
+    #[error("rule evaluation failed: {0}\n  fix: {RULE_EVALUATION_FIX}")]
     Engine(String),
 
     /// DataFusion failed while compiling or evaluating rules.
-    #[error("rule evaluation failed: {0}\n  fix: check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one")]
+    #[error("rule evaluation failed: {0}\n  fix: {RULE_EVALUATION_FIX}")]
     DataFusion(#[from] datafusion::error::DataFusionError),
 
     /// Arrow failed while building or evaluating the rule table.
-    #[error("rule evaluation failed: {0}\n  fix: check the rules' SQL (voucher-import rules lists them); --disable-rule NAME runs without one")]
+    #[error("rule evaluation failed: {0}\n  fix: {RULE_EVALUATION_FIX}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
 
     /// A thread of the run could not be started.
@@ -154,7 +154,6 @@ fn describe_header_problems(problems: &[(PathBuf, HeaderProblem)]) -> String {
             format!("{files} files")
         }
     );
-    let mut options: Vec<&str> = Vec::new();
     for (path, problem) in problems {
         text.push_str(&format!(
             "\n  {}: {}\n    fix: {}",
@@ -162,19 +161,23 @@ fn describe_header_problems(problems: &[(PathBuf, HeaderProblem)]) -> String {
             problem.message,
             problem.fix
         ));
-        if let Some(option) = &problem.option {
-            if !options.contains(&option.as_str()) {
-                options.push(option);
-            }
-        }
     }
-    if !options.is_empty() {
-        text.push_str(&format!(
-            "\n  fix: every fix at once: {}",
-            options.join(" ")
-        ));
+    if let Some(fix) = fix_for_all(problems) {
+        text.push_str(&format!("\n  fix: {fix}"));
     }
     text
+}
+
+/// "every fix at once: ..." with each option that fixes a problem once, in order; None when
+/// no problem has one.
+fn fix_for_all(problems: &[(PathBuf, HeaderProblem)]) -> Option<String> {
+    let mut options: Vec<&str> = Vec::new();
+    for option in problems.iter().filter_map(|(_, p)| p.option.as_deref()) {
+        if !options.contains(&option) {
+            options.push(option);
+        }
+    }
+    (!options.is_empty()).then(|| format!("every fix at once: {}", options.join(" ")))
 }
 
 impl Error {
@@ -335,6 +338,21 @@ pub struct ErrorReport {
     pub problems: Vec<HeaderProblemReport>,
 }
 
+impl ErrorReport {
+    /// A report of `kind` with only its message; the other fields are filled where known.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ErrorReport {
+            kind,
+            message: message.into(),
+            path: None,
+            line: None,
+            column: None,
+            fix: None,
+            problems: Vec::new(),
+        }
+    }
+}
+
 /// One header problem in an [`ErrorReport`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct HeaderProblemReport {
@@ -374,15 +392,7 @@ impl Error {
     /// The error as data: kind, message and fix apart, and where.
     pub fn report(&self) -> ErrorReport {
         let shown = |p: &PathBuf| Some(p.display().to_string());
-        let mut report = ErrorReport {
-            kind: self.kind(),
-            message: self.to_string(),
-            path: None,
-            line: None,
-            column: None,
-            fix: None,
-            problems: Vec::new(),
-        };
+        let mut report = ErrorReport::new(self.kind(), self.to_string());
         match self {
             Error::Upload(message) => report.message = message.clone(),
             Error::Interrupted => {
@@ -406,18 +416,8 @@ impl Error {
             }
             Error::HeaderProblems { problems } => {
                 report.path = problems.first().and_then(|(p, _)| shown(p));
-                let options: Vec<&str> = problems
-                    .iter()
-                    .filter_map(|(_, p)| p.option.as_deref())
-                    .fold(Vec::new(), |mut seen, option| {
-                        if !seen.contains(&option) {
-                            seen.push(option);
-                        }
-                        seen
-                    });
                 report.message = format!("{} header problems", problems.len());
-                report.fix = (!options.is_empty())
-                    .then(|| format!("every fix at once: {}", options.join(" ")));
+                report.fix = fix_for_all(problems);
                 report.problems = problems
                     .iter()
                     .map(|(path, p)| HeaderProblemReport {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
 use cmd::{check, completions, explain, man, prepare, rules, upload};
+use voucher_import::error::{ErrorKind, ErrorReport};
 use voucher_import::report::{self, TerminalSafe};
 
 mod cmd;
@@ -124,14 +125,9 @@ fn main() -> ExitCode {
             if e.use_stderr() && std::env::args().skip(1).any(|a| a == "--json") {
                 let text = e.to_string();
                 let message = text.lines().next().unwrap_or_default();
-                print_json_error(&voucher_import::error::ErrorReport {
-                    kind: voucher_import::error::ErrorKind::Usage,
-                    message: message.trim_start_matches("error: ").to_owned(),
-                    path: None,
-                    line: None,
-                    column: None,
+                print_json_error(&ErrorReport {
                     fix: Some("see --help".to_owned()),
-                    problems: Vec::new(),
+                    ..ErrorReport::new(ErrorKind::Usage, message.trim_start_matches("error: "))
                 });
             }
             let _ = e.print();
@@ -147,15 +143,7 @@ fn main() -> ExitCode {
                 // For pipelines: the error as data on stdout (stderr still has the text).
                 let report = match e.downcast_ref::<voucher_import::Error>() {
                     Some(ours) => ours.report(),
-                    None => voucher_import::error::ErrorReport {
-                        kind: voucher_import::error::ErrorKind::Io,
-                        message: format!("{e:#}"),
-                        path: None,
-                        line: None,
-                        column: None,
-                        fix: None,
-                        problems: Vec::new(),
-                    },
+                    None => ErrorReport::new(ErrorKind::Io, format!("{e:#}")),
                 };
                 print_json_error(&report);
             }
@@ -176,7 +164,7 @@ fn main() -> ExitCode {
 }
 
 /// `{"error": {...}}` on stdout, for a pipeline that asked for JSON.
-fn print_json_error(report: &voucher_import::error::ErrorReport) {
+fn print_json_error(report: &ErrorReport) {
     let output = voucher_import::schemas::ErrorOutput {
         error: report.clone(),
     };

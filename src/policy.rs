@@ -85,11 +85,13 @@ impl ExitPolicy {
 
     /// Whether a run with these counts passes.
     pub fn passes(&self, rejected: u64, input_rows: u64, warnings: u64) -> bool {
-        let rejected_ok = match self.max_rejected {
-            Some(limit) => limit.allows(rejected, input_rows),
-            None => rejected == 0,
-        };
-        rejected_ok && !(self.fail_on_warnings && warnings > 0)
+        self.rejected_within(rejected, input_rows) && !(self.fail_on_warnings && warnings > 0)
+    }
+
+    /// Whether `rejected` of `input_rows` is within `max_rejected` (none at all without it).
+    fn rejected_within(&self, rejected: u64, input_rows: u64) -> bool {
+        self.max_rejected
+            .map_or(rejected == 0, |limit| limit.allows(rejected, input_rows))
     }
 
     /// Why a run that does not pass fails, for the line the binary prints.
@@ -97,16 +99,12 @@ impl ExitPolicy {
         if self.passes(summary.rejected, summary.input_rows, summary.warnings) {
             return None;
         }
-        if self.fail_on_warnings && summary.warnings > 0 {
-            let rejected_ok = self.max_rejected.map_or(summary.rejected == 0, |l| {
-                l.allows(summary.rejected, summary.input_rows)
-            });
-            if rejected_ok {
-                return Some(format!(
-                    "{} rows were warned of, and --fail-on-warnings fails the run",
-                    summary.warnings
-                ));
-            }
+        if self.rejected_within(summary.rejected, summary.input_rows) {
+            // The rejected rows are within the limit: the warnings failed it.
+            return Some(format!(
+                "{} rows were warned of, and --fail-on-warnings fails the run",
+                summary.warnings
+            ));
         }
         Some(match self.max_rejected {
             Some(limit) => format!(

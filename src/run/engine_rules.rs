@@ -1,5 +1,5 @@
 //! The built-in rules the run's own stages report (reader, dedup, the in-order verdict), looked
-//! up once per run.
+//! up once per run, and the findings of the record's own problems under them.
 
 use super::*;
 
@@ -34,5 +34,64 @@ impl EngineRules {
             update_ignores_fields: rules.find(names::UPDATE_IGNORES_FIELDS),
             over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
         })
+    }
+}
+
+impl Finisher<'_> {
+    /// What the reader or normalization found wrong with the record itself: a malformed or
+    /// repeated-header record fails for that alone (its fields are unreliable); bytes that are
+    /// not UTF-8 and values that cannot be written as text join the row's other findings.
+    pub(super) fn record_findings(
+        &self,
+        file: InputId,
+        record: &crate::read::Record,
+        found: &mut Vec<Finding>,
+    ) {
+        let rules = &self.engine_rules;
+        match &record.problem {
+            Some(problem @ RecordProblem::RepeatedHeader) => {
+                *found = vec![Finding {
+                    error: false,
+                    rule: rules.repeated_header,
+                    reason: problem.malformed_reason(self.max_record_bytes),
+                }];
+            }
+            Some(problem) if problem.is_malformed() => {
+                *found = vec![Finding {
+                    error: false,
+                    rule: rules.malformed_record,
+                    reason: problem.malformed_reason(self.max_record_bytes),
+                }];
+            }
+            Some(RecordProblem::InvalidEncoding { columns }) => {
+                let named: Vec<String> = columns
+                    .iter()
+                    .map(|&c| self.file_headers[file].0[c].clone())
+                    .collect();
+                found.push(Finding {
+                    error: false,
+                    rule: rules.invalid_encoding,
+                    reason: format!(
+                        "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
+                        named.join(", ")
+                    ),
+                });
+            }
+            Some(RecordProblem::UnreadableValue { columns }) => {
+                let named: Vec<String> = columns
+                    .iter()
+                    .map(|(c, why)| format!("{} ({why})", self.file_headers[file].0[*c]))
+                    .collect();
+                found.push(Finding {
+                    error: false,
+                    rule: rules.unreadable_value,
+                    reason: format!(
+                        "a value cannot be written as text in the form Voucherify takes: {}",
+                        named.join("; ")
+                    ),
+                });
+            }
+            _ => {}
+        }
     }
 }

@@ -15,6 +15,13 @@ struct RowCounts {
     metadata_respelled: u32,
 }
 
+/// Which report a row is listed in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    Rejected,
+    Warned,
+}
+
 /// How many rows ahead the finisher prefetches dedup table slots.
 pub(super) const PREFETCH_ROWS: usize = 8;
 
@@ -272,8 +279,6 @@ impl<'a> Finisher<'a> {
         counts: RowCounts,
         warnings: Vec<Finding>,
     ) -> Result<()> {
-        let (names, layout) = (self.file_names, self.layout);
-        let (file_name, file_layout) = (&names[file], &layout.files[file]);
         let (batch_no, batch_row) =
             self.batches
                 .write(group, encoded, file.number(), record.row)?;
@@ -295,24 +300,7 @@ impl<'a> Finisher<'a> {
         if warnings.is_empty() {
             return Ok(());
         }
-        let (rules, reasons) = self.describe(warnings, &mut true);
-        if let Some(out) = &mut self.rows_out {
-            out.warnings.push(
-                file_name,
-                record,
-                &file_layout.original_columns,
-                &rules,
-                &reasons,
-            );
-        }
-        self.warnings.write(
-            file_name,
-            record,
-            &file_layout.original_columns,
-            file_layout.undo_formula_quotes,
-            rules,
-            reasons,
-        )?;
+        self.list(Listed::Warned, file, record, warnings)?;
         self.tally.warned_rows += 1;
         Ok(())
     }
@@ -325,12 +313,35 @@ impl<'a> Finisher<'a> {
         record: &crate::read::Record,
         mut found: Vec<Finding>,
     ) -> Result<()> {
+        found.retain(|f| self.rules.rule(f.rule).text.severity == Severity::Reject);
+        self.list(Listed::Rejected, file, record, found)?;
+        self.tally.rejected_rows += 1;
+        Ok(())
+    }
+
+    /// Lists a row with its findings in rejected.csv or warnings.csv, and for the sink.
+    fn list(
+        &mut self,
+        how: Listed,
+        file: InputId,
+        record: &crate::read::Record,
+        found: Vec<Finding>,
+    ) -> Result<()> {
         let (names, layout) = (self.file_names, self.layout);
         let (file_name, file_layout) = (&names[file], &layout.files[file]);
-        found.retain(|f| self.rules.rule(f.rule).text.severity == Severity::Reject);
-        let (rules, reasons) = self.describe(found, &mut false);
-        if let Some(out) = &mut self.rows_out {
-            out.rejected.push(
+        let (rules, reasons) = self.describe(found, &mut (how == Listed::Warned));
+        let (report, rows) = match how {
+            Listed::Rejected => (
+                &mut self.rejected,
+                self.rows_out.as_mut().map(|o| &mut o.rejected),
+            ),
+            Listed::Warned => (
+                &mut self.warnings,
+                self.rows_out.as_mut().map(|o| &mut o.warnings),
+            ),
+        };
+        if let Some(rows) = rows {
+            rows.push(
                 file_name,
                 record,
                 &file_layout.original_columns,
@@ -338,73 +349,14 @@ impl<'a> Finisher<'a> {
                 &reasons,
             );
         }
-        self.rejected.write(
+        report.write(
             file_name,
             record,
             &file_layout.original_columns,
             file_layout.undo_formula_quotes,
             rules,
             reasons,
-        )?;
-        self.tally.rejected_rows += 1;
-        Ok(())
-    }
-
-    /// What the reader or normalization found wrong with the record itself: a malformed or
-    /// repeated-header record fails for that alone (its fields are unreliable); bytes that are
-    /// not UTF-8 and values that cannot be written as text join the row's other findings.
-    fn record_findings(
-        &self,
-        file: InputId,
-        record: &crate::read::Record,
-        found: &mut Vec<Finding>,
-    ) {
-        let rules = &self.engine_rules;
-        match &record.problem {
-            Some(problem @ RecordProblem::RepeatedHeader) => {
-                *found = vec![Finding {
-                    error: false,
-                    rule: rules.repeated_header,
-                    reason: problem.malformed_reason(self.max_record_bytes),
-                }];
-            }
-            Some(problem) if problem.is_malformed() => {
-                *found = vec![Finding {
-                    error: false,
-                    rule: rules.malformed_record,
-                    reason: problem.malformed_reason(self.max_record_bytes),
-                }];
-            }
-            Some(RecordProblem::InvalidEncoding { columns }) => {
-                let named: Vec<String> = columns
-                    .iter()
-                    .map(|&c| self.file_headers[file].0[c].clone())
-                    .collect();
-                found.push(Finding {
-                    error: false,
-                    rule: rules.invalid_encoding,
-                    reason: format!(
-                        "{} holds bytes that are not UTF-8 (shown as U+FFFD)",
-                        named.join(", ")
-                    ),
-                });
-            }
-            Some(RecordProblem::UnreadableValue { columns }) => {
-                let named: Vec<String> = columns
-                    .iter()
-                    .map(|(c, why)| format!("{} ({why})", self.file_headers[file].0[*c]))
-                    .collect();
-                found.push(Finding {
-                    error: false,
-                    rule: rules.unreadable_value,
-                    reason: format!(
-                        "a value cannot be written as text in the form Voucherify takes: {}",
-                        named.join("; ")
-                    ),
-                });
-            }
-            _ => {}
-        }
+        )
     }
 
     /// Dedup's verdict on a row's code that every rule let through so far: a duplicate, an

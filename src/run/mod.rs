@@ -161,11 +161,12 @@ pub(crate) fn run_sources(
         notes: plan_notes,
     } = plan(config, sources)?;
     let file_names = sources.names();
+    let column_groups = layout.column_groups();
     log::info!(
         "planned: {} inputs, {} metadata columns, {} column groups ({:.2?})",
         sources.len(),
         layout.metadata.len(),
-        layout.column_groups().columns.len(),
+        column_groups.columns.len(),
         started.elapsed()
     );
 
@@ -239,7 +240,6 @@ pub(crate) fn run_sources(
         Output::Report => None,
     };
     let output_columns = layout.output_columns();
-    let column_groups = layout.column_groups();
     let group_headers: Vec<Vec<String>> = column_groups
         .columns
         .iter()
