@@ -38,6 +38,13 @@ pub trait Sink: Send {
     fn takes_rows(&self) -> bool {
         true
     }
+    /// The schema of this run's rejected and warned rows (the report layout), given once
+    /// before any row to a sink that takes rows: a run without rejected rows can still show
+    /// an empty table with the right columns. Ignored by default.
+    fn report_schema(&mut self, schema: SchemaRef) -> Result<()> {
+        let _ = schema;
+        Ok(())
+    }
 }
 
 /// Keeps every batch it receives.
@@ -49,6 +56,8 @@ pub struct MemorySink {
     pub rejected: Vec<RecordBatch>,
     /// Warned rows, one batch per chunk that had any.
     pub warnings: Vec<RecordBatch>,
+    /// The schema of the rejected and warned rows, once the run has started.
+    pub report_schema: Option<SchemaRef>,
 }
 
 impl MemorySink {
@@ -94,6 +103,11 @@ impl Sink for MemorySink {
 
     fn warnings(&mut self, rows: RecordBatch) -> Result<()> {
         self.warnings.push(rows);
+        Ok(())
+    }
+
+    fn report_schema(&mut self, schema: SchemaRef) -> Result<()> {
+        self.report_schema = Some(schema);
         Ok(())
     }
 }

@@ -71,7 +71,11 @@ impl Table {
             batches: BatchWriter::new(None, &group_headers, max_file_bytes, Some(3), None).unwrap(),
             rejected: RejectedWriter::new(None, &self.layout.original_headers, true).unwrap(),
             warnings: RejectedWriter::new(None, &self.layout.original_headers, true).unwrap(),
-            rows_out: Some(RowsOut::new(sink, &self.layout.original_headers)),
+            rows_out: Some(RowsOut::new(
+                sink,
+                &self.layout.original_headers,
+                crate::write::arrow::RowPlace::Source,
+            )),
         };
         Finisher::new(
             &self.rules,

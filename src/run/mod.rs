@@ -64,7 +64,7 @@ use open::*;
 use outlets::*;
 use plan::*;
 use set_pass::*;
-pub(crate) use sources::Sources;
+pub use sources::Sources;
 use stream::*;
 
 /// What a run produced: its summary, and for `check` the rejected rows.
@@ -135,8 +135,10 @@ pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<
     run_sources(config, Sources::Paths(&config.inputs), progress, None)
 }
 
-/// A run over `sources` (the configuration's inputs are not read).
-pub(crate) fn run_sources(
+/// A run over `sources` (the configuration's inputs are not read), telling `progress` where it
+/// is and handing the rows to `sink` when one is given; the configuration's output says
+/// whether a folder is written besides (see [`Output`]).
+pub fn run_sources(
     config: &RunConfig,
     sources: Sources,
     progress: &dyn Progress,
@@ -276,6 +278,7 @@ pub(crate) fn run_sources(
             staged.is_none() && sink.is_none(),
             // A trait object behind `&mut` is narrowed to the run's lifetime one by one.
             sink.map(|sink| -> &mut dyn Sink { sink }),
+            sources.row_place(),
         )?,
     )?;
     finisher.progress = progress;

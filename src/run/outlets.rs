@@ -5,7 +5,7 @@
 use datafusion::arrow::array::UInt32Array;
 
 use super::*;
-use crate::write::arrow::ReportRows;
+use crate::write::arrow::{ReportRows, RowPlace};
 
 /// Where the finisher puts rows: the batches (measured, and written when they have a folder),
 /// the rejected rows and the warned rows.
@@ -27,6 +27,7 @@ impl<'a> Outlets<'a> {
         staged: Option<&StagedOutput>,
         keep_rejected: bool,
         sink: Option<&'a mut dyn Sink>,
+        place: RowPlace,
     ) -> Result<Self> {
         let options = &config.options;
         let batches = BatchWriter::new(
@@ -60,9 +61,14 @@ impl<'a> Outlets<'a> {
             batches,
             rejected,
             warnings,
-            rows_out: sink
-                .filter(|s| s.takes_rows())
-                .map(|sink| RowsOut::new(sink, &layout.original_headers)),
+            rows_out: match sink.filter(|s| s.takes_rows()) {
+                Some(sink) => {
+                    let rows_out = RowsOut::new(sink, &layout.original_headers, place);
+                    rows_out.sink.report_schema(rows_out.rejected.schema())?;
+                    Some(rows_out)
+                }
+                None => None,
+            },
         })
     }
 }
@@ -77,12 +83,16 @@ pub(super) struct RowsOut<'a> {
 }
 
 impl<'a> RowsOut<'a> {
-    pub(super) fn new(sink: &'a mut dyn Sink, original_headers: &[String]) -> Self {
+    pub(super) fn new(
+        sink: &'a mut dyn Sink,
+        original_headers: &[String],
+        place: RowPlace,
+    ) -> Self {
         RowsOut {
             sink,
             accepted: Vec::new(),
-            rejected: ReportRows::new(original_headers),
-            warnings: ReportRows::new(original_headers),
+            rejected: ReportRows::new(original_headers, place),
+            warnings: ReportRows::new(original_headers, place),
         }
     }
 

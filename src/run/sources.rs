@@ -6,11 +6,14 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::read::{ArrowSource, PerInput};
+use crate::write::arrow::RowPlace;
 
 /// The inputs of one run, by position.
 #[derive(Clone, Copy)]
-pub(crate) enum Sources<'a> {
+pub enum Sources<'a> {
+    /// Files (and `-`, stdin), as [`crate::read::resolve_inputs`] expands them.
     Paths(&'a [InputPath]),
+    /// A library caller's Arrow sources.
     Arrow(&'a [ArrowSource]),
 }
 
@@ -19,6 +22,14 @@ impl Sources<'_> {
         match self {
             Sources::Paths(paths) => paths.len(),
             Sources::Arrow(sources) => sources.len(),
+        }
+    }
+
+    /// How the rows of these sources are placed in the sink's report layout.
+    pub(crate) fn row_place(&self) -> RowPlace {
+        match self {
+            Sources::Paths(_) => RowPlace::FileLine,
+            Sources::Arrow(_) => RowPlace::Source,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The Arrow forms of a run's rows, for a [`crate::sink::Sink`]: accepted rows in the import
 //! layout (one `Utf8` column per batch column, as the CSV batches carry them) and rejected or
 //! warned rows in the report layout (`source`, `row`, `rules`, `reason`, then the input's own
-//! columns).
+//! columns; for a run on files `file`, `row`, `line`, `rules`, `reason`, as in rejected.csv).
 
 use std::sync::Arc;
 
@@ -14,8 +14,24 @@ use crate::error::Result;
 use crate::normalize::values::decode;
 use crate::read::Record;
 
-/// The leading columns of a rejected or warned row in Arrow form.
+/// The leading columns of a rejected or warned row of Arrow sources in Arrow form.
 pub const REPORT_ROW_COLUMNS: [&str; 4] = ["source", "row", "rules", "reason"];
+/// The leading columns of a rejected or warned row of files in Arrow form: those of
+/// rejected.csv (`line` is null for a format without lines, Parquet); after the input's
+/// columns comes [`RAW_COLUMN`], as in rejected.csv: the text of a record whose fields could
+/// not be placed in columns.
+pub const FILE_REPORT_ROW_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"];
+/// The last column of a rejected or warned row of files (see [`FILE_REPORT_ROW_COLUMNS`]).
+pub const RAW_COLUMN: &str = "raw";
+
+/// Where a reported row is said to come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowPlace {
+    /// `source` and `row`: rows of Arrow sources, which have no lines.
+    Source,
+    /// `file`, `row` and `line`: rows of files, as rejected.csv has them.
+    FileLine,
+}
 
 /// The schema of accepted rows with these batch columns: every column `Utf8`, null where the
 /// batch has an empty cell.
@@ -55,28 +71,42 @@ pub fn import_rows(
 }
 
 /// Rejected (or warned) rows gathered one by one and handed out as a record batch: `source`,
-/// `row` (1-based within its source), `rules` (`|`-joined, as in rejected.csv), `reason`, then
+/// `row` (1-based within its source), for files `file`, `row` and `line` (see [`RowPlace`]),
+/// `rules` (`|`-joined, as in rejected.csv), `reason`, then
 /// every input column (the union of the inputs' headers; null where the row's input has no
 /// such column or the cell is empty). Values are shown as read, not made spreadsheet-safe.
 pub struct ReportRows {
     schema: SchemaRef,
     source: StringBuilder,
     row: UInt64Builder,
+    /// The physical line, for rows of files.
+    line: Option<UInt64Builder>,
     rules: StringBuilder,
     reason: StringBuilder,
     fields: Vec<StringBuilder>,
+    /// The text of a record that could not be split into fields, for rows of files.
+    raw: Option<StringBuilder>,
     cells: Vec<Option<String>>,
 }
 
 impl ReportRows {
-    /// Rows whose fields go under `original_headers`.
-    pub fn new(original_headers: &[String]) -> Self {
-        let leading = [
-            Field::new(REPORT_ROW_COLUMNS[0], DataType::Utf8, false),
-            Field::new(REPORT_ROW_COLUMNS[1], DataType::UInt64, false),
-            Field::new(REPORT_ROW_COLUMNS[2], DataType::Utf8, false),
-            Field::new(REPORT_ROW_COLUMNS[3], DataType::Utf8, false),
-        ];
+    /// Rows whose fields go under `original_headers`, placed as `place` says.
+    pub fn new(original_headers: &[String], place: RowPlace) -> Self {
+        let leading = match place {
+            RowPlace::Source => vec![
+                Field::new(REPORT_ROW_COLUMNS[0], DataType::Utf8, false),
+                Field::new(REPORT_ROW_COLUMNS[1], DataType::UInt64, false),
+                Field::new(REPORT_ROW_COLUMNS[2], DataType::Utf8, false),
+                Field::new(REPORT_ROW_COLUMNS[3], DataType::Utf8, false),
+            ],
+            RowPlace::FileLine => vec![
+                Field::new(FILE_REPORT_ROW_COLUMNS[0], DataType::Utf8, false),
+                Field::new(FILE_REPORT_ROW_COLUMNS[1], DataType::UInt64, false),
+                Field::new(FILE_REPORT_ROW_COLUMNS[2], DataType::UInt64, true),
+                Field::new(FILE_REPORT_ROW_COLUMNS[3], DataType::Utf8, false),
+                Field::new(FILE_REPORT_ROW_COLUMNS[4], DataType::Utf8, false),
+            ],
+        };
         let fields: Vec<Field> = leading
             .into_iter()
             .chain(
@@ -84,19 +114,29 @@ impl ReportRows {
                     .iter()
                     .map(|name| Field::new(name, DataType::Utf8, true)),
             )
+            .chain(
+                (place == RowPlace::FileLine).then(|| Field::new(RAW_COLUMN, DataType::Utf8, true)),
+            )
             .collect();
         ReportRows {
             schema: Arc::new(Schema::new(fields)),
             source: StringBuilder::new(),
             row: UInt64Builder::new(),
+            line: (place == RowPlace::FileLine).then(UInt64Builder::new),
             rules: StringBuilder::new(),
             reason: StringBuilder::new(),
             fields: original_headers
                 .iter()
                 .map(|_| StringBuilder::new())
                 .collect(),
+            raw: (place == RowPlace::FileLine).then(StringBuilder::new),
             cells: vec![None; original_headers.len()],
         }
+    }
+
+    /// The schema of the batches [`ReportRows::take`] gives.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
     }
 
     /// Adds one row. `original_columns[i]` is where the record's field `i` goes (None:
@@ -111,10 +151,23 @@ impl ReportRows {
     ) {
         self.source.append_value(source);
         self.row.append_value(record.row);
+        if let Some(line) = &mut self.line {
+            line.append_option(Some(record.line).filter(|&line| line > 0));
+        }
         self.rules.append_value(rules.join("|"));
         self.reason.append_value(reason);
         self.cells.iter_mut().for_each(|cell| *cell = None);
-        for (field, column) in record.fields.iter().zip(original_columns) {
+        if let Some(builder) = &mut self.raw {
+            builder.append_option(record.raw.as_deref().map(decode));
+        }
+        // As rejected.csv shows a record that could not be split: its text alone.
+        let placed = record.raw.is_none() || self.raw.is_none();
+        for (field, column) in record
+            .fields
+            .iter()
+            .zip(original_columns)
+            .filter(|_| placed)
+        {
             if let Some(column) = column {
                 if !field.is_empty() {
                     self.cells[*column] = Some(decode(field).into_owned());
@@ -131,19 +184,33 @@ impl ReportRows {
         if self.row.len() == 0 {
             return Ok(None);
         }
-        let columns: Vec<ArrayRef> = [
-            Arc::new(self.source.finish()) as ArrayRef,
-            Arc::new(self.row.finish()),
-            Arc::new(self.rules.finish()),
-            Arc::new(self.reason.finish()),
+        let place: Vec<ArrayRef> = [
+            Some(Arc::new(self.source.finish()) as ArrayRef),
+            Some(Arc::new(self.row.finish())),
+            self.line
+                .as_mut()
+                .map(|line| Arc::new(line.finish()) as ArrayRef),
         ]
         .into_iter()
-        .chain(
-            self.fields
-                .iter_mut()
-                .map(|b| Arc::new(b.finish()) as ArrayRef),
-        )
+        .flatten()
         .collect();
+        let columns: Vec<ArrayRef> = place
+            .into_iter()
+            .chain([
+                Arc::new(self.rules.finish()) as ArrayRef,
+                Arc::new(self.reason.finish()),
+            ])
+            .chain(
+                self.fields
+                    .iter_mut()
+                    .map(|b| Arc::new(b.finish()) as ArrayRef),
+            )
+            .chain(
+                self.raw
+                    .as_mut()
+                    .map(|raw| Arc::new(raw.finish()) as ArrayRef),
+            )
+            .collect();
         Ok(Some(RecordBatch::try_new(self.schema.clone(), columns)?))
     }
 }

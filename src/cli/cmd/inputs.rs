@@ -189,6 +189,25 @@ pub struct ImportArgs {
     /// depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Output")]
     pub threads: Option<u16>,
+
+    /// What a library caller gives as values rather than as files (the Python package);
+    /// never set from the command line.
+    #[arg(skip)]
+    pub given: GivenValues,
+}
+
+/// Settings given as values, not files: a caller of the engine in code (the Python package)
+/// has its codes in a list, its rules and its campaign as text.
+#[derive(Debug, Clone, Default)]
+pub struct GivenValues {
+    /// Codes already in the project, besides the `--existing` files.
+    pub existing_codes: Vec<String>,
+    /// Rules as text, besides the `--rules` files (named `rule text N` in messages).
+    pub rule_texts: Vec<String>,
+    /// The campaign object as JSON text, instead of `--campaign FILE`.
+    pub campaign_json: Option<String>,
+    /// The metadata schema as JSON text, instead of `--metadata-schema FILE`.
+    pub metadata_schema_json: Option<String>,
 }
 
 fn parse_campaign_type(text: &str) -> std::result::Result<CampaignType, String> {
@@ -269,10 +288,17 @@ fn one_ascii_char(text: &str, what: &str) -> std::result::Result<u8, String> {
 impl ImportArgs {
     /// Resolves the arguments into a run configuration writing to `output`.
     pub fn into_config(self, output: Output, cancel: Cancel) -> Result<RunConfig> {
-        let campaign = match (&self.campaign, self.campaign_type) {
-            (Some(path), _) => Campaign::from_json_file(path)?,
-            (None, Some(campaign_type)) => Campaign::of_type(campaign_type),
-            (None, None) => {
+        let given = self.given;
+        let campaign = match (&self.campaign, &given.campaign_json, self.campaign_type) {
+            (Some(path), _, _) => Campaign::from_json_file(path)?,
+            (None, Some(json), _) => Campaign::from_json(json).map_err(|message| {
+                Error::usage(
+                    format!("the campaign given is not a campaign object: {message}"),
+                    "pass the object GET /v1/campaigns/{id} returns, or a campaign type",
+                )
+            })?,
+            (None, None, Some(campaign_type)) => Campaign::of_type(campaign_type),
+            (None, None, None) => {
                 return Err(Error::usage(
                     "no campaign given",
                     "pass --campaign-type TYPE or --campaign campaign.json",
@@ -316,9 +342,19 @@ impl ImportArgs {
             },
             canary_rows: self.canary_rows,
         };
+        let metadata_schema = match (&self.metadata_schema, &given.metadata_schema_json) {
+            (Some(path), _) => Some(MetadataSchema::from_file(path)?),
+            (None, Some(json)) => Some(MetadataSchema::from_json(json).map_err(|message| {
+                Error::usage(
+                    format!("the metadata schema given is not one: {message}"),
+                    "pass the response of GET /v1/metadata-schemas, or one schema object",
+                )
+            })?),
+            (None, None) => None,
+        };
         let rules = options.rules_in_force(
-            RuleSet::load(&self.rule_files, &self.disabled_rules)?,
-            self.metadata_schema.is_some(),
+            RuleSet::load_with_texts(&self.rule_files, &given.rule_texts, &self.disabled_rules)?,
+            metadata_schema.is_some(),
         );
         Ok(RunConfig {
             cancel,
@@ -345,7 +381,7 @@ impl ImportArgs {
                 defer_utf8_check: true,
             },
             existing: self.existing,
-            existing_codes: Vec::new(),
+            existing_codes: given.existing_codes,
             options,
             campaign,
             headers: HeaderOptions {
@@ -356,11 +392,7 @@ impl ImportArgs {
             },
             rules,
             from_export: self.from == Some(FromSource::VoucherifyExport),
-            metadata_schema: self
-                .metadata_schema
-                .as_deref()
-                .map(MetadataSchema::from_file)
-                .transpose()?,
+            metadata_schema,
             threads,
             output,
         })

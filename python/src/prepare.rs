@@ -1,0 +1,280 @@
+//! `prepare()`: the command line's `prepare` options, parsed by its own definitions, run on
+//! paths or Arrow sources into a memory sink (and a folder with `out`).
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use voucher_import::config::Output;
+use voucher_import::interrupt::Cancel;
+use voucher_import::policy::ExitPolicy;
+use voucher_import::read::ArrowSource;
+use voucher_import::run::{run_sources, NoProgress, Sources};
+use voucher_import::sink::MemorySink;
+
+use crate::cli::cmd::inputs::{GivenValues, ImportArgs};
+use crate::cli::cmd::policy::PolicyArgs;
+use crate::{errors, interruptible, ipc};
+
+/// `prepare`'s options as `prepare()` takes them: the inputs are not required (Arrow sources
+/// may stand for them), nor is a campaign type (a campaign may be given as a dict), and the
+/// folder is optional.
+#[derive(Debug, Parser)]
+#[command(name = "prepare", no_binary_name = true)]
+struct PrepareCall {
+    #[command(flatten)]
+    import: ImportArgs,
+
+    #[command(flatten)]
+    policy: PolicyArgs,
+
+    /// The folder to write into, as `prepare --out`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// Replace the output folder if it holds files.
+    #[arg(long)]
+    force: bool,
+}
+
+fn command() -> clap::Command {
+    PrepareCall::command()
+        .mut_arg("inputs", |arg| arg.required(false))
+        // Not required: a campaign dict may stand for it (clap cannot unset
+        // required_unless_present, so the option is made again without it).
+        .mut_arg("campaign_type", |arg| {
+            clap::Arg::new(arg.get_id().clone())
+                .long("campaign-type")
+                .value_name("TYPE")
+                .value_parser(arg.get_value_parser().clone())
+                .conflicts_with("campaign")
+        })
+}
+
+/// The options `prepare()` takes as keyword arguments: (keyword, long option, takes a value,
+/// repeatable, value names), for the Python side to turn keywords into options and to name
+/// the keywords in messages.
+#[pyfunction]
+pub fn prepare_options() -> Vec<(String, String, bool, bool, Vec<String>)> {
+    options_of(&command())
+}
+
+/// The long options of `command` as keyword arguments (see [`prepare_options`]).
+pub fn options_of(command: &clap::Command) -> Vec<(String, String, bool, bool, Vec<String>)> {
+    command
+        .get_arguments()
+        .filter_map(|arg| {
+            let long = arg.get_long()?;
+            if matches!(long, "help" | "version") {
+                return None;
+            }
+            let keyword = match long {
+                "from" => "from_".to_owned(),
+                other => other.replace('-', "_"),
+            };
+            let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
+                || !matches!(
+                    arg.get_action(),
+                    clap::ArgAction::SetTrue | clap::ArgAction::SetFalse | clap::ArgAction::Count
+                );
+            let repeatable = matches!(arg.get_action(), clap::ArgAction::Append);
+            let value_names = arg
+                .get_value_names()
+                .map(|names| names.iter().map(|n| n.to_string()).collect())
+                .unwrap_or_default();
+            Some((
+                keyword,
+                long.to_owned(),
+                takes_value,
+                repeatable,
+                value_names,
+            ))
+        })
+        .collect()
+}
+
+/// A clap refusal as a usage error that names keywords, not options: `--amount-unit <UNIT>`
+/// reads `amount_unit`.
+pub fn usage_from_clap(command: &clap::Command, error: &clap::Error) -> PyErr {
+    let text = error.to_string();
+    let mut message = text
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with("For more information"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ")
+        .trim_start_matches("error: ")
+        .to_owned();
+    for (keyword, long, _, _, value_names) in options_of(command) {
+        for name in &value_names {
+            message = message.replace(&format!("--{long} <{name}>"), &keyword);
+        }
+        message = message.replace(&format!("--{long}"), &keyword);
+    }
+    errors::usage(
+        message,
+        "see help(voucher_import.prepare) for the keyword arguments and their values",
+    )
+}
+
+/// One Arrow source from Python: a whole table as an IPC stream, or a stream read batch by
+/// batch.
+#[derive(FromPyObject)]
+pub enum SourceData<'py> {
+    /// (schema and batches) as one IPC stream.
+    Table(Bound<'py, PyBytes>),
+    /// (an empty IPC stream giving the schema, an iterator of one-batch IPC streams).
+    Stream((Bound<'py, PyBytes>, Bound<'py, PyAny>)),
+}
+
+fn arrow_source(name: String, data: SourceData<'_>) -> PyResult<ArrowSource> {
+    let bad = |e: datafusion::arrow::error::ArrowError| {
+        errors::usage(
+            format!("the table '{name}' could not be read as Arrow data: {e}"),
+            "pass a pyarrow Table, a RecordBatchReader, a pandas or Polars DataFrame",
+        )
+    };
+    Ok(match data {
+        SourceData::Table(bytes) => {
+            let (schema, batches) = ipc::read_stream(bytes.as_bytes()).map_err(bad)?;
+            ArrowSource::from_batches(name, schema, batches)
+        }
+        SourceData::Stream((schema, iterator)) => {
+            let (schema, _) = ipc::read_stream(schema.as_bytes()).map_err(bad)?;
+            ArrowSource::from_reader(name, ipc::PythonBatches::new(schema, iterator.unbind()))
+        }
+    })
+}
+
+/// What `prepare` gives back to the Python side.
+struct Prepared {
+    summary_json: Vec<u8>,
+    exit_code: i32,
+    policy_failure: Option<String>,
+    accepted: Vec<Vec<u8>>,
+    rejected: Vec<u8>,
+    warnings: Vec<u8>,
+}
+
+/// Runs `prepare` with `options` (command-line options, no inputs) on `paths` or on
+/// `sources` ((name, data) pairs); `existing_codes`, `rule_texts`, `campaign_json` and
+/// `metadata_schema_json` are what Python gives as values. Gives (summary JSON, exit code
+/// under the options' exit policy, why the policy failed when one was given, accepted rows as
+/// one IPC stream per column group, rejected rows, warned rows).
+#[pyfunction]
+#[pyo3(signature = (options, paths, sources, existing_codes, rule_texts, campaign_json, metadata_schema_json))]
+#[allow(clippy::too_many_arguments)]
+pub fn prepare<'py>(
+    py: Python<'py>,
+    options: Vec<String>,
+    paths: Vec<PathBuf>,
+    sources: Vec<(String, SourceData<'py>)>,
+    existing_codes: Vec<String>,
+    rule_texts: Vec<String>,
+    campaign_json: Option<String>,
+    metadata_schema_json: Option<String>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    if paths.is_empty() && sources.is_empty() {
+        return Err(errors::usage(
+            "prepare() was given no source",
+            "pass a path, a list of paths, or a table (pyarrow, pandas, Polars)",
+        ));
+    }
+    if !paths.is_empty() && !sources.is_empty() {
+        return Err(errors::usage(
+            "prepare() was given both paths and tables",
+            "prepare the files and the tables in separate calls, or read the files into tables",
+        ));
+    }
+    let command = command();
+    let mut argv = options;
+    argv.push("--".to_owned());
+    argv.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
+    let matches = command
+        .clone()
+        .try_get_matches_from(argv)
+        .map_err(|e| usage_from_clap(&command, &e))?;
+    let mut call =
+        PrepareCall::from_arg_matches(&matches).map_err(|e| usage_from_clap(&command, &e))?;
+    call.import.given = GivenValues {
+        existing_codes,
+        rule_texts,
+        campaign_json,
+        metadata_schema_json,
+    };
+    let arrow = sources
+        .into_iter()
+        .map(|(name, data)| arrow_source(name, data))
+        .collect::<PyResult<Vec<_>>>()?;
+    let cancel = Cancel::new();
+    let policy = call.policy.policy();
+    let output = match call.out.take() {
+        Some(path) => Output::Folder {
+            path,
+            force: call.force,
+        },
+        None => Output::Report,
+    };
+    let run_cancel = cancel.clone();
+    let prepared = interruptible::run(py, &cancel, move || {
+        run(call.import, output, run_cancel, &arrow, policy)
+    })?
+    .map_err(|e| errors::from_engine(&e))?;
+    let bytes = |b: &[u8]| PyBytes::new(py, b);
+    PyTuple::new(
+        py,
+        [
+            bytes(&prepared.summary_json).into_any(),
+            prepared.exit_code.into_pyobject(py)?.into_any(),
+            prepared.policy_failure.into_pyobject(py)?.into_any(),
+            pyo3::types::PyList::new(py, prepared.accepted.iter().map(|b| bytes(b)))?.into_any(),
+            bytes(&prepared.rejected).into_any(),
+            bytes(&prepared.warnings).into_any(),
+        ],
+    )
+}
+
+/// The run itself, on the run's thread.
+fn run(
+    import: ImportArgs,
+    output: Output,
+    cancel: Cancel,
+    arrow: &[ArrowSource],
+    policy: ExitPolicy,
+) -> voucher_import::Result<Prepared> {
+    let config = import.into_config(output, cancel)?;
+    let sources = if arrow.is_empty() {
+        Sources::Paths(&config.inputs)
+    } else {
+        Sources::Arrow(arrow)
+    };
+    let mut sink = MemorySink::new();
+    let outcome = run_sources(&config, sources, &NoProgress, Some(&mut sink))?;
+    let summary = outcome.summary;
+    let mut summary_json = Vec::new();
+    voucher_import::report::write_json(&mut summary_json, &summary)
+        .map_err(|e| voucher_import::Error::Invariant(format!("summary as JSON: {e}")))?;
+    let report_rows = |batches: &[datafusion::arrow::array::RecordBatch]| {
+        let schema = match (&sink.report_schema, batches.first()) {
+            (Some(schema), _) => schema.clone(),
+            (None, Some(batch)) => batch.schema(),
+            (None, None) => std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()),
+        };
+        ipc::write_stream(&schema, batches)
+    };
+    let accepted = sink
+        .accepted_by_group()?
+        .iter()
+        .map(|batch| ipc::write_stream(&batch.schema(), std::slice::from_ref(batch)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let given = policy != ExitPolicy::default();
+    Ok(Prepared {
+        exit_code: policy.exit_code(&summary),
+        policy_failure: policy.failure(&summary).filter(|_| given),
+        summary_json,
+        accepted,
+        rejected: report_rows(&sink.rejected)?,
+        warnings: report_rows(&sink.warnings)?,
+    })
+}

@@ -1,0 +1,66 @@
+"""Shared helpers: the repository's fixtures and goldens, read as the CLI's tests read them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.fixture(autouse=True)
+def at_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs are named relative to the repository's root, as in the goldens; no
+    VOUCHER_IMPORT_* variable of the caller's shell reaches a test."""
+    monkeypatch.chdir(ROOT)
+    for name in list(os.environ):
+        if name.startswith("VOUCHER_IMPORT_") or name.startswith("VOUCHERIFY_"):
+            monkeypatch.delenv(name)
+
+
+def normalized_summary(summary: Dict[str, Any]) -> Dict[str, Any]:
+    """A summary as the goldens keep it: no version, no elapsed time."""
+    summary = dict(summary)
+    summary["version"] = "{version}"
+    summary["elapsed_ms"] = "{elapsed}"
+    return summary
+
+
+def golden_summary(case: str) -> Dict[str, Any]:
+    return json.loads((GOLDEN / case / "out" / "summary.json").read_text(encoding="utf-8"))
+
+
+def read_csv(path: Path) -> List[List[str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def table_rows(table: Any) -> List[List[str]]:
+    """A table's rows as text, an empty cell for null (as a CSV has them)."""
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return [
+        ["" if value is None else str(value) for value in row] for row in zip(*columns)
+    ]
+
+
+FORMULA = re.compile(r"^[=+\-@\t\r]")
+
+
+def same_cell(csv_cell: str, table_cell: str) -> bool:
+    """rejected.csv makes a value a spreadsheet would run as a formula safe with a leading
+    quote; the table has the value as read."""
+    return csv_cell == table_cell or (
+        bool(FORMULA.match(table_cell)) and csv_cell == "'" + table_cell
+    )
+
+
+def python() -> str:
+    return sys.executable

@@ -1,0 +1,228 @@
+"""prepare() on tables: pyarrow, pandas and Polars give what the same rows give as a file, and
+the values come back as the import batches carry them."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+import voucher_import
+from conftest import table_rows
+
+HEADER = ["Code", "Active", "Category", "Gift Amount", "Expiration Date", "region"]
+ROWS = [
+    ["GC-0001", "true", "summer", "5000", "2027-01-31", "EU"],
+    ["GC-0002", "TRUE", "summer", "2500", "", "US"],
+    ["GC-0001", "true", "summer", "5000", "", "EU"],  # duplicate_code
+    ["", "true", "winter", "100", "", "EU"],  # code_required
+    ["GC-0005", "maybe", "winter", "100", "", "EU"],  # active_boolean
+    ["GC-0006", "false", "winter", "12.50", "", "EU"],  # invalid_number (minor units)
+    ["GC-0007", "false", "", "700", "31/02/2027", ""],  # invalid_date
+    ["GC-0008", "true", "=cmd", "700", "", "EU"],  # a formula-like value, accepted
+    ["gc-0002", "true", "summer", "100", "", "EU"],  # case_variant_code (a warning)
+]
+
+
+@pytest.fixture()
+def cards(tmp_path: Path) -> Path:
+    path = tmp_path / "cards.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        writer.writerows(ROWS)
+    return path
+
+
+def as_text_table(path: Path) -> pa.Table:
+    options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in HEADER}, strings_can_be_null=False
+    )
+    return pacsv.read_csv(path, convert_options=options)
+
+
+def assert_same_run(from_table: Any, from_file: Any) -> None:
+    """A table run and a file run of the same rows: same verdicts, same accepted values."""
+    t, f = from_table.summary, from_file.summary
+    for key in (
+        "input_rows",
+        "accepted",
+        "rejected",
+        "rejected_by_rule",
+        "warnings",
+        "warnings_by_rule",
+        "normalizations",
+    ):
+        assert t[key] == f[key], key
+    assert t["inputs"][0]["path"] == "table"
+    assert from_table.accepted.equals(from_file.accepted)
+    # The rejected rows: `source, row` for a table, `file, row, line` (and `raw`) for a file.
+    assert from_table.rejected.column_names[:4] == ["source", "row", "rules", "reason"]
+    assert from_file.rejected.column_names[:5] == ["file", "row", "line", "rules", "reason"]
+    assert from_file.rejected.column_names[-1] == "raw"
+    for name in ["row", "rules"] + HEADER:
+        assert from_table.rejected.column(name).equals(from_file.rejected.column(name)), name
+    # A reason names the source where the file's names the file.
+    file_name = from_file.summary["inputs"][0]["path"]
+    for outlet in ("rejected", "warnings"):
+        reasons = getattr(from_table, outlet).column("reason").to_pylist()
+        file_reasons = getattr(from_file, outlet).column("reason").to_pylist()
+        assert reasons == [r.replace(file_name, "table") for r in file_reasons]
+    assert set(from_table.rejected.column("source").to_pylist()) == {"table"}
+
+
+def test_a_pyarrow_table_is_judged_as_the_same_rows_in_a_file(cards: Path) -> None:
+    from_file = voucher_import.prepare(str(cards), campaign_type="gift")
+    assert from_file.summary["rejected"] == 5
+    assert from_file.summary["warnings"] == 1
+    assert sorted(from_file.summary["rejected_by_rule"][r] for r in ("duplicate_code", "code_required", "active_boolean", "invalid_number", "invalid_date")) == [1, 1, 1, 1, 1]
+    from_table = voucher_import.prepare(as_text_table(cards), campaign_type="gift")
+    assert_same_run(from_table, from_file)
+    # Values as the batches carry them; the formula-like value as it is (data, not a cell).
+    assert from_table.accepted.column("Code").to_pylist() == ["GC-0001", "GC-0002", "GC-0008", "gc-0002"]
+    assert from_table.accepted.column("Active").to_pylist()[:2] == ["true", "true"]
+    assert from_table.accepted.column("Category").to_pylist()[2] == "=cmd"
+
+
+def test_a_pandas_dataframe(cards: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_csv(cards, dtype=str, keep_default_na=False)
+    from_file = voucher_import.prepare(cards, campaign_type="gift")
+    assert_same_run(voucher_import.prepare(frame, campaign_type="gift"), from_file)
+
+
+def test_a_polars_dataframe(cards: Path) -> None:
+    pl = pytest.importorskip("polars")
+    frame = pl.read_csv(cards, infer_schema=False)
+    from_file = voucher_import.prepare(cards, campaign_type="gift")
+    assert_same_run(voucher_import.prepare(frame, campaign_type="gift"), from_file)
+
+
+def test_a_record_batch_reader_is_streamed(cards: Path) -> None:
+    table = as_text_table(cards)
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=2))
+    from_file = voucher_import.prepare(cards, campaign_type="gift")
+    assert_same_run(voucher_import.prepare(reader, campaign_type="gift"), from_file)
+
+
+def test_typed_columns_are_written_as_text() -> None:
+    table = pa.table(
+        {
+            "Code": ["A-1", "A-2"],
+            "Gift Amount": pa.array([1000, 2550], pa.int64()),
+            "Active": [True, False],
+            "tier": pa.array([1.5, None]),
+        }
+    )
+    result = voucher_import.prepare(table, campaign_type="gift")
+    assert result.summary["accepted"] == 2, table_rows(result.rejected)
+    assert result.accepted.column("Gift Amount").to_pylist() == ["1000", "2550"]
+    assert result.accepted.column("Active").to_pylist() == ["true", "false"]
+    assert result.accepted.column("tier").to_pylist() == ["1.5", None]
+
+
+def test_several_named_tables_are_one_import() -> None:
+    a = pa.table({"Code": ["A-1", "SAME"], "Active": ["true", "true"]})
+    b = pa.table({"Code": ["SAME", "B-2"], "Region": ["EU", "US"]})
+    result = voucher_import.prepare({"partner": a, "manual": b}, campaign_type="discount")
+    assert [i["path"] for i in result.summary["inputs"]] == ["partner", "manual"]
+    assert result.rejected.column("source").to_pylist() == ["manual"]
+    assert result.rejected.column("rules").to_pylist() == ["duplicate_code"]
+    # Two column groups: one table each, and their union.
+    assert [t.column_names for t in result.accepted_by_group] == [["Code", "Active"], ["Code", "Region"]]
+    assert result.accepted.column_names == ["Code", "Active", "Region"]
+    assert result.accepted.column("Code").to_pylist() == ["A-1", "SAME", "B-2"]
+    unnamed = voucher_import.prepare([a, b], campaign_type="discount")
+    assert [i["path"] for i in unnamed.summary["inputs"]] == ["table 1", "table 2"]
+
+
+def test_existing_codes_from_a_python_list() -> None:
+    table = pa.table({"Code": ["OLD-1", "NEW-1", "old-2"], "Active": ["true"] * 3})
+    result = voucher_import.prepare(
+        table, campaign_type="discount", existing=["OLD-1", "OLD-2"], case_insensitive_codes=True
+    )
+    assert result.rejected.column("Code").to_pylist() == ["OLD-1", "old-2"]
+    assert set(result.rejected.column("rules").to_pylist()) == {"existing_code"}
+    assert result.summary["existing"] == [{"path": "(codes given)", "codes": 2}]
+    # Any iterable of codes: a set, a generator, a pyarrow array.
+    for codes in ({"OLD-1"}, (c for c in ["OLD-1"]), pa.array(["OLD-1", None])):
+        assert voucher_import.prepare(table, campaign_type="discount", existing=codes).summary["rejected"] == 1
+
+
+def test_a_rule_text() -> None:
+    rule = """-- rule: code_prefix
+-- description: Codes carry the prefix GC-.
+SELECT 'Code ''' || "Code" || ''' does not start with GC-' AS reason
+FROM vouchers
+WHERE NOT starts_with("Code", 'GC-')
+"""
+    table = pa.table({"Code": ["GC-1", "XX-2"], "Gift Amount": ["100", "100"]})
+    result = voucher_import.prepare(table, campaign_type="gift", rules=[rule])
+    assert result.rejected.column("rules").to_pylist() == ["code_prefix"]
+    assert result.rejected.column("reason").to_pylist() == ["Code 'XX-2' does not start with GC-"]
+    assert result.summary["rejected_by_rule"]["code_prefix"] == 1
+    # And with a built-in rule switched off.
+    off = voucher_import.prepare(table, campaign_type="gift", rules=rule, disable_rules="code_prefix")
+    assert off.summary["rejected"] == 0
+
+
+def test_a_campaign_and_a_metadata_schema_as_dicts() -> None:
+    table = pa.table({"Code": ["L-1", "L-2"], "Loyalty Points": ["10", "x"], "tier": ["gold", "tin"]})
+    schema = {
+        "properties": {
+            "tier": {"type": "string", "array": False, "optional": False, "validation": {"is": ["gold", "silver"]}},
+        }
+    }
+    result = voucher_import.prepare(
+        table,
+        campaign={"id": "camp_1", "campaign_type": "LOYALTY_PROGRAM", "vouchers_count": 99_999},
+        metadata_schema=schema,
+    )
+    assert result.summary["campaign"]["campaign_type"] == "LOYALTY_PROGRAM"
+    assert result.summary["options"]["codes_in_campaign"] == 99_999
+    assert result.summary["accepted"] == 1
+    assert result.summary["rejected"] == 1
+
+
+def test_the_exit_policy() -> None:
+    table = pa.table({"Code": ["A", "A", "B"]})
+    plain = voucher_import.prepare(table, campaign_type="discount")
+    assert (plain.exit_code, plain.ok) == (1, False)
+    within = voucher_import.prepare(table, campaign_type="discount", max_rejected="50%")
+    assert within.exit_code == 0
+    with pytest.raises(voucher_import.ExitPolicyError) as raised:
+        voucher_import.prepare(table, campaign_type="discount", max_rejected=0)
+    assert "1 rows rejected" in str(raised.value) or "rejected" in raised.value.message
+    assert raised.value.result.summary["rejected"] == 1
+    assert raised.value.result.rejected.num_rows == 1
+    warned = pa.table({"Code": ["A", "a"]})
+    with pytest.raises(voucher_import.ExitPolicyError):
+        voucher_import.prepare(warned, campaign_type="discount", fail_on_warnings=True)
+
+
+def test_the_gil_is_released_while_the_engine_runs() -> None:
+    rows = 400_000
+    table = pa.table({"Code": [f"C-{i:07d}" for i in range(rows)], "Gift Amount": ["100"] * rows})
+    done: Dict[str, Any] = {}
+
+    def run() -> None:
+        done["result"] = voucher_import.prepare(
+            table, campaign_type="gift", threads=1, campaign_limit=1_000_000
+        )
+
+    worker = threading.Thread(target=run)
+    ticks = 0
+    worker.start()
+    while worker.is_alive():
+        ticks += 1
+        time.sleep(0.002)
+    worker.join()
+    assert done["result"].summary["accepted"] == rows
+    # This thread ran all along (a run holding the GIL would have stopped it).
+    assert ticks > 20, ticks

@@ -1,0 +1,177 @@
+"""The errors ``voucher_import`` raises: one class per stable kind (the ``kind`` that
+``voucher-import --json`` prints), all of them ``VoucherImportError``.
+
+Findings about data are not errors: a rejected row is a row of ``Result.rejected``. An error
+means the run could not be done at all (a file that cannot be read, a header with problems, a
+rule that does not compile, an option that makes no sense) and nothing was written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Type
+
+
+class VoucherImportError(Exception):
+    """A run that could not be done; nothing was written.
+
+    Attributes:
+        kind: the stable kind (``input``, ``header``, ``rule``, ``usage``, ...).
+        message: what went wrong, without the fix.
+        path: the file (or folder, or rule text) it is about, when there is one.
+        line: the line of that file, when known.
+        column: the column (1-based), when known.
+        fix: how to fix it.
+        problems: for a header error, every problem (dicts of path, message, fix, option).
+    """
+
+    kind: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: Optional[str] = None,
+        path: Optional[str] = None,
+        line: Optional[int] = None,
+        column: Optional[int] = None,
+        fix: Optional[str] = None,
+        problems: Optional[List[Dict[str, Any]]] = None,
+        text: Optional[str] = None,
+    ) -> None:
+        super().__init__(text or message)
+        if kind is not None:
+            self.kind = kind
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        self.fix = fix
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.fix and self.fix not in text:
+            text = f"{text}\n  fix: {self.fix}"
+        return text
+
+
+class UploadError(VoucherImportError):
+    """Talking to Voucherify failed in a way a retry does not fix."""
+
+    kind = "upload"
+
+
+class RunInterruptedError(VoucherImportError):
+    """The run was asked to stop; nothing was written. (Ctrl-C raises KeyboardInterrupt.)"""
+
+    kind = "interrupted"
+
+
+class IoError(VoucherImportError):
+    """Reading or writing a file failed."""
+
+    kind = "io"
+
+
+class InputError(VoucherImportError):
+    """An input file (or table) cannot be imported as a whole."""
+
+    kind = "input"
+
+
+class HeaderError(VoucherImportError):
+    """Input headers have problems: ``problems`` lists every one with its fix."""
+
+    kind = "header"
+
+
+class CsvError(VoucherImportError):
+    """A record could not be read for a reason that is not about the record itself."""
+
+    kind = "csv"
+
+
+class RuleError(VoucherImportError):
+    """A rule (a file or a text) is not in the rule format, or its SQL does not compile."""
+
+    kind = "rule"
+
+
+class RuleEvaluationError(VoucherImportError):
+    """The rules could not be evaluated (DataFusion or Arrow failed)."""
+
+    kind = "rule_evaluation"
+
+
+class UsageError(VoucherImportError, ValueError):
+    """An argument or an option value that makes no sense."""
+
+    kind = "usage"
+
+
+class OutputError(VoucherImportError):
+    """The output folder cannot be used (it holds files, or an input)."""
+
+    kind = "output"
+
+
+class ResourcesError(VoucherImportError):
+    """The machine is short of threads or memory."""
+
+    kind = "resources"
+
+
+class InternalError(VoucherImportError):
+    """The run's own bookkeeping does not add up: a bug, please report it."""
+
+    kind = "internal"
+
+
+class ExitPolicyError(VoucherImportError):
+    """The run went through, but more rows were rejected than ``max_rejected`` allows (or a
+    row was warned of, with ``fail_on_warnings``): what makes the command line exit 1.
+    ``result`` is the run's ``Result`` (and the folder was written, with ``out``)."""
+
+    kind = "policy"
+
+    def __init__(self, message: str, *, result: Any = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.result = result
+
+
+#: The class of each kind.
+ERROR_CLASSES: Dict[str, Type[VoucherImportError]] = {
+    cls.kind: cls
+    for cls in (
+        UploadError,
+        RunInterruptedError,
+        IoError,
+        InputError,
+        HeaderError,
+        CsvError,
+        RuleError,
+        RuleEvaluationError,
+        UsageError,
+        OutputError,
+        ResourcesError,
+        InternalError,
+    )
+}
+
+
+def from_native(report_json: str, text: str) -> VoucherImportError:
+    """The engine's error report as the exception of its kind."""
+    report = json.loads(report_json)
+    kind = report.get("kind", "internal")
+    cls = ERROR_CLASSES.get(kind, VoucherImportError)
+    return cls(
+        report.get("message", text),
+        kind=kind,
+        path=report.get("path"),
+        line=report.get("line"),
+        column=report.get("column"),
+        fix=report.get("fix"),
+        problems=report.get("problems"),
+        text=text,
+    )
