@@ -1,0 +1,136 @@
+"""upload() against a fake Voucherify on 127.0.0.1: the batches go in once, the outcome is
+upload --json's, credentials come from the environment and never show in an error."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+import voucher_import
+
+APP_ID = "app-id-1"
+TOKEN = "secret-token-do-not-show"
+
+
+class FakeVoucherify(BaseHTTPRequestHandler):
+    """importCSV, async-actions (one job each) and the list of jobs, as documented."""
+
+    jobs: Dict[str, int] = {}
+    posts: List[str] = []
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def answer(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def authorized(self) -> bool:
+        return self.headers.get("X-App-Id") == APP_ID and self.headers.get("X-App-Token") == TOKEN
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if not self.authorized():
+            return self.answer(401, {"code": 401, "key": "unauthorized", "message": "Unauthorized"})
+        if self.path != "/v1/campaigns/camp_1/importCSV":
+            return self.answer(404, {"code": 404, "key": "not_found"})
+        text = body.decode("utf-8", "replace")
+        csv_part = text.split("\r\n\r\n", 1)[1].rsplit("\r\n--", 1)[0]
+        rows = len(list(csv.reader(io.StringIO(csv_part)))) - 1
+        job = f"aa_{len(self.jobs) + 1}"
+        self.jobs[job] = rows
+        self.posts.append(job)
+        self.answer(202, {"async_action_id": job})
+
+    def do_GET(self) -> None:
+        if not self.authorized():
+            return self.answer(401, {"code": 401, "key": "unauthorized", "message": "Unauthorized"})
+        if self.path.startswith("/v1/async-actions/"):
+            job = self.path.rsplit("/", 1)[1]
+            rows = self.jobs.get(job)
+            if rows is None:
+                return self.answer(404, {"code": 404, "key": "not_found"})
+            return self.answer(200, {
+                "id": job, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": "DONE", "progress": 100,
+                "result": {"message": f"{rows} voucher(s) imported successfully", "failed": [],
+                           "done_count": rows, "failed_count": 0},
+            })
+        if self.path.startswith("/v1/async-actions"):
+            return self.answer(200, {"object": "list", "data_ref": "async_actions",
+                                     "async_actions": [], "has_more": False})
+        self.answer(404, {"code": 404, "key": "not_found"})
+
+
+@pytest.fixture()
+def fake() -> Iterator[str]:
+    FakeVoucherify.jobs = {}
+    FakeVoucherify.posts = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVoucherify)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def prepared(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    voucher_import.prepare("fixtures/sample/gift_cards.csv", campaign_type="gift", out=out)
+    return out
+
+
+def test_upload_posts_each_batch_once_and_resumes(
+    fake: str, prepared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOUCHERIFY_APP_ID", APP_ID)
+    monkeypatch.setenv("VOUCHERIFY_APP_TOKEN", TOKEN)
+    outcome = voucher_import.upload(prepared, "camp_1", api_url=fake, verify=0, poll_ms=10)
+    assert outcome["schema_version"] == 1
+    assert outcome["campaign"] == "camp_1"
+    assert (outcome["batches_done"], outcome["batches_failed"]) == (1, 0)
+    assert outcome["codes_imported"] == 11
+    assert FakeVoucherify.posts == ["aa_1"]
+    assert json.loads((prepared / "upload.json").read_text())["schema_version"] == 1
+    # Again: nothing is posted twice.
+    again = voucher_import.upload(prepared, "camp_1", api_url=fake, verify=0, poll_ms=10)
+    assert again["batches_done"] == 1
+    assert FakeVoucherify.posts == ["aa_1"]
+
+
+def test_options_come_from_the_environment_too(
+    fake: str, prepared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOUCHERIFY_APP_ID", APP_ID)
+    monkeypatch.setenv("VOUCHERIFY_APP_TOKEN", TOKEN)
+    monkeypatch.setenv("VOUCHER_IMPORT_API_URL", fake)
+    monkeypatch.setenv("VOUCHER_IMPORT_DRY_RUN", "true")
+    outcome = voucher_import.upload(prepared, "camp_1", verify=0)
+    assert outcome["dry_run"] is True
+    assert FakeVoucherify.posts == []
+
+
+def test_missing_or_wrong_credentials(fake: str, prepared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(voucher_import.UsageError) as raised:
+        voucher_import.upload(prepared, "camp_1", api_url=fake, verify=0)
+    assert "VOUCHERIFY_APP_TOKEN" in str(raised.value)
+    monkeypatch.setenv("VOUCHERIFY_APP_ID", APP_ID)
+    monkeypatch.setenv("VOUCHERIFY_APP_TOKEN", "wrong-" + TOKEN)
+    with pytest.raises(voucher_import.VoucherImportError) as raised:
+        voucher_import.upload(prepared, "camp_1", api_url=fake, verify=0, poll_ms=10)
+    assert raised.value.kind in ("upload", "usage")
+    assert TOKEN not in str(raised.value) and TOKEN not in repr(raised.value.__dict__)
+    with pytest.raises(voucher_import.UsageError) as raised:
+        voucher_import.upload(prepared, "camp_1", api_url=fake, parallel=99)
+    assert "parallel" in raised.value.message
