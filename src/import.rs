@@ -238,6 +238,23 @@ impl Import {
         crate::run::run(&config)
     }
 
+    /// Runs on `inputs` (files, folders or globs) handing the rows to `sink` as record batches
+    /// (rejected and warned rows with rejected.csv's columns: `file`, `row`, `line`, ...,
+    /// `raw`; see [`crate::sink`]), and writing the folder the sink names, if any. Gives the
+    /// summary of a folder run.
+    pub fn run_files_into(&self, inputs: &[PathBuf], sink: &mut dyn Sink) -> Result<Summary> {
+        let output = match sink.folder() {
+            Some(folder) => Output::Folder {
+                path: folder.to_owned(),
+                force: false,
+            },
+            None => Output::Report,
+        };
+        let config = self.config(inputs, output)?;
+        let sources = Sources::Paths(&config.inputs);
+        Ok(crate::run::run_sources(&config, sources, &NoProgress, Some(sink))?.summary)
+    }
+
     /// Checks `inputs` without writing anything: the summary and every rejected row.
     pub fn check_files(&self, inputs: &[PathBuf]) -> Result<CheckReport> {
         let config = self.config(inputs, Output::Report)?;

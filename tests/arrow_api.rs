@@ -533,3 +533,75 @@ fn a_rule_given_as_text_judges_the_rows_and_a_broken_one_is_named_by_its_place()
         .unwrap_err();
     assert!(err.to_string().starts_with("rule text 1:"), "{err}");
 }
+
+#[test]
+fn a_file_run_into_a_sink_gives_rejected_csv_columns_lines_and_raw_records() {
+    let import = Import::new(CampaignType::GiftVouchers)
+        .existing_file(Path::new(ROOT).join("fixtures/sample/existing_codes.csv"));
+    let sample = Path::new(ROOT).join("fixtures/sample/gift_cards.csv");
+    let mut sink = MemorySink::new();
+    let summary = import.run_files_into(&[sample.clone()], &mut sink).unwrap();
+    assert_eq!((summary.accepted, summary.rejected), (10, 12));
+    assert_eq!(MemorySink::rows(&sink.accepted), 10);
+    let schema = sink
+        .report_schema
+        .clone()
+        .expect("the report layout comes first");
+    let golden_file =
+        std::fs::read(Path::new(ROOT).join("tests/golden/sample_gift_cards/out/rejected.csv"))
+            .unwrap();
+    let header = String::from_utf8_lossy(&golden_file)
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let golden = csv_records(&golden_file);
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names.join(","), header, "rejected.csv's columns, raw last");
+    // The same rows, lines and reasons; a record that could not be split has its text in raw
+    // and no field, as in rejected.csv (whose paths are relative: compare from `row` on).
+    let rows = rows_of(&sink.rejected);
+    assert_eq!(rows.len(), golden.len());
+    for (row, want) in rows.iter().zip(&golden) {
+        assert_eq!(row[0], sample.display().to_string());
+        for (got, want) in row[1..].iter().zip(&want[1..]) {
+            let got = &got.replace(&format!("{ROOT}/"), "");
+            assert!(
+                got == want || format!("'{got}") == *want,
+                "{got:?} != {want:?} in {row:?}"
+            );
+        }
+    }
+    let malformed = rows.iter().find(|r| r[3] == "malformed_record").unwrap();
+    assert!(!malformed.last().unwrap().is_empty(), "{malformed:?}");
+
+    // A run without a rejected row still tells the sink its report layout.
+    let clean = tempfile::tempdir().unwrap();
+    let path = clean.path().join("clean.csv");
+    std::fs::write(&path, "Code,Gift Amount\nGC-1,100\n").unwrap();
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::GiftVouchers)
+        .run_files_into(&[path], &mut sink)
+        .unwrap();
+    assert_eq!((summary.accepted, summary.rejected), (1, 0));
+    let names: Vec<String> = sink
+        .report_schema
+        .unwrap()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "file",
+            "row",
+            "line",
+            "rules",
+            "reason",
+            "Code",
+            "Gift Amount",
+            "raw"
+        ]
+    );
+}

@@ -126,3 +126,16 @@ def test_an_output_folder_that_holds_files_is_an_output_error(tmp_path: Path) ->
 def test_a_missing_file_of_existing_codes_is_not_read_as_codes(tmp_path: Path) -> None:
     with pytest.raises(voucher_import.InputError):
         voucher_import.prepare(SAMPLE, campaign_type="gift", existing=[str(tmp_path / "codes.csv")])
+
+
+def test_errors_survive_pickle() -> None:
+    import pickle
+
+    with pytest.raises(voucher_import.RuleError) as raised:
+        voucher_import.prepare(SAMPLE, campaign_type="gift", rules=["-- rule: broken\nSELECT FROM\n"])
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert type(again) is voucher_import.RuleError
+    assert (again.kind, again.message, again.path, again.fix) == (
+        raised.value.kind, raised.value.message, raised.value.path, raised.value.fix
+    )
+    assert str(again) == str(raised.value)

@@ -226,3 +226,53 @@ def test_the_gil_is_released_while_the_engine_runs() -> None:
     assert done["result"].summary["accepted"] == rows
     # This thread ran all along (a run holding the GIL would have stopped it).
     assert ticks > 20, ticks
+
+
+def test_a_duckdb_relation() -> None:
+    duckdb = pytest.importorskip("duckdb")
+    relation = duckdb.sql(
+        "SELECT 'D-' || i::VARCHAR AS \"Code\", 'true' AS \"Active\" FROM range(5) t(i)"
+    )
+    result = voucher_import.prepare(relation, campaign_type="discount")
+    assert result.summary["accepted"] == 5
+    assert result.accepted.column("Code").to_pylist() == [f"D-{i}" for i in range(5)]
+
+
+def test_a_table_with_out_writes_the_folder_upload_takes(cards: Path, tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "out"
+    result = voucher_import.prepare({"cards": as_text_table(cards)}, campaign_type="gift", out=out)
+    assert result.folder == out
+    assert json.loads((out / "summary.json").read_text()) == result.summary
+    batch = (out / "import" / "part-00001.csv").read_text(encoding="utf-8").splitlines()
+    assert batch[0].split(",") == result.accepted.column_names
+    assert len(batch) - 1 == result.accepted.num_rows
+    rejected = (out / "rejected.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rejected) - 1 == result.rejected.num_rows == 5
+
+
+def test_a_table_gives_what_the_cli_gives_on_the_same_rows(cards: Path, tmp_path: Path) -> None:
+    """The command line on the file, the package on the same rows as a table."""
+    import json
+    import subprocess
+
+    from conftest import python, read_csv
+
+    out = tmp_path / "cli"
+    done = subprocess.run(
+        [python(), "-m", "voucher_import", "prepare", str(cards), "--campaign-type", "gift",
+         "--out", str(out), "--json", "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 1, done.stderr
+    cli_summary = json.loads(done.stdout)
+    result = voucher_import.prepare(as_text_table(cards), campaign_type="gift")
+    for key in ("input_rows", "accepted", "rejected", "rejected_by_rule", "warnings_by_rule"):
+        assert result.summary[key] == cli_summary[key], key
+    batch = read_csv(out / "import" / "part-00001.csv")
+    assert batch[0] == result.accepted.column_names
+    assert batch[1:] == table_rows(result.accepted)
+    rejected = read_csv(out / "rejected.csv")
+    assert [r[1] for r in rejected[1:]] == [str(r) for r in result.rejected.column("row").to_pylist()]
+    assert [r[3] for r in rejected[1:]] == result.rejected.column("rules").to_pylist()

@@ -289,7 +289,8 @@ def upload(folder: PathLike, campaign: str, **options: Any) -> Dict[str, Any]:
     outcome_json, said = _call(_native.upload, argv)
     for text in said:
         warnings.warn(text, UserWarning, stacklevel=2)
-    return json.loads(outcome_json)
+    outcome: Dict[str, Any] = json.loads(outcome_json)
+    return outcome
 
 
 def _call(function: Any, *args: Any) -> Any:
@@ -368,7 +369,8 @@ def _table_stream(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    stream: bytes = sink.getvalue().to_pybytes()
+    return stream
 
 
 def _batches(reader: pa.RecordBatchReader) -> Iterator[bytes]:
@@ -500,5 +502,5 @@ def _option_text(keyword: str, value: Any) -> str:
             fix=f"see help(voucher_import.prepare) for {keyword}",
         )
     if isinstance(value, os.PathLike):
-        return os.fspath(value)
+        return str(os.fspath(value))
     return str(value)

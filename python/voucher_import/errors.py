@@ -49,6 +49,21 @@ class VoucherImportError(Exception):
         self.fix = fix
         self.problems = problems or []
 
+    def _fields(self) -> Dict[str, Any]:
+        return dict(
+            kind=self.kind,
+            path=self.path,
+            line=self.line,
+            column=self.column,
+            fix=self.fix,
+            problems=self.problems,
+            text=super().__str__(),
+        )
+
+    def __reduce__(self) -> Any:
+        # Whole through pickle (multiprocessing, task runners): every field, not only args.
+        return (_rebuild, (type(self), self.message, self._fields()))
+
     def __str__(self) -> str:
         text = super().__str__()
         if self.fix and self.fix not in text:
@@ -138,6 +153,13 @@ class ExitPolicyError(VoucherImportError):
     def __init__(self, message: str, *, result: Any = None, **fields: Any) -> None:
         super().__init__(message, **fields)
         self.result = result
+
+    def _fields(self) -> Dict[str, Any]:
+        return dict(super()._fields(), result=self.result)
+
+
+def _rebuild(cls: Type[VoucherImportError], message: str, fields: Dict[str, Any]) -> Any:
+    return cls(message, **fields)
 
 
 #: The class of each kind.
