@@ -540,7 +540,9 @@ fn a_file_run_into_a_sink_gives_rejected_csv_columns_lines_and_raw_records() {
         .existing_file(Path::new(ROOT).join("fixtures/sample/existing_codes.csv"));
     let sample = Path::new(ROOT).join("fixtures/sample/gift_cards.csv");
     let mut sink = MemorySink::new();
-    let summary = import.run_files_into(&[sample.clone()], &mut sink).unwrap();
+    let summary = import
+        .run_files_into(std::slice::from_ref(&sample), &mut sink)
+        .unwrap();
     assert_eq!((summary.accepted, summary.rejected), (10, 12));
     assert_eq!(MemorySink::rows(&sink.accepted), 10);
     let schema = sink
