@@ -179,28 +179,19 @@ def prepare(
     """
     paths, sources = _sources(source)
     argv: List[str] = []
-    campaign_json: Optional[str] = None
     if campaign is not None and campaign_type is not None:
         raise UsageError(
             "prepare() was given both campaign and campaign_type",
             fix="pass one: the campaign object says its type",
         )
-    if campaign_type is not None:
-        argv += ["--campaign-type", str(campaign_type)]
-    elif isinstance(campaign, Mapping):
-        campaign_json = json.dumps(dict(campaign))
-    elif isinstance(campaign, (str, os.PathLike)):
-        argv += ["--campaign", os.fspath(campaign)]
-    elif campaign is not None:
-        raise UsageError(
-            f"campaign is a {type(campaign).__name__}",
-            fix="pass the campaign object as a dict, or the path of its JSON file",
-        )
-    else:
+    if campaign is None and campaign_type is None:
         raise UsageError(
             "prepare() was given no campaign",
             fix="pass campaign_type='gift' (discount, gift, loyalty, referral) or campaign={...}",
         )
+    if campaign_type is not None:
+        argv += ["--campaign-type", str(campaign_type)]
+    campaign_json = _dict_or_file(campaign, "campaign", "the campaign object", argv)
     existing_files, existing_codes = _existing(existing)
     for path in existing_files:
         argv += ["--existing", path]
@@ -209,16 +200,7 @@ def prepare(
         argv += ["--rules", path]
     for name in _strings(disable_rules, "disable_rules"):
         argv += ["--disable-rule", name]
-    schema_json: Optional[str] = None
-    if isinstance(metadata_schema, Mapping):
-        schema_json = json.dumps(dict(metadata_schema))
-    elif isinstance(metadata_schema, (str, os.PathLike)):
-        argv += ["--metadata-schema", os.fspath(metadata_schema)]
-    elif metadata_schema is not None:
-        raise UsageError(
-            f"metadata_schema is a {type(metadata_schema).__name__}",
-            fix="pass the schema as a dict, or the path of its JSON file",
-        )
+    schema_json = _dict_or_file(metadata_schema, "metadata_schema", "the schema", argv)
     if out is not None:
         argv += ["--out", os.fspath(out)]
     argv += _options_argv(options, _native.prepare_options(), "prepare")
@@ -396,6 +378,22 @@ def _union(groups: List[pa.Table], summary: Dict[str, Any]) -> pa.Table:
     for group in summary.get("column_groups", []):
         columns += [c for c in group.get("columns", []) if c not in columns]
     return pa.table({c: pa.array([], pa.string()) for c in columns})
+
+
+def _dict_or_file(value: Any, keyword: str, what: str, argv: List[str]) -> Optional[str]:
+    """A JSON document given as a dict (its text, for the engine) or as a file (an option added
+    to `argv`)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return json.dumps(dict(value))
+    if _is_path(value):
+        argv += ["--" + keyword.replace("_", "-"), os.fspath(value)]
+        return None
+    raise UsageError(
+        f"{keyword} is a {type(value).__name__}",
+        fix=f"pass {what} as a dict, or the path of its JSON file",
+    )
 
 
 def _strings(value: Any, what: str) -> List[str]:
