@@ -30,6 +30,30 @@ pub fn write_stream(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u
     writer.into_inner()
 }
 
+/// `batches` as one IPC stream per schema (column group), in the order the schemas first
+/// come; each batch is written as it is (no concatenated copy) and freed once written.
+pub fn write_groups(batches: Vec<RecordBatch>) -> Result<Vec<Vec<u8>>, ArrowError> {
+    let mut groups: Vec<(SchemaRef, StreamWriter<Vec<u8>>)> = Vec::new();
+    for batch in batches {
+        let schema = batch.schema();
+        let at = match groups.iter().position(|(s, _)| *s == schema) {
+            Some(at) => at,
+            None => {
+                groups.push((schema.clone(), StreamWriter::try_new(Vec::new(), &schema)?));
+                groups.len() - 1
+            }
+        };
+        groups[at].1.write(&batch)?;
+    }
+    groups
+        .into_iter()
+        .map(|(_, mut writer)| {
+            writer.finish()?;
+            writer.into_inner()
+        })
+        .collect()
+}
+
 /// A Python iterator of IPC streams (one record batch each) read as the run asks for batches:
 /// a `pyarrow.RecordBatchReader` is never held in memory whole. The GIL is taken for each
 /// batch.

@@ -19,6 +19,12 @@ mod ipc;
 mod prepare;
 mod upload;
 
+/// mimalloc, as in the binary: the engine allocates on one thread and frees on another. Only
+/// the extension's Rust allocations use it; Python's objects keep Python's allocator (what
+/// crosses over is copied into bytes Python allocates).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs the command line `argv` (the program's name first) in this process and gives its exit
 /// code; the GIL is released meanwhile. The command handles Ctrl-C itself (exit code 130).
 #[pyfunction]

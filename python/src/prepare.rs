@@ -263,11 +263,7 @@ fn run(
         };
         ipc::write_stream(&schema, batches)
     };
-    let accepted = sink
-        .accepted_by_group()?
-        .iter()
-        .map(|batch| ipc::write_stream(&batch.schema(), std::slice::from_ref(batch)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let accepted = ipc::write_groups(std::mem::take(&mut sink.accepted))?;
     let given = policy != ExitPolicy::default();
     Ok(Prepared {
         exit_code: policy.exit_code(&summary),
