@@ -137,7 +137,12 @@ fn arrow_source(name: String, data: SourceData<'_>) -> PyResult<ArrowSource> {
     };
     Ok(match data {
         SourceData::Table(bytes) => {
-            let (schema, batches) = ipc::read_stream(bytes.as_bytes()).map_err(bad)?;
+            // Decoded without the GIL (Python bytes do not change while borrowed).
+            let stream = bytes.as_bytes();
+            let (schema, batches) = bytes
+                .py()
+                .allow_threads(|| ipc::read_stream(stream))
+                .map_err(bad)?;
             ArrowSource::from_batches(name, schema, batches)
         }
         SourceData::Stream((schema, iterator)) => {

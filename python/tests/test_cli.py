@@ -71,3 +71,28 @@ def test_the_installed_script_is_the_same_command(tmp_path: Path) -> None:
     done = subprocess.run([script, "rules", "--names"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "duplicate_code" in done.stdout.split()
+
+
+def test_ctrl_c_stops_the_command_with_130_and_no_folder(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [python(), "-m", "voucher_import", "prepare", "-", "--campaign-type", "gift",
+         "--out", str(out), "--quiet"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert child.stdin is not None
+    child.stdin.write("Code,Gift Amount\n" + "".join(f"C-{i},100\n" for i in range(50_000)))
+    child.stdin.flush()  # stdin stays open: the run waits for more rows
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    try:
+        _, stderr = child.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise AssertionError("Ctrl-C did not stop the command within 30 s")
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []

@@ -139,3 +139,25 @@ def test_errors_survive_pickle() -> None:
         raised.value.kind, raised.value.message, raised.value.path, raised.value.fix
     )
     assert str(again) == str(raised.value)
+
+
+def test_a_nested_column_and_a_failing_stream_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(voucher_import.InputError) as raised:
+        voucher_import.prepare(
+            {"nested": pa.table({"Code": ["A"], "tags": [["x", "y"]]})}, campaign_type="gift"
+        )
+    assert raised.value.path == "nested" and "tags" in raised.value.message
+    schema = pa.schema([("Code", pa.string())])
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield pa.record_batch([pa.array(["A", "B"])], schema=schema)
+        raise RuntimeError("the warehouse went away")
+
+    out = tmp_path / "out"
+    with pytest.raises(voucher_import.InputError) as raised:
+        voucher_import.prepare(
+            pa.RecordBatchReader.from_batches(schema, failing()), campaign_type="gift", out=out
+        )
+    assert "the warehouse went away" in raised.value.message
+    assert raised.value.path == "table"
+    assert list(tmp_path.iterdir()) == []  # no folder, no staging folder
