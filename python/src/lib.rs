@@ -16,6 +16,7 @@ mod cli;
 mod errors;
 mod interruptible;
 mod ipc;
+mod logging;
 mod prepare;
 mod upload;
 

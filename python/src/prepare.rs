@@ -192,6 +192,7 @@ pub fn prepare<'py>(
             "prepare the files and the tables in separate calls, or read the files into tables",
         ));
     }
+    crate::logging::follow_python(py)?;
     let command = command();
     let mut argv = options;
     argv.push("--".to_owned());

@@ -45,6 +45,7 @@ impl UploadProgress for Warnings {
 /// `upload --json` prints it, and the warnings said before anything was sent.
 #[pyfunction]
 pub fn upload(py: Python<'_>, arguments: Vec<String>) -> PyResult<(String, Vec<String>)> {
+    crate::logging::follow_python(py)?;
     let command = command();
     let matches = command
         .clone()

@@ -96,3 +96,10 @@ def test_ctrl_c_stops_the_command_with_130_and_no_folder(tmp_path: Path) -> None
     assert child.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_verbose_logs_to_stderr(tmp_path: Path) -> None:
+    done = run(["-v", "prepare", SAMPLE, "--campaign-type", "gift", "--out", str(tmp_path / "o"),
+                "--quiet"])
+    assert done.returncode == 1
+    assert "planned: 1 inputs" in done.stderr

@@ -276,3 +276,19 @@ def test_a_table_gives_what_the_cli_gives_on_the_same_rows(cards: Path, tmp_path
     rejected = read_csv(out / "rejected.csv")
     assert [r[1] for r in rejected[1:]] == [str(r) for r in result.rejected.column("row").to_pylist()]
     assert [r[3] for r in rejected[1:]] == result.rejected.column("rules").to_pylist()
+
+
+def test_the_engine_logs_to_pythons_logging(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    table = pa.table({"Code": ["A", "B"]})
+    with caplog.at_level(logging.INFO, logger="voucher_import"):
+        voucher_import.prepare(table, campaign_type="discount")
+    messages = [r.getMessage() for r in caplog.records if r.name == "voucher_import"]
+    assert any(m.startswith("planned: 1 inputs") for m in messages), messages
+    assert any(m.startswith("compiled ") for m in messages), messages
+    assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "voucher_import")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="voucher_import"):
+        voucher_import.prepare(table, campaign_type="discount")
+    assert [r for r in caplog.records if r.name == "voucher_import"] == []
