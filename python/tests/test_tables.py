@@ -292,3 +292,12 @@ def test_the_engine_logs_to_pythons_logging(caplog: pytest.LogCaptureFixture) ->
     with caplog.at_level(logging.WARNING, logger="voucher_import"):
         voucher_import.prepare(table, campaign_type="discount")
     assert [r for r in caplog.records if r.name == "voucher_import"] == []
+
+
+def test_empty_cells_of_a_pandas_column_of_codes_are_no_codes() -> None:
+    pd = pytest.importorskip("pandas")
+    codes = pd.Series(["OLD-1", None, float("nan"), pd.NA], dtype=object)
+    table = pa.table({"Code": ["OLD-1", "nan", "<NA>", "None"]})
+    result = voucher_import.prepare(table, campaign_type="discount", existing=codes)
+    assert result.summary["existing"] == [{"path": "(codes given)", "codes": 1}]
+    assert result.rejected.column("Code").to_pylist() == ["OLD-1"]

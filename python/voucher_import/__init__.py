@@ -454,7 +454,14 @@ def _existing(existing: Any) -> Tuple[List[str], List[str]]:
             path=missing,
             fix="check the path (or pass the codes themselves)",
         )
-    return [], [str(code) for code in items if code is not None]
+    return [], [str(code) for code in items if not _is_missing(code)]
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN or pandas' NA: an empty cell of a column of codes, not a code."""
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def _options_argv(
