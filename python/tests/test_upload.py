@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +25,7 @@ class FakeVoucherify(BaseHTTPRequestHandler):
 
     jobs: Dict[str, int] = {}
     posts: List[str] = []
+    hang = False
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
@@ -61,6 +63,9 @@ class FakeVoucherify(BaseHTTPRequestHandler):
             rows = self.jobs.get(job)
             if rows is None:
                 return self.answer(404, {"code": 404, "key": "not_found"})
+            if self.hang:
+                return self.answer(200, {"id": job, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV",
+                                         "status": "IN_PROGRESS", "progress": 40})
             return self.answer(200, {
                 "id": job, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": "DONE", "progress": 100,
                 "result": {"message": f"{rows} voucher(s) imported successfully", "failed": [],
@@ -76,6 +81,7 @@ class FakeVoucherify(BaseHTTPRequestHandler):
 def fake() -> Iterator[str]:
     FakeVoucherify.jobs = {}
     FakeVoucherify.posts = []
+    FakeVoucherify.hang = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVoucherify)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -134,3 +140,47 @@ def test_missing_or_wrong_credentials(fake: str, prepared: Path, monkeypatch: py
     with pytest.raises(voucher_import.UsageError) as raised:
         voucher_import.upload(prepared, "camp_1", api_url=fake, parallel=99)
     assert "parallel" in raised.value.message
+
+
+def test_ctrl_c_stops_an_upload_that_resumes_without_posting_twice(
+    fake: str, prepared: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    FakeVoucherify.hang = True  # jobs stay IN_PROGRESS
+    script = tmp_path / "upload.py"
+    script.write_text(
+        "import sys, voucher_import\n"
+        "try:\n"
+        "    voucher_import.upload(sys.argv[1], 'camp_1', api_url=sys.argv[2], verify=0,"
+        " poll_ms=20, poll_max_ms=50)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "    sys.exit(3)\n"
+    )
+    env = dict(os.environ, VOUCHERIFY_APP_ID=APP_ID, VOUCHERIFY_APP_TOKEN=TOKEN)
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(prepared), fake],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 30
+    while not FakeVoucherify.posts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert FakeVoucherify.posts == ["aa_1"]
+    time.sleep(0.3)
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=30)
+    assert child.returncode == 3, stderr
+    assert stdout.strip() == "interrupted"
+    state = json.loads((prepared / "upload.json").read_text())
+    assert state["batches"][0]["async_action_id"] == "aa_1"
+    # Resumed: the job finishes, nothing is posted again.
+    FakeVoucherify.hang = False
+    monkeypatch.setenv("VOUCHERIFY_APP_ID", APP_ID)
+    monkeypatch.setenv("VOUCHERIFY_APP_TOKEN", TOKEN)
+    outcome = voucher_import.upload(prepared, "camp_1", api_url=fake, verify=0, poll_ms=10)
+    assert outcome["batches_done"] == 1
+    assert FakeVoucherify.posts == ["aa_1"]
