@@ -243,13 +243,7 @@ impl Import {
     /// `raw`; see [`crate::sink`]), and writing the folder the sink names, if any. Gives the
     /// summary of a folder run.
     pub fn run_files_into(&self, inputs: &[PathBuf], sink: &mut dyn Sink) -> Result<Summary> {
-        let output = match sink.folder() {
-            Some(folder) => Output::Folder {
-                path: folder.to_owned(),
-                force: false,
-            },
-            None => Output::Report,
-        };
+        let output = output_of(sink);
         let config = self.config(inputs, output)?;
         let sources = Sources::Paths(&config.inputs);
         Ok(crate::run::run_sources(&config, sources, &NoProgress, Some(sink))?.summary)
@@ -307,13 +301,7 @@ impl Import {
                 ));
             }
         }
-        let output = match sink.folder() {
-            Some(folder) => Output::Folder {
-                path: folder.to_owned(),
-                force: false,
-            },
-            None => Output::Report,
-        };
+        let output = output_of(sink);
         let config = self.config(&[], output)?;
         let outcome =
             crate::run::run_sources(&config, Sources::Arrow(&sources), &NoProgress, Some(sink))?;
@@ -352,5 +340,16 @@ impl Import {
             reads,
             notes: resolved.notes,
         })
+    }
+}
+
+/// Where a run with `sink` writes: the folder the sink names (new or empty), or nothing.
+fn output_of(sink: &dyn Sink) -> Output {
+    match sink.folder() {
+        Some(folder) => Output::Folder {
+            path: folder.to_owned(),
+            force: false,
+        },
+        None => Output::Report,
     }
 }

@@ -73,11 +73,7 @@ pub fn options_of(command: &clap::Command) -> Vec<(String, String, bool, bool, V
                 "from" => "from_".to_owned(),
                 other => other.replace('-', "_"),
             };
-            let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
-                || !matches!(
-                    arg.get_action(),
-                    clap::ArgAction::SetTrue | clap::ArgAction::SetFalse | clap::ArgAction::Count
-                );
+            let takes_value = arg.get_action().takes_values();
             let repeatable = matches!(arg.get_action(), clap::ArgAction::Append);
             let value_names = arg
                 .get_value_names()
@@ -261,14 +257,10 @@ fn run(
     let mut summary_json = Vec::new();
     voucher_import::report::write_json(&mut summary_json, &summary)
         .map_err(|e| voucher_import::Error::Invariant(format!("summary as JSON: {e}")))?;
-    let report_rows = |batches: &[datafusion::arrow::array::RecordBatch]| {
-        let schema = match (&sink.report_schema, batches.first()) {
-            (Some(schema), _) => schema.clone(),
-            (None, Some(batch)) => batch.schema(),
-            (None, None) => std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()),
-        };
-        ipc::write_stream(&schema, batches)
-    };
+    // Every run that hands rows to a sink gives it the report layout first.
+    let report_schema = sink.report_schema.clone().ok_or_else(|| {
+        voucher_import::Error::Invariant("the run gave the sink no report layout".to_owned())
+    })?;
     let accepted = ipc::write_groups(std::mem::take(&mut sink.accepted))?;
     let given = policy != ExitPolicy::default();
     Ok(Prepared {
@@ -276,7 +268,7 @@ fn run(
         policy_failure: policy.failure(&summary).filter(|_| given),
         summary_json,
         accepted,
-        rejected: report_rows(&sink.rejected)?,
-        warnings: report_rows(&sink.warnings)?,
+        rejected: ipc::write_stream(&report_schema, &sink.rejected)?,
+        warnings: ipc::write_stream(&report_schema, &sink.warnings)?,
     })
 }

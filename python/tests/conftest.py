@@ -6,9 +6,11 @@ import csv
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -64,3 +66,13 @@ def same_cell(csv_cell: str, table_cell: str) -> bool:
 
 def python() -> str:
     return sys.executable
+
+
+def ctrl_c(child: "subprocess.Popen[str]", what: str) -> Tuple[str, str]:
+    """Sends SIGINT to `child` and gives its (stdout, stderr); it must stop within 30 s."""
+    child.send_signal(signal.SIGINT)
+    try:
+        return child.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise AssertionError(f"Ctrl-C did not stop {what} within 30 s")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List
 
 import voucher_import
-from conftest import golden_summary, normalized_summary, python
+from conftest import ctrl_c, golden_summary, normalized_summary, python
 
 SAMPLE = "fixtures/sample/gift_cards.csv"
 
@@ -74,7 +74,6 @@ def test_the_installed_script_is_the_same_command(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_the_command_with_130_and_no_folder(tmp_path: Path) -> None:
-    import signal
     import time
 
     out = tmp_path / "out"
@@ -87,12 +86,7 @@ def test_ctrl_c_stops_the_command_with_130_and_no_folder(tmp_path: Path) -> None
     child.stdin.write("Code,Gift Amount\n" + "".join(f"C-{i},100\n" for i in range(50_000)))
     child.stdin.flush()  # stdin stays open: the run waits for more rows
     time.sleep(1.0)
-    child.send_signal(signal.SIGINT)
-    try:
-        _, stderr = child.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        raise AssertionError("Ctrl-C did not stop the command within 30 s")
+    _, stderr = ctrl_c(child, "the command")
     assert child.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []

@@ -3,13 +3,11 @@ cancellation handle), and the folder being written is removed."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, python
+from conftest import ROOT, ctrl_c, python
 
 SCRIPT = r"""
 import itertools, sys
@@ -49,12 +47,7 @@ def test_ctrl_c_stops_an_endless_run_and_leaves_no_folder(tmp_path: Path) -> Non
     assert line.strip() == "started", child.stderr.read() if child.stderr else ""
     time.sleep(0.3)
     asked = time.monotonic()
-    child.send_signal(signal.SIGINT)
-    try:
-        stdout, stderr = child.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        raise AssertionError("Ctrl-C did not stop the run within 30 s")
+    stdout, stderr = ctrl_c(child, "the run")
     assert child.returncode == 3, stderr
     assert stdout.strip() == "interrupted"
     assert time.monotonic() - asked < 10

@@ -7,7 +7,7 @@ import csv
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pyarrow as pa
 import pyarrow.csv as pacsv

@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 import voucher_import
+from conftest import ctrl_c
 
 APP_ID = "app-id-1"
 TOKEN = "secret-token-do-not-show"
@@ -145,7 +146,6 @@ def test_missing_or_wrong_credentials(fake: str, prepared: Path, monkeypatch: py
 def test_ctrl_c_stops_an_upload_that_resumes_without_posting_twice(
     fake: str, prepared: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import signal
     import subprocess
     import sys
     import time
@@ -171,8 +171,7 @@ def test_ctrl_c_stops_an_upload_that_resumes_without_posting_twice(
         time.sleep(0.05)
     assert FakeVoucherify.posts == ["aa_1"]
     time.sleep(0.3)
-    child.send_signal(signal.SIGINT)
-    stdout, stderr = child.communicate(timeout=30)
+    stdout, stderr = ctrl_c(child, "the upload")
     assert child.returncode == 3, stderr
     assert stdout.strip() == "interrupted"
     state = json.loads((prepared / "upload.json").read_text())

@@ -52,6 +52,9 @@ pub const WRITTEN_BY_UPLOAD: [&str; 3] = [STATE_FILE, FAILED_FILE, VERIFY_FILE];
 
 /// The columns rejected.csv (and warnings.csv) put before the original fields.
 pub const REPORT_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"];
+/// The column rejected.csv (and warnings.csv) puts after the original fields: the text of a
+/// record whose fields could not be placed in columns.
+pub const RAW_COLUMN: &str = "raw";
 
 /// Whether a spreadsheet (Excel, LibreOffice, Google Sheets) reads a cell starting like this as
 /// a formula: `=`, `+`, `-`, `@`, TAB or CR first.

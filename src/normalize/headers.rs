@@ -122,7 +122,9 @@ pub fn is_rejected_report(names: &[String]) -> bool {
     let report = crate::folder::REPORT_COLUMNS;
     names.len() > report.len() + 1
         && names.iter().zip(report).all(|(name, r)| name.trim() == r)
-        && names.last().is_some_and(|n| n.trim() == "raw")
+        && names
+            .last()
+            .is_some_and(|n| n.trim() == crate::folder::RAW_COLUMN)
 }
 
 /// Settings that change how headers are read.

@@ -395,7 +395,7 @@ pub fn run_sources(
     config.cancel.check()?;
     if let Some(staged) = staged {
         let mut columns = layout.original_headers.clone();
-        columns.push("raw".to_owned());
+        columns.push(folder::RAW_COLUMN.to_owned());
         write_folder(
             staged,
             &summary,

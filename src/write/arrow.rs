@@ -11,18 +11,14 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::Result;
+use crate::folder::{RAW_COLUMN, REPORT_COLUMNS};
 use crate::normalize::values::decode;
 use crate::read::Record;
 
-/// The leading columns of a rejected or warned row of Arrow sources in Arrow form.
+/// The leading columns of a rejected or warned row of Arrow sources in Arrow form. Rows of
+/// files have rejected.csv's columns instead ([`crate::write::rejected::REPORT_COLUMNS`], then
+/// the input's columns, then `raw`; `line` is null for a format without lines, Parquet).
 pub const REPORT_ROW_COLUMNS: [&str; 4] = ["source", "row", "rules", "reason"];
-/// The leading columns of a rejected or warned row of files in Arrow form: those of
-/// rejected.csv (`line` is null for a format without lines, Parquet); after the input's
-/// columns comes [`RAW_COLUMN`], as in rejected.csv: the text of a record whose fields could
-/// not be placed in columns.
-pub const FILE_REPORT_ROW_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"];
-/// The last column of a rejected or warned row of files (see [`FILE_REPORT_ROW_COLUMNS`]).
-pub const RAW_COLUMN: &str = "raw";
 
 /// Where a reported row is said to come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,44 +88,38 @@ pub struct ReportRows {
 impl ReportRows {
     /// Rows whose fields go under `original_headers`, placed as `place` says.
     pub fn new(original_headers: &[String], place: RowPlace) -> Self {
-        let leading = match place {
-            RowPlace::Source => vec![
-                Field::new(REPORT_ROW_COLUMNS[0], DataType::Utf8, false),
-                Field::new(REPORT_ROW_COLUMNS[1], DataType::UInt64, false),
-                Field::new(REPORT_ROW_COLUMNS[2], DataType::Utf8, false),
-                Field::new(REPORT_ROW_COLUMNS[3], DataType::Utf8, false),
-            ],
-            RowPlace::FileLine => vec![
-                Field::new(FILE_REPORT_ROW_COLUMNS[0], DataType::Utf8, false),
-                Field::new(FILE_REPORT_ROW_COLUMNS[1], DataType::UInt64, false),
-                Field::new(FILE_REPORT_ROW_COLUMNS[2], DataType::UInt64, true),
-                Field::new(FILE_REPORT_ROW_COLUMNS[3], DataType::Utf8, false),
-                Field::new(FILE_REPORT_ROW_COLUMNS[4], DataType::Utf8, false),
-            ],
+        let lines = place == RowPlace::FileLine;
+        let leading: &[&str] = if lines {
+            &REPORT_COLUMNS
+        } else {
+            &REPORT_ROW_COLUMNS
         };
         let fields: Vec<Field> = leading
-            .into_iter()
+            .iter()
+            .map(|&name| match name {
+                "row" => Field::new(name, DataType::UInt64, false),
+                "line" => Field::new(name, DataType::UInt64, true),
+                _ => Field::new(name, DataType::Utf8, false),
+            })
             .chain(
                 original_headers
                     .iter()
                     .map(|name| Field::new(name, DataType::Utf8, true)),
             )
-            .chain(
-                (place == RowPlace::FileLine).then(|| Field::new(RAW_COLUMN, DataType::Utf8, true)),
-            )
+            .chain(lines.then(|| Field::new(RAW_COLUMN, DataType::Utf8, true)))
             .collect();
         ReportRows {
             schema: Arc::new(Schema::new(fields)),
             source: StringBuilder::new(),
             row: UInt64Builder::new(),
-            line: (place == RowPlace::FileLine).then(UInt64Builder::new),
+            line: lines.then(UInt64Builder::new),
             rules: StringBuilder::new(),
             reason: StringBuilder::new(),
             fields: original_headers
                 .iter()
                 .map(|_| StringBuilder::new())
                 .collect(),
-            raw: (place == RowPlace::FileLine).then(StringBuilder::new),
+            raw: lines.then(StringBuilder::new),
             cells: vec![None; original_headers.len()],
         }
     }

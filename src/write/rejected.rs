@@ -86,7 +86,7 @@ impl RejectedWriter {
                     .iter()
                     .map(|&c| c.to_owned())
                     .chain(original_headers.iter().map(|h| formula_safe(h.clone())))
-                    .chain(["raw".to_owned()]);
+                    .chain([crate::folder::RAW_COLUMN.to_owned()]);
                 out.write_record(header).map_err(|e| csv_write(path, e))?;
                 Some(out)
             }
