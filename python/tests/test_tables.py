@@ -61,6 +61,11 @@ def assert_same_run(from_table: Any, from_file: Any) -> None:
     ):
         assert t[key] == f[key], key
     assert t["inputs"][0]["path"] == "table"
+    # Every row in exactly one place, in the tables as in the counts.
+    for run in (from_table, from_file):
+        rows = run.summary["input_rows"]
+        assert run.accepted.num_rows + run.rejected.num_rows == rows
+        assert run.summary["accepted"] + run.summary["rejected"] == rows
     assert from_table.accepted.equals(from_file.accepted)
     # The rejected rows: `source, row` for a table, `file, row, line` (and `raw`) for a file.
     assert from_table.rejected.column_names[:4] == ["source", "row", "rules", "reason"]
