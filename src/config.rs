@@ -53,6 +53,31 @@ pub enum ExistingCodes {
     Update,
 }
 
+/// How `Gift Amount` is meant (`--gift-amount`). Voucherify's import text calls it both "the
+/// initial gift card balance" and "the current card balance"; its voucher object has
+/// `gift.amount` (the income over the card's lifetime) and `gift.balance` (`amount -
+/// subtracted_amount - redeemed_amount`). Which one a CSV import sets is unconfirmed: the
+/// read-back of `upload` tells.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum GiftAmountReading {
+    /// The card's initial amount (`gift.amount`); `Redeemed Amount` is taken from it.
+    #[default]
+    Initial,
+    /// The card's current balance (`gift.balance`); `Redeemed Amount` was already spent
+    /// before it, so it may exceed it.
+    Balance,
+}
+
+impl GiftAmountReading {
+    /// The default reading.
+    pub fn is_initial(&self) -> bool {
+        *self == GiftAmountReading::Initial
+    }
+}
+
 /// The settings of an import that the summary records.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImportOptions {
@@ -80,16 +105,45 @@ pub struct ImportOptions {
     /// `upload --verify` finds out).
     #[serde(default)]
     pub batch_amount_unit: AmountUnit,
-    /// Rows of the first batch (`--canary-rows`): a small batch `upload --canary` tries first.
+    /// Rows of the first batch (`--canary-rows`): a small batch that `upload` posts alone
+    /// first and reads back whole. In the summary, present only when batch 1 is a canary.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default)]
     pub canary_rows: Option<u64>,
+    /// How `Gift Amount` is meant (`--gift-amount`).
+    #[serde(default, skip_serializing_if = "GiftAmountReading::is_initial")]
+    pub gift_amount: GiftAmountReading,
 }
 
+/// Rows of the canary batch when `--canary-rows` is not given.
+pub const DEFAULT_CANARY_ROWS: u64 = 20;
+
+/// The batch columns whose reading Voucherify confirms: a batch of only these needs no
+/// canary.
+const CONFIRMED_COLUMNS: [&str; 3] = ["Code", "Category", "Active"];
+
 impl ImportOptions {
+    /// Rows of batch 1 when it is a canary, for batches with these column groups: the rows
+    /// asked for (`Some(0)`: none), else [`DEFAULT_CANARY_ROWS`] whenever a batch carries a
+    /// column whose reading Voucherify leaves unconfirmed (amounts, dates, metadata,
+    /// `Redeemed Quantity`).
+    pub fn canary_for(&self, groups: &[Vec<String>]) -> Option<u64> {
+        match self.canary_rows {
+            Some(0) => None,
+            Some(rows) => Some(rows),
+            None => groups
+                .iter()
+                .flatten()
+                .any(|c| !CONFIRMED_COLUMNS.contains(&c.as_str()))
+                .then_some(DEFAULT_CANARY_ROWS),
+        }
+    }
+
     /// The rules in force for these options: `update_ignores_fields` only when existing codes
     /// become updates, `empty_in_boolean_column` only without a metadata schema (which says
-    /// which columns are boolean), `case_variant_code` only when codes are compared exactly.
+    /// which columns are boolean), `case_variant_code` only when codes are compared exactly,
+    /// `redeemed_over_balance` only when `Gift Amount` is the initial amount (a balance is
+    /// what is left after the redeemed amount).
     pub fn rules_in_force(&self, mut rules: RuleSet, schema: bool) -> RuleSet {
         use crate::rules::names;
         if self.existing_codes == ExistingCodes::Reject {
@@ -100,6 +154,9 @@ impl ImportOptions {
         }
         if self.case_insensitive_codes {
             rules.leave_out(names::CASE_VARIANT_CODE);
+        }
+        if self.gift_amount == GiftAmountReading::Balance {
+            rules.leave_out(names::REDEEMED_OVER_BALANCE);
         }
         rules
     }

@@ -80,6 +80,7 @@ impl Import {
                 batch_rows: DEFAULT_BATCH_ROWS,
                 batch_amount_unit: AmountUnit::Minor,
                 canary_rows: None,
+                gift_amount: crate::config::GiftAmountReading::Initial,
             },
             headers: HeaderOptions::default(),
             read: ReadOptions {
@@ -186,9 +187,19 @@ impl Import {
         self
     }
 
-    /// Batch 1 holds only the first `rows` accepted rows (a canary for `upload --canary`).
+    /// Batch 1 holds only the first `rows` accepted rows: a canary that `upload` posts alone
+    /// and reads back whole before the rest. `0` turns it off. By default batch 1 is a canary
+    /// of 20 rows whenever the batches carry a column whose reading Voucherify leaves
+    /// unconfirmed ([`crate::config::ImportOptions::canary_for`]).
     pub fn canary_rows(mut self, rows: u64) -> Self {
-        self.options.canary_rows = Some(rows.max(1));
+        self.options.canary_rows = Some(rows);
+        self
+    }
+
+    /// How `Gift Amount` is meant: the card's initial amount (the default) or its current
+    /// balance (`--gift-amount`).
+    pub fn gift_amount(mut self, reading: crate::config::GiftAmountReading) -> Self {
+        self.options.gift_amount = reading;
         self
     }
 

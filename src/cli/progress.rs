@@ -134,4 +134,8 @@ impl UploadProgress for UploadLines {
     fn warning(&self, text: &str) {
         let _ = writeln!(TerminalSafe::new(std::io::stderr()), "warning: {text}");
     }
+
+    fn plan(&self, plan: &voucher_import::upload::CallPlan) {
+        let _ = super::cmd::upload::write_plan(&mut TerminalSafe::new(std::io::stderr()), plan);
+    }
 }

@@ -247,6 +247,11 @@ pub struct Summary {
     pub normalizations: Normalizations,
     /// The batches, in order, relative to the folder (`import/part-00001.csv`), with rows, bytes and sha256.
     pub batches: Vec<BatchInfo>,
+    /// The metadata properties the schema given to prepare defines, with their types: what
+    /// `upload` compares its read-back by (Voucherify stores a property it has no definition
+    /// for as text). Absent without a schema.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata_types: std::collections::BTreeMap<String, String>,
     /// The inputs grouped by column set: rows of inputs with different columns never share a
     /// batch. One group when every input has the same columns.
     #[serde(default)]

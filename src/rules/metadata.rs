@@ -30,6 +30,36 @@ pub enum PropertyType {
     Geopoint,
 }
 
+impl PropertyType {
+    /// Every type, as Voucherify spells it.
+    const NAMES: [(PropertyType, &'static str); 8] = [
+        (PropertyType::String, "string"),
+        (PropertyType::Number, "number"),
+        (PropertyType::Boolean, "boolean"),
+        (PropertyType::Date, "date"),
+        (PropertyType::Datetime, "datetime"),
+        (PropertyType::ImageUrl, "image_url"),
+        (PropertyType::Object, "object"),
+        (PropertyType::Geopoint, "geopoint"),
+    ];
+
+    /// The type Voucherify spells so.
+    pub fn parse(name: &str) -> Option<PropertyType> {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(t, _)| *t)
+    }
+
+    /// As Voucherify spells it (`boolean`, `image_url`).
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("string", |(_, n)| n)
+    }
+}
+
 /// One defined metadata property.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
@@ -82,6 +112,14 @@ pub enum Violation {
 }
 
 impl MetadataSchema {
+    /// Each defined property's type, by name, as Voucherify spells it.
+    pub fn types(&self) -> std::collections::BTreeMap<String, String> {
+        self.properties
+            .iter()
+            .map(|p| (p.name.clone(), p.kind.as_str().to_owned()))
+            .collect()
+    }
+
     /// Reads a schema file (see [`MetadataSchema::from_json`]).
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = crate::read::read_settings_file(path, "--metadata-schema")?;
@@ -115,16 +153,9 @@ impl MetadataSchema {
             if field("deleted", "deleted").and_then(Value::as_bool) == Some(true) {
                 continue;
             }
-            let kind = match field("type", "type").and_then(Value::as_str) {
-                Some("string") => PropertyType::String,
-                Some("number") => PropertyType::Number,
-                Some("boolean") => PropertyType::Boolean,
-                Some("date") => PropertyType::Date,
-                Some("datetime") => PropertyType::Datetime,
-                Some("image_url") => PropertyType::ImageUrl,
-                Some("object") => PropertyType::Object,
-                Some("geopoint") => PropertyType::Geopoint,
-                other => return Err(format!("property '{name}' has an unknown type {other:?}")),
+            let named = field("type", "type").and_then(Value::as_str);
+            let Some(kind) = named.and_then(PropertyType::parse) else {
+                return Err(format!("property '{name}' has an unknown type {named:?}"));
             };
             let texts = |key: &str| -> Vec<String> {
                 match definition.get(key) {

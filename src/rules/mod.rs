@@ -131,6 +131,8 @@ pub mod names {
     pub const OVER_CAMPAIGN_LIMIT: &str = "over_campaign_limit";
     /// `metadata_type` (`sql/metadata_type.sql`).
     pub const METADATA_TYPE: &str = "metadata_type";
+    /// `redeemed_over_balance` (`sql/redeemed_over_balance.sql`).
+    pub const REDEEMED_OVER_BALANCE: &str = "redeemed_over_balance";
     /// `metadata_required` (`sql/metadata_required.sql`).
     pub const METADATA_REQUIRED: &str = "metadata_required";
     /// `metadata_constraint` (`sql/metadata_constraint.sql`).

@@ -24,7 +24,7 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
-use crate::config::{ExistingCodes, Output, RunConfig};
+use crate::config::{ExistingCodes, ImportOptions, Output, RunConfig};
 use crate::dedup::{self, existing, CodeClash, CodeHasher, Dedup, FileNames};
 use crate::error::{Error, Result};
 use crate::folder;
@@ -344,7 +344,15 @@ pub fn run_sources(
         tool: env!("CARGO_PKG_NAME").to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         campaign: config.campaign.clone(),
-        options: config.options.clone(),
+        options: ImportOptions {
+            canary_rows: config.options.canary_for(&group_headers),
+            ..config.options.clone()
+        },
+        metadata_types: config
+            .metadata_schema
+            .as_ref()
+            .map(|s| s.types())
+            .unwrap_or_default(),
         inputs: digests
             .iter()
             .map(|d| InputInfo {

@@ -35,7 +35,7 @@ impl<'a> Outlets<'a> {
             group_headers,
             options.max_file_bytes,
             Some(options.batch_rows),
-            options.canary_rows,
+            options.canary_for(group_headers),
         )?;
         let rejected = RejectedWriter::new(
             staged

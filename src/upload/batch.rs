@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::client::{encode_segment, import_path, Answer, Client, Exchange, IMPORT_ACTION_TYPE};
-use super::compare::{self, pick_rows, VerifyCount};
+use super::compare::{self, pick_rows, Reading, VerifyCount};
 use super::prepared::{self, PreparedBatch};
 use super::state::{BatchState, BatchStatus, Candidate, UploadState, Verification};
 use super::verdict::{self, JobStatus};
@@ -21,8 +21,10 @@ use crate::error::{Error, Result};
 /// How far before a POST an import job may have been created and still be its (the two
 /// clocks may differ).
 const CLOCK_SLACK_SECONDS: i64 = 120;
-/// Pages of `GET /v1/async-actions` read when looking for candidates.
-const CANDIDATE_PAGES: usize = 5;
+/// Pages of `GET /v1/async-actions` read when looking for candidates (100 jobs a page).
+const CANDIDATE_PAGES: usize = 20;
+/// Jobs asked for per page of `GET /v1/async-actions` (the most Voucherify gives).
+const JOBS_PER_PAGE: usize = 100;
 
 /// What the batches share in one run.
 pub(crate) struct Run<'a> {
@@ -35,6 +37,11 @@ pub(crate) struct Run<'a> {
     /// Set when another batch met an error that stops the run: the others stop at their next
     /// wait, leaving their state to be resumed.
     pub stopping: &'a AtomicBool,
+    /// Why no new batch may be posted (a read-back mismatch, a canary that did not pass, the
+    /// API budget's reserve): batches with a job are still followed and read back.
+    pub halt: &'a Mutex<Option<String>>,
+    /// How the folder's rows are read back.
+    pub reading: &'a Reading,
 }
 
 impl Run<'_> {
@@ -73,13 +80,31 @@ impl Run<'_> {
             BatchStatus::Unconfirmed
             | BatchStatus::Posting
             | BatchStatus::Pending
-            | BatchStatus::Refused => self.post(index)?,
+            | BatchStatus::Refused => {
+                if let Some(why) = self.halted() {
+                    if matches!(status, BatchStatus::Pending | BatchStatus::Refused) {
+                        self.update(index, |b| b.reason = Some(format!("not posted: {why}")))?;
+                    }
+                    return Ok(());
+                }
+                self.post(index)?
+            }
             _ => {}
         }
         if self.snapshot(index).status.has_job() {
             self.poll(index)?;
         }
         self.verify_unless_done(index, verify)
+    }
+
+    /// Why no new batch may be posted now, if anything says so: set by the run, or Voucherify's
+    /// remainder under the reserve (which then holds for the rest of the run).
+    fn halted(&self) -> Option<String> {
+        let mut halt = self.halt.lock().expect("halt lock");
+        if halt.is_none() {
+            *halt = self.client.meter().short();
+        }
+        halt.clone()
     }
 
     /// Reads the batch's codes back when it is DONE and its read-back is not complete yet (a
@@ -133,6 +158,15 @@ impl Run<'_> {
             if self.stopping.load(Ordering::SeqCst) {
                 return Ok(());
             }
+            if let Some(why) = self.client.meter().short() {
+                self.halt
+                    .lock()
+                    .expect("halt lock")
+                    .get_or_insert(why.clone());
+                found.incomplete = Some(why);
+                self.update(index, |b| b.verification = Some(found))?;
+                return Ok(());
+            }
             let fields = &records[row as usize - 1];
             let code = &fields[code_column];
             let path = format!("/v1/vouchers/{}", encode_segment(code));
@@ -150,9 +184,11 @@ impl Run<'_> {
                         || matches!((created, posted_at), (Some(c), Some(p))
                         if c < p - chrono::Duration::seconds(CLOCK_SLACK_SECONDS));
                     found.updates += u64::from(update);
-                    found
-                        .mismatches
-                        .extend(compare::compare(row, &header, fields, &stored, update));
+                    let compared =
+                        compare::compare(row, &header, fields, &stored, update, self.reading);
+                    found.mismatches.extend(compared.mismatches);
+                    found.notes.extend(compared.notes);
+                    found.gift.add(compared.gift);
                 }
             }
             found.checked += 1;
@@ -295,33 +331,21 @@ impl Run<'_> {
     /// The POST may have arrived: record why, and the jobs that may be its.
     fn unconfirmed(&self, index: usize, why: String) -> Result<()> {
         // Recorded before the (slower) look at the job list, which a stop may cut short.
-        let batch = {
+        {
             let mut state = self.state.lock().expect("state lock");
             let batch = &mut state.batches[index];
             batch.status = BatchStatus::Unconfirmed;
             batch.reason = Some(why);
             state.save(self.state_path)?;
-            state.batches[index].clone()
-        };
-        let (found, listing_error) = self.candidates(batch.posted_at.as_deref())?;
-        self.record_candidates(index, found, listing_error, |_| {})
+        }
+        self.find_candidates(index)
     }
 
-    /// Looks again for the jobs an unconfirmed batch may have created.
+    /// Looks (again) for the jobs an unconfirmed batch may have created, and records them:
+    /// every job but those of other batches and those found not to be its own.
     fn find_candidates(&self, index: usize) -> Result<()> {
         let posted_at = self.snapshot(index).posted_at;
-        let (found, listing_error) = self.candidates(posted_at.as_deref())?;
-        self.record_candidates(index, found, listing_error, |_| {})
-    }
-
-    /// Records candidates (other than jobs of other batches) with a change, saves and shows.
-    fn record_candidates(
-        &self,
-        index: usize,
-        mut found: Vec<Candidate>,
-        listing_error: Option<String>,
-        change: impl FnOnce(&mut BatchState),
-    ) -> Result<()> {
+        let listing = self.candidates(posted_at.as_deref())?;
         let taken: Vec<String> = {
             let state = self.state.lock().expect("state lock");
             state
@@ -330,52 +354,76 @@ impl Run<'_> {
                 .filter_map(|b| b.async_action_id.clone())
                 .collect()
         };
-        found.retain(|c| !taken.contains(&c.id));
         self.update(index, |b| {
-            change(b);
-            b.candidates_error = listing_error;
+            let mut found = listing.found;
+            found.retain(|c| !taken.contains(&c.id) && !b.not_its_jobs.contains(&c.id));
+            b.candidates_error = listing.error;
+            b.candidates_incomplete = listing.incomplete;
             b.candidates = found;
         })?;
         Ok(())
     }
 
-    /// The campaign CSV import jobs created since `posted_at` (all recent ones when it is not
-    /// known), and why they could not be listed. Fails only when interrupted.
-    fn candidates(&self, posted_at: Option<&str>) -> Result<(Vec<Candidate>, Option<String>)> {
-        let since = posted_at
+    /// The campaign CSV import jobs created since `posted_at` (all listed ones when it is not
+    /// known), why they could not be listed, and whether the listing stopped short. Pages go
+    /// back in time by the oldest creation time seen (to the millisecond) for as long as a page
+    /// is full or says it has more, whether or not the answer has `has_more`. Fails only when
+    /// interrupted.
+    fn candidates(&self, posted_at: Option<&str>) -> Result<Listing> {
+        let since_ms = posted_at
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.timestamp() - CLOCK_SLACK_SECONDS)
+            .map(|t| t.timestamp_millis() - CLOCK_SLACK_SECONDS * 1000)
             .unwrap_or(i64::MIN);
-        let mut found: Vec<Candidate> = Vec::new();
-        let mut end_date: Option<String> = None;
+        let mut listing = Listing::default();
+        let mut end_ms: Option<i64> = None;
         for _ in 0..CANDIDATE_PAGES {
-            let mut path = "/v1/async-actions?limit=100".to_owned();
-            if let Some(end) = &end_date {
-                path.push_str(&format!("&end_date={}", encode_segment(end)));
+            let mut path = format!("/v1/async-actions?limit={JOBS_PER_PAGE}");
+            if let Some(end) = end_ms.and_then(chrono::DateTime::from_timestamp_millis) {
+                let end = end.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                path.push_str(&format!("&end_date={}", encode_segment(&end)));
             }
             let answer = match self.client.get(&path) {
-                Ok(answer) if (200..300).contains(&answer.status) => answer,
-                Ok(answer) => {
-                    let error = self.client.refusal(&format!("GET {path}"), &answer);
-                    return Ok((found, Some(error.to_string())));
-                }
+                Ok(answer) => answer,
                 Err(Error::Interrupted) => return Err(Error::Interrupted),
-                Err(e) => return Ok((found, Some(e.to_string()))),
+                Err(e) => {
+                    listing.error = Some(e.to_string());
+                    return Ok(listing);
+                }
             };
-            let (page, oldest, more) = verdict::import_jobs_since(answer.json.as_ref(), since);
-            for candidate in page {
-                if !found.iter().any(|c| c.id == candidate.id) {
-                    found.push(candidate);
+            let page = verdict::import_jobs_since(answer.json.as_ref(), since_ms);
+            let before = listing.found.len();
+            for candidate in page.found {
+                if !listing.found.iter().any(|c| c.id == candidate.id) {
+                    listing.found.push(candidate);
                 }
             }
-            match oldest {
-                Some(oldest) if more && end_date.as_deref() != Some(oldest.as_str()) => {
-                    end_date = Some(oldest)
-                }
-                _ => break,
+            let full = page.listed >= JOBS_PER_PAGE;
+            let more = page.has_more == Some(true) || full;
+            let Some(oldest) = page.oldest_ms else {
+                return Ok(listing);
+            };
+            if !more || oldest < since_ms {
+                return Ok(listing);
             }
+            // The next page ends just after the oldest job seen, so that jobs created in the
+            // same millisecond are listed again rather than lost (duplicates are dropped).
+            let next = oldest + 1;
+            if end_ms == Some(next) && listing.found.len() == before {
+                listing.incomplete = Some(format!(
+                    "more than {JOBS_PER_PAGE} jobs were created in the millisecond {}: the listing cannot page past them",
+                    chrono::DateTime::from_timestamp_millis(oldest)
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                        .unwrap_or_default()
+                ));
+                return Ok(listing);
+            }
+            end_ms = Some(next);
         }
-        Ok((found, None))
+        listing.incomplete = Some(format!(
+            "the job listing was read {CANDIDATE_PAGES} pages deep ({} jobs) and goes on: older jobs may be this batch's too",
+            CANDIDATE_PAGES * JOBS_PER_PAGE
+        ));
+        Ok(listing)
     }
 
     /// Follows the batch's job until it ends or `--job-timeout` passes.
@@ -389,34 +437,31 @@ impl Run<'_> {
         let mut wait = self.options.poll_first;
         let mut garbled: u32 = 0;
         loop {
-            let answer = self.client.get(&path)?;
-            if !(200..300).contains(&answer.status) {
-                let adopted = self.snapshot(index).adopted;
-                if answer.status == 404 && adopted {
-                    return self.not_this_job(
-                        index,
-                        format!("--adopt named {id}, which Voucherify does not know (404)"),
-                    );
-                }
-                return Err(self.client.refusal(&format!("GET {path}"), &answer));
-            }
+            let Some(answer) = self.client.get_or_missing(&path)? else {
+                let named = if self.snapshot(index).adopted {
+                    "--adopt named"
+                } else {
+                    "Voucherify's answer to the POST named"
+                };
+                return self.not_this_job(
+                    index,
+                    &id,
+                    format!("{named} the job {id}, which Voucherify does not know (404)"),
+                );
+            };
             match verdict::parse_action(answer.json.as_ref(), &answer.text) {
                 Ok(action) => {
                     garbled = 0;
-                    let batch = self.snapshot(index);
                     if let Some(kind) = action
                         .kind
                         .as_deref()
                         .filter(|k| !k.eq_ignore_ascii_case(IMPORT_ACTION_TYPE))
                     {
-                        if batch.adopted {
-                            return self.not_this_job(
-                                index,
-                                format!(
-                                    "--adopt named {id}, a {kind} job, not a campaign CSV import"
-                                ),
-                            );
-                        }
+                        return self.not_this_job(
+                            index,
+                            &id,
+                            format!("the job {id} is a {kind} job, not a campaign CSV import"),
+                        );
                     }
                     let file = self.prepared[index].file.clone();
                     let batch = self.update(index, |b| {
@@ -458,19 +503,34 @@ impl Run<'_> {
         }
     }
 
-    /// An adopted job that is not this batch's: the batch is unconfirmed again.
-    fn not_this_job(&self, index: usize, why: String) -> Result<()> {
+    /// A job that is not this batch's (unknown to Voucherify, or of another type): the batch
+    /// is unconfirmed again, the job is never taken for it again, and its candidates are
+    /// looked for anew.
+    fn not_this_job(&self, index: usize, id: &str, why: String) -> Result<()> {
         self.update(index, |b| {
             b.clear_job();
             b.status = BatchStatus::Unconfirmed;
-            b.reason = Some(why);
+            b.reason = Some(format!("{why}: it is not this batch's job"));
+            if !b.not_its_jobs.iter().any(|j| j == id) {
+                b.not_its_jobs.push(id.to_owned());
+            }
         })?;
-        Ok(())
+        self.find_candidates(index)
     }
 }
 
+/// The jobs listed for an unconfirmed batch.
+#[derive(Debug, Default)]
+struct Listing {
+    found: Vec<Candidate>,
+    /// Why the jobs could not be listed (all or in part).
+    error: Option<String>,
+    /// Why the listing stopped before it reached the POST's time.
+    incomplete: Option<String>,
+}
+
 /// Now, as RFC 3339 in UTC.
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();

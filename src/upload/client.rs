@@ -17,9 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, SystemTime};
 
+use super::budget::{CallKind, Meter};
 use super::redact::{redact_json, Redactor};
 use super::transport::agent;
-pub use super::transport::{check_api_url, ApiSettings, ApiTransport};
+pub use super::transport::{check_api_url, ApiSettings, ApiTransport, Secret};
 use crate::error::{Error, Result};
 
 /// The async action type of a campaign CSV import.
@@ -46,6 +47,12 @@ pub(crate) struct Answer {
     pub retry_after: Option<Duration>,
     /// A redirect's target, without its query string.
     pub location: Option<String>,
+    /// `X-Rate-Limit-Remaining`: calls the project has left.
+    pub rate_limit_remaining: Option<u64>,
+    /// `X-Rate-Limit-Type`: which limit the remainder is of.
+    pub rate_limit_type: Option<String>,
+    /// `X-Rate-Limit-Limit`, when a server sends it (not documented by Voucherify).
+    pub rate_limit_limit: Option<u64>,
     /// The body as text, for messages.
     pub text: String,
     /// The body as JSON, when it is JSON.
@@ -67,6 +74,8 @@ pub struct Client {
     reader: ureq::Agent,
     /// Checked while a request is in flight and while waiting.
     cancel: crate::interrupt::Cancel,
+    /// Every call counted, and Voucherify's remainder followed.
+    meter: Meter,
 }
 
 /// The responses a thread hands back.
@@ -77,6 +86,7 @@ impl Client {
         settings: ApiSettings,
         redactor: Redactor,
         cancel: crate::interrupt::Cancel,
+        meter: Meter,
     ) -> Self {
         let reader = agent(&settings, true, Arc::new(AtomicBool::new(false)));
         Client {
@@ -84,7 +94,13 @@ impl Client {
             redactor,
             reader,
             cancel,
+            meter,
         }
+    }
+
+    /// The run's calls and Voucherify's remainder.
+    pub(crate) fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     /// The run's cancellation handle.
@@ -113,10 +129,10 @@ impl Client {
         let connected = Arc::new(AtomicBool::new(false));
         let poster = agent(&self.settings, false, Arc::clone(&connected));
         let (id, token) = (
-            self.settings.app_id.clone(),
-            self.settings.app_token.clone(),
+            self.settings.app_id.expose().to_owned(),
+            self.settings.app_token.expose().to_owned(),
         );
-        self.exchange(connected, move || {
+        self.exchange(CallKind::Post, connected, move || {
             poster
                 .post(&url)
                 .header("X-App-Id", &id)
@@ -132,18 +148,22 @@ impl Client {
         let url = self.url(path);
         let reader = self.reader.clone();
         let (id, token) = (
-            self.settings.app_id.clone(),
-            self.settings.app_token.clone(),
+            self.settings.app_id.expose().to_owned(),
+            self.settings.app_token.expose().to_owned(),
         );
         // Reads are always safe to repeat: whether they reached the server does not matter.
-        self.exchange(Arc::new(AtomicBool::new(true)), move || {
-            reader
-                .get(&url)
-                .header("X-App-Id", &id)
-                .header("X-App-Token", &token)
-                .header("Accept", "application/json")
-                .call()
-        })
+        self.exchange(
+            CallKind::of_get(path),
+            Arc::new(AtomicBool::new(true)),
+            move || {
+                reader
+                    .get(&url)
+                    .header("X-App-Id", &id)
+                    .header("X-App-Token", &token)
+                    .header("Accept", "application/json")
+                    .call()
+            },
+        )
     }
 
     /// A `GET` under the read policy: connection failures, timeouts, 429 and 5xx are retried up
@@ -238,6 +258,7 @@ impl Client {
     /// it waits. `connected` tells whether the connection was established before a failure.
     fn exchange(
         &self,
+        kind: CallKind,
         connected: Arc<AtomicBool>,
         send: impl FnOnce() -> Sent + Send + 'static,
     ) -> Result<Exchange> {
@@ -252,7 +273,14 @@ impl Client {
             .map_err(|e| Error::Upload(format!("cannot start a thread for HTTP: {e}")))?;
         loop {
             match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(exchange) => return Ok(exchange),
+                Ok(exchange) => {
+                    match &exchange {
+                        Exchange::Answer(answer) => self.meter.record(kind, Some(answer)),
+                        Exchange::Lost(_) => self.meter.record(kind, None),
+                        Exchange::NotSent(_) => {}
+                    }
+                    return Ok(exchange);
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => self.cancel.check()?,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     return Ok(Exchange::Lost(
@@ -308,6 +336,10 @@ fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange
                     .map(str::to_owned)
             };
             let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
+            let count = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
+            let rate_limit_remaining = count("x-rate-limit-remaining");
+            let rate_limit_limit = count("x-rate-limit-limit");
+            let rate_limit_type = header("x-rate-limit-type").map(|t| redactor.owned(shorten(&t)));
             let location = header("location").map(|l| {
                 let without_query = l.split(['?', '#']).next().unwrap_or_default();
                 redactor.owned(without_query.to_owned())
@@ -337,6 +369,9 @@ fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange
                 status,
                 retry_after,
                 location,
+                rate_limit_remaining,
+                rate_limit_type,
+                rate_limit_limit,
                 text: redactor.text(&raw).into_owned(),
                 json,
             })

@@ -6,6 +6,8 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::state::GiftEvidence;
+
 /// How many codes of each batch `upload --verify` reads back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VerifyCount {
@@ -46,6 +48,15 @@ pub enum MismatchKind {
     BooleanAsText,
     /// Voucherify reported the code imported, and `GET` answers 404.
     NotFound,
+    /// A date stored at a whole number of quarter hours from the one sent: read in another
+    /// time zone than UTC.
+    DateShifted,
+    /// `Gift Amount` stored as `gift.balance` (the current balance), with `gift.amount`
+    /// larger: the project reads it as the balance, not the initial amount.
+    GiftAmountAsBalance,
+    /// `Gift Amount` stored as `gift.amount` (the lifetime income), with `gift.balance`
+    /// smaller: the project reads it as the initial amount, not the balance.
+    GiftAmountAsInitial,
 }
 
 /// One column of one code whose stored value is not what the batch sent.
@@ -100,23 +111,49 @@ const KNOWN: [&str; 9] = [
     "Expiration Date",
 ];
 
+/// How `Gift Amount` is meant: Voucherify's text calls it both the initial balance and the
+/// current one (`gift.amount` is the lifetime income, `gift.balance = amount -
+/// subtracted_amount - redeemed_amount`).
+pub use crate::config::GiftAmountReading;
+
+/// What the prepared folder says of how its rows are to be read back.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reading {
+    /// How `Gift Amount` is meant (`prepare --gift-amount`).
+    pub gift_amount: GiftAmountReading,
+    /// The metadata properties the schema given to `prepare` defines, with their types
+    /// (`boolean`, `date`, ...); empty without a schema. Voucherify stores a property it has
+    /// no definition for as text.
+    pub metadata_types: std::collections::BTreeMap<String, String>,
+}
+
+/// One row read back: what differs, what differs only as Voucherify documents (notes), and
+/// what it tells of the gift amount's reading.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct RowComparison {
+    pub mismatches: Vec<Mismatch>,
+    pub notes: Vec<Mismatch>,
+    pub gift: GiftEvidence,
+}
+
 /// Compares one batch row (`header`, `fields`) with the voucher Voucherify holds. `update`:
 /// the code existed before the import, and an import updates only `Active` and `Category`.
 /// An empty cell is not compared (the campaign's default applies), nor is `Code`.
-pub fn compare(
+pub(crate) fn compare(
     row: u64,
     header: &[String],
     fields: &[String],
     stored: &Value,
     update: bool,
-) -> Vec<Mismatch> {
+    reading: &Reading,
+) -> RowComparison {
     let code = header
         .iter()
         .position(|h| h == "Code")
         .and_then(|c| fields.get(c))
         .cloned()
         .unwrap_or_default();
-    let mut found = Vec::new();
+    let mut found = RowComparison::default();
     for (column, sent) in header.iter().zip(fields) {
         let sent = sent.trim();
         if sent.is_empty() || column == "Code" {
@@ -138,7 +175,7 @@ pub fn compare(
                 let held = stored.get("category");
                 (held, compare_text(sent, held))
             }
-            "Gift Amount" => amount(sent, pointer(stored, "/gift/amount")),
+            "Gift Amount" => gift_amount(sent, stored, reading.gift_amount, &mut found.gift),
             "Redeemed Amount" => amount(sent, pointer(stored, "/redemption/redeemed_amount")),
             "Loyalty Points" => {
                 let held = pointer(stored, "/loyalty_card/points");
@@ -158,24 +195,66 @@ pub fn compare(
             }
             key if !KNOWN.contains(&key) => {
                 let held = stored.get("metadata").and_then(|m| m.get(key));
-                (held, compare_metadata(sent, held))
+                let defined = reading.metadata_types.get(key).map(String::as_str);
+                (held, compare_metadata(sent, held, defined))
             }
             _ => continue,
         };
-        if let Some(kind) = kind {
-            found.push(Mismatch {
-                row,
-                code: code.clone(),
-                column: column.clone(),
-                sent: sent.to_owned(),
-                stored: held
-                    .filter(|v| !v.is_null())
-                    .map_or_else(|| "(none)".to_owned(), Value::to_string),
-                kind,
-            });
+        let Some(kind) = kind else { continue };
+        let mismatch = Mismatch {
+            row,
+            code: code.clone(),
+            column: column.clone(),
+            sent: sent.to_owned(),
+            stored: held
+                .filter(|v| !v.is_null())
+                .map_or_else(|| "(none)".to_owned(), Value::to_string),
+            kind,
+        };
+        // Voucherify documents that a property it has no definition for is stored as text.
+        let undefined = !KNOWN.contains(&column.as_str())
+            && reading.metadata_types.get(column).map(String::as_str) != Some("boolean");
+        if kind == MismatchKind::BooleanAsText && undefined {
+            found.notes.push(mismatch);
+        } else {
+            found.mismatches.push(mismatch);
         }
     }
     found
+}
+
+/// `Gift Amount` against `gift.amount` (the initial reading) or `gift.balance` (the balance
+/// reading), noting which reading the stored voucher follows when the two differ.
+fn gift_amount<'a>(
+    sent: &str,
+    stored: &'a Value,
+    reading: GiftAmountReading,
+    evidence: &mut GiftEvidence,
+) -> (Option<&'a Value>, Verdict) {
+    let initial = pointer(stored, "/gift/amount");
+    let balance = pointer(stored, "/gift/balance");
+    let value = parse_number(sent);
+    let (a, b) = (held_number(initial), held_number(balance));
+    let is_sent = |held: Option<f64>| value.is_some() && held == value;
+    // Only a card whose amount and balance differ tells the readings apart.
+    let tells = a.is_some() && b.is_some() && a != b;
+    if tells && is_sent(a) {
+        evidence.initial += 1;
+    }
+    if tells && is_sent(b) {
+        evidence.balance += 1;
+    }
+    match reading {
+        GiftAmountReading::Initial if tells && is_sent(b) => {
+            (initial, Some(MismatchKind::GiftAmountAsBalance))
+        }
+        GiftAmountReading::Balance if tells && is_sent(a) => {
+            (balance, Some(MismatchKind::GiftAmountAsInitial))
+        }
+        GiftAmountReading::Initial => amount(sent, initial),
+        // A voucher without `gift.balance` is compared on its amount.
+        GiftAmountReading::Balance => amount(sent, balance.or(initial)),
+    }
 }
 
 /// The mismatch of a code `GET` does not find.
@@ -288,6 +367,9 @@ fn parse_instant(text: &str) -> Option<i64> {
     }
 }
 
+/// A quarter of an hour, in milliseconds: every time zone's offset is a multiple of it.
+const QUARTER_HOUR_MS: i64 = 15 * 60 * 1000;
+
 fn compare_instant(sent: &str, held: Option<&Value>) -> Verdict {
     if missing(held) {
         return Some(MismatchKind::Missing);
@@ -295,16 +377,40 @@ fn compare_instant(sent: &str, held: Option<&Value>) -> Verdict {
     let stored = held.and_then(Value::as_str).and_then(parse_instant);
     match (parse_instant(sent), stored) {
         (Some(a), Some(b)) if a == b => None,
+        (Some(a), Some(b)) if is_zone_offset(b - a) => Some(MismatchKind::DateShifted),
         _ => Some(MismatchKind::Different),
     }
 }
 
+/// Whether a difference of `ms` is what reading a time in a zone other than UTC makes: whole
+/// quarter hours, at most 14 hours.
+fn is_zone_offset(ms: i64) -> bool {
+    ms != 0 && ms % QUARTER_HOUR_MS == 0 && ms.abs() <= 14 * 3600 * 1000
+}
+
+/// How far a stored date is from the one sent, in milliseconds, when both read as instants.
+pub(crate) fn shift_ms(sent: &str, stored: &str) -> Option<i64> {
+    let stored = stored.trim_matches('"');
+    Some(parse_instant(stored)? - parse_instant(sent)?)
+}
+
 /// A metadata value: a boolean word must be held as a boolean, a number as the same number
 /// (or text that spells it: Voucherify stores properties it has no definition for as text),
-/// an array item by item, anything else as the same text; `null` as nothing.
-fn compare_metadata(sent: &str, held: Option<&Value>) -> Verdict {
+/// a `date` or `datetime` property of the schema as the same instant, an array item by item,
+/// anything else as the same text; `null` as nothing. `defined`: the property's type in the
+/// schema given to prepare.
+fn compare_metadata(sent: &str, held: Option<&Value>, defined: Option<&str>) -> Verdict {
     if sent.eq_ignore_ascii_case("null") {
         return (!missing(held)).then_some(MismatchKind::Different);
+    }
+    if matches!(defined, Some("date" | "datetime")) {
+        if let Some(Value::String(text)) = held {
+            return match (parse_instant(sent), parse_instant(text)) {
+                (Some(a), Some(b)) if a == b => None,
+                _ if text == sent => None,
+                _ => Some(MismatchKind::Different),
+            };
+        }
     }
     match held {
         None | Some(Value::Null) => Some(MismatchKind::Missing),
@@ -339,6 +445,24 @@ mod tests {
 
     fn header(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The reading of a folder prepared with a schema defining `vip` as a boolean.
+    fn reading() -> Reading {
+        Reading {
+            metadata_types: [("vip".to_owned(), "boolean".to_owned())].into(),
+            ..Reading::default()
+        }
+    }
+
+    fn mismatches(
+        row: u64,
+        header: &[String],
+        fields: &[String],
+        stored: &Value,
+        update: bool,
+    ) -> Vec<Mismatch> {
+        compare(row, header, fields, stored, update, &reading()).mismatches
     }
 
     #[test]
@@ -383,7 +507,7 @@ mod tests {
             "gift": {"amount": 10050, "balance": 10050},
             "start_date": "2026-01-01T00:00:00.000Z",
             "metadata": {"vip": true, "rank": 1.5, "tags": ["a", "b"]}});
-        assert_eq!(compare(1, &header, &fields, &stored, false), []);
+        assert_eq!(mismatches(1, &header, &fields, &stored, false), []);
     }
 
     #[test]
@@ -394,7 +518,7 @@ mod tests {
             .to_vec();
         let stored =
             json!({"gift": {"amount": 100}, "metadata": {"vip": "true", "tier": "silver"}});
-        let kinds: Vec<(String, MismatchKind)> = compare(7, &header, &fields, &stored, false)
+        let kinds: Vec<(String, MismatchKind)> = mismatches(7, &header, &fields, &stored, false)
             .into_iter()
             .map(|m| (m.column, m.kind))
             .collect();
@@ -409,7 +533,7 @@ mod tests {
             ]
         );
         let stored = json!({"gift": {"amount": 1_000_000}});
-        let m = compare(1, &header[..2], &fields[..2], &stored, false);
+        let m = mismatches(1, &header[..2], &fields[..2], &stored, false);
         assert_eq!(m[0].kind, MismatchKind::Times100);
         assert_eq!(
             (m[0].sent.as_str(), m[0].stored.as_str()),
@@ -422,8 +546,8 @@ mod tests {
         let header = header(&["Code", "Active", "Gift Amount"]);
         let fields: Vec<String> = ["OLD-1", "false", "5000"].map(String::from).to_vec();
         let stored = json!({"active": false, "gift": {"amount": 100}});
-        assert_eq!(compare(1, &header, &fields, &stored, true), []);
-        assert_eq!(compare(1, &header, &fields, &stored, false).len(), 1);
+        assert_eq!(mismatches(1, &header, &fields, &stored, true), []);
+        assert_eq!(mismatches(1, &header, &fields, &stored, false).len(), 1);
     }
 
     #[test]
@@ -437,5 +561,103 @@ mod tests {
             at("2026-01-01T10:30:05.25Z")
         );
         assert!(parse_instant("31/12/2026").is_none());
+    }
+
+    #[test]
+    fn a_boolean_of_an_undefined_property_stored_as_text_is_a_note_not_a_mismatch() {
+        let header = header(&["Code", "vip", "promo"]);
+        let fields: Vec<String> = ["GC-1", "true", "FALSE"].map(String::from).to_vec();
+        let stored = json!({"metadata": {"vip": "true", "promo": "FALSE"}});
+        let found = compare(1, &header, &fields, &stored, false, &reading());
+        // vip is defined as a boolean: text is a mismatch. promo has no definition: text is
+        // what Voucherify documents.
+        assert_eq!(found.mismatches.len(), 1);
+        assert_eq!(found.mismatches[0].column, "vip");
+        assert_eq!(found.notes.len(), 1);
+        assert_eq!(found.notes[0].column, "promo");
+        assert_eq!(found.notes[0].kind, MismatchKind::BooleanAsText);
+    }
+
+    #[test]
+    fn date_properties_of_the_schema_are_compared_as_instants() {
+        let header = header(&["Code", "since", "label"]);
+        let fields: Vec<String> = ["GC-1", "2026-01-01", "2026-01-01"]
+            .map(String::from)
+            .to_vec();
+        let stored = json!({"metadata": {"since": "2026-01-01T00:00:00.000Z", "label": "2026-01-01T00:00:00.000Z"}});
+        let reading = Reading {
+            metadata_types: [("since".to_owned(), "date".to_owned())].into(),
+            ..Reading::default()
+        };
+        let found = compare(1, &header, &fields, &stored, false, &reading);
+        let columns: Vec<&str> = found.mismatches.iter().map(|m| m.column.as_str()).collect();
+        assert_eq!(columns, ["label"], "a string property is compared as text");
+    }
+
+    #[test]
+    fn a_date_read_in_another_zone_is_a_shift() {
+        let header = header(&["Code", "Start Date", "Expiration Date"]);
+        let fields: Vec<String> = ["GC-1", "2026-01-01T10:00", "2026-02-01"]
+            .map(String::from)
+            .to_vec();
+        let stored = json!({"start_date": "2026-01-01T08:00:00.000Z",
+            "expiration_date": "2026-01-31T22:00:00.000Z"});
+        let found = mismatches(1, &header, &fields, &stored, false);
+        assert!(
+            found.iter().all(|m| m.kind == MismatchKind::DateShifted),
+            "{found:?}"
+        );
+        assert_eq!(
+            shift_ms(&found[0].sent, &found[0].stored),
+            Some(-2 * 3600 * 1000)
+        );
+        let odd = json!({"start_date": "2026-01-01T08:07:00.000Z"});
+        assert_eq!(
+            mismatches(1, &header[..2], &fields[..2], &odd, false)[0].kind,
+            MismatchKind::Different
+        );
+    }
+
+    #[test]
+    fn the_gift_amount_reading_is_told_by_cards_with_a_redeemed_amount() {
+        let header = header(&["Code", "Gift Amount", "Redeemed Amount"]);
+        let fields: Vec<String> = ["GC-1", "10000", "2500"].map(String::from).to_vec();
+        let as_initial = json!({"gift": {"amount": 10000, "balance": 7500},
+            "redemption": {"redeemed_amount": 2500}});
+        let as_balance = json!({"gift": {"amount": 12500, "balance": 10000},
+            "redemption": {"redeemed_amount": 2500}});
+        let initial = Reading::default();
+        let balance = Reading {
+            gift_amount: GiftAmountReading::Balance,
+            ..Reading::default()
+        };
+        let found = compare(1, &header, &fields, &as_initial, false, &initial);
+        assert_eq!(found.mismatches, []);
+        assert_eq!(
+            found.gift,
+            GiftEvidence {
+                initial: 1,
+                balance: 0
+            }
+        );
+        let found = compare(1, &header, &fields, &as_balance, false, &initial);
+        assert_eq!(found.mismatches[0].kind, MismatchKind::GiftAmountAsBalance);
+        assert_eq!(
+            found.gift,
+            GiftEvidence {
+                initial: 0,
+                balance: 1
+            }
+        );
+        assert_eq!(
+            compare(1, &header, &fields, &as_balance, false, &balance).mismatches,
+            []
+        );
+        let found = compare(1, &header, &fields, &as_initial, false, &balance);
+        assert_eq!(found.mismatches[0].kind, MismatchKind::GiftAmountAsInitial);
+        // Amount and balance equal: nothing to tell.
+        let fresh = json!({"gift": {"amount": 10000, "balance": 10000}});
+        let found = compare(1, &header[..2], &fields[..2], &fresh, false, &balance);
+        assert_eq!(found, RowComparison::default());
     }
 }

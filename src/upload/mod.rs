@@ -11,13 +11,22 @@
 //!   refused off this machine, and every text from the server is redacted before it is used.
 //! - **Every answer survived** (`verdict.rs`): any shape of async action and result is recorded
 //!   and marked, counts that do not fit are reported, not believed.
+//! - **Stop on evidence** (`gate.rs`): the canary (batch 1, read back whole) goes first and
+//!   alone; every batch's read-back gates the next POST, and a mismatch stops the posting until
+//!   the folder is prepared again or the user accepts it.
+//! - **Within the API budget** (`budget.rs`): the calls a run will make are said before the
+//!   first one, a read-back over the budget is refused, and the read-back stops when
+//!   Voucherify's remainder falls under the reserve.
 //! - **Confined files** (`prepared.rs`, `failed.rs`): only files of `DIR/import/` are sent, and
 //!   `upload-failed.csv` is safe to open in a spreadsheet.
 
 mod batch;
+mod budget;
 mod client;
 mod compare;
 mod failed;
+mod gate;
+mod outcome;
 mod prepared;
 mod redact;
 mod resume;
@@ -31,18 +40,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
+pub use budget::{ApiCalls, CallPlan, RateLimit, DEFAULT_API_BUDGET, VERIFY_ALL_LIMIT};
 use client::Client;
-pub use client::{check_api_url, ApiSettings, ApiTransport, IMPORT_ACTION_TYPE};
-pub use compare::{Mismatch, MismatchKind, VerifyCount};
+pub use client::{check_api_url, ApiSettings, ApiTransport, Secret, IMPORT_ACTION_TYPE};
+pub use compare::{GiftAmountReading, Mismatch, MismatchKind, VerifyCount};
 pub use failed::FAILED_FILE;
+pub use gate::{Acceptance, CanaryMode, MismatchSignature, MismatchStop, OnMismatch};
+pub use outcome::UploadOutcome;
 use redact::Redactor;
 use resume::{adopt, forget_taken_candidates, holdings, resumed};
 pub use state::{
-    BatchState, BatchStatus, CanaryState, Candidate, Counts, FailedRowState, RowSource,
-    UploadState, Verification, LOCK_FILE, SCHEMA_VERSION, STATE_FILE,
+    BatchState, BatchStatus, CanaryState, Candidate, Counts, FailedRowState, GiftEvidence,
+    RowSource, UploadState, Verification, LOCK_FILE, SCHEMA_VERSION, STATE_FILE,
 };
 pub use verified::{Pattern, VERIFY_FILE};
 
@@ -78,9 +88,19 @@ pub struct UploadOptions {
     pub adopt: Vec<(String, String)>,
     /// How many codes of each DONE batch are read back and compared with what it sent.
     pub verify: VerifyCount,
-    /// Post batch 1 first, read back every code of it, and post the rest only when it went in
-    /// whole and as sent.
-    pub canary: bool,
+    /// Whether batch 1 is posted alone first and read back whole, the rest posted only when
+    /// it went in whole and as sent.
+    pub canary: CanaryMode,
+    /// What a batch's read-back mismatch does to the batches after it.
+    pub on_mismatch: OnMismatch,
+    /// Take the mismatches that stopped an earlier run as they are, and post on.
+    pub accept_mismatches: bool,
+    /// The most read-back GETs a run may plan (`--api-budget`); None: [`DEFAULT_API_BUDGET`],
+    /// and `--verify all` over [`VERIFY_ALL_LIMIT`] codes refused.
+    pub api_budget: Option<u64>,
+    /// Calls to leave the project (`--api-reserve`): under it, the read-back stops and no new
+    /// batch is posted. None: 20% of the limit Voucherify's answers show, at least 50.
+    pub api_reserve: Option<u64>,
     /// Post nothing: read back the batches already DONE again.
     pub verify_only: bool,
 }
@@ -91,147 +111,13 @@ pub trait UploadProgress: Sync {
     fn batch(&self, state: &BatchState);
     /// Something the user should know before anything is sent.
     fn warning(&self, text: &str);
-}
-
-/// What an upload did (or, in a dry run, would do).
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct UploadOutcome {
-    /// The version of this document's shape ([`SCHEMA_VERSION`]).
-    pub schema_version: u32,
-    /// The campaign the batches went to.
-    pub campaign: String,
-    /// Nothing was sent (`--dry-run`).
-    pub dry_run: bool,
-    /// Every batch's state, as upload.json records it.
-    pub batches: Vec<BatchState>,
-    /// Batches Voucherify finished (`DONE`).
-    pub batches_done: u64,
-    /// Batches whose job Voucherify failed (`FAILED`).
-    pub batches_failed: u64,
-    /// Batches whose POST may have arrived without an answer: see `candidates` and resolve
-    /// with `--adopt` or `--repost-unconfirmed`.
-    pub batches_unconfirmed: u64,
-    /// Batches Voucherify refused outright (nothing queued).
-    pub batches_refused: u64,
-    /// Batches whose job did not finish within `--timeout`.
-    pub batches_timed_out: u64,
-    /// Batches not posted (a stop before them, or a dry run).
-    pub batches_pending: u64,
-    /// Codes Voucherify imported.
-    pub codes_imported: u64,
-    /// Codes Voucherify listed as failed.
-    pub codes_failed: u64,
-    /// Rows sent that Voucherify neither imported nor listed as failed.
-    pub rows_without_verdict: u64,
-    /// Batches whose counts did not fit the rows sent.
-    pub batches_inconsistent: u64,
-    /// Where the failed rows are listed (when there are any).
-    pub failed_file: Option<String>,
-    /// Codes read back (`--verify`) and how many of them differ from what was sent.
-    pub codes_verified: u64,
-    /// Codes read back that were stored otherwise than sent.
-    pub codes_mismatched: u64,
-    /// Codes read back that existed before the import (compared on Active and Category).
-    pub codes_verified_as_updates: u64,
-    /// Every column of every code that differs.
-    pub mismatches: u64,
-    /// Patterns the mismatches follow, each with what it means and the fix.
-    pub patterns: Vec<Pattern>,
-    /// Where the mismatches are listed (when there are any).
-    pub verify_file: Option<String>,
-    /// The canary's verdict (`--canary`).
-    pub canary: Option<CanaryState>,
-}
-
-impl UploadOutcome {
-    fn new(
-        campaign: &str,
-        dry_run: bool,
-        state: UploadState,
-        failed_file: Option<String>,
-        verify_file: Option<String>,
-    ) -> Self {
-        let UploadState {
-            batches, canary, ..
-        } = state;
-        let mut outcome = UploadOutcome {
-            schema_version: state::SCHEMA_VERSION,
-            codes_verified: 0,
-            codes_mismatched: 0,
-            codes_verified_as_updates: 0,
-            mismatches: 0,
-            patterns: verified::patterns(
-                batches
-                    .iter()
-                    .filter_map(|b| b.verification.as_ref())
-                    .flat_map(|v| &v.mismatches),
-            ),
-            verify_file,
-            canary,
-            campaign: campaign.to_owned(),
-            dry_run,
-            batches_done: 0,
-            batches_failed: 0,
-            batches_unconfirmed: 0,
-            batches_refused: 0,
-            batches_timed_out: 0,
-            batches_pending: 0,
-            codes_imported: 0,
-            codes_failed: 0,
-            rows_without_verdict: 0,
-            batches_inconsistent: 0,
-            failed_file,
-            batches,
-        };
-        for batch in &outcome.batches {
-            match batch.status {
-                BatchStatus::Done => outcome.batches_done += 1,
-                BatchStatus::Failed => outcome.batches_failed += 1,
-                BatchStatus::Unconfirmed | BatchStatus::Posting => outcome.batches_unconfirmed += 1,
-                BatchStatus::Refused => outcome.batches_refused += 1,
-                BatchStatus::TimedOut => outcome.batches_timed_out += 1,
-                _ => outcome.batches_pending += 1,
-            }
-            if let Some(v) = &batch.verification {
-                outcome.codes_verified += v.checked;
-                outcome.codes_mismatched += v.codes_mismatched();
-                outcome.codes_verified_as_updates += v.updates;
-                outcome.mismatches += v.mismatches.len() as u64;
-            }
-            if batch.status.finished() {
-                outcome.codes_imported += batch.done_count.unwrap_or(0);
-                outcome.codes_failed += batch.failed_count.unwrap_or(0);
-                outcome.rows_without_verdict += batch.rows_without_verdict;
-                if batch.counts == Some(Counts::Inconsistent) {
-                    outcome.batches_inconsistent += 1;
-                }
-            }
-        }
-        outcome
-    }
-
-    /// 0 every code of every batch imported (and read back as sent); 1 anything else (rows or
-    /// batches failed at Voucherify, rows without a verdict, counts that do not fit, batches
-    /// unconfirmed, refused, timed out or not posted, a read-back mismatch, a canary that did
-    /// not pass). A dry run is 0.
-    pub fn exit_code(&self) -> i32 {
-        let all_in = self.batches.iter().all(|b| b.status == BatchStatus::Done)
-            && self.codes_failed == 0
-            && self.rows_without_verdict == 0
-            && self.batches_inconsistent == 0
-            && self.mismatches == 0
-            && self.canary.as_ref().is_none_or(|c| c.passed);
-        if self.dry_run || all_in {
-            0
-        } else {
-            1
-        }
-    }
+    /// The calls the run expects to make, before the first one.
+    fn plan(&self, _plan: &CallPlan) {}
 }
 
 /// Runs an upload.
 pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<UploadOutcome> {
-    let redactor = Redactor::new(&[&options.api.app_id, &options.api.app_token]);
+    let redactor = Redactor::new(&[options.api.app_id.expose(), options.api.app_token.expose()]);
     if check_api_url(&options.api.base_url, options.allow_insecure_http)? == ApiTransport::Insecure
     {
         progress.warning(&format!(
@@ -240,7 +126,8 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         ));
     }
     let dir = &options.dir;
-    let prepared = prepared::batches(dir, &options.cancel)?;
+    let folder = prepared::read_folder(dir, &options.cancel)?;
+    let prepared = folder.batches.as_slice();
     let _lock = if options.dry_run {
         None
     } else {
@@ -251,27 +138,53 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         Some(recorded) => UploadState {
             // Written again by this version, in this version's shape.
             schema_version: state::SCHEMA_VERSION,
-            ..resumed(recorded, options, &prepared, progress)?
+            ..resumed(recorded, options, prepared, progress)?
         },
-        None => UploadState {
-            schema_version: state::SCHEMA_VERSION,
-            campaign: options.campaign.clone(),
-            api_url: options.api.base_url.clone(),
-            batches: prepared
+        None => UploadState::new(
+            &options.campaign,
+            &options.api.base_url,
+            prepared
                 .iter()
                 .map(|b| BatchState::new(b.path.clone(), b.sha256.clone(), b.rows))
                 .collect(),
-            canary: None,
-        },
+        ),
     };
     adopt(&mut state, &options.adopt)?;
+
+    let canary = !options.verify_only
+        && !prepared.is_empty()
+        && match options.canary {
+            CanaryMode::Off => false,
+            CanaryMode::On => true,
+            CanaryMode::Auto => folder.has_canary(),
+        };
+    if options.canary == CanaryMode::Off && !options.verify_only {
+        progress.warning(
+            "--no-canary: batch 1 is not tried alone first; a wrong reading of amounts, dates or metadata shows only in the read-back of whole batches",
+        );
+    }
+    if options.on_mismatch == OnMismatch::Continue && !options.verify_only {
+        progress.warning(
+            "--on-mismatch continue: a batch stored otherwise than sent does not stop the batches after it",
+        );
+    }
+    let halt = gate::recorded_stop(&mut state, options.accept_mismatches);
+    let plan = budget::plan(&state, options, canary, halt.is_some());
+    progress.plan(&plan);
+    plan.check(
+        options.verify == VerifyCount::All,
+        options.api_budget.is_some(),
+    )?;
     if options.dry_run {
         return Ok(UploadOutcome::new(
             &options.campaign,
             true,
             state,
-            None,
-            None,
+            outcome::RunRecord {
+                plan,
+                halted: halt,
+                ..outcome::RunRecord::default()
+            },
         ));
     }
     if options.api.app_id.is_empty() || options.api.app_token.is_empty() {
@@ -282,42 +195,35 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     }
     state.save(&state_path)?;
 
-    let client = Client::new(options.api.clone(), redactor, options.cancel.clone());
+    let client = Client::new(
+        options.api.clone(),
+        redactor,
+        options.cancel.clone(),
+        budget::Meter::new(options.api_reserve),
+    );
     let shared = Mutex::new(state);
     let stopping = AtomicBool::new(false);
+    let halt = Mutex::new(halt);
     let run = batch::Run {
         options,
         client: &client,
-        prepared: &prepared,
+        prepared,
         state: &shared,
         state_path: &state_path,
         progress,
         stopping: &stopping,
+        halt: &halt,
+        reading: &folder.reading,
     };
     // The canary goes alone, first, and is read back whole; the rest only when it passed.
-    let mut first = 0;
     let mut failure: Option<Error> = None;
-    if options.canary && !options.verify_only && !prepared.is_empty() {
-        first = 1;
+    if canary {
         match run.process(0, VerifyCount::All) {
-            Ok(()) => {
-                let verdict = {
-                    let mut state = shared.lock().expect("state lock");
-                    let verdict = canary_verdict(&state.batches[0]);
-                    state.canary = Some(verdict.clone());
-                    state.save(&state_path)?;
-                    verdict
-                };
-                if !verdict.passed {
-                    first = prepared.len();
-                }
-            }
-            Err(e) => {
-                failure = Some(e);
-                first = prepared.len();
-            }
+            Ok(()) => gate::judge_canary(&run)?,
+            Err(e) => failure = Some(e),
         }
     }
+    let first = usize::from(canary);
     let queue: Mutex<Vec<usize>> = Mutex::new((first..prepared.len()).rev().collect());
     let failure: Mutex<Option<Error>> = Mutex::new(failure);
     std::thread::scope(|scope| {
@@ -329,7 +235,10 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
                 let Some(index) = queue.lock().expect("queue lock").pop() else {
                     return;
                 };
-                if let Err(e) = run.process(index, options.verify) {
+                let processed = run
+                    .process(index, options.verify)
+                    .and_then(|()| gate::judge_batch(&run, index));
+                if let Err(e) = processed {
                     stopping.store(true, Ordering::SeqCst);
                     failure.lock().expect("failure lock").get_or_insert(e);
                     return;
@@ -338,6 +247,12 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         }
     });
     let mut state = shared.into_inner().expect("state lock");
+    let calls = client.meter().calls();
+    state.api_calls.add(&calls);
+    if let Some(seen) = client.meter().rate_limit() {
+        state.rate_limit = Some(seen);
+    }
+    state.save(&state_path)?;
     forget_taken_candidates(&mut state, &state_path)?;
     // The rows already known to have failed, and the mismatches found, are listed even when
     // the run stops.
@@ -356,46 +271,12 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         &options.campaign,
         false,
         state,
-        failed_file?,
-        verify_file?,
+        outcome::RunRecord {
+            plan,
+            calls,
+            halted: halt.into_inner().expect("halt lock"),
+            failed_file: failed_file?,
+            verify_file: verify_file?,
+        },
     ))
-}
-
-/// Whether the canary batch went in whole and as sent: DONE, no failed row, no row without a
-/// verdict, counts that fit, every code read back and none different.
-fn canary_verdict(batch: &BatchState) -> CanaryState {
-    let reason = if batch.status != BatchStatus::Done {
-        Some(format!(
-            "the canary batch is {}{}",
-            batch.status.as_str(),
-            batch
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        ))
-    } else if batch.failed_count.unwrap_or(0) > 0 || !batch.failed.is_empty() {
-        Some(format!(
-            "{} row(s) of the canary batch failed at Voucherify (see upload-failed.csv)",
-            batch.failed_count.unwrap_or(batch.failed.len() as u64)
-        ))
-    } else if batch.rows_without_verdict > 0 || batch.counts == Some(Counts::Inconsistent) {
-        Some("Voucherify's counts for the canary batch do not fit the rows sent".to_owned())
-    } else {
-        match &batch.verification {
-            Some(v) if v.complete && v.mismatches.is_empty() => None,
-            Some(v) if v.complete => Some(format!(
-                "{} code(s) of the canary batch are stored otherwise than sent (see upload-verify.csv)",
-                v.codes_mismatched()
-            )),
-            _ => Some("the canary batch's codes were not all read back".to_owned()),
-        }
-    };
-    CanaryState {
-        batch: batch.path.clone(),
-        passed: reason.is_none(),
-        reason: reason.map(|r| {
-            format!("{r}: the other batches are not posted; fix the cause, then run upload again")
-        }),
-    }
 }

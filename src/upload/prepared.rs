@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use super::compare::Reading;
 use crate::error::{Error, Result};
 
 /// The folder the batches must be in.
@@ -23,10 +24,37 @@ pub(crate) struct PreparedBatch {
     pub sha256: String,
 }
 
-/// The batches of the folder `prepare` wrote, each checked: confined and unchanged.
-pub(crate) fn batches(dir: &Path, cancel: &crate::interrupt::Cancel) -> Result<Vec<PreparedBatch>> {
+/// The folder `prepare` wrote, as `upload` takes it.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedFolder {
+    /// The batches, each checked: confined and unchanged.
+    pub batches: Vec<PreparedBatch>,
+    /// Batch 1 is a canary of at most this many rows (`prepare --canary-rows`).
+    pub canary_rows: Option<u64>,
+    /// How the rows are to be read back.
+    pub reading: Reading,
+}
+
+impl PreparedFolder {
+    /// Whether batch 1 is a canary `prepare` made.
+    pub fn has_canary(&self) -> bool {
+        match (self.canary_rows, self.batches.first()) {
+            (Some(rows), Some(first)) => first.rows <= rows,
+            _ => false,
+        }
+    }
+}
+
+/// The folder `prepare` wrote: its batches, each checked (confined and unchanged), and what
+/// its summary says of how they are read back.
+pub(crate) fn read_folder(dir: &Path, cancel: &crate::interrupt::Cancel) -> Result<PreparedFolder> {
     let summary_path = dir.join(crate::folder::SUMMARY_FILE);
     let summary = crate::report::read_summary(dir)?;
+    let canary_rows = summary.options.canary_rows;
+    let reading = Reading {
+        gift_amount: summary.options.gift_amount,
+        metadata_types: summary.metadata_types.clone(),
+    };
     let refuse = |message: String| {
         Error::input(
             &summary_path,
@@ -91,7 +119,11 @@ pub(crate) fn batches(dir: &Path, cancel: &crate::interrupt::Cancel) -> Result<V
             sha256: listed.sha256.to_ascii_lowercase(),
         });
     }
-    Ok(batches)
+    Ok(PreparedFolder {
+        batches,
+        canary_rows,
+        reading,
+    })
 }
 
 /// Fails unless `bytes` hash to `sha256`.
@@ -158,6 +190,10 @@ pub(crate) fn batch_codes(file: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn batches(dir: &Path, cancel: &crate::interrupt::Cancel) -> Result<Vec<PreparedBatch>> {
+        read_folder(dir, cancel).map(|f| f.batches)
+    }
 
     fn folder(batches: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::budget::{ApiCalls, RateLimit};
 use super::compare::Mismatch;
+use super::gate::{Acceptance, MismatchStop};
 
 use super::redact::Redactor;
 use crate::error::{Error, Result};
@@ -103,8 +105,12 @@ pub enum Counts {
     /// One or both were missing and were inferred from `failed[]`, the result's message and
     /// the rows sent.
     Inferred,
-    /// Voucherify's counts do not fit the rows sent: not believed (kept in `reported_*`).
+    /// Voucherify's counts do not fit the rows sent, or its `failed[]` names codes the batch
+    /// never sent: not believed (kept in `reported_*` and `failed_not_in_batch`).
     Inconsistent,
+    /// The result says nothing of how many went in (no counts, no `failed[]`, no message with
+    /// a number): every row is without a verdict.
+    Missing,
 }
 
 /// Where a failed row's `row` comes from.
@@ -120,6 +126,9 @@ pub enum RowSource {
     Code,
     /// Neither: the row is unknown.
     Unknown,
+    /// The entry names a code the batch never sent: an inconsistent answer, not a row of the
+    /// batch.
+    NotInBatch,
 }
 
 /// A row Voucherify did not import, as recorded (texts redacted).
@@ -168,6 +177,10 @@ pub struct BatchState {
     pub voucherify_status: Option<String>,
     /// Voucherify's progress of the job, 0-100.
     pub progress: Option<f64>,
+    /// The ended job's `operation_status` when it is not `SUCCESS` (`FAILED` makes the batch
+    /// failed; `UNKNOWN` is reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_status: Option<String>,
     /// Codes Voucherify imported.
     pub done_count: Option<u64>,
     /// Codes Voucherify failed.
@@ -204,12 +217,23 @@ pub struct BatchState {
     /// Why the candidates could not be listed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub candidates_error: Option<String>,
+    /// The job listing was read only in part (its page limit was reached, or its pages stopped
+    /// moving back in time): older jobs may be this batch's too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidates_incomplete: Option<String>,
+    /// Jobs once taken as this batch's that turned out not to be (404, or of another type):
+    /// never candidates again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_its_jobs: Vec<String>,
     /// The job was named by `--adopt`, not by Voucherify's answer to the POST.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopted: bool,
     #[serde(default)]
     /// The rows Voucherify did not import.
     pub failed: Vec<FailedRowState>,
+    /// `failed[]` entries naming codes the batch never sent (an inconsistent answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_not_in_batch: Vec<FailedRowState>,
     /// The read-back of the batch's codes once it is DONE (`--verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
@@ -227,8 +251,45 @@ pub struct Verification {
     pub updates: u64,
     /// Every value stored otherwise than sent.
     pub mismatches: Vec<Mismatch>,
+    /// Differences that are what Voucherify documents, not mismatches (a boolean of a property
+    /// the project does not define, stored as text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Mismatch>,
+    /// Codes whose `Gift Amount` was read back under each of the two documented readings.
+    #[serde(default, skip_serializing_if = "GiftEvidence::is_empty")]
+    pub gift: GiftEvidence,
     /// Every planned code was read back.
     pub complete: bool,
+    /// Why the read-back stopped before every planned code was read (the API budget's
+    /// reserve, a stop): `upload --verify-only` finishes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+}
+
+/// What the read-back of gift cards tells of how the project reads `Gift Amount`: only codes
+/// with a redeemed amount tell (else `gift.amount` and `gift.balance` are equal).
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
+pub struct GiftEvidence {
+    /// Codes whose `gift.amount` is the `Gift Amount` sent and whose balance is less: the
+    /// initial (lifetime income) reading.
+    pub initial: u64,
+    /// Codes whose `gift.balance` is the `Gift Amount` sent and whose amount is more: the
+    /// current balance reading.
+    pub balance: u64,
+}
+
+impl GiftEvidence {
+    fn is_empty(&self) -> bool {
+        self.initial == 0 && self.balance == 0
+    }
+
+    /// Adds another batch's evidence.
+    pub fn add(&mut self, other: GiftEvidence) {
+        self.initial += other.initial;
+        self.balance += other.balance;
+    }
 }
 
 impl Verification {
@@ -262,6 +323,7 @@ impl BatchState {
             status: BatchStatus::Pending,
             voucherify_status: None,
             progress: None,
+            operation_status: None,
             done_count: None,
             failed_count: None,
             counts: None,
@@ -275,8 +337,11 @@ impl BatchState {
             posts: 0,
             candidates: Vec::new(),
             candidates_error: None,
+            candidates_incomplete: None,
+            not_its_jobs: Vec::new(),
             adopted: false,
             failed: Vec::new(),
+            failed_not_in_batch: Vec::new(),
             verification: None,
         }
     }
@@ -291,6 +356,7 @@ impl BatchState {
         self.async_action_id = None;
         self.voucherify_status = None;
         self.progress = None;
+        self.operation_status = None;
         self.done_count = None;
         self.failed_count = None;
         self.counts = None;
@@ -302,8 +368,10 @@ impl BatchState {
         self.http_status = None;
         self.candidates.clear();
         self.candidates_error = None;
+        self.candidates_incomplete = None;
         self.adopted = false;
         self.failed.clear();
+        self.failed_not_in_batch.clear();
         self.verification = None;
     }
 }
@@ -328,9 +396,36 @@ pub struct UploadState {
     /// The canary's verdict, once `upload --canary` has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<CanaryState>,
+    /// A read-back showed rows stored otherwise than sent, and the posting stopped: no batch
+    /// is posted until the folder is prepared again or `--accept-mismatches` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<MismatchStop>,
+    /// Every `--accept-mismatches`, with its time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_mismatches: Vec<Acceptance>,
+    /// API calls made on this folder over every run, by kind.
+    #[serde(default)]
+    pub api_calls: ApiCalls,
+    /// Voucherify's rate limit as its last answer with the headers told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl UploadState {
+    /// The state of a folder no upload has touched yet.
+    pub(crate) fn new(campaign: &str, api_url: &str, batches: Vec<BatchState>) -> Self {
+        UploadState {
+            schema_version: SCHEMA_VERSION,
+            campaign: campaign.to_owned(),
+            api_url: api_url.to_owned(),
+            batches,
+            canary: None,
+            stopped: None,
+            accepted_mismatches: Vec::new(),
+            api_calls: ApiCalls::default(),
+            rate_limit: None,
+        }
+    }
     /// Reads `upload.json` (redacting it, in case an older version wrote a secret into it), or
     /// gives None when there is none.
     pub(crate) fn read(path: &Path, redactor: &Redactor) -> Result<Option<UploadState>> {

@@ -11,15 +11,60 @@ use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnecto
 use crate::error::{Error, Result};
 use std::time::Duration;
 
+/// A credential: its text goes only into the request headers. `Debug` and `Display` show
+/// `[redacted]`, so no log, panic message or `{:?}` of an options type can print it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The credential's text, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// No credential was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Secret(text)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Secret(text.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret([redacted])"
+        })
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// Where and how to reach the API.
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
     /// `https://api.voucherify.io`, a regional host, or a test server on a loopback address.
     pub base_url: String,
     /// The `X-App-Id` credential.
-    pub app_id: String,
+    pub app_id: Secret,
     /// The `X-App-Token` credential (redacted from everything the server says).
-    pub app_token: String,
+    pub app_token: Secret,
     /// Repeats of one request: connection failures that provably never reached Voucherify and
     /// 429 answers (and, for reads, also timeouts and 5xx answers). One request is sent at most
     /// `max_retries + 1` times.

@@ -34,11 +34,35 @@ impl JobStatus {
     }
 }
 
+/// An async action's `operation_status` (documented since 2024-06): whether the operation
+/// failed, succeeded, or Voucherify does not know.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OperationStatus {
+    Success,
+    Failed,
+    Unknown,
+    /// A value `upload` does not know, as Voucherify spelled it.
+    Other(String),
+}
+
+impl OperationStatus {
+    fn parse(text: &str) -> Self {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "SUCCESS" => OperationStatus::Success,
+            "FAILED" => OperationStatus::Failed,
+            "UNKNOWN" => OperationStatus::Unknown,
+            _ => OperationStatus::Other(text.to_owned()),
+        }
+    }
+}
+
 /// An async action as `GET /v1/async-actions/{id}` gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Action {
     pub kind: Option<String>,
     pub status: JobStatus,
+    /// `operation_status`, when the answer has one.
+    pub operation: Option<OperationStatus>,
     pub progress: Option<f64>,
     /// `result`, when there is one.
     pub result: Option<Value>,
@@ -58,6 +82,10 @@ pub(crate) fn parse_action(json: Option<&Value>, text: &str) -> Result<Action, S
             .and_then(Value::as_str)
             .map(str::to_owned),
         status: JobStatus::parse(status),
+        operation: object
+            .get("operation_status")
+            .and_then(Value::as_str)
+            .map(OperationStatus::parse),
         progress: object.get("progress").and_then(Value::as_f64),
         result: object.get("result").filter(|r| !r.is_null()).cloned(),
     })
@@ -82,6 +110,7 @@ pub(crate) fn record(
 ) {
     batch.progress = action.progress;
     batch.voucherify_status = None;
+    batch.operation_status = None;
     batch.status = match &action.status {
         JobStatus::Enqueued => BatchStatus::Enqueued,
         JobStatus::InProgress => BatchStatus::InProgress,
@@ -92,10 +121,21 @@ pub(crate) fn record(
             BatchStatus::Polling
         }
     };
-    if batch.status.finished() {
-        batch.reason = None;
-        record_result(batch, action.result.as_ref(), codes);
+    if !batch.status.finished() {
+        return;
     }
+    batch.reason = None;
+    match &action.operation {
+        // A job that ended and says its operation failed failed, whatever its status.
+        Some(OperationStatus::Failed) => {
+            batch.status = BatchStatus::Failed;
+            batch.operation_status = Some("FAILED".into());
+        }
+        Some(OperationStatus::Unknown) => batch.operation_status = Some("UNKNOWN".into()),
+        Some(OperationStatus::Other(text)) => batch.operation_status = Some(shorten(text)),
+        Some(OperationStatus::Success) | None => {}
+    }
+    record_result(batch, action.result.as_ref(), codes);
 }
 
 /// The verdict of an ended job: message, failed rows, counts.
@@ -119,14 +159,23 @@ fn record_result(
         load: codes,
         codes: None,
     };
-    batch.failed = entries
+    let (own, foreign): (Vec<FailedRowState>, Vec<FailedRowState>) = entries
         .iter()
         .map(|entry| failed_row(entry, batch.rows, &mut batch_codes))
-        .collect();
+        .partition(|f| f.row_source != RowSource::NotInBatch);
+    batch.failed = own;
+    batch.failed_not_in_batch = foreign;
     let count = |name: &str| object.and_then(|o| o.get(name)).and_then(count_of);
     let reported = (count("done_count"), count("failed_count"));
     let listed = batch.failed.len() as u64;
+    // A result that says nothing of how many went in: no count, no `failed` list, no message
+    // with a number. Its rows have no verdict (never "all imported").
+    let silent = reported == (None, None)
+        && object
+            .and_then(|o| o.get("failed"))
+            .is_none_or(|f| !f.is_array());
     let from_message = batch.message.as_deref().and_then(imported_in_message);
+    let silent = silent && from_message.is_none();
     let done_job = batch.status == BatchStatus::Done;
     let rows = batch.rows;
     let (done, failed, counts) = match reported {
@@ -137,6 +186,7 @@ fn record_result(
             f.max(listed),
             Counts::Inferred,
         ),
+        (None, None) if silent => (0, 0, Counts::Missing),
         (None, None) => (
             from_message.unwrap_or(if done_job {
                 rows.saturating_sub(listed)
@@ -150,7 +200,8 @@ fn record_result(
     batch.reported_done_count = None;
     batch.reported_failed_count = None;
     batch.rows_without_verdict = 0;
-    if done.saturating_add(failed) > rows {
+    // Entries naming codes the batch never sent: the answer is not this batch's alone.
+    if done.saturating_add(failed) > rows || !batch.failed_not_in_batch.is_empty() {
         batch.counts = Some(Counts::Inconsistent);
         batch.reported_done_count = reported.0.or(from_message);
         batch.reported_failed_count = reported.1;
@@ -211,18 +262,22 @@ fn failed_row(entry: &Value, rows: u64, codes: &mut LazyCodes) -> FailedRowState
     let row = raw_row
         .and_then(count_of)
         .filter(|r| (1..=rows).contains(r));
+    if let Some(c) = code.as_deref() {
+        if codes.row_of(c).is_none() {
+            return FailedRowState {
+                code,
+                row: None,
+                reason,
+                row_source: RowSource::NotInBatch,
+                reported_row: raw_row.map(|r| shorten(&text_of(r))),
+            };
+        }
+    }
     let (row, row_source) = match (row, code.as_deref()) {
         (Some(r), None) => (Some(r), RowSource::Voucherify),
         // Voucherify's row holds the code it names.
         (Some(r), Some(c)) if codes.at(r) == Some(c) => (Some(r), RowSource::Voucherify),
-        (Some(r), Some(c)) => match codes.row_of(c) {
-            Some(found) => (Some(found), RowSource::Code),
-            None => (Some(r), RowSource::Voucherify),
-        },
-        (None, Some(c)) => match codes.row_of(c) {
-            Some(found) => (Some(found), RowSource::Code),
-            None => (None, RowSource::Unknown),
-        },
+        (Some(_), Some(c)) | (None, Some(c)) => (codes.row_of(c), RowSource::Code),
         (None, None) => (None, RowSource::Unknown),
     };
     let reported_row = match (raw_row, row_source) {
@@ -277,15 +332,25 @@ fn imported_in_message(message: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// The CSV import jobs in an answer of `GET /v1/async-actions` created at or after `since`
-/// (seconds since the epoch), and the oldest creation time on the page (for the next page),
-/// and whether there are more.
-pub(crate) fn import_jobs_since(
-    json: Option<&Value>,
-    since: i64,
-) -> (Vec<Candidate>, Option<String>, bool) {
+/// One page of `GET /v1/async-actions`, read for the jobs an unconfirmed batch may have
+/// created.
+#[derive(Debug, Default)]
+pub(crate) struct JobsPage {
+    /// The campaign CSV import jobs created at or after `since` (and those without a time).
+    pub found: Vec<Candidate>,
+    /// Actions listed on the page, of any type.
+    pub listed: usize,
+    /// The oldest creation time on the page, in milliseconds since the epoch.
+    pub oldest_ms: Option<i64>,
+    /// `has_more`, when the answer has it (the documented example does not).
+    pub has_more: Option<bool>,
+}
+
+/// The CSV import jobs in an answer of `GET /v1/async-actions` created at or after `since_ms`
+/// (milliseconds since the epoch), with what the next page needs.
+pub(crate) fn import_jobs_since(json: Option<&Value>, since_ms: i64) -> JobsPage {
     let Some(object) = json.and_then(Value::as_object) else {
-        return (Vec::new(), None, false);
+        return JobsPage::default();
     };
     let list_key = object
         .get("data_ref")
@@ -297,39 +362,37 @@ pub(crate) fn import_jobs_since(
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let mut found = Vec::new();
-    let mut oldest: Option<(i64, String)> = None;
+    let mut page = JobsPage {
+        listed: actions.len(),
+        has_more: object.get("has_more").and_then(Value::as_bool),
+        ..JobsPage::default()
+    };
     for action in actions {
         let created_at = action.get("created_at").and_then(Value::as_str);
-        let created = created_at.and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok());
-        if let (Some(text), Some(at)) = (created_at, created) {
-            if oldest.as_ref().is_none_or(|(t, _)| at.timestamp() < *t) {
-                oldest = Some((at.timestamp(), text.to_owned()));
-            }
+        let created = created_at
+            .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+            .map(|at| at.timestamp_millis());
+        if let Some(at) = created {
+            page.oldest_ms = Some(page.oldest_ms.map_or(at, |o| o.min(at)));
         }
         let is_import = action
             .get("type")
             .and_then(Value::as_str)
             .is_some_and(|t| t.eq_ignore_ascii_case(IMPORT_ACTION_TYPE));
         // A job without a creation time cannot be ruled out.
-        let recent = created.is_none_or(|at| at.timestamp() >= since);
+        let recent = created.is_none_or(|at| at >= since_ms);
         let Some(id) = action.get("id").and_then(Value::as_str) else {
             continue;
         };
         if is_import && recent {
-            found.push(Candidate {
+            page.found.push(Candidate {
                 id: id.to_owned(),
                 status: action.get("status").and_then(Value::as_str).map(shorten),
                 created_at: created_at.map(str::to_owned),
             });
         }
     }
-    let more = object
-        .get("has_more")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-        && oldest.as_ref().is_some_and(|(t, _)| *t >= since);
-    (found, oldest.map(|(_, text)| text), more)
+    page
 }
 
 #[cfg(test)]

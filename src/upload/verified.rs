@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::compare::{Mismatch, MismatchKind};
-use super::state::{write_atomically, UploadState};
+use super::state::{write_atomically, BatchState, GiftEvidence, UploadState};
 use crate::error::{Error, Result};
 use crate::folder::formula_safe;
 use crate::folder::origins::Origins;
@@ -91,7 +91,54 @@ fn kind_name(kind: MismatchKind) -> &'static str {
         MismatchKind::Hundredth => "hundredth",
         MismatchKind::BooleanAsText => "boolean_as_text",
         MismatchKind::NotFound => "not_found",
+        MismatchKind::DateShifted => "date_shifted",
+        MismatchKind::GiftAmountAsBalance => "gift_amount_as_balance",
+        MismatchKind::GiftAmountAsInitial => "gift_amount_as_initial",
     }
+}
+
+/// What the read-back found that is not a mismatch: metadata Voucherify stored as text
+/// because the project has no definition for it (what it documents), the reading of
+/// `Gift Amount` the cards tell, an `operation_status` of `UNKNOWN`.
+pub(crate) fn notes(batches: &[BatchState], gift: GiftEvidence) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut as_text: Vec<(&str, u64)> = Vec::new();
+    for note in batches
+        .iter()
+        .filter_map(|b| b.verification.as_ref())
+        .flat_map(|v| &v.notes)
+    {
+        match as_text.iter_mut().find(|(c, _)| *c == note.column) {
+            Some((_, n)) => *n += 1,
+            None => as_text.push((&note.column, 1)),
+        }
+    }
+    for (column, codes) in as_text {
+        notes.push(format!(
+            "metadata '{column}' is stored as text on {codes} code(s) read back ('true' as \"true\"): Voucherify stores a property it has no definition for as text. To have booleans, define '{column}' as a boolean property of the voucher metadata schema (and give prepare --metadata-schema)"
+        ));
+    }
+    match (gift.initial, gift.balance) {
+        (0, 0) => {}
+        (initial, 0) => notes.push(format!(
+            "Gift Amount: the project reads it as the card's initial amount (gift.amount = the amount sent, gift.balance = amount - redeemed; {initial} code(s) with a redeemed amount tell)"
+        )),
+        (0, balance) => notes.push(format!(
+            "Gift Amount: the project reads it as the card's current balance (gift.balance = the amount sent, gift.amount larger; {balance} code(s) with a redeemed amount tell): prepare with --gift-amount balance"
+        )),
+        (initial, balance) => notes.push(format!(
+            "Gift Amount: the read-back tells both readings ({initial} code(s) as the initial amount, {balance} as the balance): check the cards in the dashboard"
+        )),
+    }
+    for batch in batches {
+        if batch.operation_status.as_deref() == Some("UNKNOWN") {
+            notes.push(format!(
+                "{}: Voucherify's operation_status is UNKNOWN (it does not know whether the import succeeded): check the campaign's codes",
+                batch.path
+            ));
+        }
+    }
+    notes
 }
 
 /// The patterns in the mismatches: a column whose every mismatch is of one telling kind (an
@@ -111,6 +158,19 @@ pub fn patterns<'a>(mismatches: impl IntoIterator<Item = &'a Mismatch>) -> Vec<P
         if kind == MismatchKind::Different || list.iter().any(|m| m.kind != kind) {
             continue;
         }
+        let shift = match kind {
+            MismatchKind::DateShifted => {
+                let shifts: Vec<Option<i64>> = list
+                    .iter()
+                    .map(|m| super::compare::shift_ms(&m.sent, &m.stored))
+                    .collect();
+                if shifts.iter().any(|s| *s != shifts[0]) {
+                    continue;
+                }
+                shifts[0].unwrap_or(0)
+            }
+            _ => 0,
+        };
         let example = list[0];
         let codes = list.len() as u64;
         let advice = match kind {
@@ -136,6 +196,19 @@ pub fn patterns<'a>(mismatches: impl IntoIterator<Item = &'a Mismatch>) -> Vec<P
                 "{codes} code(s) Voucherify reported imported are not found by GET /v1/vouchers/{{code}} (first: {}): the job's counts are not to be believed",
                 example.code
             ),
+            MismatchKind::DateShifted => format!(
+                "dates read {} from UTC (as UTC{zone}): the project's time zone (sent {}, stored {}). Upload nothing more; prepare again with --dates-in {zone} (or the project's zone name)",
+                describe_shift(shift),
+                example.sent,
+                example.stored,
+                zone = zone_of_shift(shift)
+            ),
+            MismatchKind::GiftAmountAsBalance => format!(
+                "Voucherify holds every {column} as the card's current balance (gift.balance = the amount sent, gift.amount larger): the project reads Gift Amount as the balance. Upload nothing more; prepare again with --gift-amount balance"
+            ),
+            MismatchKind::GiftAmountAsInitial => format!(
+                "Voucherify holds every {column} as the card's initial amount (gift.amount = the amount sent, gift.balance smaller): the project reads Gift Amount as the initial amount. Upload nothing more; prepare again with --gift-amount initial"
+            ),
             MismatchKind::Different => unreachable!("left out above"),
         };
         found.push(Pattern {
@@ -146,6 +219,32 @@ pub fn patterns<'a>(mismatches: impl IntoIterator<Item = &'a Mismatch>) -> Vec<P
         });
     }
     found
+}
+
+/// A shift as people say it: `2 hours`, `5 hours 30 minutes`.
+fn describe_shift(ms: i64) -> String {
+    let minutes = ms.abs() / 60_000;
+    let (h, m) = (minutes / 60, minutes % 60);
+    let mut text = match h {
+        0 => String::new(),
+        1 => "1 hour".to_owned(),
+        h => format!("{h} hours"),
+    };
+    if m > 0 {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("{m} minutes"));
+    }
+    text
+}
+
+/// The UTC offset that reads a time so (stored = sent - offset): a time stored earlier than
+/// sent was read in a zone ahead of UTC.
+fn zone_of_shift(ms: i64) -> String {
+    let minutes = -ms / 60_000;
+    let sign = if minutes < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", minutes.abs() / 60, minutes.abs() % 60)
 }
 
 #[cfg(test)]
@@ -182,5 +281,41 @@ mod tests {
             "{}",
             found[1].advice
         );
+    }
+
+    #[test]
+    fn dates_shifted_alike_name_the_project_zone() {
+        let shifted = |sent: &str, stored: &str| Mismatch {
+            row: 1,
+            code: "GC-1".into(),
+            column: "Start Date".into(),
+            sent: sent.into(),
+            stored: format!("\"{stored}\""),
+            kind: MismatchKind::DateShifted,
+        };
+        let list = [
+            shifted("2026-01-01T10:00", "2026-01-01T08:00:00.000Z"),
+            shifted("2026-03-01", "2026-02-28T22:00:00.000Z"),
+        ];
+        let found = patterns(&list);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .advice
+                .contains("dates read 2 hours from UTC (as UTC+02:00)")
+                && found[0].advice.contains("--dates-in +02:00"),
+            "{}",
+            found[0].advice
+        );
+        let mixed = [
+            shifted("2026-01-01T10:00", "2026-01-01T08:00:00.000Z"),
+            shifted("2026-03-01", "2026-03-01T05:30:00.000Z"),
+        ];
+        assert!(patterns(&mixed).is_empty(), "two shifts are no one zone");
+        assert_eq!(
+            describe_shift(-(5 * 60 + 30) * 60_000),
+            "5 hours 30 minutes"
+        );
+        assert_eq!(zone_of_shift((5 * 60 + 30) * 60_000), "-05:30");
     }
 }

@@ -167,11 +167,21 @@ fn upload_failed_csv_neutralises_formulas_in_every_column() {
     let fake = Fake::start();
     fake.behaviour().failed_rows.insert(
         "part-00001.csv".into(),
-        vec![json!({"code": "=1+2", "row": 1, "reason": "=HYPERLINK(\"http://evil\",\"click\")"})],
+        vec![
+            json!({"row": 1, "reason": "=HYPERLINK(\"http://evil\",\"click\")"}),
+            json!({"code": "=1+2", "row": 2, "reason": "@SUM(A1)"}),
+        ],
     );
     let output = upload(&dir, &fake);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    // "=1+2" is no code of the batch: an inconsistent answer, reported, not a row of it.
+    assert!(
+        stderr(&output).contains("listed 1 failed code(s) the batch never sent"),
+        "{}",
+        text(&output)
+    );
     let failed = fs::read_to_string(out(&dir).join("upload-failed.csv")).unwrap();
+    assert!(!failed.contains("1+2"), "{failed}");
     let mut reader = csv::Reader::from_reader(failed.as_bytes());
     for record in reader.records() {
         for cell in record.unwrap().iter() {

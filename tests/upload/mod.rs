@@ -18,8 +18,14 @@ use serde_json::{json, Value};
 use crate::util::{BIN, ROOT};
 use fake::{wait_for, Fake, Reply, APP_ID, CAMPAIGN, TOKEN};
 
-/// A prepared folder of the sample with four small batches.
+/// A prepared folder of the sample with small batches and no canary (`--canary-rows 0`):
+/// batch 1 is gated like the others. The default canary has tests of its own (`gate`).
 fn prepared() -> tempfile::TempDir {
+    prepared_with(&["--canary-rows", "0"])
+}
+
+/// A prepared folder of the sample with small batches and `extra` prepare arguments.
+fn prepared_with(extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let prepared = Command::new(BIN)
@@ -36,6 +42,7 @@ fn prepared() -> tempfile::TempDir {
             "--out",
             &out.display().to_string(),
         ])
+        .args(extra)
         .current_dir(ROOT)
         .output()
         .unwrap();

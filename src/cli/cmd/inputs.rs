@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 
 use voucher_import::campaign::{Campaign, CampaignType};
 use voucher_import::config::{
-    ExistingCodes, ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
-    DEFAULT_MAX_FILE_BYTES,
+    ExistingCodes, GiftAmountReading, ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS,
+    DEFAULT_CAMPAIGN_LIMIT, DEFAULT_MAX_FILE_BYTES,
 };
 use voucher_import::error::{Error, Result};
 use voucher_import::interrupt::Cancel;
@@ -39,6 +39,15 @@ pub enum AmountUnitArg {
     Minor,
     /// Major units with up to two decimals: 100.50.
     Major,
+}
+
+/// How Gift Amount is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GiftAmountArg {
+    /// The card's initial amount (gift.amount).
+    Initial,
+    /// The card's current balance (gift.balance).
+    Balance,
 }
 
 /// What to import and into which campaign.
@@ -174,10 +183,19 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_ROWS, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
     pub batch_rows: u64,
 
-    /// The first batch holds only the first N accepted rows: a canary that `upload --canary`
-    /// imports and reads back before the rest.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
+    /// The first batch holds only the first N accepted rows: a canary that `upload` imports
+    /// alone and reads back whole before posting the rest. Default: 20 whenever the batches
+    /// carry a column whose reading Voucherify leaves unconfirmed (amounts, dates, metadata,
+    /// Redeemed Quantity); 0 turns it off.
+    #[arg(long, value_name = "N", help_heading = "Output")]
     pub canary_rows: Option<u64>,
+
+    /// How Gift Amount is meant: the card's initial amount (Voucherify's gift.amount, the
+    /// default) or its current balance (gift.balance; Redeemed Amount was spent before it, so
+    /// redeemed_over_balance does not apply). upload's read-back tells which one the project
+    /// follows.
+    #[arg(long, value_enum, value_name = "READING", default_value_t = GiftAmountArg::Initial, help_heading = "Campaign")]
+    pub gift_amount: GiftAmountArg,
 
     /// The unit batches carry Gift Amount and Redeemed Amount in: whole minor units (10050),
     /// or major units with two decimals (100.50) for a project whose CSV import reads major
@@ -341,6 +359,10 @@ impl ImportArgs {
                 AmountUnitArg::Major => AmountUnit::Major,
             },
             canary_rows: self.canary_rows,
+            gift_amount: match self.gift_amount {
+                GiftAmountArg::Initial => GiftAmountReading::Initial,
+                GiftAmountArg::Balance => GiftAmountReading::Balance,
+            },
         };
         let metadata_schema = match (&self.metadata_schema, &given.metadata_schema_json) {
             (Some(path), _) => Some(MetadataSchema::from_file(path)?),

@@ -9,7 +9,8 @@ use clap::{Args, ValueEnum};
 
 use voucher_import::error::Result;
 use voucher_import::upload::{
-    self, ApiSettings, BatchStatus, UploadOptions, UploadOutcome, UploadProgress, VerifyCount,
+    self, ApiSettings, BatchStatus, CanaryMode, OnMismatch, UploadOptions, UploadOutcome,
+    UploadProgress, VerifyCount,
 };
 
 /// Voucherify's regional API hosts.
@@ -33,6 +34,15 @@ impl Cluster {
     }
 }
 
+/// What a read-back mismatch does to the batches after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnMismatchArg {
+    /// No further batch is posted.
+    Stop,
+    /// The other batches are posted all the same.
+    Continue,
+}
+
 /// Upload a prepared folder's batches to a Voucherify campaign and map failed rows back.
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -49,8 +59,12 @@ A POST is repeated only when it provably never reached Voucherify (no connection
 a batch whose POST may have arrived unanswered is left 'unconfirmed' with the import jobs that
 may be its own: settle it with --adopt BATCH=ACTION_ID, or check the campaign and pass
 --repost-unconfirmed.
+Stop on evidence: when prepare made batch 1 a canary (it does whenever amounts, dates or
+metadata go in), it is posted alone and read back whole first; every later batch's read-back
+gates the next POST. A mismatch stops the posting until the folder is prepared again or
+--accept-mismatches is given. The calls a run will make are printed before the first one.
 Exit codes: 0 every code imported, 1 anything less (rows or batches failed, unconfirmed,
-refused or timed out), 2 error, 130 interrupted."
+refused or timed out, a mismatch, a stop), 2 error, 130 interrupted."
 )]
 pub struct UploadArgs {
     /// The folder `voucher-import prepare --out DIR` wrote.
@@ -159,13 +173,41 @@ pub struct UploadArgs {
     pub verify: VerifyCount,
 
     /// Post batch 1 alone first, read back every code of it, and post the rest only when it
-    /// went in whole and as sent (prepare --canary-rows N makes batch 1 small).
+    /// went in whole and as sent, even when prepare did not make batch 1 a canary (by default
+    /// this happens whenever it did: prepare --canary-rows).
     #[arg(
         long,
-        conflicts_with = "verify_only",
+        conflicts_with_all = ["verify_only", "no_canary"],
         help_heading = "Checking what Voucherify stored"
     )]
     pub canary: bool,
+
+    /// Do not try batch 1 alone first (a warning says so on every run).
+    #[arg(long, help_heading = "Checking what Voucherify stored")]
+    pub no_canary: bool,
+
+    /// What a batch whose read-back shows values stored otherwise than sent does to the
+    /// batches after it: stop (no further batch is posted; exit 1 naming the pattern and the
+    /// fix) or continue.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = OnMismatchArg::Stop, help_heading = "Checking what Voucherify stored")]
+    pub on_mismatch: OnMismatchArg,
+
+    /// Post on after a run that stopped on a mismatch, taking the mismatches found as they are
+    /// (recorded in upload.json with the time; the same mismatch in a later batch does not
+    /// stop again).
+    #[arg(long, help_heading = "Checking what Voucherify stored")]
+    pub accept_mismatches: bool,
+
+    /// The most read-back GETs one run may plan (one per code read back); --verify all over
+    /// 1000 codes needs it given. Voucherify blocks a project that exceeds its plan's calls.
+    #[arg(long, value_name = "N", help_heading = "API budget")]
+    pub api_budget: Option<u64>,
+
+    /// Calls to leave the project: when Voucherify's X-Rate-Limit-Remaining falls under it,
+    /// the read-back stops and no new batch is posted (jobs running are followed to the end).
+    /// Default: 20% of the limit seen, at least 50.
+    #[arg(long, value_name = "N", help_heading = "API budget")]
+    pub api_reserve: Option<u64>,
 
     /// Post nothing: read back the batches already imported (DONE) again.
     #[arg(long, help_heading = "Checking what Voucherify stored")]
@@ -240,8 +282,12 @@ impl UploadArgs {
             campaign: self.campaign,
             api: ApiSettings {
                 base_url,
-                app_id: std::env::var("VOUCHERIFY_APP_ID").unwrap_or_default(),
-                app_token: std::env::var("VOUCHERIFY_APP_TOKEN").unwrap_or_default(),
+                app_id: std::env::var("VOUCHERIFY_APP_ID")
+                    .unwrap_or_default()
+                    .into(),
+                app_token: std::env::var("VOUCHERIFY_APP_TOKEN")
+                    .unwrap_or_default()
+                    .into(),
                 max_retries: self.retries,
                 retry_base: Duration::from_millis(self.retry_ms),
                 max_retry_after: Duration::from_secs(self.max_retry_after),
@@ -260,7 +306,18 @@ impl UploadArgs {
             } else {
                 self.verify
             },
-            canary: self.canary,
+            canary: match (self.canary, self.no_canary) {
+                (true, _) => CanaryMode::On,
+                (_, true) => CanaryMode::Off,
+                _ => CanaryMode::Auto,
+            },
+            on_mismatch: match self.on_mismatch {
+                OnMismatchArg::Stop => OnMismatch::Stop,
+                OnMismatchArg::Continue => OnMismatch::Continue,
+            },
+            accept_mismatches: self.accept_mismatches,
+            api_budget: self.api_budget,
+            api_reserve: self.api_reserve,
             verify_only: self.verify_only,
         }
     }
@@ -350,17 +407,60 @@ pub fn write_summary(w: &mut impl Write, outcome: &UploadOutcome, dir: &str) -> 
             writeln!(w, "pattern   {}", pattern.advice)?;
         }
     }
+    for note in &outcome.notes {
+        writeln!(w, "note      {note}")?;
+    }
     if let Some(canary) = &outcome.canary {
         match &canary.reason {
             None => writeln!(w, "canary    {}: imported whole and as sent", canary.batch)?,
             Some(reason) => writeln!(w, "canary    {}: {reason}", canary.batch)?,
         }
     }
+    if let Some(why) = &outcome.halted {
+        writeln!(w, "stopped   {why}")?;
+    }
+    write_calls(w, outcome)?;
     for batch in &outcome.batches {
         write_batch_problem(w, batch, dir, &outcome.campaign)?;
     }
     writeln!(w, "state     {dir}/{}", upload::STATE_FILE)?;
     Ok(())
+}
+
+/// The calls the run made, by kind, and Voucherify's remainder.
+fn write_calls(w: &mut impl Write, outcome: &UploadOutcome) -> io::Result<()> {
+    let calls = &outcome.api_calls;
+    let remaining = match &outcome.rate_limit {
+        Some(limit) => format!(
+            "; Voucherify's X-Rate-Limit-Remaining {}{}",
+            limit.remaining.map_or("?".to_owned(), |r| r.to_string()),
+            limit
+                .kind
+                .as_deref()
+                .map(|k| format!(" ({k})"))
+                .unwrap_or_default()
+        ),
+        None => String::new(),
+    };
+    writeln!(
+        w,
+        "calls     {:>10}  this run: {} POST, {} poll, {} job listing, {} read-back ({} on this folder in all){remaining}",
+        calls.total(),
+        calls.post,
+        calls.poll,
+        calls.list,
+        calls.verify,
+        outcome.api_calls_total.total()
+    )
+}
+
+/// The plan `upload` prints before its first request.
+pub fn write_plan(w: &mut impl Write, plan: &upload::CallPlan) -> io::Result<()> {
+    writeln!(
+        w,
+        "plan      {} POST, about {} polls, {} read-back GETs: about {} API calls (read-back budget {}, --api-budget)",
+        plan.posts, plan.polls, plan.verify, plan.total, plan.budget
+    )
 }
 
 /// What is wrong with one batch, if anything, and what to do about it.
@@ -402,6 +502,9 @@ fn write_batch_problem(
                     }
                 }
             }
+            if let Some(why) = &batch.candidates_incomplete {
+                writeln!(w, "  the job listing is incomplete: {why}")?;
+            }
             let example = batch
                 .candidates
                 .first()
@@ -423,7 +526,32 @@ fn write_batch_problem(
         BatchStatus::TimedOut => writeln!(w, "timed out    {name}: {reason}")?,
         BatchStatus::Pending if !reason.is_empty() => writeln!(w, "not posted   {name}: {reason}")?,
         BatchStatus::Done | BatchStatus::Failed => {
-            if batch.rows_without_verdict > 0 {
+            if !batch.failed_not_in_batch.is_empty() {
+                writeln!(
+                    w,
+                    "inconsistent {name}: Voucherify listed {} failed code(s) the batch never sent (first: {}); not counted as the batch's rows",
+                    batch.failed_not_in_batch.len(),
+                    batch.failed_not_in_batch[0].code.as_deref().unwrap_or("?")
+                )?;
+            }
+            if let Some(v) = batch.verification.as_ref().filter(|v| !v.complete) {
+                writeln!(
+                    w,
+                    "unverified   {name}: {} of {} codes read back{}",
+                    v.checked,
+                    v.planned,
+                    v.incomplete
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )?;
+            }
+            if batch.counts == Some(upload::Counts::Missing) {
+                writeln!(
+                    w,
+                    "no verdict   {name}: Voucherify's result says nothing of how many went in (no counts, no failed rows, no message with a number): check the campaign"
+                )?;
+            } else if batch.rows_without_verdict > 0 {
                 writeln!(
                     w,
                     "no verdict   {} of {name} got no verdict from Voucherify: neither imported nor listed as failed (check them in the campaign)",
@@ -451,7 +579,12 @@ fn write_batch_problem(
             if batch.status == BatchStatus::Failed {
                 writeln!(
                     w,
-                    "failed       {name}: the import job failed{}",
+                    "failed       {name}: the import job failed{}{}",
+                    if batch.operation_status.as_deref() == Some("FAILED") {
+                        " (operation_status FAILED)"
+                    } else {
+                        ""
+                    },
                     batch
                         .message
                         .as_deref()

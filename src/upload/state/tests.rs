@@ -52,13 +52,7 @@ fn a_state_left_posting_is_read_back_as_unconfirmed_and_redacted() {
     let mut batch = BatchState::new("import/part-00001.csv".into(), "ab".repeat(32), 3);
     batch.status = BatchStatus::Posting;
     batch.message = Some("echo s3cret-token".into());
-    let state = UploadState {
-        schema_version: SCHEMA_VERSION,
-        campaign: "c".into(),
-        api_url: "https://x".into(),
-        batches: vec![batch],
-        canary: None,
-    };
+    let state = UploadState::new("c", "https://x", vec![batch]);
     state.save(&path).unwrap();
     let read = UploadState::read(&path, &Redactor::new(&["s3cret-token"]))
         .unwrap()

@@ -66,12 +66,15 @@ fn failed_entries_without_row_or_code_are_kept_and_rows_recovered_from_codes() {
             (None, RowSource::Unknown),
             (Some(1), RowSource::Code),
             (None, RowSource::Unknown),
-            (Some(2), RowSource::Voucherify),
         ]
     );
+    // ZZ is no code of the batch: an inconsistent answer, not one of its failed rows.
+    assert_eq!(b.failed_not_in_batch.len(), 1);
+    assert_eq!(b.failed_not_in_batch[0].code.as_deref(), Some("ZZ"));
+    assert_eq!(b.failed_not_in_batch[0].row_source, RowSource::NotInBatch);
     assert_eq!(b.failed[1].reported_row.as_deref(), Some("-3"));
     assert_eq!(b.failed[6].reason.as_deref(), Some("plain text entry"));
-    // 8 listed for a batch of 4: the answer does not add up.
+    // 7 listed for a batch of 4, and a code not sent: the answer does not add up.
     assert_eq!(b.counts, Some(Counts::Inconsistent));
 }
 
@@ -146,16 +149,18 @@ fn import_jobs_since_a_time_are_candidates() {
         {"id": "aa_2", "type": "VOUCHERS.IMPORT", "status": "DONE", "created_at": "2026-11-26T10:04:00Z"},
         {"id": "aa_1", "type": "campaign.vouchers_import_csv", "status": "DONE", "created_at": "2026-11-26T09:00:00Z"}
     ], "has_more": true});
-    let since = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
-        .unwrap()
-        .timestamp();
-    let (found, oldest, more) = import_jobs_since(Some(&page), since);
+    let at = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let page = import_jobs_since(Some(&page), at("2026-11-26T10:00:00Z"));
     assert_eq!(
-        found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        page.found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         vec!["aa_3"]
     );
-    assert_eq!(oldest.as_deref(), Some("2026-11-26T09:00:00Z"));
-    assert!(!more, "the page reaches back past `since`");
+    assert_eq!(page.oldest_ms, Some(at("2026-11-26T09:00:00Z")));
+    assert_eq!((page.listed, page.has_more), (3, Some(true)));
 }
 
 #[test]
@@ -170,4 +175,40 @@ fn the_count_in_voucherifys_message_is_read() {
     );
     assert_eq!(imported_in_message("vouchers imported"), None);
     assert_eq!(imported_in_message("2 vouchers failed"), None);
+}
+
+#[test]
+fn operation_status_failed_makes_a_done_job_failed_and_unknown_is_kept() {
+    let mut b = batch(4);
+    let body = json!({"id": "aa_1", "status": "DONE", "operation_status": "FAILED",
+        "progress": 100, "result": {"message": "Import failed: file could not be parsed"}});
+    record(&mut b, &parse_action(Some(&body), "").unwrap(), &mut codes);
+    assert_eq!(b.status, BatchStatus::Failed);
+    assert_eq!(b.operation_status.as_deref(), Some("FAILED"));
+    assert_eq!(
+        b.message.as_deref(),
+        Some("Import failed: file could not be parsed")
+    );
+
+    let mut b = batch(4);
+    let body = json!({"id": "aa_1", "status": "DONE", "operation_status": "UNKNOWN",
+        "progress": 100, "result": {"done_count": 4, "failed_count": 0}});
+    record(&mut b, &parse_action(Some(&body), "").unwrap(), &mut codes);
+    assert_eq!(b.status, BatchStatus::Done);
+    assert_eq!(b.operation_status.as_deref(), Some("UNKNOWN"));
+}
+
+#[test]
+fn a_result_that_says_nothing_of_how_many_went_in_leaves_every_row_without_a_verdict() {
+    for result in [
+        json!({}),
+        json!({"message": "Import finished"}),
+        Value::Null,
+    ] {
+        let mut b = batch(4);
+        ended(&mut b, "DONE", result.clone());
+        assert_eq!(b.counts, Some(Counts::Missing), "{result}");
+        assert_eq!(b.done_count, Some(0), "{result}");
+        assert_eq!(b.rows_without_verdict, 4, "{result}");
+    }
 }
