@@ -113,6 +113,25 @@ pub struct ImportOptions {
     /// How `Gift Amount` is meant (`--gift-amount`).
     #[serde(default, skip_serializing_if = "GiftAmountReading::is_initial")]
     pub gift_amount: GiftAmountReading,
+    /// The time zone dates without one are in (`--dates-in`: an IANA name or an offset): they
+    /// are written in UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dates_in: Option<String>,
+}
+
+impl ImportOptions {
+    /// Refuses settings that cannot be used: a `--dates-in` that names no time zone.
+    pub fn check(&self) -> crate::error::Result<()> {
+        if let Some(zone) = &self.dates_in {
+            crate::formats::parse_zone(zone).map_err(|message| {
+                crate::error::Error::usage(
+                    format!("--dates-in {message}"),
+                    "give the project's time zone: --dates-in Europe/Warsaw, or --dates-in +02:00",
+                )
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// Rows of the canary batch when `--canary-rows` is not given.

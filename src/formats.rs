@@ -2,7 +2,8 @@
 //! amounts in minor or major units, whole numbers. The SQL functions rules call, the
 //! normalization of values and the metadata checks all read values through these.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use datafusion::arrow::array::timezone::Tz;
 
 /// How amounts (`Gift Amount`, `Redeemed Amount`) are written in the input.
 #[derive(
@@ -26,18 +27,24 @@ pub enum AmountUnit {
     Major,
 }
 
-/// Parses one of Voucherify's ISO 8601 forms into milliseconds since the epoch (UTC):
-/// `YYYY-MM-DD`, `YYYY-MM-DDTHH`, `YYYY-MM-DDTHH:mm`, `YYYY-MM-DDTHH:mm:ss`,
-/// `YYYY-MM-DDTHH:mm:ssZ`, `YYYY-MM-DDTHH:mm:ss.SSSZ`. The date must exist in the calendar.
-///
-/// ```
-/// use voucher_import::formats::parse_voucherify_datetime;
-/// assert_eq!(parse_voucherify_datetime("1970-01-02"), Some(86_400_000));
-/// assert_eq!(parse_voucherify_datetime("1970-01-01T00:00:01.500Z"), Some(1_500));
-/// assert_eq!(parse_voucherify_datetime("2026-02-30"), None);
-/// assert_eq!(parse_voucherify_datetime("01/02/2026"), None);
-/// ```
-pub fn parse_voucherify_datetime(text: &str) -> Option<i64> {
+/// How a date or datetime of the input names its time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateZone {
+    /// `...Z`: UTC, Voucherify's documented form.
+    Utc,
+    /// `...+02:00`: an offset east of UTC, in seconds. Whether Voucherify takes offsets is
+    /// unconfirmed, so batches carry such a date converted to UTC.
+    Offset(i32),
+    /// No zone: Voucherify may read it in the project's time zone (unconfirmed).
+    Unnamed,
+}
+
+/// A date or datetime of the input: the local date and time as written, and its zone.
+/// Voucherify's forms (`YYYY-MM-DD`, `YYYY-MM-DDTHH`, `YYYY-MM-DDTHH:mm`,
+/// `YYYY-MM-DDTHH:mm:ss`, `YYYY-MM-DDTHH:mm:ssZ`, `YYYY-MM-DDTHH:mm:ss.SSSZ`), and the
+/// forms with minutes and an offset (`YYYY-MM-DDTHH:mm+02:00`, `...:ss+02:00`,
+/// `...:ss.SSS-05:30`). The date must exist in the calendar.
+pub fn parse_input_datetime(text: &str) -> Option<(NaiveDateTime, DateZone)> {
     let b = text.as_bytes();
     let num = |range: std::ops::Range<usize>| -> Option<u32> {
         let digits = b.get(range)?;
@@ -46,41 +53,94 @@ pub fn parse_voucherify_datetime(text: &str) -> Option<i64> {
         })
     };
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !matches!(b.len(), 10 | 13 | 16 | 19 | 20 | 24) || !at(4, b'-') || !at(7, b'-') {
+    // The offset, when the text ends with one after the minutes.
+    let (body, zone) = match b.len() {
+        22 | 25 | 29 if matches!(b[b.len() - 6], b'+' | b'-') && at(b.len() - 3, b':') => {
+            let sign = if b[b.len() - 6] == b'-' { -1 } else { 1 };
+            let (hours, minutes) = (num(b.len() - 5..b.len() - 3)?, num(b.len() - 2..b.len())?);
+            if hours > 14 || minutes > 59 {
+                return None;
+            }
+            let seconds = sign * (hours * 3600 + minutes * 60) as i32;
+            (b.len() - 6, DateZone::Offset(seconds))
+        }
+        20 | 24 if b[b.len() - 1] == b'Z' => (b.len() - 1, DateZone::Utc),
+        10 | 13 | 16 | 19 => (b.len(), DateZone::Unnamed),
+        _ => return None,
+    };
+    if !at(4, b'-') || !at(7, b'-') {
         return None;
     }
     let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
     let (mut hour, mut minute, mut second, mut millis) = (0, 0, 0, 0);
-    if b.len() >= 13 {
+    if body >= 13 {
         if !at(10, b'T') {
             return None;
         }
         hour = num(11..13)?;
     }
-    if b.len() >= 16 {
+    if body >= 16 {
         if !at(13, b':') {
             return None;
         }
         minute = num(14..16)?;
     }
-    if b.len() >= 19 {
+    if body >= 19 {
         if !at(16, b':') {
             return None;
         }
         second = num(17..19)?;
     }
-    match b.len() {
-        20 if !at(19, b'Z') => return None,
-        24 => {
-            if !at(19, b'.') || !at(23, b'Z') {
-                return None;
-            }
-            millis = num(20..23)?;
-        }
-        _ => {}
+    match body {
+        10 | 13 | 16 | 19 => {}
+        23 if at(19, b'.') => millis = num(20..23)?,
+        _ => return None,
     }
-    let time = date.and_hms_milli_opt(hour, minute, second, millis)?;
-    Some(time.and_utc().timestamp_millis())
+    // Offsets come after minutes at least; `Z` after seconds.
+    if (matches!(zone, DateZone::Offset(_)) && body < 16) || (zone == DateZone::Utc && body < 19) {
+        return None;
+    }
+    Some((date.and_hms_milli_opt(hour, minute, second, millis)?, zone))
+}
+
+/// Parses a date or datetime of the input ([`parse_input_datetime`]) into milliseconds since
+/// the epoch (UTC); a date without a zone is read in UTC.
+///
+/// ```
+/// use voucher_import::formats::parse_voucherify_datetime;
+/// assert_eq!(parse_voucherify_datetime("1970-01-02"), Some(86_400_000));
+/// assert_eq!(parse_voucherify_datetime("1970-01-01T00:00:01.500Z"), Some(1_500));
+/// assert_eq!(parse_voucherify_datetime("1970-01-01T02:00:00+02:00"), Some(0));
+/// assert_eq!(parse_voucherify_datetime("2026-02-30"), None);
+/// assert_eq!(parse_voucherify_datetime("01/02/2026"), None);
+/// ```
+pub fn parse_voucherify_datetime(text: &str) -> Option<i64> {
+    let (local, zone) = parse_input_datetime(text)?;
+    let utc = local.and_utc().timestamp_millis();
+    Some(match zone {
+        DateZone::Offset(seconds) => utc - i64::from(seconds) * 1000,
+        DateZone::Utc | DateZone::Unnamed => utc,
+    })
+}
+
+/// A time zone for dates written without one (`--dates-in`): an IANA name (`Europe/Warsaw`)
+/// or an offset (`+02:00`), or why it is neither.
+pub fn parse_zone(text: &str) -> Result<Tz, String> {
+    text.trim().parse::<Tz>().map_err(|e| {
+        format!("'{text}' is not a time zone: give an IANA name (Europe/Warsaw) or an offset (+02:00) ({e})")
+    })
+}
+
+/// Milliseconds since the epoch as Voucherify's UTC form: `2026-01-01T08:00:00Z`, with
+/// `.SSS` when there are milliseconds.
+fn utc_text(millis: i64) -> Option<String> {
+    let at = chrono::DateTime::from_timestamp_millis(millis)?;
+    let format = if millis.rem_euclid(1000) == 0 {
+        "%Y-%m-%dT%H:%M:%SZ"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%.3fZ"
+    };
+    Some(at.format(format).to_string())
 }
 
 /// A non-negative whole number that fits in 64 bits, digits only.
@@ -119,8 +179,14 @@ pub fn parse_amount(text: &str, unit: AmountUnit) -> Option<i64> {
 }
 
 /// A value written in another form than read: in the form Voucherify takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Rewrite {
+    /// A `Start Date` or `Expiration Date`: one with an offset converted exactly to UTC
+    /// (`...Z`), and one without a zone read in `zone` (`--dates-in`) when given.
+    Date {
+        /// The zone dates without one are in.
+        zone: Option<Tz>,
+    },
     /// An amount read in `from` units, written in `to` units: whole minor units (the
     /// default), or major units with two decimals (`--batch-amount-unit major`).
     Amount {
@@ -144,6 +210,12 @@ pub enum Rewrite {
 }
 
 impl Rewrite {
+    /// Whether `value` is a date without a time zone, which this rewrite leaves as it is.
+    pub fn leaves_zoneless(self, value: &str) -> bool {
+        matches!(self, Rewrite::Date { zone: None })
+            && parse_input_datetime(value).is_some_and(|(_, zone)| zone == DateZone::Unnamed)
+    }
+
     /// The value as written, when it differs from `value`.
     pub fn apply(self, value: &str) -> Option<String> {
         let canonical = |item: &str, boolean: bool| -> String {
@@ -157,6 +229,20 @@ impl Rewrite {
             }
         };
         let written = match self {
+            Rewrite::Date { zone } => {
+                let (local, named) = parse_input_datetime(value)?;
+                let millis = match (named, zone) {
+                    (DateZone::Offset(seconds), _) => {
+                        local.and_utc().timestamp_millis() - i64::from(seconds) * 1000
+                    }
+                    (DateZone::Unnamed, Some(zone)) => zone
+                        .from_local_datetime(&local)
+                        .earliest()?
+                        .timestamp_millis(),
+                    (DateZone::Utc, _) | (DateZone::Unnamed, None) => return None,
+                };
+                utc_text(millis)?
+            }
             Rewrite::Amount { from, to } => {
                 let minor = parse_amount(value, from)?;
                 match to {
@@ -177,5 +263,63 @@ impl Rewrite {
                 .join(","),
         };
         (written != value).then_some(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_with_an_offset_are_written_in_utc_exactly() {
+        let to_utc = Rewrite::Date { zone: None };
+        assert_eq!(
+            to_utc.apply("2026-01-01T10:00:00+02:00").as_deref(),
+            Some("2026-01-01T08:00:00Z")
+        );
+        assert_eq!(
+            to_utc.apply("2026-01-01T00:30:15.250-05:30").as_deref(),
+            Some("2026-01-01T06:00:15.250Z")
+        );
+        assert_eq!(
+            to_utc.apply("2026-01-01T10:00+02:00").as_deref(),
+            Some("2026-01-01T08:00:00Z")
+        );
+        assert_eq!(to_utc.apply("2026-01-01T10:00:00Z"), None);
+        assert_eq!(to_utc.apply("2026-01-01T10:00"), None);
+        assert!(to_utc.leaves_zoneless("2026-01-01T10:00"));
+        assert!(!to_utc.leaves_zoneless("2026-01-01T10:00:00Z"));
+        for bad in [
+            "2026-01-01+02:00",
+            "2026-01-01T10:00:00+15:00",
+            "2026-01-01T10+02:00",
+        ] {
+            assert_eq!(parse_input_datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_without_a_zone_are_read_in_the_zone_given() {
+        let warsaw = Rewrite::Date {
+            zone: Some(parse_zone("Europe/Warsaw").unwrap()),
+        };
+        // Winter (UTC+1) and summer (UTC+2).
+        assert_eq!(
+            warsaw.apply("2026-01-15T10:00").as_deref(),
+            Some("2026-01-15T09:00:00Z")
+        );
+        assert_eq!(
+            warsaw.apply("2026-07-15").as_deref(),
+            Some("2026-07-14T22:00:00Z")
+        );
+        let fixed = Rewrite::Date {
+            zone: Some(parse_zone("+02:00").unwrap()),
+        };
+        assert_eq!(
+            fixed.apply("2026-03-01T10:00").as_deref(),
+            Some("2026-03-01T08:00:00Z")
+        );
+        assert!(!fixed.leaves_zoneless("2026-03-01T10:00"));
+        assert!(parse_zone("Mars/Olympus").is_err());
     }
 }

@@ -81,6 +81,7 @@ impl Import {
                 batch_amount_unit: AmountUnit::Minor,
                 canary_rows: None,
                 gift_amount: crate::config::GiftAmountReading::Initial,
+                dates_in: None,
             },
             headers: HeaderOptions::default(),
             read: ReadOptions {
@@ -193,6 +194,14 @@ impl Import {
     /// unconfirmed ([`crate::config::ImportOptions::canary_for`]).
     pub fn canary_rows(mut self, rows: u64) -> Self {
         self.options.canary_rows = Some(rows);
+        self
+    }
+
+    /// The time zone dates without one are in (`--dates-in`: an IANA name such as
+    /// `Europe/Warsaw`, or an offset such as `+02:00`): they are written in UTC. Checked when
+    /// the run starts.
+    pub fn dates_in(mut self, zone: impl Into<String>) -> Self {
+        self.options.dates_in = Some(zone.into());
         self
     }
 
@@ -322,6 +331,7 @@ impl Import {
     /// The validated configuration of a run on `inputs`.
     pub fn config(&self, inputs: &[PathBuf], output: Output) -> Result<RunConfig> {
         self.campaign.check_holds_codes()?;
+        self.options.check()?;
         let resolved = resolve_inputs(inputs)?;
         let reads: Vec<PathBuf> = resolved
             .reads

@@ -106,6 +106,24 @@ pub fn is_standalone_template(names: &[String]) -> bool {
     title_case("Voucher Type") && title_case("Value") && !proper
 }
 
+/// Whether a header is exactly an export's default fields (`code, voucher_type, value,
+/// discount_type`, in any spelling and order, with an `id` column at most): the columns the
+/// standalone import template starts with too, so only the user can tell which it is.
+pub fn is_default_export(names: &[String]) -> bool {
+    let mut folded: Vec<String> = names
+        .iter()
+        .map(|n| fold(n))
+        .filter(|n| n != "id")
+        .collect();
+    folded.sort();
+    let mut fields: Vec<String> = ["code", "voucher_type", "value", "discount_type"]
+        .iter()
+        .map(|f| fold(f))
+        .collect();
+    fields.sort();
+    folded == fields
+}
+
 /// Whether a header is a Voucherify voucher export: a code column and at least two fields only
 /// exports have (the standalone import template, which shares some, is not one).
 pub fn is_export(names: &[String]) -> bool {

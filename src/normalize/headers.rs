@@ -138,6 +138,9 @@ pub struct HeaderOptions {
     pub drops: Vec<String>,
     /// A column named `metadata` holds a JSON object to spread into metadata columns (exports).
     pub json_metadata: bool,
+    /// The properties the metadata schema defines: a header spelled exactly like one is that
+    /// metadata property, even when it folds to a known column (`CATEGORY`, `start_date`).
+    pub schema_properties: Vec<String>,
 }
 
 impl HeaderOptions {
@@ -325,9 +328,40 @@ pub fn classify_all(
             roles.push(ColumnRole::Dropped(String::new()));
             continue;
         }
-        let declared = options.declared_metadata.iter().any(|d| d.trim() == name);
+        let declared = options.declared_metadata.iter().any(|d| d.trim() == name)
+            || options.schema_properties.iter().any(|p| p == name);
         let role = match KnownColumn::from_header(name) {
             Some(known) if !declared => {
+                // Folded, it is a known column; the schema defines a property that folds the
+                // same under another spelling: only the user knows which is meant.
+                let property = options
+                    .schema_properties
+                    .iter()
+                    .find(|p| KnownColumn::from_header(p) == Some(known) && p.as_str() != name);
+                if let Some(property) = property.filter(|_| name != known.canonical()) {
+                    let as_known = shell_quote(&format!("{column}={}", known.canonical()));
+                    let as_metadata = shell_quote(&format!("{column}={property}"));
+                    problem(
+                        format!(
+                            "column '{name}' could be the import column '{}' or the metadata property '{property}' the metadata schema defines",
+                            known.canonical()
+                        ),
+                        format!(
+                            "say which: --rename {as_known} for the import column, or --rename {as_metadata} for the metadata property (a header spelled exactly like a property of the schema is metadata; --metadata NAME declares any other)"
+                        ),
+                        Some(format!("--rename {as_known}")),
+                    );
+                    roles.push(ColumnRole::Dropped(original.to_owned()));
+                    continue;
+                }
+                // Voucherify's loyalty import skips it ("fields other than the ones listed
+                // will not be imported"): left out, its values counted in the summary.
+                if known == KnownColumn::RedeemedQuantity
+                    && campaign_type == CampaignType::LoyaltyProgram
+                {
+                    roles.push(ColumnRole::Dropped(original.to_owned()));
+                    continue;
+                }
                 if let Some(only) = known.only_for() {
                     if only != campaign_type {
                         problem(

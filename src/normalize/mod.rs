@@ -44,6 +44,18 @@ pub struct Normalizations {
     /// Metadata values written in their schema property's canonical spelling (booleans and
     /// `null` lowercase, array items without spaces around the commas).
     pub metadata_values_respelled: u64,
+    /// `Start Date` and `Expiration Date` values written in UTC (`...Z`): given with an offset
+    /// (`+02:00`), or without a zone and read in `--dates-in`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dates_to_utc: u64,
+    /// `Start Date` and `Expiration Date` values written as given, without a time zone:
+    /// Voucherify may read them in the project's time zone, not UTC (`--dates-in` names it).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dates_without_zone: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Normalizations {
@@ -59,6 +71,8 @@ impl Normalizations {
         self.export_amounts_converted += other.export_amounts_converted;
         self.amounts_converted += other.amounts_converted;
         self.metadata_values_respelled += other.metadata_values_respelled;
+        self.dates_to_utc += other.dates_to_utc;
+        self.dates_without_zone += other.dates_without_zone;
     }
 }
 

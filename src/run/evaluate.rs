@@ -15,6 +15,10 @@ pub(super) struct Evaluated {
     pub(super) amounts_converted: Vec<u32>,
     /// Per row, the schema metadata values written in their canonical spelling.
     pub(super) metadata_respelled: Vec<u32>,
+    /// Per row, the dates written in UTC (from an offset, or `--dates-in`).
+    pub(super) dates_to_utc: Vec<u32>,
+    /// Per row, the dates left without a time zone.
+    pub(super) dates_without_zone: Vec<u32>,
     /// For each of the file's dropped columns ([`FileLayout::dropped`]), the cells that held
     /// a value.
     pub(super) dropped_cells: Vec<u64>,
@@ -58,6 +62,12 @@ impl RowOutput {
         empty_in_boolean: Option<(RuleId, Vec<(usize, String)>)>,
         sink_takes_rows: bool,
     ) -> Self {
+        // Validated when the configuration was made.
+        let dates_in = config
+            .options
+            .dates_in
+            .as_deref()
+            .and_then(|zone| crate::formats::parse_zone(zone).ok());
         RowOutput {
             columns: output_columns.iter().map(|(_, c)| *c).collect(),
             boolean_columns: output_columns
@@ -70,6 +80,12 @@ impl RowOutput {
                 .iter()
                 .enumerate()
                 .filter_map(|(position, (name, c))| {
+                    let date = [KnownColumn::StartDate, KnownColumn::ExpirationDate]
+                        .iter()
+                        .any(|k| k.index() == *c);
+                    if date {
+                        return Some((position, Rewrite::Date { zone: dates_in }));
+                    }
                     let amount = [KnownColumn::GiftAmount, KnownColumn::RedeemedAmount]
                         .iter()
                         .any(|k| k.index() == *c);
@@ -158,6 +174,8 @@ pub(super) fn evaluate(
     // items without spaces around the commas).
     let mut amounts_converted = vec![0u32; batch.num_rows()];
     let mut metadata_respelled = vec![0u32; batch.num_rows()];
+    let mut dates_to_utc = vec![0u32; batch.num_rows()];
+    let mut dates_without_zone = vec![0u32; batch.num_rows()];
     let converted: Vec<(usize, StringArray)> = output
         .rewrites
         .iter()
@@ -165,6 +183,7 @@ pub(super) fn evaluate(
             let column = batch.column(output.columns[position]).as_string::<i32>();
             let counts = match how {
                 Rewrite::Amount { .. } => &mut amounts_converted,
+                Rewrite::Date { .. } => &mut dates_to_utc,
                 _ => &mut metadata_respelled,
             };
             let written: StringArray = (0..column.len())
@@ -176,7 +195,12 @@ pub(super) fn evaluate(
                                 counts[i] += 1;
                                 new
                             }
-                            None => value.to_owned(),
+                            None => {
+                                if how.leaves_zoneless(value) {
+                                    dates_without_zone[i] += 1;
+                                }
+                                value.to_owned()
+                            }
                         }
                     })
                 })
@@ -246,6 +270,8 @@ pub(super) fn evaluate(
         encoded,
         amounts_converted,
         metadata_respelled,
+        dates_to_utc,
+        dates_without_zone,
         dropped_cells,
         code_hashes,
         import_rows,

@@ -13,6 +13,10 @@ struct RowCounts {
     amounts_converted: u32,
     /// Schema metadata values written in their canonical spelling.
     metadata_respelled: u32,
+    /// Dates written in UTC.
+    dates_to_utc: u32,
+    /// Dates left without a time zone.
+    dates_without_zone: u32,
 }
 
 /// Which report a row is listed in.
@@ -148,6 +152,8 @@ impl<'a> Finisher<'a> {
             encoded: rows_encoded,
             amounts_converted,
             metadata_respelled,
+            dates_to_utc,
+            dates_without_zone,
             dropped_cells,
             code_hashes,
             import_rows,
@@ -236,6 +242,8 @@ impl<'a> Finisher<'a> {
                                 formulas: rows_encoded.formulas(i),
                                 amounts_converted: amounts_converted[i],
                                 metadata_respelled: metadata_respelled[i],
+                                dates_to_utc: dates_to_utc[i],
+                                dates_without_zone: dates_without_zone[i],
                             };
                             let update = code.filter(|_| is_update);
                             self.accept(
@@ -292,6 +300,8 @@ impl<'a> Finisher<'a> {
         tally.normalizations.boolean_nulls_written += u64::from(counts.boolean_nulls);
         tally.normalizations.amounts_converted += u64::from(counts.amounts_converted);
         tally.normalizations.metadata_values_respelled += u64::from(counts.metadata_respelled);
+        tally.normalizations.dates_to_utc += u64::from(counts.dates_to_utc);
+        tally.normalizations.dates_without_zone += u64::from(counts.dates_without_zone);
         tally.formula_like_values += u64::from(counts.formulas);
         tally.accepted += 1;
         if let Some(out) = &mut self.rows_out {

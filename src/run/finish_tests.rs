@@ -135,6 +135,8 @@ impl Table {
             findings,
             normalizations,
             amounts_converted: vec![0; rows],
+            dates_to_utc: vec![0; rows],
+            dates_without_zone: vec![0; rows],
             metadata_respelled: vec![0; rows],
             dropped_cells: vec![0; self.layout.files[InputId::new(0)].dropped.len()],
             code_hashes,

@@ -24,6 +24,7 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
+use crate::campaign::CampaignType;
 use crate::config::{ExistingCodes, ImportOptions, Output, RunConfig};
 use crate::dedup::{self, existing, CodeClash, CodeHasher, Dedup, FileNames};
 use crate::error::{Error, Result};
@@ -376,9 +377,18 @@ pub fn run_sources(
         notes: plan_notes
             .into_iter()
             .chain(dropped_cells.iter().map(|(name, count)| {
+                let loyalty_skips = config.campaign.campaign_type == CampaignType::LoyaltyProgram
+                    && KnownColumn::from_header(name) == Some(KnownColumn::RedeemedQuantity);
                 format!(
-                    "column '{name}' is left out of the import, and {} held a value: Voucherify gets none of them",
+                    "column '{name}' is left out of the import{}, and {} held a value: Voucherify gets none of them",
+                    if loyalty_skips { " (Voucherify's loyalty card import does not import Redeemed Quantity)" } else { "" },
                     if *count == 1 { "1 of its cells".to_owned() } else { format!("{count} of its cells") }
+                )
+            }))
+            .chain((normalizations.dates_without_zone > 0).then(|| {
+                format!(
+                    "{} Start Date / Expiration Date value(s) are written without a time zone: Voucherify may read them in the project's time zone rather than UTC (unconfirmed); give --dates-in ZONE (the project's time zone) to write them in UTC",
+                    normalizations.dates_without_zone
                 )
             }))
             .chain(schema_checks.notes.iter().cloned())

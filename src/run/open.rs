@@ -86,12 +86,20 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
             .map(|(position, n)| config.headers.renamed_at(position, n.trim()).to_owned())
             .collect();
         if !config.from_export && export::is_standalone_template(&as_imported) {
+            // A default voucher export (`code, voucher_type, value, discount_type`, downloaded
+            // in Title Case) has the same columns as the template's first ones.
+            let default_export = export::is_default_export(&as_imported);
+            let mut fix = String::new();
+            if default_export {
+                fix.push_str("if it is a Voucherify voucher export (its default fields: Code, Voucher Type, Value, Discount Type), convert it with --from voucherify-export; ");
+            }
+            fix.push_str("import it with Voucherify's standalone import, or, to import its codes into a campaign, --drop 'Voucher Type' and map Value with --rename (e.g. --rename 'Value=Gift Amount')");
             problems.push((
                 sources.path(index),
                 headers::HeaderProblem {
                     message: "the header is Voucherify's standalone import template (Voucher Type, Value): a file for POST /v1/vouchers/importCSV, not a campaign import".into(),
-                    fix: "import it with Voucherify's standalone import, or, to import its codes into a campaign, --drop 'Voucher Type' and map Value with --rename (e.g. --rename 'Value=Gift Amount')".into(),
-                    option: None,
+                    fix,
+                    option: default_export.then(|| "--from voucherify-export".to_owned()),
                 },
             ));
             continue;
@@ -101,6 +109,9 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
         } else {
             config.headers.clone()
         };
+        if let Some(schema) = &config.metadata_schema {
+            options.schema_properties = schema.properties.iter().map(|p| p.name.clone()).collect();
+        }
         if ends_with_delimiter(&names, &options) {
             // A delimiter at the end of every line makes an unnamed last column: left out.
             options.drops.push(format!("#{}", names.len()));

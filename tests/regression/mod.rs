@@ -4,6 +4,7 @@
 
 mod output_folder;
 mod reading;
+mod readings;
 mod rules;
 mod safe_output;
 

@@ -78,6 +78,19 @@ pub enum Storing {
     BooleansAsText,
     /// This code reported imported but not stored (GET answers 404).
     CodeMissing(String),
+    /// Dates without a zone read in the project's time zone, this many minutes east of UTC.
+    DatesInZone(i64),
+}
+
+/// How the fake reads `Gift Amount`: Voucherify's text calls it both the initial amount and the
+/// current balance (`balance = amount - redeemed_amount`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GiftReading {
+    /// `gift.amount` is the amount sent, `gift.balance` what is left after the redeemed amount.
+    #[default]
+    Initial,
+    /// `gift.balance` is the amount sent, `gift.amount` that plus the redeemed amount.
+    Balance,
 }
 
 /// How the fake behaves; tests change it between runs.
@@ -105,6 +118,14 @@ pub struct Behaviour {
     pub echo: Option<String>,
     /// How imported rows are stored.
     pub storing: Storing,
+    /// How `Gift Amount` is read.
+    pub gift_reading: GiftReading,
+    /// The `operation_status` an ended job reports (none by default, like the older answers).
+    pub operation_status: Option<String>,
+    /// The listing of jobs says `has_more` (the documented example does not).
+    pub list_has_more: bool,
+    /// `X-Rate-Limit-Remaining` of the next answer, counting down by one per request.
+    pub rate_limit_remaining: Option<u64>,
 }
 
 impl Default for Behaviour {
@@ -121,6 +142,10 @@ impl Default for Behaviour {
             campaigns: vec![CAMPAIGN.to_owned()],
             echo: None,
             storing: Storing::Faithful,
+            gift_reading: GiftReading::Initial,
+            operation_status: None,
+            list_has_more: true,
+            rate_limit_remaining: None,
         }
     }
 }
@@ -156,6 +181,7 @@ struct Job {
     rows: u64,
     polls: u32,
     created_at: String,
+    kind: String,
 }
 
 struct Shared {
@@ -245,6 +271,32 @@ impl Fake {
             .lock()
             .unwrap()
             .insert(code.to_owned(), voucher);
+    }
+
+    /// Adds `count` jobs of `kind` created by others within one second, a millisecond apart,
+    /// starting a second from now (so that they are listed before any job a test creates now).
+    pub fn add_jobs(&self, count: usize, kind: &str) {
+        let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+        let mut jobs = self.shared.jobs.lock().unwrap();
+        for i in 0..count {
+            let at = now + chrono::Duration::milliseconds(i as i64 % 1000);
+            let id = format!("aa_other_{}", jobs.len() + 1);
+            jobs.push((
+                id,
+                Job {
+                    file: String::new(),
+                    rows: 0,
+                    polls: 0,
+                    created_at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    kind: kind.to_owned(),
+                },
+            ));
+        }
+    }
+
+    /// The stored voucher of a code.
+    pub fn voucher(&self, code: &str) -> Option<Value> {
+        self.shared.vouchers.lock().unwrap().get(code).cloned()
     }
 
     /// Jobs created per batch file name.
@@ -416,6 +468,15 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
         "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
+    {
+        let mut b = shared.behaviour.lock().unwrap();
+        if let Some(remaining) = b.rate_limit_remaining.as_mut() {
+            *remaining = remaining.saturating_sub(1);
+            head.push_str(&format!(
+                "X-Rate-Limit-Remaining: {remaining}\r\nX-Rate-Limit-Type: api_calls\r\n"
+            ));
+        }
+    }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -489,7 +550,10 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
                     }
                     continue;
                 }
-                vouchers.insert(code.clone(), stored_voucher(&header, record, &b.storing));
+                vouchers.insert(
+                    code.clone(),
+                    stored_voucher(&header, record, &b.storing, b.gift_reading),
+                );
             }
         }
         let mut jobs = shared.jobs.lock().unwrap();
@@ -500,7 +564,8 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
                 file: name.clone(),
                 rows: codes.len() as u64,
                 polls: 0,
-                created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                kind: "CAMPAIGN.VOUCHERS_IMPORT_CSV".into(),
             },
         ));
         return (202, json!({"async_action_id": id}));
@@ -536,10 +601,11 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             json!({"message": format!("{} voucher(s) imported successfully{echo}", job.rows - failed_count),
                    "failed": failed, "done_count": job.rows - failed_count, "failed_count": failed_count})
         });
-        return (
-            200,
-            json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": b.done_status, "progress": 100, "result": result}),
-        );
+        let mut action = json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": b.done_status, "progress": 100, "result": result});
+        if let Some(status) = &b.operation_status {
+            action["operation_status"] = json!(status);
+        }
+        return (200, action);
     }
     if let Some(code) = request.path.strip_prefix("/v1/vouchers/") {
         let code = percent_decode(code);
@@ -552,25 +618,58 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
         };
     }
     if request.path.starts_with("/v1/async-actions") {
+        let query = request.path.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                .map(percent_decode)
+        };
+        let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
+        let end = param("end_date").map(|e| {
+            chrono::DateTime::parse_from_rfc3339(&e)
+                .expect("end_date is ISO 8601")
+                .timestamp_millis()
+        });
         let jobs = shared.jobs.lock().unwrap();
-        let listed: Vec<Value> = jobs
+        let mut newest_first: Vec<&(String, Job)> = jobs.iter().collect();
+        newest_first.sort_by_key(|(_, job)| std::cmp::Reverse(job.created_at.clone()));
+        let before_end: Vec<&&(String, Job)> = newest_first
             .iter()
-            .rev()
+            .filter(|(_, job)| {
+                end.is_none_or(|end| {
+                    chrono::DateTime::parse_from_rfc3339(&job.created_at)
+                        .unwrap()
+                        .timestamp_millis()
+                        < end
+                })
+            })
+            .collect();
+        let listed: Vec<Value> = before_end
+            .iter()
+            .take(limit)
             .map(|(id, job)| {
-                json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": format!("DONE{echo}"),
+                json!({"id": id, "type": job.kind, "status": format!("DONE{echo}"),
                        "created_at": job.created_at, "object": "async_action"})
             })
             .collect();
-        return (
-            200,
-            json!({"object": "list", "data_ref": "async_actions", "async_actions": listed, "has_more": false}),
-        );
+        let mut page =
+            json!({"object": "list", "data_ref": "async_actions", "async_actions": listed});
+        if b.list_has_more {
+            page["has_more"] = json!(before_end.len() > limit);
+        }
+        return (200, page);
     }
     (404, json!({"code": 404, "key": "not_found"}))
 }
 
 /// The voucher object a project stores for one imported row, read the way `storing` says.
-fn stored_voucher(header: &[String], record: &[String], storing: &Storing) -> Value {
+fn stored_voucher(
+    header: &[String],
+    record: &[String],
+    storing: &Storing,
+    gift_reading: GiftReading,
+) -> Value {
     let mut voucher = json!({"object": "voucher", "metadata": {},
         "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
     let amount = |text: &str| -> Value {
@@ -599,8 +698,8 @@ fn stored_voucher(header: &[String], record: &[String], storing: &Storing) -> Va
                 voucher["loyalty_card"] = json!({"points": value.parse::<i64>().unwrap_or(0)})
             }
             "Start Date" | "Expiration Date" if *storing == Storing::DatesDropped => {}
-            "Start Date" => voucher["start_date"] = json!(instant(value)),
-            "Expiration Date" => voucher["expiration_date"] = json!(instant(value)),
+            "Start Date" => voucher["start_date"] = json!(instant(value, storing)),
+            "Expiration Date" => voucher["expiration_date"] = json!(instant(value, storing)),
             key if *storing == Storing::MetadataKeyDropped(key.to_owned()) => {}
             key => {
                 let boolean =
@@ -613,20 +712,43 @@ fn stored_voucher(header: &[String], record: &[String], storing: &Storing) -> Va
             }
         }
     }
+    // Gift cards: the amount and the balance, by the reading.
+    if let Some(sent) = voucher.pointer("/gift/amount").and_then(Value::as_i64) {
+        let redeemed = voucher
+            .pointer("/redemption/redeemed_amount")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        voucher["gift"] = match gift_reading {
+            GiftReading::Initial => json!({"amount": sent, "balance": sent - redeemed}),
+            GiftReading::Balance => json!({"amount": sent + redeemed, "balance": sent}),
+        };
+    }
     voucher
 }
 
-/// A date of a batch as Voucherify shows it: `2026-01-01` -> `2026-01-01T00:00:00.000Z`.
-fn instant(text: &str) -> String {
+/// A date of a batch as Voucherify shows it: `2026-01-01` -> `2026-01-01T00:00:00.000Z`; a date
+/// without a zone read in UTC, or in the project's zone (`Storing::DatesInZone`).
+fn instant(text: &str, storing: &Storing) -> String {
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
         return at
             .with_timezone(&chrono::Utc)
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     }
-    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return format!("{}T00:00:00.000Z", day.format("%Y-%m-%d"));
+    let east = match storing {
+        Storing::DatesInZone(minutes) => *minutes,
+        _ => 0,
+    };
+    let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap())
+        });
+    match local {
+        Ok(at) => (at.and_utc() - chrono::Duration::minutes(east))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        Err(_) => text.to_owned(),
     }
-    text.to_owned()
 }
 
 /// `%2F` and the like back to their bytes.

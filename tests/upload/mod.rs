@@ -4,6 +4,7 @@
 
 mod answers;
 mod fake;
+mod gate;
 mod secrets;
 mod twice;
 mod verify;

@@ -211,3 +211,56 @@ fn plain_http_to_another_machine_is_refused_unless_allowed_with_a_warning() {
         text(&allowed)
     );
 }
+
+#[test]
+fn no_options_type_shows_a_credential_when_formatted() {
+    use voucher_import::upload::{
+        ApiSettings, CanaryMode, OnMismatch, Secret, UploadOptions, VerifyCount,
+    };
+    let api = ApiSettings {
+        base_url: "https://api.voucherify.io".into(),
+        app_id: APP_ID.into(),
+        app_token: TOKEN.into(),
+        max_retries: 1,
+        retry_base: Duration::from_millis(1),
+        max_retry_after: Duration::from_secs(1),
+        http_timeout: Duration::from_secs(1),
+    };
+    let options = UploadOptions {
+        cancel: voucher_import::interrupt::Cancel::new(),
+        dir: "out".into(),
+        campaign: CAMPAIGN.into(),
+        api: api.clone(),
+        allow_insecure_http: false,
+        dry_run: false,
+        parallel: 1,
+        poll_first: Duration::from_millis(1),
+        poll_max: Duration::from_millis(1),
+        job_timeout: Duration::from_secs(1),
+        repost_unconfirmed: false,
+        adopt: Vec::new(),
+        verify: VerifyCount::Sample(20),
+        canary: CanaryMode::Auto,
+        on_mismatch: OnMismatch::Stop,
+        accept_mismatches: false,
+        api_budget: None,
+        api_reserve: None,
+        verify_only: false,
+    };
+    let secret = Secret::from(TOKEN);
+    for shown in [
+        format!("{api:?}"),
+        format!("{api:#?}"),
+        format!("{options:?}"),
+        format!("{options:#?}"),
+        format!("{secret:?}"),
+        format!("{secret}"),
+    ] {
+        assert!(
+            !shown.contains(TOKEN) && !shown.contains(APP_ID),
+            "a credential shown: {shown}"
+        );
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+    assert_eq!(secret.expose(), TOKEN, "the one place that sends it");
+}

@@ -190,6 +190,13 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", help_heading = "Output")]
     pub canary_rows: Option<u64>,
 
+    /// The time zone Start Date and Expiration Date values without one are in: an IANA name
+    /// (Europe/Warsaw) or an offset (+02:00). They are written in UTC (...Z); without it they
+    /// go as given, and Voucherify may read them in the project's time zone. Dates with an
+    /// offset are always written in UTC.
+    #[arg(long, value_name = "ZONE", help_heading = "Campaign")]
+    pub dates_in: Option<String>,
+
     /// How Gift Amount is meant: the card's initial amount (Voucherify's gift.amount, the
     /// default) or its current balance (gift.balance; Redeemed Amount was spent before it, so
     /// redeemed_over_balance does not apply). upload's read-back tells which one the project
@@ -363,7 +370,9 @@ impl ImportArgs {
                 GiftAmountArg::Initial => GiftAmountReading::Initial,
                 GiftAmountArg::Balance => GiftAmountReading::Balance,
             },
+            dates_in: self.dates_in.clone(),
         };
+        options.check()?;
         let metadata_schema = match (&self.metadata_schema, &given.metadata_schema_json) {
             (Some(path), _) => Some(MetadataSchema::from_file(path)?),
             (None, Some(json)) => Some(MetadataSchema::from_json(json).map_err(|message| {
@@ -411,6 +420,7 @@ impl ImportArgs {
                 renames: self.renames,
                 drops: self.drops,
                 json_metadata: false,
+                schema_properties: Vec::new(),
             },
             rules,
             from_export: self.from == Some(FromSource::VoucherifyExport),

@@ -116,3 +116,68 @@ fn declared_metadata_overrides_the_near_miss_check() {
     .unwrap();
     assert_eq!(roles[1], ColumnRole::Metadata("Categroy".into()));
 }
+
+#[test]
+fn a_header_the_schema_defines_exactly_is_metadata_even_when_it_folds_to_a_known_column() {
+    let options = HeaderOptions {
+        schema_properties: vec!["CATEGORY".into(), "start_date".into(), "Region".into()],
+        ..HeaderOptions::default()
+    };
+    let roles = classify(
+        Path::new("in.csv"),
+        &names(&["Code", "CATEGORY", "start_date", "Category", "Region"]),
+        CampaignType::DiscountCoupons,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        roles,
+        vec![
+            ColumnRole::Known(KnownColumn::Code),
+            ColumnRole::Metadata("CATEGORY".into()),
+            ColumnRole::Metadata("start_date".into()),
+            // The exact canonical spelling is the import column.
+            ColumnRole::Known(KnownColumn::Category),
+            ColumnRole::Metadata("Region".into()),
+        ]
+    );
+}
+
+#[test]
+fn a_header_that_could_be_a_known_column_or_a_schema_property_is_an_error_naming_both() {
+    let options = HeaderOptions {
+        schema_properties: vec!["CATEGORY".into()],
+        ..HeaderOptions::default()
+    };
+    let problems = classify_all(
+        &names(&["Code", "category"]),
+        CampaignType::DiscountCoupons,
+        &options,
+    )
+    .unwrap_err();
+    assert_eq!(problems.len(), 1);
+    let problem = &problems[0];
+    assert!(
+        problem.message.contains("'Category'") && problem.message.contains("'CATEGORY'"),
+        "{}",
+        problem.message
+    );
+    assert!(
+        problem.fix.contains("--rename 'category=Category'")
+            && problem.fix.contains("--rename 'category=CATEGORY'"),
+        "{}",
+        problem.fix
+    );
+}
+
+#[test]
+fn redeemed_quantity_is_left_out_of_a_loyalty_import() {
+    let roles = classify(
+        Path::new("in.csv"),
+        &names(&["Code", "Loyalty Points", "redeemed_quantity"]),
+        CampaignType::LoyaltyProgram,
+        &HeaderOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(roles[2], ColumnRole::Dropped("redeemed_quantity".into()));
+}
