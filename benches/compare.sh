@@ -10,7 +10,7 @@
 #                 /tmp/voucher-import-bench); generated data is kept there between runs
 #   REPEATS       runs of each command (default 3; the median is reported)
 #   THREADS       threads for voucher-import and DuckDB (default: all cores)
-#   GEN_VOUCHERS  the generator (default ../shared/bench/gen_vouchers.py next to the repo)
+#   GEN_VOUCHERS  the generator (default benches/gen_vouchers.py)
 #   DUCKDB_VERSION  the duckdb Python package installed in the venv (default 2.0.1)
 #   CARGO_TARGET_DIR  as for cargo (default $HOME/.cache/voucher-import/target)
 set -euo pipefail
@@ -20,7 +20,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench_dir="${BENCH_DIR:-/tmp/voucher-import-bench}"
 repeats="${REPEATS:-3}"
 threads="${THREADS:-$(nproc)}"
-generator="${GEN_VOUCHERS:-$repo/../shared/bench/gen_vouchers.py}"
+generator="${GEN_VOUCHERS:-$repo/benches/gen_vouchers.py}"
 duckdb_version="${DUCKDB_VERSION:-2.0.1}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/voucher-import/target}"
 

@@ -1,7 +1,7 @@
 //! Throughput of each pipeline stage and of the whole run, in bytes of input per second.
 //!
 //! The data is generated once per run from a fixed seed (gift cards with about 2% defects, the
-//! shape `../shared/bench/gen_vouchers.py` writes) and never committed. Run with
+//! shape `benches/gen_vouchers.py` writes) and never committed. Run with
 //! `cargo bench --bench stages`; set `VOUCHER_BENCH_ROWS` to change the size (default 100000).
 
 use std::fmt::Write as _;
@@ -228,6 +228,8 @@ fn stages(c: &mut Criterion) {
             batch_rows: voucher_import::config::DEFAULT_BATCH_ROWS,
             batch_amount_unit: AmountUnit::Minor,
             canary_rows: None,
+            gift_amount: voucher_import::config::GiftAmountReading::Initial,
+            dates_in: None,
         },
         headers: HeaderOptions::default(),
         rules,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks a `prepare` run against the defect labels of ../shared/bench/gen_vouchers.py.
+"""Checks a `prepare` run against the defect labels of benches/gen_vouchers.py.
 
 usage: verify_labels.py LABELS.csv OUT_DIR INPUT_ROWS
 

@@ -159,7 +159,9 @@ mod tests {
             "2026-03-01 10:30",
             "2026-03-01T24",
             "2026-03-01T10:60",
-            "2026-03-01T10:30:15+01:00",
+            "2026-03-01T10:30:15+1:00",
+            "2026-03-01T10:30:15+01",
+            "2026-03-01+01:00",
             "2026-03-01T10:30:15.25Z",
             "2026-03-01T10:30:15.250",
             "",
@@ -167,6 +169,11 @@ mod tests {
         ] {
             assert_eq!(parse_voucherify_datetime(bad), None, "{bad}");
         }
+        // An offset after the minutes is read (and written in UTC by prepare).
+        assert_eq!(
+            parse_voucherify_datetime("2026-03-01T10:30:15+01:00"),
+            parse_voucherify_datetime("2026-03-01T09:30:15Z")
+        );
     }
 
     #[test]

@@ -385,14 +385,14 @@ pub fn run_sources(
                     if *count == 1 { "1 of its cells".to_owned() } else { format!("{count} of its cells") }
                 )
             }))
+            .chain(schema_checks.notes.iter().cloned())
+            .chain(engine.notes.iter().cloned())
             .chain((normalizations.dates_without_zone > 0).then(|| {
                 format!(
                     "{} Start Date / Expiration Date value(s) are written without a time zone: Voucherify may read them in the project's time zone rather than UTC (unconfirmed); give --dates-in ZONE (the project's time zone) to write them in UTC",
                     normalizations.dates_without_zone
                 )
             }))
-            .chain(schema_checks.notes.iter().cloned())
-            .chain(engine.notes.iter().cloned())
             .chain(
                 staged
                     .iter()

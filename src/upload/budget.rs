@@ -61,7 +61,7 @@ impl ApiCalls {
 pub struct CallPlan {
     /// Batches to post.
     pub posts: u64,
-    /// Polls expected (an estimate: [`POLLS_PER_BATCH`] per batch with a job to follow).
+    /// Polls expected (an estimate: 10 per batch with a job to follow).
     pub polls: u64,
     /// Codes to read back, one GET each.
     pub verify: u64,

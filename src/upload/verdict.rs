@@ -2,7 +2,7 @@
 //! letter case of its status, a `result` that is an object, text or missing), its `failed[]`
 //! entries with or without `code`, `row` and `reason`, and its counts, present, missing or not
 //! fitting the rows sent. What the documentation leaves open is tolerated and marked, never
-//! believed blindly (see `../shared/reference/voucherify-import.md`).
+//! believed blindly (see `docs/voucherify-facts.md`).
 
 use std::collections::HashMap;
 
