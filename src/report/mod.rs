@@ -182,6 +182,13 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
                 s.batches.len() - SUMMARY_BATCHES
             )?;
         }
+        if let Some(rows) = s.options.canary_rows {
+            writeln!(
+                w,
+                "canary: {} (at most {rows} rows) is posted alone and read back whole before the rest (--canary-rows N to size it, 0 for none)",
+                s.batches[0].path
+            )?;
+        }
     }
     if s.column_groups.len() > 1 {
         writeln!(

@@ -363,6 +363,9 @@ pub fn write_summary(w: &mut impl Write, outcome: &UploadOutcome, dir: &str) -> 
             };
             writeln!(w, "  {}  {:>8} rows  {note}", batch.path, batch.rows)?;
         }
+        if let Some(why) = &outcome.halted {
+            writeln!(w, "stopped   {why}")?;
+        }
         return Ok(());
     }
     writeln!(
