@@ -210,14 +210,14 @@ pub enum Rewrite {
 }
 
 impl Rewrite {
-    /// Whether `value` is a date without a time zone, which this rewrite leaves as it is.
-    pub fn leaves_zoneless(self, value: &str) -> bool {
-        matches!(self, Rewrite::Date { zone: None })
-            && parse_input_datetime(value).is_some_and(|(_, zone)| zone == DateZone::Unnamed)
-    }
-
     /// The value as written, when it differs from `value`.
     pub fn apply(self, value: &str) -> Option<String> {
+        self.apply_noting(value).0
+    }
+
+    /// The value as written, when it differs from `value`; and whether it is a date left
+    /// without a time zone (read once for both).
+    pub fn apply_noting(self, value: &str) -> (Option<String>, bool) {
         let canonical = |item: &str, boolean: bool| -> String {
             let keyword = item.eq_ignore_ascii_case("null")
                 || (boolean
@@ -230,21 +230,30 @@ impl Rewrite {
         };
         let written = match self {
             Rewrite::Date { zone } => {
-                let (local, named) = parse_input_datetime(value)?;
+                let Some((local, named)) = parse_input_datetime(value) else {
+                    return (None, false);
+                };
                 let millis = match (named, zone) {
                     (DateZone::Offset(seconds), _) => {
-                        local.and_utc().timestamp_millis() - i64::from(seconds) * 1000
+                        Some(local.and_utc().timestamp_millis() - i64::from(seconds) * 1000)
                     }
                     (DateZone::Unnamed, Some(zone)) => zone
                         .from_local_datetime(&local)
-                        .earliest()?
-                        .timestamp_millis(),
-                    (DateZone::Utc, _) | (DateZone::Unnamed, None) => return None,
+                        .earliest()
+                        .map(|at| at.timestamp_millis()),
+                    (DateZone::Unnamed, None) => return (None, true),
+                    (DateZone::Utc, _) => return (None, false),
                 };
-                utc_text(millis)?
+                // A local time a zone skips (a DST gap) stays as written, without a zone.
+                match millis.and_then(utc_text) {
+                    Some(text) => text,
+                    None => return (None, true),
+                }
             }
             Rewrite::Amount { from, to } => {
-                let minor = parse_amount(value, from)?;
+                let Some(minor) = parse_amount(value, from) else {
+                    return (None, false);
+                };
                 match to {
                     AmountUnit::Minor => minor.to_string(),
                     AmountUnit::Major => format!(
@@ -262,7 +271,7 @@ impl Rewrite {
                 .collect::<Vec<_>>()
                 .join(","),
         };
-        (written != value).then_some(written)
+        ((written != value).then_some(written), false)
     }
 }
 
@@ -286,9 +295,9 @@ mod tests {
             Some("2026-01-01T08:00:00Z")
         );
         assert_eq!(to_utc.apply("2026-01-01T10:00:00Z"), None);
-        assert_eq!(to_utc.apply("2026-01-01T10:00"), None);
-        assert!(to_utc.leaves_zoneless("2026-01-01T10:00"));
-        assert!(!to_utc.leaves_zoneless("2026-01-01T10:00:00Z"));
+        assert_eq!(to_utc.apply_noting("2026-01-01T10:00"), (None, true));
+        assert_eq!(to_utc.apply_noting("2026-01-01T10:00:00Z"), (None, false));
+        assert_eq!(to_utc.apply_noting("31/12/2026"), (None, false));
         for bad in [
             "2026-01-01+02:00",
             "2026-01-01T10:00:00+15:00",
@@ -319,7 +328,7 @@ mod tests {
             fixed.apply("2026-03-01T10:00").as_deref(),
             Some("2026-03-01T08:00:00Z")
         );
-        assert!(!fixed.leaves_zoneless("2026-03-01T10:00"));
+        assert!(!fixed.apply_noting("2026-03-01T10:00").1);
         assert!(parse_zone("Mars/Olympus").is_err());
     }
 }

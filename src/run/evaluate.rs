@@ -190,17 +190,14 @@ pub(super) fn evaluate(
                 .map(|i| {
                     column.is_valid(i).then(|| {
                         let value = column.value(i);
-                        match how.apply(value) {
+                        let (written, zoneless) = how.apply_noting(value);
+                        dates_without_zone[i] += u32::from(zoneless);
+                        match written {
                             Some(new) => {
                                 counts[i] += 1;
                                 new
                             }
-                            None => {
-                                if how.leaves_zoneless(value) {
-                                    dates_without_zone[i] += 1;
-                                }
-                                value.to_owned()
-                            }
+                            None => value.to_owned(),
                         }
                     })
                 })

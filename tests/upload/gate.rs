@@ -451,3 +451,31 @@ fn the_gift_amount_reading_is_named_and_prepare_states_it() {
     let voucher = fake.voucher("GATE-00000").unwrap();
     assert_eq!(voucher["gift"], json!({"amount": 12500, "balance": 10000}));
 }
+
+#[test]
+fn a_job_listing_past_its_page_limit_is_recorded_incomplete_never_truncated_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = gift_cards(&dir, 5, false);
+    prepare(&dir, &input, &["--canary-rows", "0"]);
+    let fake = Fake::start();
+    fake.behaviour().list_has_more = false;
+    fake.behaviour().posts.push_back(Reply::ActThenDrop);
+    // 2,100 jobs after the POST: more than 20 pages of 100.
+    fake.add_jobs(2_100, "CAMPAIGN.VOUCHERS_IMPORT_CSV");
+    let output = upload(&dir, &fake, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let recorded = state(&dir);
+    let batch = &recorded["batches"][0];
+    assert!(
+        batch["candidates_incomplete"]
+            .as_str()
+            .is_some_and(|why| why.contains("20 pages")),
+        "{}",
+        batch["candidates_incomplete"]
+    );
+    assert!(
+        stderr(&output).contains("the job listing is incomplete"),
+        "{}",
+        text(&output)
+    );
+}
