@@ -22,10 +22,12 @@
 
 mod batch;
 mod budget;
+mod candidates;
 mod client;
 mod compare;
 mod failed;
 mod gate;
+mod lock;
 mod outcome;
 mod prepared;
 mod redact;
@@ -131,7 +133,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     let _lock = if options.dry_run {
         None
     } else {
-        Some(state::lock(dir)?)
+        Some(lock::lock(dir)?)
     };
     let state_path = dir.join(STATE_FILE);
     let mut state = match UploadState::read(&state_path, &redactor)? {

@@ -1,13 +1,13 @@
-//! `DIR/upload.json`: what `upload` knows of each batch, rewritten after every step, and
-//! `DIR/upload.lock`, which keeps a second `upload` off the folder while one runs.
+//! `DIR/upload.json`: what `upload` knows of each batch, rewritten after every step (the lock
+//! that keeps a second `upload` off the folder is in `lock.rs`).
 //!
 //! The state is written through a temporary file of a name no other process uses, fsynced,
 //! renamed over the old one, and the folder fsynced: a reader, a resumed run or a crash sees
 //! the old state or the new one, never half of one.
 
 use std::fs;
-use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -496,71 +496,6 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = dir.sync_all();
     }
     Ok(())
-}
-
-/// The folder's upload lock, held while the value lives (the OS releases it when the process
-/// ends, however it ends).
-#[derive(Debug)]
-pub struct FolderLock {
-    _file: fs::File,
-}
-
-/// Takes `DIR/upload.lock`, or says who holds it.
-pub(crate) fn lock(dir: &Path) -> Result<FolderLock> {
-    let path: PathBuf = dir.join(LOCK_FILE);
-    let mut file = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => {
-            let _ = file
-                .set_len(0)
-                .and_then(|_| file.rewind())
-                .and_then(|_| write!(file, "{}", std::process::id()))
-                .and_then(|_| file.flush());
-            remove_leftovers(dir);
-            Ok(FolderLock { _file: file })
-        }
-        Err(fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            Err(Error::Upload(format!(
-                "{} is locked: another upload{} is running on this folder; wait for it to end (two runs at once could post a batch twice)",
-                path.display(),
-                if holder.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (process {holder})")
-                }
-            )))
-        }
-        Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
-    }
-}
-
-/// Removes the temporary files of a run that was killed while writing (the lock is held, so no
-/// other run is writing them).
-fn remove_leftovers(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let ours = crate::folder::WRITTEN_BY_UPLOAD;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let leftover = name.ends_with(".tmp")
-            && ours
-                .iter()
-                .any(|file| name.starts_with(&format!(".{file}.")));
-        if leftover {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
 }
 
 #[cfg(test)]

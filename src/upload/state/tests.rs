@@ -3,35 +3,6 @@
 use super::*;
 
 #[test]
-fn a_second_lock_on_a_folder_is_refused_until_the_first_is_dropped() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = lock(dir.path()).unwrap();
-    let second = lock(dir.path()).unwrap_err().to_string();
-    assert!(second.contains("upload.lock is locked"), "{second}");
-    assert!(
-        second.contains(&format!("process {}", std::process::id())),
-        "{second}"
-    );
-    drop(first);
-    lock(dir.path()).unwrap();
-}
-
-#[test]
-fn taking_the_lock_removes_a_killed_runs_temporary_files() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join(".upload.json.123.0.tmp"), "half").unwrap();
-    fs::write(dir.path().join(".upload-failed.csv.9.1.tmp"), "half").unwrap();
-    fs::write(dir.path().join(".other.tmp"), "not ours").unwrap();
-    let _lock = lock(dir.path()).unwrap();
-    let mut names: Vec<String> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, vec![".other.tmp", "upload.lock"]);
-}
-
-#[test]
 fn an_atomic_write_leaves_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("upload.json");
