@@ -16,8 +16,20 @@ use crate::error::{Error, Result};
 const OUTPUT_ENTRIES: [&str; 12] = crate::folder::ENTRIES;
 
 /// What marks a staging folder (and the old folder a commit moves aside) as voucher-import's:
-/// `.NAME.voucher-import-PID.tmp` and `.NAME.voucher-import-PID.old-PID`.
+/// `.NAME.voucher-import-RUN.tmp` and `.NAME.voucher-import-RUN.old-RUN`, where RUN is
+/// `PID-N`: the process and the run's number within it, so that two runs of one process (two
+/// threads, two `Import` runs) never share a staging folder. (Versions before wrote the PID
+/// alone; their leftovers are recognized too.)
 const STAGING_MARK: &str = ".voucher-import-";
+
+/// Runs started in this process, for [`run_id`].
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A name for one run, unique on this host while its process lives: `PID-N`.
+fn run_id() -> String {
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
 
 /// Refuses an output folder that would destroy what the run reads, or what voucher-import did
 /// not write: `target` must not be, nor contain, any of `reads` (inputs, --existing, --rules,
@@ -159,6 +171,8 @@ fn resolved(path: &Path) -> PathBuf {
 #[derive(Debug)]
 pub struct StagedOutput {
     target: PathBuf,
+    /// This run's name within the host (`PID-N`).
+    run: String,
     staging: PathBuf,
     force: bool,
     committed: bool,
@@ -192,13 +206,16 @@ impl StagedOutput {
             });
         }
         let removed = remove_leftovers(&parent, &name);
-        let staging = parent.join(format!(".{name}{STAGING_MARK}{}.tmp", std::process::id()));
+        let run = run_id();
+        let staging = parent.join(format!(".{name}{STAGING_MARK}{run}.tmp"));
+        // A folder of this name can only be a leftover of a process that had this PID.
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
         }
         fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
         Ok(StagedOutput {
             target: target.to_owned(),
+            run,
             staging,
             force,
             committed: false,
@@ -236,9 +253,7 @@ impl StagedOutput {
                 }
                 replaceable(&self.target, &entries)?;
             }
-            let old = self
-                .staging
-                .with_extension(format!("old-{}", std::process::id()));
+            let old = self.staging.with_extension(format!("old-{}", self.run));
             fs::rename(&self.target, &old).map_err(|e| Error::io(&self.target, e))?;
             if let Err(e) = fs::rename(&self.staging, &self.target) {
                 let _ = fs::rename(&old, &self.target);
@@ -261,8 +276,8 @@ impl Drop for StagedOutput {
     }
 }
 
-/// Removes `.NAME.voucher-import-PID.tmp` and `.NAME.voucher-import-PID.old-PID` folders in
-/// `parent` whose process is gone (looked up in /proc, on this host; where there is no /proc,
+/// Removes `.NAME.voucher-import-RUN.tmp` and `.NAME.voucher-import-RUN.old-RUN` folders in
+/// `parent` whose process (RUN is `PID-N`, or `PID`) is gone (looked up in /proc, on this host; where there is no /proc,
 /// nothing is removed). Gives a line for each.
 fn remove_leftovers(parent: &Path, name: &str) -> Vec<String> {
     let mut removed = Vec::new();
@@ -278,10 +293,12 @@ fn remove_leftovers(parent: &Path, name: &str) -> Vec<String> {
         let Some(rest) = file_name.strip_prefix(&prefix) else {
             continue;
         };
-        let Some((pid, kind)) = rest.split_once('.') else {
+        let Some((run, kind)) = rest.split_once('.') else {
             continue;
         };
-        let ours = kind == "tmp" || kind.strip_prefix("old-").is_some_and(|p| p == pid);
+        let ours = kind == "tmp" || kind.strip_prefix("old-").is_some_and(|r| r == run);
+        // `PID-N`, or `PID` as versions before wrote it.
+        let pid = run.split_once('-').map_or(run, |(pid, _)| pid);
         let Ok(pid) = pid.parse::<u32>() else {
             continue;
         };
@@ -372,17 +389,23 @@ mod tests {
         let gone_old = dir
             .path()
             .join(".out.voucher-import-4000000000.old-4000000000");
+        // As runs name them now: PID-N.
+        let gone_run = dir.path().join(".out.voucher-import-4000000000-3.tmp");
+        let gone_run_old = dir
+            .path()
+            .join(".out.voucher-import-4000000000-3.old-4000000000-3");
         let live = dir
             .path()
             .join(format!(".out.voucher-import-{}.tmp", std::process::id()));
         let other = dir.path().join(".other.voucher-import-4000000000.tmp");
-        for folder in [&gone, &gone_old, &live, &other] {
+        for folder in [&gone, &gone_old, &gone_run, &gone_run_old, &live, &other] {
             fs::create_dir(folder).unwrap();
             fs::write(folder.join("part.csv"), "x").unwrap();
         }
         let removed = remove_leftovers(dir.path(), "out");
-        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert_eq!(removed.len(), 4, "{removed:?}");
         assert!(!gone.exists() && !gone_old.exists());
+        assert!(!gone_run.exists() && !gone_run_old.exists());
         assert!(live.exists() && other.exists());
     }
 }

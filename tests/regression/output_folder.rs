@@ -120,3 +120,81 @@ fn concurrent_force_runs_into_one_folder_end_complete_or_refused_and_leave_nothi
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn threads_preparing_into_one_folder_never_share_a_staging_folder() {
+    use voucher_import::campaign::CampaignType;
+    use voucher_import::import::Import;
+    for attempt in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let inputs: Vec<std::path::PathBuf> = (0..3)
+            .map(|t| {
+                let path = dir.path().join(format!("cards-{t}.csv"));
+                let mut text = String::from("Code,Active\n");
+                for i in 0..3000 {
+                    text.push_str(&format!("T{t}-{i:05},true\n"));
+                }
+                fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = inputs
+                .iter()
+                .map(|input| {
+                    let out = out.clone();
+                    scope.spawn(move || {
+                        Import::new(CampaignType::DiscountCoupons)
+                            .batch_rows(500)
+                            .run_files(std::slice::from_ref(input), out)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let done: Vec<usize> = (0..3).filter(|&t| results[t].is_ok()).collect();
+        assert_eq!(
+            done.len(),
+            1,
+            "attempt {attempt}: one run writes the folder"
+        );
+        for result in &results {
+            if let Err(e) = result {
+                let text = e.to_string();
+                assert!(
+                    text.contains("was filled while the run went on")
+                        || text.contains("exists and is not empty"),
+                    "attempt {attempt}: a clear refusal: {text}"
+                );
+            }
+        }
+        // The folder is one run's whole: its summary lists exactly its batches, every batch's
+        // sha256 holds, and every code is the winner's.
+        let summary: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let winner = format!("T{}-", done[0]);
+        let mut rows = 0;
+        for batch in summary["batches"].as_array().unwrap() {
+            let bytes = fs::read(out.join(batch["path"].as_str().unwrap())).unwrap();
+            assert_eq!(
+                voucher_import::read::sha256_hex(&bytes),
+                batch["sha256"].as_str().unwrap(),
+                "attempt {attempt}"
+            );
+            let text = String::from_utf8(bytes).unwrap();
+            for line in text.lines().skip(1) {
+                assert!(line.starts_with(&winner), "attempt {attempt}: {line}");
+                rows += 1;
+            }
+        }
+        assert_eq!(rows, 3000, "attempt {attempt}");
+        crate::util::assert_conserved(&out, 3000);
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "attempt {attempt}: {leftovers:?}");
+    }
+}
