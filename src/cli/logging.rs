@@ -1,28 +1,47 @@
 //! Logging to stderr for `-v`/`-vv` and `RUST_LOG`: the library logs through the `log` facade
 //! (phase timings, inputs opened, rules compiled); this is the binary's logger. Only the
 //! tool's own records are shown unless `RUST_LOG` names another target.
+//!
+//! No record shows a credential: every record, whatever its target, passes through the
+//! redactor of `VOUCHERIFY_APP_ID` and `VOUCHERIFY_APP_TOKEN` before it is written, and the
+//! HTTP libraries' trace records (hex dumps of the request head, where a secret is cut into
+//! rows no redactor can join) are never shown: `ureq`, `ureq_proto` and `rustls` show at most
+//! debug.
 
 use std::io::Write;
 use std::time::Instant;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use voucher_import::upload::Redactor;
 
 /// A target prefix and the most verbose level shown for it.
 type Directive = (String, LevelFilter);
 
+/// The HTTP libraries, whose trace records dump the request head (credentials included) as
+/// hex rows: shown at most at debug, whatever `RUST_LOG` says.
+const HTTP_TARGETS: [&str; 2] = ["ureq", "rustls"];
+
 struct StderrLogger {
     directives: Vec<Directive>,
     started: Instant,
+    /// The credentials of the environment, replaced in every record.
+    redactor: Redactor,
 }
 
 impl StderrLogger {
     fn level_for(&self, target: &str) -> LevelFilter {
         // The longest matching prefix decides.
-        self.directives
+        let level = self
+            .directives
             .iter()
             .filter(|(prefix, _)| target.starts_with(prefix.as_str()))
             .max_by_key(|(prefix, _)| prefix.len())
-            .map_or(LevelFilter::Off, |(_, level)| *level)
+            .map_or(LevelFilter::Off, |(_, level)| *level);
+        if HTTP_TARGETS.iter().any(|http| target.starts_with(http)) {
+            level.min(LevelFilter::Debug)
+        } else {
+            level
+        }
     }
 }
 
@@ -42,13 +61,14 @@ impl Log for StderrLogger {
             Level::Debug => "DEBUG",
             Level::Trace => "TRACE",
         };
+        let text = format!("{}", record.args());
         // Never eprintln!: it panics when stderr is closed.
         let _ = writeln!(
             std::io::stderr().lock(),
             "[{:>8.3}s {level} {}] {}",
             self.started.elapsed().as_secs_f64(),
             record.target(),
-            record.args()
+            self.redactor.text(&text)
         );
     }
 
@@ -91,9 +111,14 @@ pub fn init(verbose: u8) {
         .map(|(_, level)| *level)
         .max()
         .unwrap_or(LevelFilter::Off);
+    let secrets: Vec<String> = ["VOUCHERIFY_APP_ID", "VOUCHERIFY_APP_TOKEN"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .collect();
     let logger = StderrLogger {
         directives,
         started: Instant::now(),
+        redactor: Redactor::new(&secrets.iter().map(String::as_str).collect::<Vec<_>>()),
     };
     // The logger lives as long as the process (what `set_boxed_logger` does, without the
     // `std` feature of `log`, which would rebuild every crate that logs).
@@ -124,8 +149,9 @@ mod tests {
     #[test]
     fn the_longest_prefix_decides() {
         let logger = StderrLogger {
-            directives: parse("info,voucher_import::run=debug"),
+            directives: parse("info,voucher_import::run=debug,ureq=trace,=trace"),
             started: Instant::now(),
+            redactor: Redactor::default(),
         };
         assert_eq!(
             logger.level_for("voucher_import::run::plan"),
@@ -137,7 +163,10 @@ mod tests {
         );
         assert_eq!(
             logger.level_for("datafusion::physical_plan"),
-            LevelFilter::Off
+            LevelFilter::Trace
         );
+        // The HTTP libraries' hex dumps are never shown.
+        assert_eq!(logger.level_for("ureq_proto::util"), LevelFilter::Debug);
+        assert_eq!(logger.level_for("rustls::client"), LevelFilter::Debug);
     }
 }

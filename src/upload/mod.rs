@@ -50,7 +50,7 @@ pub use compare::{GiftAmountReading, Mismatch, MismatchKind, VerifyCount};
 pub use failed::FAILED_FILE;
 pub use gate::{Acceptance, CanaryMode, MismatchSignature, MismatchStop, OnMismatch};
 pub use outcome::UploadOutcome;
-use redact::Redactor;
+pub use redact::{Redactor, REDACTED};
 use resume::{adopt, forget_taken_candidates, holdings, resumed};
 pub use state::{
     BatchState, BatchStatus, CanaryState, Candidate, Counts, FailedRowState, GiftEvidence,

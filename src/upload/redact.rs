@@ -23,6 +23,7 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// A redactor of these secrets (those shorter than 4 characters are not searched for).
     pub fn new(secrets: &[&str]) -> Self {
         let mut needles: Vec<String> = Vec::new();
         for secret in secrets {

@@ -264,3 +264,46 @@ fn no_options_type_shows_a_credential_when_formatted() {
     }
     assert_eq!(secret.expose(), TOKEN, "the one place that sends it");
 }
+
+#[test]
+fn rust_log_trace_of_every_target_never_shows_a_credential() {
+    let dir = prepared();
+    let fake = Fake::start();
+    let output = upload_command(&dir, &fake, TOKEN)
+        .env(
+            "RUST_LOG",
+            "trace,=trace,ureq=trace,ureq_proto=trace,rustls=trace",
+        )
+        .args(["-v"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("DEBUG ureq"),
+        "the HTTP libraries' log was on: {err}"
+    );
+    assert!(
+        !err.lines().any(|l| l.contains("TRACE ureq_proto")),
+        "no hex dump of the request head"
+    );
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let joined: String = err
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for secret in [TOKEN, APP_ID] {
+        for spelling in [
+            secret.to_owned(),
+            hex(secret),
+            // Hex rows group two bytes, so look for every 4-byte window too.
+            hex(&secret[..4]),
+        ] {
+            assert!(
+                !joined.contains(&spelling.to_ascii_lowercase()),
+                "{secret} as {spelling} in the log:\n{err}"
+            );
+        }
+    }
+}
