@@ -18,10 +18,6 @@ use super::verdict::{self, JobStatus};
 use super::{UploadOptions, UploadProgress};
 use crate::error::{Error, Result};
 
-/// How far before a POST an import job may have been created and still be its (the two
-/// clocks may differ).
-pub(super) const CLOCK_SLACK_SECONDS: i64 = 120;
-
 /// What the batches share in one run.
 pub(crate) struct Run<'a> {
     pub options: &'a UploadOptions,
@@ -146,8 +142,9 @@ impl Run<'_> {
             crate::folder::updates::rows_of_batch(&self.options.dir, index + 1)?
                 .into_iter()
                 .collect();
-        let posted_at = batch
-            .posted_at
+        // Voucherify's own clock: when it created the job (the local clock may be off).
+        let job_created = batch
+            .job_created_at
             .as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
         let mut found = Verification {
@@ -174,15 +171,15 @@ impl Run<'_> {
                 None => found.mismatches.push(compare::not_found(row, code)),
                 Some(answer) => {
                     let stored = answer.json.unwrap_or_default();
-                    // A code created before this batch's POST existed already: the import
-                    // updated it, which takes Active and Category only.
+                    // A code Voucherify created before it created this batch's job existed
+                    // already: the import updated it, which takes Active and Category only.
+                    // Both times are Voucherify's; without the job's, only updates.csv says.
                     let created = stored
                         .get("created_at")
                         .and_then(|v| v.as_str())
                         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
                     let update = updates.contains(&row)
-                        || matches!((created, posted_at), (Some(c), Some(p))
-                        if c < p - chrono::Duration::seconds(CLOCK_SLACK_SECONDS));
+                        || matches!((created, job_created), (Some(c), Some(j)) if c < j);
                     found.updates += u64::from(update);
                     let compared =
                         compare::compare(row, &header, fields, &stored, update, self.reading);

@@ -4,12 +4,15 @@
 //! list is paged back in time by the oldest creation time seen, to the millisecond, for as long
 //! as a page is full, and a listing cut short says so.
 
-use super::batch::{Run, CLOCK_SLACK_SECONDS};
+use super::batch::Run;
 use super::client::encode_segment;
 use super::state::{BatchStatus, Candidate};
 use super::verdict;
 use crate::error::{Error, Result};
 
+/// How far before a POST (by the local clock) an import job may have been created (by
+/// Voucherify's) and still be its: the two clocks may differ.
+const CLOCK_SLACK_SECONDS: i64 = 120;
 /// Pages of `GET /v1/async-actions` read when looking for candidates (100 jobs a page).
 const CANDIDATE_PAGES: usize = 20;
 /// Jobs asked for per page of `GET /v1/async-actions` (the most Voucherify gives).

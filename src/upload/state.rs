@@ -205,9 +205,13 @@ pub struct BatchState {
     /// The HTTP status of a refusal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
-    /// When the last POST began (UTC).
+    /// When the last POST began (UTC, by this machine's clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posted_at: Option<String>,
+    /// When Voucherify created the batch's job (its `created_at`, by Voucherify's clock): a
+    /// code it created earlier existed before the import (read back as an update).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_created_at: Option<String>,
     /// POST attempts of this batch so far, over all runs (those that could not connect too).
     #[serde(default)]
     pub posts: u32,
@@ -334,6 +338,7 @@ impl BatchState {
             reason: None,
             http_status: None,
             posted_at: None,
+            job_created_at: None,
             posts: 0,
             candidates: Vec::new(),
             candidates_error: None,
@@ -354,6 +359,7 @@ impl BatchState {
     /// Forgets a job's outcome before the batch is posted again.
     pub(crate) fn clear_job(&mut self) {
         self.async_action_id = None;
+        self.job_created_at = None;
         self.voucherify_status = None;
         self.progress = None;
         self.operation_status = None;

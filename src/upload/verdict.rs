@@ -63,6 +63,8 @@ pub(crate) struct Action {
     pub status: JobStatus,
     /// `operation_status`, when the answer has one.
     pub operation: Option<OperationStatus>,
+    /// `created_at`: when Voucherify created the job, by its own clock.
+    pub created_at: Option<String>,
     pub progress: Option<f64>,
     /// `result`, when there is one.
     pub result: Option<Value>,
@@ -86,6 +88,11 @@ pub(crate) fn parse_action(json: Option<&Value>, text: &str) -> Result<Action, S
             .get("operation_status")
             .and_then(Value::as_str)
             .map(OperationStatus::parse),
+        created_at: object
+            .get("created_at")
+            .and_then(Value::as_str)
+            .filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+            .map(str::to_owned),
         progress: object.get("progress").and_then(Value::as_f64),
         result: object.get("result").filter(|r| !r.is_null()).cloned(),
     })
@@ -111,6 +118,9 @@ pub(crate) fn record(
     batch.progress = action.progress;
     batch.voucherify_status = None;
     batch.operation_status = None;
+    if action.created_at.is_some() {
+        batch.job_created_at = action.created_at.clone();
+    }
     batch.status = match &action.status {
         JobStatus::Enqueued => BatchStatus::Enqueued,
         JobStatus::InProgress => BatchStatus::InProgress,

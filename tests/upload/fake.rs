@@ -126,6 +126,8 @@ pub struct Behaviour {
     pub list_has_more: bool,
     /// `X-Rate-Limit-Remaining` of the next answer, counting down by one per request.
     pub rate_limit_remaining: Option<u64>,
+    /// How far Voucherify's clock is from this machine's (negative: behind).
+    pub clock_offset: chrono::Duration,
 }
 
 impl Default for Behaviour {
@@ -146,6 +148,7 @@ impl Default for Behaviour {
             operation_status: None,
             list_has_more: true,
             rate_limit_remaining: None,
+            clock_offset: chrono::Duration::zero(),
         }
     }
 }
@@ -522,6 +525,8 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
             .collect();
         let code_at = header.iter().position(|h| h == "Code").unwrap_or(0);
+        // Voucherify's clock, when the job is created.
+        let job_created = chrono::Utc::now() + b.clock_offset;
         let codes: Vec<String> = records.iter().map(|r| r[code_at].clone()).collect();
         let failed_codes: Vec<String> = b
             .failed_rows
@@ -550,10 +555,11 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
                     }
                     continue;
                 }
-                vouchers.insert(
-                    code.clone(),
-                    stored_voucher(&header, record, &b.storing, b.gift_reading),
-                );
+                let mut voucher = stored_voucher(&header, record, &b.storing, b.gift_reading);
+                // Created while the job runs, after the job itself.
+                voucher["created_at"] = json!((job_created + chrono::Duration::milliseconds(1))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+                vouchers.insert(code.clone(), voucher);
             }
         }
         let mut jobs = shared.jobs.lock().unwrap();
@@ -564,7 +570,7 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
                 file: name.clone(),
                 rows: codes.len() as u64,
                 polls: 0,
-                created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                created_at: job_created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 kind: "CAMPAIGN.VOUCHERS_IMPORT_CSV".into(),
             },
         ));
@@ -601,7 +607,7 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             json!({"message": format!("{} voucher(s) imported successfully{echo}", job.rows - failed_count),
                    "failed": failed, "done_count": job.rows - failed_count, "failed_count": failed_count})
         });
-        let mut action = json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": b.done_status, "progress": 100, "result": result});
+        let mut action = json!({"id": id, "type": "CAMPAIGN.VOUCHERS_IMPORT_CSV", "status": b.done_status, "progress": 100, "result": result, "created_at": job.created_at});
         if let Some(status) = &b.operation_status {
             action["operation_status"] = json!(status);
         }
@@ -670,8 +676,7 @@ fn stored_voucher(
     storing: &Storing,
     gift_reading: GiftReading,
 ) -> Value {
-    let mut voucher = json!({"object": "voucher", "metadata": {},
-        "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
+    let mut voucher = json!({"object": "voucher", "metadata": {}});
     let amount = |text: &str| -> Value {
         let sent: i64 = text.parse().unwrap_or(0);
         match storing {

@@ -479,3 +479,28 @@ fn a_job_listing_past_its_page_limit_is_recorded_incomplete_never_truncated_sile
         text(&output)
     );
 }
+
+#[test]
+fn a_voucherify_clock_three_minutes_behind_does_not_turn_the_read_back_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = gift_cards(&dir, 30, false);
+    prepare(&dir, &input, &[]);
+    let fake = Fake::start();
+    fake.behaviour().clock_offset = chrono::Duration::minutes(-3);
+    fake.behaviour().storing = Storing::AmountsTimes100;
+    let output = upload(&dir, &fake, &["--verify", "all"]);
+    // By the local clock every code looks created before the POST; by Voucherify's, after
+    // its job: they are new codes, compared whole.
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        stderr(&output).contains("at 100 times what the batch sent"),
+        "{}",
+        text(&output)
+    );
+    let recorded = state(&dir);
+    assert_eq!(
+        recorded["batches"][0]["verification"]["updates"], 0,
+        "{recorded}"
+    );
+    assert_eq!(posted_files(&fake), ["part-00001.csv"]);
+}
