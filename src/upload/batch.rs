@@ -229,7 +229,19 @@ impl Run<'_> {
             let request = format!("POST {}", import_path(&self.options.campaign));
             let (why, retry_after) = match exchange {
                 Exchange::Answer(answer) if (200..300).contains(&answer.status) => {
-                    return match verdict::queued_id(answer.json.as_ref()) {
+                    let id = verdict::queued_id(answer.json.as_ref());
+                    // A job another batch holds already is not this POST's own.
+                    let held_by = id.as_deref().and_then(|id| self.holder_of(index, id));
+                    if let (Some(id), Some(other)) = (&id, held_by) {
+                        return self.unconfirmed(
+                            index,
+                            format!(
+                                "Voucherify answered {} with the job {id}, which is {other}'s: not believed as this batch's",
+                                answer.status
+                            ),
+                        );
+                    }
+                    return match id {
                         Some(id) => {
                             self.update(index, |b| {
                                 b.async_action_id = Some(id);
@@ -301,6 +313,17 @@ impl Run<'_> {
             let wait = self.client.retry_wait(tries, retry_after)?;
             super::client::sleep_unless_interrupted(self.client.cancel(), wait)?;
         }
+    }
+
+    /// The other batch whose job `id` is, if any.
+    fn holder_of(&self, index: usize, id: &str) -> Option<String> {
+        let state = self.state.lock().expect("state lock");
+        state
+            .batches
+            .iter()
+            .enumerate()
+            .find(|(i, b)| *i != index && b.async_action_id.as_deref() == Some(id))
+            .map(|(_, b)| b.path.clone())
     }
 
     /// A definitive refusal: nothing was queued. Credentials and a missing campaign stop the

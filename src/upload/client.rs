@@ -440,8 +440,12 @@ pub(crate) fn import_path(campaign: &str) -> String {
 }
 
 /// A path segment or query value with everything but unreserved characters percent-encoded (a
-/// campaign name may hold spaces).
+/// campaign name may hold spaces). A segment of dots only (`.`, `..`), which a proxy or a server
+/// would normalize away as "this folder" or "the folder above", has its dots encoded too.
 pub(crate) fn encode_segment(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b == b'.') {
+        return "%2E".repeat(text.len());
+    }
     super::redact::percent_encoded(text)
 }
 

@@ -154,6 +154,19 @@ pub(crate) fn compare(
         .cloned()
         .unwrap_or_default();
     let mut found = RowComparison::default();
+    // The voucher answered must be the one asked for.
+    if let Some(held) = stored.get("code").filter(|c| !c.is_null()) {
+        if held.as_str() != Some(code.as_str()) {
+            found.mismatches.push(Mismatch {
+                row,
+                code: code.clone(),
+                column: "Code".to_owned(),
+                sent: code.clone(),
+                stored: held.to_string(),
+                kind: MismatchKind::Different,
+            });
+        }
+    }
     for (column, sent) in header.iter().zip(fields) {
         let sent = sent.trim();
         if sent.is_empty() || column == "Code" {
@@ -433,9 +446,29 @@ fn metadata_scalar(sent: &str, held: &Value) -> Verdict {
         Value::Bool(b) if boolean == Some(*b) => None,
         Value::String(_) if boolean.is_some() => Some(MismatchKind::BooleanAsText),
         Value::String(s) if s == sent => None,
-        Value::Number(n) => (parse_number(sent) != n.as_f64()).then_some(MismatchKind::Different),
+        Value::Number(n) => same_number(sent, &n.to_string())
+            .is_none_or(|same| !same)
+            .then_some(MismatchKind::Different),
         _ => Some(MismatchKind::Different),
     }
+}
+
+/// Whether two spellings of a decimal number are the same number, exactly: the same digits
+/// once trailing zeros of the fraction are dropped (`1.50` = `1.5`, `7` = `7.0`), and nothing
+/// else (`00501` is not `501`: the leading zeros were lost; `12345678901234567` is not
+/// `12345678901234568`: a 17-digit id rounded to a double). None when either is no plain
+/// decimal (`1e5`, `1.2345678901234568e16`).
+pub(crate) fn same_number(a: &str, b: &str) -> Option<bool> {
+    Some(canonical_number(a)? == canonical_number(b)?)
+}
+
+/// A plain decimal (`-12`, `1.50`) without the trailing zeros of its fraction, or None.
+fn canonical_number(text: &str) -> Option<&str> {
+    parse_number(text)?;
+    Some(match text.split_once('.') {
+        Some(_) => text.trim_end_matches('0').trim_end_matches('.'),
+        None => text,
+    })
 }
 
 #[cfg(test)]

@@ -249,3 +249,31 @@ fn an_endless_summary_json_is_refused_not_read_for_ever() {
     assert!(stderr(&output).contains("larger than"), "{}", text(&output));
     assert!(fake.log().is_empty());
 }
+
+#[test]
+fn a_post_answer_naming_another_batchs_job_leaves_the_batch_unconfirmed() {
+    let dir = prepared();
+    let fake = Fake::start();
+    // Batch 1 goes in as aa_1; the answer to batch 2's POST names aa_1 again.
+    fake.behaviour().posts.push_back(Reply::Normal);
+    fake.behaviour()
+        .posts
+        .push_back(Reply::status(202, r#"{"async_action_id": "aa_1"}"#));
+    let output = upload_command(&dir, &fake, TOKEN)
+        .args(["--verify", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let recorded = state(&dir);
+    let second = &recorded["batches"][1];
+    assert_eq!(second["status"], "unconfirmed", "{recorded}");
+    assert!(second["async_action_id"].is_null(), "{recorded}");
+    assert!(
+        second["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the job aa_1, which is import/part-00001.csv's"),
+        "{recorded}"
+    );
+    assert_eq!(recorded["batches"][0]["status"], "DONE");
+}

@@ -120,3 +120,11 @@ fn plain_http_is_taken_only_for_this_machine_or_when_allowed() {
     assert_eq!(check("api.voucherify.io", false), None);
     assert_eq!(check("https://user:pw@api.voucherify.io", false), None);
 }
+
+#[test]
+fn a_code_of_dots_is_sent_as_a_segment_no_proxy_can_normalize() {
+    assert_eq!(encode_segment("."), "%2E");
+    assert_eq!(encode_segment(".."), "%2E%2E");
+    assert_eq!(encode_segment("a.b"), "a.b");
+    assert_eq!(encode_segment("../x"), "..%2Fx");
+}

@@ -219,3 +219,40 @@ fn the_gift_amount_reading_is_told_by_cards_with_a_redeemed_amount() {
     let found = compare(1, &header[..2], &fields[..2], &fresh, false, &balance);
     assert_eq!(found, RowComparison::default());
 }
+
+#[test]
+fn number_metadata_is_compared_exactly_never_as_a_double() {
+    let header = header(&["Code", "zip", "id", "rate", "count"]);
+    let fields: Vec<String> = ["GC-1", "00501", "12345678901234567", "1.50", "7"]
+        .map(String::from)
+        .to_vec();
+    // Leading zeros lost, a 17-digit id rounded: mismatches. 1.5 and 7.0 are the numbers sent.
+    let stored: Value = serde_json::from_str(
+        r#"{"code": "GC-1", "metadata": {"zip": 501, "id": 12345678901234568, "rate": 1.5, "count": 7.0}}"#,
+    )
+    .unwrap();
+    let columns: Vec<String> = mismatches(1, &header, &fields, &stored, false)
+        .into_iter()
+        .map(|m| m.column)
+        .collect();
+    assert_eq!(columns, ["zip", "id"]);
+    assert_eq!(same_number("1.50", "1.5"), Some(true));
+    assert_eq!(same_number("-3", "-3.00"), Some(true));
+    assert_eq!(same_number("00501", "501"), Some(false));
+    assert_eq!(same_number("1", "1e0"), None);
+}
+
+#[test]
+fn a_voucher_answered_for_another_code_is_a_mismatch() {
+    let header = header(&["Code", "Active"]);
+    let fields: Vec<String> = ["GC-1", "true"].map(String::from).to_vec();
+    let other = json!({"code": "GC-10", "active": true});
+    let found = mismatches(1, &header, &fields, &other, false);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].column.as_str(), found[0].stored.as_str()),
+        ("Code", "\"GC-10\"")
+    );
+    let same = json!({"code": "GC-1", "active": true});
+    assert_eq!(mismatches(1, &header, &fields, &same, false), []);
+}
