@@ -307,3 +307,61 @@ fn rust_log_trace_of_every_target_never_shows_a_credential() {
         }
     }
 }
+
+#[test]
+fn the_token_echoed_in_any_spelling_reaches_no_output() {
+    // Encoders of the test's own: base64 (the token behind 0-2 other bytes), hex, every byte
+    // percent-encoded, \u escapes, HTML entities.
+    fn base64(data: &[u8]) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for group in data.chunks(3) {
+            let b = [
+                group[0],
+                *group.get(1).unwrap_or(&0),
+                *group.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+                out.push(if i <= group.len() {
+                    A[((n >> shift) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+    let each = |f: &dyn Fn(u8) -> String| TOKEN.bytes().map(f).collect::<String>();
+    let mut spellings = vec![
+        ("hex", each(&|b| format!("{b:02x}"))),
+        ("HEX", each(&|b| format!("{b:02X}"))),
+        ("percent every byte", each(&|b| format!("%{b:02X}"))),
+        ("\\u escapes", each(&|b| format!("\\u{b:04x}"))),
+        ("html decimal", each(&|b| format!("&#{b};"))),
+        ("html hex", each(&|b| format!("&#x{b:x};"))),
+    ];
+    for prefix in ["", "x", "xy"] {
+        let encoded = base64(format!("{prefix}{TOKEN}.").as_bytes());
+        spellings.push(("base64", encoded.clone()));
+        spellings.push(("base64url", encoded.replace('+', "-").replace('/', "_")));
+    }
+    for (name, echo) in spellings {
+        let dir = prepared();
+        let fake = Fake::start();
+        fake.behaviour().posts.push_back(Reply::status(
+            400,
+            format!("bad request, you sent {echo} ok"),
+        ));
+        let output = upload_command(&dir, &fake, TOKEN)
+            .args(["--json", "--retries", "1"])
+            .output()
+            .unwrap();
+        let all = everything(&dir, &output);
+        assert!(!all.contains(&echo), "{name}: {echo} leaked:\n{all}");
+        assert!(
+            all.contains("[redacted]"),
+            "{name}: the echo was seen:\n{all}"
+        );
+    }
+}
