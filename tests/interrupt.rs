@@ -23,6 +23,17 @@ fn large_input(rows: usize) -> String {
 
 #[test]
 fn ctrl_c_stops_cleanly_with_exit_130_and_writes_nothing() {
+    stops_cleanly_on("-INT");
+}
+
+#[test]
+fn sighup_and_sigquit_stop_like_sigterm_and_write_nothing() {
+    stops_cleanly_on("-HUP");
+    stops_cleanly_on("-QUIT");
+}
+
+/// A large `prepare` sent `signal` once it is writing: exit 130, nothing left but the input.
+fn stops_cleanly_on(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("large.csv");
     fs::write(&input, large_input(1_500_000)).unwrap();
@@ -61,13 +72,13 @@ fn ctrl_c_stops_cleanly_with_exit_130_and_writes_nothing() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{signal}: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     let left: Vec<String> = fs::read_dir(dir.path())
         .unwrap()

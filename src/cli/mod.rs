@@ -109,11 +109,17 @@ pub fn main(args: Vec<OsString>) -> u8 {
 }
 
 fn main_unflushed(args: Vec<OsString>) -> u8 {
-    // The first Ctrl-C (or SIGTERM) asks the run to stop cleanly (the staging folder is
+    // The first Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) asks the run to stop cleanly (the staging folder is
     // removed); a second one stops at once.
     let cancel = voucher_import::interrupt::Cancel::new();
     let stop = cancel.flag();
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    // SIGHUP (the terminal closed) and SIGQUIT stop a run the same way: nothing half-written.
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGQUIT,
+    ] {
         let _ = signal_hook::flag::register_conditional_shutdown(
             signal,
             i32::from(INTERRUPTED),
@@ -259,14 +265,17 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
             Ok(0)
         }
         Command::Completions(args) => {
-            let mut out = stdout.lock();
+            // Made in memory first: clap_complete panics when its writer fails (a full disk, a
+            // closed pipe); a write error here is an error like any other.
+            let mut script = Vec::new();
             clap_complete::generate(
                 clap_complete::Shell::from(args.shell),
                 &mut command(),
                 "voucher-import",
-                &mut out,
+                &mut script,
             );
-            unless_broken_pipe(out.flush())?;
+            let mut out = stdout.lock();
+            unless_broken_pipe(out.write_all(&script).and_then(|_| out.flush()))?;
             Ok(0)
         }
         Command::Man(args) => {

@@ -195,6 +195,17 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
             "export the project's application keys (Project settings > Application keys) in the environment",
         ));
     }
+    for (name, secret) in [
+        ("VOUCHERIFY_APP_ID", &options.api.app_id),
+        ("VOUCHERIFY_APP_TOKEN", &options.api.app_token),
+    ] {
+        if secret.expose().chars().any(char::is_control) {
+            return Err(Error::usage(
+                format!("{name} holds a line break or another control character, which no request header can carry (a trailing newline from a file?)"),
+                format!("export {name} without it, e.g. {name}=\"$(tr -d '\\r\\n' < file)\""),
+            ));
+        }
+    }
     state.save(&state_path)?;
 
     let client = Client::new(

@@ -134,3 +134,19 @@ fn escape_sequences_in_values_reach_the_terminal_escaped_and_files_keep_them() {
     let rejected = fs::read_to_string(prepared.out().join("rejected.csv")).unwrap();
     assert!(rejected.contains("yes\x1b]0;title\x07"), "{rejected:?}");
 }
+
+#[test]
+fn completions_into_a_full_device_is_an_error_not_a_panic() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        return; // no /dev/full on this system
+    };
+    let output = std::process::Command::new(crate::util::BIN)
+        .args(["completions", "bash"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -365,3 +365,21 @@ fn the_token_echoed_in_any_spelling_reaches_no_output() {
         );
     }
 }
+
+#[test]
+fn a_credential_holding_a_newline_is_refused_before_any_request_naming_its_variable() {
+    let dir = prepared();
+    let fake = Fake::start();
+    let output = upload_command(&dir, &fake, &format!("{TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(fake.log().is_empty(), "nothing was sent");
+    let err = stderr(&output);
+    assert!(
+        err.contains("VOUCHERIFY_APP_TOKEN holds a line break"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "{err}");
+    assert!(!err.contains("check the network"), "{err}");
+}

@@ -227,36 +227,48 @@ fn parse_verify(text: &str) -> std::result::Result<VerifyCount, String> {
     VerifyCount::parse(text).ok_or_else(|| format!("'{text}' is not a number of codes or 'all'"))
 }
 
-/// `90s`, `30m`, `2h`, `1h30m`, `250ms`, or a bare number of seconds.
+/// The longest duration an option takes: a week (a longer wait is no wait but a mistake, and
+/// a deadline that far overflows the clock).
+const LONGEST_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `90s`, `30m`, `2h`, `1h30m`, `250ms`, or a bare number of seconds; at most a week.
 pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let text = text.trim();
     let bad = || format!("'{text}' is not a duration: write 90s, 30m, 2h or a number of seconds");
-    if let Ok(seconds) = text.parse::<u64>() {
-        return match seconds {
-            0 => Err(format!("'{text}' is no time at all")),
-            _ => Ok(Duration::from_secs(seconds)),
-        };
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        total += match &rest[..unit] {
-            "ms" => Duration::from_millis(number),
-            "s" => Duration::from_secs(number),
-            "m" => Duration::from_secs(number * 60),
-            "h" => Duration::from_secs(number * 3600),
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit..];
-    }
+    let too_long = || format!("'{text}' is longer than a week, the longest this option takes");
+    let total = if let Ok(seconds) = text.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else {
+        let mut total = Duration::ZERO;
+        let mut rest = text;
+        while !rest.is_empty() {
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+            let number: u64 = rest[..digits].parse().map_err(|_| too_long())?;
+            rest = &rest[digits..];
+            let unit = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let seconds_per = match &rest[..unit] {
+                "ms" => None,
+                "s" => Some(1),
+                "m" => Some(60),
+                "h" => Some(3600),
+                _ => return Err(bad()),
+            };
+            let part = match seconds_per {
+                None => Duration::from_millis(number),
+                Some(per) => Duration::from_secs(number.checked_mul(per).ok_or_else(too_long)?),
+            };
+            total = total.checked_add(part).ok_or_else(too_long)?;
+            rest = &rest[unit..];
+        }
+        total
+    };
     if total.is_zero() {
         return Err(format!("'{text}' is no time at all"));
+    }
+    if total > LONGEST_DURATION {
+        return Err(too_long());
     }
     Ok(total)
 }
@@ -351,6 +363,21 @@ mod tests {
         for bad in ["", "0", "2d", "h", "1.5h", "0s", "-1"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        // Out of range: refused, never a panic later.
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551615h",
+            "99999999999999999999s",
+            "169h",
+            "5124095576030431h5124095576030431h",
+        ] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(e.contains("longer than a week"), "{huge}: {e}");
+        }
+        assert_eq!(
+            parse_duration("168h").unwrap(),
+            Duration::from_secs(604_800)
+        );
     }
 
     #[test]
