@@ -94,11 +94,12 @@ fn replaceable(target: &Path, entries: &[String]) -> Result<()> {
             "choose a new --out folder, or empty this one yourself if its files can go",
         ));
     }
-    let foreign: Vec<String> = entries
+    let mut foreign: Vec<String> = entries
         .iter()
         .filter(|e| !OUTPUT_ENTRIES.contains(&e.as_str()))
         .cloned()
         .collect();
+    foreign.extend(foreign_below(target, entries));
     if !foreign.is_empty() {
         return Err(refuse(
             format!(
@@ -115,6 +116,49 @@ fn replaceable(target: &Path, entries: &[String]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// What an earlier output holds below its top level that voucher-import did not write: in
+/// `import/`, anything but batch files (`part-00001.csv`, ...), and any folder where the tool
+/// writes a file. Named relative to the output folder.
+fn foreign_below(target: &Path, entries: &[String]) -> Vec<String> {
+    let mut foreign = Vec::new();
+    for entry in entries {
+        let path = target.join(entry);
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if entry != crate::folder::IMPORT_DIR {
+            if meta.is_dir() {
+                foreign.push(format!("{entry}/ (a folder)"));
+            }
+            continue;
+        }
+        if !meta.is_dir() {
+            foreign.push(format!("{entry} (not a folder)"));
+            continue;
+        }
+        let Ok(children) = fs::read_dir(&path) else {
+            foreign.push(format!("{entry}/ (unreadable)"));
+            continue;
+        };
+        for child in children.flatten() {
+            let name = child.file_name().to_string_lossy().into_owned();
+            let is_file = child.file_type().is_ok_and(|t| t.is_file());
+            if !(is_file && is_batch_name(&name)) {
+                foreign.push(format!("{entry}/{name}"));
+            }
+        }
+    }
+    foreign.sort();
+    foreign
+}
+
+/// `part-00001.csv`: the name of a batch file (five digits or more).
+fn is_batch_name(name: &str) -> bool {
+    name.strip_prefix("part-")
+        .and_then(|rest| rest.strip_suffix(".csv"))
+        .is_some_and(|n| n.len() >= 5 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether `summary.json` names voucher-import as the tool that wrote it.

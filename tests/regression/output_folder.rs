@@ -198,3 +198,40 @@ fn threads_preparing_into_one_folder_never_share_a_staging_folder() {
         assert!(leftovers.is_empty(), "attempt {attempt}: {leftovers:?}");
     }
 }
+
+#[test]
+fn force_never_deletes_files_nested_in_an_earlier_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(&input, "Code\nA-1\n").unwrap();
+    let out = dir.path().join("out");
+    prepare_into(&input, &out, &[]).expect_code(0);
+    // Someone keeps notes inside the earlier output's import/ and a folder of their own.
+    fs::write(out.join("import/notes.txt"), "mine").unwrap();
+    fs::create_dir(out.join("import/archive")).unwrap();
+    fs::write(out.join("import/archive/part-00001.csv"), "old").unwrap();
+    let r = prepare_into(&input, &out, &[]);
+    r.expect_code(2);
+    assert!(
+        r.stderr().contains("import/notes.txt") && r.stderr().contains("import/archive"),
+        "{}",
+        r.describe()
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("import/notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(out.join("import/archive/part-00001.csv").exists());
+    // A folder where the tool writes a file is not its own either.
+    fs::remove_file(out.join("import/notes.txt")).unwrap();
+    fs::remove_dir_all(out.join("import/archive")).unwrap();
+    fs::remove_file(out.join("report.html")).unwrap();
+    fs::create_dir(out.join("report.html")).unwrap();
+    fs::write(out.join("report.html/keep.txt"), "mine").unwrap();
+    let r = prepare_into(&input, &out, &[]);
+    r.expect_code(2);
+    assert!(out.join("report.html/keep.txt").exists());
+    // What the tool wrote, and only that, is replaced.
+    fs::remove_dir_all(out.join("report.html")).unwrap();
+    prepare_into(&input, &out, &[]).expect_code(0);
+}
