@@ -1,5 +1,7 @@
 //! Loading `--existing` files: the codes already in the project, as a CSV with a `code` column
-//! (any letter case) or as a one-column list with or without that header.
+//! (any letter case) or as a one-column list with or without that header. The delimiter is
+//! sniffed from the first line as for inputs (`,` `;` TAB `|`); a one-column list whose lines
+//! hold a delimiter is refused (it is a table read wrong, and its codes would not be found).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -24,9 +26,12 @@ pub fn read_codes(path: &Path, max_line_bytes: usize, mut add: impl FnMut(&str))
     if starts_with_bom {
         buffered.consume(3);
     }
+    let head = buffered.fill_buf().map_err(|e| Error::io(path, e))?;
+    let delimiter = voucher_import_read::split::sniff_delimiter(head, b'"');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(buffered);
     let mut records = reader.records();
     let Some(first) = records.next() else {
@@ -36,6 +41,7 @@ pub fn read_codes(path: &Path, max_line_bytes: usize, mut add: impl FnMut(&str))
     let code_column = first
         .iter()
         .position(|h| h.trim().eq_ignore_ascii_case("code"));
+    let one_column = first.len() == 1;
     let (column, mut count) = match code_column {
         Some(column) => (column, 0),
         None if first.len() == 1 => {
@@ -72,6 +78,18 @@ pub fn read_codes(path: &Path, max_line_bytes: usize, mut add: impl FnMut(&str))
                 ),
             });
         };
+        if one_column {
+            if let Some(found) = code.bytes().find(|b| DELIMITERS.contains(b)) {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "line {line} holds '{}', and the first line has one column: this is no list of one code a line",
+                        (found as char).escape_default()
+                    ),
+                    "give a CSV whose first line names its columns with the same delimiter (one of them 'code'), or a list of one code a line",
+                ));
+            }
+        }
         let code = code.trim();
         if !code.is_empty() {
             add(code);
@@ -80,6 +98,9 @@ pub fn read_codes(path: &Path, max_line_bytes: usize, mut add: impl FnMut(&str))
     }
     Ok(count)
 }
+
+/// The delimiters a file may use (what the sniffer picks from).
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 /// A reader that fails once a line grows past `limit` bytes.
 struct BoundedLines<R> {
@@ -157,6 +178,21 @@ mod tests {
     fn a_one_column_list_needs_no_header() {
         assert_eq!(codes_of("A\nB\n").unwrap(), ["A", "B"]);
         assert_eq!(codes_of("").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_file_delimited_by_semicolons_tabs_or_pipes_is_read_by_its_columns() {
+        assert_eq!(codes_of("id;code\n1;A\n2;B\n").unwrap(), ["A", "B"]);
+        assert_eq!(codes_of("code\tname\nA\tx\n").unwrap(), ["A"]);
+        assert_eq!(codes_of("name|Code\nx|A\n").unwrap(), ["A"]);
+    }
+
+    #[test]
+    fn a_one_column_list_whose_lines_hold_a_delimiter_is_refused() {
+        let err = codes_of("code\nA;1\nB;2\n").unwrap_err().to_string();
+        assert!(err.contains("line 2 holds ';'"), "{err}");
+        let err = codes_of("A\nB|x\n").unwrap_err().to_string();
+        assert!(err.contains("holds '|'"), "{err}");
     }
 
     #[test]

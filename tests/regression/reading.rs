@@ -329,3 +329,31 @@ fn five_thousand_small_files_run_under_ulimit_n_64() {
     crate::util::assert_conserved(&out, 10_000);
     assert!(peak_mb < 200, "peak RSS {peak_mb} MB");
 }
+
+#[test]
+fn an_existing_codes_file_delimited_by_semicolons_is_read_by_its_code_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(&input, "Code,Active\nKNOWN-1,true\nNEW-1,true\n").unwrap();
+    let existing = dir.path().join("existing.csv");
+    // Before, this was read as a one-column list: the header line became a code, and
+    // KNOWN-1 was not found (the guard silently off).
+    fs::write(&existing, "id;code;campaign\n7;KNOWN-1;summer\n").unwrap();
+    let r = crate::util::run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "discount",
+        "--existing",
+        &existing.display().to_string(),
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    let rejected = fs::read_to_string(r.out().join("rejected.csv")).unwrap();
+    assert!(
+        rejected.contains("existing_code") && rejected.contains("KNOWN-1"),
+        "{rejected}"
+    );
+    crate::util::assert_conserved(&r.out(), 2);
+}
