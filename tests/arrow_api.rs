@@ -607,3 +607,32 @@ fn a_file_run_into_a_sink_gives_rejected_csv_columns_lines_and_raw_records() {
         ]
     );
 }
+
+#[test]
+fn zoned_timestamps_are_written_as_the_same_instants_in_utc() {
+    use datafusion::arrow::array::TimestampMillisecondArray;
+    let start = TimestampMillisecondArray::from(vec![
+        Some(1_767_258_000_000), // 2026-01-01T09:00:00Z
+        Some(1_767_258_000_250),
+        None,
+    ])
+    .with_timezone("+01:00");
+    let batch = RecordBatch::try_from_iter([
+        (
+            "Code",
+            Arc::new(StringArray::from(vec!["Z-1", "Z-2", "Z-3"])) as ArrayRef,
+        ),
+        ("Start Date", Arc::new(start) as ArrayRef),
+    ])
+    .unwrap();
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::DiscountCoupons)
+        .run_arrow(vec![ArrowSource::from_batch("zoned", batch)], &mut sink)
+        .unwrap();
+    // Rendered in their zone (`+01:00`) they used to be rejected as invalid dates.
+    assert_eq!((summary.accepted, summary.rejected), (3, 0));
+    let rows = rows_of(&sink.accepted);
+    assert_eq!(rows[0], ["Z-1", "2026-01-01T09:00:00Z"]);
+    assert_eq!(rows[1], ["Z-2", "2026-01-01T09:00:00.250Z"]);
+    assert_eq!(rows[2], ["Z-3", ""]);
+}

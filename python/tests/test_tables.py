@@ -132,6 +132,29 @@ def test_typed_columns_are_written_as_text() -> None:
     assert result.accepted.column("tier").to_pylist() == ["1.5", None]
 
 
+def test_zoned_timestamps_are_written_in_utc() -> None:
+    # pandas and Polars zoned datetimes: the same instants, in Voucherify's UTC form (rendered
+    # in their own zone, every row used to be rejected as an invalid date).
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    stamps = ["2026-01-01 10:00:00", "2026-07-01 10:00:00.250"]
+    frame = pd.DataFrame(
+        {"Code": ["Z-1", "Z-2"], "Start Date": pd.to_datetime(stamps).tz_localize("Europe/Warsaw")}
+    )
+    result = voucher_import.prepare(frame, campaign_type="discount")
+    assert result.summary["accepted"] == 2, table_rows(result.rejected)
+    assert result.accepted.column("Start Date").to_pylist() == [
+        "2026-01-01T09:00:00Z",
+        "2026-07-01T08:00:00.250Z",
+    ]
+    polars_frame = pl.from_pandas(frame)
+    result = voucher_import.prepare(polars_frame, campaign_type="discount")
+    assert result.accepted.column("Start Date").to_pylist() == [
+        "2026-01-01T09:00:00Z",
+        "2026-07-01T08:00:00.250Z",
+    ]
+
+
 def test_several_named_tables_are_one_import() -> None:
     a = pa.table({"Code": ["A-1", "SAME"], "Active": ["true", "true"]})
     b = pa.table({"Code": ["SAME", "B-2"], "Region": ["EU", "US"]})

@@ -258,6 +258,60 @@ pub(crate) fn chunk_of(batch: &RecordBatch, index: InputId, rows: &mut u64) -> R
     Ok(chunk)
 }
 
+/// A timestamp column with a time zone (Parquet's `isAdjustedToUTC`, pandas' and Polars'
+/// zoned datetimes) as the instants it holds, in Voucherify's UTC form: `2026-01-01T09:00:00Z`,
+/// with `.SSS` when there are milliseconds, and every digit of a finer fraction (which no
+/// Voucherify form takes: `invalid_date` says so, rather than a silent rounding). Rendered in
+/// its own zone instead (`+01:00`), every value failed the date rules.
+fn zoned_as_utc(
+    column: &ArrayRef,
+    unit: datafusion::arrow::datatypes::TimeUnit,
+    c: usize,
+    unreadable: &mut [Vec<(usize, String)>],
+) -> Result<ArrayRef> {
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::TimeUnit;
+    // The values are instants since the epoch in UTC, whatever the zone says.
+    let raw = cast(column, &DataType::Int64)?;
+    let raw = raw
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| crate::error::Error::Invariant("a timestamp cast to Int64".into()))?;
+    let per_second: i64 = match unit {
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    };
+    let digits = per_second.ilog10() as usize;
+    let texts: Vec<Option<String>> = (0..raw.len())
+        .map(|row| {
+            if raw.is_null(row) {
+                return None;
+            }
+            let value = raw.value(row);
+            let (seconds, fraction) = (value.div_euclid(per_second), value.rem_euclid(per_second));
+            let Some(at) = chrono::DateTime::from_timestamp(seconds, 0) else {
+                if let Some(slot) = unreadable.get_mut(row) {
+                    slot.push((c, format!("the timestamp {value} is out of range")));
+                }
+                return None;
+            };
+            let whole = at.format("%Y-%m-%dT%H:%M:%S");
+            Some(match fraction {
+                0 => format!("{whole}Z"),
+                f => {
+                    let text = format!("{f:0digits$}");
+                    let text = text.trim_end_matches('0');
+                    // At least the milliseconds, Voucherify's own form.
+                    format!("{whole}.{text:0<3}Z")
+                }
+            })
+        })
+        .collect();
+    Ok(Arc::new(datafusion::arrow::array::StringArray::from(texts)))
+}
+
 /// A column as text: strings as they are, binary as bytes, everything else cast by Arrow. A
 /// value Arrow cannot cast (a timestamp out of range) becomes empty, and `unreadable[row]`
 /// records column `c` with why: one value rejects its row, never the run.
@@ -268,6 +322,7 @@ fn as_text(
 ) -> Result<ArrayRef> {
     let target = match column.data_type() {
         DataType::Utf8 | DataType::Binary => return Ok(column.clone()),
+        DataType::Timestamp(unit, Some(_)) => return zoned_as_utc(column, *unit, c, unreadable),
         DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
             DataType::Binary
         }
