@@ -139,7 +139,7 @@ def test_zoned_timestamps_are_written_in_utc() -> None:
     pl = pytest.importorskip("polars")
     stamps = ["2026-01-01 10:00:00", "2026-07-01 10:00:00.250"]
     frame = pd.DataFrame(
-        {"Code": ["Z-1", "Z-2"], "Start Date": pd.to_datetime(stamps).tz_localize("Europe/Warsaw")}
+        {"Code": ["Z-1", "Z-2"], "Start Date": pd.to_datetime(stamps, format="ISO8601").tz_localize("Europe/Warsaw")}
     )
     result = voucher_import.prepare(frame, campaign_type="discount")
     assert result.summary["accepted"] == 2, table_rows(result.rejected)
