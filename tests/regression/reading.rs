@@ -357,3 +357,38 @@ fn an_existing_codes_file_delimited_by_semicolons_is_read_by_its_code_column() {
     );
     crate::util::assert_conserved(&r.out(), 2);
 }
+
+#[test]
+fn a_stray_quote_and_an_inch_mark_hide_no_rows_in_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(
+        &input,
+        "Code,Gift Amount,note\nG1,100,\"Happy holidays\nG2,100,plain\nG3,100,plain\nG4,100,Monitor 27\"\nG5,100,plain\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(1);
+    // Before: "read 2 rows", G2-G4 imported as G1's note.
+    crate::util::assert_conserved(&r.out(), 5);
+    let batches: String = fs::read_dir(r.out().join("import"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    for code in ["G2", "G3", "G5"] {
+        assert!(batches.contains(&format!("{code},")), "{code}: {batches}");
+    }
+    assert!(!batches.contains("Happy holidays"), "{batches}");
+    let rejected = fs::read_to_string(r.out().join("rejected.csv")).unwrap();
+    assert!(
+        rejected.contains("G1") && rejected.contains("G4"),
+        "{rejected}"
+    );
+}

@@ -366,6 +366,14 @@ impl<R: Read> Splitter<R> {
                         return false;
                     };
                     let [probe_whole, probe_cut] = &mut self.probes;
+                    // Closed by a quote that is no closing quote of its own line (an inch mark,
+                    // `27"`, or a lone `"` line): what lies between the two lines, read without
+                    // that last quote, is sound records of the header's width.
+                    if let Some(before) = without_closing_quote(rest, dialect.quote) {
+                        if splits_into_sound_records(before, probe_whole, dialect, n) {
+                            return true;
+                        }
+                    }
                     if !wrong_count {
                         return splits_into_sound_records(rest, probe_whole, dialect, n);
                     }
@@ -828,6 +836,32 @@ fn after_line_break(bytes: &[u8], at: usize) -> &[u8] {
         1
     };
     &bytes[at + skip..]
+}
+
+/// `bytes` (what follows a record's first line) without the quote that ends them, when they
+/// end on a quote that closes nothing of its own line: one after a character that is no
+/// delimiter opening a quoted field on that line (`Monitor 27"`), or alone on its line. None
+/// when they end otherwise (or on a doubled quote, `""`).
+fn without_closing_quote(bytes: &[u8], quote: u8) -> Option<&[u8]> {
+    let mut end = bytes.len();
+    while end > 0 && matches!(bytes[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    if end == 0 || bytes[end - 1] != quote || (end >= 2 && bytes[end - 2] == quote) {
+        return None;
+    }
+    let before = &bytes[..end - 1];
+    // The last line, up to the quote: a quoted field of its own would have opened there.
+    let line_start = memchr::memrchr2(b'\n', b'\r', before).map_or(0, |at| at + 1);
+    if memchr::memchr(quote, &before[line_start..]).is_some() {
+        return None;
+    }
+    // Without trailing line breaks: a lone quote line leaves one behind.
+    let mut cut = before.len();
+    while cut > 0 && matches!(before[cut - 1], b'\r' | b'\n') {
+        cut -= 1;
+    }
+    (cut > 0).then_some(&before[..cut])
 }
 
 /// Whether `bytes` read from scratch are one or more records, each free of damage and of

@@ -9,6 +9,12 @@ use voucher_import_read::{OpenInput, ReadOptions};
 
 /// A valid field: plain, or quoted with commas, doubled quotes and line breaks inside.
 ///
+/// A quoted value holds at most one comma: a multi-line value whose later lines read alone as
+/// whole rows of the file (the header's three fields) and that ends on its closing quote is
+/// taken for a stray quote that swallowed those rows (the inch-mark rule, see
+/// `an_inch_mark_does_not_close_a_stray_quote_over_the_rows_between`): which one it is, is a
+/// matter of what the user meant, and the reader sides with the rows.
+///
 /// A quoted value never starts with the delimiter or a (doubled) quote: after a line whose
 /// quote is never closed, `",` or `""",` starting a field of a later line closes that quote
 /// into a sound record too, and which line is the damage is then a matter of reading on (both
@@ -18,6 +24,7 @@ fn field() -> impl Strategy<Value = String> {
     prop_oneof![
         "[A-Za-z0-9 ]{0,6}",
         "([A-Za-z0-9 \n][A-Za-z0-9 ,\"\n]{0,7})?"
+            .prop_filter("at most one comma", |s| s.matches(',').count() < 2)
             .prop_map(|s| format!("\"{}\"", s.replace('"', "\"\""))),
     ]
 }
@@ -129,4 +136,40 @@ proptest! {
         prop_assert!(rejected.is_empty(), "{}", text);
         prop_assert_eq!(sound.len(), records.len());
     }
+}
+
+/// The issue's file: one unbalanced opening quote, and later in the same column a field ending
+/// in an inch mark. The rows between are rows, not G1's note.
+#[test]
+fn an_inch_mark_does_not_close_a_stray_quote_over_the_rows_between() {
+    let text = "Code,Gift Amount,note\nG1,100,\"Happy holidays\nG2,100,plain\nG3,100,plain\nG4,100,Monitor 27\"\nG5,100,plain\n";
+    let (sound, rejected) = read(text);
+    let codes: Vec<&str> = sound.iter().map(|(_, f)| f[0].as_str()).collect();
+    assert_eq!(codes, ["G2", "G3", "G5"], "{sound:?}");
+    // G1's line alone, and G4 whose inch mark is a stray quote of its own line.
+    assert_eq!(rejected, [2, 5]);
+}
+
+/// A lone `"` line every few lines: each one is its own rejected line, the rows between are
+/// rows.
+#[test]
+fn lone_quote_lines_swallow_no_rows() {
+    let mut text = String::from("a,b,c\n");
+    let mut expected = Vec::new();
+    let mut lone = Vec::new();
+    let mut line = 2u64;
+    for i in 0..30 {
+        if i % 4 == 1 {
+            text.push_str("\"\n");
+            lone.push(line);
+        } else {
+            text.push_str(&format!("R{i},x,y\n"));
+            expected.push(format!("R{i}"));
+        }
+        line += 1;
+    }
+    let (sound, rejected) = read(&text);
+    let codes: Vec<String> = sound.iter().map(|(_, f)| f[0].clone()).collect();
+    assert_eq!(codes, expected, "{text}");
+    assert_eq!(rejected, lone, "{text}");
 }
