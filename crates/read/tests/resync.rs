@@ -157,8 +157,7 @@ fn lone_quote_lines_swallow_no_rows() {
     let mut text = String::from("a,b,c\n");
     let mut expected = Vec::new();
     let mut lone = Vec::new();
-    let mut line = 2u64;
-    for i in 0..30 {
+    for (line, i) in (2u64..).zip(0..30) {
         if i % 4 == 1 {
             text.push_str("\"\n");
             lone.push(line);
@@ -166,7 +165,6 @@ fn lone_quote_lines_swallow_no_rows() {
             text.push_str(&format!("R{i},x,y\n"));
             expected.push(format!("R{i}"));
         }
-        line += 1;
     }
     let (sound, rejected) = read(&text);
     let codes: Vec<String> = sound.iter().map(|(_, f)| f[0].clone()).collect();
