@@ -183,6 +183,7 @@ impl ArrowInput {
             sha256: String::new(),
             bytes: 0,
             rows,
+            multi_line: Default::default(),
         }))
     }
 }

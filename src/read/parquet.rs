@@ -90,6 +90,7 @@ impl ParquetInput {
             sha256,
             bytes,
             rows,
+            multi_line: Default::default(),
         }))
     }
 }

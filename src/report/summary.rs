@@ -27,6 +27,17 @@ pub struct InputInfo {
     pub bytes: u64,
     /// Data rows read.
     pub rows: u64,
+    /// Rows read whole over several lines (a quoted value with line breaks).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub multi_line_records: u64,
+    /// Lines read as parts of those rows, beyond their first: lines that are no row of their
+    /// own (`rows` + these + blank and header lines = the file's lines).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lines_in_multi_line_records: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One `--existing` file as read.

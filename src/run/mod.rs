@@ -361,6 +361,8 @@ pub fn run_sources(
                 sha256: d.sha256.clone(),
                 bytes: d.bytes,
                 rows: d.rows,
+                multi_line_records: d.multi_line.records,
+                lines_in_multi_line_records: d.multi_line.lines,
             })
             .collect(),
         existing: existing_info,
@@ -387,6 +389,12 @@ pub fn run_sources(
             }))
             .chain(schema_checks.notes.iter().cloned())
             .chain(engine.notes.iter().cloned())
+            .chain(digests.iter().filter(|d| d.multi_line.row_like > 0).map(|d| {
+                format!(
+                    "{}: {} row(s) hold a value over several lines whose later lines read as rows of the file (the header's fields): a stray quote may have joined rows into one value; check those rows (summary.json: multi_line_records)",
+                    file_names[d.file], d.multi_line.row_like
+                )
+            }))
             .chain((normalizations.dates_without_zone > 0).then(|| {
                 format!(
                     "{} Start Date / Expiration Date value(s) are written without a time zone: Voucherify may read them in the project's time zone rather than UTC (unconfirmed); give --dates-in ZONE (the project's time zone) to write them in UTC",

@@ -392,3 +392,39 @@ fn a_stray_quote_and_an_inch_mark_hide_no_rows_in_a_value() {
         "{rejected}"
     );
 }
+
+#[test]
+fn a_multi_line_value_holding_lines_that_look_like_rows_is_counted_and_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    // Kept whole (the value closes on a line that is no row), but its second line reads
+    // alone as a row of the file.
+    fs::write(
+        &input,
+        "Code,Gift Amount,note\nG1,100,\"Happy\nG2,100,plain\nthe end\"\nG5,100,plain\nG6,100,\"two\nlines\"\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "prepare",
+        &input.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(r.out().join("summary.json")).unwrap()).unwrap();
+    let info = &summary["inputs"][0];
+    assert_eq!(info["rows"], 3, "{summary}");
+    assert_eq!(info["multi_line_records"], 2, "{summary}");
+    assert_eq!(info["lines_in_multi_line_records"], 3, "{summary}");
+    assert!(
+        r.stderr().contains(
+            "1 row(s) hold a value over several lines whose later lines read as rows of the file"
+        ),
+        "{}",
+        r.describe()
+    );
+    crate::util::assert_conserved(&r.out(), 3);
+}

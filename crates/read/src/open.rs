@@ -274,6 +274,7 @@ impl OpenInput {
         if (!chunk.records.is_empty() || chunk.blank_lines > 0) && !emit(chunk) {
             return Ok(None);
         }
+        let multi_line = self.splitter.multi_line();
         // Drain what the splitter left unread so the digest covers the whole file.
         let mut rest = self.splitter.into_source();
         io::copy(&mut rest, &mut io::sink())
@@ -284,6 +285,7 @@ impl OpenInput {
             sha256,
             bytes,
             rows,
+            multi_line,
         }))
     }
 }

@@ -141,6 +141,8 @@ pub struct FileDigest {
     pub bytes: u64,
     /// Data rows read.
     pub rows: u64,
+    /// The records read whole over several lines (a CSV's quoted values with line breaks).
+    pub multi_line: crate::split::MultiLine,
 }
 
 /// A record's fields as text.

@@ -61,6 +61,29 @@ pub enum Damage {
     RunsOn,
 }
 
+/// The records read whole over several lines (a quoted value with line breaks): how many,
+/// how many lines they took beyond their first (lines that are no row of their own), and how
+/// many hold a later line that reads alone as a row of the file (the header's width), which a
+/// stray quote may have joined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MultiLine {
+    /// Records over several lines, kept whole.
+    pub records: u64,
+    /// Lines those records took beyond their first.
+    pub lines: u64,
+    /// Those records of which a later line reads alone as a sound row of the header's width.
+    pub row_like: u64,
+}
+
+impl MultiLine {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: MultiLine) {
+        self.records += other.records;
+        self.lines += other.lines;
+        self.row_like += other.row_like;
+    }
+}
+
 /// One record as split.
 #[derive(Debug)]
 pub struct SplitRecord {
@@ -105,6 +128,8 @@ pub struct Splitter<R> {
     /// have it is cut to its first line (see [`Damage::RunsOn`]).
     expected_fields: Option<usize>,
     lines_skipped: u64,
+    /// The records kept whole over several lines, so far.
+    multi_line: MultiLine,
     /// Readers for looking at a record's other readings (built once: building one costs
     /// about what reading a record does).
     probes: [csv_core::Reader; 2],
@@ -134,6 +159,7 @@ impl<R: Read> Splitter<R> {
             rest_of_line_to_drop: false,
             expected_fields: None,
             lines_skipped: 0,
+            multi_line: MultiLine::default(),
             probes: [csv_core::Reader::default(), csv_core::Reader::default()],
         }
     }
@@ -171,6 +197,11 @@ impl<R: Read> Splitter<R> {
     /// record has been read).
     pub fn take_empty_lines(&mut self) -> u64 {
         std::mem::take(&mut self.empty_lines)
+    }
+
+    /// The records read whole over several lines so far (see [`MultiLine`]).
+    pub fn multi_line(&self) -> MultiLine {
+        self.multi_line
     }
 
     /// Lines skipped before the header (`skip_lines`, fewer when the input had fewer).
@@ -399,6 +430,21 @@ impl<R: Read> Splitter<R> {
                         n,
                     )
                 });
+            // Kept whole over several lines: counted, and a later line that reads alone as a
+            // row of the file is a warning's worth (a stray quote may have joined rows).
+            if let (None, false, Some(at), Some(n)) =
+                (damage, swallowed, first_break, self.expected_fields)
+            {
+                let rest = after_line_break(&record_bytes[..trimmed], at);
+                let [probe, _] = &mut self.probes;
+                let row_like = rest
+                    .split(|&b| b == b'\n' || b == b'\r')
+                    .filter(|l| !l.is_empty())
+                    .any(|l| splits_into_sound_records(l, probe, dialect, n));
+                self.multi_line.records += 1;
+                self.multi_line.row_like += u64::from(row_like);
+                self.multi_line.lines += line_breaks(&record_bytes[..trimmed]);
+            }
             if (swallowed
                 || matches!(
                     damage,
@@ -826,6 +872,24 @@ impl<'a> Reading<'a> {
             }
         }
     }
+}
+
+/// The line breaks in `bytes` (CRLF counted as one).
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    let mut after_cr = false;
+    for &b in bytes {
+        match b {
+            b'\r' => {
+                count += 1;
+                after_cr = true;
+            }
+            b'\n' if after_cr => after_cr = false,
+            b'\n' => count += 1,
+            _ => after_cr = false,
+        }
+    }
+    count
 }
 
 /// The bytes after the line break at `at` (CRLF counted as one).
