@@ -50,6 +50,7 @@ pub struct Import {
     from_export: bool,
     threads: usize,
     cancel: Cancel,
+    skip_unreadable: bool,
 }
 
 impl Import {
@@ -91,6 +92,7 @@ impl Import {
             from_export: false,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cancel: Cancel::new(),
+            skip_unreadable: false,
         }
     }
 
@@ -209,6 +211,13 @@ impl Import {
     /// balance (`--gift-amount`).
     pub fn gift_amount(mut self, reading: crate::config::GiftAmountReading) -> Self {
         self.options.gift_amount = reading;
+        self
+    }
+
+    /// An entry of an input folder or glob that cannot be read as a file (a dangling link, a
+    /// FIFO) is left out with a note, instead of stopping the run (`--skip-unreadable`).
+    pub fn skip_unreadable(mut self, yes: bool) -> Self {
+        self.skip_unreadable = yes;
         self
     }
 
@@ -332,7 +341,7 @@ impl Import {
     pub fn config(&self, inputs: &[PathBuf], output: Output) -> Result<RunConfig> {
         self.campaign.check_holds_codes()?;
         self.options.check()?;
-        let resolved = resolve_inputs(inputs)?;
+        let resolved = resolve_inputs(inputs, self.skip_unreadable)?;
         let reads: Vec<PathBuf> = resolved
             .reads
             .into_iter()

@@ -156,9 +156,12 @@ pub struct ResolvedInputs {
 }
 
 /// Expands `args` ([`expand_inputs`]), keeps each file once ([`distinct_inputs`]) and lists
-/// what they read.
-pub fn resolve_inputs(args: &[PathBuf]) -> Result<ResolvedInputs> {
-    let (inputs, notes) = distinct_inputs(expand_inputs(args)?);
+/// what they read. `skip_unreadable`: an entry of a folder or a glob that cannot be read as a
+/// file is left out with a note, instead of stopping the run.
+pub fn resolve_inputs(args: &[PathBuf], skip_unreadable: bool) -> Result<ResolvedInputs> {
+    let (expanded, skipped) = expand_inputs(args, skip_unreadable)?;
+    let (inputs, mut notes) = distinct_inputs(expanded);
+    notes.extend(skipped);
     let reads = args
         .iter()
         .filter(|p| p.as_os_str() != "-")
@@ -275,20 +278,27 @@ impl Pending {
 
 /// Expands the inputs as given: `-` is stdin; a folder or a glob pattern stands for every CSV
 /// file in it, in name order; anything else is a file. A folder or glob matching nothing is an
-/// error rather than an empty import.
-pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<InputPath>> {
+/// error rather than an empty import. An entry of a folder (named like an input) or of a glob
+/// that cannot be read as a file (a dangling or looping link, a FIFO, a socket) stops the run,
+/// naming it, or with `skip_unreadable` is left out: the second value says which.
+pub fn expand_inputs(
+    args: &[PathBuf],
+    skip_unreadable: bool,
+) -> Result<(Vec<InputPath>, Vec<String>)> {
     let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
     for arg in args {
         let text = arg.to_string_lossy();
-        if text == "-" {
+        let found = if text == "-" {
             inputs.push(InputPath::Stdin);
+            continue;
         } else if arg.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(arg)
+            let named: Vec<PathBuf> = std::fs::read_dir(arg)
                 .map_err(|e| Error::io(arg, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && is_input_name(p))
+                .filter(|p| is_input_name(p))
                 .collect();
-            found.sort();
+            let found = files_among(named, skip_unreadable, &mut skipped)?;
             if found.is_empty() {
                 return Err(Error::input(
                     arg,
@@ -299,9 +309,9 @@ pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<InputPath>> {
                     ),
                 ));
             }
-            inputs.extend(found.into_iter().map(InputPath::File));
+            found
         } else if !arg.exists() && text.contains(['*', '?', '[']) {
-            let mut found: Vec<PathBuf> = glob::glob(&text)
+            let matched: Vec<PathBuf> = glob::glob(&text)
                 .map_err(|e| {
                     Error::usage(
                         format!("'{text}' is not a valid glob pattern: {e}"),
@@ -309,9 +319,8 @@ pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<InputPath>> {
                     )
                 })?
                 .filter_map(|p| p.ok())
-                .filter(|p| p.is_file())
                 .collect();
-            found.sort();
+            let found = files_among(matched, skip_unreadable, &mut skipped)?;
             if found.is_empty() {
                 return Err(Error::input(
                     arg,
@@ -319,10 +328,12 @@ pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<InputPath>> {
                     "check the pattern and the folder",
                 ));
             }
-            inputs.extend(found.into_iter().map(InputPath::File));
+            found
         } else {
             inputs.push(InputPath::File(arg.clone()));
-        }
+            continue;
+        };
+        inputs.extend(found.into_iter().map(InputPath::File));
     }
     let stdin_count = inputs.iter().filter(|i| **i == InputPath::Stdin).count();
     if stdin_count > 1 {
@@ -331,7 +342,47 @@ pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<InputPath>> {
             "name stdin once",
         ));
     }
-    Ok(inputs)
+    Ok((inputs, skipped))
+}
+
+/// The regular files among the entries a folder or a glob gave, in name order; folders are
+/// not inputs (a folder is not read recursively). Any other entry cannot be read as a file:
+/// an error naming it, or with `skip_unreadable` a note in `skipped`.
+fn files_among(
+    entries: Vec<PathBuf>,
+    skip_unreadable: bool,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in entries {
+        let why = match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => {
+                files.push(path);
+                continue;
+            }
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(_) => "is no regular file (a FIFO, a socket or a device)".to_owned(),
+            Err(e) => match std::fs::symlink_metadata(&path) {
+                Ok(link) if link.file_type().is_symlink() => {
+                    format!("is a link that leads nowhere readable ({e})")
+                }
+                _ => format!("cannot be read ({e})"),
+            },
+        };
+        if !skip_unreadable {
+            return Err(Error::input(
+                &path,
+                format!("{why}: it cannot be read as an input file"),
+                "remove or fix it, name the files to read, or pass --skip-unreadable to leave such entries out",
+            ));
+        }
+        skipped.push(format!(
+            "{} {why}: left out (--skip-unreadable)",
+            path.display()
+        ));
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn is_input_name(path: &Path) -> bool {

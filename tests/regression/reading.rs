@@ -428,3 +428,57 @@ fn a_multi_line_value_holding_lines_that_look_like_rows_is_counted_and_warned() 
     );
     crate::util::assert_conserved(&r.out(), 3);
 }
+
+#[test]
+fn a_folder_entry_that_cannot_be_read_as_a_file_stops_the_run_or_is_skipped_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("in");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("a.csv"), "Code\nA-1\n").unwrap();
+    // Before: silently skipped, the import one file short.
+    std::os::unix::fs::symlink(folder.join("gone.csv"), folder.join("b.csv")).unwrap();
+    let folder_arg = folder.display().to_string();
+    let r = run(&[
+        "prepare",
+        &folder_arg,
+        "--campaign-type",
+        "discount",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr().contains("b.csv") && r.stderr().contains("--skip-unreadable"),
+        "{}",
+        r.describe()
+    );
+    assert!(!r.out().exists());
+    let r = run(&[
+        "prepare",
+        &folder_arg,
+        "--campaign-type",
+        "discount",
+        "--skip-unreadable",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    assert!(
+        r.stderr()
+            .contains("b.csv is a link that leads nowhere readable"),
+        "{}",
+        r.describe()
+    );
+    // A glob meets it too.
+    let pattern = format!("{}/*.csv", folder.display());
+    let r = run(&[
+        "prepare",
+        &pattern,
+        "--campaign-type",
+        "discount",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(2);
+    assert!(r.stderr().contains("b.csv"), "{}", r.describe());
+}

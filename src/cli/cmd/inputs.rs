@@ -59,6 +59,11 @@ pub struct ImportArgs {
     #[arg(required = true, value_name = "INPUT.csv", help_heading = "Input")]
     pub inputs: Vec<PathBuf>,
 
+    /// Leave out, with a note, an entry of an input folder or glob that cannot be read as a
+    /// file (a dangling link, a FIFO): by default such an entry stops the run (exit 2).
+    #[arg(long, help_heading = "Input")]
+    pub skip_unreadable: bool,
+
     /// Where the input comes from: `voucherify-export` converts a Voucherify voucher export
     /// (found by its columns anyway).
     #[arg(long, value_enum, value_name = "SOURCE", help_heading = "Input")]
@@ -336,7 +341,7 @@ impl ImportArgs {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let resolved = resolve_inputs(&self.inputs)?;
+        let resolved = resolve_inputs(&self.inputs, self.skip_unreadable)?;
         let (inputs, notes) = (resolved.inputs, resolved.notes);
         let reads: Vec<PathBuf> = resolved
             .reads
