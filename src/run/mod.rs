@@ -150,6 +150,9 @@ pub fn run_sources(
     // Before anything is read: an output folder that would destroy an input is refused.
     if let Output::Folder { path, force } = &config.output {
         crate::write::check_output_folder(path, *force, &config.reads)?;
+        if config.inputs.contains(&InputPath::Stdin) {
+            crate::write::check_stdin_outside(path)?;
+        }
     }
 
     // Headers first: every file-level problem is found before anything is written.

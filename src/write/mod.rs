@@ -161,6 +161,41 @@ fn is_batch_name(name: &str) -> bool {
         .is_some_and(|n| n.len() >= 5 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Refuses an output folder that holds the file standard input is (`prepare - --out DIR
+/// --force < DIR/rejected.csv`): the same device and inode, found in the folder or its
+/// `import/`. Stdin that is no file (a pipe, a terminal) holds nothing the folder could.
+pub fn check_stdin_outside(target: &Path) -> Result<()> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(stdin) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return Ok(());
+    };
+    let Ok(meta) = fs::File::from(stdin).metadata() else {
+        return Ok(());
+    };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let same = |path: &Path| {
+        fs::metadata(path).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+    };
+    for folder in [target.to_owned(), target.join(crate::folder::IMPORT_DIR)] {
+        for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
+            if same(&entry.path()) {
+                return Err(Error::Output {
+                    path: target.to_owned(),
+                    message: format!(
+                        "holds {}, which is this run's standard input: replacing the folder would delete it",
+                        entry.path().display()
+                    ),
+                    fix: "copy the file out of the folder first, or choose another --out folder".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether `summary.json` names voucher-import as the tool that wrote it.
 fn written_by_this_tool(summary: &Path) -> bool {
     const LARGEST_SUMMARY: u64 = 64 << 20;

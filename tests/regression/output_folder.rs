@@ -235,3 +235,33 @@ fn force_never_deletes_files_nested_in_an_earlier_output() {
     fs::remove_dir_all(out.join("report.html")).unwrap();
     prepare_into(&input, &out, &[]).expect_code(0);
 }
+
+#[test]
+fn stdin_read_from_the_output_folder_is_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    fs::write(&input, "Code,Active\nA-1,true\nA-2,maybe\n").unwrap();
+    let out = dir.path().join("out");
+    prepare_into(&input, &out, &[]).expect_code(1);
+    let rejected = out.join("rejected.csv");
+    let before = fs::read(&rejected).unwrap();
+    // `prepare - --out out --force < out/rejected.csv`: the guard used to check named paths
+    // only, and the run replaced its own input.
+    let output = std::process::Command::new(crate::util::BIN)
+        .args([
+            "prepare",
+            "-",
+            "--campaign-type",
+            "gift",
+            "--force",
+            "--out",
+        ])
+        .arg(&out)
+        .stdin(fs::File::open(&rejected).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("standard input"), "{stderr}");
+    assert_eq!(fs::read(&rejected).unwrap(), before);
+}
