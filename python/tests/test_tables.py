@@ -155,6 +155,22 @@ def test_zoned_timestamps_are_written_in_utc() -> None:
     ]
 
 
+def test_pandas_period_columns_are_written_as_their_iso_text() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "Code": ["P-1", "P-2", "P-3"],
+            "month": pd.PeriodIndex(["2026-01", "2026-02", None], freq="M"),
+            "day": pd.PeriodIndex(["2026-01-15", "2026-02-01", "2026-03-31"], freq="D"),
+        }
+    )
+    result = voucher_import.prepare(frame, campaign_type="discount")
+    assert result.summary["accepted"] == 3, table_rows(result.rejected)
+    # Not the ordinals (672, 20468, ...).
+    assert result.accepted.column("month").to_pylist() == ["2026-01", "2026-02", None]
+    assert result.accepted.column("day").to_pylist() == ["2026-01-15", "2026-02-01", "2026-03-31"]
+
+
 def test_several_named_tables_are_one_import() -> None:
     a = pa.table({"Code": ["A-1", "SAME"], "Active": ["true", "true"]})
     b = pa.table({"Code": ["SAME", "B-2"], "Region": ["EU", "US"]})

@@ -26,7 +26,7 @@ def as_table(data: Any, name: str) -> pa.Table:
         return pa.Table.from_batches([data])
     try:
         if type(data).__module__.split(".")[0] == "pandas" and hasattr(data, "columns"):
-            return pa.Table.from_pandas(data, preserve_index=False)
+            return pa.Table.from_pandas(_periods_as_text(data), preserve_index=False)
         if hasattr(data, "__arrow_c_stream__"):
             try:
                 return pa.table(data)
@@ -49,6 +49,24 @@ def as_table(data: Any, name: str) -> pa.Table:
         fix="pass a path, a pyarrow Table or RecordBatchReader, a pandas or Polars DataFrame, "
         "or an object with __arrow_c_stream__",
     )
+
+
+def _periods_as_text(frame: Any) -> Any:
+    """pandas ``Period`` columns as their ISO text (``2026-01``, ``2026-01-15``): pyarrow would
+    write them as their ordinal (a number of periods since 1970), which no reader could take
+    for a date."""
+    periods = [
+        column
+        for column in frame.columns
+        if str(getattr(frame[column], "dtype", "")).startswith("period")
+    ]
+    if not periods:
+        return frame
+    frame = frame.copy()
+    for column in periods:
+        values = frame[column]
+        frame[column] = values.astype(str).where(values.notna(), None)
+    return frame
 
 
 def table_stream(table: pa.Table) -> bytes:
