@@ -28,10 +28,14 @@ pub const LOCK_FILE: &str = "upload.lock";
 pub const FAILED_FILE: &str = "upload-failed.csv";
 /// What the read-back found stored otherwise than sent.
 pub const VERIFY_FILE: &str = "upload-verify.csv";
+/// The rows Voucherify did not import, one JSON file per batch (`part-00001.json`): kept out
+/// of `upload.json`, so that the state a resumed run reads stays small however many rows
+/// failed.
+pub const FAILED_ROWS_DIR: &str = "upload-failed-rows";
 
 /// Every name a prepared folder holds (and `upload.json.tmp`, which versions before the
 /// atomic writes left behind).
-pub const ENTRIES: [&str; 12] = [
+pub const ENTRIES: [&str; 13] = [
     IMPORT_DIR,
     REJECTED_FILE,
     WARNINGS_FILE,
@@ -43,6 +47,7 @@ pub const ENTRIES: [&str; 12] = [
     VERIFY_FILE,
     LOCK_FILE,
     FAILED_FILE,
+    FAILED_ROWS_DIR,
     "upload.json.tmp",
 ];
 

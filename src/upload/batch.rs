@@ -50,6 +50,7 @@ impl Run<'_> {
         let batch = {
             let mut state = self.state.lock().expect("state lock");
             change(&mut state.batches[index]);
+            super::failed_rows::save(&self.options.dir, &mut state.batches[index])?;
             state.save(self.state_path)?;
             state.batches[index].clone()
         };
@@ -124,8 +125,7 @@ impl Run<'_> {
         let code_column = header.iter().position(|h| h == "Code").ok_or_else(|| {
             Error::input(file, "the batch has no Code column", "run prepare again")
         })?;
-        let failed: Vec<u64> = batch
-            .failed
+        let failed: Vec<u64> = super::failed_rows::load(&self.options.dir, &batch)?
             .iter()
             .filter_map(|f| {
                 f.row.or_else(|| {

@@ -19,7 +19,7 @@ pub use crate::folder::FAILED_FILE;
 /// (and removes an old one) when no row failed.
 pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
     let target = dir.join(FAILED_FILE);
-    if state.batches.iter().all(|b| b.failed.is_empty()) {
+    if state.batches.iter().all(|b| b.failed_rows == 0) {
         if target.exists() {
             fs::remove_file(&target).map_err(|e| Error::io(&target, e))?;
         }
@@ -31,16 +31,17 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
     let mut batches = Vec::new();
     let mut columns: Vec<String> = Vec::new();
     for (number, batch) in state.batches.iter().enumerate() {
-        if batch.failed.is_empty() {
+        if batch.failed_rows == 0 {
             continue;
         }
+        let failed = super::failed_rows::load(dir, batch)?;
         let (header, records) = super::prepared::batch_records(&dir.join(&batch.path))?;
         for name in &header {
             if !columns.contains(name) {
                 columns.push(name.clone());
             }
         }
-        batches.push((number, batch, header, records));
+        batches.push((number, batch, failed, header, records));
     }
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -54,12 +55,12 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
     names.extend(columns.iter().map(|c| formula_safe(c.clone())));
     out.write_record(&names)
         .map_err(|e| Error::Invariant(e.to_string()))?;
-    for (number, batch, header, records) in batches {
+    for (number, batch, failed_rows, header, records) in batches {
         let positions: Vec<Option<usize>> = columns
             .iter()
             .map(|c| header.iter().position(|h| h == c))
             .collect();
-        for failed in &batch.failed {
+        for failed in &failed_rows {
             let origin = failed.row.and_then(|row| {
                 origins
                     .locate(number as u32 + 1, row)

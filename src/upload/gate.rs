@@ -186,10 +186,10 @@ pub(crate) fn canary_verdict(batch: &BatchState, accepted: &[Acceptance]) -> Can
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default()
         ))
-    } else if batch.failed_count.unwrap_or(0) > 0 || !batch.failed.is_empty() {
+    } else if batch.failed_count.unwrap_or(0) > 0 || batch.failed_rows > 0 {
         Some(format!(
             "{} row(s) of the canary batch failed at Voucherify (see upload-failed.csv)",
-            batch.failed_count.unwrap_or(batch.failed.len() as u64)
+            batch.failed_count.unwrap_or(batch.failed_rows)
         ))
     } else if batch.rows_without_verdict > 0
         || matches!(batch.counts, Some(Counts::Inconsistent | Counts::Missing))

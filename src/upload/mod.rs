@@ -26,6 +26,7 @@ mod candidates;
 mod client;
 mod compare;
 mod failed;
+mod failed_rows;
 mod gate;
 mod lock;
 mod outcome;
@@ -195,6 +196,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
             "export the project's application keys (Project settings > Application keys) in the environment",
         ));
     }
+    failed_rows::save_all(dir, &mut state)?;
     for (name, secret) in [
         ("VOUCHERIFY_APP_ID", &options.api.app_id),
         ("VOUCHERIFY_APP_TOKEN", &options.api.app_token),

@@ -232,9 +232,18 @@ pub struct BatchState {
     /// The job was named by `--adopt`, not by Voucherify's answer to the POST.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopted: bool,
-    #[serde(default)]
-    /// The rows Voucherify did not import.
+    /// The rows Voucherify did not import, while this run holds them: recorded in
+    /// `DIR/upload-failed-rows/part-00001.json`, not in `upload.json` (read from an older
+    /// `upload.json` that held them, they move there).
+    #[serde(default, skip_serializing)]
+    #[schemars(skip)]
     pub failed: Vec<FailedRowState>,
+    /// How many rows Voucherify did not import, as recorded (see `failed`).
+    #[serde(default)]
+    pub failed_rows: u64,
+    /// `failed` holds rows not written to their file yet.
+    #[serde(skip)]
+    pub(crate) failed_unsaved: bool,
     /// `failed[]` entries naming codes the batch never sent (an inconsistent answer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_not_in_batch: Vec<FailedRowState>,
@@ -346,6 +355,8 @@ impl BatchState {
             not_its_jobs: Vec::new(),
             adopted: false,
             failed: Vec::new(),
+            failed_rows: 0,
+            failed_unsaved: false,
             failed_not_in_batch: Vec::new(),
             verification: None,
         }
@@ -377,6 +388,8 @@ impl BatchState {
         self.candidates_incomplete = None;
         self.adopted = false;
         self.failed.clear();
+        self.failed_rows = 0;
+        self.failed_unsaved = false;
         self.failed_not_in_batch.clear();
         self.verification = None;
     }
@@ -448,6 +461,11 @@ impl UploadState {
             )
         })?;
         for batch in &mut state.batches {
+            // An older upload.json held the failed rows: they move to their own file.
+            if !batch.failed.is_empty() {
+                batch.failed_rows = batch.failed.len() as u64;
+                batch.failed_unsaved = true;
+            }
             // The run that wrote it died with the POST in flight.
             if batch.status == BatchStatus::Posting {
                 batch.status = BatchStatus::Unconfirmed;

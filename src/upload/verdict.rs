@@ -173,6 +173,8 @@ fn record_result(
         .iter()
         .map(|entry| failed_row(entry, batch.rows, &mut batch_codes))
         .partition(|f| f.row_source != RowSource::NotInBatch);
+    batch.failed_rows = own.len() as u64;
+    batch.failed_unsaved = !own.is_empty();
     batch.failed = own;
     batch.failed_not_in_batch = foreign;
     let count = |name: &str| object.and_then(|o| o.get(name)).and_then(count_of);

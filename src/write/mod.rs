@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The names a prepared folder holds: what `prepare` writes and what `upload` adds.
-const OUTPUT_ENTRIES: [&str; 12] = crate::folder::ENTRIES;
+const OUTPUT_ENTRIES: [&str; 13] = crate::folder::ENTRIES;
 
 /// What marks a staging folder (and the old folder a commit moves aside) as voucher-import's:
 /// `.NAME.voucher-import-RUN.tmp` and `.NAME.voucher-import-RUN.old-RUN`, where RUN is
@@ -128,6 +128,20 @@ fn foreign_below(target: &Path, entries: &[String]) -> Vec<String> {
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
         };
+        if entry == crate::folder::FAILED_ROWS_DIR && meta.is_dir() {
+            // upload's record of failed rows: part-00001.json, ...
+            for child in fs::read_dir(&path).into_iter().flatten().flatten() {
+                let name = child.file_name().to_string_lossy().into_owned();
+                let ours = child.file_type().is_ok_and(|t| t.is_file())
+                    && name
+                        .strip_suffix(".json")
+                        .is_some_and(|stem| is_batch_name(&format!("{stem}.csv")));
+                if !ours {
+                    foreign.push(format!("{entry}/{name}"));
+                }
+            }
+            continue;
+        }
         if entry != crate::folder::IMPORT_DIR {
             if meta.is_dir() {
                 foreign.push(format!("{entry}/ (a folder)"));

@@ -58,15 +58,16 @@ fn failed_rows_without_row_or_code_are_recorded_and_survive_every_rerun() {
             "{failed}"
         );
         assert!(lines[5].starts_with("import/part-00001.csv,,,"), "{failed}");
+        // The failed rows are recorded in a file of their own; upload.json holds their count.
         let recorded = state(&dir);
-        assert_eq!(
-            recorded["batches"][0]["failed"][0]["row_source"], "code",
-            "{recorded}"
-        );
-        assert_eq!(
-            recorded["batches"][0]["failed"][2]["reported_row"], "-1",
-            "{recorded}"
-        );
+        assert_eq!(recorded["batches"][0]["failed_rows"], 5, "{recorded}");
+        assert!(recorded["batches"][0].get("failed").is_none(), "{recorded}");
+        let rows: Value = serde_json::from_slice(
+            &fs::read(out(&dir).join("upload-failed-rows/part-00001.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rows[0]["row_source"], "code", "{rows}");
+        assert_eq!(rows[2]["reported_row"], "-1", "{rows}");
     }
     assert_eq!(
         fake.posts().len(),
@@ -276,4 +277,58 @@ fn a_post_answer_naming_another_batchs_job_leaves_the_batch_unconfirmed() {
         "{recorded}"
     );
     assert_eq!(recorded["batches"][0]["status"], "DONE");
+}
+
+#[test]
+fn upload_json_stays_small_however_many_rows_failed_and_the_upload_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cards.csv");
+    let mut cards = String::from("Code,Gift Amount\n");
+    for i in 0..20_000 {
+        cards.push_str(&format!("F-{i:06},1000\n"));
+    }
+    fs::write(&input, cards).unwrap();
+    let prepared = Command::new(BIN)
+        .args([
+            "prepare",
+            &input.display().to_string(),
+            "--campaign-type",
+            "gift",
+        ])
+        .args(["--batch-rows", "10000", "--canary-rows", "0"])
+        .args(["--out", &out(&dir).display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(prepared.status.code(), Some(0), "{prepared:?}");
+    let fake = Fake::start();
+    // Every row of batch 1 fails, with a long reason; batch 2's job never ends this run.
+    let reason = "unit: must be a number, property is required (actual value is 'EUR') ".repeat(4);
+    let failed: Vec<Value> = (0..10_000)
+        .map(|i| json!({"code": format!("F-{i:06}"), "row": i + 1, "reason": reason}))
+        .collect();
+    fake.behaviour()
+        .failed_rows
+        .insert("part-00001.csv".into(), failed);
+    fake.behaviour().hanging.insert("part-00002.csv".into());
+    let output = upload_command(&dir, &fake, TOKEN)
+        .args(["--verify", "0", "--job-timeout", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let state_bytes = fs::metadata(out(&dir).join("upload.json")).unwrap().len();
+    assert!(state_bytes < 16_384, "upload.json is {state_bytes} bytes");
+    let failed_csv = fs::read_to_string(out(&dir).join("upload-failed.csv")).unwrap();
+    assert_eq!(failed_csv.lines().count(), 10_001);
+    // The next run resumes from the small state: polls batch 2 on, posts nothing again, and
+    // still lists batch 1's failed rows.
+    fake.behaviour().hanging.clear();
+    let output = upload_command(&dir, &fake, TOKEN)
+        .args(["--verify", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(fake.posts().len(), 2, "nothing posted twice");
+    assert_eq!(state(&dir)["batches"][1]["status"], "DONE");
+    let again = fs::read_to_string(out(&dir).join("upload-failed.csv")).unwrap();
+    assert_eq!(again, failed_csv);
 }

@@ -240,7 +240,7 @@ fn write_batch_problem(
                     "inconsistent {name}: Voucherify's counts (done {}, failed {}, {} listed) do not fit the {} sent; not believed: check the campaign",
                     batch.reported_done_count.map(|c| c.to_string()).unwrap_or("?".into()),
                     batch.reported_failed_count.map(|c| c.to_string()).unwrap_or("?".into()),
-                    batch.failed.len(),
+                    batch.failed_rows,
                     plural(batch.rows, "row", "rows")
                 )?;
             }
