@@ -358,13 +358,24 @@ fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange
                     )
                 }
             };
-            let raw = String::from_utf8_lossy(&bytes);
-            let json = serde_json::from_str::<serde_json::Value>(&raw)
+            // The body is held once: parsed from its bytes, and only a redacted beginning kept
+            // as text (for messages), so an answer near the body limit does not take three
+            // times the limit in memory.
+            let json = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
+                .or_else(|| {
+                    // Bytes that are not UTF-8 inside strings: read as before, lossily (a
+                    // copy, for such answers only).
+                    std::str::from_utf8(&bytes)
+                        .is_err()
+                        .then(|| serde_json::from_str(&String::from_utf8_lossy(&bytes)).ok())?
+                })
                 .map(|mut value| {
                     redact_json(redactor, &mut value);
                     value
                 });
+            let text = message_text(&bytes, redactor);
+            drop(bytes);
             Exchange::Answer(Answer {
                 status,
                 retry_after,
@@ -372,11 +383,33 @@ fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange
                 rate_limit_remaining,
                 rate_limit_type,
                 rate_limit_limit,
-                text: redactor.text(&raw).into_owned(),
+                text,
                 json,
             })
         }
     }
+}
+
+/// The beginning of an answer's body, redacted, for messages (which show 200 characters of
+/// it): the first 64 KiB are redacted and at most 4 KiB kept; when the body is longer, the last
+/// KiB of what was redacted is dropped too, so that no spelling of a secret cut at 64 KiB can
+/// reach a message.
+fn message_text(bytes: &[u8], redactor: &Redactor) -> String {
+    const READ: usize = 64 << 10;
+    const KEPT: usize = 4 << 10;
+    const LONGEST_SPELLING: usize = 1 << 10;
+    let cut = bytes.len() > READ;
+    let raw = String::from_utf8_lossy(&bytes[..bytes.len().min(READ)]);
+    let clean = redactor.text(&raw);
+    let mut end = if cut {
+        clean.len().saturating_sub(LONGEST_SPELLING).min(KEPT)
+    } else {
+        clean.len().min(KEPT)
+    };
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    clean[..end].to_owned()
 }
 
 /// A ureq error in a few words.

@@ -128,3 +128,24 @@ fn a_code_of_dots_is_sent_as_a_segment_no_proxy_can_normalize() {
     assert_eq!(encode_segment("a.b"), "a.b");
     assert_eq!(encode_segment("../x"), "..%2Fx");
 }
+
+#[test]
+fn only_a_redacted_beginning_of_an_answer_is_kept_as_text() {
+    let redactor = Redactor::new(&["secret-token-6f1d"]);
+    let mut body = "x".repeat(2000);
+    body.push_str("secret-token-6f1d");
+    body.push_str(&"y".repeat(10 << 20));
+    let text = message_text(body.as_bytes(), &redactor);
+    assert!(text.len() <= 4 << 10, "{}", text.len());
+    assert!(text.contains("[redacted]") && !text.contains("secret-token"));
+    // A secret cut at the 64 KiB the redaction reads never reaches the text.
+    let mut edge = "z".repeat((64 << 10) - 5);
+    edge.push_str("secret-token-6f1d");
+    let text = message_text(edge.as_bytes(), &redactor);
+    assert!(
+        !text.contains("secr"),
+        "{}",
+        &text[text.len().saturating_sub(40)..]
+    );
+    assert_eq!(message_text(b"short", &redactor), "short");
+}
