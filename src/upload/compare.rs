@@ -111,10 +111,7 @@ const KNOWN: [&str; 9] = [
     "Expiration Date",
 ];
 
-/// How `Gift Amount` is meant: Voucherify's text calls it both the initial balance and the
-/// current one (`gift.amount` is the lifetime income, `gift.balance = amount -
-/// subtracted_amount - redeemed_amount`).
-pub use crate::config::GiftAmountReading;
+use crate::config::GiftAmountReading;
 
 /// What the prepared folder says of how its rows are to be read back.
 #[derive(Debug, Clone, Default)]

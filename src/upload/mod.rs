@@ -47,7 +47,7 @@ use crate::error::{Error, Result};
 pub use budget::{ApiCalls, CallPlan, RateLimit, DEFAULT_API_BUDGET, VERIFY_ALL_LIMIT};
 use client::Client;
 pub use client::{check_api_url, ApiSettings, ApiTransport, Secret, IMPORT_ACTION_TYPE};
-pub use compare::{GiftAmountReading, Mismatch, MismatchKind, VerifyCount};
+pub use compare::{Mismatch, MismatchKind, VerifyCount};
 pub use failed::FAILED_FILE;
 pub use gate::{Acceptance, CanaryMode, MismatchSignature, MismatchStop, OnMismatch};
 pub use outcome::UploadOutcome;

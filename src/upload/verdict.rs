@@ -180,14 +180,14 @@ fn record_result(
     let count = |name: &str| object.and_then(|o| o.get(name)).and_then(count_of);
     let reported = (count("done_count"), count("failed_count"));
     let listed = batch.failed.len() as u64;
+    let from_message = batch.message.as_deref().and_then(imported_in_message);
     // A result that says nothing of how many went in: no count, no `failed` list, no message
     // with a number. Its rows have no verdict (never "all imported").
     let silent = reported == (None, None)
+        && from_message.is_none()
         && object
             .and_then(|o| o.get("failed"))
             .is_none_or(|f| !f.is_array());
-    let from_message = batch.message.as_deref().and_then(imported_in_message);
-    let silent = silent && from_message.is_none();
     let done_job = batch.status == BatchStatus::Done;
     let rows = batch.rows;
     let (done, failed, counts) = match reported {

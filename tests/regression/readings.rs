@@ -5,7 +5,15 @@
 
 use std::fs;
 
-use crate::util::{assert_conserved, csv_records, run};
+use crate::util::{assert_conserved, csv_records, run, Run};
+
+/// `prepare INPUT --campaign-type TYPE EXTRA... --out {out}`.
+fn prepare(input: &str, campaign_type: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["prepare", input, "--campaign-type", campaign_type];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--out", "{out}"]);
+    run(&args)
+}
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
@@ -23,14 +31,7 @@ fn a_date_with_an_offset_is_written_in_utc_and_counted() {
          D-1,2026-01-01T10:00:00+02:00,2026-12-31T23:59:59.500-05:30\n\
          D-2,2026-01-01T10:00:00Z,2026-12-31\n",
     );
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "discount",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&input, "discount", &[]);
     r.expect_code(0);
     let batch = csv_records(&fs::read(r.out().join("import/part-00001.csv")).unwrap());
     assert_eq!(
@@ -61,16 +62,7 @@ fn dates_in_a_zone_are_written_in_utc_and_a_zone_that_is_none_is_refused() {
         "dates.csv",
         "Code,Start Date\nW-1,2026-01-15T10:00\nW-2,2026-07-15\n",
     );
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "discount",
-        "--dates-in",
-        "Europe/Warsaw",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&input, "discount", &["--dates-in", "Europe/Warsaw"]);
     r.expect_code(0);
     let batch = csv_records(&fs::read(r.out().join("import/part-00001.csv")).unwrap());
     assert_eq!(batch[0], ["W-1", "2026-01-15T09:00:00Z"]);
@@ -81,16 +73,7 @@ fn dates_in_a_zone_are_written_in_utc_and_a_zone_that_is_none_is_refused() {
         "{summary}"
     );
 
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "discount",
-        "--dates-in",
-        "Mars/Olympus",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&input, "discount", &["--dates-in", "Mars/Olympus"]);
     r.expect_code(2);
     assert!(
         r.stderr().contains("'Mars/Olympus' is not a time zone"),
@@ -108,14 +91,7 @@ fn redeemed_over_balance_applies_to_the_initial_amount_only() {
         "cards.csv",
         "Code,Gift Amount,Redeemed Amount\nB-1,1000,5000\nB-2,1000,0\n",
     );
-    let initial = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
+    let initial = prepare(&input, "gift", &[]);
     initial.expect_code(1);
     assert!(
         fs::read_to_string(initial.out().join("rejected.csv"))
@@ -124,16 +100,7 @@ fn redeemed_over_balance_applies_to_the_initial_amount_only() {
         "{}",
         initial.describe()
     );
-    let balance = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "gift",
-        "--gift-amount",
-        "balance",
-        "--out",
-        "{out}",
-    ]);
+    let balance = prepare(&input, "gift", &["--gift-amount", "balance"]);
     balance.expect_code(0);
     assert_conserved(&balance.out(), 2);
     let summary = fs::read_to_string(balance.out().join("summary.json")).unwrap();
@@ -152,14 +119,7 @@ fn redeemed_quantity_is_left_out_of_loyalty_batches_with_its_values_counted() {
         "cards.csv",
         "Code,Loyalty Points,Redeemed Quantity\nL-1,100,2\nL-2,50,\nL-3,70,1\n",
     );
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "loyalty",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&input, "loyalty", &[]);
     r.expect_code(0);
     let batch = csv_records(&fs::read(r.out().join("import/part-00001.csv")).unwrap());
     assert_eq!(batch[0], ["L-1", "100"]);
@@ -184,31 +144,13 @@ fn a_schema_property_spelled_like_a_known_column_is_metadata_and_an_ambiguous_he
         "codes.csv",
         "Code,Category,CATEGORY\nS-1,summer,gold\n",
     );
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "discount",
-        "--metadata-schema",
-        &schema,
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&input, "discount", &["--metadata-schema", &schema]);
     r.expect_code(0);
     let batch = fs::read_to_string(r.out().join("import/part-00001.csv")).unwrap();
     assert!(batch.starts_with("Code,Category,CATEGORY\r\n"), "{batch}");
 
     let ambiguous = write(&dir, "ambiguous.csv", "Code,category\nS-1,gold\n");
-    let r = run(&[
-        "prepare",
-        &ambiguous,
-        "--campaign-type",
-        "discount",
-        "--metadata-schema",
-        &schema,
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&ambiguous, "discount", &["--metadata-schema", &schema]);
     r.expect_code(2);
     assert!(
         r.stderr()
@@ -227,30 +169,14 @@ fn a_title_case_default_export_refused_as_the_template_names_from_voucherify_exp
         "export.csv",
         "Code,Voucher Type,Value,Discount Type\nE-1,GIFT_VOUCHER,2000.00,\n",
     );
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&input, "gift", &[]);
     r.expect_code(2);
     assert!(
         r.stderr().contains("--from voucherify-export"),
         "{}",
         r.describe()
     );
-    let converted = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "gift",
-        "--from",
-        "voucherify-export",
-        "--out",
-        "{out}",
-    ]);
+    let converted = prepare(&input, "gift", &["--from", "voucherify-export"]);
     converted.expect_code(0);
 }
 
@@ -265,40 +191,17 @@ fn batch_one_is_a_canary_only_when_a_column_needs_one() {
     }
     let plain = write(&dir, "plain.csv", &plain);
     let amounts = write(&dir, "amounts.csv", &amounts);
-    let r = run(&[
-        "prepare",
-        &plain,
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&plain, "gift", &[]);
     r.expect_code(0);
     let summary = fs::read_to_string(r.out().join("summary.json")).unwrap();
     assert!(!summary.contains("canary_rows"), "{summary}");
-    let r = run(&[
-        "prepare",
-        &amounts,
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&amounts, "gift", &[]);
     r.expect_code(0);
     let first = csv_records(&fs::read(r.out().join("import/part-00001.csv")).unwrap());
     let second = csv_records(&fs::read(r.out().join("import/part-00002.csv")).unwrap());
     assert_eq!((first.len(), second.len()), (20, 10));
     assert_conserved(&r.out(), 30);
-    let r = run(&[
-        "prepare",
-        &amounts,
-        "--campaign-type",
-        "gift",
-        "--canary-rows",
-        "0",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare(&amounts, "gift", &["--canary-rows", "0"]);
     r.expect_code(0);
     assert!(!r.out().join("import/part-00002.csv").exists());
 }

@@ -3,6 +3,8 @@
 use super::*;
 use serde_json::json;
 
+use crate::config::GiftAmountReading;
+
 fn header(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
