@@ -22,6 +22,8 @@ pub const ORIGINS_FILE: &str = "origins.csv";
 pub const UPDATES_FILE: &str = "updates.csv";
 /// `upload`'s state: every batch's way through Voucherify.
 pub const STATE_FILE: &str = "upload.json";
+/// `upload`'s changes since `upload.json` was last written whole, one line each.
+pub const JOURNAL_FILE: &str = "upload.journal";
 /// Locked while an `upload` runs on the folder.
 pub const LOCK_FILE: &str = "upload.lock";
 /// The rows Voucherify did not import, mapped back to the input.
@@ -35,7 +37,7 @@ pub const FAILED_ROWS_DIR: &str = "upload-failed-rows";
 
 /// Every name a prepared folder holds (and `upload.json.tmp`, which versions before the
 /// atomic writes left behind).
-pub const ENTRIES: [&str; 13] = [
+pub const ENTRIES: [&str; 14] = [
     IMPORT_DIR,
     REJECTED_FILE,
     WARNINGS_FILE,
@@ -44,6 +46,7 @@ pub const ENTRIES: [&str; 13] = [
     ORIGINS_FILE,
     UPDATES_FILE,
     STATE_FILE,
+    JOURNAL_FILE,
     VERIFY_FILE,
     LOCK_FILE,
     FAILED_FILE,

@@ -184,6 +184,7 @@ impl ArrowInput {
             bytes: 0,
             rows,
             multi_line: Default::default(),
+            gzip_trailing_zeros: 0,
         }))
     }
 }

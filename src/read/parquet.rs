@@ -91,6 +91,7 @@ impl ParquetInput {
             bytes,
             rows,
             multi_line: Default::default(),
+            gzip_trailing_zeros: 0,
         }))
     }
 }

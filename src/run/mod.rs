@@ -398,6 +398,12 @@ pub fn run_sources(
                     file_names[d.file], d.multi_line.row_like
                 )
             }))
+            .chain(digests.iter().filter(|d| d.gzip_trailing_zeros > 0).map(|d| {
+                format!(
+                    "{}: {} zero byte(s) after the end of the gzip data were skipped as padding (as gzip -d skips them); every member before them was read",
+                    file_names[d.file], d.gzip_trailing_zeros
+                )
+            }))
             .chain((normalizations.dates_without_zone > 0).then(|| {
                 format!(
                     "{} Start Date / Expiration Date value(s) are written without a time zone: Voucherify may read them in the project's time zone rather than UTC (unconfirmed); give --dates-in ZONE (the project's time zone) to write them in UTC",

@@ -24,7 +24,8 @@ pub(crate) struct Run<'a> {
     pub client: &'a Client,
     pub prepared: &'a [PreparedBatch],
     pub state: &'a Mutex<UploadState>,
-    pub state_path: &'a std::path::Path,
+    /// Where each change is written (taken after `state`, never before).
+    pub journal: &'a Mutex<super::journal::Journal>,
     pub progress: &'a dyn UploadProgress,
     /// Set when another batch met an error that stops the run: the others stop at their next
     /// wait, leaving their state to be resumed.
@@ -51,7 +52,10 @@ impl Run<'_> {
             let mut state = self.state.lock().expect("state lock");
             change(&mut state.batches[index]);
             super::failed_rows::save(&self.options.dir, &mut state.batches[index])?;
-            state.save(self.state_path)?;
+            self.journal
+                .lock()
+                .expect("journal lock")
+                .record(&mut state, index)?;
             state.batches[index].clone()
         };
         self.progress.batch(&batch);

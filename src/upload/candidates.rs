@@ -27,7 +27,10 @@ impl Run<'_> {
             let batch = &mut state.batches[index];
             batch.status = BatchStatus::Unconfirmed;
             batch.reason = Some(why);
-            state.save(self.state_path)?;
+            self.journal
+                .lock()
+                .expect("journal lock")
+                .checkpoint(&mut state)?;
         }
         self.find_candidates(index)
     }

@@ -22,6 +22,7 @@ use super::redact::{redact_json, Redactor};
 use super::transport::agent;
 pub use super::transport::{check_api_url, ApiSettings, ApiTransport, Secret};
 use crate::error::{Error, Result};
+use answer_memory::{AnswerMemory, ReadAnswerError};
 
 /// The async action type of a campaign CSV import.
 pub const IMPORT_ACTION_TYPE: &str = "CAMPAIGN.VOUCHERS_IMPORT_CSV";
@@ -76,6 +77,8 @@ pub struct Client {
     cancel: crate::interrupt::Cancel,
     /// Every call counted, and Voucherify's remainder followed.
     meter: Meter,
+    /// The memory all answers in flight share.
+    answers: Arc<AnswerMemory>,
 }
 
 /// The responses a thread hands back.
@@ -87,6 +90,7 @@ impl Client {
         redactor: Redactor,
         cancel: crate::interrupt::Cancel,
         meter: Meter,
+        in_flight: usize,
     ) -> Self {
         let reader = agent(&settings, true, Arc::new(AtomicBool::new(false)));
         Client {
@@ -95,6 +99,7 @@ impl Client {
             reader,
             cancel,
             meter,
+            answers: Arc::new(AnswerMemory::new(ANSWERS_LIMIT, in_flight)),
         }
     }
 
@@ -264,10 +269,11 @@ impl Client {
     ) -> Result<Exchange> {
         let (tx, rx) = mpsc::channel();
         let redactor = self.redactor.clone();
+        let answers = self.answers.clone();
         std::thread::Builder::new()
             .name("http".into())
             .spawn(move || {
-                let exchange = classify(send(), &connected, &redactor);
+                let exchange = classify(send(), &connected, &redactor, &answers);
                 let _ = tx.send(exchange);
             })
             .map_err(|e| Error::Upload(format!("cannot start a thread for HTTP: {e}")))?;
@@ -312,11 +318,18 @@ pub(crate) fn multipart_body(file_name: &str, csv: &[u8]) -> (Vec<u8>, String) {
     (body, format!("multipart/form-data; boundary={boundary}"))
 }
 
-/// The largest answer body read (a result listing 100,000 failed rows is about 15 MB).
-const BODY_LIMIT: u64 = 256 * 1024 * 1024;
+/// The memory the answers in flight take together, whatever `--parallel` is (a result listing
+/// 100,000 failed rows is about 15 MB; one answer may take up to about half of this and more
+/// with fewer batches in flight: see `AnswerMemory`).
+const ANSWERS_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// Classifies what ureq gave, redacting every text.
-fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange {
+fn classify(
+    sent: Sent,
+    connected: &AtomicBool,
+    redactor: &Redactor,
+    answers: &AnswerMemory,
+) -> Exchange {
     match sent {
         Err(e) => {
             let why = redactor.owned(describe(&e));
@@ -344,38 +357,51 @@ fn classify(sent: Sent, connected: &AtomicBool, redactor: &Redactor) -> Exchange
                 let without_query = l.split(['?', '#']).next().unwrap_or_default();
                 redactor.owned(without_query.to_owned())
             });
-            let bytes = match response
+            let body = response
                 .body_mut()
                 .with_config()
-                .limit(BODY_LIMIT)
-                .read_to_vec()
-            {
-                Ok(bytes) => bytes,
-                Err(e) => {
+                .limit(answers.largest_answer().saturating_add(1))
+                .reader();
+            let answer = match answers.read(body) {
+                Ok(answer) => answer,
+                Err(ReadAnswerError::TooLarge { limit }) => {
+                    return Exchange::Lost(format!(
+                        "the answer ({status}) is longer than the {} MiB read of one answer",
+                        limit >> 20
+                    ))
+                }
+                Err(ReadAnswerError::Io(e)) => {
+                    let why = match e
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                    {
+                        Some(inner) => describe(inner),
+                        None => e.to_string(),
+                    };
                     return Exchange::Lost(
-                        redactor
-                            .owned(format!("the answer ({status}) broke off: {}", describe(&e))),
-                    )
+                        redactor.owned(format!("the answer ({status}) broke off: {why}")),
+                    );
                 }
             };
             // The body is held once: parsed from its bytes, and only a redacted beginning kept
             // as text (for messages), so an answer near the body limit does not take three
             // times the limit in memory.
-            let json = serde_json::from_slice::<serde_json::Value>(&bytes)
+            let bytes = &answer.bytes;
+            let json = serde_json::from_slice::<serde_json::Value>(bytes)
                 .ok()
                 .or_else(|| {
                     // Bytes that are not UTF-8 inside strings: read as before, lossily (a
                     // copy, for such answers only).
-                    std::str::from_utf8(&bytes)
+                    std::str::from_utf8(bytes)
                         .is_err()
-                        .then(|| serde_json::from_str(&String::from_utf8_lossy(&bytes)).ok())?
+                        .then(|| serde_json::from_str(&String::from_utf8_lossy(bytes)).ok())?
                 })
                 .map(|mut value| {
                     redact_json(redactor, &mut value);
                     value
                 });
-            let text = message_text(&bytes, redactor);
-            drop(bytes);
+            let text = message_text(bytes, redactor);
+            drop(answer);
             Exchange::Answer(Answer {
                 status,
                 retry_after,
@@ -490,5 +516,6 @@ pub(crate) fn shorten(body: &str) -> String {
     }
 }
 
+mod answer_memory;
 #[cfg(test)]
 mod tests;

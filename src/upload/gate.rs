@@ -125,7 +125,10 @@ pub(crate) fn judge_canary(run: &Run) -> Result<()> {
         record_stop(&mut state, 0);
         run.halt.lock().expect("halt lock").get_or_insert(reason);
     }
-    state.save(run.state_path)
+    run.journal
+        .lock()
+        .expect("journal lock")
+        .checkpoint(&mut state)
 }
 
 /// After a batch: when its read-back found mismatches not accepted already, no further batch
@@ -139,7 +142,10 @@ pub(crate) fn judge_batch(run: &Run, index: usize) -> Result<()> {
         return Ok(());
     };
     run.halt.lock().expect("halt lock").get_or_insert(reason);
-    state.save(run.state_path)
+    run.journal
+        .lock()
+        .expect("journal lock")
+        .checkpoint(&mut state)
 }
 
 /// Records a stop for the batch's unaccepted mismatches, if it has any; gives its reason.

@@ -28,6 +28,7 @@ mod compare;
 mod failed;
 mod failed_rows;
 mod gate;
+mod journal;
 mod lock;
 mod outcome;
 mod prepared;
@@ -208,13 +209,14 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
             ));
         }
     }
-    state.save(&state_path)?;
+    let journal = Mutex::new(journal::Journal::start(&mut state, &state_path)?);
 
     let client = Client::new(
         options.api.clone(),
         redactor,
         options.cancel.clone(),
         budget::Meter::new(options.api_reserve),
+        options.parallel.max(1),
     );
     let shared = Mutex::new(state);
     let stopping = AtomicBool::new(false);
@@ -224,7 +226,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         client: &client,
         prepared,
         state: &shared,
-        state_path: &state_path,
+        journal: &journal,
         progress,
         stopping: &stopping,
         halt: &halt,
@@ -267,7 +269,11 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
     if let Some(seen) = client.meter().rate_limit() {
         state.rate_limit = Some(seen);
     }
-    state.save(&state_path)?;
+    journal
+        .into_inner()
+        .expect("journal lock")
+        .checkpoint(&mut state)?;
+    journal::remove(&state_path)?;
     forget_taken_candidates(&mut state, &state_path)?;
     // The rows already known to have failed, and the mismatches found, are listed even when
     // the run stops.

@@ -428,6 +428,13 @@ pub struct UploadState {
     /// Voucherify's rate limit as its last answer with the headers told it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// The last line of `upload.journal` this file includes (see `journal`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub journal_seq: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl UploadState {
@@ -443,6 +450,7 @@ impl UploadState {
             accepted_mismatches: Vec::new(),
             api_calls: ApiCalls::default(),
             rate_limit: None,
+            journal_seq: 0,
         }
     }
     /// Reads `upload.json` (redacting it, in case an older version wrote a secret into it), or
@@ -460,6 +468,7 @@ impl UploadState {
                 "restore the file, or move it away to upload again from the start (batches already imported would then be imported twice)",
             )
         })?;
+        super::journal::replay(&mut state, path, redactor)?;
         for batch in &mut state.batches {
             // An older upload.json held the failed rows: they move to their own file.
             if !batch.failed.is_empty() {
@@ -477,11 +486,12 @@ impl UploadState {
         Ok(Some(state))
     }
 
-    /// Writes the state atomically and durably.
-    pub(crate) fn save(&self, path: &Path) -> Result<()> {
+    /// Writes the state atomically and durably; gives the size written.
+    pub(crate) fn save(&self, path: &Path) -> Result<u64> {
         let text = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Invariant(format!("upload state: {e}")))?;
-        write_atomically(path, &text)
+        write_atomically(path, &text)?;
+        Ok(text.len() as u64)
     }
 }
 

@@ -482,3 +482,44 @@ fn a_folder_entry_that_cannot_be_read_as_a_file_stops_the_run_or_is_skipped_with
     r.expect_code(2);
     assert!(r.stderr().contains("b.csv"), "{}", r.describe());
 }
+
+#[test]
+fn gzip_with_trailing_zero_padding_is_read_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("padded.csv.gz");
+    let mut gzip = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = gzip.stdin.take().unwrap();
+        stdin
+            .write_all(b"Code,Active\nP-1,true\nP-2,true\n")
+            .unwrap();
+    }
+    let mut bytes = gzip.wait_with_output().unwrap().stdout;
+    // A tape or block device rounds the file up to its block with zeros.
+    bytes.resize(bytes.len().div_ceil(512) * 512 + 512, 0);
+    fs::write(&path, &bytes).unwrap();
+    let r = run(&[
+        "prepare",
+        &path.display().to_string(),
+        "--campaign-type",
+        "gift",
+        "--out",
+        "{out}",
+    ]);
+    r.expect_code(0);
+    crate::util::assert_conserved(&r.out(), 2);
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(r.out().join("summary.json")).unwrap()).unwrap();
+    let notes = summary["notes"].to_string();
+    assert!(
+        notes.contains("zero byte(s) after the end of the gzip data were skipped"),
+        "{notes}"
+    );
+    assert_eq!(summary["inputs"][0]["bytes"], bytes.len());
+}

@@ -101,8 +101,22 @@ fn batch_names(dir: &tempfile::TempDir) -> Vec<String> {
     names
 }
 
+/// The upload's state as a reader outside the tool sees it: `upload.json`, then the lines of
+/// `upload.journal` it does not hold yet (a run killed mid-way leaves its newest steps there).
 fn state(dir: &tempfile::TempDir) -> Value {
-    serde_json::from_slice(&fs::read(dir.path().join("out/upload.json")).unwrap()).unwrap()
+    let mut state: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/upload.json")).unwrap()).unwrap();
+    let journal = fs::read_to_string(dir.path().join("out/upload.journal")).unwrap_or_default();
+    let complete = journal.rfind('\n').map_or("", |end| &journal[..end]);
+    for line in complete.lines() {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        if entry["seq"].as_u64() > state["journal_seq"].as_u64().or(Some(0)) {
+            let batch = entry["batch"].as_u64().unwrap() as usize;
+            state["batches"][batch] = entry["state"].clone();
+            state["journal_seq"] = entry["seq"].clone();
+        }
+    }
+    state
 }
 
 #[test]

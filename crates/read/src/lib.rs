@@ -9,6 +9,7 @@
 
 pub mod decode;
 mod fuzzing;
+mod gzip;
 mod open;
 mod record;
 pub mod source;

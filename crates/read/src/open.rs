@@ -29,6 +29,7 @@ pub struct OpenInput {
     pub lines_skipped: u64,
     splitter: Splitter<Box<dyn Read + Send>>,
     hash: source::HashHandle,
+    trailing_zeros: source::TrailingZeros,
     blank_lines: u64,
     defer_utf8_check: bool,
     /// The file's size, when its bytes are the text (not compressed, UTF-8).
@@ -186,6 +187,7 @@ impl OpenInput {
             lines_skipped: splitter.lines_skipped(),
             splitter,
             hash: opened.hash,
+            trailing_zeros: opened.trailing_zeros,
             blank_lines,
             defer_utf8_check: options.defer_utf8_check,
             text_file_bytes: None,
@@ -286,6 +288,7 @@ impl OpenInput {
             bytes,
             rows,
             multi_line,
+            gzip_trailing_zeros: self.trailing_zeros.count(),
         }))
     }
 }

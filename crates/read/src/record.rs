@@ -143,6 +143,8 @@ pub struct FileDigest {
     pub rows: u64,
     /// The records read whole over several lines (a CSV's quoted values with line breaks).
     pub multi_line: crate::split::MultiLine,
+    /// Zero bytes after the end of a gzip file's data, skipped (as `gzip -d` skips them).
+    pub gzip_trailing_zeros: u64,
 }
 
 /// A record's fields as text.

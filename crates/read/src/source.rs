@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use sha2::{Digest, Sha256};
 
 use crate::decode::{self, TextEncoding, Transcoder};
+use crate::gzip::GzipMembers;
+pub use crate::gzip::TrailingZeros;
 
 /// Where an input comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +115,6 @@ impl std::fmt::Display for NotCompressed {
 
 impl std::error::Error for NotCompressed {}
 
-impl Compression {}
-
 /// The running sha256 and byte count of what has been read from the stored bytes.
 #[derive(Debug, Clone, Default)]
 pub struct HashHandle(Arc<Mutex<(Sha256, u64)>>);
@@ -158,6 +158,8 @@ pub struct OpenedSource {
     pub compression: Compression,
     /// The encoding found (a byte-order mark) or given.
     pub encoding: TextEncoding,
+    /// The zero bytes after the last gzip member, counted once the text is read to its end.
+    pub trailing_zeros: TrailingZeros,
 }
 
 /// Opens a file or stdin as UTF-8 text (see the module doc).
@@ -184,9 +186,14 @@ pub fn open_reader(
         },
     );
     let compression = Compression::detect(stored.fill_buf()?, name)?;
+    let mut trailing_zeros = TrailingZeros::default();
     let decompressed: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(stored),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(stored)),
+        Compression::Gzip => {
+            let (members, zeros) = GzipMembers::new(stored);
+            trailing_zeros = zeros;
+            Box::new(members)
+        }
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(stored)?),
     };
     let mut text = BufReader::with_capacity(64 * 1024, decompressed);
@@ -200,6 +207,7 @@ pub fn open_reader(
         hash,
         compression,
         encoding,
+        trailing_zeros,
     })
 }
 

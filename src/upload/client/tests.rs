@@ -16,6 +16,7 @@ fn client(max_retry_after: u64) -> Client {
         Redactor::default(),
         crate::interrupt::Cancel::new(),
         Meter::default(),
+        1,
     )
 }
 
