@@ -11,15 +11,17 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use datafusion::arrow::array::{AsArray, StringArray};
-use voucher_import::campaign::{Campaign, CampaignType};
-use voucher_import::config::{ImportOptions, Output, RunConfig};
+use voucher_import::campaign::CampaignType;
+use voucher_import::config::Output;
 use voucher_import::dedup::Dedup;
+use voucher_import::import::Import;
 use voucher_import::normalize::headers::{self, HeaderOptions};
 use voucher_import::normalize::{values, Normalizations, TableLayout};
-use voucher_import::read::{Chunk, InputPath, OpenInput, ReadOptions};
+use voucher_import::read::{Chunk, OpenInput, ReadOptions};
 use voucher_import::rules::engine::RuleEngine;
 use voucher_import::rules::functions::AmountUnit;
 use voucher_import::rules::RuleSet;
+use voucher_import::run::NoProgress;
 use voucher_import::write::record::EncodedRows;
 
 fn generate(rows: usize) -> Vec<u8> {
@@ -209,39 +211,13 @@ fn stages(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.csv");
     std::fs::write(&path, &data).unwrap();
-    let config = RunConfig {
-        cancel: voucher_import::interrupt::Cancel::new(),
-        inputs: vec![InputPath::File(path)],
-        read: ReadOptions::default(),
-        format: None,
-        existing: vec![],
-        existing_codes: vec![],
-        campaign: Campaign::of_type(CampaignType::GiftVouchers),
-        options: ImportOptions {
-            campaign_limit: u64::MAX,
-            codes_in_campaign: 0,
-            amount_unit: AmountUnit::Minor,
-            amount_unit_given: false,
-            case_insensitive_codes: false,
-            existing_codes: voucher_import::config::ExistingCodes::Reject,
-            max_file_bytes: 10_000_000,
-            batch_rows: voucher_import::config::DEFAULT_BATCH_ROWS,
-            batch_amount_unit: AmountUnit::Minor,
-            canary_rows: None,
-            gift_amount: voucher_import::config::GiftAmountReading::Initial,
-            dates_in: None,
-        },
-        headers: HeaderOptions::default(),
-        rules,
-        metadata_schema: None,
-        from_export: false,
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        output: Output::Report,
-        reads: vec![],
-        notes: vec![],
-    };
+    let resolved = Import::new(CampaignType::GiftVouchers)
+        .campaign_limit(u64::MAX)
+        .input(&path)
+        .resolve(Output::Report)
+        .unwrap();
     group.bench_function("pipeline (check, all stages)", |b| {
-        b.iter(|| black_box(voucher_import::run::run(&config).unwrap().summary.accepted))
+        b.iter(|| black_box(resolved.run(&NoProgress).unwrap().summary.accepted))
     });
     group.finish();
 }

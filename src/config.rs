@@ -181,9 +181,9 @@ impl ImportOptions {
     }
 }
 
-/// Everything a run needs, validated.
+/// Everything a run needs, validated: made only by [`crate::import::Import::resolve`].
 #[derive(Debug, Clone)]
-pub struct RunConfig {
+pub(crate) struct RunConfig {
     /// Asks the run to stop (checked between chunks): a clone of it is the caller's.
     pub cancel: crate::interrupt::Cancel,
     /// The inputs as named and expanded: files, and `-` for stdin.

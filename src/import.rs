@@ -25,25 +25,28 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::interrupt::Cancel;
 use crate::normalize::headers::HeaderOptions;
-use crate::read::{resolve_inputs, ArrowSource, ReadOptions};
+use crate::read::{resolve_inputs, ArrowSource, Format, ReadOptions};
 use crate::report::{CheckReport, Summary};
 use crate::rules::functions::AmountUnit;
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
-use crate::run::{NoProgress, RunOutcome, Sources};
+use crate::run::{NoProgress, Progress, RunOutcome, Sources};
 use crate::sink::Sink;
 
 /// An import into one campaign, built step by step; every setting has the command line's
 /// default.
 #[derive(Debug, Clone)]
 pub struct Import {
-    campaign: Campaign,
+    inputs: Vec<PathBuf>,
+    campaign: Option<CampaignSource>,
+    codes_in_campaign: Option<u64>,
     existing_files: Vec<PathBuf>,
     existing_codes: Vec<String>,
     rule_files: Vec<PathBuf>,
     rule_texts: Vec<String>,
     disabled_rules: Vec<String>,
-    metadata_schema: Option<MetadataSchema>,
+    metadata_schema: Option<SchemaSource>,
+    format: Option<Format>,
     options: ImportOptions,
     headers: HeaderOptions,
     read: ReadOptions,
@@ -53,26 +56,41 @@ pub struct Import {
     skip_unreadable: bool,
 }
 
-impl Import {
-    /// An import into a campaign of this type.
-    pub fn new(campaign_type: CampaignType) -> Self {
-        Import::into_campaign(Campaign::of_type(campaign_type))
-    }
+/// Where the campaign comes from; read when the run is resolved.
+#[derive(Debug, Clone)]
+enum CampaignSource {
+    Given(Campaign),
+    File(PathBuf),
+    Json(String),
+}
 
-    /// An import into this campaign (its type, and the codes it holds already).
-    pub fn into_campaign(campaign: Campaign) -> Self {
-        let codes_in_campaign = campaign.vouchers_count;
+/// Where the metadata schema comes from; read when the run is resolved.
+#[derive(Debug, Clone)]
+enum SchemaSource {
+    Given(MetadataSchema),
+    File(PathBuf),
+    Json(String),
+}
+
+impl Default for Import {
+    /// An import with every setting at the command line's default and no campaign yet: one of
+    /// the campaign setters ([`Import::campaign_type`], [`Import::campaign`],
+    /// [`Import::campaign_file`], [`Import::campaign_json`]) must give it before a run.
+    fn default() -> Self {
         Import {
-            campaign,
+            inputs: Vec::new(),
+            campaign: None,
+            codes_in_campaign: None,
             existing_files: Vec::new(),
             existing_codes: Vec::new(),
             rule_files: Vec::new(),
             rule_texts: Vec::new(),
             disabled_rules: Vec::new(),
             metadata_schema: None,
+            format: None,
             options: ImportOptions {
                 campaign_limit: DEFAULT_CAMPAIGN_LIMIT,
-                codes_in_campaign,
+                codes_in_campaign: 0,
                 amount_unit: AmountUnit::Minor,
                 amount_unit_given: false,
                 case_insensitive_codes: false,
@@ -94,6 +112,66 @@ impl Import {
             cancel: Cancel::new(),
             skip_unreadable: false,
         }
+    }
+}
+
+impl Import {
+    /// An import into a campaign of this type.
+    pub fn new(campaign_type: CampaignType) -> Self {
+        Import::default().campaign_type(campaign_type)
+    }
+
+    /// An import into this campaign (its type, and the codes it holds already).
+    pub fn into_campaign(campaign: Campaign) -> Self {
+        Import::default().campaign(campaign)
+    }
+
+    /// The campaign is one of this type (`--campaign-type`); replaces any campaign given
+    /// before.
+    pub fn campaign_type(self, campaign_type: CampaignType) -> Self {
+        self.campaign(Campaign::of_type(campaign_type))
+    }
+
+    /// The campaign (its type, and the codes it holds already); replaces any campaign given
+    /// before.
+    pub fn campaign(mut self, campaign: Campaign) -> Self {
+        self.campaign = Some(CampaignSource::Given(campaign));
+        self
+    }
+
+    /// The campaign object in a file, as `GET /v1/campaigns/{id}` returns it (`--campaign`),
+    /// read when the run starts; replaces any campaign given before.
+    pub fn campaign_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.campaign = Some(CampaignSource::File(path.into()));
+        self
+    }
+
+    /// The campaign object as JSON text, as `GET /v1/campaigns/{id}` returns it, read when
+    /// the run starts; replaces any campaign given before.
+    pub fn campaign_json(mut self, json: impl Into<String>) -> Self {
+        self.campaign = Some(CampaignSource::Json(json.into()));
+        self
+    }
+
+    /// The codes the campaign holds already (default: the campaign object's `vouchers_count`,
+    /// else 0).
+    pub fn codes_in_campaign(mut self, codes: u64) -> Self {
+        self.codes_in_campaign = Some(codes);
+        self
+    }
+
+    /// An input: a file, a folder or a glob (every `.csv`, `.csv.gz`, `.csv.zst`, `.tsv`,
+    /// `.parquet` in it, in name order), or `-` for standard input. Inputs together form one
+    /// import, in the order given.
+    pub fn input(mut self, path: impl Into<PathBuf>) -> Self {
+        self.inputs.push(path.into());
+        self
+    }
+
+    /// Inputs, as [`Import::input`] each.
+    pub fn inputs(mut self, paths: impl IntoIterator<Item = impl Into<PathBuf>>) -> Self {
+        self.inputs.extend(paths.into_iter().map(Into::into));
+        self
     }
 
     /// A file of codes already in the project (a `code` column, or one column).
@@ -148,7 +226,28 @@ impl Import {
 
     /// The voucher metadata schema to check metadata columns against.
     pub fn metadata_schema(mut self, schema: MetadataSchema) -> Self {
-        self.metadata_schema = Some(schema);
+        self.metadata_schema = Some(SchemaSource::Given(schema));
+        self
+    }
+
+    /// The metadata schema in a file: the response of `GET /v1/metadata-schemas`, or one
+    /// schema object (`--metadata-schema`), read when the run starts.
+    pub fn metadata_schema_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.metadata_schema = Some(SchemaSource::File(path.into()));
+        self
+    }
+
+    /// The metadata schema as JSON text (the response of `GET /v1/metadata-schemas`, or one
+    /// schema object), read when the run starts.
+    pub fn metadata_schema_json(mut self, json: impl Into<String>) -> Self {
+        self.metadata_schema = Some(SchemaSource::Json(json.into()));
+        self
+    }
+
+    /// The inputs' format (`--format`); by default Parquet for names ending in `.parquet`,
+    /// CSV otherwise.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = Some(format);
         self
     }
 
@@ -171,10 +270,9 @@ impl Import {
         self
     }
 
-    /// The campaign's code limit, and the codes it holds already.
-    pub fn campaign_limit(mut self, limit: u64, codes_in_campaign: u64) -> Self {
+    /// The codes the campaign can hold, counting those already in it (`--campaign-limit`).
+    pub fn campaign_limit(mut self, limit: u64) -> Self {
         self.options.campaign_limit = limit;
-        self.options.codes_in_campaign = codes_in_campaign;
         self
     }
 
@@ -254,17 +352,18 @@ impl Import {
         self
     }
 
-    /// Prepares `inputs` (files, folders or globs) into `folder`, which must be new or empty:
-    /// batches, rejected.csv, summary.json, report.html, origins.csv.
+    /// Prepares `inputs` (files, folders or globs, after those given by [`Import::input`])
+    /// into `folder`, which must be new or empty: batches, rejected.csv, summary.json,
+    /// report.html, origins.csv.
     pub fn run_files(&self, inputs: &[PathBuf], folder: impl Into<PathBuf>) -> Result<RunOutcome> {
-        let config = self.config(
+        self.resolve_with(
             inputs,
             Output::Folder {
                 path: folder.into(),
                 force: false,
             },
-        )?;
-        crate::run::run(&config)
+        )?
+        .run(&NoProgress)
     }
 
     /// Runs on `inputs` (files, folders or globs) handing the rows to `sink` as record batches
@@ -272,16 +371,16 @@ impl Import {
     /// `raw`; see [`crate::sink`]), and writing the folder the sink names, if any. Gives the
     /// summary of a folder run.
     pub fn run_files_into(&self, inputs: &[PathBuf], sink: &mut dyn Sink) -> Result<Summary> {
-        let output = output_of(sink);
-        let config = self.config(inputs, output)?;
-        let sources = Sources::Paths(&config.inputs);
-        Ok(crate::run::run_sources(&config, sources, &NoProgress, Some(sink))?.summary)
+        let resolved = self.resolve_with(inputs, output_of(sink))?;
+        Ok(resolved.run_into(&[], &NoProgress, sink)?.summary)
     }
 
     /// Checks `inputs` without writing anything: the summary and every rejected row.
     pub fn check_files(&self, inputs: &[PathBuf]) -> Result<CheckReport> {
-        let config = self.config(inputs, Output::Report)?;
-        Ok(crate::run::run(&config)?.into_check_report())
+        Ok(self
+            .resolve_with(inputs, Output::Report)?
+            .run(&NoProgress)?
+            .into_check_report())
     }
 
     /// Runs the import on Arrow `sources` (named streams of record batches, any column types
@@ -316,61 +415,164 @@ impl Import {
                 "give at least one ArrowSource",
             ));
         }
-        for (at, source) in sources.iter().enumerate() {
-            if source.name().trim().is_empty() {
-                return Err(Error::usage(
-                    format!("Arrow source {} has an empty name", at + 1),
-                    "name every source: the name stands for a file name in the report",
-                ));
-            }
-            if sources[..at].iter().any(|s| s.name() == source.name()) {
-                return Err(Error::usage(
-                    format!("two Arrow sources are named '{}'", source.name()),
-                    "give every source its own name: rejected rows are told apart by it",
-                ));
-            }
-        }
-        let output = output_of(sink);
-        let config = self.config(&[], output)?;
-        let outcome =
-            crate::run::run_sources(&config, Sources::Arrow(&sources), &NoProgress, Some(sink))?;
-        Ok(outcome.summary)
+        let resolved = self.resolve_with(&[], output_of(sink))?;
+        Ok(resolved.run_into(&sources, &NoProgress, sink)?.summary)
     }
 
-    /// The validated configuration of a run on `inputs`.
-    pub fn config(&self, inputs: &[PathBuf], output: Output) -> Result<RunConfig> {
-        self.campaign.check_holds_codes()?;
-        self.options.check()?;
-        let resolved = resolve_inputs(inputs, self.skip_unreadable)?;
+    /// The run on its inputs writing to `output`, with every setting checked and every file
+    /// it names read (the campaign, the metadata schema, the rules): the one place a run's
+    /// configuration is made. Nothing is read from the inputs yet.
+    pub fn resolve(&self, output: Output) -> Result<ResolvedImport> {
+        self.resolve_with(&[], output)
+    }
+
+    /// [`Import::resolve`] with `more` inputs after the ones the import holds.
+    fn resolve_with(&self, more: &[PathBuf], output: Output) -> Result<ResolvedImport> {
+        let inputs: Vec<PathBuf> = self.inputs.iter().chain(more).cloned().collect();
+        let campaign = match &self.campaign {
+            Some(CampaignSource::Given(campaign)) => campaign.clone(),
+            Some(CampaignSource::File(path)) => Campaign::from_json_file(path)?,
+            Some(CampaignSource::Json(json)) => Campaign::from_json(json).map_err(|message| {
+                Error::usage(
+                    format!("the campaign given is not a campaign object: {message}"),
+                    "pass the object GET /v1/campaigns/{id} returns, or a campaign type",
+                )
+            })?,
+            None => {
+                return Err(Error::usage(
+                    "no campaign given",
+                    "pass --campaign-type TYPE or --campaign campaign.json",
+                ))
+            }
+        };
+        campaign.check_holds_codes()?;
+        let resolved = resolve_inputs(&inputs, self.skip_unreadable)?;
+        let options = ImportOptions {
+            codes_in_campaign: self.codes_in_campaign.unwrap_or(campaign.vouchers_count),
+            ..self.options.clone()
+        };
+        options.check()?;
+        let metadata_schema = match &self.metadata_schema {
+            None => None,
+            Some(SchemaSource::Given(schema)) => Some(schema.clone()),
+            Some(SchemaSource::File(path)) => Some(MetadataSchema::from_file(path)?),
+            Some(SchemaSource::Json(json)) => {
+                Some(MetadataSchema::from_json(json).map_err(|message| {
+                    Error::usage(
+                        format!("the metadata schema given is not one: {message}"),
+                        "pass the response of GET /v1/metadata-schemas, or one schema object",
+                    )
+                })?)
+            }
+        };
+        let file_of = |source: &Option<SchemaSource>| match source {
+            Some(SchemaSource::File(path)) => Some(path.clone()),
+            _ => None,
+        };
+        let campaign_file = match &self.campaign {
+            Some(CampaignSource::File(path)) => Some(path.clone()),
+            _ => None,
+        };
         let reads: Vec<PathBuf> = resolved
             .reads
             .into_iter()
             .chain(self.existing_files.iter().cloned())
             .chain(self.rule_files.iter().cloned())
+            .chain(file_of(&self.metadata_schema))
+            .chain(campaign_file)
             .collect();
-        let rules = self.options.rules_in_force(
+        let rules = options.rules_in_force(
             RuleSet::load_with_texts(&self.rule_files, &self.rule_texts, &self.disabled_rules)?,
-            self.metadata_schema.is_some(),
+            metadata_schema.is_some(),
         );
-        Ok(RunConfig {
-            cancel: self.cancel.clone(),
-            inputs: resolved.inputs,
-            read: self.read,
-            format: None,
-            existing: self.existing_files.clone(),
-            existing_codes: self.existing_codes.clone(),
-            campaign: self.campaign.clone(),
-            options: self.options.clone(),
-            headers: self.headers.clone(),
-            rules,
-            from_export: self.from_export,
-            metadata_schema: self.metadata_schema.clone(),
-            threads: self.threads,
-            output,
-            reads,
-            notes: resolved.notes,
+        Ok(ResolvedImport {
+            config: RunConfig {
+                cancel: self.cancel.clone(),
+                inputs: resolved.inputs,
+                read: self.read,
+                format: self.format,
+                existing: self.existing_files.clone(),
+                existing_codes: self.existing_codes.clone(),
+                campaign,
+                options,
+                headers: self.headers.clone(),
+                rules,
+                from_export: self.from_export,
+                metadata_schema,
+                threads: self.threads,
+                output,
+                reads,
+                notes: resolved.notes,
+            },
         })
     }
+}
+
+/// A run made ready by [`Import::resolve`]: its settings checked, the files they name read.
+#[derive(Debug, Clone)]
+pub struct ResolvedImport {
+    config: RunConfig,
+}
+
+impl ResolvedImport {
+    /// The stored size of all inputs, when every input is a file whose size is known (for a
+    /// progress display).
+    pub fn input_bytes(&self) -> Option<u64> {
+        crate::run::input_bytes(&self.config)
+    }
+
+    /// Runs on the inputs, writing what the output says, telling `progress` where the run is
+    /// after every chunk of rows.
+    pub fn run(&self, progress: &dyn Progress) -> Result<RunOutcome> {
+        crate::run::run_sources(
+            &self.config,
+            Sources::Paths(&self.config.inputs),
+            progress,
+            None,
+        )
+    }
+
+    /// Runs on Arrow `sources` (or on the inputs when there are none), handing the rows to
+    /// `sink` and writing what the output says besides.
+    pub fn run_into(
+        &self,
+        sources: &[ArrowSource],
+        progress: &dyn Progress,
+        sink: &mut dyn Sink,
+    ) -> Result<RunOutcome> {
+        let sources = if sources.is_empty() {
+            Sources::Paths(&self.config.inputs)
+        } else {
+            if !self.config.inputs.is_empty() {
+                return Err(Error::usage(
+                    "the run was given both input files and Arrow sources",
+                    "run the files and the tables in separate runs, or read the files into tables",
+                ));
+            }
+            check_arrow_names(sources)?;
+            Sources::Arrow(sources)
+        };
+        crate::run::run_sources(&self.config, sources, progress, Some(sink))
+    }
+}
+
+/// Arrow sources are told apart by their names: none empty, none twice.
+fn check_arrow_names(sources: &[ArrowSource]) -> Result<()> {
+    for (at, source) in sources.iter().enumerate() {
+        if source.name().trim().is_empty() {
+            return Err(Error::usage(
+                format!("Arrow source {} has an empty name", at + 1),
+                "name every source: the name stands for a file name in the report",
+            ));
+        }
+        if sources[..at].iter().any(|s| s.name() == source.name()) {
+            return Err(Error::usage(
+                format!("two Arrow sources are named '{}'", source.name()),
+                "give every source its own name: rejected rows are told apart by it",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where a run with `sink` writes: the folder the sink names (new or empty), or nothing.

@@ -7,13 +7,14 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use voucher_import::config::Output;
+use voucher_import::import::Import;
 use voucher_import::interrupt::Cancel;
 use voucher_import::policy::ExitPolicy;
 use voucher_import::read::ArrowSource;
-use voucher_import::run::{run_sources, NoProgress, Sources};
+use voucher_import::run::NoProgress;
 use voucher_import::sink::MemorySink;
 
-use crate::cli::cmd::inputs::{GivenValues, ImportArgs};
+use crate::cli::cmd::inputs::ImportArgs;
 use crate::cli::cmd::policy::PolicyArgs;
 use crate::{errors, interruptible, ipc};
 
@@ -199,12 +200,16 @@ pub fn prepare<'py>(
         .map_err(|e| usage_from_clap(&command, &e))?;
     let mut call =
         PrepareCall::from_arg_matches(&matches).map_err(|e| usage_from_clap(&command, &e))?;
-    call.import.given = GivenValues {
-        existing_codes,
-        rule_texts,
-        campaign_json,
-        metadata_schema_json,
-    };
+    let mut import = call.import.into_import().existing_codes(existing_codes);
+    for text in rule_texts {
+        import = import.rule_text(text);
+    }
+    if let Some(json) = campaign_json {
+        import = import.campaign_json(json);
+    }
+    if let Some(json) = metadata_schema_json {
+        import = import.metadata_schema_json(json);
+    }
     let arrow = sources
         .into_iter()
         .map(|(name, data)| arrow_source(name, data))
@@ -218,11 +223,9 @@ pub fn prepare<'py>(
         },
         None => Output::Report,
     };
-    let run_cancel = cancel.clone();
-    let prepared = interruptible::run(py, &cancel, move || {
-        run(call.import, output, run_cancel, &arrow, policy)
-    })?
-    .map_err(|e| errors::from_engine(&e))?;
+    let import = import.cancel(cancel.clone());
+    let prepared = interruptible::run(py, &cancel, move || run(&import, output, &arrow, policy))?
+        .map_err(|e| errors::from_engine(&e))?;
     let bytes = |b: &[u8]| PyBytes::new(py, b);
     PyTuple::new(
         py,
@@ -239,20 +242,15 @@ pub fn prepare<'py>(
 
 /// The run itself, on the run's thread.
 fn run(
-    import: ImportArgs,
+    import: &Import,
     output: Output,
-    cancel: Cancel,
     arrow: &[ArrowSource],
     policy: ExitPolicy,
 ) -> voucher_import::Result<Prepared> {
-    let config = import.into_config(output, cancel)?;
-    let sources = if arrow.is_empty() {
-        Sources::Paths(&config.inputs)
-    } else {
-        Sources::Arrow(arrow)
-    };
     let mut sink = MemorySink::new();
-    let outcome = run_sources(&config, sources, &NoProgress, Some(&mut sink))?;
+    let outcome = import
+        .resolve(output)?
+        .run_into(arrow, &NoProgress, &mut sink)?;
     let summary = outcome.summary;
     let mut summary_json = Vec::new();
     voucher_import::report::write_json(&mut summary_json, &summary)

@@ -65,7 +65,7 @@ use open::*;
 use outlets::*;
 use plan::*;
 use set_pass::*;
-pub use sources::Sources;
+pub(crate) use sources::Sources;
 use stream::*;
 
 /// What a run produced: its summary, and for `check` the rejected rows.
@@ -86,11 +86,6 @@ impl RunOutcome {
             rejected_rows: self.rejected_rows,
         }
     }
-}
-
-/// Runs the whole import described by `config`.
-pub fn run(config: &RunConfig) -> Result<RunOutcome> {
-    run_with_progress(config, &NoProgress)
 }
 
 /// Where a run is, for a progress display.
@@ -120,7 +115,7 @@ impl Progress for NoProgress {
 }
 
 /// The stored size of all inputs, when every input is a file whose size is known.
-pub fn input_bytes(config: &RunConfig) -> Option<u64> {
+pub(crate) fn input_bytes(config: &RunConfig) -> Option<u64> {
     config
         .inputs
         .iter()
@@ -131,15 +126,10 @@ pub fn input_bytes(config: &RunConfig) -> Option<u64> {
         .sum()
 }
 
-/// [`run`], telling `progress` where the run is after every chunk.
-pub fn run_with_progress(config: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
-    run_sources(config, Sources::Paths(&config.inputs), progress, None)
-}
-
 /// A run over `sources` (the configuration's inputs are not read), telling `progress` where it
 /// is and handing the rows to `sink` when one is given; the configuration's output says
 /// whether a folder is written besides (see [`Output`]).
-pub fn run_sources(
+pub(crate) fn run_sources(
     config: &RunConfig,
     sources: Sources,
     progress: &dyn Progress,

@@ -33,6 +33,10 @@ pub struct CheckArgs {
 
 /// Runs `check`.
 pub fn run(args: CheckArgs, cancel: voucher_import::interrupt::Cancel) -> Result<CheckReport> {
-    let config = args.import.into_config(Output::Report, cancel)?;
-    Ok(run::run(&config)?.into_check_report())
+    let resolved = args
+        .import
+        .into_import()
+        .cancel(cancel)
+        .resolve(Output::Report)?;
+    Ok(resolved.run(&run::NoProgress)?.into_check_report())
 }

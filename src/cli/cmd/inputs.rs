@@ -1,22 +1,19 @@
 //! The arguments `prepare` and `check` share: the input files, the campaign and the rules of
-//! the import, and how they become a [`RunConfig`].
+//! the import, and how they become an [`Import`].
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use voucher_import::campaign::{Campaign, CampaignType};
+use voucher_import::campaign::CampaignType;
 use voucher_import::config::{
-    ExistingCodes, GiftAmountReading, ImportOptions, Output, RunConfig, DEFAULT_BATCH_ROWS,
-    DEFAULT_CAMPAIGN_LIMIT, DEFAULT_MAX_FILE_BYTES,
+    ExistingCodes, GiftAmountReading, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
+    DEFAULT_MAX_FILE_BYTES,
 };
-use voucher_import::error::{Error, Result};
-use voucher_import::interrupt::Cancel;
+use voucher_import::import::Import;
 use voucher_import::normalize::headers::HeaderOptions;
-use voucher_import::read::{resolve_inputs, Format, ReadOptions, SplitOptions, TextEncoding};
+use voucher_import::read::{Format, ReadOptions, SplitOptions, TextEncoding};
 use voucher_import::rules::functions::AmountUnit;
-use voucher_import::rules::metadata::MetadataSchema;
-use voucher_import::rules::RuleSet;
 
 /// Known sources of input files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -219,25 +216,6 @@ pub struct ImportArgs {
     /// depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Output")]
     pub threads: Option<u16>,
-
-    /// What a library caller gives as values rather than as files (the Python package);
-    /// never set from the command line.
-    #[arg(skip)]
-    pub given: GivenValues,
-}
-
-/// Settings given as values, not files: a caller of the engine in code (the Python package)
-/// has its codes in a list, its rules and its campaign as text.
-#[derive(Debug, Clone, Default)]
-pub struct GivenValues {
-    /// Codes already in the project, besides the `--existing` files.
-    pub existing_codes: Vec<String>,
-    /// Rules as text, besides the `--rules` files (named `rule text N` in messages).
-    pub rule_texts: Vec<String>,
-    /// The campaign object as JSON text, instead of `--campaign FILE`.
-    pub campaign_json: Option<String>,
-    /// The metadata schema as JSON text, instead of `--metadata-schema FILE`.
-    pub metadata_schema_json: Option<String>,
 }
 
 fn parse_campaign_type(text: &str) -> std::result::Result<CampaignType, String> {
@@ -316,92 +294,21 @@ fn one_ascii_char(text: &str, what: &str) -> std::result::Result<u8, String> {
 }
 
 impl ImportArgs {
-    /// Resolves the arguments into a run configuration writing to `output`.
-    pub fn into_config(self, output: Output, cancel: Cancel) -> Result<RunConfig> {
-        let given = self.given;
-        let campaign = match (&self.campaign, &given.campaign_json, self.campaign_type) {
-            (Some(path), _, _) => Campaign::from_json_file(path)?,
-            (None, Some(json), _) => Campaign::from_json(json).map_err(|message| {
-                Error::usage(
-                    format!("the campaign given is not a campaign object: {message}"),
-                    "pass the object GET /v1/campaigns/{id} returns, or a campaign type",
-                )
-            })?,
-            (None, None, Some(campaign_type)) => Campaign::of_type(campaign_type),
-            (None, None, None) => {
-                return Err(Error::usage(
-                    "no campaign given",
-                    "pass --campaign-type TYPE or --campaign campaign.json",
-                ))
-            }
-        };
-        campaign.check_holds_codes()?;
-        let codes_in_campaign = self.codes_in_campaign.unwrap_or(campaign.vouchers_count);
-        let threads = match self.threads {
-            Some(n) => usize::from(n),
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
-        let resolved = resolve_inputs(&self.inputs, self.skip_unreadable)?;
-        let (inputs, notes) = (resolved.inputs, resolved.notes);
-        let reads: Vec<PathBuf> = resolved
-            .reads
-            .into_iter()
-            .chain(self.existing.iter().cloned())
-            .chain(self.rule_files.iter().cloned())
-            .chain(self.metadata_schema.iter().cloned())
-            .chain(self.campaign.iter().cloned())
-            .collect();
-        let options = ImportOptions {
-            campaign_limit: self.campaign_limit,
-            codes_in_campaign,
-            amount_unit: match self.amount_unit {
-                Some(AmountUnitArg::Major) => AmountUnit::Major,
-                Some(AmountUnitArg::Minor) | None => AmountUnit::Minor,
-            },
-            amount_unit_given: self.amount_unit.is_some(),
-            case_insensitive_codes: self.case_insensitive_codes,
-            existing_codes: match self.existing_codes {
-                ExistingCodesArg::Reject => ExistingCodes::Reject,
-                ExistingCodesArg::Update => ExistingCodes::Update,
-            },
-            max_file_bytes: self.max_file_bytes,
-            batch_rows: self.batch_rows,
-            batch_amount_unit: match self.batch_amount_unit {
-                AmountUnitArg::Minor => AmountUnit::Minor,
-                AmountUnitArg::Major => AmountUnit::Major,
-            },
-            canary_rows: self.canary_rows,
-            gift_amount: match self.gift_amount {
-                GiftAmountArg::Initial => GiftAmountReading::Initial,
-                GiftAmountArg::Balance => GiftAmountReading::Balance,
-            },
-            dates_in: self.dates_in.clone(),
-        };
-        options.check()?;
-        let metadata_schema = match (&self.metadata_schema, &given.metadata_schema_json) {
-            (Some(path), _) => Some(MetadataSchema::from_file(path)?),
-            (None, Some(json)) => Some(MetadataSchema::from_json(json).map_err(|message| {
-                Error::usage(
-                    format!("the metadata schema given is not one: {message}"),
-                    "pass the response of GET /v1/metadata-schemas, or one schema object",
-                )
-            })?),
-            (None, None) => None,
-        };
-        let rules = options.rules_in_force(
-            RuleSet::load_with_texts(&self.rule_files, &given.rule_texts, &self.disabled_rules)?,
-            metadata_schema.is_some(),
-        );
-        Ok(RunConfig {
-            cancel,
-            inputs,
-            reads,
-            notes,
-            format: self.format.map(|f| match f {
-                FormatArg::Csv => Format::Csv,
-                FormatArg::Parquet => Format::Parquet,
-            }),
-            read: ReadOptions {
+    /// The import these arguments describe; its files are read when it is resolved
+    /// ([`Import::resolve`]), with the run's output.
+    pub fn into_import(self) -> Import {
+        let mut import = Import::default()
+            .inputs(self.inputs)
+            .skip_unreadable(self.skip_unreadable)
+            .from_export(self.from == Some(FromSource::VoucherifyExport))
+            .headers(HeaderOptions {
+                declared_metadata: self.metadata,
+                renames: self.renames,
+                drops: self.drops,
+                json_metadata: false,
+                schema_properties: Vec::new(),
+            })
+            .read_options(ReadOptions {
                 split: SplitOptions {
                     delimiter: self.delimiter,
                     quote: self.quote,
@@ -413,25 +320,68 @@ impl ImportArgs {
                     escape: self.escape,
                 },
                 encoding: self.encoding,
-                // Checked by the workers, in parallel (see normalize::values).
                 defer_utf8_check: true,
-            },
-            existing: self.existing,
-            existing_codes: given.existing_codes,
-            options,
-            campaign,
-            headers: HeaderOptions {
-                declared_metadata: self.metadata,
-                renames: self.renames,
-                drops: self.drops,
-                json_metadata: false,
-                schema_properties: Vec::new(),
-            },
-            rules,
-            from_export: self.from == Some(FromSource::VoucherifyExport),
-            metadata_schema,
-            threads,
-            output,
-        })
+            })
+            .campaign_limit(self.campaign_limit)
+            .case_insensitive_codes(self.case_insensitive_codes)
+            .existing_codes_become(match self.existing_codes {
+                ExistingCodesArg::Reject => ExistingCodes::Reject,
+                ExistingCodesArg::Update => ExistingCodes::Update,
+            })
+            .max_file_bytes(self.max_file_bytes)
+            .batch_rows(self.batch_rows)
+            .batch_amount_unit(self.batch_amount_unit.into())
+            .gift_amount(match self.gift_amount {
+                GiftAmountArg::Initial => GiftAmountReading::Initial,
+                GiftAmountArg::Balance => GiftAmountReading::Balance,
+            });
+        import = match (self.campaign, self.campaign_type) {
+            (Some(path), _) => import.campaign_file(path),
+            (None, Some(campaign_type)) => import.campaign_type(campaign_type),
+            (None, None) => import,
+        };
+        if let Some(codes) = self.codes_in_campaign {
+            import = import.codes_in_campaign(codes);
+        }
+        if let Some(format) = self.format {
+            import = import.format(match format {
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Parquet => Format::Parquet,
+            });
+        }
+        if let Some(threads) = self.threads {
+            import = import.threads(usize::from(threads));
+        }
+        if let Some(unit) = self.amount_unit {
+            import = import.amount_unit(unit.into());
+        }
+        if let Some(rows) = self.canary_rows {
+            import = import.canary_rows(rows);
+        }
+        if let Some(zone) = self.dates_in {
+            import = import.dates_in(zone);
+        }
+        if let Some(path) = self.metadata_schema {
+            import = import.metadata_schema_file(path);
+        }
+        for path in self.existing {
+            import = import.existing_file(path);
+        }
+        for path in self.rule_files {
+            import = import.rule_file(path);
+        }
+        for name in self.disabled_rules {
+            import = import.disable_rule(name);
+        }
+        import
+    }
+}
+
+impl From<AmountUnitArg> for AmountUnit {
+    fn from(unit: AmountUnitArg) -> Self {
+        match unit {
+            AmountUnitArg::Minor => AmountUnit::Minor,
+            AmountUnitArg::Major => AmountUnit::Major,
+        }
     }
 }

@@ -54,13 +54,14 @@ pub fn run_with_progress(
     cancel: Cancel,
     progress: impl FnOnce(Option<u64>) -> Box<dyn run::Progress>,
 ) -> Result<RunOutcome> {
-    let config = args.import.into_config(
-        Output::Folder {
+    let resolved = args
+        .import
+        .into_import()
+        .cancel(cancel)
+        .resolve(Output::Folder {
             path: args.out,
             force: args.force,
-        },
-        cancel,
-    )?;
-    let progress = progress(run::input_bytes(&config));
-    run::run_with_progress(&config, progress.as_ref())
+        })?;
+    let progress = progress(resolved.input_bytes());
+    resolved.run(progress.as_ref())
 }
