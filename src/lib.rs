@@ -11,8 +11,9 @@
 //!
 //! The pipeline, one module per stage:
 //! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`](mod@write) -> [`report`],
-//! and [`upload`] of the written batches, driven by [`run`] from a
-//! [`config::RunConfig`] that the binary builds from its arguments.
+//! and [`upload`] of the written batches, driven by [`run`] from the configuration that
+//! [`Import::resolve`](import::Import::resolve) makes (the command line builds an `Import` from
+//! its arguments too).
 
 #![warn(missing_docs)]
 

@@ -9,10 +9,9 @@
 
 use pyo3::prelude::*;
 
-/// The command line, compiled here too: `python -m voucher_import` is the same command as the
+/// The command line's crate: `python -m voucher_import` is the same command as the
 /// `voucher-import` binary.
-#[path = "../../src/cli/mod.rs"]
-mod cli;
+use voucher_import_cli as cli;
 mod errors;
 mod interruptible;
 mod ipc;

@@ -112,7 +112,14 @@ fn a_fifo_with_a_set_rule_is_refused_instead_of_hanging() {
         let fifo = fifo.clone();
         std::thread::spawn(move || {
             // Blocks until the reader opens it; a second open would wait for ever.
-            let _ = fs::write(&fifo, fs::read("fixtures/sample/gift_cards.csv").unwrap());
+            let _ = fs::write(
+                &fifo,
+                fs::read(format!(
+                    "{}/fixtures/sample/gift_cards.csv",
+                    crate::util::ROOT
+                ))
+                .unwrap(),
+            );
         })
     };
     let (code, stderr) = run_within(

@@ -183,7 +183,11 @@ fn rows_failed_at_voucherify_are_mapped_back_to_their_input_rows() {
     let output = upload(&dir, &fake);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     // Where that code is in the input, counted as rejected.csv counts rows.
-    let input = fs::read("fixtures/sample/gift_cards.csv").unwrap();
+    let input = fs::read(format!(
+        "{}/fixtures/sample/gift_cards.csv",
+        crate::util::ROOT
+    ))
+    .unwrap();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(&input[..]);

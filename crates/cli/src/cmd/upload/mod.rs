@@ -1,6 +1,6 @@
 //! `voucher-import upload`: push a prepared folder's batches to Voucherify and bring its
 //! verdicts back to the input rows (see [`voucher_import::upload`]); the summary it prints is
-//! in [`summary`].
+//! in `summary`.
 
 mod summary;
 

@@ -1,7 +1,13 @@
-//! The command line: parses arguments, calls the library, prints, and maps the outcome to the
-//! exit code (0 all accepted, 1 rows rejected, 2 error). The `voucher-import` binary is [`main`]
-//! on the process's arguments; the Python package compiles this module too, so that
-//! `python -m voucher_import` is the same command.
+//! The command line: parses arguments into the library's [`Import`](voucher_import::import::Import)
+//! (and upload options), calls the library, prints, and maps the outcome to the exit code (0
+//! all accepted, 1 rows rejected, 2 error). The `voucher-import` binary is [`main`] on the
+//! process's arguments; the Python package depends on this crate too, so that
+//! `python -m voucher_import` is the same command and its keyword arguments are parsed by the
+//! same option table.
+
+// The doc comments of the arguments are the command's help text, where an address is written
+// as it is typed, not as a link.
+#![allow(rustdoc::bare_urls)]
 
 use std::ffi::OsString;
 use std::io::{self, Write};

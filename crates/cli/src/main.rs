@@ -1,8 +1,7 @@
-//! The `voucher-import` binary: the command line ([`cli`]) on the process's arguments.
+//! The `voucher-import` binary: the command line ([`voucher_import_cli`]) on the process's
+//! arguments.
 
 use std::process::ExitCode;
-
-mod cli;
 
 /// mimalloc: the pipeline allocates on one thread and frees on another (chunks travel from the
 /// reader to the workers to the finisher), which glibc's allocator handles slowly.
@@ -10,5 +9,5 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    ExitCode::from(cli::main(std::env::args_os().collect()))
+    ExitCode::from(voucher_import_cli::main(std::env::args_os().collect()))
 }

@@ -1,5 +1,6 @@
 //! The subcommands, one file each: its arguments, its help, and its `run`. Arguments are turned
-//! into a validated [`RunConfig`](voucher_import::config::RunConfig) once, here, before any input is read.
+//! into an [`Import`](voucher_import::import::Import) once, here, and resolved before any input
+//! is read.
 
 pub mod check;
 pub mod completions;
