@@ -22,7 +22,7 @@ pub mod config;
 pub mod datafusion;
 pub mod dedup;
 pub mod error;
-pub(crate) mod folder;
+pub mod folder;
 pub mod formats;
 pub mod import;
 pub mod interrupt;

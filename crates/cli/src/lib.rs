@@ -16,11 +16,13 @@ use std::sync::Arc;
 use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
 use cmd::{check, completions, explain, man, prepare, rules, upload};
+use printer::TerminalSafe;
 use voucher_import::error::{ErrorKind, ErrorReport};
-use voucher_import::report::{self, TerminalSafe};
+use voucher_import::report;
 
 pub mod cmd;
 mod logging;
+mod printer;
 mod progress;
 
 /// Turns voucher files into CSV batches that Voucherify's campaign import accepts, and reports
@@ -218,7 +220,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
                 )?;
             }
             if !quiet {
-                unless_broken_pipe(report::write_summary(
+                unless_broken_pipe(printer::write_summary(
                     &mut TerminalSafe::new(stderr.lock()),
                     &outcome.summary,
                     Some(&out),
@@ -241,7 +243,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
                 report::write_json(&mut out, &report).and_then(|_| out.flush())
             } else {
                 let mut out = TerminalSafe::new(out);
-                report::write_check_table(&mut out, &report).and_then(|_| out.flush())
+                printer::write_check_table(&mut out, &report).and_then(|_| out.flush())
             })?;
             Ok(policy.exit_code(&report.summary) as u8)
         }
@@ -255,7 +257,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
                     report::write_json(&mut out, &outcome).and_then(|_| out.flush()),
                 )?;
             }
-            unless_broken_pipe(upload::write_summary(
+            unless_broken_pipe(printer::upload::write_summary(
                 &mut TerminalSafe::new(stderr.lock()),
                 &outcome,
                 &dir,

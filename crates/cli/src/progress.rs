@@ -7,8 +7,8 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::printer::TerminalSafe;
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use voucher_import::report::TerminalSafe;
 use voucher_import::run::{NoProgress, Progress, ProgressUpdate};
 use voucher_import::upload::{BatchState, BatchStatus, UploadProgress};
 
@@ -136,6 +136,6 @@ impl UploadProgress for UploadLines {
     }
 
     fn plan(&self, plan: &voucher_import::upload::CallPlan) {
-        let _ = super::cmd::upload::write_plan(&mut TerminalSafe::new(std::io::stderr()), plan);
+        let _ = crate::printer::upload::write_plan(&mut TerminalSafe::new(std::io::stderr()), plan);
     }
 }

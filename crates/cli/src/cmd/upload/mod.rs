@@ -1,10 +1,6 @@
 //! `voucher-import upload`: push a prepared folder's batches to Voucherify and bring its
 //! verdicts back to the input rows (see [`voucher_import::upload`]); the summary it prints is
-//! in `summary`.
-
-mod summary;
-
-pub use summary::{write_plan, write_summary};
+//! by the printer (`printer::upload`).
 
 use std::path::PathBuf;
 use std::time::Duration;
