@@ -1,4 +1,4 @@
 -- rule: metadata_constraint
 -- description: A metadata value keeps its property's constraints (eq, ne, lt, lte, gt, gte, minLength, maxLength, exactLength).
--- example: tier=platinum where the schema allows eq [gold, silver]  ->  tier 'platinum' is not one of gold, silver
+-- example: tier=platinum where the schema allows eq [gold, silver]  ->  tier: must be a string, must be equal to one of gold,silver (actual value is 'platinum')
 -- checked-by: schema

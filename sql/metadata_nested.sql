@@ -1,4 +1,4 @@
 -- rule: metadata_nested
 -- description: An export's JSON metadata holds no nested object (a CSV import cannot carry one) and is a valid JSON object.
--- example: metadata={"a": {"b": 1}} in a voucher export  ->  metadata key 'a' holds an object, which a CSV import cannot carry
+-- example: metadata={"a": {"b": 1}} in a voucher export  ->  metadata.a is a nested object, which a CSV import cannot carry
 -- checked-by: normalize

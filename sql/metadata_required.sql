@@ -1,4 +1,4 @@
 -- rule: metadata_required
 -- description: A metadata property the --metadata-schema marks as not optional has a value.
--- example: region=(empty) where the schema marks region as not optional  ->  region is required by the metadata schema
+-- example: region=(empty) where the schema marks region as not optional  ->  region: must be a string, property is required (the cell is empty)
 -- checked-by: schema

@@ -1,4 +1,4 @@
 -- rule: metadata_type
 -- description: A metadata value is of the type its --metadata-schema property defines (number with a dot for decimals, boolean, date, datetime, image URL; each item of an array).
--- example: priority=n/a where the schema says number  ->  priority 'n/a' is not a number
+-- example: priority=n/a where the schema says number  ->  priority: must be a number (actual value is 'n/a')
 -- checked-by: schema

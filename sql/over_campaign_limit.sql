@@ -1,6 +1,6 @@
 -- rule: over_campaign_limit
 -- description: Accepting the row would push the campaign past --campaign-limit, counting the codes already in it.
--- example: the 100,001st accepted row with --campaign-limit 100000  ->  the campaign limit of 100000 codes is reached
+-- example: the second accepted row with --campaign-limit 100000 --codes-in-campaign 99999  ->  the campaign limit of 100000 codes is reached (99999 already in the campaign, 1 accepted before this row)
 -- checked-by: dedup
 --
 -- Rows that pass every other rule are counted in input order; those past the limit are

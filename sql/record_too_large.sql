@@ -1,4 +1,4 @@
 -- rule: record_too_large
 -- description: The record alone, with the header, is larger than --max-file-bytes, so no import file can hold it.
--- example: a 6 MB note with --max-file-bytes 5000000  ->  the record takes 6000123 bytes, more than a batch can hold
+-- example: a 6 MB note with --max-file-bytes 5000000 (and --max-record-bytes over 6 MB, else the reader cuts it as malformed_record first)  ->  the record takes 6000123 bytes, more than a batch of --max-file-bytes 5000000 can hold with its header
 -- checked-by: finish

@@ -1,6 +1,6 @@
 -- rule: unreadable_value
 -- description: A typed value (a Parquet date or timestamp out of range, say) cannot be written as text in the form Voucherify takes.
--- example: Expiry=4611686018427387904 (seconds, a Parquet timestamp)  ->  Expiry holds a value that cannot be written as text: Cast error: Failed to convert 4611686018427387904 to datetime
+-- example: Expiry=4611686018427387904 (seconds, a Parquet timestamp)  ->  a value cannot be written as text in the form Voucherify takes: Expiry (Cast error: Failed to convert 4611686018427387904 to datetime for Timestamp(s))
 -- checked-by: reader
 --
 -- The reader turns every typed value into text. A value it cannot turn (out of the range of

@@ -1,6 +1,6 @@
 -- rule: wrong_voucher_type
 -- description: A row of a Voucherify export whose voucher_type does not fit the campaign (a LOYALTY_CARD into a gift card campaign): its value would land as the wrong kind of balance.
--- example: voucher_type=LOYALTY_CARD in a gift campaign  ->  voucher_type LOYALTY_CARD does not fit a GIFT_VOUCHERS campaign, which holds GIFT_VOUCHER codes
+-- example: voucher_type=LOYALTY_CARD in a gift campaign  ->  voucher_type LOYALTY_CARD does not fit this campaign, which holds GIFT_VOUCHER codes
 -- checked-by: normalize
 --
 -- An export's value is the gift card's balance (GIFT_VOUCHER), the loyalty card's points

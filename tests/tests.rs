@@ -6,6 +6,7 @@
 mod util;
 
 mod arrow_api;
+mod built_in_rules;
 mod cli;
 mod errors;
 mod fidelity;
