@@ -11,18 +11,13 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use datafusion::arrow::array::{AsArray, StringArray};
-use voucher_import::campaign::CampaignType;
-use voucher_import::config::Output;
-use voucher_import::dedup::Dedup;
-use voucher_import::import::Import;
-use voucher_import::normalize::headers::{self, HeaderOptions};
-use voucher_import::normalize::{values, Normalizations, TableLayout};
-use voucher_import::read::{Chunk, OpenInput, ReadOptions};
-use voucher_import::rules::engine::RuleEngine;
-use voucher_import::rules::functions::AmountUnit;
-use voucher_import::rules::RuleSet;
-use voucher_import::run::NoProgress;
-use voucher_import::write::record::EncodedRows;
+use voucher_import::stages::{
+    headers, values, Chunk, Dedup, EncodedRows, OpenInput, RuleEngine, TableLayout,
+};
+use voucher_import::{
+    AmountUnit, CampaignType, HeaderOptions, Import, NoProgress, Normalizations, Output,
+    ReadOptions, RuleSet,
+};
 
 fn generate(rows: usize) -> Vec<u8> {
     let mut state: u64 = 47;

@@ -11,7 +11,7 @@ use datafusion::prelude::SessionContext;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = SessionContext::new();
-    voucher_import::datafusion::register_functions(&ctx);
+    voucher_import::register_functions(&ctx);
     let schema = Arc::new(Schema::new(vec![
         Field::new("code", DataType::Utf8, false),
         Field::new("expires", DataType::Utf8, true),

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Date32Array, Decimal128Array, RecordBatch, StringArray};
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use voucher_import::campaign::CampaignType;
-use voucher_import::formats::AmountUnit;
-use voucher_import::import::Import;
-use voucher_import::read::ArrowSource;
-use voucher_import::sink::MemorySink;
+use voucher_import::AmountUnit;
+use voucher_import::ArrowSource;
+use voucher_import::CampaignType;
+use voucher_import::Import;
+use voucher_import::MemorySink;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Gift cards as a warehouse holds them: amounts as decimals in euros, expiry as a date.

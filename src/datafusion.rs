@@ -11,7 +11,7 @@
 //! use datafusion::prelude::SessionContext;
 //!
 //! let ctx = SessionContext::new();
-//! voucher_import::datafusion::register_functions(&ctx);
+//! voucher_import::register_functions(&ctx);
 //! assert!(ctx.udf("voucherify_datetime").is_ok());
 //! assert!(ctx.udf("amount_minor_units").is_ok());
 //! assert!(ctx.udf("is_whole_number").is_ok());

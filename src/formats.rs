@@ -105,15 +105,6 @@ pub fn parse_input_datetime(text: &str) -> Option<(NaiveDateTime, DateZone)> {
 
 /// Parses a date or datetime of the input ([`parse_input_datetime`]) into milliseconds since
 /// the epoch (UTC); a date without a zone is read in UTC.
-///
-/// ```
-/// use voucher_import::formats::parse_voucherify_datetime;
-/// assert_eq!(parse_voucherify_datetime("1970-01-02"), Some(86_400_000));
-/// assert_eq!(parse_voucherify_datetime("1970-01-01T00:00:01.500Z"), Some(1_500));
-/// assert_eq!(parse_voucherify_datetime("1970-01-01T02:00:00+02:00"), Some(0));
-/// assert_eq!(parse_voucherify_datetime("2026-02-30"), None);
-/// assert_eq!(parse_voucherify_datetime("01/02/2026"), None);
-/// ```
 pub fn parse_voucherify_datetime(text: &str) -> Option<i64> {
     let (local, zone) = parse_input_datetime(text)?;
     let utc = local.and_utc().timestamp_millis();
@@ -152,13 +143,6 @@ pub fn parse_whole_number(text: &str) -> Option<i64> {
 }
 
 /// An amount in the given unit, as minor units: `Major` takes up to two decimals.
-///
-/// ```
-/// use voucher_import::formats::{parse_amount, AmountUnit};
-/// assert_eq!(parse_amount("10000", AmountUnit::Minor), Some(10000));
-/// assert_eq!(parse_amount("100.5", AmountUnit::Major), Some(10050));
-/// assert_eq!(parse_amount("100.5", AmountUnit::Minor), None);
-/// ```
 pub fn parse_amount(text: &str, unit: AmountUnit) -> Option<i64> {
     match unit {
         AmountUnit::Minor => parse_whole_number(text),
@@ -211,6 +195,7 @@ pub enum Rewrite {
 
 impl Rewrite {
     /// The value as written, when it differs from `value`.
+    #[cfg(test)]
     pub fn apply(self, value: &str) -> Option<String> {
         self.apply_noting(value).0
     }
@@ -278,6 +263,28 @@ impl Rewrite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn voucherify_datetimes_are_read_as_milliseconds_since_the_epoch() {
+        assert_eq!(parse_voucherify_datetime("1970-01-02"), Some(86_400_000));
+        assert_eq!(
+            parse_voucherify_datetime("1970-01-01T00:00:01.500Z"),
+            Some(1_500)
+        );
+        assert_eq!(
+            parse_voucherify_datetime("1970-01-01T02:00:00+02:00"),
+            Some(0)
+        );
+        assert_eq!(parse_voucherify_datetime("2026-02-30"), None);
+        assert_eq!(parse_voucherify_datetime("01/02/2026"), None);
+    }
+
+    #[test]
+    fn amounts_are_read_in_their_unit() {
+        assert_eq!(parse_amount("10000", AmountUnit::Minor), Some(10000));
+        assert_eq!(parse_amount("100.5", AmountUnit::Major), Some(10050));
+        assert_eq!(parse_amount("100.5", AmountUnit::Minor), None);
+    }
 
     #[test]
     fn dates_with_an_offset_are_written_in_utc_exactly() {

@@ -4,8 +4,8 @@
 //! keeps.
 //!
 //! ```no_run
-//! use voucher_import::campaign::CampaignType;
-//! use voucher_import::import::Import;
+//! use voucher_import::CampaignType;
+//! use voucher_import::Import;
 //!
 //! let outcome = Import::new(CampaignType::GiftVouchers)
 //!     .existing_codes(["OLD-0001", "OLD-0002"])
@@ -203,8 +203,8 @@ impl Import {
     /// the SQL), as a rule file holds it; named `rule text N` in messages.
     ///
     /// ```
-    /// use voucher_import::campaign::CampaignType;
-    /// use voucher_import::import::Import;
+    /// use voucher_import::CampaignType;
+    /// use voucher_import::Import;
     ///
     /// let import = Import::new(CampaignType::GiftVouchers).rule_text(
     ///     "-- rule: code_prefix\n-- description: Codes start with GC-.\n\
@@ -368,7 +368,7 @@ impl Import {
 
     /// Runs on `inputs` (files, folders or globs) handing the rows to `sink` as record batches
     /// (rejected and warned rows with rejected.csv's columns: `file`, `row`, `line`, ...,
-    /// `raw`; see [`crate::sink`]), and writing the folder the sink names, if any. Gives the
+    /// `raw`; see [`Sink`]), and writing the folder the sink names, if any. Gives the
     /// summary of a folder run.
     pub fn run_files_into(&self, inputs: &[PathBuf], sink: &mut dyn Sink) -> Result<Summary> {
         let resolved = self.resolve_with(inputs, output_of(sink))?;
@@ -385,17 +385,17 @@ impl Import {
 
     /// Runs the import on Arrow `sources` (named streams of record batches, any column types
     /// that can be written as text), handing the accepted, rejected and warned rows to `sink`
-    /// as record batches (see [`crate::sink`]); gives the same summary as a folder run. Rows
+    /// as record batches (see [`Sink`]); gives the same summary as a folder run. Rows
     /// are numbered from 1 within each source. The summary lists the batches a folder run
-    /// writes, whether or not the sink has them written ([`FolderSink`](crate::sink::FolderSink)).
+    /// writes, whether or not the sink has them written ([`FolderSink`](crate::FolderSink)).
     ///
     /// ```
     /// use std::sync::Arc;
     /// use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
-    /// use voucher_import::campaign::CampaignType;
-    /// use voucher_import::import::Import;
-    /// use voucher_import::read::ArrowSource;
-    /// use voucher_import::sink::MemorySink;
+    /// use voucher_import::CampaignType;
+    /// use voucher_import::Import;
+    /// use voucher_import::ArrowSource;
+    /// use voucher_import::MemorySink;
     ///
     /// let cards = RecordBatch::try_from_iter([
     ///     ("code", Arc::new(StringArray::from(vec!["GC-1", "GC-2", "GC-1"])) as _),

@@ -3,39 +3,80 @@
 //! cannot go in and why.
 //!
 //! Where to start:
-//! - [`import::Import`]: a run built in code, on files into a prepared folder
-//!   ([`Import::run_files`](import::Import::run_files)), or on Arrow record batches into a
-//!   [`sink::Sink`] ([`Import::run_arrow`](import::Import::run_arrow));
-//! - [`datafusion::register_functions`]: Voucherify's value forms in a pipeline's own queries;
-//! - [`interrupt::Cancel`]: the handle that stops a run.
+//! - [`Import`]: a run described in code (the command line and the Python package build one
+//!   too), on files into a prepared folder ([`Import::run_files`]), or on Arrow record batches
+//!   into a [`Sink`] ([`Import::run_arrow`]); [`Import::resolve`] is the one place a run's
+//!   configuration is made;
+//! - [`Summary`]: what a run did, as `summary.json` holds it; [`folder`]: the names of the
+//!   files a prepared folder holds;
+//! - [`upload`]: pushing a prepared folder to Voucherify;
+//! - [`register_functions`]: Voucherify's value forms in a pipeline's own queries;
+//! - [`Cancel`]: the handle that stops a run.
 //!
-//! The pipeline, one module per stage:
-//! [`read`] -> [`normalize`] -> [`rules`] -> [`dedup`] -> [`write`](mod@write) -> [`report`],
-//! and [`upload`] of the written batches, driven by [`run`] from the configuration that
-//! [`Import::resolve`](import::Import::resolve) makes (the command line builds an `Import` from
-//! its arguments too).
+//! Inside, one module per stage (crate-private): read -> normalize -> rules -> dedup -> write
+//! -> report, driven by run.
 
 #![warn(missing_docs)]
 
-pub mod campaign;
-pub mod config;
-pub mod datafusion;
-pub mod dedup;
-pub mod error;
+// The stages and their helpers: crate-private; what a caller needs is re-exported below, each
+// item by one path.
+mod campaign;
+mod config;
+mod datafusion;
+mod dedup;
+mod error;
 pub mod folder;
-pub mod formats;
-pub mod import;
-pub mod interrupt;
-pub mod normalize;
-pub mod policy;
-pub mod read;
-pub mod report;
-pub mod rules;
-pub mod run;
-pub mod schemas;
-pub mod sink;
-pub mod suggest;
+mod formats;
+mod import;
+mod interrupt;
+mod normalize;
+mod policy;
+mod read;
+mod report;
+mod rules;
+mod run;
+mod schemas;
+mod sink;
+mod suggest;
 pub mod upload;
-pub mod write;
+mod write;
 
-pub use error::{Error, Result};
+pub use campaign::{Campaign, CampaignType};
+pub use config::{
+    ExistingCodes, GiftAmountReading, ImportOptions, Output, DEFAULT_BATCH_ROWS,
+    DEFAULT_CAMPAIGN_LIMIT, DEFAULT_CANARY_ROWS, DEFAULT_MAX_FILE_BYTES,
+};
+pub use datafusion::register_functions;
+pub use error::{Error, ErrorKind, ErrorReport, Result};
+pub use formats::AmountUnit;
+pub use import::{Import, ResolvedImport};
+pub use interrupt::Cancel;
+pub use normalize::headers::HeaderOptions;
+pub use normalize::Normalizations;
+pub use policy::{ExitPolicy, RejectedLimit};
+pub use read::{ArrowSource, Format, ReadOptions, SplitOptions, TextEncoding};
+pub use report::{
+    read_summary, shorten, write_json, CheckReport, ColumnGroup, ExistingInfo, InputInfo,
+    RuleCounts, RuleExamples, Summary, SCHEMA_VERSION,
+};
+pub use rules::format::{RuleBody, Severity};
+pub use rules::metadata::MetadataSchema;
+pub use rules::{Rule, RuleSet};
+pub use run::{NoProgress, Progress, ProgressUpdate, RunOutcome};
+pub use schemas::{json_schemas, ErrorOutput};
+pub use sink::{FolderSink, MemorySink, Sink};
+pub use suggest::closest;
+pub use write::batches::BatchInfo;
+pub use write::rejected::{RejectedEntry, RuleExample};
+
+/// What the stage benchmark (`benches/stages.rs`) times one by one; not an API.
+#[doc(hidden)]
+pub mod stages {
+    pub use crate::dedup::Dedup;
+    pub use crate::normalize::headers;
+    pub use crate::normalize::values;
+    pub use crate::normalize::TableLayout;
+    pub use crate::read::{Chunk, OpenInput};
+    pub use crate::rules::engine::RuleEngine;
+    pub use crate::write::record::EncodedRows;
+}

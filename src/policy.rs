@@ -74,7 +74,7 @@ impl ExitPolicy {
     /// 0 when the run passes the policy, 1 when it does not.
     ///
     /// ```
-    /// use voucher_import::policy::{ExitPolicy, RejectedLimit};
+    /// use voucher_import::{ExitPolicy, RejectedLimit};
     /// let policy = ExitPolicy { max_rejected: Some(RejectedLimit::Percent(1.0)), ..ExitPolicy::default() };
     /// assert!(policy.passes(3, 300, 0));
     /// assert!(!policy.passes(4, 300, 0));

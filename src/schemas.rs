@@ -18,7 +18,7 @@ pub struct ErrorOutput {
 }
 
 /// Every document's schema, by the name of its file in `schemas/`.
-pub fn all() -> Vec<(&'static str, RootSchema)> {
+pub fn json_schemas() -> Vec<(&'static str, RootSchema)> {
     vec![
         ("summary.schema.json", schema_for!(Summary)),
         ("check.schema.json", schema_for!(CheckReport)),

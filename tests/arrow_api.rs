@@ -10,11 +10,11 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::error::ArrowError;
-use voucher_import::campaign::CampaignType;
-use voucher_import::import::Import;
-use voucher_import::interrupt::Cancel;
-use voucher_import::read::ArrowSource;
-use voucher_import::sink::{FolderSink, MemorySink, Sink};
+use voucher_import::ArrowSource;
+use voucher_import::CampaignType;
+use voucher_import::Cancel;
+use voucher_import::Import;
+use voucher_import::{FolderSink, MemorySink, Sink};
 
 use crate::util::{csv_records, files_below, ROOT};
 

@@ -1,11 +1,11 @@
-//! The engine as a library ([`voucher_import::import::Import`]): what `prepare` and `check` do,
+//! The engine as a library ([`voucher_import::Import`]): what `prepare` and `check` do,
 //! driven from code, with existing codes given as values and a cancellation handle.
 
 use std::path::PathBuf;
 
-use voucher_import::campaign::CampaignType;
-use voucher_import::import::Import;
-use voucher_import::interrupt::Cancel;
+use voucher_import::CampaignType;
+use voucher_import::Cancel;
+use voucher_import::Import;
 
 use crate::util::{assert_conserved, ROOT};
 
@@ -72,9 +72,9 @@ fn summary_json_reads_back_whole_and_writes_the_same_bytes() {
         .run_files(&sample(), &out)
         .unwrap();
     let written = std::fs::read(out.join("summary.json")).unwrap();
-    let summary = voucher_import::report::read_summary(&out).unwrap();
+    let summary = voucher_import::read_summary(&out).unwrap();
     let mut again = Vec::new();
-    voucher_import::report::write_json(&mut again, &summary).unwrap();
+    voucher_import::write_json(&mut again, &summary).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&again),
         String::from_utf8_lossy(&written)

@@ -259,3 +259,12 @@ pub fn assert_conserved(out: &Path, input_rows: usize) {
     assert_eq!(summary["accepted"], in_batches as u64);
     assert_eq!(summary["rejected"], rejected as u64);
 }
+
+/// The sha256 of `bytes` in lowercase hex, as summary.json and upload.json record it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -5,7 +5,7 @@
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::PyErr;
-use voucher_import::error::{ErrorKind, ErrorReport};
+use voucher_import::{ErrorKind, ErrorReport};
 
 create_exception!(
     _native,

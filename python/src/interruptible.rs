@@ -7,7 +7,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use voucher_import::interrupt::Cancel;
+use voucher_import::Cancel;
 
 use crate::errors;
 

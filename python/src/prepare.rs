@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
-use voucher_import::config::Output;
-use voucher_import::import::Import;
-use voucher_import::interrupt::Cancel;
-use voucher_import::policy::ExitPolicy;
-use voucher_import::read::ArrowSource;
-use voucher_import::run::NoProgress;
-use voucher_import::sink::MemorySink;
+use voucher_import::ArrowSource;
+use voucher_import::Cancel;
+use voucher_import::ExitPolicy;
+use voucher_import::Import;
+use voucher_import::MemorySink;
+use voucher_import::NoProgress;
+use voucher_import::Output;
 
 use crate::cli::cmd::inputs::ImportArgs;
 use crate::cli::cmd::policy::PolicyArgs;
@@ -253,7 +253,7 @@ fn run(
         .run_into(arrow, &NoProgress, &mut sink)?;
     let summary = outcome.summary;
     let mut summary_json = Vec::new();
-    voucher_import::report::write_json(&mut summary_json, &summary)
+    voucher_import::write_json(&mut summary_json, &summary)
         .map_err(|e| voucher_import::Error::Invariant(format!("summary as JSON: {e}")))?;
     // Every run that hands rows to a sink gives it the report layout first.
     let report_schema = sink.report_schema.clone().ok_or_else(|| {

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use clap::FromArgMatches;
 use pyo3::prelude::*;
-use voucher_import::interrupt::Cancel;
 use voucher_import::upload::{BatchState, UploadProgress};
+use voucher_import::Cancel;
 
 use crate::cli::cmd::upload::UploadArgs;
 use crate::prepare::{options_of, usage_from_clap};
@@ -61,7 +61,7 @@ pub fn upload(py: Python<'_>, arguments: Vec<String>) -> PyResult<(String, Vec<S
     })?;
     let outcome = outcome.map_err(|e| errors::from_engine(&e))?;
     let mut json = Vec::new();
-    voucher_import::report::write_json(&mut json, &outcome)
+    voucher_import::write_json(&mut json, &outcome)
         .map_err(|e| errors::internal(format!("the upload outcome as JSON: {e}")))?;
     Ok((String::from_utf8_lossy(&json).into_owned(), warnings))
 }

@@ -11,7 +11,7 @@ use crate::folder::formula_safe;
 use crate::folder::origins::Origins;
 
 /// Rows Voucherify did not import, mapped back to the input.
-pub use crate::folder::FAILED_FILE;
+use crate::folder::FAILED_FILE;
 
 /// Writes `upload-failed.csv` from the recorded failed rows: `file`, `row` (the input file and
 /// its data-row number; the batch file and an empty row when Voucherify named no row that can

@@ -5,8 +5,8 @@ use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use super::state::LOCK_FILE;
 use crate::error::{Error, Result};
+use crate::folder::LOCK_FILE;
 
 /// The folder's upload lock, held while the value lives (the OS releases it when the process
 /// ends, however it ends).

@@ -45,20 +45,20 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::folder::STATE_FILE;
 pub use budget::{ApiCalls, CallPlan, RateLimit, DEFAULT_API_BUDGET, VERIFY_ALL_LIMIT};
 use client::Client;
 pub use client::{check_api_url, ApiSettings, ApiTransport, Secret, IMPORT_ACTION_TYPE};
 pub use compare::{Mismatch, MismatchKind, VerifyCount};
-pub use failed::FAILED_FILE;
 pub use gate::{Acceptance, CanaryMode, MismatchSignature, MismatchStop, OnMismatch};
 pub use outcome::UploadOutcome;
 pub use redact::{Redactor, REDACTED};
 use resume::{adopt, forget_taken_candidates, holdings, resumed};
 pub use state::{
     BatchState, BatchStatus, CanaryState, Candidate, Counts, FailedRowState, GiftEvidence,
-    RowSource, UploadState, Verification, LOCK_FILE, SCHEMA_VERSION, STATE_FILE,
+    RowSource, UploadState, Verification, SCHEMA_VERSION,
 };
-pub use verified::{Pattern, VERIFY_FILE};
+pub use verified::Pattern;
 
 /// What `upload` is asked to do.
 #[derive(Debug, Clone)]

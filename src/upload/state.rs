@@ -19,11 +19,6 @@ use super::gate::{Acceptance, MismatchStop};
 use super::redact::Redactor;
 use crate::error::{Error, Result};
 
-/// The lock file in the prepared folder (kept; it is empty but for the holder's process id).
-pub use crate::folder::LOCK_FILE;
-/// The state file in the prepared folder.
-pub use crate::folder::STATE_FILE;
-
 /// Where a batch stands.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum BatchStatus {

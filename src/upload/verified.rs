@@ -14,7 +14,7 @@ use crate::folder::formula_safe;
 use crate::folder::origins::Origins;
 
 /// Mismatches between what the batches sent and what Voucherify stored.
-pub use crate::folder::VERIFY_FILE;
+use crate::folder::VERIFY_FILE;
 
 /// A pattern the mismatches of one column follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 pub use crate::folder::origins::OriginRun;
 use crate::read::hex;
-pub use crate::write::record::{encode_record, EncodedRows};
+pub use crate::write::record::encode_record;
 
 /// One written batch, as the summary lists it (and `upload` reads it back).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -30,7 +30,7 @@ pub struct BatchInfo {
     pub bytes: u64,
     /// The file's sha256, in hex.
     pub sha256: String,
-    /// The column group (see [`BatchWriter::new`]) whose rows it holds.
+    /// The column group (see `BatchWriter::new`) whose rows it holds.
     #[serde(skip)]
     pub group: usize,
 }

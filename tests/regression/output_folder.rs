@@ -123,8 +123,8 @@ fn concurrent_force_runs_into_one_folder_end_complete_or_refused_and_leave_nothi
 
 #[test]
 fn threads_preparing_into_one_folder_never_share_a_staging_folder() {
-    use voucher_import::campaign::CampaignType;
-    use voucher_import::import::Import;
+    use voucher_import::CampaignType;
+    use voucher_import::Import;
     for attempt in 0..8 {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
@@ -178,7 +178,7 @@ fn threads_preparing_into_one_folder_never_share_a_staging_folder() {
         for batch in summary["batches"].as_array().unwrap() {
             let bytes = fs::read(out.join(batch["path"].as_str().unwrap())).unwrap();
             assert_eq!(
-                voucher_import::read::sha256_hex(&bytes),
+                crate::util::sha256_hex(&bytes),
                 batch["sha256"].as_str().unwrap(),
                 "attempt {attempt}"
             );

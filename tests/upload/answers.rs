@@ -203,7 +203,7 @@ fn a_batch_path_leading_out_of_the_folder_is_refused_before_anything_is_sent() {
     let summary = fs::read_to_string(&summary_path).unwrap();
     let hostname_sha = {
         let bytes = fs::read("/etc/hostname").unwrap_or_default();
-        voucher_import::read::sha256_hex(&bytes)
+        crate::util::sha256_hex(&bytes)
     };
     let mut tampered: Value = serde_json::from_str(&summary).unwrap();
     tampered["batches"][0]["path"] = json!("../../etc/hostname");

@@ -227,7 +227,7 @@ fn no_options_type_shows_a_credential_when_formatted() {
         http_timeout: Duration::from_secs(1),
     };
     let options = UploadOptions {
-        cancel: voucher_import::interrupt::Cancel::new(),
+        cancel: voucher_import::Cancel::new(),
         dir: "out".into(),
         campaign: CAMPAIGN.into(),
         api: api.clone(),

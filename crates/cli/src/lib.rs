@@ -1,4 +1,4 @@
-//! The command line: parses arguments into the library's [`Import`](voucher_import::import::Import)
+//! The command line: parses arguments into the library's [`Import`](voucher_import::Import)
 //! (and upload options), calls the library, prints, and maps the outcome to the exit code (0
 //! all accepted, 1 rows rejected, 2 error). The `voucher-import` binary is [`main`] on the
 //! process's arguments; the Python package depends on this crate too, so that
@@ -17,8 +17,7 @@ use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
 use cmd::{check, completions, explain, man, prepare, rules, upload};
 use printer::TerminalSafe;
-use voucher_import::error::{ErrorKind, ErrorReport};
-use voucher_import::report;
+use voucher_import::{ErrorKind, ErrorReport};
 
 pub mod cmd;
 mod logging;
@@ -119,7 +118,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
 fn main_unflushed(args: Vec<OsString>) -> u8 {
     // The first Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) asks the run to stop cleanly (the staging folder is
     // removed); a second one stops at once.
-    let cancel = voucher_import::interrupt::Cancel::new();
+    let cancel = voucher_import::Cancel::new();
     let stop = cancel.flag();
     // SIGHUP (the terminal closed) and SIGQUIT stop a run the same way: nothing half-written.
     for signal in [
@@ -186,11 +185,11 @@ fn main_unflushed(args: Vec<OsString>) -> u8 {
 
 /// `{"error": {...}}` on stdout, for a pipeline that asked for JSON.
 fn print_json_error(report: &ErrorReport) {
-    let output = voucher_import::schemas::ErrorOutput {
+    let output = voucher_import::ErrorOutput {
         error: report.clone(),
     };
     let mut out = io::stdout().lock();
-    let _ = report::write_json(&mut out, &output).and_then(|_| out.flush());
+    let _ = voucher_import::write_json(&mut out, &output).and_then(|_| out.flush());
 }
 
 /// A reader that stopped reading (`| head`) is not an error: the run's outcome stands, as in
@@ -202,7 +201,7 @@ fn unless_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     }
 }
 
-fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8> {
+fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
     let stdout = io::stdout();
     let stderr = io::stderr();
     match cli.command {
@@ -216,7 +215,8 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(
-                    report::write_json(&mut out, &outcome.summary).and_then(|_| out.flush()),
+                    voucher_import::write_json(&mut out, &outcome.summary)
+                        .and_then(|_| out.flush()),
                 )?;
             }
             if !quiet {
@@ -226,7 +226,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
                     Some(&out),
                 ))?;
                 // Said when an exit-code option is given: the default's reason is the summary.
-                let given = policy != voucher_import::policy::ExitPolicy::default();
+                let given = policy != voucher_import::ExitPolicy::default();
                 if let Some(why) = policy.failure(&outcome.summary).filter(|_| given) {
                     let mut err = TerminalSafe::new(stderr.lock());
                     unless_broken_pipe(writeln!(err, "exit 1: {why}"))?;
@@ -240,7 +240,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
             let report = check::run(args, cancel)?;
             let mut out = stdout.lock();
             unless_broken_pipe(if json {
-                report::write_json(&mut out, &report).and_then(|_| out.flush())
+                voucher_import::write_json(&mut out, &report).and_then(|_| out.flush())
             } else {
                 let mut out = TerminalSafe::new(out);
                 printer::write_check_table(&mut out, &report).and_then(|_| out.flush())
@@ -254,7 +254,7 @@ fn run(cli: Cli, cancel: voucher_import::interrupt::Cancel) -> anyhow::Result<u8
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(
-                    report::write_json(&mut out, &outcome).and_then(|_| out.flush()),
+                    voucher_import::write_json(&mut out, &outcome).and_then(|_| out.flush()),
                 )?;
             }
             unless_broken_pipe(printer::upload::write_summary(

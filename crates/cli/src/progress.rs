@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::printer::TerminalSafe;
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use voucher_import::run::{NoProgress, Progress, ProgressUpdate};
 use voucher_import::upload::{BatchState, BatchStatus, UploadProgress};
+use voucher_import::{NoProgress, Progress, ProgressUpdate};
 
 /// Inputs smaller than this finish before a bar would tell anything.
 const MIN_BYTES: u64 = 8 << 20;

@@ -19,7 +19,7 @@ fn an_atomic_write_leaves_no_temporary_file() {
 #[test]
 fn a_state_left_posting_is_read_back_as_unconfirmed_and_redacted() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(STATE_FILE);
+    let path = dir.path().join(crate::folder::STATE_FILE);
     let mut batch = BatchState::new("import/part-00001.csv".into(), "ab".repeat(32), 3);
     batch.status = BatchStatus::Posting;
     batch.message = Some("echo s3cret-token".into());

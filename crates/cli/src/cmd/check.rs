@@ -5,10 +5,9 @@ use clap::Args;
 
 use super::inputs::ImportArgs;
 use super::policy::PolicyArgs;
-use voucher_import::config::Output;
-use voucher_import::error::Result;
-use voucher_import::report::CheckReport;
-use voucher_import::run;
+use voucher_import::CheckReport;
+use voucher_import::Output;
+use voucher_import::Result;
 
 /// Check voucher CSV files without writing anything: the summary and every row that would be
 /// rejected.
@@ -32,11 +31,13 @@ pub struct CheckArgs {
 }
 
 /// Runs `check`.
-pub fn run(args: CheckArgs, cancel: voucher_import::interrupt::Cancel) -> Result<CheckReport> {
+pub fn run(args: CheckArgs, cancel: voucher_import::Cancel) -> Result<CheckReport> {
     let resolved = args
         .import
         .into_import()
         .cancel(cancel)
         .resolve(Output::Report)?;
-    Ok(resolved.run(&run::NoProgress)?.into_check_report())
+    Ok(resolved
+        .run(&voucher_import::NoProgress)?
+        .into_check_report())
 }

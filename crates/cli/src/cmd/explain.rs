@@ -5,10 +5,9 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use voucher_import::error::{Error, Result};
-use voucher_import::rules::format::{RuleBody, Severity};
-use voucher_import::rules::{Rule, RuleSet};
-use voucher_import::suggest;
+use voucher_import::{Error, Result};
+use voucher_import::{Rule, RuleSet};
+use voucher_import::{RuleBody, Severity};
 
 /// Explain a rule: what it checks, an example of a failing row, and its SQL.
 #[derive(Debug, Clone, Args)]
@@ -34,7 +33,7 @@ pub fn run(args: &ExplainArgs) -> Result<Rule> {
         return Ok(rule.clone());
     }
     let names: Vec<&str> = rules.rules.iter().map(|r| r.text.name.as_str()).collect();
-    let hint = match suggest::closest(wanted, names.iter().copied()) {
+    let hint = match voucher_import::closest(wanted, names.iter().copied()) {
         Some(near) => format!("did you mean '{near}'? "),
         None => String::new(),
     };

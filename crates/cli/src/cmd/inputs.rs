@@ -5,15 +5,15 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use voucher_import::campaign::CampaignType;
-use voucher_import::config::{
+use voucher_import::AmountUnit;
+use voucher_import::CampaignType;
+use voucher_import::HeaderOptions;
+use voucher_import::Import;
+use voucher_import::{
     ExistingCodes, GiftAmountReading, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
     DEFAULT_MAX_FILE_BYTES,
 };
-use voucher_import::import::Import;
-use voucher_import::normalize::headers::HeaderOptions;
-use voucher_import::read::{Format, ReadOptions, SplitOptions, TextEncoding};
-use voucher_import::rules::functions::AmountUnit;
+use voucher_import::{Format, ReadOptions, SplitOptions, TextEncoding};
 
 /// Known sources of input files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -246,7 +246,7 @@ fn parse_encoding(text: &str) -> std::result::Result<TextEncoding, String> {
             "gb18030",
         ];
         let mut message = format!("unknown encoding '{text}'");
-        if let Some(near) = voucher_import::suggest::closest(text, known) {
+        if let Some(near) = voucher_import::closest(text, known) {
             message.push_str(&format!(": did you mean '{near}'?"));
         }
         format!("{message} (a WHATWG label such as windows-1252, iso-8859-2, utf-16le)")

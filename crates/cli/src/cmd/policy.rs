@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use voucher_import::policy::{ExitPolicy, RejectedLimit};
+use voucher_import::{ExitPolicy, RejectedLimit};
 
 /// `--max-rejected` and `--fail-on-warnings`.
 #[derive(Debug, Clone, Args)]

@@ -7,10 +7,10 @@ use clap::Args;
 
 use super::inputs::ImportArgs;
 use super::policy::PolicyArgs;
-use voucher_import::config::Output;
-use voucher_import::error::Result;
-use voucher_import::interrupt::Cancel;
-use voucher_import::run::{self, RunOutcome};
+use voucher_import::Cancel;
+use voucher_import::Output;
+use voucher_import::Result;
+use voucher_import::{Progress, RunOutcome};
 
 /// Turn voucher CSV files into Voucherify import batches and a report of rejected rows.
 #[derive(Debug, Clone, Args)]
@@ -52,7 +52,7 @@ pub struct PrepareArgs {
 pub fn run_with_progress(
     args: PrepareArgs,
     cancel: Cancel,
-    progress: impl FnOnce(Option<u64>) -> Box<dyn run::Progress>,
+    progress: impl FnOnce(Option<u64>) -> Box<dyn Progress>,
 ) -> Result<RunOutcome> {
     let resolved = args
         .import

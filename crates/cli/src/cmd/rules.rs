@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use voucher_import::error::Result;
-use voucher_import::rules::format::RuleBody;
-use voucher_import::rules::RuleSet;
+use voucher_import::Result;
+use voucher_import::RuleBody;
+use voucher_import::RuleSet;
 
 /// List the rules in force: name, description, where it comes from, and its SQL.
 #[derive(Debug, Clone, Args)]
@@ -44,8 +44,8 @@ pub fn write_listing(w: &mut impl Write, rules: &RuleSet, names_only: bool) -> i
         }
         let origin = if rule.builtin { "built-in" } else { "user" };
         let severity = match rule.text.severity {
-            voucher_import::rules::format::Severity::Reject => "",
-            voucher_import::rules::format::Severity::Warn => ", warn",
+            voucher_import::Severity::Reject => "",
+            voucher_import::Severity::Warn => ", warn",
         };
         writeln!(
             w,

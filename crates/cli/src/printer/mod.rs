@@ -7,7 +7,7 @@ pub mod upload;
 
 use std::io::{self, Write};
 
-use voucher_import::report::{self, CheckReport, Summary};
+use voucher_import::{shorten, CheckReport, Summary};
 
 pub use terminal::TerminalSafe;
 
@@ -58,7 +58,7 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
                     w,
                     "  {rule:<rule_width$}{count:>8}  {file}row {}: {}",
                     example.row,
-                    report::shorten(&example.reason, 100)
+                    shorten(&example.reason, 100)
                 )?
             }
             None => writeln!(w, "  {rule:<rule_width$}{count:>8}")?,
@@ -87,11 +87,11 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
     }
     let n = &s.normalizations;
     let amounts_written = match s.options.batch_amount_unit {
-        voucher_import::formats::AmountUnit::Minor => (
+        voucher_import::AmountUnit::Minor => (
             "amount written in minor units",
             "amounts written in minor units",
         ),
-        voucher_import::formats::AmountUnit::Major => (
+        voucher_import::AmountUnit::Major => (
             "amount written in major units",
             "amounts written in major units",
         ),
@@ -189,7 +189,7 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
                 w,
                 "  {number}: {}  <- {}  -> {} in {batches}",
                 group.columns.join(","),
-                report::shorten(&group.inputs.join(", "), 120),
+                shorten(&group.inputs.join(", "), 120),
                 plural(group.rows, "row", "rows"),
             )?;
         }

@@ -99,7 +99,7 @@ pub fn write_summary(w: &mut impl Write, outcome: &UploadOutcome, dir: &str) -> 
     for batch in &outcome.batches {
         write_batch_problem(w, batch, dir, &outcome.campaign)?;
     }
-    writeln!(w, "state     {dir}/{}", upload::STATE_FILE)?;
+    writeln!(w, "state     {dir}/{}", voucher_import::folder::STATE_FILE)?;
     Ok(())
 }
 

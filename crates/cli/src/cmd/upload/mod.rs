@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use voucher_import::error::Result;
 use voucher_import::upload::{
     self, ApiSettings, CanaryMode, OnMismatch, UploadOptions, UploadOutcome, UploadProgress,
     VerifyCount,
 };
+use voucher_import::Result;
 
 /// Voucherify's regional API hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -283,7 +283,7 @@ fn parse_adoption(text: &str) -> std::result::Result<(String, String), String> {
 
 impl UploadArgs {
     /// The options, with the credentials from the environment.
-    pub fn into_options(self, cancel: voucher_import::interrupt::Cancel) -> UploadOptions {
+    pub fn into_options(self, cancel: voucher_import::Cancel) -> UploadOptions {
         let base_url = match self.cluster {
             Some(cluster) => cluster.base_url().to_owned(),
             None => self.api_url,
@@ -338,7 +338,7 @@ impl UploadArgs {
 /// Runs `upload`.
 pub fn run(
     args: UploadArgs,
-    cancel: voucher_import::interrupt::Cancel,
+    cancel: voucher_import::Cancel,
     progress: &dyn UploadProgress,
 ) -> Result<UploadOutcome> {
     upload::run(&args.into_options(cancel), progress)
