@@ -38,6 +38,7 @@ mod run;
 mod schemas;
 mod sink;
 mod suggest;
+mod text;
 pub mod upload;
 mod write;
 
@@ -56,8 +57,8 @@ pub use normalize::Normalizations;
 pub use policy::{ExitPolicy, RejectedLimit};
 pub use read::{ArrowSource, Format, ReadOptions, SplitOptions, TextEncoding};
 pub use report::{
-    read_summary, shorten, write_json, CheckReport, ColumnGroup, ExistingInfo, InputInfo,
-    RuleCounts, RuleExamples, Summary, SCHEMA_VERSION,
+    read_summary, write_json, CheckReport, ColumnGroup, ExistingInfo, InputInfo, RuleCounts,
+    RuleExamples, Summary, SCHEMA_VERSION,
 };
 pub use rules::format::{RuleBody, Severity};
 pub use rules::metadata::MetadataSchema;
@@ -66,6 +67,7 @@ pub use run::{NoProgress, Progress, ProgressUpdate, RunOutcome};
 pub use schemas::{json_schemas, ErrorOutput};
 pub use sink::{FolderSink, MemorySink, Sink};
 pub use suggest::closest;
+pub use text::shorten;
 pub use write::batches::BatchInfo;
 pub use write::rejected::{RejectedEntry, RuleExample};
 

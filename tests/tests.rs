@@ -5,6 +5,7 @@
 
 mod util;
 
+mod architecture;
 mod arrow_api;
 mod built_in_rules;
 mod cli;

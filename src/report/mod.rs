@@ -25,17 +25,6 @@ pub struct CheckReport {
     pub rejected_rows: Vec<RejectedEntry>,
 }
 
-/// A one-line form of a text (a reason, an answer body), at most `max` characters.
-pub fn shorten(text: &str, max: usize) -> String {
-    let line = text.replace(['\n', '\r'], " ");
-    if line.chars().count() <= max {
-        line
-    } else {
-        let cut: String = line.chars().take(max - 1).collect();
-        format!("{cut}…")
-    }
-}
-
 /// Any report as pretty JSON with a final newline.
 pub fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, value)?;

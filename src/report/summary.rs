@@ -325,11 +325,3 @@ pub fn read_summary(dir: &std::path::Path) -> crate::Result<Summary> {
         )
     })
 }
-
-impl Summary {
-    /// The exit code the run ends with under the default policy: 0 when every row was
-    /// accepted, 1 when some were rejected (see [`crate::policy::ExitPolicy`] for others).
-    pub fn exit_code(&self) -> i32 {
-        crate::policy::ExitPolicy::default().exit_code(self)
-    }
-}

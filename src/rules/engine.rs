@@ -327,7 +327,7 @@ impl RuleEngine {
                             rule: rule.rule,
                             reason: format!(
                                 "the rule could not be evaluated on this row: {}",
-                                crate::report::shorten(why, 300)
+                                crate::text::shorten(why, 300)
                             ),
                             error: true,
                         })

@@ -1,5 +1,8 @@
 //! Unit tests of `client`.
 
+use std::time::SystemTime;
+
+use super::answer::{message_text, parse_retry_after};
 use super::*;
 
 fn client(max_retry_after: u64) -> Client {

@@ -1,0 +1,251 @@
+//! Running an [`Import`]: [`Import::resolve`], the one place a run's configuration is made
+//! (the campaign, schema and rule files read, every setting checked), the [`ResolvedImport`]
+//! it gives, and the shortcuts that resolve and run at once.
+
+use std::path::PathBuf;
+
+use super::{CampaignSource, Import, SchemaSource};
+use crate::campaign::Campaign;
+use crate::config::{ImportOptions, Output, RunConfig};
+use crate::error::{Error, Result};
+use crate::read::{resolve_inputs, ArrowSource};
+use crate::report::{CheckReport, Summary};
+use crate::rules::metadata::MetadataSchema;
+use crate::rules::RuleSet;
+use crate::run::{NoProgress, Progress, RunOutcome, Sources};
+use crate::sink::Sink;
+
+impl Import {
+    /// Prepares `inputs` (files, folders or globs, after those given by [`Import::input`])
+    /// into `folder`, which must be new or empty: batches, rejected.csv, summary.json,
+    /// report.html, origins.csv.
+    pub fn run_files(&self, inputs: &[PathBuf], folder: impl Into<PathBuf>) -> Result<RunOutcome> {
+        self.resolve_with(
+            inputs,
+            Output::Folder {
+                path: folder.into(),
+                force: false,
+            },
+        )?
+        .run(&NoProgress)
+    }
+
+    /// Runs on `inputs` (files, folders or globs) handing the rows to `sink` as record batches
+    /// (rejected and warned rows with rejected.csv's columns: `file`, `row`, `line`, ...,
+    /// `raw`; see [`Sink`]), and writing the folder the sink names, if any. Gives the
+    /// summary of a folder run.
+    pub fn run_files_into(&self, inputs: &[PathBuf], sink: &mut dyn Sink) -> Result<Summary> {
+        let resolved = self.resolve_with(inputs, output_of(sink))?;
+        Ok(resolved.run_into(&[], &NoProgress, sink)?.summary)
+    }
+
+    /// Checks `inputs` without writing anything: the summary and every rejected row.
+    pub fn check_files(&self, inputs: &[PathBuf]) -> Result<CheckReport> {
+        Ok(self
+            .resolve_with(inputs, Output::Report)?
+            .run(&NoProgress)?
+            .into_check_report())
+    }
+
+    /// Runs the import on Arrow `sources` (named streams of record batches, any column types
+    /// that can be written as text), handing the accepted, rejected and warned rows to `sink`
+    /// as record batches (see [`Sink`]); gives the same summary as a folder run. Rows
+    /// are numbered from 1 within each source. The summary lists the batches a folder run
+    /// writes, whether or not the sink has them written ([`FolderSink`](crate::FolderSink)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+    /// use voucher_import::CampaignType;
+    /// use voucher_import::Import;
+    /// use voucher_import::ArrowSource;
+    /// use voucher_import::MemorySink;
+    ///
+    /// let cards = RecordBatch::try_from_iter([
+    ///     ("code", Arc::new(StringArray::from(vec!["GC-1", "GC-2", "GC-1"])) as _),
+    ///     ("gift_amount", Arc::new(Int64Array::from(vec![1000, 2500, 1000])) as _),
+    /// ])?;
+    /// let mut sink = MemorySink::new();
+    /// let summary = Import::new(CampaignType::GiftVouchers)
+    ///     .run_arrow(vec![ArrowSource::from_batch("cards", cards)], &mut sink)?;
+    /// assert_eq!((summary.accepted, summary.rejected), (2, 1));
+    /// assert_eq!(MemorySink::rows(&sink.rejected), 1); // the second GC-1: duplicate_code
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_arrow(&self, sources: Vec<ArrowSource>, sink: &mut dyn Sink) -> Result<Summary> {
+        if sources.is_empty() {
+            return Err(Error::usage(
+                "run_arrow was given no source",
+                "give at least one ArrowSource",
+            ));
+        }
+        let resolved = self.resolve_with(&[], output_of(sink))?;
+        Ok(resolved.run_into(&sources, &NoProgress, sink)?.summary)
+    }
+
+    /// The run on its inputs writing to `output`, with every setting checked and every file
+    /// it names read (the campaign, the metadata schema, the rules): the one place a run's
+    /// configuration is made. Nothing is read from the inputs yet.
+    pub fn resolve(&self, output: Output) -> Result<ResolvedImport> {
+        self.resolve_with(&[], output)
+    }
+
+    /// [`Import::resolve`] with `more` inputs after the ones the import holds.
+    fn resolve_with(&self, more: &[PathBuf], output: Output) -> Result<ResolvedImport> {
+        let inputs: Vec<PathBuf> = self.inputs.iter().chain(more).cloned().collect();
+        let campaign = match &self.campaign {
+            Some(CampaignSource::Given(campaign)) => campaign.clone(),
+            Some(CampaignSource::File(path)) => Campaign::from_json_file(path)?,
+            Some(CampaignSource::Json(json)) => Campaign::from_json(json).map_err(|message| {
+                Error::usage(
+                    format!("the campaign given is not a campaign object: {message}"),
+                    "pass the object GET /v1/campaigns/{id} returns, or a campaign type",
+                )
+            })?,
+            None => {
+                return Err(Error::usage(
+                    "no campaign given",
+                    "pass --campaign-type TYPE or --campaign campaign.json",
+                ))
+            }
+        };
+        campaign.check_holds_codes()?;
+        let resolved = resolve_inputs(&inputs, self.skip_unreadable)?;
+        let options = ImportOptions {
+            codes_in_campaign: self.codes_in_campaign.unwrap_or(campaign.vouchers_count),
+            ..self.options.clone()
+        };
+        options.check()?;
+        let metadata_schema = match &self.metadata_schema {
+            None => None,
+            Some(SchemaSource::Given(schema)) => Some(schema.clone()),
+            Some(SchemaSource::File(path)) => Some(MetadataSchema::from_file(path)?),
+            Some(SchemaSource::Json(json)) => {
+                Some(MetadataSchema::from_json(json).map_err(|message| {
+                    Error::usage(
+                        format!("the metadata schema given is not one: {message}"),
+                        "pass the response of GET /v1/metadata-schemas, or one schema object",
+                    )
+                })?)
+            }
+        };
+        let file_of = |source: &Option<SchemaSource>| match source {
+            Some(SchemaSource::File(path)) => Some(path.clone()),
+            _ => None,
+        };
+        let campaign_file = match &self.campaign {
+            Some(CampaignSource::File(path)) => Some(path.clone()),
+            _ => None,
+        };
+        let reads: Vec<PathBuf> = resolved
+            .reads
+            .into_iter()
+            .chain(self.existing_files.iter().cloned())
+            .chain(self.rule_files.iter().cloned())
+            .chain(file_of(&self.metadata_schema))
+            .chain(campaign_file)
+            .collect();
+        let rules = options.rules_in_force(
+            RuleSet::load_with_texts(&self.rule_files, &self.rule_texts, &self.disabled_rules)?,
+            metadata_schema.is_some(),
+        );
+        Ok(ResolvedImport {
+            config: RunConfig {
+                cancel: self.cancel.clone(),
+                inputs: resolved.inputs,
+                read: self.read,
+                format: self.format,
+                existing: self.existing_files.clone(),
+                existing_codes: self.existing_codes.clone(),
+                campaign,
+                options,
+                headers: self.headers.clone(),
+                rules,
+                from_export: self.from_export,
+                metadata_schema,
+                threads: self.threads,
+                output,
+                reads,
+                notes: resolved.notes,
+            },
+        })
+    }
+}
+
+/// A run made ready by [`Import::resolve`]: its settings checked, the files they name read.
+#[derive(Debug, Clone)]
+pub struct ResolvedImport {
+    config: RunConfig,
+}
+
+impl ResolvedImport {
+    /// The stored size of all inputs, when every input is a file whose size is known (for a
+    /// progress display).
+    pub fn input_bytes(&self) -> Option<u64> {
+        crate::run::input_bytes(&self.config)
+    }
+
+    /// Runs on the inputs, writing what the output says, telling `progress` where the run is
+    /// after every chunk of rows.
+    pub fn run(&self, progress: &dyn Progress) -> Result<RunOutcome> {
+        crate::run::run_sources(
+            &self.config,
+            Sources::Paths(&self.config.inputs),
+            progress,
+            None,
+        )
+    }
+
+    /// Runs on Arrow `sources` (or on the inputs when there are none), handing the rows to
+    /// `sink` and writing what the output says besides.
+    pub fn run_into(
+        &self,
+        sources: &[ArrowSource],
+        progress: &dyn Progress,
+        sink: &mut dyn Sink,
+    ) -> Result<RunOutcome> {
+        let sources = if sources.is_empty() {
+            Sources::Paths(&self.config.inputs)
+        } else {
+            if !self.config.inputs.is_empty() {
+                return Err(Error::usage(
+                    "the run was given both input files and Arrow sources",
+                    "run the files and the tables in separate runs, or read the files into tables",
+                ));
+            }
+            check_arrow_names(sources)?;
+            Sources::Arrow(sources)
+        };
+        crate::run::run_sources(&self.config, sources, progress, Some(sink))
+    }
+}
+
+/// Arrow sources are told apart by their names: none empty, none twice.
+fn check_arrow_names(sources: &[ArrowSource]) -> Result<()> {
+    for (at, source) in sources.iter().enumerate() {
+        if source.name().trim().is_empty() {
+            return Err(Error::usage(
+                format!("Arrow source {} has an empty name", at + 1),
+                "name every source: the name stands for a file name in the report",
+            ));
+        }
+        if sources[..at].iter().any(|s| s.name() == source.name()) {
+            return Err(Error::usage(
+                format!("two Arrow sources are named '{}'", source.name()),
+                "give every source its own name: rejected rows are told apart by it",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where a run with `sink` writes: the folder the sink names (new or empty), or nothing.
+fn output_of(sink: &dyn Sink) -> Output {
+    match sink.folder() {
+        Some(folder) => Output::Folder {
+            path: folder.to_owned(),
+            force: false,
+        },
+        None => Output::Report,
+    }
+}

@@ -1,0 +1,152 @@
+//! The house rules the layout section of the README states, checked on the sources: the
+//! library's top-level modules import each other without a cycle, and no source file is over
+//! 500 lines (but the CSV splitter, one state machine).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::util::ROOT;
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The top-level module a file of `src/` belongs to (`upload` for `src/upload/client.rs`,
+/// `formats` for `src/formats.rs`); None for `lib.rs` and for test files.
+fn module_of(src: &Path, file: &Path) -> Option<String> {
+    let relative = file.strip_prefix(src).unwrap();
+    let parts: Vec<String> = relative
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let is_test = parts
+        .iter()
+        .any(|p| p == "tests" || p == "tests.rs" || p.ends_with("_tests.rs"));
+    match parts.as_slice() {
+        [file] if file == "lib.rs" => None,
+        _ if is_test => None,
+        [file] => Some(file.trim_end_matches(".rs").to_owned()),
+        [folder, ..] => Some(folder.clone()),
+        [] => None,
+    }
+}
+
+/// Every `crate::MODULE` a file's code names (comments and its `#[cfg(test)] mod tests` left
+/// out), with the line it is on.
+fn imports(text: &str) -> Vec<(String, usize)> {
+    let code = text
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    for (number, line) in code.lines().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit())
+                .collect();
+            if !name.is_empty() {
+                found.push((name, number + 1));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_library_modules_import_each_other_without_a_cycle() {
+    let src = Path::new(ROOT).join("src");
+    // module -> module it imports -> where
+    let mut graph: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for file in rust_files(&src) {
+        let Some(module) = module_of(&src, &file) else {
+            continue;
+        };
+        let text = fs::read_to_string(&file).unwrap();
+        for (imported, line) in imports(&text) {
+            if imported != module {
+                graph
+                    .entry(module.clone())
+                    .or_default()
+                    .entry(imported)
+                    .or_insert_with(|| format!("{}:{line}", file.display()));
+            }
+        }
+    }
+    assert!(graph.len() > 10, "the modules were found: {graph:?}");
+    // Depth-first search; a module met again on the path closes a cycle.
+    fn visit(
+        module: &str,
+        graph: &BTreeMap<String, BTreeMap<String, String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(module.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(module) {
+            return None;
+        }
+        path.push(module.to_owned());
+        for next in graph.get(module).into_iter().flat_map(|edges| edges.keys()) {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(module.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for module in graph.keys() {
+        if let Some(cycle) = visit(module, &graph, &mut Vec::new(), &mut done) {
+            let edges: Vec<String> = cycle
+                .windows(2)
+                .map(|pair| format!("{} -> {} ({})", pair[0], pair[1], graph[&pair[0]][&pair[1]]))
+                .collect();
+            panic!(
+                "the modules import each other in a cycle:\n{}",
+                edges.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn no_source_file_is_over_500_lines_but_the_csv_splitter() {
+    let mut long = Vec::new();
+    for dir in ["src", "crates"] {
+        for file in rust_files(&Path::new(ROOT).join(dir)) {
+            let lines = fs::read_to_string(&file).unwrap().lines().count();
+            if lines > 500 && !file.ends_with("crates/read/src/split.rs") {
+                long.push(format!("{} ({lines} lines)", file.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split along a concept: {}",
+        long.join(", ")
+    );
+}
