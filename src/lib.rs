@@ -29,6 +29,7 @@ pub mod folder;
 mod formats;
 mod import;
 mod interrupt;
+mod judge;
 mod normalize;
 mod policy;
 mod read;

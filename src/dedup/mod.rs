@@ -151,15 +151,6 @@ impl CodeClash {
     }
 }
 
-/// Why an update's values are warned about (`update_ignores_fields`): the columns holding
-/// values Voucherify ignores when it updates an existing code.
-pub fn update_reason(code: &str, ignored: &[&str]) -> String {
-    format!(
-        "{code} is in the project: Voucherify updates only Active and Category, and ignores {}",
-        ignored.join(", ")
-    )
-}
-
 /// An earlier code that differs from a row's only by letter case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseVariant {

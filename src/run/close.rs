@@ -1,8 +1,12 @@
 //! Closing a run that writes a folder: summary.json, origins.csv, updates.csv and report.html
 //! beside the batches and rejected.csv, then the staged folder put in place at once.
 
-use super::*;
+use crate::error::{Error, Result};
+use crate::folder;
+use crate::report::Summary;
+use crate::rules::RuleSet;
 use crate::write::rejected::RuleExample;
+use crate::write::StagedOutput;
 
 /// What the folder's files record besides the summary.
 pub(super) struct FolderRecords<'a> {

@@ -1,7 +1,20 @@
 //! One chunk on a worker: normalized into the rule table, every row rule evaluated, the
 //! values rewritten in the form batches carry, and every row encoded for its batch.
 
-use super::*;
+use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::config::RunConfig;
+use crate::dedup::CodeHasher;
+use crate::error::Result;
+use crate::formats::{AmountUnit, Rewrite};
+use crate::normalize::headers::KnownColumn;
+use crate::normalize::{values, ColumnGroups, Normalizations, TableLayout};
+use crate::read::{Chunk, PerInput, RecordProblem};
+use crate::rules::engine::{Finding, RuleEngine};
+use crate::rules::schema_checks::SchemaChecks;
+use crate::rules::{names, RuleId};
+use crate::write::record::EncodedRows;
 
 /// A chunk after normalization and the SQL rules.
 pub(super) struct Evaluated {

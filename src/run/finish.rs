@@ -1,7 +1,21 @@
-//! The in-order finisher: each row's verdict (rejected, accepted, warned), dedup and the
-//! campaign limit, and the writing of batches, rejected.csv and warnings.csv.
+//! The in-order finisher: each row's verdict asked of the judge, then the row written where
+//! the verdict says (batches, rejected.csv, warnings.csv, a sink) and counted.
 
-use super::*;
+use datafusion::arrow::array::{Array, AsArray};
+
+use super::evaluate::Evaluated;
+use super::outlets::{Outlets, RowsOut};
+use super::{Progress, ProgressUpdate};
+use crate::error::Result;
+use crate::judge::{Judge, Row, RowVerdict};
+use crate::normalize::headers::KnownColumn;
+use crate::normalize::{ColumnGroups, Normalizations, TableLayout};
+use crate::read::{FileDigest, InputId, PerInput};
+use crate::rules::engine::Finding;
+use crate::rules::format::Severity;
+use crate::rules::{PerRule, RuleSet};
+use crate::write::batches::BatchWriter;
+use crate::write::rejected::RejectedWriter;
 
 /// What normalization and encoding counted on one row, added to the tally when it goes in.
 struct RowCounts {
@@ -54,87 +68,58 @@ pub(super) struct Tally {
     pub(super) digests: Vec<FileDigest>,
 }
 
-/// The sequential end of the pipeline: dedup, limits and writing, in input order.
+/// The sequential end of the pipeline, in input order: each row judged ([`Judge`]), then
+/// written where its verdict says and counted.
 pub(super) struct Finisher<'a> {
     pub(super) rules: &'a RuleSet,
     pub(super) progress: &'a dyn Progress,
-    /// Stored bytes of the files read to the end.
+    /// Stored bytes of the inputs read to their end, for progress.
     pub(super) bytes_of_done_files: u64,
-    /// Set-rule findings by (input index, row), taken as the rows go by.
-    pub(super) set_findings: HashMap<(InputId, i64), Vec<Finding>>,
-    pub(super) engine_rules: EngineRules,
     pub(super) layout: &'a TableLayout,
     pub(super) groups: &'a ColumnGroups,
     pub(super) file_names: &'a PerInput<String>,
-    pub(super) existing_names: Vec<String>,
-    /// Each input's own header names, to name a column as its file spells it.
-    pub(super) file_headers: &'a FileHeaders,
-    pub(super) max_record_bytes: usize,
-    pub(super) dedup: Dedup,
+    pub(super) judge: Judge<'a>,
     pub(super) batches: BatchWriter,
     pub(super) rejected: RejectedWriter,
     pub(super) warnings: RejectedWriter,
     pub(super) rows_out: Option<RowsOut<'a>>,
-    /// `--existing-codes update`: a code in --existing is imported as an update.
-    pub(super) updates_existing: bool,
-    /// The batch columns (position, name) whose values an update ignores: all but Code,
-    /// Active, Category and the position columns.
-    pub(super) update_ignored_columns: Vec<(usize, String)>,
     pub(super) tally: Tally,
 }
 
 impl<'a> Finisher<'a> {
-    /// A finisher of rows laid out as `layout`, judged by `rules`, with `dedup` holding the
-    /// existing codes (named `existing_names`); each input's header names (`file_headers`)
-    /// name columns in reasons.
+    /// A finisher of rows laid out as `layout`, judged by `judge` under `rules`, written to
+    /// `outlets`; `normalizations` are what the first passes counted already.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         rules: &'a RuleSet,
         layout: &'a TableLayout,
         groups: &'a ColumnGroups,
         file_names: &'a PerInput<String>,
-        file_headers: &'a FileHeaders,
-        dedup: Dedup,
-        existing_names: Vec<String>,
+        judge: Judge<'a>,
         outlets: Outlets<'a>,
-    ) -> Result<Self> {
-        Ok(Finisher {
+        progress: &'a dyn Progress,
+        normalizations: Normalizations,
+    ) -> Self {
+        Finisher {
             rules,
-            progress: &NoProgress,
+            progress,
             bytes_of_done_files: 0,
-            set_findings: HashMap::new(),
-            engine_rules: EngineRules::resolve(rules)?,
             layout,
             groups,
             file_names,
-            existing_names,
-            file_headers,
-            max_record_bytes: crate::read::SplitOptions::default().max_record_bytes,
-            dedup,
+            judge,
             batches: outlets.batches,
             rejected: outlets.rejected,
             warnings: outlets.warnings,
             rows_out: outlets.rows_out,
-            updates_existing: false,
-            update_ignored_columns: (0..layout.value_columns())
-                .filter(|&c| {
-                    ![
-                        KnownColumn::Code,
-                        KnownColumn::Active,
-                        KnownColumn::Category,
-                    ]
-                    .iter()
-                    .any(|k| k.index() == c)
-                })
-                .map(|c| (c, layout.schema.field(c).name().clone()))
-                .collect(),
             tally: Tally {
                 failures_by_rule: PerRule::new(rules, 0),
                 warnings_by_rule: PerRule::new(rules, 0),
                 errors_by_rule: PerRule::new(rules, 0),
+                normalizations,
                 ..Tally::default()
             },
-        })
+        }
     }
 
     /// A file read to its end.
@@ -176,32 +161,32 @@ impl<'a> Finisher<'a> {
             // Sized once per file: the table does not grow (re-hash, copy) while rows go by.
             let bytes_per_code = codes.values().len() / codes.len().max(1) + 1;
             let more = rows.saturating_sub(chunk.records.len() as u64) as usize;
-            self.dedup.reserve(more, bytes_per_code);
+            self.judge.dedup().reserve(more, bytes_per_code);
         }
-        let file_no = chunk.file.number();
         for (i, record) in chunk.records.iter().enumerate() {
-            // The table probe of a row a few ahead is fetched while this one is finished.
+            // The table probe of a row a few ahead is fetched while this one is judged.
             if let Some(&hash) = code_hashes.get(i + PREFETCH_ROWS) {
-                self.dedup.prefetch(hash);
+                self.judge.dedup().prefetch(hash);
             }
-            let mut found = std::mem::take(&mut findings[i]);
-            let code = codes.is_valid(i).then(|| codes.value(i));
-            self.record_findings(chunk.file, record, &mut found);
-            // Only a set rule that found something costs a lookup per row.
-            if !self.set_findings.is_empty() {
-                if let Some(set) = self.set_findings.remove(&(chunk.file, record.row as i64)) {
-                    found.extend(set);
-                }
-            }
-            let mut is_update = false;
-            if let Some(code) = code {
-                let (clash, update) = self.code_verdict(code, code_hashes[i], &batch, i);
-                is_update = update;
-                found.extend(clash);
-            }
-            let rules = &self.engine_rules;
+            let code = codes.is_valid(i).then(|| (codes.value(i), code_hashes[i]));
+            let group = self.groups.of_file[chunk.file];
+            let encoded = rows_encoded.row(i);
+            let row = Row {
+                file: chunk.file,
+                record,
+                code,
+                batch: &batch,
+                index: i,
+                group,
+                encoded,
+            };
+            let verdict = self.judge.verdict(row, std::mem::take(&mut findings[i]));
             // A rule that could not be evaluated on the row is counted whatever becomes of the
             // row (a warning on a rejected row is not listed, its error still is counted).
+            let (RowVerdict::Accepted {
+                warnings: found, ..
+            }
+            | RowVerdict::Rejected { findings: found }) = &verdict;
             let mut last_error_rule = None;
             for finding in found.iter().filter(|f| f.error) {
                 if last_error_rule != Some(finding.rule) {
@@ -209,57 +194,23 @@ impl<'a> Finisher<'a> {
                     last_error_rule = Some(finding.rule);
                 }
             }
-            let rejects = |found: &[Finding], all: &RuleSet| {
-                found
-                    .iter()
-                    .any(|f| all.rule(f.rule).text.severity == Severity::Reject)
-            };
-            if !rejects(&found, self.rules) {
-                let encoded = rows_encoded.row(i);
-                let group = self.groups.of_file[chunk.file];
-                if !self.batches.fits_alone(group, encoded) {
-                    found.push(Finding {
-                        error: false,
-                        rule: rules.record_too_large,
-                        reason: format!(
-                            "the record takes {} bytes, more than a batch of --max-file-bytes {} can hold with its header",
-                            encoded.len(),
-                            self.batches.max_bytes()
-                        ),
-                    });
-                } else {
-                    let hashed = code.map(|c| (c, code_hashes[i]));
-                    let admitted = if rules.over_campaign_limit.is_some() {
-                        self.dedup.admit_hashed(hashed, file_no, record.row)
-                    } else {
-                        self.dedup.admit_unlimited(hashed, file_no, record.row);
-                        Ok(())
+            match verdict {
+                RowVerdict::Accepted { update, warnings } => {
+                    let counts = RowCounts {
+                        boolean_nulls: rows_encoded.nulls(i),
+                        formulas: rows_encoded.formulas(i),
+                        amounts_converted: amounts_converted[i],
+                        metadata_respelled: metadata_respelled[i],
+                        dates_to_utc: dates_to_utc[i],
+                        dates_without_zone: dates_without_zone[i],
                     };
-                    match admitted {
-                        Ok(()) => {
-                            let counts = RowCounts {
-                                boolean_nulls: rows_encoded.nulls(i),
-                                formulas: rows_encoded.formulas(i),
-                                amounts_converted: amounts_converted[i],
-                                metadata_respelled: metadata_respelled[i],
-                                dates_to_utc: dates_to_utc[i],
-                                dates_without_zone: dates_without_zone[i],
-                            };
-                            let update = code.filter(|_| is_update);
-                            self.accept(
-                                chunk.file, i, record, group, encoded, update, counts, found,
-                            )?;
-                            continue;
-                        }
-                        Err(reason) => found.push(Finding {
-                            error: false,
-                            rule: rules.over_campaign_limit.expect("checked above"),
-                            reason,
-                        }),
-                    }
+                    let update = code.map(|(c, _)| c).filter(|_| update);
+                    self.accept(
+                        chunk.file, i, record, group, encoded, update, counts, warnings,
+                    )?;
                 }
+                RowVerdict::Rejected { findings } => self.reject(chunk.file, record, findings)?,
             }
-            self.reject(chunk.file, record, found)?;
         }
         if let Some(out) = &mut self.rows_out {
             out.flush(import_rows.as_ref())?;
@@ -369,55 +320,6 @@ impl<'a> Finisher<'a> {
         )
     }
 
-    /// Dedup's verdict on a row's code that every rule let through so far: a duplicate, an
-    /// existing code (or, with `--existing-codes update`, an update, warned of the values it
-    /// ignores), or a letter-case variant of an earlier code. Gives the finding, if any, and
-    /// whether the row updates an existing code.
-    fn code_verdict(
-        &mut self,
-        code: &str,
-        hash: u64,
-        batch: &RecordBatch,
-        row: usize,
-    ) -> (Option<Finding>, bool) {
-        let rules = &self.engine_rules;
-        let names = FileNames {
-            inputs: self.file_names.as_slice(),
-            existing: &self.existing_names,
-        };
-        let mut is_update = false;
-        let clash = match self.dedup.clash_hashed(code, hash) {
-            Some(CodeClash::Existing { .. }) if self.updates_existing => {
-                is_update = true;
-                rules.update_ignores_fields.and_then(|rule| {
-                    let ignored: Vec<&str> = self
-                        .update_ignored_columns
-                        .iter()
-                        .filter(|(c, _)| batch.column(*c).is_valid(row))
-                        .map(|(_, name)| name.as_str())
-                        .collect();
-                    (!ignored.is_empty()).then(|| (rule, dedup::update_reason(code, &ignored)))
-                })
-            }
-            Some(clash @ CodeClash::Existing { .. }) => rules
-                .existing_code
-                .map(|rule| (rule, clash.reason(code, names))),
-            Some(clash @ CodeClash::Duplicate { .. }) => rules
-                .duplicate_code
-                .map(|rule| (rule, clash.reason(code, names))),
-            None => rules.case_variant_code.and_then(|rule| {
-                let variant = self.dedup.case_variant(code)?;
-                Some((rule, variant.reason(code, names)))
-            }),
-        };
-        let finding = clash.map(|(rule, reason)| Finding {
-            error: false,
-            rule,
-            reason,
-        });
-        (finding, is_update)
-    }
-
     /// Sorts findings into rule order, counts them (as warnings when `warning`), and gives the
     /// rule names and the joined reasons.
     pub(super) fn describe(
@@ -455,6 +357,10 @@ impl<'a> Finisher<'a> {
 #[cfg(test)]
 #[path = "finish_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "finish_verdict_tests.rs"]
+mod verdict_tests;
 
 #[cfg(test)]
 #[path = "finish_props.rs"]

@@ -2,13 +2,25 @@
 //! go in, which are rejected or warned and under which rules, what dedup and the campaign limit
 //! decide, what is counted, and that every row ends in exactly one place.
 
+use std::collections::HashMap;
+
 use datafusion::arrow::array::AsArray;
+
+use datafusion::arrow::array::{RecordBatch, StringArray};
 
 use super::*;
 use crate::campaign::CampaignType;
+use crate::dedup::{CodeHasher, Dedup};
+use crate::judge::{Judge, JudgeParts};
 use crate::normalize::headers::HeaderOptions;
+use crate::normalize::{headers, values};
+use crate::read::Chunk;
+use crate::rules::RuleId;
+use crate::run::open::FileHeaders;
+use crate::run::NoProgress;
 use crate::sink::MemorySink;
 use crate::write::arrow::{import_rows, import_schema};
+use crate::write::record::EncodedRows;
 
 /// One input with these columns, and the rules to judge it by.
 pub(super) struct Table {
@@ -54,11 +66,24 @@ impl Table {
         self.finisher_with(sink, dedup, crate::config::DEFAULT_MAX_FILE_BYTES)
     }
 
-    fn finisher_with<'a>(
+    pub(super) fn finisher_with<'a>(
         &'a self,
         sink: &'a mut MemorySink,
         dedup: Dedup,
         max_file_bytes: u64,
+    ) -> Finisher<'a> {
+        self.finisher_judging(sink, dedup, max_file_bytes, false, HashMap::new())
+    }
+
+    /// A finisher whose judge takes codes in the project for updates (`updates_existing`) and
+    /// has the set rules' findings `set_findings`.
+    pub(super) fn finisher_judging<'a>(
+        &'a self,
+        sink: &'a mut MemorySink,
+        dedup: Dedup,
+        max_file_bytes: u64,
+        updates_existing: bool,
+        set_findings: HashMap<(InputId, i64), Vec<Finding>>,
     ) -> Finisher<'a> {
         let output = self.layout.output_columns();
         let group_headers: Vec<Vec<String>> = self
@@ -77,17 +102,30 @@ impl Table {
                 crate::write::arrow::RowPlace::Source,
             )),
         };
+        let judge = Judge::new(JudgeParts {
+            rules: &self.rules,
+            layout: &self.layout,
+            file_names: &self.names,
+            file_headers: &self.headers,
+            dedup,
+            existing_names: vec!["existing.csv".to_owned()],
+            set_findings,
+            max_record_bytes: crate::read::SplitOptions::default().max_record_bytes,
+            updates_existing,
+            batch_headers: outlets.batches.header_bytes(),
+            max_file_bytes,
+        })
+        .unwrap();
         Finisher::new(
             &self.rules,
             &self.layout,
             &self.groups,
             &self.names,
-            &self.headers,
-            dedup,
-            vec!["existing.csv".to_owned()],
+            judge,
             outlets,
+            &NoProgress,
+            Normalizations::default(),
         )
-        .unwrap()
     }
 
     /// A chunk of `rows` (cells under the header), each with the findings given for it, as the
@@ -167,7 +205,7 @@ pub(super) fn codes(batches: &[RecordBatch]) -> Vec<String> {
 }
 
 /// (row, rules, reason) of report rows.
-fn verdicts(batches: &[RecordBatch]) -> Vec<(u64, String, String)> {
+pub(super) fn verdicts(batches: &[RecordBatch]) -> Vec<(u64, String, String)> {
     batches
         .iter()
         .flat_map(|b| {
@@ -322,171 +360,4 @@ fn a_rule_that_could_not_be_evaluated_is_counted_once_per_row_whatever_the_verdi
         "counted on the rejected row too"
     );
     assert_eq!((tally.accepted, tally.rejected_rows), (1, 2));
-}
-
-#[test]
-fn dedup_admits_the_first_of_a_code_and_only_codes_that_go_in() {
-    let table = Table::new(&["Code"]);
-    let reject = table.rule("invalid_number");
-    let mut sink = MemorySink::new();
-    let mut dedup = dedup();
-    dedup.add_existing("OLD", 0);
-    let hasher = dedup.hasher();
-    let mut finisher = table.finisher(&mut sink, dedup);
-    let rows: &[&[&str]] = &[&["X"], &["A"], &["A"], &["X"], &["OLD"], &["a"]];
-    let mut findings = vec![Vec::new(); rows.len()];
-    findings[0] = vec![finding(reject, "no")];
-    finisher
-        .finish_chunk(table.chunk(&hasher, 1, rows, findings))
-        .unwrap();
-    assert_eq!(
-        codes(&sink.accepted),
-        ["A", "X", "a"],
-        "a rejected X does not hold its code"
-    );
-    let rejected = verdicts(&sink.rejected);
-    assert_eq!(rejected[1].0, 3);
-    assert_eq!(rejected[1].1, "duplicate_code");
-    assert!(
-        rejected[1].2.contains("row 2 of in.csv"),
-        "{:?}",
-        rejected[1]
-    );
-    assert_eq!(rejected[2].0, 5);
-    assert_eq!(rejected[2].1, "existing_code");
-    assert!(
-        rejected[2].2.contains("listed in existing.csv"),
-        "{:?}",
-        rejected[2]
-    );
-    let warned = verdicts(&sink.warnings);
-    assert_eq!(warned.len(), 1);
-    assert_eq!(
-        (warned[0].0, warned[0].1.as_str()),
-        (6, "case_variant_code")
-    );
-}
-
-#[test]
-fn an_existing_code_is_an_update_when_updates_are_asked_for() {
-    let table = Table::new(&["Code", "Category", "Gift Amount"]);
-    let mut sink = MemorySink::new();
-    let mut dedup = dedup();
-    dedup.add_existing("OLD", 0);
-    let hasher = dedup.hasher();
-    let mut finisher = table.finisher(&mut sink, dedup);
-    finisher.updates_existing = true;
-    let rows: &[&[&str]] = &[&["OLD", "vip", ""], &["OLD2", "", ""]];
-    finisher
-        .finish_chunk(table.chunk(&hasher, 1, rows, vec![Vec::new(); 2]))
-        .unwrap();
-    assert_eq!(finisher.tally.updates, 1);
-    assert_eq!(finisher.tally.update_rows, [(1, 1, "OLD".to_owned())]);
-    assert_eq!(finisher.tally.accepted, 2);
-    assert_eq!(
-        finisher.tally.warned_rows, 0,
-        "Category is what an update sets"
-    );
-    // An update that carries a value the update ignores is warned of.
-    let rows: &[&[&str]] = &[&["OLD", "vip", "500"]];
-    finisher.dedup = {
-        let mut d = Dedup::new(false, u64::MAX, 0);
-        d.add_existing("OLD", 0);
-        d
-    };
-    let hasher = finisher.dedup.hasher();
-    finisher
-        .finish_chunk(table.chunk(&hasher, 3, rows, vec![Vec::new()]))
-        .unwrap();
-    drop(finisher);
-    let warned = verdicts(&sink.warnings);
-    assert_eq!(warned.len(), 1);
-    assert_eq!(warned[0].1, "update_ignores_fields");
-    assert!(warned[0].2.contains("Gift Amount"), "{:?}", warned[0]);
-}
-
-#[test]
-fn rows_past_the_campaign_limit_are_rejected_and_rejected_rows_take_no_room() {
-    let table = Table::new(&["Code"]);
-    let reject = table.rule("invalid_number");
-    let mut sink = MemorySink::new();
-    let dedup = Dedup::new(false, 3, 1);
-    let hasher = dedup.hasher();
-    let mut finisher = table.finisher(&mut sink, dedup);
-    let rows: &[&[&str]] = &[&["A"], &["B"], &["C"], &["D"]];
-    let findings = vec![
-        vec![finding(reject, "no")],
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    ];
-    finisher
-        .finish_chunk(table.chunk(&hasher, 1, rows, findings))
-        .unwrap();
-    assert_eq!(
-        codes(&sink.accepted),
-        ["B", "C"],
-        "3 codes at most, 1 there already"
-    );
-    let rejected = verdicts(&sink.rejected);
-    assert_eq!(rejected.len(), 2);
-    assert_eq!(
-        (rejected[1].0, rejected[1].1.as_str()),
-        (4, "over_campaign_limit")
-    );
-}
-
-#[test]
-fn a_row_no_batch_can_hold_is_rejected_as_too_large() {
-    let table = Table::new(&["Code", "Category"]);
-    let mut sink = MemorySink::new();
-    let dedup = dedup();
-    let hasher = dedup.hasher();
-    let mut finisher = table.finisher_with(&mut sink, dedup, 40);
-    let long = "x".repeat(40);
-    let rows: &[&[&str]] = &[&["A", "short"], &["B", &long]];
-    finisher
-        .finish_chunk(table.chunk(&hasher, 1, rows, vec![Vec::new(); 2]))
-        .unwrap();
-    let rejected = verdicts(&sink.rejected);
-    assert_eq!(rejected.len(), 1);
-    assert_eq!(
-        (rejected[0].0, rejected[0].1.as_str()),
-        (2, "record_too_large")
-    );
-    assert_eq!(codes(&sink.accepted), ["A"]);
-}
-
-#[test]
-fn a_malformed_record_is_rejected_for_that_alone_and_set_findings_join_the_row() {
-    let table = Table::new(&["Code", "Category"]);
-    let (reject, set_rule) = (table.rule("invalid_number"), table.rule("code_required"));
-    let mut sink = MemorySink::new();
-    let dedup = dedup();
-    let hasher = dedup.hasher();
-    let mut finisher = table.finisher(&mut sink, dedup);
-    finisher
-        .set_findings
-        .insert((InputId::new(0), 2), vec![finding(set_rule, "set says no")]);
-    let rows: &[&[&str]] = &[&["A", "x"], &["B", "y"]];
-    let mut evaluated = table.chunk(
-        &hasher,
-        1,
-        rows,
-        vec![vec![finding(reject, "no")], Vec::new()],
-    );
-    evaluated.chunk.records[0].problem = Some(RecordProblem::FieldCount {
-        expected: 2,
-        found: 3,
-    });
-    finisher.finish_chunk(evaluated).unwrap();
-    assert!(finisher.set_findings.is_empty(), "taken as the rows go by");
-    drop(finisher);
-    let rejected = verdicts(&sink.rejected);
-    assert_eq!(rejected[0].0, 1);
-    assert_eq!(rejected[0].1, "malformed_record");
-    assert_eq!(
-        rejected[1],
-        (2, "code_required".into(), "set says no".into())
-    );
 }

@@ -15,39 +15,23 @@
 //! ```
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::mpsc;
 use std::time::Instant;
-
-use datafusion::arrow::array::{Array, AsArray, BooleanArray, StringArray};
-use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::record_batch::RecordBatch;
-use rayon::prelude::*;
 
 use crate::campaign::CampaignType;
 use crate::config::{ExistingCodes, ImportOptions, Output, RunConfig};
-use crate::dedup::{self, existing, CodeClash, CodeHasher, Dedup, FileNames};
+use crate::dedup::Dedup;
 use crate::error::{Error, Result};
 use crate::folder;
-use crate::formats::AmountUnit;
-use crate::formats::Rewrite;
-use crate::normalize::boolean_like::BooleanLikeScan;
-use crate::normalize::headers::{self, ColumnRole, KnownColumn};
-use crate::normalize::{export, json_metadata, values, ColumnGroups, Normalizations, TableLayout};
-use crate::read::{Chunk, FileDigest, Input, InputId, InputPath, Pending, PerInput, RecordProblem};
-use crate::report::{CheckReport, ExistingInfo, InputInfo, RuleCounts, RuleExamples, Summary};
-use crate::rules::engine::{Finding, RuleEngine};
-use crate::rules::format::Severity;
-use crate::rules::schema_checks::SchemaChecks;
-use crate::rules::{names, PerRule, RuleId, RuleSet};
+use crate::judge::{Judge, JudgeParts};
+use crate::normalize::headers::KnownColumn;
+use crate::read::InputPath;
+use crate::report::{CheckReport, InputInfo, RuleCounts, RuleExamples, Summary};
+use crate::rules::engine::RuleEngine;
 use crate::sink::Sink;
-use crate::write::batches::BatchWriter;
-use crate::write::record::EncodedRows;
-use crate::write::rejected::{RejectedEntry, RejectedWriter};
+use crate::write::rejected::RejectedEntry;
 use crate::write::StagedOutput;
 
 mod close;
-mod engine_rules;
 mod evaluate;
 mod finish;
 mod open;
@@ -58,7 +42,6 @@ mod sources;
 mod stream;
 
 use close::*;
-use engine_rules::*;
 use evaluate::*;
 use finish::*;
 use open::*;
@@ -256,30 +239,39 @@ pub(crate) fn run_sources(
         empty_in_boolean,
         sink_takes_rows,
     );
-    let mut finisher = Finisher::new(
+    let outlets = Outlets::open(
+        config,
+        &layout,
+        &group_headers,
+        staged.as_ref(),
+        staged.is_none() && sink.is_none(),
+        // A trait object behind `&mut` is narrowed to the run's lifetime one by one.
+        sink.map(|sink| -> &mut dyn Sink { sink }),
+        sources.row_place(),
+    )?;
+    let judge = Judge::new(JudgeParts {
+        rules: &config.rules,
+        layout: &layout,
+        file_names: &file_names,
+        file_headers: &file_headers,
+        dedup,
+        existing_names: existing_info.iter().map(|e| e.path.clone()).collect(),
+        set_findings,
+        max_record_bytes: config.read.split.max_record_bytes,
+        updates_existing: config.options.existing_codes == ExistingCodes::Update,
+        batch_headers: outlets.batches.header_bytes(),
+        max_file_bytes: outlets.batches.max_bytes(),
+    })?;
+    let finisher = Finisher::new(
         &config.rules,
         &layout,
         &column_groups,
         &file_names,
-        &file_headers,
-        dedup,
-        existing_info.iter().map(|e| e.path.clone()).collect(),
-        Outlets::open(
-            config,
-            &layout,
-            &group_headers,
-            staged.as_ref(),
-            staged.is_none() && sink.is_none(),
-            // A trait object behind `&mut` is narrowed to the run's lifetime one by one.
-            sink.map(|sink| -> &mut dyn Sink { sink }),
-            sources.row_place(),
-        )?,
-    )?;
-    finisher.progress = progress;
-    finisher.set_findings = set_findings;
-    finisher.max_record_bytes = config.read.split.max_record_bytes;
-    finisher.updates_existing = config.options.existing_codes == ExistingCodes::Update;
-    finisher.tally.normalizations = normalizations;
+        judge,
+        outlets,
+        progress,
+        normalizations,
+    );
 
     // The finisher runs on a thread of its own, so that dedup and writing of one window overlap
     // normalization and rules of the next.

@@ -3,9 +3,18 @@
 //! Arrow batches chunk by chunk.
 
 use datafusion::arrow::array::UInt32Array;
+use datafusion::arrow::record_batch::RecordBatch;
 
-use super::*;
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::folder;
+use crate::normalize::TableLayout;
+use crate::rules::format::Severity;
+use crate::sink::Sink;
 use crate::write::arrow::{ReportRows, RowPlace};
+use crate::write::batches::BatchWriter;
+use crate::write::rejected::RejectedWriter;
+use crate::write::StagedOutput;
 
 /// Where the finisher puts rows: the batches (measured, and written when they have a folder),
 /// the rejected rows and the warned rows.

@@ -2,7 +2,15 @@
 //! passes that need whole columns (an export's JSON metadata keys and amount unit, boolean-
 //! looking metadata columns), the rule-table layout, and the metadata schema matched to it.
 
-use super::*;
+use super::open::{open_all, scan_boolean_like, FileHeaders, Opened};
+use super::Sources;
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+use crate::normalize::headers::{ColumnRole, KnownColumn};
+use crate::normalize::{export, headers, json_metadata, values, Normalizations, TableLayout};
+use crate::read::Pending;
+use crate::rules::schema_checks::SchemaChecks;
+use crate::rules::{names, RuleId};
 
 /// What is known before the rows stream.
 pub(super) struct Plan {

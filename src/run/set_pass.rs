@@ -2,7 +2,19 @@
 //! all of them at once, and their findings are handed back by (input, row) for the pass that
 //! judges and writes the rows.
 
-use super::*;
+use std::collections::HashMap;
+
+use datafusion::arrow::array::BooleanArray;
+use datafusion::arrow::compute::filter_record_batch;
+use rayon::prelude::*;
+
+use super::stream::{stream, ReadEvent};
+use super::Sources;
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+use crate::normalize::{values, Normalizations, TableLayout};
+use crate::read::{InputId, Pending, PerInput};
+use crate::rules::engine::{Finding, RuleEngine};
 
 /// What the set-rule pass reads with.
 pub(super) struct SetPass<'a> {

@@ -4,8 +4,10 @@
 
 use std::path::PathBuf;
 
-use super::*;
+use crate::config::RunConfig;
+use crate::error::Result;
 use crate::read::{ArrowSource, PerInput};
+use crate::read::{Input, InputPath, Pending};
 use crate::write::arrow::RowPlace;
 
 /// The inputs of one run, by position.

@@ -1,7 +1,15 @@
 //! The reader thread and the worker pool: chunks are read in order, evaluated in parallel,
 //! and handed to the finisher in input order.
 
-use super::*;
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+
+use super::evaluate::Evaluated;
+use super::finish::Finisher;
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+use crate::read::{Chunk, FileDigest, Pending};
 
 pub(super) enum ReadEvent {
     Chunk(Chunk),
