@@ -6,6 +6,7 @@
 mod code_set;
 pub mod existing;
 
+use crate::rules::reasons::{self, EarlierCode};
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 
@@ -65,18 +66,24 @@ pub struct Dedup {
 impl CaseVariant {
     /// The warning a row with `code` gets (`case_variant_code`).
     pub(crate) fn reason(&self, code: &str, names: FileNames) -> String {
-        let (other, whence) = match self {
-            CaseVariant::Existing { code, file } => {
-                (code, format!("in the project, {}", names.whence(*file)))
+        match self {
+            CaseVariant::Existing { code: other, file } => {
+                let whence = names.whence(*file);
+                reasons::case_variant_code(code, other, EarlierCode::Existing(&whence))
             }
-            CaseVariant::Accepted { code, file, row } => (
+            CaseVariant::Accepted {
+                code: other,
+                file,
+                row,
+            } => reasons::case_variant_code(
                 code,
-                format!("row {row} of {}", names.inputs[*file as usize]),
+                other,
+                EarlierCode::Accepted {
+                    row: *row,
+                    file: &names.inputs[*file as usize],
+                },
             ),
-        };
-        format!(
-            "Code '{code}' differs only in letter case from '{other}' ({whence}): in a project created with case-insensitive codes this row fails; pass --case-insensitive-codes if yours is"
-        )
+        }
     }
 }
 
@@ -128,10 +135,8 @@ pub const CODES_GIVEN: &str = "(codes given)";
 impl FileNames<'_> {
     /// Where existing source `file` came from, as a reason says it.
     fn whence(&self, file: u32) -> String {
-        match self.existing[file as usize].as_str() {
-            CODES_GIVEN => "among the existing codes given".to_owned(),
-            name => format!("listed in {name}"),
-        }
+        let name = self.existing[file as usize].as_str();
+        reasons::existing_source(name, name == CODES_GIVEN)
     }
 }
 
@@ -139,14 +144,10 @@ impl CodeClash {
     /// Why a row with `code` cannot go in (`existing_code`, `duplicate_code`).
     pub(crate) fn reason(&self, code: &str, names: FileNames) -> String {
         match *self {
-            CodeClash::Existing { file } => format!(
-                "Code '{code}' is already in the project ({})",
-                names.whence(file)
-            ),
-            CodeClash::Duplicate { file, row } => format!(
-                "Code '{code}' repeats row {row} of {}",
-                names.inputs[file as usize]
-            ),
+            CodeClash::Existing { file } => reasons::existing_code(code, &names.whence(file)),
+            CodeClash::Duplicate { file, row } => {
+                reasons::duplicate_code(code, row, &names.inputs[file as usize])
+            }
         }
     }
 }
@@ -275,11 +276,10 @@ impl Dedup {
         row: u64,
     ) -> Result<(), String> {
         if self.room == 0 {
-            return Err(format!(
-                "the campaign limit of {} codes is reached ({} already in the campaign, {} accepted before this row)",
+            return Err(reasons::over_campaign_limit(
                 self.limit,
                 self.in_campaign,
-                self.accepted_rows()
+                self.accepted_rows(),
             ));
         }
         self.room -= 1;

@@ -37,3 +37,49 @@ pub(crate) fn update_ignores_fields(code: &str, ignored: &[&str]) -> String {
         ignored.join(", ")
     )
 }
+
+/// Where an existing code comes from, as a reason says it: `listed in codes.csv`, or `among the
+/// existing codes given` for codes a library caller gives as values (`given`).
+pub(crate) fn existing_source(name: &str, given: bool) -> String {
+    if given {
+        "among the existing codes given".to_owned()
+    } else {
+        format!("listed in {name}")
+    }
+}
+
+/// `existing_code`: the code is in the project already (`whence`: [`existing_source`]).
+pub(crate) fn existing_code(code: &str, whence: &str) -> String {
+    format!("Code '{code}' is already in the project ({whence})")
+}
+
+/// `duplicate_code`: the code repeats an accepted row.
+pub(crate) fn duplicate_code(code: &str, row: u64, file: &str) -> String {
+    format!("Code '{code}' repeats row {row} of {file}")
+}
+
+/// Where the earlier code a case variant differs from is: in the project, or an accepted row.
+pub(crate) enum EarlierCode<'a> {
+    /// In the project (`whence`: [`existing_source`]).
+    Existing(&'a str),
+    /// An accepted row of an input.
+    Accepted { row: u64, file: &'a str },
+}
+
+/// `case_variant_code`: the code differs from an earlier one only in letter case.
+pub(crate) fn case_variant_code(code: &str, other: &str, earlier: EarlierCode) -> String {
+    let whence = match earlier {
+        EarlierCode::Existing(whence) => format!("in the project, {whence}"),
+        EarlierCode::Accepted { row, file } => format!("row {row} of {file}"),
+    };
+    format!(
+        "Code '{code}' differs only in letter case from '{other}' ({whence}): in a project created with case-insensitive codes this row fails; pass --case-insensitive-codes if yours is"
+    )
+}
+
+/// `over_campaign_limit`: the campaign is full.
+pub(crate) fn over_campaign_limit(limit: u64, in_campaign: u64, accepted_before: u64) -> String {
+    format!(
+        "the campaign limit of {limit} codes is reached ({in_campaign} already in the campaign, {accepted_before} accepted before this row)"
+    )
+}

@@ -1,5 +1,5 @@
 //! Whole outputs of the Fidelity II behaviours, one case per behaviour, on the files in
-//! `fixtures/fidelity/` (golden files in `tests/golden/fidelity_*`). `tests/fidelity.rs` holds
+//! `fixtures/fidelity/` (golden files in `tests/golden/fidelity_*`). `tests/values_voucherify_reads.rs` holds
 //! the targeted assertions; these pin everything else a run writes.
 
 use std::fs;
