@@ -110,7 +110,23 @@ pub fn expect_error(args: &[&str], expected: &[&str]) -> Run {
 
 /// Every file below `dir`, by path relative to it.
 pub fn files_below(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
+    paths_below(dir)
+        .into_iter()
+        .map(|path| {
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = fs::read(&path).unwrap();
+            (rel, bytes)
+        })
+        .collect()
+}
+
+/// The path of every file below `dir` (none when it does not exist), sorted.
+pub fn paths_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
     if !dir.exists() {
         return files;
     }
@@ -121,15 +137,11 @@ pub fn files_below(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                files.insert(rel, fs::read(&path).unwrap());
+                files.push(path);
             }
         }
     }
+    files.sort();
     files
 }
 
