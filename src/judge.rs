@@ -13,9 +13,10 @@ use crate::error::Result;
 use crate::normalize::headers::{ColumnRole, KnownColumn};
 use crate::normalize::TableLayout;
 use crate::read::{InputId, PerInput, Record, RecordProblem};
+use crate::reasons;
 use crate::rules::engine::Finding;
 use crate::rules::format::Severity;
-use crate::rules::{names, reasons, RuleId, RuleSet};
+use crate::rules::{names, RuleId, RuleSet};
 
 /// A row's verdict.
 #[derive(Debug)]

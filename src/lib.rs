@@ -33,6 +33,7 @@ mod judge;
 mod normalize;
 mod policy;
 mod read;
+mod reasons;
 mod report;
 mod rules;
 mod run;

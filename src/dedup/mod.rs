@@ -6,7 +6,7 @@
 mod code_set;
 pub mod existing;
 
-use crate::rules::reasons::{self, EarlierCode};
+use crate::reasons::{self, EarlierCode};
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 

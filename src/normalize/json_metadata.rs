@@ -45,9 +45,7 @@ pub fn spread(cell: &str, keys: &[String]) -> Result<Vec<Option<String>>, String
                 Some(parts.join(","))
             }
             Value::Object(_) => {
-                return Err(format!(
-                    "metadata.{key} is a nested object, which a CSV import cannot carry"
-                ));
+                return Err(crate::reasons::metadata_nested(&key));
             }
             scalar => Some(scalar_text(scalar)),
         };

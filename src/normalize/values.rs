@@ -120,9 +120,7 @@ pub fn to_batch_with_problems(
                 let found = String::from_utf8_lossy(cell);
                 let found = found.trim();
                 if !found.is_empty() && !found.eq_ignore_ascii_case(wanted) {
-                    type_problems[row] = Some(format!(
-                        "voucher_type {found} does not fit this campaign, which holds {wanted} codes"
-                    ));
+                    type_problems[row] = Some(crate::reasons::wrong_voucher_type(found, wanted));
                 }
             }
         }

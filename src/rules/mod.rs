@@ -8,7 +8,6 @@ pub mod format;
 pub mod functions;
 pub mod metadata;
 mod planning;
-pub(crate) mod reasons;
 pub mod schema_checks;
 
 use std::path::PathBuf;

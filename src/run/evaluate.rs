@@ -170,9 +170,7 @@ pub(super) fn evaluate(
                     found.push(Finding {
                         error: false,
                         rule: *rule,
-                        reason: format!(
-                            "{name} is empty, and its column's values are all true or false: if {name} is a boolean property, Voucherify drops this row silently; pass --metadata-schema (the cell is then written null) or write null"
-                        ),
+                        reason: crate::reasons::empty_in_boolean_column(name),
                     });
                 }
             }

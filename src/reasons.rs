@@ -1,7 +1,9 @@
-//! The reasons the built-in rules that the judge applies give a row (the SQL rules' reasons are
-//! in their files, `sql/*.sql`; the reader's, for records it cannot split, in the reader
-//! crate): one place, beside the rule registry, so that every text a user reads about a
-//! built-in rule is found here or in its file.
+//! The reasons the built-in rules give a row, where the tool writes them in Rust (the SQL
+//! rules' reasons are in their files, `sql/*.sql`; the reader's, for records it cannot split,
+//! in the reader crate; the metadata rules' are composed from the schema's words in
+//! `rules/metadata.rs`): one place beside the rule registry (`rules::names`), a leaf every
+//! stage can use, so that every text a user reads about a built-in rule is found here or in
+//! its file.
 
 /// `record_too_large`: the record alone, with the header, exceeds `--max-file-bytes`.
 pub(crate) fn record_too_large(bytes: usize, max_file_bytes: u64) -> String {
@@ -82,4 +84,22 @@ pub(crate) fn over_campaign_limit(limit: u64, in_campaign: u64, accepted_before:
     format!(
         "the campaign limit of {limit} codes is reached ({in_campaign} already in the campaign, {accepted_before} accepted before this row)"
     )
+}
+
+/// `wrong_voucher_type`: an export row's voucher type is not the campaign's.
+pub(crate) fn wrong_voucher_type(found: &str, wanted: &str) -> String {
+    format!("voucher_type {found} does not fit this campaign, which holds {wanted} codes")
+}
+
+/// `empty_in_boolean_column`: an empty cell in a metadata column whose values are all
+/// true or false.
+pub(crate) fn empty_in_boolean_column(name: &str) -> String {
+    format!(
+        "{name} is empty, and its column's values are all true or false: if {name} is a boolean property, Voucherify drops this row silently; pass --metadata-schema (the cell is then written null) or write null"
+    )
+}
+
+/// `metadata_nested`: an export's JSON metadata holds an object under `key`.
+pub(crate) fn metadata_nested(key: &str) -> String {
+    format!("metadata.{key} is a nested object, which a CSV import cannot carry")
 }
