@@ -15,7 +15,7 @@ use voucher_import::stages::{
     headers, values, Chunk, Dedup, EncodedRows, OpenInput, RuleEngine, TableLayout,
 };
 use voucher_import::{
-    AmountUnit, CampaignType, HeaderOptions, Import, NoProgress, Normalizations, Output,
+    AmountUnit, CampaignType, CheckSink, HeaderOptions, Import, NoProgress, Normalizations,
     ReadOptions, RuleSet,
 };
 
@@ -209,10 +209,13 @@ fn stages(c: &mut Criterion) {
     let resolved = Import::new(CampaignType::GiftVouchers)
         .campaign_limit(u64::MAX)
         .input(&path)
-        .resolve(Output::Report)
+        .resolve()
         .unwrap();
     group.bench_function("pipeline (check, all stages)", |b| {
-        b.iter(|| black_box(resolved.run(&NoProgress).unwrap().summary.accepted))
+        b.iter(|| {
+            let mut sink = CheckSink::new();
+            black_box(resolved.run(&NoProgress, &mut sink).unwrap().accepted)
+        })
     });
     group.finish();
 }

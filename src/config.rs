@@ -25,20 +25,6 @@ pub const DEFAULT_BATCH_ROWS: u64 = 100_000;
 /// Voucherify's default number of codes a campaign holds.
 pub const DEFAULT_CAMPAIGN_LIMIT: u64 = 100_000;
 
-/// Where the run's outputs go.
-#[derive(Debug, Clone)]
-pub enum Output {
-    /// `prepare`: write batches, rejected.csv and summary.json into this folder.
-    Folder {
-        /// The folder, new or empty (or one this tool wrote, with `force`).
-        path: PathBuf,
-        /// Replace a folder an earlier run wrote (`--force`).
-        force: bool,
-    },
-    /// `check`: write nothing, keep the rejected entries for the report.
-    Report,
-}
-
 /// What a row whose code is already in the project (`--existing`) becomes.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
@@ -211,8 +197,6 @@ pub(crate) struct RunConfig {
     pub metadata_schema: Option<MetadataSchema>,
     /// Worker threads for rule evaluation.
     pub threads: usize,
-    /// Where the run writes: a prepared folder, or nothing (`check`).
-    pub output: Output,
     /// Every file and folder the run reads (inputs as named and as found, --existing, --rules,
     /// --metadata-schema, --campaign): an output folder may not be or hold any of them.
     pub reads: Vec<PathBuf>,

@@ -4,9 +4,10 @@
 //!
 //! Where to start:
 //! - [`Import`]: a run described in code (the command line and the Python package build one
-//!   too), on files into a prepared folder ([`Import::run_files`]), or on Arrow record batches
-//!   into a [`Sink`] ([`Import::run_arrow`]); [`Import::resolve`] is the one place a run's
-//!   configuration is made;
+//!   too), on files or on Arrow record batches ([`Import::run_arrow`]); [`Import::resolve`] is
+//!   the one place a run's configuration is made;
+//! - [`Sink`]: where the judged rows go: [`FolderSink`] (the prepared folder `prepare`
+//!   writes), [`CheckSink`] (what `check` reports), [`MemorySink`] (Arrow record batches);
 //! - [`Summary`]: what a run did, as `summary.json` holds it; [`folder`]: the names of the
 //!   files a prepared folder holds;
 //! - [`upload`]: pushing a prepared folder to Voucherify;
@@ -46,11 +47,13 @@ mod write;
 
 pub use campaign::{Campaign, CampaignType};
 pub use config::{
-    ExistingCodes, GiftAmountReading, ImportOptions, Output, DEFAULT_BATCH_ROWS,
-    DEFAULT_CAMPAIGN_LIMIT, DEFAULT_CANARY_ROWS, DEFAULT_MAX_FILE_BYTES,
+    ExistingCodes, GiftAmountReading, ImportOptions, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
+    DEFAULT_CANARY_ROWS, DEFAULT_MAX_FILE_BYTES,
 };
 pub use datafusion::register_functions;
 pub use error::{Error, ErrorKind, ErrorReport, Result};
+pub use folder::origins::OriginRun;
+pub use folder::updates::UpdateRow;
 pub use formats::AmountUnit;
 pub use import::{Import, ResolvedImport};
 pub use interrupt::Cancel;
@@ -65,12 +68,15 @@ pub use report::{
 pub use rules::format::{RuleBody, Severity};
 pub use rules::metadata::MetadataSchema;
 pub use rules::{Rule, RuleSet};
-pub use run::{NoProgress, Progress, ProgressUpdate, RunOutcome};
+pub use run::{NoProgress, Progress, ProgressUpdate};
 pub use schemas::{json_schemas, ErrorOutput};
-pub use sink::{FolderSink, MemorySink, Sink};
+pub use sink::{
+    ArrowRows, CheckSink, FolderSink, JudgedChunk, ListedRow, MemorySink, RunStart, Sink, Wants,
+};
 pub use suggest::closest;
 pub use text::shorten;
 pub use write::batches::BatchInfo;
+pub use write::batches::BatchPiece;
 pub use write::rejected::{RejectedEntry, RuleExample};
 
 /// What the stage benchmark (`benches/stages.rs`) times one by one; not an API.

@@ -14,7 +14,7 @@ use voucher_import::ArrowSource;
 use voucher_import::CampaignType;
 use voucher_import::Cancel;
 use voucher_import::Import;
-use voucher_import::{FolderSink, MemorySink, Sink};
+use voucher_import::{BatchPiece, FolderSink, JudgedChunk, MemorySink, RunStart, Sink};
 
 use crate::util::{csv_records, files_below, ROOT};
 
@@ -95,8 +95,7 @@ fn arrow_rows_get_the_verdicts_values_and_summary_of_a_folder_run() {
     let folder = dir.path().join("out");
     let by_folder = import
         .run_files(std::slice::from_ref(&input), &folder)
-        .unwrap()
-        .summary;
+        .unwrap();
 
     let mut sink = MemorySink::new();
     let batch = csv_as_batch(&input);
@@ -403,22 +402,154 @@ fn a_stream_that_fails_midway_is_an_input_error_naming_the_source() {
     );
 }
 
-/// A sink that fails on its first rejected batch.
+/// A sink that fails on its first rejected row.
 struct FailingSink;
 
 impl Sink for FailingSink {
-    fn accepted(&mut self, _: RecordBatch) -> voucher_import::Result<()> {
+    fn begin(&mut self, _: &RunStart<'_>) -> voucher_import::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    fn chunk(&mut self, chunk: &JudgedChunk<'_>) -> voucher_import::Result<()> {
+        match chunk.rejected().is_empty() {
+            true => Ok(()),
+            false => Err(voucher_import::Error::usage(
+                "the warehouse is full",
+                "make room",
+            )),
+        }
+    }
+    fn finish(&mut self, _: &voucher_import::Summary) -> voucher_import::Result<()> {
         Ok(())
     }
-    fn rejected(&mut self, _: RecordBatch) -> voucher_import::Result<()> {
-        Err(voucher_import::Error::usage(
-            "the warehouse is full",
-            "make room",
-        ))
+}
+
+/// A sink of our own: the batch files put together from the pieces, the rejected rows'
+/// places, and the notes of begin and finish.
+#[derive(Default)]
+struct PiecesSink {
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    open: std::collections::HashMap<u32, String>,
+    rejected: Vec<(String, u64, String)>,
+    began: bool,
+    finished_with: Option<u64>,
+}
+
+impl Sink for PiecesSink {
+    fn begin(&mut self, run: &RunStart<'_>) -> voucher_import::Result<Vec<String>> {
+        assert_eq!(run.file_names().len(), 1);
+        self.began = true;
+        Ok(vec!["the pieces sink was here".to_owned()])
     }
-    fn warnings(&mut self, _: RecordBatch) -> voucher_import::Result<()> {
+    fn chunk(&mut self, chunk: &JudgedChunk<'_>) -> voucher_import::Result<()> {
+        assert!(self.began && self.finished_with.is_none());
+        for piece in chunk.batch_pieces() {
+            match piece {
+                BatchPiece::Start { number, path } => {
+                    self.open.insert(*number, path.clone());
+                    self.files.insert(path.clone(), Vec::new());
+                }
+                BatchPiece::Bytes { number, bytes } => {
+                    let path = &self.open[number];
+                    self.files.get_mut(path).unwrap().extend_from_slice(bytes);
+                }
+                BatchPiece::Close { number } => {
+                    self.open.remove(number).unwrap();
+                }
+            }
+        }
+        self.rejected.extend(
+            chunk
+                .rejected()
+                .iter()
+                .map(|r| (r.file().to_owned(), r.row(), r.rules().join("|"))),
+        );
         Ok(())
     }
+    fn finish(&mut self, summary: &voucher_import::Summary) -> voucher_import::Result<()> {
+        self.finished_with = Some(summary.accepted);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_sink_of_ones_own_gets_the_batch_bytes_and_the_rejected_rows_of_a_folder_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample_as_clean_csv(dir.path());
+    let import = Import::new(CampaignType::GiftVouchers).batch_rows(4);
+    let folder = dir.path().join("out");
+    let by_folder = import
+        .run_files(std::slice::from_ref(&input), &folder)
+        .unwrap();
+    let mut sink = PiecesSink::default();
+    let summary = import
+        .run_files_into(std::slice::from_ref(&input), &mut sink)
+        .unwrap();
+    assert!(sink.open.is_empty(), "every batch is closed");
+    assert_eq!(sink.finished_with, Some(summary.accepted));
+    assert!(summary
+        .notes
+        .contains(&"the pieces sink was here".to_owned()));
+    assert!(summary.batches.len() > 1);
+    let files = files_below(&folder);
+    for batch in &summary.batches {
+        assert_eq!(
+            sink.files[&batch.path], files[&batch.path],
+            "{}",
+            batch.path
+        );
+    }
+    assert_eq!(sink.files.len(), summary.batches.len());
+    assert_eq!(sink.rejected.len() as u64, by_folder.rejected);
+    let rejected_csv = String::from_utf8(files["rejected.csv"].clone()).unwrap();
+    for (_, row, rules) in &sink.rejected {
+        assert!(
+            rejected_csv.contains(&format!(",{row},")) && rejected_csv.contains(rules.as_str()),
+            "row {row} ({rules}) is in rejected.csv"
+        );
+    }
+}
+
+#[test]
+fn a_folder_and_memory_sink_pair_writes_the_folder_and_keeps_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample_as_clean_csv(dir.path());
+    let import = Import::new(CampaignType::GiftVouchers);
+    let by_folder = import
+        .run_files(std::slice::from_ref(&input), dir.path().join("files"))
+        .unwrap();
+    let mut both = (FolderSink::new(dir.path().join("pair")), MemorySink::new());
+    let summary = import
+        .run_files_into(std::slice::from_ref(&input), &mut both)
+        .unwrap();
+    assert_eq!(MemorySink::rows(&both.1.accepted) as u64, summary.accepted);
+    assert_eq!(MemorySink::rows(&both.1.rejected) as u64, summary.rejected);
+    assert_eq!(summary.batches, by_folder.batches);
+    let files = files_below(&dir.path().join("files"));
+    let pair = files_below(&dir.path().join("pair"));
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        pair.keys().collect::<Vec<_>>()
+    );
+    for name in ["import/part-00001.csv", "rejected.csv", "origins.csv"] {
+        assert_eq!(files[name], pair[name], "{name}");
+    }
+}
+
+#[test]
+fn a_folder_sink_whose_run_fails_leaves_nothing_once_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut both = (FolderSink::new(&out), FailingSink);
+    let err = Import::new(CampaignType::DiscountCoupons)
+        .run_arrow(vec![codes("a", &["A", "A"])], &mut both)
+        .unwrap_err();
+    assert!(err.to_string().contains("the warehouse is full"), "{err}");
+    drop(both);
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "nothing is left behind: {left:?}");
 }
 
 #[test]

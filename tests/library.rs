@@ -17,13 +17,12 @@ fn sample() -> Vec<PathBuf> {
 fn an_import_built_in_code_prepares_a_folder_like_the_command() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let outcome = Import::new(CampaignType::GiftVouchers)
+    let summary = Import::new(CampaignType::GiftVouchers)
         .existing_codes(["OLD-0002"])
         .threads(2)
         .run_files(&sample(), &out)
         .unwrap();
     assert_conserved(&out, 22);
-    let summary = &outcome.summary;
     assert_eq!(summary.input_rows, 22);
     assert_eq!(summary.accepted + summary.rejected, 22);
     let existing = summary

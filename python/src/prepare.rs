@@ -9,10 +9,10 @@ use pyo3::types::{PyBytes, PyTuple};
 use voucher_import::ArrowSource;
 use voucher_import::Cancel;
 use voucher_import::ExitPolicy;
+use voucher_import::FolderSink;
 use voucher_import::Import;
 use voucher_import::MemorySink;
 use voucher_import::NoProgress;
-use voucher_import::Output;
 
 use crate::cli::cmd::inputs::ImportArgs;
 use crate::cli::cmd::policy::PolicyArgs;
@@ -216,15 +216,12 @@ pub fn prepare<'py>(
         .collect::<PyResult<Vec<_>>>()?;
     let cancel = Cancel::new();
     let policy = call.policy.policy();
-    let output = match call.out.take() {
-        Some(path) => Output::Folder {
-            path,
-            force: call.force,
-        },
-        None => Output::Report,
-    };
+    let folder = call
+        .out
+        .take()
+        .map(|path| FolderSink::new(path).force(call.force));
     let import = import.cancel(cancel.clone());
-    let prepared = interruptible::run(py, &cancel, move || run(&import, output, &arrow, policy))?
+    let prepared = interruptible::run(py, &cancel, move || run(&import, folder, &arrow, policy))?
         .map_err(|e| errors::from_engine(&e))?;
     let bytes = |b: &[u8]| PyBytes::new(py, b);
     PyTuple::new(
@@ -243,15 +240,23 @@ pub fn prepare<'py>(
 /// The run itself, on the run's thread.
 fn run(
     import: &Import,
-    output: Output,
+    folder: Option<FolderSink>,
     arrow: &[ArrowSource],
     policy: ExitPolicy,
 ) -> voucher_import::Result<Prepared> {
-    let mut sink = MemorySink::new();
-    let outcome = import
-        .resolve(output)?
-        .run_into(arrow, &NoProgress, &mut sink)?;
-    let summary = outcome.summary;
+    let resolved = import.resolve()?;
+    // The tables are kept in memory; with `out`, the prepared folder is written besides.
+    let (summary, mut sink) = match folder {
+        Some(folder) => {
+            let mut both = (folder, MemorySink::new());
+            let summary = resolved.run_arrow(arrow, &NoProgress, &mut both)?;
+            (summary, both.1)
+        }
+        None => {
+            let mut sink = MemorySink::new();
+            (resolved.run_arrow(arrow, &NoProgress, &mut sink)?, sink)
+        }
+    };
     let mut summary_json = Vec::new();
     voucher_import::write_json(&mut summary_json, &summary)
         .map_err(|e| voucher_import::Error::Invariant(format!("summary as JSON: {e}")))?;

@@ -7,16 +7,29 @@ use std::path::Path;
 use super::UPDATES_FILE;
 use crate::error::{Error, Result};
 
-/// Writes `DIR/updates.csv` from (batch, batch row, code) per update.
-pub fn write(dir: &Path, updates: &[(u32, u64, String)]) -> Result<()> {
+/// An accepted row that updates a code already in the project (`--existing-codes update`):
+/// one line of `updates.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRow {
+    /// The batch's number: 1 for `part-00001.csv`.
+    pub batch: u32,
+    /// The row within the batch (1 = the first after the header).
+    pub batch_row: u64,
+    /// The code.
+    pub code: String,
+}
+
+/// Writes `DIR/updates.csv`, one line per update.
+pub fn write(dir: &Path, updates: &[UpdateRow]) -> Result<()> {
     let path = dir.join(UPDATES_FILE);
     let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
     let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
     let io = |e: csv::Error| Error::Invariant(format!("writing {}: {e}", path.display()));
     out.write_record(["batch", "batch_row", "code"])
         .map_err(io)?;
-    for (batch, row, code) in updates {
-        out.write_record([batch.to_string(), row.to_string(), code.clone()])
+    for update in updates {
+        let (batch, row) = (update.batch.to_string(), update.batch_row.to_string());
+        out.write_record([batch.as_str(), row.as_str(), update.code.as_str()])
             .map_err(io)?;
     }
     out.flush().map_err(|e| Error::io(&path, e))

@@ -1,17 +1,17 @@
 //! The engine as a library: an [`Import`] says into which campaign, which codes the project
-//! holds already, which rules and options; it then runs on files into a prepared folder (what
-//! `prepare` does) or checks them (what `check` does), with a cancellation handle the caller
-//! keeps.
+//! holds already, which rules and options; it then runs on files or Arrow record batches, with
+//! a cancellation handle the caller keeps, handing the judged rows to a sink: a prepared folder
+//! (what `prepare` does), a check report (what `check` does), tables in memory, or one's own.
 //!
 //! ```no_run
-//! use voucher_import::CampaignType;
-//! use voucher_import::Import;
+//! use voucher_import::{CampaignType, FolderSink, Import, NoProgress};
 //!
-//! let outcome = Import::new(CampaignType::GiftVouchers)
+//! let import = Import::new(CampaignType::GiftVouchers)
 //!     .existing_codes(["OLD-0001", "OLD-0002"])
 //!     .batch_rows(50_000)
-//!     .run_files(&["cards.csv".into()], "out")?;
-//! println!("{} accepted, {} rejected", outcome.summary.accepted, outcome.summary.rejected);
+//!     .input("cards.csv");
+//! let summary = import.resolve()?.run(&NoProgress, &mut FolderSink::new("out"))?;
+//! println!("{} accepted, {} rejected", summary.accepted, summary.rejected);
 //! # Ok::<(), voucher_import::Error>(())
 //! ```
 

@@ -6,52 +6,44 @@ use std::path::PathBuf;
 
 use super::{CampaignSource, Import, SchemaSource};
 use crate::campaign::Campaign;
-use crate::config::{ImportOptions, Output, RunConfig};
+use crate::config::{ImportOptions, RunConfig};
 use crate::error::{Error, Result};
 use crate::read::{resolve_inputs, ArrowSource};
 use crate::report::{CheckReport, Summary};
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
-use crate::run::{NoProgress, Progress, RunOutcome, Sources};
-use crate::sink::Sink;
+use crate::run::{NoProgress, Progress, Sources};
+use crate::sink::{CheckSink, FolderSink, Sink};
 
 impl Import {
     /// Prepares `inputs` (files, folders or globs, after those given by [`Import::input`])
     /// into `folder`, which must be new or empty: batches, rejected.csv, summary.json,
-    /// report.html, origins.csv.
-    pub fn run_files(&self, inputs: &[PathBuf], folder: impl Into<PathBuf>) -> Result<RunOutcome> {
-        self.resolve_with(
-            inputs,
-            Output::Folder {
-                path: folder.into(),
-                force: false,
-            },
-        )?
-        .run(&NoProgress)
+    /// report.html, origins.csv ([`FolderSink`]).
+    pub fn run_files(&self, inputs: &[PathBuf], folder: impl Into<PathBuf>) -> Result<Summary> {
+        self.run_files_into(inputs, &mut FolderSink::new(folder))
     }
 
-    /// Runs on `inputs` (files, folders or globs) handing the rows to `sink` as record batches
-    /// (rejected and warned rows with rejected.csv's columns: `file`, `row`, `line`, ...,
-    /// `raw`; see [`Sink`]), and writing the folder the sink names, if any. Gives the
-    /// summary of a folder run.
+    /// Runs on `inputs` (files, folders or globs) handing the judged rows to `sink` (for a
+    /// [`MemorySink`](crate::MemorySink), rejected and warned rows with rejected.csv's
+    /// columns: `file`, `row`, `line`, ..., `raw`).
     pub fn run_files_into(&self, inputs: &[PathBuf], sink: &mut dyn Sink) -> Result<Summary> {
-        let resolved = self.resolve_with(inputs, output_of(sink))?;
-        Ok(resolved.run_into(&[], &NoProgress, sink)?.summary)
+        self.resolve_with(inputs)?.run(&NoProgress, sink)
     }
 
-    /// Checks `inputs` without writing anything: the summary and every rejected row.
+    /// Checks `inputs` without writing anything: the summary and every rejected row
+    /// ([`CheckSink`]).
     pub fn check_files(&self, inputs: &[PathBuf]) -> Result<CheckReport> {
-        Ok(self
-            .resolve_with(inputs, Output::Report)?
-            .run(&NoProgress)?
-            .into_check_report())
+        let mut sink = CheckSink::new();
+        let summary = self.run_files_into(inputs, &mut sink)?;
+        Ok(sink.into_report(summary))
     }
 
     /// Runs the import on Arrow `sources` (named streams of record batches, any column types
-    /// that can be written as text), handing the accepted, rejected and warned rows to `sink`
-    /// as record batches (see [`Sink`]); gives the same summary as a folder run. Rows
-    /// are numbered from 1 within each source. The summary lists the batches a folder run
-    /// writes, whether or not the sink has them written ([`FolderSink`](crate::FolderSink)).
+    /// that can be written as text), handing the judged rows to `sink` (for a
+    /// [`MemorySink`](crate::MemorySink), the accepted, rejected and warned rows as record
+    /// batches); gives the same summary as a folder run. Rows are numbered from 1 within each
+    /// source. The summary lists the batches a folder run writes, whether or not the sink has
+    /// them written ([`FolderSink`]).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -79,19 +71,18 @@ impl Import {
                 "give at least one ArrowSource",
             ));
         }
-        let resolved = self.resolve_with(&[], output_of(sink))?;
-        Ok(resolved.run_into(&sources, &NoProgress, sink)?.summary)
+        self.resolve()?.run_arrow(&sources, &NoProgress, sink)
     }
 
-    /// The run on its inputs writing to `output`, with every setting checked and every file
-    /// it names read (the campaign, the metadata schema, the rules): the one place a run's
-    /// configuration is made. Nothing is read from the inputs yet.
-    pub fn resolve(&self, output: Output) -> Result<ResolvedImport> {
-        self.resolve_with(&[], output)
+    /// The run on its inputs, with every setting checked and every file it names read (the
+    /// campaign, the metadata schema, the rules): the one place a run's configuration is
+    /// made. Nothing is read from the inputs yet.
+    pub fn resolve(&self) -> Result<ResolvedImport> {
+        self.resolve_with(&[])
     }
 
     /// [`Import::resolve`] with `more` inputs after the ones the import holds.
-    fn resolve_with(&self, more: &[PathBuf], output: Output) -> Result<ResolvedImport> {
+    fn resolve_with(&self, more: &[PathBuf]) -> Result<ResolvedImport> {
         let inputs: Vec<PathBuf> = self.inputs.iter().chain(more).cloned().collect();
         let campaign = match &self.campaign {
             Some(CampaignSource::Given(campaign)) => campaign.clone(),
@@ -164,7 +155,6 @@ impl Import {
                 from_export: self.from_export,
                 metadata_schema,
                 threads: self.threads,
-                output,
                 reads,
                 notes: resolved.notes,
             },
@@ -185,25 +175,25 @@ impl ResolvedImport {
         crate::run::input_bytes(&self.config)
     }
 
-    /// Runs on the inputs, writing what the output says, telling `progress` where the run is
-    /// after every chunk of rows.
-    pub fn run(&self, progress: &dyn Progress) -> Result<RunOutcome> {
+    /// Runs on the inputs, handing the judged rows to `sink` and telling `progress` where the
+    /// run is after every chunk of rows.
+    pub fn run(&self, progress: &dyn Progress, sink: &mut dyn Sink) -> Result<Summary> {
         crate::run::run_sources(
             &self.config,
             Sources::Paths(&self.config.inputs),
             progress,
-            None,
+            sink,
         )
     }
 
-    /// Runs on Arrow `sources` (or on the inputs when there are none), handing the rows to
-    /// `sink` and writing what the output says besides.
-    pub fn run_into(
+    /// Runs on Arrow `sources` (or on the inputs when there are none), handing the judged rows
+    /// to `sink`.
+    pub fn run_arrow(
         &self,
         sources: &[ArrowSource],
         progress: &dyn Progress,
         sink: &mut dyn Sink,
-    ) -> Result<RunOutcome> {
+    ) -> Result<Summary> {
         let sources = if sources.is_empty() {
             Sources::Paths(&self.config.inputs)
         } else {
@@ -216,7 +206,7 @@ impl ResolvedImport {
             check_arrow_names(sources)?;
             Sources::Arrow(sources)
         };
-        crate::run::run_sources(&self.config, sources, progress, Some(sink))
+        crate::run::run_sources(&self.config, sources, progress, sink)
     }
 }
 
@@ -237,15 +227,4 @@ fn check_arrow_names(sources: &[ArrowSource]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Where a run with `sink` writes: the folder the sink names (new or empty), or nothing.
-fn output_of(sink: &dyn Sink) -> Output {
-    match sink.folder() {
-        Some(folder) => Output::Folder {
-            path: folder.to_owned(),
-            force: false,
-        },
-        None => Output::Report,
-    }
 }

@@ -1,20 +1,21 @@
-//! The in-order finisher: each row's verdict asked of the judge, then the row written where
-//! the verdict says (batches, rejected.csv, warnings.csv, a sink) and counted.
+//! The in-order finisher: each row's verdict asked of the judge, the accepted rows placed in
+//! the batch plan, every row counted, and the chunk handed to the sink as judged rows.
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 
 use super::evaluate::Evaluated;
-use super::outlets::{Outlets, RowsOut};
 use super::{Progress, ProgressUpdate};
 use crate::error::Result;
+use crate::folder::updates::UpdateRow;
 use crate::judge::{Judge, Row, RowVerdict};
 use crate::normalize::headers::KnownColumn;
 use crate::normalize::{ColumnGroups, Normalizations, TableLayout};
-use crate::read::{FileDigest, InputId, PerInput};
+use crate::read::{FileDigest, InputId, PerInput, Record};
 use crate::rules::engine::Finding;
 use crate::rules::format::Severity;
 use crate::rules::{PerRule, RuleSet};
-use crate::write::batches::BatchWriter;
+use crate::sink::{ArrowRowsBuilder, JudgedChunk, ListedRow, Sink};
+use crate::write::batches::BatchPlan;
 use crate::write::rejected::RejectedWriter;
 
 /// What normalization and encoding counted on one row, added to the tally when it goes in.
@@ -57,8 +58,6 @@ pub(super) struct Tally {
     pub(super) errors_by_rule: PerRule<u64>,
     /// Accepted rows that update a code already in the project.
     pub(super) updates: u64,
-    /// Where each update went: (batch, batch row, code), for `upload --verify`.
-    pub(super) update_rows: Vec<(u32, u64, String)>,
     /// Dropped columns (by name, in the order met) with the cells that held a value.
     pub(super) dropped_cells: Vec<(String, u64)>,
     /// Accepted values that start like a spreadsheet formula.
@@ -79,16 +78,40 @@ pub(super) struct Finisher<'a> {
     pub(super) groups: &'a ColumnGroups,
     pub(super) file_names: &'a PerInput<String>,
     pub(super) judge: Judge<'a>,
-    pub(super) batches: BatchWriter,
-    pub(super) rejected: RejectedWriter,
-    pub(super) warnings: RejectedWriter,
-    pub(super) rows_out: Option<RowsOut<'a>>,
+    /// Where the accepted rows go: batches measured, hashed and cut.
+    pub(super) plan: BatchPlan,
+    /// Rejected rows kept as examples of their rules, for the summary.
+    pub(super) examples: RejectedWriter,
+    pub(super) sink: &'a mut dyn Sink,
+    /// The rows in Arrow form, for a sink that wants them.
+    pub(super) arrow: Option<ArrowRowsBuilder>,
     pub(super) tally: Tally,
 }
 
+/// What one chunk gives the sink besides its Arrow rows.
+struct ChunkLists<'c> {
+    rejected: Vec<ListedRow<'c>>,
+    warned: Vec<ListedRow<'c>>,
+    updates: Vec<UpdateRow>,
+    /// Positions in the chunk of the accepted rows, for the Arrow form.
+    accepted: Vec<u32>,
+}
+
+impl ChunkLists<'_> {
+    fn new() -> Self {
+        ChunkLists {
+            rejected: Vec::new(),
+            warned: Vec::new(),
+            updates: Vec::new(),
+            accepted: Vec::new(),
+        }
+    }
+}
+
 impl<'a> Finisher<'a> {
-    /// A finisher of rows laid out as `layout`, judged by `judge` under `rules`, written to
-    /// `outlets`; `normalizations` are what the first passes counted already.
+    /// A finisher of rows laid out as `layout`, judged by `judge` under `rules`, placed in
+    /// `plan` and handed to `sink` (in Arrow form too, when `arrow` is given);
+    /// `normalizations` are what the first passes counted already.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         rules: &'a RuleSet,
@@ -96,11 +119,13 @@ impl<'a> Finisher<'a> {
         groups: &'a ColumnGroups,
         file_names: &'a PerInput<String>,
         judge: Judge<'a>,
-        outlets: Outlets<'a>,
+        plan: BatchPlan,
+        sink: &'a mut dyn Sink,
+        arrow: Option<ArrowRowsBuilder>,
         progress: &'a dyn Progress,
         normalizations: Normalizations,
-    ) -> Self {
-        Finisher {
+    ) -> Result<Self> {
+        Ok(Finisher {
             rules,
             progress,
             bytes_of_done_files: 0,
@@ -108,10 +133,10 @@ impl<'a> Finisher<'a> {
             groups,
             file_names,
             judge,
-            batches: outlets.batches,
-            rejected: outlets.rejected,
-            warnings: outlets.warnings,
-            rows_out: outlets.rows_out,
+            plan,
+            examples: RejectedWriter::new(None, &layout.original_headers)?,
+            sink,
+            arrow,
             tally: Tally {
                 failures_by_rule: PerRule::new(rules, 0),
                 warnings_by_rule: PerRule::new(rules, 0),
@@ -119,7 +144,7 @@ impl<'a> Finisher<'a> {
                 normalizations,
                 ..Tally::default()
             },
-        }
+        })
     }
 
     /// A file read to its end.
@@ -163,6 +188,7 @@ impl<'a> Finisher<'a> {
             let more = rows.saturating_sub(chunk.records.len() as u64) as usize;
             self.judge.dedup().reserve(more, bytes_per_code);
         }
+        let mut lists = ChunkLists::new();
         for (i, record) in chunk.records.iter().enumerate() {
             // The table probe of a row a few ahead is fetched while this one is judged.
             if let Some(&hash) = code_hashes.get(i + PREFETCH_ROWS) {
@@ -206,15 +232,15 @@ impl<'a> Finisher<'a> {
                     };
                     let update = code.map(|(c, _)| c).filter(|_| update);
                     self.accept(
-                        chunk.file, i, record, group, encoded, update, counts, warnings,
-                    )?;
+                        &mut lists, chunk.file, i, record, group, encoded, update, counts, warnings,
+                    );
                 }
-                RowVerdict::Rejected { findings } => self.reject(chunk.file, record, findings)?,
+                RowVerdict::Rejected { findings } => {
+                    self.reject(&mut lists, chunk.file, record, findings)?
+                }
             }
         }
-        if let Some(out) = &mut self.rows_out {
-            out.flush(import_rows.as_ref())?;
-        }
+        self.hand_over(lists, import_rows.as_ref())?;
         self.progress.update(ProgressUpdate {
             bytes_read: self.bytes_of_done_files + stored_bytes_read,
             rows: self.tally.accepted + self.tally.rejected_rows,
@@ -227,24 +253,27 @@ impl<'a> Finisher<'a> {
     /// to the sink, and listed in warnings.csv when `warnings` holds findings. `update` is the
     /// code when the row updates a code in the project.
     #[allow(clippy::too_many_arguments)]
-    fn accept(
+    fn accept<'c>(
         &mut self,
+        lists: &mut ChunkLists<'c>,
         file: InputId,
         position: usize,
-        record: &crate::read::Record,
+        record: &'c Record,
         group: usize,
         encoded: &[u8],
         update: Option<&str>,
         counts: RowCounts,
         warnings: Vec<Finding>,
-    ) -> Result<()> {
-        let (batch_no, batch_row) =
-            self.batches
-                .write(group, encoded, file.number(), record.row)?;
+    ) where
+        'a: 'c,
+    {
+        let (batch, batch_row) = self.plan.write(group, encoded, file.number(), record.row);
         if let Some(code) = update {
-            self.tally
-                .update_rows
-                .push((batch_no, batch_row, code.to_owned()));
+            lists.updates.push(UpdateRow {
+                batch,
+                batch_row,
+                code: code.to_owned(),
+            });
             self.tally.updates += 1;
         }
         let tally = &mut self.tally;
@@ -255,69 +284,100 @@ impl<'a> Finisher<'a> {
         tally.normalizations.dates_without_zone += u64::from(counts.dates_without_zone);
         tally.formula_like_values += u64::from(counts.formulas);
         tally.accepted += 1;
-        if let Some(out) = &mut self.rows_out {
-            out.accepted.push(position as u32);
+        if self.arrow.is_some() {
+            lists.accepted.push(position as u32);
         }
         if warnings.is_empty() {
-            return Ok(());
+            return;
         }
-        self.list(Listed::Warned, file, record, warnings)?;
+        let row = self.list(Listed::Warned, file, record, warnings);
+        lists.warned.push(row);
         self.tally.warned_rows += 1;
-        Ok(())
     }
 
     /// A rejected row: into rejected.csv and to the sink, under the rules that reject it only
     /// (warnings are moot for a row that does not go in).
-    fn reject(
+    fn reject<'c>(
         &mut self,
+        lists: &mut ChunkLists<'c>,
         file: InputId,
-        record: &crate::read::Record,
+        record: &'c Record,
         mut found: Vec<Finding>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        'a: 'c,
+    {
         found.retain(|f| self.rules.rule(f.rule).text.severity == Severity::Reject);
-        self.list(Listed::Rejected, file, record, found)?;
+        let row = self.list(Listed::Rejected, file, record, found);
+        self.examples.write(
+            row.file_name,
+            row.record,
+            row.original_columns,
+            row.from_report,
+            &row.rules,
+            &row.reason,
+        )?;
+        lists.rejected.push(row);
         self.tally.rejected_rows += 1;
         Ok(())
     }
 
-    /// Lists a row with its findings in rejected.csv or warnings.csv, and for the sink.
-    fn list(
+    /// A row listed with its findings (counted under their rules), as the reports show it.
+    fn list<'c>(
         &mut self,
         how: Listed,
         file: InputId,
-        record: &crate::read::Record,
+        record: &'c Record,
         found: Vec<Finding>,
-    ) -> Result<()> {
+    ) -> ListedRow<'c>
+    where
+        'a: 'c,
+    {
         let (names, layout) = (self.file_names, self.layout);
         let (file_name, file_layout) = (&names[file], &layout.files[file]);
-        let (rules, reasons) = self.describe(found, &mut (how == Listed::Warned));
-        let (report, rows) = match how {
-            Listed::Rejected => (
-                &mut self.rejected,
-                self.rows_out.as_mut().map(|o| &mut o.rejected),
-            ),
-            Listed::Warned => (
-                &mut self.warnings,
-                self.rows_out.as_mut().map(|o| &mut o.warnings),
-            ),
-        };
-        if let Some(rows) = rows {
-            rows.push(
-                file_name,
-                record,
-                &file_layout.original_columns,
-                &rules,
-                &reasons,
-            );
-        }
-        report.write(
+        let (rules, reason) = self.describe(found, &mut (how == Listed::Warned));
+        ListedRow {
             file_name,
             record,
-            &file_layout.original_columns,
-            file_layout.undo_formula_quotes,
+            original_columns: &file_layout.original_columns,
+            from_report: file_layout.undo_formula_quotes,
             rules,
-            reasons,
-        )
+            reason,
+        }
+    }
+
+    /// Hands the chunk's judged rows to the sink (the accepted ones in Arrow form taken from
+    /// `import_rows`), with the batch pieces and origins the plan completed, and the pieces
+    /// to the plan's hashing.
+    fn hand_over(
+        &mut self,
+        lists: ChunkLists<'_>,
+        import_rows: Option<&RecordBatch>,
+    ) -> Result<()> {
+        let arrow = match &mut self.arrow {
+            Some(builder) => {
+                Some(builder.rows(import_rows, lists.accepted, &lists.rejected, &lists.warned)?)
+            }
+            None => None,
+        };
+        let (pieces, origins) = self.plan.release();
+        self.sink.chunk(&JudgedChunk {
+            report_columns: &self.layout.original_headers,
+            rejected: &lists.rejected,
+            warned: &lists.warned,
+            batch_pieces: &pieces,
+            origins: &origins,
+            updates: &lists.updates,
+            arrow: arrow.as_ref(),
+        })?;
+        self.plan.hash(pieces)
+    }
+
+    /// After the last chunk: the open batches closed, and what that completes handed to the
+    /// sink as a chunk without rows.
+    pub(super) fn close_batches(&mut self) -> Result<()> {
+        self.plan.close_all();
+        self.hand_over(ChunkLists::new(), None)
     }
 
     /// Sorts findings into rule order, counts them (as warnings when `warning`), and gives the

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use super::tests::{codes, dedup, finding, Table};
+use super::tests::{codes, dedup, finding, finish_batches, Kept, Table};
 use super::*;
 use crate::sink::MemorySink;
 
@@ -21,7 +21,7 @@ proptest! {
             table.rule("active_boolean"),
             table.rule("invalid_date"),
         ];
-        let mut sink = MemorySink::new();
+        let mut sink = Kept::default();
         let dedup = dedup();
         let hasher = dedup.hasher();
         let mut finisher = table.finisher(&mut sink, dedup);
@@ -44,7 +44,7 @@ proptest! {
         prop_assert_eq!(tally.accepted + tally.rejected_rows, rows.len() as u64);
         let accepted = tally.accepted;
         let rejected_rows = tally.rejected_rows;
-        let (batches, _) = finisher.batches.finish().unwrap();
+        let batches = finish_batches(finisher);
         prop_assert_eq!(batches.iter().map(|b| b.rows).sum::<u64>(), accepted);
         prop_assert_eq!(MemorySink::rows(&sink.rejected) as u64, rejected_rows);
         prop_assert_eq!(codes(&sink.accepted), expected_accepted);

@@ -11,6 +11,8 @@ use datafusion::arrow::array::{RecordBatch, StringArray};
 use super::*;
 use crate::campaign::CampaignType;
 use crate::dedup::{CodeHasher, Dedup};
+use crate::folder::origins::OriginRun;
+use crate::folder::updates::UpdateRow;
 use crate::judge::{Judge, JudgeParts};
 use crate::normalize::headers::HeaderOptions;
 use crate::normalize::{headers, values};
@@ -18,9 +20,52 @@ use crate::read::Chunk;
 use crate::rules::RuleId;
 use crate::run::open::FileHeaders;
 use crate::run::NoProgress;
-use crate::sink::MemorySink;
+use crate::sink::{ArrowRowsBuilder, JudgedChunk, MemorySink, RunStart, Sink, Wants};
 use crate::write::arrow::{import_rows, import_schema};
+use crate::write::batches::{BatchInfo, BatchPlan};
 use crate::write::record::EncodedRows;
+
+/// A sink that keeps the rows as [`MemorySink`] does, and the updates and origins besides.
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    pub(super) memory: MemorySink,
+    pub(super) updates: Vec<UpdateRow>,
+    pub(super) origins: Vec<OriginRun>,
+}
+
+impl Sink for Kept {
+    fn wants(&self) -> Wants {
+        self.memory.wants()
+    }
+
+    fn begin(&mut self, run: &RunStart<'_>) -> Result<Vec<String>> {
+        self.memory.begin(run)
+    }
+
+    fn chunk(&mut self, chunk: &JudgedChunk<'_>) -> Result<()> {
+        self.updates.extend_from_slice(chunk.updates());
+        self.origins.extend_from_slice(chunk.origins());
+        self.memory.chunk(chunk)
+    }
+
+    fn finish(&mut self, summary: &crate::report::Summary) -> Result<()> {
+        self.memory.finish(summary)
+    }
+}
+
+impl std::ops::Deref for Kept {
+    type Target = MemorySink;
+
+    fn deref(&self) -> &MemorySink {
+        &self.memory
+    }
+}
+
+/// Closes the finisher's batches and gives them as the summary lists them.
+pub(super) fn finish_batches(mut finisher: Finisher<'_>) -> Vec<BatchInfo> {
+    finisher.close_batches().unwrap();
+    finisher.plan.finish().unwrap()
+}
 
 /// One input with these columns, and the rules to judge it by.
 pub(super) struct Table {
@@ -62,13 +107,13 @@ impl Table {
         self
     }
 
-    pub(super) fn finisher<'a>(&'a self, sink: &'a mut MemorySink, dedup: Dedup) -> Finisher<'a> {
+    pub(super) fn finisher<'a>(&'a self, sink: &'a mut Kept, dedup: Dedup) -> Finisher<'a> {
         self.finisher_with(sink, dedup, crate::config::DEFAULT_MAX_FILE_BYTES)
     }
 
     pub(super) fn finisher_with<'a>(
         &'a self,
-        sink: &'a mut MemorySink,
+        sink: &'a mut Kept,
         dedup: Dedup,
         max_file_bytes: u64,
     ) -> Finisher<'a> {
@@ -79,7 +124,7 @@ impl Table {
     /// has the set rules' findings `set_findings`.
     pub(super) fn finisher_judging<'a>(
         &'a self,
-        sink: &'a mut MemorySink,
+        sink: &'a mut Kept,
         dedup: Dedup,
         max_file_bytes: u64,
         updates_existing: bool,
@@ -92,16 +137,7 @@ impl Table {
             .iter()
             .map(|g| g.iter().map(|&p| output[p].0.clone()).collect())
             .collect();
-        let outlets = Outlets {
-            batches: BatchWriter::new(None, &group_headers, max_file_bytes, Some(3), None).unwrap(),
-            rejected: RejectedWriter::new(None, &self.layout.original_headers, true).unwrap(),
-            warnings: RejectedWriter::new(None, &self.layout.original_headers, true).unwrap(),
-            rows_out: Some(RowsOut::new(
-                sink,
-                &self.layout.original_headers,
-                crate::write::arrow::RowPlace::Source,
-            )),
-        };
+        let plan = BatchPlan::new(&group_headers, max_file_bytes, Some(3), None).unwrap();
         let judge = Judge::new(JudgeParts {
             rules: &self.rules,
             layout: &self.layout,
@@ -112,7 +148,7 @@ impl Table {
             set_findings,
             max_record_bytes: crate::read::SplitOptions::default().max_record_bytes,
             updates_existing,
-            batch_headers: outlets.batches.header_bytes(),
+            batch_headers: plan.header_bytes(),
             max_file_bytes,
         })
         .unwrap();
@@ -122,10 +158,16 @@ impl Table {
             &self.groups,
             &self.names,
             judge,
-            outlets,
+            plan,
+            sink,
+            Some(ArrowRowsBuilder::new(
+                &self.layout.original_headers,
+                crate::write::arrow::RowPlace::Source,
+            )),
             &NoProgress,
             Normalizations::default(),
         )
+        .unwrap()
     }
 
     /// A chunk of `rows` (cells under the header), each with the findings given for it, as the
@@ -234,7 +276,7 @@ pub(super) fn dedup() -> Dedup {
 #[test]
 fn rows_without_findings_go_into_batches_in_input_order() {
     let table = Table::new(&["Code", "Category"]);
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let dedup = dedup();
     let hasher = dedup.hasher();
     let mut finisher = table.finisher(&mut sink, dedup);
@@ -246,13 +288,13 @@ fn rows_without_findings_go_into_batches_in_input_order() {
         (finisher.tally.accepted, finisher.tally.rejected_rows),
         (4, 0)
     );
-    let (batches, origins) = finisher.batches.finish().unwrap();
+    let batches = finish_batches(finisher);
     assert_eq!(
         batches.iter().map(|b| b.rows).collect::<Vec<_>>(),
         [3, 1],
         "batch_rows 3"
     );
-    assert_eq!(origins[0].row, 1);
+    assert_eq!(sink.origins[0].row, 1);
     assert_eq!(codes(&sink.accepted), ["A", "B", "C", "D"]);
     assert!(sink.rejected.is_empty() && sink.warnings.is_empty());
 }
@@ -261,7 +303,7 @@ fn rows_without_findings_go_into_batches_in_input_order() {
 fn a_reject_finding_rejects_a_warn_finding_flags_and_both_reject_listing_only_the_reject() {
     let table = Table::new(&["Code", "Category"]).severity("active_boolean", Severity::Warn);
     let (reject, warn) = (table.rule("code_required"), table.rule("active_boolean"));
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let dedup = dedup();
     let hasher = dedup.hasher();
     let mut finisher = table.finisher(&mut sink, dedup);
@@ -303,7 +345,7 @@ fn findings_are_listed_in_rule_order_once_per_rule_with_every_reason() {
     let table = Table::new(&["Code", "Gift Amount", "Redeemed Amount"]);
     let (first, second) = (table.rule("code_required"), table.rule("invalid_number"));
     assert!(first < second);
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let dedup = dedup();
     let hasher = dedup.hasher();
     let mut finisher = table.finisher(&mut sink, dedup);
@@ -336,7 +378,7 @@ fn findings_are_listed_in_rule_order_once_per_rule_with_every_reason() {
 fn a_rule_that_could_not_be_evaluated_is_counted_once_per_row_whatever_the_verdict() {
     let table = Table::new(&["Code"]).severity("active_boolean", Severity::Warn);
     let (reject, warn) = (table.rule("invalid_number"), table.rule("active_boolean"));
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let dedup = dedup();
     let hasher = dedup.hasher();
     let mut finisher = table.finisher(&mut sink, dedup);

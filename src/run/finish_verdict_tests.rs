@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use super::tests::{codes, dedup, finding, verdicts, Table};
+use super::tests::{codes, dedup, finding, verdicts, Kept, Table};
 use crate::dedup::Dedup;
+use crate::folder::updates::UpdateRow;
 use crate::read::{InputId, RecordProblem};
-use crate::sink::MemorySink;
 
 #[test]
 fn dedup_admits_the_first_of_a_code_and_only_codes_that_go_in() {
     let table = Table::new(&["Code"]);
     let reject = table.rule("invalid_number");
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let mut dedup = dedup();
     dedup.add_existing("OLD", 0);
     let hasher = dedup.hasher();
@@ -54,7 +54,7 @@ fn dedup_admits_the_first_of_a_code_and_only_codes_that_go_in() {
 #[test]
 fn an_existing_code_is_an_update_when_updates_are_asked_for() {
     let table = Table::new(&["Code", "Category", "Gift Amount"]);
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let mut dedup = dedup();
     dedup.add_existing("OLD", 0);
     let hasher = dedup.hasher();
@@ -70,13 +70,18 @@ fn an_existing_code_is_an_update_when_updates_are_asked_for() {
         .finish_chunk(table.chunk(&hasher, 1, rows, vec![Vec::new(); 2]))
         .unwrap();
     assert_eq!(finisher.tally.updates, 1);
-    assert_eq!(finisher.tally.update_rows, [(1, 1, "OLD".to_owned())]);
     assert_eq!(finisher.tally.accepted, 2);
     assert_eq!(
         finisher.tally.warned_rows, 0,
         "Category is what an update sets"
     );
     drop(finisher);
+    let update = UpdateRow {
+        batch: 1,
+        batch_row: 1,
+        code: "OLD".to_owned(),
+    };
+    assert_eq!(sink.updates, [update]);
     // An update that carries a value the update ignores is warned of.
     let rows: &[&[&str]] = &[&["OLD", "vip", "500"]];
     let mut again = Dedup::new(false, u64::MAX, 0);
@@ -103,7 +108,7 @@ fn an_existing_code_is_an_update_when_updates_are_asked_for() {
 fn rows_past_the_campaign_limit_are_rejected_and_rejected_rows_take_no_room() {
     let table = Table::new(&["Code"]);
     let reject = table.rule("invalid_number");
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let dedup = Dedup::new(false, 3, 1);
     let hasher = dedup.hasher();
     let mut finisher = table.finisher(&mut sink, dedup);
@@ -133,7 +138,7 @@ fn rows_past_the_campaign_limit_are_rejected_and_rejected_rows_take_no_room() {
 #[test]
 fn a_row_no_batch_can_hold_is_rejected_as_too_large() {
     let table = Table::new(&["Code", "Category"]);
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let dedup = dedup();
     let hasher = dedup.hasher();
     let mut finisher = table.finisher_with(&mut sink, dedup, 40);
@@ -155,7 +160,7 @@ fn a_row_no_batch_can_hold_is_rejected_as_too_large() {
 fn a_malformed_record_is_rejected_for_that_alone_and_set_findings_join_the_row() {
     let table = Table::new(&["Code", "Category"]);
     let (reject, set_rule) = (table.rule("invalid_number"), table.rule("code_required"));
-    let mut sink = MemorySink::new();
+    let mut sink = Kept::default();
     let dedup = dedup();
     let hasher = dedup.hasher();
     let set_findings =

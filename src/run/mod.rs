@@ -6,70 +6,46 @@
 //! - `set_pass`: the set rules over every row, when there are any;
 //! - `stream`: every input read in order, each chunk normalized and judged by the row rules
 //!   in parallel (`evaluate`), and each row's verdict given in input order (`finish`: dedup,
-//!   limits, severities) into the `outlets` (batches, rejected.csv, warnings.csv, a sink);
-//! - the conservation check, the summary, and `close`: the folder's remaining files.
+//!   limits, severities), the accepted rows placed in the batch plan, and each chunk of judged
+//!   rows handed to the sink;
+//! - the conservation check, the summary, and the sink's finish (a folder sink writes the
+//!   folder's remaining files and puts it in place).
 //!
 //! ```text
-//!  reader thread ──chunks──▶ rayon pool: normalize + SQL rules ──in order──▶ dedup ─▶ batches
-//!                                                                               └──▶ rejected.csv
+//!  reader thread ──chunks──▶ rayon pool: normalize + SQL rules ──in order──▶ judge ─▶ batch plan
+//!                                                                               └──▶ sink
 //! ```
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::campaign::CampaignType;
-use crate::config::{ExistingCodes, ImportOptions, Output, RunConfig};
+use crate::config::{ExistingCodes, ImportOptions, RunConfig};
 use crate::dedup::Dedup;
 use crate::error::{Error, Result};
-use crate::folder;
 use crate::judge::{Judge, JudgeParts};
 use crate::normalize::headers::KnownColumn;
 use crate::read::InputPath;
-use crate::report::{CheckReport, InputInfo, RuleCounts, RuleExamples, Summary};
+use crate::report::{InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::RuleEngine;
-use crate::sink::Sink;
-use crate::write::rejected::RejectedEntry;
-use crate::write::StagedOutput;
+use crate::sink::{ArrowRowsBuilder, RunStart, Sink};
+use crate::write::batches::BatchPlan;
 
-mod close;
 mod evaluate;
 mod finish;
 mod open;
-mod outlets;
 mod plan;
 mod set_pass;
 mod sources;
 mod stream;
 
-use close::*;
 use evaluate::*;
 use finish::*;
 use open::*;
-use outlets::*;
 use plan::*;
 use set_pass::*;
 pub(crate) use sources::Sources;
 use stream::*;
-
-/// What a run produced: its summary, and for `check` the rejected rows.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// What the run did.
-    pub summary: Summary,
-    /// Every rejected row, for `check` (empty when the run wrote a folder).
-    pub rejected_rows: Vec<RejectedEntry>,
-}
-
-impl RunOutcome {
-    /// The run as `check` reports it.
-    pub fn into_check_report(self) -> CheckReport {
-        CheckReport {
-            schema_version: crate::report::SCHEMA_VERSION,
-            summary: self.summary,
-            rejected_rows: self.rejected_rows,
-        }
-    }
-}
 
 /// Where a run is, for a progress display.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -110,23 +86,24 @@ pub(crate) fn input_bytes(config: &RunConfig) -> Option<u64> {
 }
 
 /// A run over `sources` (the configuration's inputs are not read), telling `progress` where it
-/// is and handing the rows to `sink` when one is given; the configuration's output says
-/// whether a folder is written besides (see [`Output`]).
+/// is and handing the judged rows to `sink`.
 pub(crate) fn run_sources(
     config: &RunConfig,
     sources: Sources,
     progress: &dyn Progress,
-    sink: Option<&mut dyn Sink>,
-) -> Result<RunOutcome> {
-    let sink_takes_rows = sink.as_ref().is_some_and(|s| s.takes_rows());
+    sink: &mut dyn Sink,
+) -> Result<Summary> {
+    let wants = sink.wants();
     let started = Instant::now();
-    // Before anything is read: an output folder that would destroy an input is refused.
-    if let Output::Folder { path, force } = &config.output {
-        crate::write::check_output_folder(path, *force, &config.reads)?;
-        if config.inputs.contains(&InputPath::Stdin) {
-            crate::write::check_stdin_outside(path)?;
-        }
-    }
+    let file_names = sources.names();
+    // Before anything is read: the sink refuses what it cannot do (a folder that would
+    // destroy an input).
+    let sink_notes = sink.begin(&RunStart {
+        reads: &config.reads,
+        reads_stdin: matches!(sources, Sources::Paths(paths) if paths.contains(&InputPath::Stdin)),
+        file_names: file_names.as_slice(),
+        rules: &config.rules,
+    })?;
 
     // Headers first: every file-level problem is found before anything is written.
     let Plan {
@@ -139,7 +116,6 @@ pub(crate) fn run_sources(
         dropped_columns,
         notes: plan_notes,
     } = plan(config, sources)?;
-    let file_names = sources.names();
     let column_groups = layout.column_groups();
     log::info!(
         "planned: {} inputs, {} metadata columns, {} column groups ({:.2?})",
@@ -214,10 +190,6 @@ pub(crate) fn run_sources(
         HashMap::new()
     };
 
-    let staged = match &config.output {
-        Output::Folder { path, force } => Some(StagedOutput::create(path, *force, &config.reads)?),
-        Output::Report => None,
-    };
     let output_columns = layout.output_columns();
     let group_headers: Vec<Vec<String>> = column_groups
         .columns
@@ -237,17 +209,13 @@ pub(crate) fn run_sources(
         &group_headers,
         dedup.hasher(),
         empty_in_boolean,
-        sink_takes_rows,
+        wants.arrow,
     );
-    let outlets = Outlets::open(
-        config,
-        &layout,
+    let plan = BatchPlan::new(
         &group_headers,
-        staged.as_ref(),
-        staged.is_none() && sink.is_none(),
-        // A trait object behind `&mut` is narrowed to the run's lifetime one by one.
-        sink.map(|sink| -> &mut dyn Sink { sink }),
-        sources.row_place(),
+        options.max_file_bytes,
+        Some(options.batch_rows),
+        options.canary_for(&group_headers),
     )?;
     let judge = Judge::new(JudgeParts {
         rules: &config.rules,
@@ -259,8 +227,8 @@ pub(crate) fn run_sources(
         set_findings,
         max_record_bytes: config.read.split.max_record_bytes,
         updates_existing: config.options.existing_codes == ExistingCodes::Update,
-        batch_headers: outlets.batches.header_bytes(),
-        max_file_bytes: outlets.batches.max_bytes(),
+        batch_headers: plan.header_bytes(),
+        max_file_bytes: plan.max_bytes(),
     })?;
     let finisher = Finisher::new(
         &config.rules,
@@ -268,14 +236,18 @@ pub(crate) fn run_sources(
         &column_groups,
         &file_names,
         judge,
-        outlets,
+        plan,
+        sink,
+        wants
+            .arrow
+            .then(|| ArrowRowsBuilder::new(&layout.original_headers, sources.row_place())),
         progress,
         normalizations,
-    );
+    )?;
 
     // The finisher runs on a thread of its own, so that dedup and writing of one window overlap
     // normalization and rules of the next.
-    let finisher = judge_all(inputs, finisher, config, &pool, |chunk| {
+    let mut finisher = judge_all(inputs, finisher, config, &pool, |chunk| {
         evaluate(
             chunk,
             &layout,
@@ -285,6 +257,7 @@ pub(crate) fn run_sources(
             &row_output,
         )
     })?;
+    finisher.close_batches()?;
 
     log::info!(
         "judged {} rows: {} accepted, {} rejected ({:.2?})",
@@ -294,9 +267,9 @@ pub(crate) fn run_sources(
         started.elapsed()
     );
     let Finisher {
-        batches,
-        rejected,
-        warnings,
+        plan,
+        examples,
+        sink,
         tally:
             Tally {
                 warned_rows,
@@ -304,7 +277,6 @@ pub(crate) fn run_sources(
                 failures_by_rule,
                 errors_by_rule,
                 updates,
-                update_rows,
                 dropped_cells,
                 accepted,
                 rejected_rows,
@@ -314,9 +286,8 @@ pub(crate) fn run_sources(
             },
         ..
     } = finisher;
-    let (batches, origins) = batches.finish()?;
-    let rejected_rows_kept = rejected.finish()?;
-    warnings.finish()?;
+    let batches = plan.finish()?;
+    let examples = examples.finish()?;
 
     let input_rows: u64 = digests.iter().map(|d| d.rows).sum();
     let batch_rows: u64 = batches.iter().map(|b| b.rows).sum();
@@ -354,7 +325,7 @@ pub(crate) fn run_sources(
         input_rows,
         accepted,
         rejected: rejected_rows,
-        first_rejected_by_rule: RuleExamples::first_of(&config.rules, &rejected_rows_kept.examples),
+        first_rejected_by_rule: RuleExamples::first_of(&config.rules, &examples),
         formula_like_values,
         rejected_by_rule: RuleCounts::of(&config.rules, failures_by_rule.as_slice()),
         rule_errors: RuleCounts::nonzero(&config.rules, errors_by_rule.as_slice()),
@@ -392,11 +363,7 @@ pub(crate) fn run_sources(
                     normalizations.dates_without_zone
                 )
             }))
-            .chain(
-                staged
-                    .iter()
-                    .flat_map(|s| s.removed_leftovers().iter().cloned()),
-            )
+            .chain(sink_notes)
             .collect(),
         dropped_columns,
         normalizations,
@@ -410,25 +377,7 @@ pub(crate) fn run_sources(
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
     config.cancel.check()?;
-    if let Some(staged) = staged {
-        let mut columns = layout.original_headers.clone();
-        columns.push(folder::RAW_COLUMN.to_owned());
-        write_folder(
-            staged,
-            &summary,
-            FolderRecords {
-                origins: &origins,
-                file_names: file_names.as_slice(),
-                update_rows: &update_rows,
-                rules: &config.rules,
-                examples: &rejected_rows_kept.examples,
-                report_columns: &columns,
-            },
-        )?;
-        log::info!("wrote the folder ({:.2?})", started.elapsed());
-    }
-    Ok(RunOutcome {
-        summary,
-        rejected_rows: rejected_rows_kept.entries,
-    })
+    sink.finish(&summary)?;
+    log::info!("the sink finished ({:.2?})", started.elapsed());
+    Ok(summary)
 }

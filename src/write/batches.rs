@@ -5,10 +5,7 @@
 //! group, rows keep their input order.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use serde::Serialize;
@@ -30,7 +27,7 @@ pub struct BatchInfo {
     pub bytes: u64,
     /// The file's sha256, in hex.
     pub sha256: String,
-    /// The column group (see `BatchWriter::new`) whose rows it holds.
+    /// The column group (see `BatchPlan::new`) whose rows it holds.
     #[serde(skip)]
     pub group: usize,
 }
@@ -39,59 +36,60 @@ struct OpenBatch {
     /// 1 for `part-00001.csv`: batches are numbered in the order they are started.
     number: u32,
     info: BatchInfo,
-    /// Records not yet handed to the writer thread: sha256 runs several times faster on large
-    /// pieces than record by record, and so do writes.
+    /// Records not yet released as a piece: sha256 runs several times faster on large pieces
+    /// than record by record, and so do writes.
     pending: Vec<u8>,
 }
 
-/// How many bytes the batches gather before they hand them to the writer thread, shared among
-/// the column groups' open batches (at least [`MIN_PENDING_BYTES`] each).
+/// How many bytes the batches gather before they release them as a piece, shared among the
+/// column groups' open batches (at least [`MIN_PENDING_BYTES`] each).
 const PENDING_BYTES: usize = 1 << 20;
 const MIN_PENDING_BYTES: usize = 64 << 10;
 
-/// What the writer thread is asked to do, in order.
-enum Piece {
-    /// Start a batch: create the file (None: measure only) and a new hash.
+/// A step in the making of the batch files, in order: what a sink that writes them
+/// ([`crate::FolderSink`]) does with the batches' bytes.
+#[derive(Debug, Clone)]
+pub enum BatchPiece {
+    /// A batch begins: `path` relative to the prepared folder (`import/part-00001.csv`).
     Start {
+        /// 1 for `part-00001.csv`.
         number: u32,
-        file: Option<PathBuf>,
-        name: String,
+        /// Relative to the prepared folder.
+        path: String,
     },
-    /// Append these bytes to that open batch.
-    Bytes { number: u32, bytes: Vec<u8> },
-    /// Write the batch to disk (fsync) and give its hash.
-    Close { number: u32 },
+    /// These bytes follow in that batch (the first piece begins with the header record).
+    Bytes {
+        /// The batch's number.
+        number: u32,
+        /// Whole records, shared with the run's hashing.
+        bytes: Arc<Vec<u8>>,
+    },
+    /// The batch is complete.
+    Close {
+        /// The batch's number.
+        number: u32,
+    },
 }
 
-/// The writer thread: hashes and writes the pieces, and returns each batch's sha256 by number.
-fn write_pieces(pieces: mpsc::Receiver<Piece>) -> Result<HashMap<u32, String>> {
+/// The hashing thread: hashes the pieces, and returns each batch's sha256 by number.
+fn hash_pieces(pieces: mpsc::Receiver<BatchPiece>) -> Result<HashMap<u32, String>> {
     let mut hashes = HashMap::new();
-    let mut open: HashMap<u32, (Option<File>, Sha256, String)> = HashMap::new();
+    let mut open: HashMap<u32, Sha256> = HashMap::new();
     for piece in pieces {
         match piece {
-            Piece::Start { number, file, name } => {
-                let file = match file {
-                    Some(path) => Some(File::create(&path).map_err(|e| Error::io(&path, e))?),
-                    None => None,
-                };
-                open.insert(number, (file, Sha256::new(), name));
+            BatchPiece::Start { number, .. } => {
+                open.insert(number, Sha256::new());
             }
-            Piece::Bytes { number, bytes } => {
-                let (file, hasher, name) = open.get_mut(&number).ok_or_else(|| {
-                    Error::Invariant(format!("bytes written to batch {number} before it started"))
+            BatchPiece::Bytes { number, bytes } => {
+                let hasher = open.get_mut(&number).ok_or_else(|| {
+                    Error::Invariant(format!("bytes of batch {number} before it started"))
                 })?;
-                if let Some(file) = file {
-                    file.write_all(&bytes).map_err(|e| Error::io(&*name, e))?;
-                }
-                hasher.update(&bytes);
+                hasher.update(bytes.as_slice());
             }
-            Piece::Close { number } => {
-                let (file, hasher, name) = open.remove(&number).ok_or_else(|| {
+            BatchPiece::Close { number } => {
+                let hasher = open.remove(&number).ok_or_else(|| {
                     Error::Invariant(format!("batch {number} closed before it started"))
                 })?;
-                if let Some(file) = file {
-                    file.sync_all().map_err(|e| Error::io(&name, e))?;
-                }
                 hashes.insert(number, hex(&hasher.finalize()));
             }
         }
@@ -99,13 +97,12 @@ fn write_pieces(pieces: mpsc::Receiver<Piece>) -> Result<HashMap<u32, String>> {
     Ok(hashes)
 }
 
-/// Serializes import rows and cuts them into batches. With no folder (the `check` command) it
-/// measures the batches it would write without writing them.
-///
-/// The finisher only encodes and counts: a writer thread of its own hashes the bytes and writes
-/// them, so that neither sha256 nor the copy into the page cache holds up the in-order stage.
-pub struct BatchWriter {
-    folder: Option<PathBuf>,
+/// The batch plan: serialized import rows cut into batches (within the byte and row limits,
+/// one open batch per column group), measured and hashed, and where each batch row comes
+/// from. It writes no file: the pieces it releases ([`BatchPlan::release`]) are what a sink
+/// writes, and a hashing thread of its own hashes them, so that sha256 does not hold up the
+/// in-order stage.
+pub struct BatchPlan {
     /// Per column group, its header record and its open batch.
     groups: Vec<Group>,
     max_bytes: u64,
@@ -116,9 +113,15 @@ pub struct BatchWriter {
     started: u32,
     /// Closed batches with their numbers.
     done: Vec<(u32, BatchInfo)>,
-    pieces: Option<mpsc::SyncSender<Piece>>,
-    writer: Option<JoinHandle<Result<HashMap<u32, String>>>>,
+    /// Pieces made since the last release.
+    released: Vec<BatchPiece>,
+    hashing: Option<mpsc::SyncSender<BatchPiece>>,
+    hasher: Option<JoinHandle<Result<HashMap<u32, String>>>>,
+    /// Where batch rows come from, in the order they were written; the last run may still
+    /// grow.
     origins: Vec<OriginRun>,
+    /// Every batch closed ([`BatchPlan::close_all`]): the last origin run is complete too.
+    closed: bool,
 }
 
 struct Group {
@@ -126,26 +129,21 @@ struct Group {
     open: Option<OpenBatch>,
 }
 
-impl BatchWriter {
+impl BatchPlan {
     /// `groups` holds each column group's batch header (one group when every input has the
     /// same columns). `first_batch_rows` makes batch 1 a canary of at most that many rows.
     pub fn new(
-        folder: Option<PathBuf>,
         groups: &[Vec<String>],
         max_bytes: u64,
         max_rows: Option<u64>,
         first_batch_rows: Option<u64>,
     ) -> Result<Self> {
-        if let Some(folder) = &folder {
-            fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
-        }
-        let (pieces, received) = mpsc::sync_channel(8);
-        let writer = std::thread::Builder::new()
-            .name("batch-writer".into())
-            .spawn(move || write_pieces(received))
-            .map_err(Error::thread("batch writer thread"))?;
-        Ok(BatchWriter {
-            folder,
+        let (hashing, received) = mpsc::sync_channel(8);
+        let hasher = std::thread::Builder::new()
+            .name("batch-hasher".into())
+            .spawn(move || hash_pieces(received))
+            .map_err(Error::thread("batch hashing thread"))?;
+        Ok(BatchPlan {
             groups: groups
                 .iter()
                 .map(|columns| {
@@ -160,9 +158,11 @@ impl BatchWriter {
             pending_bytes: (PENDING_BYTES / groups.len().max(1)).max(MIN_PENDING_BYTES),
             started: 0,
             done: Vec::new(),
-            pieces: Some(pieces),
-            writer: Some(writer),
+            released: Vec::new(),
+            hashing: Some(hashing),
+            hasher: Some(hasher),
             origins: Vec::new(),
+            closed: false,
         })
     }
 
@@ -180,13 +180,7 @@ impl BatchWriter {
     /// Appends an encoded record to the group's open batch, starting a new batch when that
     /// one is full. `file` and `row` are where the record comes from (see [`OriginRun`]).
     /// Gives where it went: the batch's number and the record's row in it.
-    pub fn write(
-        &mut self,
-        group: usize,
-        record: &[u8],
-        file: u32,
-        row: u64,
-    ) -> Result<(u32, u64)> {
+    pub fn write(&mut self, group: usize, record: &[u8], file: u32, row: u64) -> (u32, u64) {
         let full = self.groups[group].open.as_ref().is_some_and(|b| {
             let max_rows = match self.first_batch_rows {
                 Some(canary) if b.number == 1 => canary.min(self.max_rows),
@@ -195,19 +189,20 @@ impl BatchWriter {
             b.info.bytes + record.len() as u64 > self.max_bytes || b.info.rows >= max_rows
         });
         if full {
-            self.close(group)?;
+            self.close(group);
         }
         if self.groups[group].open.is_none() {
-            self.start(group)?;
+            self.start(group);
         }
         let pending_bytes = self.pending_bytes;
         let batch = self.groups[group].open.as_mut().expect("started above");
         if !batch.pending.is_empty() && batch.pending.len() + record.len() > pending_bytes {
-            let number = batch.number;
             let bytes = std::mem::replace(&mut batch.pending, Vec::with_capacity(pending_bytes));
-            self.send(Piece::Bytes { number, bytes })?;
+            self.released.push(BatchPiece::Bytes {
+                number: batch.number,
+                bytes: Arc::new(bytes),
+            });
         }
-        let batch = self.groups[group].open.as_mut().expect("started above");
         batch.pending.extend_from_slice(record);
         batch.info.bytes += record.len() as u64;
         batch.info.rows += 1;
@@ -229,46 +224,63 @@ impl BatchWriter {
                 row,
             }),
         }
-        Ok((number, batch_row))
+        (number, batch_row)
     }
 
-    /// Hands a piece to the writer thread; when it has stopped, its error is the answer.
-    fn send(&mut self, piece: Piece) -> Result<()> {
-        let sent = self.pieces.as_ref().is_some_and(|p| p.send(piece).is_ok());
-        if sent {
-            return Ok(());
+    /// The pieces made since the last release, and the origin runs that are complete (the
+    /// last one may still grow; [`BatchPlan::close_all`] completes it).
+    pub fn release(&mut self) -> (Vec<BatchPiece>, Vec<OriginRun>) {
+        let complete = match self.closed {
+            true => self.origins.len(),
+            false => self.origins.len().saturating_sub(1),
+        };
+        let origins: Vec<OriginRun> = self.origins.drain(..complete).collect();
+        (std::mem::take(&mut self.released), origins)
+    }
+
+    /// Closes every open batch: the last pieces and origin runs follow with the next
+    /// [`BatchPlan::release`], which then gives every origin run left.
+    pub fn close_all(&mut self) {
+        for group in 0..self.groups.len() {
+            self.close(group);
         }
-        self.join()?;
-        Err(Error::Invariant(
-            "the batch writer thread stopped without an error".into(),
-        ))
+        self.closed = true;
     }
 
-    /// Waits for the writer thread (after the sender is dropped) and gives the batch hashes.
+    /// Hands released pieces to the hashing thread; when it has stopped, its error is the
+    /// answer.
+    pub fn hash(&mut self, pieces: Vec<BatchPiece>) -> Result<()> {
+        for piece in pieces {
+            let sent = self.hashing.as_ref().is_some_and(|h| h.send(piece).is_ok());
+            if !sent {
+                self.join()?;
+                return Err(Error::Invariant(
+                    "the batch hashing thread stopped without an error".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the hashing thread (after the sender is dropped) and gives the batch hashes.
     fn join(&mut self) -> Result<HashMap<u32, String>> {
-        self.pieces = None;
-        match self.writer.take() {
-            Some(writer) => writer.join().unwrap_or_else(|_| {
-                Err(Error::Invariant("the batch writer thread panicked".into()))
+        self.hashing = None;
+        match self.hasher.take() {
+            Some(hasher) => hasher.join().unwrap_or_else(|_| {
+                Err(Error::Invariant("the batch hashing thread panicked".into()))
             }),
-            None => Err(Error::Invariant("the batch writer thread is gone".into())),
+            None => Err(Error::Invariant("the batch hashing thread is gone".into())),
         }
     }
 
-    fn start(&mut self, group: usize) -> Result<()> {
+    fn start(&mut self, group: usize) {
         self.started += 1;
         let number = self.started;
-        let name = format!("part-{number:05}.csv");
-        let path = format!("import/{name}");
-        let file = self.folder.as_ref().map(|folder| folder.join(&name));
-        let display = file
-            .as_ref()
-            .map_or_else(|| path.clone(), |f| f.display().to_string());
-        self.send(Piece::Start {
+        let path = format!("{}/part-{number:05}.csv", crate::folder::IMPORT_DIR);
+        self.released.push(BatchPiece::Start {
             number,
-            file,
-            name: display,
-        })?;
+            path: path.clone(),
+        });
         let header = &self.groups[group].header;
         let mut pending = Vec::with_capacity(self.pending_bytes);
         pending.extend_from_slice(header);
@@ -283,60 +295,55 @@ impl BatchWriter {
             },
             pending,
         });
-        Ok(())
     }
 
-    fn close(&mut self, group: usize) -> Result<()> {
+    fn close(&mut self, group: usize) {
         if let Some(batch) = self.groups[group].open.take() {
             let number = batch.number;
-            self.send(Piece::Bytes {
+            self.released.push(BatchPiece::Bytes {
                 number,
-                bytes: batch.pending,
-            })?;
-            self.send(Piece::Close { number })?;
+                bytes: Arc::new(batch.pending),
+            });
+            self.released.push(BatchPiece::Close { number });
             self.done.push((number, batch.info));
         }
-        Ok(())
     }
 
-    /// Closes the open batches, waits for every byte to be on disk, and lists the batches (by
-    /// number) and where their rows come from (by batch and row).
-    pub fn finish(mut self) -> Result<(Vec<BatchInfo>, Vec<OriginRun>)> {
-        for group in 0..self.groups.len() {
-            self.close(group)?;
+    /// After [`BatchPlan::close_all`] and the last release has been hashed: waits for the
+    /// hashes and lists the batches by number.
+    pub fn finish(mut self) -> Result<Vec<BatchInfo>> {
+        if self.groups.iter().any(|g| g.open.is_some()) || !self.released.is_empty() {
+            return Err(Error::Invariant(
+                "the batch plan finished with batches not closed and hashed".into(),
+            ));
         }
         let mut hashes = self.join()?;
         let mut done = std::mem::take(&mut self.done);
         done.sort_by_key(|(number, _)| *number);
         if hashes.len() != done.len() {
             return Err(Error::Invariant(format!(
-                "{} batches written but {} hashed",
+                "{} batches cut but {} hashed",
                 done.len(),
                 hashes.len()
             )));
         }
-        let done = done
-            .into_iter()
+        done.into_iter()
             .map(|(number, mut batch)| {
                 batch.sha256 = hashes.remove(&number).ok_or_else(|| {
-                    Error::Invariant(format!("batch {number} was written but not hashed"))
+                    Error::Invariant(format!("batch {number} was cut but not hashed"))
                 })?;
                 Ok(batch)
             })
-            .collect::<Result<Vec<_>>>()?;
-        let mut origins = std::mem::take(&mut self.origins);
-        origins.sort_by_key(|run| (run.batch, run.batch_row));
-        Ok((done, origins))
+            .collect()
     }
 }
 
-impl Drop for BatchWriter {
-    /// A run that stops early still waits for the writer thread, so that no batch file is
-    /// written after the staging folder is removed.
+impl Drop for BatchPlan {
+    /// A run that stops early still waits for the hashing thread.
     fn drop(&mut self) {
-        self.pieces = None;
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
+        self.hashing = None;
+        if let Some(hasher) = self.hasher.take() {
+            let _ = hasher.join();
         }
     }
 }
@@ -344,6 +351,7 @@ impl Drop for BatchWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn encode(field: &str) -> Vec<u8> {
         let mut out = Vec::new();
@@ -351,11 +359,28 @@ mod tests {
         out
     }
 
+    /// Closes the plan, writes its pieces below `folder` (when given), and gives the batches
+    /// and every origin run.
+    fn finish(mut plan: BatchPlan, folder: Option<&Path>) -> (Vec<BatchInfo>, Vec<OriginRun>) {
+        let (mut pieces, mut origins) = plan.release();
+        plan.close_all();
+        let (last_pieces, last_origins) = plan.release();
+        pieces.extend(last_pieces);
+        origins.extend(last_origins);
+        if let Some(folder) = folder {
+            let mut files = crate::write::batch_files::BatchFiles::new(folder).unwrap();
+            files.write(&pieces).unwrap();
+            files.finish().unwrap();
+        }
+        plan.hash(pieces).unwrap();
+        origins.sort_by_key(|run| (run.batch, run.batch_row));
+        (plan.finish().unwrap(), origins)
+    }
+
     #[test]
     fn batches_never_pass_the_byte_or_row_limit() {
         let header_len = "Code\r\n".len() as u64;
-        let mut w =
-            BatchWriter::new(None, &[vec!["Code".into()]], header_len + 12, Some(2), None).unwrap();
+        let mut w = BatchPlan::new(&[vec!["Code".into()]], header_len + 12, Some(2), None).unwrap();
         for (row, code) in ["AAAA", "BBBB", "CCCC", "DDDDDDDDDD"]
             .into_iter()
             .enumerate()
@@ -364,9 +389,9 @@ mod tests {
             assert!((w.header_bytes()[0] + record.len()) as u64 <= w.max_bytes());
             // Input row 3 was rejected: rows 1, 2, 4, 5 go in.
             let input_row = [1, 2, 4, 5][row];
-            w.write(0, &record, 0, input_row).unwrap();
+            w.write(0, &record, 0, input_row);
         }
-        let (batches, origins) = w.finish().unwrap();
+        let (batches, origins) = finish(w, None);
         let run = |batch, batch_row, count, row| OriginRun {
             batch,
             batch_row,
@@ -388,26 +413,25 @@ mod tests {
             vec!["Code".to_owned()],
         ];
         let dir = tempfile::tempdir().unwrap();
-        let mut w =
-            BatchWriter::new(Some(dir.path().to_owned()), &groups, 1000, Some(2), None).unwrap();
+        let mut w = BatchPlan::new(&groups, 1000, Some(2), None).unwrap();
         // Files 0 and 2 have Active, file 1 does not; the rows come file after file.
-        w.write(0, b"A-1,true\r\n", 0, 1).unwrap();
-        w.write(1, b"B-1\r\n", 1, 1).unwrap();
-        w.write(1, b"B-2\r\n", 1, 2).unwrap();
-        w.write(1, b"B-3\r\n", 1, 3).unwrap();
-        w.write(0, b"C-1,false\r\n", 2, 1).unwrap();
-        let (batches, origins) = w.finish().unwrap();
+        w.write(0, b"A-1,true\r\n", 0, 1);
+        w.write(1, b"B-1\r\n", 1, 1);
+        w.write(1, b"B-2\r\n", 1, 2);
+        w.write(1, b"B-3\r\n", 1, 3);
+        w.write(0, b"C-1,false\r\n", 2, 1);
+        let (batches, origins) = finish(w, Some(dir.path()));
         let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert_eq!(
-            read("part-00001.csv"),
+            read("import/part-00001.csv"),
             "Code,Active\r\nA-1,true\r\nC-1,false\r\n"
         );
-        assert_eq!(read("part-00002.csv"), "Code\r\nB-1\r\nB-2\r\n");
-        assert_eq!(read("part-00003.csv"), "Code\r\nB-3\r\n");
+        assert_eq!(read("import/part-00002.csv"), "Code\r\nB-1\r\nB-2\r\n");
+        assert_eq!(read("import/part-00003.csv"), "Code\r\nB-3\r\n");
         let groups: Vec<usize> = batches.iter().map(|b| b.group).collect();
         assert_eq!(groups, [0, 1, 1]);
         for batch in &batches {
-            let bytes = std::fs::read(dir.path().join(&batch.path["import/".len()..])).unwrap();
+            let bytes = std::fs::read(dir.path().join(&batch.path)).unwrap();
             assert_eq!(batch.sha256, hex(&Sha256::digest(&bytes)));
         }
         let run = |batch, batch_row, count, file, row| OriginRun {
@@ -426,5 +450,23 @@ mod tests {
                 run(3, 1, 1, 1, 3)
             ]
         );
+    }
+
+    #[test]
+    fn an_origin_run_released_early_is_never_cut_in_two() {
+        let mut w = BatchPlan::new(&[vec!["Code".into()]], 1000, None, None).unwrap();
+        w.write(0, b"A\r\n", 0, 1);
+        let (started, first) = w.release();
+        w.hash(started).unwrap();
+        w.write(0, b"B\r\n", 0, 2);
+        let (pieces, _) = w.release();
+        assert!(first.is_empty(), "the open run is kept until it ends");
+        assert!(
+            pieces.is_empty(),
+            "no bytes are released before 1 MB gathers"
+        );
+        let (_, origins) = finish(w, None);
+        assert_eq!(origins.len(), 1);
+        assert_eq!(origins[0].count, 2);
     }
 }

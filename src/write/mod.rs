@@ -3,6 +3,7 @@
 //! counts add up. A run that fails leaves nothing behind.
 
 pub mod arrow;
+pub mod batch_files;
 pub mod batches;
 mod guard;
 pub mod record;

@@ -49,33 +49,21 @@ pub struct RejectedEntry {
     pub reason: String,
 }
 
-/// Writes rejected.csv (when given a path) and keeps the entries (when asked to).
+/// Writes rejected.csv (or warnings.csv) when given a path, and keeps examples of each rule.
+#[derive(Debug)]
 pub struct RejectedWriter {
     path: PathBuf,
     out: Option<csv::Writer<BufWriter<File>>>,
     original_columns: usize,
-    kept: Option<Vec<RejectedEntry>>,
     fields: Vec<String>,
     /// Up to [`EXAMPLES_PER_RULE`] rows per rule name, rules in the order they were first met.
     examples: Vec<(String, Vec<RuleExample>)>,
 }
 
-/// What a finished rejected report hands back.
-#[derive(Debug, Default)]
-pub struct RejectedRows {
-    /// Every entry, when they were to be kept (`check`).
-    pub entries: Vec<RejectedEntry>,
-    /// Examples by rule name.
-    pub examples: Vec<(String, Vec<RuleExample>)>,
-}
-
 impl RejectedWriter {
-    /// A report written to `path` (none: only counted) with `original_headers` as its field columns; `keep_entries` keeps every entry for `check`.
-    pub fn new(
-        path: Option<&Path>,
-        original_headers: &[String],
-        keep_entries: bool,
-    ) -> Result<Self> {
+    /// A report written to `path` (none: examples kept only) with `original_headers` as its
+    /// field columns.
+    pub fn new(path: Option<&Path>, original_headers: &[String]) -> Result<Self> {
         let out = match path {
             Some(path) => {
                 let file = File::create(path).map_err(|e| Error::io(path, e))?;
@@ -96,7 +84,6 @@ impl RejectedWriter {
             path: path.map(Path::to_owned).unwrap_or_default(),
             out,
             original_columns: original_headers.len(),
-            kept: keep_entries.then(Vec::new),
             fields: Vec::new(),
             examples: Vec::new(),
         })
@@ -111,8 +98,8 @@ impl RejectedWriter {
         record: &Record,
         original_columns: &[Option<usize>],
         from_report: bool,
-        rules: Vec<String>,
-        reason: String,
+        rules: &[String],
+        reason: &str,
     ) -> Result<()> {
         let wants_example = rules.iter().any(|rule| {
             self.examples
@@ -134,7 +121,7 @@ impl RejectedWriter {
             }
         }
         if wants_example {
-            for rule in &rules {
+            for rule in rules {
                 let at = match self.examples.iter().position(|(name, _)| name == rule) {
                     Some(at) => at,
                     None => {
@@ -148,7 +135,7 @@ impl RejectedWriter {
                         file: file_name.to_owned(),
                         row: record.row,
                         line: record.line,
-                        reason: reason.clone(),
+                        reason: reason.to_owned(),
                         fields: self.fields.clone(),
                     });
                 }
@@ -167,7 +154,7 @@ impl RejectedWriter {
                 row,
                 line,
                 formula_safe(rules.join("|")),
-                formula_safe(reason.clone()),
+                formula_safe(reason.to_owned()),
             ];
             out.write_record(
                 head.iter()
@@ -176,20 +163,11 @@ impl RejectedWriter {
             )
             .map_err(|e| csv_write(&self.path, e))?;
         }
-        if let Some(kept) = &mut self.kept {
-            kept.push(RejectedEntry {
-                file: file_name.to_owned(),
-                row: record.row,
-                line: record.line,
-                rules,
-                reason,
-            });
-        }
         Ok(())
     }
 
-    /// Flushes the file and returns the kept entries and the examples.
-    pub fn finish(self) -> Result<RejectedRows> {
+    /// Flushes the file (synced) and gives the examples, by rule name.
+    pub fn finish(self) -> Result<Vec<(String, Vec<RuleExample>)>> {
         if let Some(out) = self.out {
             let file = out
                 .into_inner()
@@ -198,10 +176,7 @@ impl RejectedWriter {
                 .map_err(|e| Error::io(&self.path, e.into_error()))?;
             file.sync_all().map_err(|e| Error::io(&self.path, e))?;
         }
-        Ok(RejectedRows {
-            entries: self.kept.unwrap_or_default(),
-            examples: self.examples,
-        })
+        Ok(self.examples)
     }
 }
 

@@ -209,30 +209,29 @@ fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
             let out = args.out.display().to_string();
             let (json, quiet) = (args.json, args.quiet);
             let policy = args.policy.policy();
-            let outcome = prepare::run_with_progress(args, cancel, |total| {
+            let summary = prepare::run_with_progress(args, cancel, |total| {
                 progress::for_stderr(total, quiet)
             })?;
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(
-                    voucher_import::write_json(&mut out, &outcome.summary)
-                        .and_then(|_| out.flush()),
+                    voucher_import::write_json(&mut out, &summary).and_then(|_| out.flush()),
                 )?;
             }
             if !quiet {
                 unless_broken_pipe(printer::write_summary(
                     &mut TerminalSafe::new(stderr.lock()),
-                    &outcome.summary,
+                    &summary,
                     Some(&out),
                 ))?;
                 // Said when an exit-code option is given: the default's reason is the summary.
                 let given = policy != voucher_import::ExitPolicy::default();
-                if let Some(why) = policy.failure(&outcome.summary).filter(|_| given) {
+                if let Some(why) = policy.failure(&summary).filter(|_| given) {
                     let mut err = TerminalSafe::new(stderr.lock());
                     unless_broken_pipe(writeln!(err, "exit 1: {why}"))?;
                 }
             }
-            Ok(policy.exit_code(&outcome.summary) as u8)
+            Ok(policy.exit_code(&summary) as u8)
         }
         Command::Check(args) => {
             let json = args.json;

@@ -6,7 +6,7 @@ use clap::Args;
 use super::inputs::ImportArgs;
 use super::policy::PolicyArgs;
 use voucher_import::CheckReport;
-use voucher_import::Output;
+use voucher_import::CheckSink;
 use voucher_import::Result;
 
 /// Check voucher CSV files without writing anything: the summary and every row that would be
@@ -32,12 +32,8 @@ pub struct CheckArgs {
 
 /// Runs `check`.
 pub fn run(args: CheckArgs, cancel: voucher_import::Cancel) -> Result<CheckReport> {
-    let resolved = args
-        .import
-        .into_import()
-        .cancel(cancel)
-        .resolve(Output::Report)?;
-    Ok(resolved
-        .run(&voucher_import::NoProgress)?
-        .into_check_report())
+    let resolved = args.import.into_import().cancel(cancel).resolve()?;
+    let mut sink = CheckSink::new();
+    let summary = resolved.run(&voucher_import::NoProgress, &mut sink)?;
+    Ok(sink.into_report(summary))
 }

@@ -8,9 +8,9 @@ use clap::Args;
 use super::inputs::ImportArgs;
 use super::policy::PolicyArgs;
 use voucher_import::Cancel;
-use voucher_import::Output;
+use voucher_import::FolderSink;
 use voucher_import::Result;
-use voucher_import::{Progress, RunOutcome};
+use voucher_import::{Progress, Summary};
 
 /// Turn voucher CSV files into Voucherify import batches and a report of rejected rows.
 #[derive(Debug, Clone, Args)]
@@ -53,15 +53,9 @@ pub fn run_with_progress(
     args: PrepareArgs,
     cancel: Cancel,
     progress: impl FnOnce(Option<u64>) -> Box<dyn Progress>,
-) -> Result<RunOutcome> {
-    let resolved = args
-        .import
-        .into_import()
-        .cancel(cancel)
-        .resolve(Output::Folder {
-            path: args.out,
-            force: args.force,
-        })?;
+) -> Result<Summary> {
+    let resolved = args.import.into_import().cancel(cancel).resolve()?;
     let progress = progress(resolved.input_bytes());
-    resolved.run(progress.as_ref())
+    let mut sink = FolderSink::new(args.out).force(args.force);
+    resolved.run(progress.as_ref(), &mut sink)
 }
