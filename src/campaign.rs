@@ -126,7 +126,7 @@ impl Campaign {
     /// Reads a campaign object exactly as `GET /v1/campaigns/{id}` returns it. Only
     /// `campaign_type`, `vouchers_count`, `id` and `name` are used.
     pub fn from_json_file(path: &Path) -> Result<Self> {
-        let text = crate::read::read_settings_file(path, "--campaign")?;
+        let text = crate::text_file::read_settings_file(path, "--campaign")?;
         Self::from_json(&text).map_err(|message| {
             Error::input(
                 path,

@@ -42,29 +42,27 @@ mod schemas;
 mod sink;
 mod suggest;
 mod text;
+mod text_file;
 pub mod upload;
 mod write;
 
 pub use campaign::{Campaign, CampaignType};
-pub use config::{
-    ExistingCodes, GiftAmountReading, ImportOptions, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
-    DEFAULT_CANARY_ROWS, DEFAULT_MAX_FILE_BYTES,
-};
+pub use config::{DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT, DEFAULT_MAX_FILE_BYTES};
 pub use datafusion::register_functions;
 pub use error::{Error, ErrorKind, ErrorReport, Result};
+pub use folder::options::{ExistingCodes, GiftAmountReading, ImportOptions, DEFAULT_CANARY_ROWS};
 pub use folder::origins::OriginRun;
+pub use folder::summary::{
+    read_summary, write_json, BatchInfo, CheckReport, ColumnGroup, ExistingInfo, InputInfo,
+    Normalizations, RejectedEntry, RuleCounts, RuleExample, RuleExamples, Summary, SCHEMA_VERSION,
+};
 pub use folder::updates::UpdateRow;
 pub use formats::AmountUnit;
 pub use import::{Import, ResolvedImport};
 pub use interrupt::Cancel;
 pub use normalize::headers::HeaderOptions;
-pub use normalize::Normalizations;
 pub use policy::{ExitPolicy, RejectedLimit};
 pub use read::{ArrowSource, Format, ReadOptions, SplitOptions, TextEncoding};
-pub use report::{
-    read_summary, write_json, CheckReport, ColumnGroup, ExistingInfo, InputInfo, RuleCounts,
-    RuleExamples, Summary, SCHEMA_VERSION,
-};
 pub use rules::format::{RuleBody, Severity};
 pub use rules::metadata::MetadataSchema;
 pub use rules::{Rule, RuleSet};
@@ -75,9 +73,7 @@ pub use sink::{
 };
 pub use suggest::closest;
 pub use text::shorten;
-pub use write::batches::BatchInfo;
 pub use write::batches::BatchPiece;
-pub use write::rejected::{RejectedEntry, RuleExample};
 
 /// What the stage benchmark (`benches/stages.rs`) times one by one; not an API.
 #[doc(hidden)]

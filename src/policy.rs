@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::report::Summary;
+use crate::folder::summary::Summary;
 
 /// How many rejected rows a run may have and still succeed.
 #[derive(Debug, Clone, Copy, PartialEq)]

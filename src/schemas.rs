@@ -7,7 +7,7 @@ use schemars::schema::RootSchema;
 use schemars::{schema_for, JsonSchema};
 
 use crate::error::ErrorReport;
-use crate::report::{CheckReport, Summary};
+use crate::folder::summary::{CheckReport, Summary};
 use crate::upload::{UploadOutcome, UploadState};
 
 /// What `--json` prints on stdout when the run stops with an error.

@@ -1,9 +1,14 @@
-//! The prepared folder: the name of every file `prepare` writes into it and `upload` adds to
-//! it, and what every CSV in it written for people shares: the report columns of rejected.csv
-//! and spreadsheet neutralisation; and the formats of `origins.csv` ([`origins`]) and
-//! `updates.csv` ([`updates`]).
+//! The prepared folder, the contract between `prepare` and `upload` (and a library caller): the
+//! name of every file `prepare` writes into it and `upload` adds to it, what every CSV in it
+//! written for people shares (the report columns of rejected.csv, spreadsheet
+//! neutralisation), and every document read back as plain serde data that depends only on
+//! leaf modules: `summary.json` and the `check` report (`summary`, re-exported at the crate's
+//! root), the settings it records (`options`), `origins.csv` ([`origins`]) and `updates.csv`
+//! ([`updates`]). The stages convert what they counted into these types.
 
+pub(crate) mod options;
 pub mod origins;
+pub(crate) mod summary;
 pub mod updates;
 
 /// The batches, `import/part-00001.csv`, ...

@@ -18,10 +18,8 @@
 use std::path::PathBuf;
 
 use crate::campaign::{Campaign, CampaignType};
-use crate::config::{
-    ExistingCodes, ImportOptions, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
-    DEFAULT_MAX_FILE_BYTES,
-};
+use crate::config::{DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT, DEFAULT_MAX_FILE_BYTES};
+use crate::folder::options::{ExistingCodes, GiftAmountReading, ImportOptions};
 use crate::formats::AmountUnit;
 use crate::interrupt::Cancel;
 use crate::normalize::headers::HeaderOptions;
@@ -98,7 +96,7 @@ impl Default for Import {
                 batch_rows: DEFAULT_BATCH_ROWS,
                 batch_amount_unit: AmountUnit::Minor,
                 canary_rows: None,
-                gift_amount: crate::config::GiftAmountReading::Initial,
+                gift_amount: GiftAmountReading::Initial,
                 dates_in: None,
             },
             headers: HeaderOptions::default(),
@@ -290,7 +288,7 @@ impl Import {
     /// Batch 1 holds only the first `rows` accepted rows: a canary that `upload` posts alone
     /// and reads back whole before the rest. `0` turns it off. By default batch 1 is a canary
     /// of 20 rows whenever the batches carry a column whose reading Voucherify leaves
-    /// unconfirmed ([`crate::config::ImportOptions::canary_for`]).
+    /// unconfirmed ([`ImportOptions::canary_for`]).
     pub fn canary_rows(mut self, rows: u64) -> Self {
         self.options.canary_rows = Some(rows);
         self
@@ -306,7 +304,7 @@ impl Import {
 
     /// How `Gift Amount` is meant: the card's initial amount (the default) or its current
     /// balance (`--gift-amount`).
-    pub fn gift_amount(mut self, reading: crate::config::GiftAmountReading) -> Self {
+    pub fn gift_amount(mut self, reading: GiftAmountReading) -> Self {
         self.options.gift_amount = reading;
         self
     }

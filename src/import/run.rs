@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use super::{CampaignSource, Import, SchemaSource};
 use crate::campaign::Campaign;
-use crate::config::{ImportOptions, RunConfig};
+use crate::config::RunConfig;
 use crate::error::{Error, Result};
+use crate::folder::options::ImportOptions;
+use crate::folder::summary::{CheckReport, Summary};
 use crate::read::{resolve_inputs, ArrowSource};
-use crate::report::{CheckReport, Summary};
 use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
 use crate::run::{NoProgress, Progress, Sources};
@@ -136,7 +137,8 @@ impl Import {
             .chain(file_of(&self.metadata_schema))
             .chain(campaign_file)
             .collect();
-        let rules = options.rules_in_force(
+        let rules = crate::config::rules_in_force(
+            &options,
             RuleSet::load_with_texts(&self.rule_files, &self.rule_texts, &self.disabled_rules)?,
             metadata_schema.is_some(),
         );

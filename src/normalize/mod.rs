@@ -12,69 +12,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use serde::Serialize;
 
 use crate::read::PerInput;
 use headers::{ColumnRole, KnownColumn};
-
-/// Counts of every change normalization made to the data, reported in the summary.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(default)]
-pub struct Normalizations {
-    /// Cells that had whitespace around the value removed.
-    pub trimmed_whitespace: u64,
-    /// `Active` cells written in lowercase (`TRUE` -> `true`).
-    pub active_lowercased: u64,
-    /// Header names written in their canonical spelling (`gift_amount` -> `Gift Amount`).
-    pub headers_respelled: u64,
-    /// Lines holding nothing but whitespace, which are not records and were skipped.
-    pub blank_lines_skipped: u64,
-    /// Files whose lines end with a delimiter: their unnamed last column was left out.
-    pub trailing_delimiter_columns: u64,
-    /// Lines skipped above the headers (`--skip-lines`, `--header-line`).
-    pub preamble_lines_skipped: u64,
-    /// Empty boolean metadata cells written as `null` (Voucherify drops the row otherwise).
-    pub boolean_nulls_written: u64,
-    /// Export amounts with decimals (major units) written in minor units.
-    pub export_amounts_converted: u64,
-    /// Amounts given in major units (`--amount-unit major`) written in minor units.
-    pub amounts_converted: u64,
-    /// Metadata values written in their schema property's canonical spelling (booleans and
-    /// `null` lowercase, array items without spaces around the commas).
-    pub metadata_values_respelled: u64,
-    /// `Start Date` and `Expiration Date` values written in UTC (`...Z`): given with an offset
-    /// (`+02:00`), or without a zone and read in `--dates-in`.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub dates_to_utc: u64,
-    /// `Start Date` and `Expiration Date` values written as given, without a time zone:
-    /// Voucherify may read them in the project's time zone, not UTC (`--dates-in` names it).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub dates_without_zone: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-impl Normalizations {
-    /// Adds `other`'s counts to these.
-    pub fn add(&mut self, other: &Normalizations) {
-        self.trimmed_whitespace += other.trimmed_whitespace;
-        self.active_lowercased += other.active_lowercased;
-        self.headers_respelled += other.headers_respelled;
-        self.blank_lines_skipped += other.blank_lines_skipped;
-        self.trailing_delimiter_columns += other.trailing_delimiter_columns;
-        self.preamble_lines_skipped += other.preamble_lines_skipped;
-        self.boolean_nulls_written += other.boolean_nulls_written;
-        self.export_amounts_converted += other.export_amounts_converted;
-        self.amounts_converted += other.amounts_converted;
-        self.metadata_values_respelled += other.metadata_values_respelled;
-        self.dates_to_utc += other.dates_to_utc;
-        self.dates_without_zone += other.dates_without_zone;
-    }
-}
 
 /// How one input file's columns land in the shared layout.
 #[derive(Debug, Clone)]

@@ -9,9 +9,10 @@ use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, StringBuilder}
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::headers::KnownColumn;
-use super::{json_metadata, Normalizations, TableLayout};
+use super::{json_metadata, TableLayout};
 use crate::error::Result;
 use crate::folder::formula_unsafe;
+use crate::folder::summary::Normalizations;
 use crate::formats::{parse_amount, AmountUnit};
 use crate::read::{record_text, Chunk, RecordText};
 

@@ -6,9 +6,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::Summary;
+use crate::folder::summary::RuleExample;
+use crate::folder::summary::Summary;
 use crate::rules::RuleSet;
-use crate::write::rejected::RuleExample;
 
 /// What the page is made of.
 pub struct HtmlReport<'a> {

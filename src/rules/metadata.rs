@@ -122,7 +122,7 @@ impl MetadataSchema {
 
     /// Reads a schema file (see [`MetadataSchema::from_json`]).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = crate::read::read_settings_file(path, "--metadata-schema")?;
+        let text = crate::text_file::read_settings_file(path, "--metadata-schema")?;
         Self::from_json(&text).map_err(|message| {
             Error::input(
                 path,

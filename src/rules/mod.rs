@@ -203,7 +203,7 @@ impl RuleSet {
         let mut sources = Vec::with_capacity(user_files.len() + texts.len());
         for path in user_files {
             let origin = path.display().to_string();
-            let source = crate::read::read_settings_file(path, "--rules")?;
+            let source = crate::text_file::read_settings_file(path, "--rules")?;
             sources.push((origin, source));
         }
         for (at, text) in texts.iter().enumerate() {

@@ -12,6 +12,7 @@ use super::*;
 use crate::campaign::CampaignType;
 use crate::dedup::{CodeHasher, Dedup};
 use crate::folder::origins::OriginRun;
+use crate::folder::summary::BatchInfo;
 use crate::folder::updates::UpdateRow;
 use crate::judge::{Judge, JudgeParts};
 use crate::normalize::headers::HeaderOptions;
@@ -22,7 +23,7 @@ use crate::run::open::FileHeaders;
 use crate::run::NoProgress;
 use crate::sink::{ArrowRowsBuilder, JudgedChunk, MemorySink, RunStart, Sink, Wants};
 use crate::write::arrow::{import_rows, import_schema};
-use crate::write::batches::{BatchInfo, BatchPlan};
+use crate::write::batches::BatchPlan;
 use crate::write::record::EncodedRows;
 
 /// A sink that keeps the rows as [`MemorySink`] does, and the updates and origins besides.
@@ -48,7 +49,7 @@ impl Sink for Kept {
         self.memory.chunk(chunk)
     }
 
-    fn finish(&mut self, summary: &crate::report::Summary) -> Result<()> {
+    fn finish(&mut self, summary: &crate::folder::summary::Summary) -> Result<()> {
         self.memory.finish(summary)
     }
 }

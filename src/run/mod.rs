@@ -20,13 +20,14 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::campaign::CampaignType;
-use crate::config::{ExistingCodes, ImportOptions, RunConfig};
+use crate::config::RunConfig;
 use crate::dedup::Dedup;
 use crate::error::{Error, Result};
+use crate::folder::options::{ExistingCodes, ImportOptions};
+use crate::folder::summary::{InputInfo, Summary, SCHEMA_VERSION};
 use crate::judge::{Judge, JudgeParts};
 use crate::normalize::headers::KnownColumn;
 use crate::read::InputPath;
-use crate::report::{InputInfo, RuleCounts, RuleExamples, Summary};
 use crate::rules::engine::RuleEngine;
 use crate::sink::{ArrowRowsBuilder, RunStart, Sink};
 use crate::write::batches::BatchPlan;
@@ -38,6 +39,7 @@ mod plan;
 mod set_pass;
 mod sources;
 mod stream;
+mod summarize;
 
 use evaluate::*;
 use finish::*;
@@ -297,7 +299,7 @@ pub(crate) fn run_sources(
         )));
     }
     let summary = Summary {
-        schema_version: crate::report::SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION,
         tool: env!("CARGO_PKG_NAME").to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         campaign: config.campaign.clone(),
@@ -325,13 +327,13 @@ pub(crate) fn run_sources(
         input_rows,
         accepted,
         rejected: rejected_rows,
-        first_rejected_by_rule: RuleExamples::first_of(&config.rules, &examples),
+        first_rejected_by_rule: summarize::first_examples(&config.rules, &examples),
         formula_like_values,
-        rejected_by_rule: RuleCounts::of(&config.rules, failures_by_rule.as_slice()),
-        rule_errors: RuleCounts::nonzero(&config.rules, errors_by_rule.as_slice()),
+        rejected_by_rule: summarize::rule_counts(&config.rules, failures_by_rule.as_slice()),
+        rule_errors: summarize::nonzero_rule_counts(&config.rules, errors_by_rule.as_slice()),
         updates,
         warnings: warned_rows,
-        warnings_by_rule: RuleCounts::of_warnings(&config.rules, warnings_by_rule.as_slice()),
+        warnings_by_rule: summarize::warning_counts(&config.rules, warnings_by_rule.as_slice()),
         notes: plan_notes
             .into_iter()
             .chain(dropped_cells.iter().map(|(name, count)| {
@@ -367,7 +369,7 @@ pub(crate) fn run_sources(
             .collect(),
         dropped_columns,
         normalizations,
-        column_groups: crate::report::ColumnGroup::list(
+        column_groups: summarize::column_groups(
             &column_groups,
             &group_headers,
             file_names.as_slice(),

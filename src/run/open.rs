@@ -8,11 +8,11 @@ use super::Sources;
 use crate::config::RunConfig;
 use crate::dedup::{existing, Dedup};
 use crate::error::{Error, Result};
+use crate::folder::summary::ExistingInfo;
 use crate::normalize::boolean_like::BooleanLikeScan;
 use crate::normalize::headers::{ColumnRole, KnownColumn};
 use crate::normalize::{export, headers};
 use crate::read::{Input, InputPath, Pending, PerInput};
-use crate::report::ExistingInfo;
 
 /// The first pass for `empty_in_boolean_column`: the metadata columns whose values are all
 /// true/false with some empty cells. Each file is read until every metadata column it has

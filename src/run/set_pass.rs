@@ -12,7 +12,8 @@ use super::stream::{stream, ReadEvent};
 use super::Sources;
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
-use crate::normalize::{values, Normalizations, TableLayout};
+use crate::folder::summary::Normalizations;
+use crate::normalize::{values, TableLayout};
 use crate::read::{InputId, Pending, PerInput};
 use crate::rules::engine::{Finding, RuleEngine};
 

@@ -2,8 +2,7 @@
 
 use super::{JudgedChunk, RunStart, Sink};
 use crate::error::Result;
-use crate::report::{CheckReport, Summary};
-use crate::write::rejected::RejectedEntry;
+use crate::folder::summary::{CheckReport, RejectedEntry, Summary, SCHEMA_VERSION};
 
 /// Writes nothing and keeps every rejected row (where it is, its rules and reason, not its
 /// fields): what `check` prints.
@@ -22,7 +21,7 @@ impl CheckSink {
     /// The run as `check` reports it: its summary and the rows kept.
     pub fn into_report(self, summary: Summary) -> CheckReport {
         CheckReport {
-            schema_version: crate::report::SCHEMA_VERSION,
+            schema_version: SCHEMA_VERSION,
             summary,
             rejected_rows: self.rejected,
         }

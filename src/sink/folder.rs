@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use super::{JudgedChunk, RunStart, Sink};
 use crate::error::{Error, Result};
 use crate::folder::origins::OriginRun;
+use crate::folder::summary::Summary;
 use crate::folder::updates::UpdateRow;
 use crate::folder::{self as names, RAW_COLUMN};
-use crate::report::Summary;
 use crate::rules::format::Severity;
 use crate::rules::RuleSet;
 use crate::write::batch_files::BatchFiles;
@@ -177,7 +177,7 @@ impl Sink for FolderSink {
         let folder = open.staged.path();
         let path = folder.join(names::SUMMARY_FILE);
         let mut text = Vec::new();
-        crate::report::write_json(&mut text, summary).map_err(|e| Error::io(&path, e))?;
+        crate::folder::summary::write_json(&mut text, summary).map_err(|e| Error::io(&path, e))?;
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
         open.origins.sort_by_key(|run| (run.batch, run.batch_row));
         crate::folder::origins::write(

@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 
 use super::{JudgedChunk, RunStart, Sink, Wants};
 use crate::error::Result;
-use crate::report::Summary;
+use crate::folder::summary::Summary;
 
 /// Keeps every row it receives as Arrow record batches.
 #[derive(Debug, Default)]

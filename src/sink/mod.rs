@@ -26,12 +26,11 @@ pub use memory::MemorySink;
 
 use crate::error::Result;
 use crate::folder::origins::OriginRun;
+use crate::folder::summary::{RejectedEntry, Summary};
 use crate::folder::updates::UpdateRow;
 use crate::read::Record;
-use crate::report::Summary;
 use crate::rules::RuleSet;
 use crate::write::batches::BatchPiece;
-use crate::write::rejected::RejectedEntry;
 
 /// Receives a run's judged rows. Called from the run's in-order thread: a slow sink slows the
 /// run, and an error from it stops the run (and is the run's error). A run that fails leaves

@@ -111,7 +111,7 @@ const KNOWN: [&str; 9] = [
     "Expiration Date",
 ];
 
-use crate::config::GiftAmountReading;
+use crate::folder::options::GiftAmountReading;
 
 /// What the prepared folder says of how its rows are to be read back.
 #[derive(Debug, Clone, Default)]

@@ -47,7 +47,7 @@ pub(crate) fn load(dir: &Path, batch: &BatchState) -> Result<Vec<FailedRowState>
         return Ok(batch.failed.clone());
     }
     let path = file_of(dir, batch);
-    let text = crate::read::read_bounded_text(&path, "the failed rows", 1 << 30)?;
+    let text = crate::text_file::read_bounded_text(&path, "the failed rows", 1 << 30)?;
     serde_json::from_str(&text).map_err(|e| {
         Error::input(
             &path,

@@ -122,7 +122,7 @@ pub(crate) fn replay(
     }
     // At most the compaction threshold plus one line, unless a checkpoint failed: bounded
     // like upload.json itself.
-    let text = crate::read::read_bounded_text(&path, JOURNAL_FILE, 256 << 20)?;
+    let text = crate::text_file::read_bounded_text(&path, JOURNAL_FILE, 256 << 20)?;
     let text = redactor.text(&text);
     let complete = match text.rfind('\n') {
         Some(end) => &text[..end],

@@ -49,7 +49,7 @@ impl PreparedFolder {
 /// its summary says of how they are read back.
 pub(crate) fn read_folder(dir: &Path, cancel: &crate::interrupt::Cancel) -> Result<PreparedFolder> {
     let summary_path = dir.join(crate::folder::SUMMARY_FILE);
-    let summary = crate::report::read_summary(dir)?;
+    let summary = crate::folder::summary::read_summary(dir)?;
     let canary_rows = summary.options.canary_rows;
     let reading = Reading {
         gift_amount: summary.options.gift_amount,

@@ -83,7 +83,7 @@ impl UploadState {
         if !path.exists() {
             return Ok(None);
         }
-        let text = crate::read::read_bounded_text(path, "upload.json", 256 << 20)?;
+        let text = crate::text_file::read_bounded_text(path, "upload.json", 256 << 20)?;
         let text = redactor.text(&text);
         let mut state: UploadState = serde_json::from_str(&text).map_err(|e| {
             Error::input(

@@ -8,29 +8,13 @@ use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 pub use crate::folder::origins::OriginRun;
+use crate::folder::summary::BatchInfo;
 use crate::read::hex;
 pub use crate::write::record::encode_record;
-
-/// One written batch, as the summary lists it (and `upload` reads it back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct BatchInfo {
-    /// Relative to the output folder: `import/part-00001.csv`.
-    pub path: String,
-    /// Data rows.
-    pub rows: u64,
-    /// Bytes, header included.
-    pub bytes: u64,
-    /// The file's sha256, in hex.
-    pub sha256: String,
-    /// The column group (see `BatchPlan::new`) whose rows it holds.
-    #[serde(skip)]
-    pub group: usize,
-}
 
 struct OpenBatch {
     /// 1 for `part-00001.csv`: batches are numbered in the order they are started.

@@ -6,48 +6,15 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 use crate::normalize::values::decode;
 use crate::read::Record;
 
+use crate::folder::summary::RuleExample;
 pub use crate::folder::{formula_safe, formula_unsafe, REPORT_COLUMNS};
 
 /// Rows per rule kept as examples for the reports.
 pub const EXAMPLES_PER_RULE: usize = 20;
-
-/// A rejected row kept as an example of a rule: where it is, why, and its fields as
-/// rejected.csv shows them (the original columns, then the raw text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct RuleExample {
-    /// The input's name.
-    pub file: String,
-    /// The data row (1 = the first after the header).
-    pub row: u64,
-    /// The line the record starts on (0 where the format has none).
-    pub line: u64,
-    /// Why the row was rejected.
-    pub reason: String,
-    #[serde(skip)]
-    /// The fields as rejected.csv shows them.
-    pub fields: Vec<String>,
-}
-
-/// One rejected row, without its fields: what `check` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct RejectedEntry {
-    /// The input's name.
-    pub file: String,
-    /// The data row (1 = the first after the header).
-    pub row: u64,
-    /// The line the record starts on (0 where the format has none).
-    pub line: u64,
-    /// The rules it failed, in order.
-    pub rules: Vec<String>,
-    /// Every rule's reason, joined by `; `.
-    pub reason: String,
-}
 
 /// Writes rejected.csv (or warnings.csv) when given a path, and keeps examples of each rule.
 #[derive(Debug)]

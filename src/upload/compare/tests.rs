@@ -3,7 +3,7 @@
 use super::*;
 use serde_json::json;
 
-use crate::config::GiftAmountReading;
+use crate::folder::options::GiftAmountReading;
 
 fn header(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()

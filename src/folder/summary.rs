@@ -1,16 +1,14 @@
 //! `summary.json`: what a run did, written by the run and read back whole by `upload` and by
-//! a library caller ([`read_summary`]).
+//! a library caller ([`read_summary`]); and the `check` report. Plain data: the run converts
+//! what its stages counted into it.
 
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use std::io::{self, Write};
+
+use super::options::ImportOptions;
 use crate::campaign::Campaign;
-use crate::config::ImportOptions;
-use crate::normalize::{ColumnGroups, Normalizations};
-use crate::rules::format::Severity;
-use crate::rules::RuleSet;
-use crate::write::batches::BatchInfo;
-use crate::write::rejected::RuleExample;
 
 /// The version of the shape of `summary.json`, `prepare --json` and `check --json`: raised when
 /// a field changes meaning or goes away (a field added is not a new version).
@@ -52,40 +50,6 @@ pub struct ExistingInfo {
 /// Rule name -> rows that failed it, in the order the rules run; serialized as a JSON object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleCounts(pub Vec<(String, u64)>);
-
-impl RuleCounts {
-    /// Every rule in force with its count (`counts` in the rules' order).
-    pub fn of(rules: &RuleSet, counts: &[u64]) -> Self {
-        RuleCounts(
-            rules
-                .rules
-                .iter()
-                .zip(counts)
-                .map(|(r, n)| (r.text.name.clone(), *n))
-                .collect(),
-        )
-    }
-
-    /// The rules with a count above zero.
-    pub fn nonzero(rules: &RuleSet, counts: &[u64]) -> Self {
-        let mut all = RuleCounts::of(rules, counts);
-        all.0.retain(|(_, n)| *n > 0);
-        all
-    }
-
-    /// Every `warn` rule in force with its count.
-    pub fn of_warnings(rules: &RuleSet, counts: &[u64]) -> Self {
-        RuleCounts(
-            rules
-                .rules
-                .iter()
-                .zip(counts)
-                .filter(|(r, _)| r.text.severity == Severity::Warn)
-                .map(|(r, n)| (r.text.name.clone(), *n))
-                .collect(),
-        )
-    }
-}
 
 impl RuleCounts {
     /// The count of rule `rule`, if it is listed.
@@ -144,26 +108,6 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for InOrder<V> {
 /// object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleExamples(pub Vec<(String, RuleExample)>);
-
-impl RuleExamples {
-    /// For every rule that rejected rows, in the rules' order, the first of them.
-    pub fn first_of(rules: &RuleSet, examples: &[(String, Vec<RuleExample>)]) -> Self {
-        RuleExamples(
-            rules
-                .rules
-                .iter()
-                .filter_map(|rule| {
-                    let name = &rule.text.name;
-                    examples
-                        .iter()
-                        .find(|(r, _)| r == name)
-                        .and_then(|(_, examples)| examples.first())
-                        .map(|example| (name.clone(), example.clone()))
-                })
-                .collect(),
-        )
-    }
-}
 
 impl RuleExamples {
     /// The first row rule `rule` rejected, if it rejected any.
@@ -285,38 +229,10 @@ pub struct ColumnGroup {
     pub rows: u64,
 }
 
-impl ColumnGroup {
-    /// The groups of a run: each group's batch header, the inputs in it (`file_names` by
-    /// index) and the batches that hold its rows.
-    pub fn list(
-        groups: &ColumnGroups,
-        headers: &[Vec<String>],
-        file_names: &[String],
-        batches: &[BatchInfo],
-    ) -> Vec<ColumnGroup> {
-        (0..groups.columns.len())
-            .map(|group| {
-                let of_group = || batches.iter().filter(move |b| b.group == group);
-                ColumnGroup {
-                    columns: headers[group].clone(),
-                    inputs: file_names
-                        .iter()
-                        .zip(&groups.of_file)
-                        .filter(|(_, g)| **g == group)
-                        .map(|(name, _)| name.clone())
-                        .collect(),
-                    batches: of_group().map(|b| b.path.clone()).collect(),
-                    rows: of_group().map(|b| b.rows).sum(),
-                }
-            })
-            .collect()
-    }
-}
-
 /// Reads `DIR/summary.json` back whole (at most 256 MiB), as a run wrote it.
 pub fn read_summary(dir: &std::path::Path) -> crate::Result<Summary> {
-    let path = dir.join(crate::folder::SUMMARY_FILE);
-    let text = crate::read::read_bounded_text(&path, "summary.json", 256 << 20)?;
+    let path = dir.join(super::SUMMARY_FILE);
+    let text = crate::text_file::read_bounded_text(&path, "summary.json", 256 << 20)?;
     serde_json::from_str(&text).map_err(|e| {
         crate::Error::input(
             &path,
@@ -324,4 +240,122 @@ pub fn read_summary(dir: &std::path::Path) -> crate::Result<Summary> {
             "give the folder `voucher-import prepare --out DIR` wrote",
         )
     })
+}
+
+/// What `check` reports: the summary and every rejected row.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CheckReport {
+    /// The version of this document's shape ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// What the run did.
+    pub summary: Summary,
+    /// Every rejected row, in input order.
+    pub rejected_rows: Vec<RejectedEntry>,
+}
+
+/// Any report as pretty JSON with a final newline.
+pub fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    writeln!(w)
+}
+
+/// One written batch, as the summary lists it (and `upload` reads it back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BatchInfo {
+    /// Relative to the output folder: `import/part-00001.csv`.
+    pub path: String,
+    /// Data rows.
+    pub rows: u64,
+    /// Bytes, header included.
+    pub bytes: u64,
+    /// The file's sha256, in hex.
+    pub sha256: String,
+    /// The column group whose rows it holds (not recorded).
+    #[serde(skip)]
+    pub group: usize,
+}
+
+/// A rejected row kept as an example of a rule: where it is, why, and its fields as
+/// rejected.csv shows them (the original columns, then the raw text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RuleExample {
+    /// The input's name.
+    pub file: String,
+    /// The data row (1 = the first after the header).
+    pub row: u64,
+    /// The line the record starts on (0 where the format has none).
+    pub line: u64,
+    /// Why the row was rejected.
+    pub reason: String,
+    #[serde(skip)]
+    /// The fields as rejected.csv shows them.
+    pub fields: Vec<String>,
+}
+
+/// One rejected row, without its fields: what `check` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct RejectedEntry {
+    /// The input's name.
+    pub file: String,
+    /// The data row (1 = the first after the header).
+    pub row: u64,
+    /// The line the record starts on (0 where the format has none).
+    pub line: u64,
+    /// The rules it failed, in order.
+    pub rules: Vec<String>,
+    /// Every rule's reason, joined by `; `.
+    pub reason: String,
+}
+
+/// Counts of every change normalization made to the data, reported in the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default)]
+pub struct Normalizations {
+    /// Cells that had whitespace around the value removed.
+    pub trimmed_whitespace: u64,
+    /// `Active` cells written in lowercase (`TRUE` -> `true`).
+    pub active_lowercased: u64,
+    /// Header names written in their canonical spelling (`gift_amount` -> `Gift Amount`).
+    pub headers_respelled: u64,
+    /// Lines holding nothing but whitespace, which are not records and were skipped.
+    pub blank_lines_skipped: u64,
+    /// Files whose lines end with a delimiter: their unnamed last column was left out.
+    pub trailing_delimiter_columns: u64,
+    /// Lines skipped above the headers (`--skip-lines`, `--header-line`).
+    pub preamble_lines_skipped: u64,
+    /// Empty boolean metadata cells written as `null` (Voucherify drops the row otherwise).
+    pub boolean_nulls_written: u64,
+    /// Export amounts with decimals (major units) written in minor units.
+    pub export_amounts_converted: u64,
+    /// Amounts given in major units (`--amount-unit major`) written in minor units.
+    pub amounts_converted: u64,
+    /// Metadata values written in their schema property's canonical spelling (booleans and
+    /// `null` lowercase, array items without spaces around the commas).
+    pub metadata_values_respelled: u64,
+    /// `Start Date` and `Expiration Date` values written in UTC (`...Z`): given with an offset
+    /// (`+02:00`), or without a zone and read in `--dates-in`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dates_to_utc: u64,
+    /// `Start Date` and `Expiration Date` values written as given, without a time zone:
+    /// Voucherify may read them in the project's time zone, not UTC (`--dates-in` names it).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dates_without_zone: u64,
+}
+
+impl Normalizations {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Normalizations) {
+        self.trimmed_whitespace += other.trimmed_whitespace;
+        self.active_lowercased += other.active_lowercased;
+        self.headers_respelled += other.headers_respelled;
+        self.blank_lines_skipped += other.blank_lines_skipped;
+        self.trailing_delimiter_columns += other.trailing_delimiter_columns;
+        self.preamble_lines_skipped += other.preamble_lines_skipped;
+        self.boolean_nulls_written += other.boolean_nulls_written;
+        self.export_amounts_converted += other.export_amounts_converted;
+        self.amounts_converted += other.amounts_converted;
+        self.metadata_values_respelled += other.metadata_values_respelled;
+        self.dates_to_utc += other.dates_to_utc;
+        self.dates_without_zone += other.dates_without_zone;
+    }
 }
