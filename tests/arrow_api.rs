@@ -680,9 +680,10 @@ fn a_file_run_into_a_sink_gives_rejected_csv_columns_lines_and_raw_records() {
         .report_schema
         .clone()
         .expect("the report layout comes first");
-    let golden_file =
-        std::fs::read(Path::new(ROOT).join("tests/golden/sample_gift_cards/out/rejected.csv"))
-            .unwrap();
+    let golden_file = std::fs::read(
+        Path::new(ROOT).join("tests/cases/sample_gift_cards/expected/out/rejected.csv"),
+    )
+    .unwrap();
     let header = String::from_utf8_lossy(&golden_file)
         .lines()
         .next()

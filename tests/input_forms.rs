@@ -1,40 +1,8 @@
-//! Every input form the reader accepts, and every broken file: each a fixture with golden
-//! outputs (a rejected report for row-level damage) or a pinned file-level error.
+//! Every input form the reader accepts, and every broken file: the forms' whole outputs are
+//! cases (`tests/cases/forms_*`, `broken_*`); here, what a case alone cannot say, and the
+//! file-level errors pinned.
 
-use crate::util::{assert_conserved, files_below, run, run_golden, run_with_stdin, ROOT};
-
-/// `prepare` on one fixture; checks the exit code, conservation and the golden outputs.
-fn prepare_golden(
-    case: &str,
-    input: &str,
-    campaign_type: &str,
-    extra: &[&str],
-    rows: usize,
-    code: i32,
-) {
-    let mut args = vec![
-        "prepare",
-        input,
-        "--campaign-type",
-        campaign_type,
-        "--out",
-        "{out}",
-    ];
-    args.extend_from_slice(extra);
-    run_golden(case, &args, code, rows);
-}
-
-#[test]
-fn excel_semicolon_csv_in_windows_1252() {
-    prepare_golden(
-        "forms_excel_1252",
-        "fixtures/forms/excel_semicolon_1252.csv",
-        "discount",
-        &["--encoding", "windows-1252"],
-        4,
-        1,
-    );
-}
+use crate::util::{assert_conserved, files_below, run, run_case, run_with_stdin, ROOT};
 
 #[test]
 fn a_legacy_encoding_without_encoding_is_a_file_error_that_says_what_to_pass() {
@@ -60,35 +28,8 @@ fn a_legacy_encoding_without_encoding_is_a_file_error_that_says_what_to_pass() {
 }
 
 #[test]
-fn utf16_le_and_be_by_their_bom() {
-    prepare_golden(
-        "forms_utf16le",
-        "fixtures/forms/utf16le_bom.tsv",
-        "discount",
-        &[],
-        2,
-        0,
-    );
-    prepare_golden(
-        "forms_utf16be",
-        "fixtures/forms/utf16be_bom.csv",
-        "discount",
-        &[],
-        2,
-        1,
-    );
-}
-
-#[test]
 fn sniffed_and_given_delimiters() {
-    prepare_golden(
-        "forms_pipe",
-        "fixtures/forms/pipe.csv",
-        "discount",
-        &[],
-        2,
-        0,
-    );
+    run_case("forms_pipe");
     let given = run(&[
         "prepare",
         "fixtures/forms/pipe.csv",
@@ -132,35 +73,8 @@ fn sniffed_and_given_delimiters() {
 }
 
 #[test]
-fn lone_cr_and_cr_cr_lf_line_endings() {
-    prepare_golden(
-        "forms_old_mac",
-        "fixtures/forms/old_mac.csv",
-        "discount",
-        &[],
-        3,
-        1,
-    );
-    prepare_golden(
-        "forms_crcrlf",
-        "fixtures/forms/crcrlf.csv",
-        "discount",
-        &[],
-        2,
-        0,
-    );
-}
-
-#[test]
 fn blank_and_whitespace_lines_are_skipped_and_counted() {
-    prepare_golden(
-        "forms_blank_lines",
-        "fixtures/forms/blank_lines.csv",
-        "discount",
-        &[],
-        2,
-        0,
-    );
+    run_case("forms_blank_lines");
     let r = run(&[
         "check",
         "fixtures/forms/blank_lines.csv",
@@ -172,38 +86,6 @@ fn blank_and_whitespace_lines_are_skipped_and_counted() {
     assert_eq!(
         report["summary"]["normalizations"]["blank_lines_skipped"],
         6
-    );
-}
-
-#[test]
-fn another_quote_character() {
-    prepare_golden(
-        "forms_single_quote",
-        "fixtures/forms/single_quote.csv",
-        "discount",
-        &["--quote", "'"],
-        2,
-        0,
-    );
-}
-
-#[test]
-fn gzip_and_zstd() {
-    prepare_golden(
-        "forms_gzip",
-        "fixtures/forms/gift.csv.gz",
-        "discount",
-        &[],
-        3,
-        1,
-    );
-    prepare_golden(
-        "forms_zstd",
-        "fixtures/forms/gift.csv.zst",
-        "discount",
-        &[],
-        3,
-        1,
     );
 }
 
@@ -280,34 +162,6 @@ fn a_folder_or_a_glob_reads_every_csv_in_name_order() {
 }
 
 #[test]
-fn row_level_damage_is_rejected_and_reading_goes_on() {
-    prepare_golden(
-        "broken_unterminated_quote",
-        "fixtures/broken/unterminated_quote.csv",
-        "discount",
-        &[],
-        3,
-        1,
-    );
-    prepare_golden(
-        "broken_stray_quote",
-        "fixtures/broken/stray_quote.csv",
-        "discount",
-        &[],
-        3,
-        1,
-    );
-    prepare_golden(
-        "broken_nul_byte",
-        "fixtures/broken/nul_byte.csv",
-        "discount",
-        &[],
-        2,
-        1,
-    );
-}
-
-#[test]
 fn a_record_past_max_record_bytes_is_rejected_and_reading_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runaway.csv");
@@ -340,18 +194,6 @@ fn a_record_past_max_record_bytes_is_rejected_and_reading_resumes() {
     assert!(
         rejected.contains("\"R-0,\"\"opens and never closes\""),
         "its first line is its raw text: {rejected}"
-    );
-}
-
-#[test]
-fn a_header_with_only_code_is_fine() {
-    prepare_golden(
-        "broken_header_only_code",
-        "fixtures/broken/header_only_code.csv",
-        "discount",
-        &[],
-        0,
-        0,
     );
 }
 

@@ -3,32 +3,9 @@
 
 use std::fs;
 
-use crate::util::{assert_conserved, csv_records, expect_error, run, run_golden, run_with_stdin};
+use crate::util::{assert_conserved, csv_records, expect_error, run, run_with_stdin};
 
 const SAMPLE: &str = "fixtures/sample/gift_cards.csv";
-
-#[test]
-fn row_and_set_rules_from_files() {
-    run_golden(
-        "user_rules",
-        &[
-            "prepare",
-            SAMPLE,
-            "--campaign-type",
-            "gift",
-            "--rules",
-            "fixtures/rules/code_prefix.sql",
-            "--rules",
-            "fixtures/rules/code_charset.sql",
-            "--rules",
-            "fixtures/rules/category_cap.sql",
-            "--out",
-            "{out}",
-        ],
-        1,
-        22,
-    );
-}
 
 #[test]
 fn a_warn_rule_imports_the_row_and_lists_it_in_warnings_csv() {

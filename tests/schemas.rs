@@ -188,20 +188,10 @@ fn unscrubbed(path: &Path) -> Option<serde_json::Value> {
 }
 
 fn golden_files(named: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut folders = vec![Path::new(ROOT).join("tests/golden")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.file_name().is_some_and(|n| n == named) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
+    crate::util::paths_below(&crate::util::cases_dir())
+        .into_iter()
+        .filter(|path| path.file_name().is_some_and(|n| n == named))
+        .collect()
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Integration tests: they drive the built `voucher-import` binary on the files in `fixtures/`.
 //!
-//! Golden outputs live in `tests/golden/<case>/`; regenerate them after an intended change with
+//! Whole outputs are cases, one folder each in `tests/cases/<case>/` (`args`, `about`, `rows`,
+//! `expected/`), run by `cases.rs`; regenerate the expected files after an intended change with
 //! `UPDATE_GOLDEN=1 cargo test --test tests` and review the diff.
 
 mod util;
@@ -8,6 +9,7 @@ mod util;
 mod architecture;
 mod arrow_api;
 mod built_in_rules;
+mod cases;
 mod cli;
 mod damaged_and_irregular_csv;
 mod errors;
@@ -24,6 +26,6 @@ mod report;
 mod rules;
 mod schemas;
 mod upload;
+mod values_in_the_fidelity_cases;
 mod values_voucherify_reads;
-mod values_voucherify_reads_golden;
 mod whole_outputs;

@@ -169,10 +169,41 @@ pub fn scrub(text: &str, run: &Run) -> String {
     out
 }
 
-/// Compares a run with `tests/golden/<case>/`: the exit code, stdout, stderr and every file of
-/// the output folder, byte for byte (summary.json and the streams scrubbed). With
-/// `UPDATE_GOLDEN=1` in the environment it writes the golden files instead.
-pub fn assert_golden(case: &str, run: &Run) {
+/// The folder of the cases: `tests/cases/<case>/` holds `args` (the command line, one
+/// argument per line; `{out}` is the run's output folder), `about` (what the case shows), `rows`
+/// (the input rows, counted apart, when the run writes a folder), optionally `stdin`, and
+/// `expected/` (the exit code, stdout, stderr and every file of the output folder but
+/// report.html). The Rust harness (`tests/cases.rs`) and the Python suite read the same folders.
+pub fn cases_dir() -> PathBuf {
+    Path::new(ROOT).join("tests/cases")
+}
+
+/// Every case, by name, sorted.
+pub fn case_names() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(cases_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| cases_dir().join(name).join("args").is_file())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs case `case` as its `args` (and `stdin`) say, without comparing anything.
+pub fn run_case(case: &str) -> Run {
+    let dir = cases_dir().join(case);
+    let args = fs::read_to_string(dir.join("args"))
+        .unwrap_or_else(|e| panic!("case '{case}' has no args: {e}"));
+    let args: Vec<&str> = args.lines().collect();
+    let stdin = fs::read(dir.join("stdin")).ok();
+    run_with_stdin(&args, stdin.as_deref())
+}
+
+/// Compares a run of case `case` with `tests/cases/<case>/expected/`: the exit code, stdout,
+/// stderr and every file of the output folder, byte for byte (summary.json and the streams
+/// scrubbed); and that every input row is in exactly one place. With `UPDATE_GOLDEN=1` in
+/// the environment it writes the expected files instead. Gives what differs.
+pub fn compare_case(case: &str, run: &Run) -> std::result::Result<(), String> {
     let mut actual: BTreeMap<String, Vec<u8>> = files_below(&run.out())
         .into_iter()
         // report.html has its own test (tests/report.rs) that reads it as HTML.
@@ -189,49 +220,53 @@ pub fn assert_golden(case: &str, run: &Run) {
     actual.insert("exit_code".into(), format!("{}\n", run.code()).into_bytes());
     actual.insert("stdout".into(), scrub(&run.stdout(), run).into_bytes());
     actual.insert("stderr".into(), scrub(&run.stderr(), run).into_bytes());
-    let golden_dir = Path::new(ROOT).join("tests/golden").join(case);
+    let expected_dir = cases_dir().join(case).join("expected");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        let _ = fs::remove_dir_all(&golden_dir);
+        let _ = fs::remove_dir_all(&expected_dir);
         for (path, bytes) in &actual {
-            let path = golden_dir.join(path);
+            let path = expected_dir.join(path);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, bytes).unwrap();
         }
-        return;
+        return Ok(());
     }
-    let expected = files_below(&golden_dir);
-    assert!(
-        !expected.is_empty(),
-        "no golden files for '{case}': run UPDATE_GOLDEN=1 cargo test --test tests"
-    );
+    let expected = files_below(&expected_dir);
+    if expected.is_empty() {
+        return Err(format!(
+            "no expected files for '{case}': run UPDATE_GOLDEN=1 cargo test --test tests"
+        ));
+    }
     let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(
-        names(&actual),
-        names(&expected),
-        "files of case '{case}'\n{}",
-        run.describe()
-    );
+    if names(&actual) != names(&expected) {
+        return Err(format!(
+            "{case}: files {:?}, expected {:?}\n{}",
+            names(&actual),
+            names(&expected),
+            run.describe()
+        ));
+    }
     for (path, bytes) in &expected {
         let got = &actual[path];
         if got != bytes {
-            panic!(
-                "{case}/{path} differs from the golden file (UPDATE_GOLDEN=1 to accept)\n--- expected\n{}\n--- actual\n{}\n{}",
+            return Err(format!(
+                "{case}/{path} differs from the expected file (UPDATE_GOLDEN=1 to accept)\n--- expected\n{}\n--- actual\n{}\n{}",
                 String::from_utf8_lossy(bytes),
                 String::from_utf8_lossy(got),
                 run.describe()
-            );
+            ));
         }
     }
-}
-
-/// Runs `args` and checks the whole run: the exit code, that the `rows` input rows all ended in
-/// a batch or in rejected.csv, and the golden outputs of `case`.
-pub fn run_golden(case: &str, args: &[&str], code: i32, rows: usize) -> Run {
-    let r = run(args);
-    r.expect_code(code);
-    assert_conserved(&r.out(), rows);
-    assert_golden(case, &r);
-    r
+    if run.out().join("summary.json").exists() {
+        let rows = fs::read_to_string(cases_dir().join(case).join("rows"))
+            .map_err(|e| format!("{case}: the run wrote a folder but the case has no rows: {e}"))?;
+        let rows: usize = rows
+            .trim()
+            .parse()
+            .map_err(|e| format!("{case}/rows: {e}"))?;
+        std::panic::catch_unwind(|| assert_conserved(&run.out(), rows))
+            .map_err(|_| format!("{case}: accepted + rejected is not the input rows"))?;
+    }
+    Ok(())
 }
 
 /// Records of a CSV file (header excluded), read with the csv crate.

@@ -1,4 +1,5 @@
-"""Shared helpers: the repository's fixtures and goldens, read as the CLI's tests read them."""
+"""Shared helpers: the repository's fixtures and cases (`tests/cases/`), read as the CLI's tests
+read them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "tests" / "golden"
+CASES = ROOT / "tests" / "cases"
+
+
+def expected_out(case: str) -> Path:
+    """The output folder case `case` of `tests/cases/` expects."""
+    return CASES / case / "expected" / "out"
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +43,7 @@ def normalized_summary(summary: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def golden_summary(case: str) -> Dict[str, Any]:
-    return json.loads((GOLDEN / case / "out" / "summary.json").read_text(encoding="utf-8"))
+    return json.loads((expected_out(case) / "summary.json").read_text(encoding="utf-8"))
 
 
 def read_csv(path: Path) -> List[List[str]]:
@@ -58,10 +64,9 @@ FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 def same_cell(csv_cell: str, table_cell: str) -> bool:
     """rejected.csv makes a value a spreadsheet would run as a formula safe with a leading
-    quote; the table has the value as read."""
-    return csv_cell == table_cell or (
-        bool(FORMULA.match(table_cell)) and csv_cell == "'" + table_cell
-    )
+    quote, and shows a NUL byte as U+FFFD; the table has the value as read."""
+    shown = table_cell.replace("\0", "\ufffd")
+    return csv_cell == shown or (bool(FORMULA.match(shown)) and csv_cell == "'" + shown)
 
 
 def python() -> str:

@@ -91,8 +91,9 @@ class Result:
             ``reason``, and the input's columns as read.
         warnings: accepted rows that a ``warn`` rule flagged, in the layout of ``rejected``.
         summary: the run's summary, equal to ``summary.json``.
-        accepted_by_group: the accepted rows of each column group (each the layout of its own
-            import files), in the order of ``summary["column_groups"]``.
+        accepted_by_group: the accepted rows of each column group that has any (each the
+            layout of its own import files), in the order of ``summary["column_groups"]``; a
+            group whose rows were all rejected has no batch and no table.
         folder: the prepared folder, when ``out=`` was given.
         exit_code: what the command line would exit with: 0, or 1 when rows were rejected
             (beyond ``max_rejected``; or warned of, with ``fail_on_warnings``).
