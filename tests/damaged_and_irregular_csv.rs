@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use crate::util::{run, run_case};
+use crate::util::{prepare_csv, run, run_case};
 
 fn fixture(name: &str) -> String {
     format!("fixtures/real_world/{name}")
@@ -168,17 +168,7 @@ fn comma_and_space_as_separator_is_named_as_the_cause() {
 
 #[test]
 fn a_header_of_only_delimiters_is_named_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("delims.csv");
-    fs::write(&file, ",,,\nA,1,2,3\n").unwrap();
-    let r = run(&[
-        "prepare",
-        &file.display().to_string(),
-        "--campaign-type",
-        "gift",
-        "--out",
-        "{out}",
-    ]);
+    let r = prepare_csv("delims.csv", ",,,\nA,1,2,3\n", &["--campaign-type", "gift"]);
     r.expect_code(2);
     assert!(
         r.stderr().contains("the header line has no column names"),

@@ -3,30 +3,22 @@
 
 use std::fs;
 
-use crate::util::{assert_conserved, csv_records, expect_error, run, run_with_stdin};
+use crate::util::{assert_conserved, csv_records, expect_error, prepare_csv, run, run_with_stdin};
 
 const SAMPLE: &str = "fixtures/sample/gift_cards.csv";
 
 #[test]
 fn a_warn_rule_imports_the_row_and_lists_it_in_warnings_csv() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("expiry.csv");
-    fs::write(
-        &input,
+    let r = prepare_csv(
+        "expiry.csv",
         "Code,Expiration Date\nW-1,2001-01-01\nW-2,2999-12-31\nW-3,\n",
-    )
-    .unwrap();
-    let input = input.display().to_string();
-    let r = run(&[
-        "prepare",
-        &input,
-        "--campaign-type",
-        "gift",
-        "--rules",
-        "fixtures/rules/expiration_in_future.sql",
-        "--out",
-        "{out}",
-    ]);
+        &[
+            "--campaign-type",
+            "gift",
+            "--rules",
+            "fixtures/rules/expiration_in_future.sql",
+        ],
+    );
     r.expect_code(0);
     assert_conserved(&r.out(), 3);
     let warnings = csv_records(&fs::read(r.out().join("warnings.csv")).unwrap());

@@ -57,7 +57,30 @@ pub fn run(args: &[&str]) -> Run {
 
 /// Like [`run`], writing `stdin` to the program's standard input (else it gets none).
 pub fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    run_in(tempfile::tempdir().unwrap(), args, stdin)
+}
+
+/// Writes `files` (name, contents) into a new temporary folder, then runs `args` there
+/// (`{tmp}/NAME` names a file written).
+pub fn run_with_files(files: &[(&str, &[u8])], args: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    run_in(dir, args, None)
+}
+
+/// `prepare` on one CSV given as text (written as `{tmp}/NAME`), with `args` after it, into
+/// `{out}`: the run most targeted tests make.
+pub fn prepare_csv(name: &str, csv: &str, args: &[&str]) -> Run {
+    let input = format!("{{tmp}}/{name}");
+    let mut argv = vec!["prepare", input.as_str()];
+    argv.extend_from_slice(args);
+    argv.extend(["--out", "{out}"]);
+    run_with_files(&[(name, csv.as_bytes())], &argv)
+}
+
+fn run_in(dir: tempfile::TempDir, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let tmp = dir.path().display().to_string();
     let out = dir.path().join("out").display().to_string();
     let args: Vec<String> = args

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::util::run;
+use crate::util::{prepare_csv, run};
 
 /// The run's summary.json.
 fn summary(out: &Path) -> serde_json::Value {
@@ -18,23 +18,11 @@ fn first_batch(out: &Path) -> String {
 
 #[test]
 fn major_amounts_are_written_in_whole_minor_units_never_as_decimals() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("major.csv");
-    fs::write(
-        &input,
+    let r = prepare_csv(
+        "major.csv",
         "Code,Gift Amount,Redeemed Amount\nM-1,100.50,0\nM-2,7,0.5\nM-3,1.234,0\nM-4,12,\n",
-    )
-    .unwrap();
-    let r = run(&[
-        "prepare",
-        &input.display().to_string(),
-        "--campaign-type",
-        "gift",
-        "--amount-unit",
-        "major",
-        "--out",
-        "{out}",
-    ]);
+        &["--campaign-type", "gift", "--amount-unit", "major"],
+    );
     r.expect_code(1);
     crate::util::assert_conserved(&r.out(), 4);
     let batch = first_batch(&r.out());
@@ -379,23 +367,11 @@ fn an_exports_amount_unit_is_decided_per_file_not_per_value() {
 
 #[test]
 fn batch_amount_unit_major_writes_amounts_with_two_decimals() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("minor.csv");
-    fs::write(
-        &input,
+    let r = prepare_csv(
+        "minor.csv",
         "Code,Gift Amount,Redeemed Amount\nB-1,10050,0\nB-2,7,\n",
-    )
-    .unwrap();
-    let r = run(&[
-        "prepare",
-        &input.display().to_string(),
-        "--campaign-type",
-        "gift",
-        "--batch-amount-unit",
-        "major",
-        "--out",
-        "{out}",
-    ]);
+        &["--campaign-type", "gift", "--batch-amount-unit", "major"],
+    );
     r.expect_code(0);
     crate::util::assert_conserved(&r.out(), 2);
     assert_eq!(
