@@ -104,7 +104,7 @@ fn stages(c: &mut Criterion) {
     let mut counts = Normalizations::default();
     let batches: Vec<_> = chunks
         .iter()
-        .map(|c| values::to_batch(c, &layout, "bench.csv", &mut counts).unwrap())
+        .map(|c| values::to_batch(c, &layout, &mut counts).unwrap())
         .collect();
     let rules = RuleSet::builtin().unwrap();
     let engine = RuleEngine::compile(
@@ -142,7 +142,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut counts = Normalizations::default();
             for chunk in &chunks {
-                black_box(values::to_batch(chunk, &layout, "bench.csv", &mut counts).unwrap());
+                black_box(values::to_batch(chunk, &layout, &mut counts).unwrap());
             }
         })
     });

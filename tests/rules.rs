@@ -245,3 +245,53 @@ fn set_rules_need_a_file_not_stdin() {
         r.describe()
     );
 }
+
+/// The rule table's `file` is each row's input (as the dictionary key) with the input's name
+/// as its value: a set rule reads names, and its findings land on the rows of the input they
+/// name, whether it gives `file` back as the column or as text.
+#[test]
+fn a_set_rule_reads_file_names_and_its_findings_land_on_the_right_input() {
+    let by_column = "-- rule: second_file_codes\n-- description: d\nSELECT file, row, 'from b' AS reason FROM vouchers WHERE file LIKE '%b.csv'\n";
+    let by_text = "-- rule: first_file_rows\n-- description: d\nSELECT file || '' AS file, row, 'row ' || row || ' of a' AS reason FROM vouchers WHERE file LIKE '%a.csv' AND row = 2\n";
+    let r = crate::util::run_with_files(
+        &[
+            ("a.csv", b"Code\nA-1\nA-2\nA-3\n"),
+            ("b.csv", b"Code\nB-1\nB-2\n"),
+            ("by_column.sql", by_column.as_bytes()),
+            ("by_text.sql", by_text.as_bytes()),
+        ],
+        &[
+            "prepare",
+            "{tmp}/a.csv",
+            "{tmp}/b.csv",
+            "--campaign-type",
+            "discount",
+            "--rules",
+            "{tmp}/by_column.sql",
+            "--rules",
+            "{tmp}/by_text.sql",
+            "--out",
+            "{out}",
+        ],
+    );
+    r.expect_code(1);
+    assert_conserved(&r.out(), 5);
+    let rejected = csv_records(&fs::read(r.out().join("rejected.csv")).unwrap());
+    let listed: Vec<(String, String, String)> = rejected
+        .iter()
+        .map(|row| {
+            let file = row[0].rsplit('/').next().unwrap().to_owned();
+            (file, row[1].clone(), row[3].clone())
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("a.csv".into(), "2".into(), "first_file_rows".into()),
+            ("b.csv".into(), "1".into(), "second_file_codes".into()),
+            ("b.csv".into(), "2".into(), "second_file_codes".into()),
+        ],
+        "{}",
+        r.describe()
+    );
+}

@@ -11,7 +11,14 @@ pub mod values;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+/// The type of the rule table's `file` column: the input as the dictionary key, its name as
+/// the value.
+pub fn file_column_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8))
+}
 
 use crate::read::PerInput;
 use headers::{ColumnRole, KnownColumn};
@@ -65,7 +72,11 @@ pub struct TableLayout {
     /// Each input's place in the layout, by input position.
     pub files: PerInput<FileLayout>,
     /// The rule table: the nine known columns, the metadata columns, then `file`, `row`, `line`.
+    /// `file` is dictionary-encoded: its key is the row's input (the [`crate::read::InputId`]),
+    /// its value the input's name, which is what a rule reads.
     pub schema: SchemaRef,
+    /// The inputs' names, by input: the values of every chunk's `file` column.
+    pub input_names: ArrayRef,
 }
 
 impl TableLayout {
@@ -106,7 +117,7 @@ impl TableLayout {
                 }
             }
         }
-        let file_layouts = files
+        let file_layouts: Vec<FileLayout> = files
             .iter()
             .map(|(names, roles)| {
                 // A rejected.csv given back writes its header names spreadsheet-safe.
@@ -196,7 +207,7 @@ impl TableLayout {
             .map(|k| Field::new(k.canonical(), DataType::Utf8, true))
             .collect();
         fields.extend(metadata.iter().map(|m| Field::new(m, DataType::Utf8, true)));
-        fields.push(Field::new("file", DataType::Utf8, false));
+        fields.push(Field::new("file", file_column_type(), false));
         fields.push(Field::new("row", DataType::Int64, false));
         fields.push(Field::new("line", DataType::Int64, false));
         TableLayout {
@@ -206,9 +217,19 @@ impl TableLayout {
                 .collect(),
             metadata,
             original_headers,
+            input_names: Arc::new(StringArray::from(
+                (1..=file_layouts.len())
+                    .map(|n| format!("input {n}"))
+                    .collect::<Vec<_>>(),
+            )),
             files: PerInput::from_vec(file_layouts),
             schema: Arc::new(Schema::new(fields)),
         }
+    }
+
+    /// Names the inputs (by input) as the rule table's `file` column shows them.
+    pub fn name_inputs(&mut self, names: &[String]) {
+        self.input_names = Arc::new(StringArray::from(names.to_vec()));
     }
 
     /// Names of the rule-table columns the input really has: the known columns present, the

@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, DictionaryArray, Int64Array, StringBuilder, UInt32Array};
+use datafusion::arrow::datatypes::UInt32Type;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::headers::KnownColumn;
@@ -71,10 +72,9 @@ fn export_amount_to_minor<'a>(value: &'a str, counts: &mut Normalizations) -> Co
 pub fn to_batch(
     chunk: &Chunk,
     layout: &TableLayout,
-    file_name: &str,
     counts: &mut Normalizations,
 ) -> Result<RecordBatch> {
-    to_batch_with_problems(chunk, layout, file_name, counts).map(|(batch, _)| batch)
+    to_batch_with_problems(chunk, layout, counts).map(|(batch, _)| batch)
 }
 
 /// What building a batch found about its rows, besides the values.
@@ -94,7 +94,6 @@ pub struct RowFindings {
 pub fn to_batch_with_problems(
     chunk: &Chunk,
     layout: &TableLayout,
-    file_name: &str,
     counts: &mut Normalizations,
 ) -> Result<(RecordBatch, RowFindings)> {
     let value_columns = layout.value_columns();
@@ -185,7 +184,12 @@ pub fn to_batch_with_problems(
         .into_iter()
         .map(|mut b| Arc::new(b.finish()) as ArrayRef)
         .collect();
-    arrays.push(Arc::new(StringArray::from(vec![file_name; rows])));
+    // The row's input as the key, the inputs' names as the (shared) values.
+    let inputs = UInt32Array::from(vec![chunk.file.number(); rows]);
+    arrays.push(Arc::new(DictionaryArray::<UInt32Type>::try_new(
+        inputs,
+        Arc::clone(&layout.input_names),
+    )?));
     arrays.push(Arc::new(Int64Array::from_iter_values(
         chunk.records.iter().map(|r| r.row as i64),
     )));

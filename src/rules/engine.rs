@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
-use datafusion::arrow::array::{Array, AsArray, BooleanArray, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -209,14 +209,14 @@ impl RuleEngine {
     }
 
     /// Runs the set rules over the whole input (`batches`, projected to [`Self::set_columns`])
-    /// and the existing codes; returns the findings by (file name, row).
+    /// and the existing codes; returns the findings by (input, row).
     pub fn run_set_rules(
         &self,
         batches: Vec<RecordBatch>,
         existing_codes: Vec<String>,
         rules: &RuleSet,
-    ) -> Result<HashMap<(String, i64), Vec<Finding>>> {
-        let mut findings: HashMap<(String, i64), Vec<Finding>> = HashMap::new();
+    ) -> Result<HashMap<(SetRowInput, i64), Vec<Finding>>> {
+        let mut findings: HashMap<(SetRowInput, i64), Vec<Finding>> = HashMap::new();
         if self.set_rules.is_empty() {
             return Ok(findings);
         }
@@ -256,10 +256,8 @@ impl RuleEngine {
                 .block_on(async { ctx.sql(&set.sql).await?.collect().await })
                 .map_err(at)?;
             for batch in results {
-                let file = cast(
-                    batch.column_by_name("file").expect("checked at planning"),
-                    &DataType::Utf8,
-                )?;
+                let file =
+                    SetRowFiles::of(batch.column_by_name("file").expect("checked at planning"))?;
                 let row = cast(
                     batch.column_by_name("row").expect("checked at planning"),
                     &DataType::Int64,
@@ -268,7 +266,6 @@ impl RuleEngine {
                     Some(r) => Some(cast(r, &DataType::Utf8)?),
                     None => None,
                 };
-                let file = file.as_string::<i32>();
                 let row = row.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
                 for i in 0..batch.num_rows() {
                     if file.is_null(i) || row.is_null(i) {
@@ -280,9 +277,7 @@ impl RuleEngine {
                         .filter(|r| r.is_valid(i))
                         .map(|r| r.value(i).to_owned())
                         .unwrap_or_default();
-                    let entry = findings
-                        .entry((file.value(i).to_owned(), row.value(i)))
-                        .or_default();
+                    let entry = findings.entry((file.at(i), row.value(i))).or_default();
                     if !entry.iter().any(|f| f.rule == set.rule) {
                         entry.push(Finding {
                             error: false,
@@ -393,5 +388,48 @@ impl CompiledRule {
             }
         }
         Ok(())
+    }
+}
+
+/// Which input a set rule's output row is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SetRowInput {
+    /// The rule table's `file` column given back as it is: its key is the input.
+    Input(u32),
+    /// `file` given back as text (an expression of it): the input's name.
+    Named(String),
+}
+
+/// A set rule's output column `file`, as the rule table's dictionary or as text.
+enum SetRowFiles {
+    Keys(datafusion::arrow::array::UInt32Array),
+    Names(ArrayRef),
+}
+
+impl SetRowFiles {
+    fn of(column: &ArrayRef) -> Result<Self> {
+        if let DataType::Dictionary(key, _) = column.data_type() {
+            if **key == DataType::UInt32 {
+                let dictionary = column.as_dictionary::<datafusion::arrow::datatypes::UInt32Type>();
+                return Ok(SetRowFiles::Keys(dictionary.keys().clone()));
+            }
+        }
+        Ok(SetRowFiles::Names(cast(column, &DataType::Utf8)?))
+    }
+
+    fn is_null(&self, i: usize) -> bool {
+        match self {
+            SetRowFiles::Keys(keys) => keys.is_null(i),
+            SetRowFiles::Names(names) => names.is_null(i),
+        }
+    }
+
+    fn at(&self, i: usize) -> SetRowInput {
+        match self {
+            SetRowFiles::Keys(keys) => SetRowInput::Input(keys.value(i)),
+            SetRowFiles::Names(names) => {
+                SetRowInput::Named(names.as_string::<i32>().value(i).to_owned())
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::folder::summary::Normalizations;
 use crate::formats::{AmountUnit, Rewrite};
 use crate::normalize::headers::KnownColumn;
 use crate::normalize::{values, ColumnGroups, TableLayout};
-use crate::read::{Chunk, PerInput, RecordProblem};
+use crate::read::{Chunk, RecordProblem};
 use crate::rules::engine::{Finding, RuleEngine};
 use crate::rules::schema_checks::SchemaChecks;
 use crate::rules::{names, RuleId};
@@ -129,19 +129,14 @@ pub(super) fn evaluate(
     layout: &TableLayout,
     engine: &RuleEngine,
     schema: &SchemaChecks,
-    file_names: &PerInput<String>,
     output: &RowOutput,
 ) -> Result<Evaluated> {
     let mut normalizations = Normalizations {
         blank_lines_skipped: chunk.blank_lines,
         ..Normalizations::default()
     };
-    let (batch, row_findings) = values::to_batch_with_problems(
-        &chunk,
-        layout,
-        &file_names[chunk.file],
-        &mut normalizations,
-    )?;
+    let (batch, row_findings) =
+        values::to_batch_with_problems(&chunk, layout, &mut normalizations)?;
     // The reader leaves the UTF-8 check to this stage (it decodes every field anyway).
     for (row, columns) in row_findings.invalid_utf8 {
         let record = &mut chunk.records[row];

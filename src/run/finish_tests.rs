@@ -191,7 +191,7 @@ impl Table {
             });
         }
         let mut normalizations = Normalizations::default();
-        let batch = values::to_batch(&chunk, &self.layout, "in.csv", &mut normalizations).unwrap();
+        let batch = values::to_batch(&chunk, &self.layout, &mut normalizations).unwrap();
         let output = self.layout.output_columns();
         let group = &self.groups.columns[0];
         let columns: Vec<&StringArray> = group

@@ -250,14 +250,7 @@ pub(crate) fn run_sources(
     // The finisher runs on a thread of its own, so that dedup and writing of one window overlap
     // normalization and rules of the next.
     let mut finisher = judge_all(inputs, finisher, config, &pool, |chunk| {
-        evaluate(
-            chunk,
-            &layout,
-            &engine,
-            &schema_checks,
-            &file_names,
-            &row_output,
-        )
+        evaluate(chunk, &layout, &engine, &schema_checks, &row_output)
     })?;
     finisher.close_batches()?;
 

@@ -164,6 +164,7 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
         Vec::new()
     };
     let mut layout = TableLayout::with_json_keys(file_headers.as_slice(), &json_keys);
+    layout.name_inputs(sources.names().as_slice());
     // Without a schema, a metadata column that looks boolean warns of its empty cells: a first
     // pass over the metadata columns finds such columns.
     let mut scan_notes = Vec::new();

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::folder::summary::Normalizations;
 use crate::normalize::{values, TableLayout};
 use crate::read::{InputId, Pending, PerInput};
-use crate::rules::engine::{Finding, RuleEngine};
+use crate::rules::engine::{Finding, RuleEngine, SetRowInput};
 
 /// What the set-rule pass reads with.
 pub(super) struct SetPass<'a> {
@@ -47,12 +47,7 @@ pub(super) fn set_rule_pass(
             events.into_par_iter().try_for_each(|event| {
                 if let ReadEvent::Chunk(chunk) = event {
                     let mut ignored = Normalizations::default();
-                    let batch = values::to_batch(
-                        &chunk,
-                        pass.layout,
-                        &pass.file_names[chunk.file],
-                        &mut ignored,
-                    )?;
+                    let batch = values::to_batch(&chunk, pass.layout, &mut ignored)?;
                     let skip: Vec<usize> = (0..chunk.records.len())
                         .filter(|&i| chunk.records[i].is_malformed())
                         .collect();
@@ -78,15 +73,25 @@ pub(super) fn set_rule_pass(
     let mut collected = collected.into_inner().expect("collector lock");
     collected.sort_by_key(|(file, first_row, _)| (*file, *first_row));
     let batches = collected.into_iter().map(|(_, _, b)| b).collect();
-    let by_name = pass
+    let found = pass
         .engine
         .run_set_rules(batches, existing_codes, &config.rules)?;
-    // By input, not by name: the rule table's `file` names the input of each row.
+    // By input: the rule table's `file` carries each row's input as its key; a query that
+    // gave it back as text (not as the column itself) names the input instead.
     let mut findings: HashMap<(InputId, i64), Vec<Finding>> = HashMap::new();
-    for ((name, row), found) in by_name {
-        for (index, _) in pass.file_names.enumerate().filter(|(_, n)| **n == name) {
+    for ((file, row), found) in found {
+        let inputs: Vec<InputId> = match file {
+            SetRowInput::Input(number) => vec![InputId::new(number as usize)],
+            SetRowInput::Named(name) => pass
+                .file_names
+                .enumerate()
+                .filter(|(_, n)| **n == name)
+                .map(|(index, _)| index)
+                .collect(),
+        };
+        for input in inputs {
             findings
-                .entry((index, row))
+                .entry((input, row))
                 .or_default()
                 .extend(found.iter().cloned());
         }
