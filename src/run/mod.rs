@@ -36,6 +36,7 @@ mod evaluate;
 mod finish;
 mod open;
 mod plan;
+mod pre_read;
 mod set_pass;
 mod sources;
 mod stream;

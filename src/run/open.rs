@@ -1,6 +1,6 @@
-//! Opening the inputs for their headers: every header problem of every input at once, the
-//! first passes that need whole columns (JSON metadata keys, an export's amount unit, boolean-
-//! looking metadata columns), and what can be read only once.
+//! Opening the inputs for their headers: every header problem of every input at once, each
+//! input's kind decided once, and what can be read only once; and the codes already in the
+//! project loaded.
 
 use std::path::Path;
 
@@ -9,39 +9,27 @@ use crate::config::RunConfig;
 use crate::dedup::{existing, Dedup};
 use crate::error::{Error, Result};
 use crate::folder::summary::ExistingInfo;
-use crate::normalize::boolean_like::BooleanLikeScan;
 use crate::normalize::headers::{ColumnRole, KnownColumn};
 use crate::normalize::{export, headers};
 use crate::read::{Input, InputPath, Pending, PerInput};
 
-/// The first pass for `empty_in_boolean_column`: the metadata columns whose values are all
-/// true/false with some empty cells. Each file is read until every metadata column it has
-/// shows another value (for most files: the first chunk).
-pub(super) fn scan_boolean_like(
-    inputs: Vec<Pending>,
-    file_headers: &FileHeaders,
-) -> Result<Vec<String>> {
-    let mut scan = BooleanLikeScan::default();
-    for (input, (_, roles)) in inputs.into_iter().zip(file_headers) {
-        let columns = scan.columns_of(roles);
-        if columns.is_empty() {
-            continue;
-        }
-        input.open()?.read_records(|chunk| {
-            for record in &chunk.records {
-                if record.is_malformed() {
-                    continue;
-                }
-                for &(column, tally) in &columns {
-                    if let Some(cell) = record.fields.get(column) {
-                        scan.add(tally, cell);
-                    }
-                }
-            }
-            !scan.settled(&columns)
-        })?;
+/// What an input is, decided once from its header: the phases ask this, not the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum InputKind {
+    /// A Voucherify voucher export (by its columns, or `--from voucherify-export`): converted
+    /// into a campaign import.
+    Export,
+    /// A rejected.csv (or warnings.csv, upload-failed.csv) given back: its report columns
+    /// are skipped. (A rejected.csv of an export run is an [`InputKind::Export`].)
+    Report,
+    /// A campaign import file.
+    Import,
+}
+
+impl InputKind {
+    pub(super) fn is_export(self) -> bool {
+        self == InputKind::Export
     }
-    Ok(scan.boolean_like())
 }
 
 /// Each input's header names with the role of every column.
@@ -51,6 +39,8 @@ pub(super) type FileHeaders = PerInput<(Vec<String>, Vec<ColumnRole>)>;
 pub(super) struct Opened {
     pub(super) inputs: Vec<Pending>,
     pub(super) headers: FileHeaders,
+    /// What each input is.
+    pub(super) kinds: PerInput<InputKind>,
     /// What opening them noticed.
     pub(super) notes: Vec<String>,
     /// Lines skipped before the headers (`--skip-lines`).
@@ -82,6 +72,7 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
     // Every problem of every header is said at once, each with its fix.
     let mut problems: Vec<(std::path::PathBuf, headers::HeaderProblem)> = Vec::new();
     let mut file_headers = Vec::with_capacity(inputs.len());
+    let mut kinds = Vec::with_capacity(inputs.len());
     for ((index, names), notes) in names.into_iter().enumerate().zip(&file_notes) {
         let campaign_type = config.campaign.campaign_type;
         // As the user's --rename and --drop leave it: dropping Voucher Type or mapping Value
@@ -114,7 +105,8 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
             ));
             continue;
         }
-        let mut options = if config.from_export || export::is_export(&names) {
+        let is_export = config.from_export || export::is_export(&names);
+        let mut options = if is_export {
             export::header_options(&names, &config.headers, campaign_type)
         } else {
             config.headers.clone()
@@ -127,7 +119,16 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
             options.drops.push(format!("#{}", names.len()));
         }
         match headers::classify_all(&names, campaign_type, &options) {
-            Ok(roles) => file_headers.push((names, roles)),
+            Ok(roles) => {
+                kinds.push(if is_export {
+                    InputKind::Export
+                } else if roles.iter().any(|r| matches!(r, ColumnRole::Report(_))) {
+                    InputKind::Report
+                } else {
+                    InputKind::Import
+                });
+                file_headers.push((names, roles));
+            }
             Err(found) => {
                 // Split on the wrong delimiter, or below a title line, the "header"'s problems
                 // are moot.
@@ -156,6 +157,7 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
     Ok(Opened {
         inputs,
         headers: PerInput::from_vec(file_headers),
+        kinds: PerInput::from_vec(kinds),
         notes: file_notes.concat(),
         lines_skipped,
     })

@@ -1,15 +1,16 @@
-//! Planning a run before any row is judged: the inputs opened for their headers, the first
-//! passes that need whole columns (an export's JSON metadata keys and amount unit, boolean-
-//! looking metadata columns), the rule-table layout, and the metadata schema matched to it.
+//! Planning a run before any row is judged: the inputs opened for their headers, the one first
+//! pass over the inputs whose whole columns are needed (`pre_read`), the rule-table layout, and
+//! the metadata schema matched to it.
 
-use super::open::{open_all, scan_boolean_like, FileHeaders, Opened};
+use super::open::{open_all, FileHeaders, Opened};
+use super::pre_read::{pre_read, Answers, Questions};
 use super::Sources;
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::folder::summary::Normalizations;
 use crate::normalize::headers::{ColumnRole, KnownColumn};
-use crate::normalize::{export, headers, json_metadata, values, TableLayout};
-use crate::read::Pending;
+use crate::normalize::{export, headers, TableLayout};
+use crate::read::{Pending, PerInput};
 use crate::rules::schema_checks::SchemaChecks;
 use crate::rules::{names, RuleId};
 
@@ -33,8 +34,9 @@ pub(super) struct Plan {
 /// Opens the inputs and plans the run; every file-level problem stops it here.
 pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
     let Opened {
-        mut inputs,
+        inputs,
         headers: file_headers,
+        kinds,
         notes: reading_notes,
         lines_skipped,
     } = open_all(config, sources)?;
@@ -64,8 +66,9 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
     let mut respellings: Vec<String> = Vec::new();
     for (name, role) in file_headers
         .iter()
-        .filter(|(names, _)| !(config.from_export || export::is_export(names)))
-        .flat_map(|(names, roles)| names.iter().zip(roles))
+        .zip(kinds.iter())
+        .filter(|(_, kind)| !kind.is_export())
+        .flat_map(|((names, roles), _)| names.iter().zip(roles))
         .filter(|(name, _)| config.headers.renamed(name.as_str()) == name.as_str())
     {
         if let ColumnRole::Known(k) = role {
@@ -91,118 +94,101 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
             }
             seen
         });
-    // An export's JSON metadata becomes one column per key, and an export's amounts are in one
-    // unit per file (unless --amount-unit says which): both are found on a first pass over
-    // those columns, and the inputs are opened again.
+    // An export's JSON metadata becomes one column per key, an export's amounts are in one
+    // unit per file (unless --amount-unit says which), and without a schema a metadata column
+    // that looks boolean warns of its empty cells: all three are found on one first pass.
+    let amount_columns: PerInput<Option<usize>> = file_headers
+        .iter()
+        .zip(kinds.iter())
+        .map(|((_, roles), kind)| {
+            (kind.is_export() && !config.options.amount_unit_given)
+                .then(|| {
+                    roles
+                        .iter()
+                        .position(|r| matches!(r, ColumnRole::Known(KnownColumn::GiftAmount)))
+                })
+                .flatten()
+        })
+        .collect();
     let has_json = file_headers.iter().any(|(_, roles)| {
         roles
             .iter()
             .any(|r| matches!(r, ColumnRole::MetadataJson(_)))
     });
-    let amount_column = |names: &[String], roles: &[ColumnRole]| {
-        let export = config.from_export || export::is_export(names);
-        (export && !config.options.amount_unit_given)
-            .then(|| {
-                roles
-                    .iter()
-                    .position(|r| matches!(r, ColumnRole::Known(KnownColumn::GiftAmount)))
-            })
-            .flatten()
-    };
-    let has_export_amounts = file_headers
-        .iter()
-        .any(|(names, roles)| amount_column(names, roles).is_some());
-    // Per file: the first amount with a decimal point, when there is one.
-    let mut decimal_amounts: Vec<Option<String>> = vec![None; file_headers.len()];
-    let json_keys = if has_json || has_export_amounts {
+    if has_json || amount_columns.iter().any(Option::is_some) {
         if let Some(once) = sources.readable_once() {
             return Err(Error::usage(
                 format!("an export's JSON metadata keys and amount unit are found on a first pass, and {once} can be read once"),
                 format!("save {once} to a file first and name the file"),
             ));
         }
-        let mut keys = Vec::new();
-        for (index, (input, (names, roles))) in inputs.into_iter().zip(&file_headers).enumerate() {
-            let json = roles
-                .iter()
-                .position(|r| matches!(r, ColumnRole::MetadataJson(_)));
-            let amount = amount_column(names, roles);
-            if json.is_none() && amount.is_none() {
-                continue;
-            }
-            let first_decimal = &mut decimal_amounts[index];
-            input.open()?.read_records(|chunk| {
-                for record in &chunk.records {
-                    if let Some(cell) = json.and_then(|c| record.fields.get(c)) {
-                        json_metadata::collect_keys(&values::decode(cell), &mut keys);
-                    }
-                    if first_decimal.is_none() {
-                        if let Some(cell) = amount.and_then(|c| record.fields.get(c)) {
-                            if cell.contains(&b'.') {
-                                *first_decimal = Some(values::decode(cell).trim().to_owned());
-                            }
-                        }
-                    }
-                }
-                true
-            })?;
+    }
+    let empty_in_boolean_rule = config
+        .rules
+        .find(names::EMPTY_IN_BOOLEAN_COLUMN)
+        .filter(|_| config.metadata_schema.is_none());
+    let has_metadata = file_headers
+        .iter()
+        .any(|(_, roles)| roles.iter().any(|r| matches!(r, ColumnRole::Metadata(_))));
+    let mut scan_notes = Vec::new();
+    let scan_booleans = match (empty_in_boolean_rule, sources.readable_once()) {
+        (Some(_), Some(once)) if has_metadata => {
+            scan_notes.push(format!(
+                "rule empty_in_boolean_column is not checked: it needs a first pass over the metadata columns, and {once} can be read once"
+            ));
+            false
         }
-        inputs = open_all(config, sources)?.inputs;
-        // A key becomes a column name: it must be one Voucherify takes, and no other column's.
-        for key in &keys {
-            let reserved = headers::POSITION_COLUMNS.contains(&key.as_str());
-            if key.chars().any(char::is_whitespace) || key.is_empty() || reserved {
-                return Err(Error::input(
-                    sources.path(0),
-                    format!("the JSON metadata has the key '{key}', which cannot be a metadata column name (empty, whitespace, or reserved: file, row, line)"),
-                    "rename the key in the export's metadata before the import",
-                ));
-            }
-        }
-        keys
-    } else {
-        Vec::new()
+        (Some(_), None) => has_metadata,
+        _ => false,
     };
+    let (inputs, answers) = pre_read(
+        config,
+        sources,
+        inputs,
+        &file_headers,
+        &Questions {
+            amount_columns: amount_columns.clone(),
+            boolean_like: scan_booleans,
+        },
+    )?;
+    let Answers {
+        json_keys,
+        first_decimals: decimal_amounts,
+        boolean_like,
+    } = answers;
+    // A key becomes a column name: it must be one Voucherify takes, and no other column's.
+    for key in &json_keys {
+        let reserved = headers::POSITION_COLUMNS.contains(&key.as_str());
+        if key.chars().any(char::is_whitespace) || key.is_empty() || reserved {
+            return Err(Error::input(
+                sources.path(0),
+                format!("the JSON metadata has the key '{key}', which cannot be a metadata column name (empty, whitespace, or reserved: file, row, line)"),
+                "rename the key in the export's metadata before the import",
+            ));
+        }
+    }
     let mut layout = TableLayout::with_json_keys(file_headers.as_slice(), &json_keys);
     layout.name_inputs(sources.names().as_slice());
-    // Without a schema, a metadata column that looks boolean warns of its empty cells: a first
-    // pass over the metadata columns finds such columns.
-    let mut scan_notes = Vec::new();
-    let empty_in_boolean = match config.rules.find(names::EMPTY_IN_BOOLEAN_COLUMN) {
-        Some(rule) if config.metadata_schema.is_none() && !layout.metadata.is_empty() => {
-            let boolean_like = match sources.readable_once() {
-                Some(once) => {
-                    scan_notes.push(format!(
-                        "rule empty_in_boolean_column is not checked: it needs a first pass over the metadata columns, and {once} can be read once"
-                    ));
-                    Vec::new()
-                }
-                None => {
-                    let found = scan_boolean_like(inputs, &file_headers)?;
-                    inputs = open_all(config, sources)?.inputs;
-                    found
-                }
-            };
-            let columns: Vec<(usize, String)> = boolean_like
-                .into_iter()
-                .filter_map(|name| {
-                    let at = layout.metadata.iter().position(|m| *m == name)?;
-                    Some((KnownColumn::ALL.len() + at, name))
-                })
-                .collect();
-            (!columns.is_empty()).then_some((rule, columns))
-        }
-        _ => None,
-    };
+    let empty_in_boolean = empty_in_boolean_rule.and_then(|rule| {
+        let columns: Vec<(usize, String)> = boolean_like
+            .into_iter()
+            .filter_map(|name| {
+                let at = layout.metadata.iter().position(|m| *m == name)?;
+                Some((KnownColumn::ALL.len() + at, name))
+            })
+            .collect();
+        (!columns.is_empty()).then_some((rule, columns))
+    });
     // An export's amount column is in one unit, decided for the whole file.
     let mut unit_notes = Vec::new();
-    for (index, (((names, roles), file), decimal)) in file_headers
+    for (index, ((((names, _), file), decimal), column)) in file_headers
         .iter()
         .zip(layout.files.iter_mut())
         .zip(&decimal_amounts)
+        .zip(amount_columns.iter())
         .enumerate()
     {
-        let Some(column) = amount_column(names, roles) else {
+        let Some(column) = *column else {
             continue;
         };
         let name = &names[column];
@@ -217,8 +203,12 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
             ),
         });
     }
-    for ((names, _), file) in file_headers.iter().zip(layout.files.iter_mut()) {
-        let is_export = config.from_export || export::is_export(names);
+    for (((names, _), file), kind) in file_headers
+        .iter()
+        .zip(layout.files.iter_mut())
+        .zip(kinds.iter())
+    {
+        let is_export = kind.is_export();
         if is_export {
             // An export's ids and timestamps are expected to go: only data left out is said.
             file.dropped
@@ -236,6 +226,7 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
             ..SchemaChecks::default()
         },
     };
+    // (By the columns, not the kind: a rejected.csv of an export is read as an export.)
     let notes = file_headers
         .iter()
         .enumerate()
