@@ -19,14 +19,12 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::campaign::CampaignType;
 use crate::config::RunConfig;
 use crate::dedup::Dedup;
 use crate::error::{Error, Result};
-use crate::folder::options::{ExistingCodes, ImportOptions};
-use crate::folder::summary::{InputInfo, Summary, SCHEMA_VERSION};
+use crate::folder::options::ExistingCodes;
+use crate::folder::summary::Summary;
 use crate::judge::{Judge, JudgeParts};
-use crate::normalize::headers::KnownColumn;
 use crate::read::InputPath;
 use crate::rules::engine::RuleEngine;
 use crate::sink::{ArrowRowsBuilder, RunStart, Sink};
@@ -42,13 +40,14 @@ mod sources;
 mod stream;
 mod summarize;
 
-use evaluate::*;
-use finish::*;
-use open::*;
-use plan::*;
-use set_pass::*;
+use evaluate::{evaluate, RowOutput};
+use finish::Finisher;
+use open::{load_existing, open_all};
+use plan::{plan, Plan};
+use set_pass::{set_rule_pass, SetPass};
 pub(crate) use sources::Sources;
-use stream::*;
+use stream::judge_all;
+use summarize::{Counted, Notes};
 
 /// Where a run is, for a progress display.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -266,112 +265,27 @@ pub(crate) fn run_sources(
         plan,
         examples,
         sink,
-        tally:
-            Tally {
-                warned_rows,
-                warnings_by_rule,
-                failures_by_rule,
-                errors_by_rule,
-                updates,
-                dropped_cells,
-                accepted,
-                rejected_rows,
-                formula_like_values,
-                normalizations,
-                digests,
-            },
+        tally,
         ..
     } = finisher;
-    let batches = plan.finish()?;
-    let examples = examples.finish()?;
-
-    let input_rows: u64 = digests.iter().map(|d| d.rows).sum();
-    let batch_rows: u64 = batches.iter().map(|b| b.rows).sum();
-    if accepted + rejected_rows != input_rows || batch_rows != accepted {
-        return Err(Error::Invariant(format!(
-            "{input_rows} rows read but {accepted} accepted + {rejected_rows} rejected ({batch_rows} in batches)"
-        )));
-    }
-    let summary = Summary {
-        schema_version: SCHEMA_VERSION,
-        tool: env!("CARGO_PKG_NAME").to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        campaign: config.campaign.clone(),
-        options: ImportOptions {
-            canary_rows: config.options.canary_for(&group_headers),
-            ..config.options.clone()
-        },
-        metadata_types: config
-            .metadata_schema
-            .as_ref()
-            .map(|s| s.types())
-            .unwrap_or_default(),
-        inputs: digests
-            .iter()
-            .map(|d| InputInfo {
-                path: file_names[d.file].clone(),
-                sha256: d.sha256.clone(),
-                bytes: d.bytes,
-                rows: d.rows,
-                multi_line_records: d.multi_line.records,
-                lines_in_multi_line_records: d.multi_line.lines,
-            })
-            .collect(),
+    let summary = summarize::summary(Counted {
+        config,
+        file_names: &file_names,
+        batches: plan.finish()?,
+        examples: examples.finish()?,
+        tally,
         existing: existing_info,
-        input_rows,
-        accepted,
-        rejected: rejected_rows,
-        first_rejected_by_rule: summarize::first_examples(&config.rules, &examples),
-        formula_like_values,
-        rejected_by_rule: summarize::rule_counts(&config.rules, failures_by_rule.as_slice()),
-        rule_errors: summarize::nonzero_rule_counts(&config.rules, errors_by_rule.as_slice()),
-        updates,
-        warnings: warned_rows,
-        warnings_by_rule: summarize::warning_counts(&config.rules, warnings_by_rule.as_slice()),
-        notes: plan_notes
-            .into_iter()
-            .chain(dropped_cells.iter().map(|(name, count)| {
-                let loyalty_skips = config.campaign.campaign_type == CampaignType::LoyaltyProgram
-                    && KnownColumn::from_header(name) == Some(KnownColumn::RedeemedQuantity);
-                format!(
-                    "column '{name}' is left out of the import{}, and {} held a value: Voucherify gets none of them",
-                    if loyalty_skips { " (Voucherify's loyalty card import does not import Redeemed Quantity)" } else { "" },
-                    if *count == 1 { "1 of its cells".to_owned() } else { format!("{count} of its cells") }
-                )
-            }))
-            .chain(schema_checks.notes.iter().cloned())
-            .chain(engine.notes.iter().cloned())
-            .chain(digests.iter().filter(|d| d.multi_line.row_like > 0).map(|d| {
-                format!(
-                    "{}: {} row(s) hold a value over several lines whose later lines read as rows of the file (the header's fields): a stray quote may have joined rows into one value; check those rows (summary.json: multi_line_records)",
-                    file_names[d.file], d.multi_line.row_like
-                )
-            }))
-            .chain(digests.iter().filter(|d| d.gzip_trailing_zeros > 0).map(|d| {
-                format!(
-                    "{}: {} zero byte(s) after the end of the gzip data were skipped as padding (as gzip -d skips them); every member before them was read",
-                    file_names[d.file], d.gzip_trailing_zeros
-                )
-            }))
-            .chain((normalizations.dates_without_zone > 0).then(|| {
-                format!(
-                    "{} Start Date / Expiration Date value(s) are written without a time zone: Voucherify may read them in the project's time zone rather than UTC (unconfirmed); give --dates-in ZONE (the project's time zone) to write them in UTC",
-                    normalizations.dates_without_zone
-                )
-            }))
-            .chain(sink_notes)
-            .collect(),
+        column_groups: &column_groups,
+        group_headers: &group_headers,
+        notes: Notes {
+            plan: plan_notes,
+            schema: &schema_checks.notes,
+            engine: &engine.notes,
+            sink: sink_notes,
+        },
         dropped_columns,
-        normalizations,
-        column_groups: summarize::column_groups(
-            &column_groups,
-            &group_headers,
-            file_names.as_slice(),
-            &batches,
-        ),
-        batches,
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    };
+        started,
+    })?;
     config.cancel.check()?;
     sink.finish(&summary)?;
     log::info!("the sink finished ({:.2?})", started.elapsed());
