@@ -310,14 +310,7 @@ impl<'a> Finisher<'a> {
     {
         found.retain(|f| self.rules.rule(f.rule).text.severity == Severity::Reject);
         let row = self.list(Listed::Rejected, file, record, found);
-        self.examples.write(
-            row.file_name,
-            row.record,
-            row.original_columns,
-            row.from_report,
-            &row.rules,
-            &row.reason,
-        )?;
+        row.write_into(&mut self.examples)?;
         lists.rejected.push(row);
         self.tally.rejected_rows += 1;
         Ok(())

@@ -134,25 +134,11 @@ impl Sink for FolderSink {
         }
         let reports = open.reports.as_mut().expect("made above");
         for row in chunk.rejected() {
-            reports.rejected.write(
-                row.file_name,
-                row.record,
-                row.original_columns,
-                row.from_report,
-                &row.rules,
-                &row.reason,
-            )?;
+            row.write_into(&mut reports.rejected)?;
         }
         if let Some(warnings) = &mut reports.warnings {
             for row in chunk.warned() {
-                warnings.write(
-                    row.file_name,
-                    row.record,
-                    row.original_columns,
-                    row.from_report,
-                    &row.rules,
-                    &row.reason,
-                )?;
+                row.write_into(warnings)?;
             }
         }
         Ok(())

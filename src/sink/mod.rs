@@ -31,6 +31,7 @@ use crate::folder::updates::UpdateRow;
 use crate::read::Record;
 use crate::rules::RuleSet;
 use crate::write::batches::BatchPiece;
+use crate::write::rejected::RejectedWriter;
 
 /// Receives a run's judged rows. Called from the run's in-order thread: a slow sink slows the
 /// run, and an error from it stops the run (and is the run's error). A run that fails leaves
@@ -181,6 +182,18 @@ impl ListedRow<'_> {
     /// Every rule's reason, joined by `; `.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// Writes the row into a report (rejected.csv, warnings.csv, or the examples alone).
+    pub(crate) fn write_into(&self, report: &mut RejectedWriter) -> Result<()> {
+        report.write(
+            self.file_name,
+            self.record,
+            self.original_columns,
+            self.from_report,
+            &self.rules,
+            &self.reason,
+        )
     }
 
     /// The row as `check` reports it.
