@@ -19,10 +19,8 @@ pub(super) enum InputKind {
     /// A Voucherify voucher export (by its columns, or `--from voucherify-export`): converted
     /// into a campaign import.
     Export,
-    /// A rejected.csv (or warnings.csv, upload-failed.csv) given back: its report columns
-    /// are skipped. (A rejected.csv of an export run is an [`InputKind::Export`].)
-    Report,
-    /// A campaign import file.
+    /// A campaign import file (a rejected.csv given back included: its report columns have
+    /// their own role).
     Import,
 }
 
@@ -120,12 +118,9 @@ pub(super) fn open_all(config: &RunConfig, sources: Sources) -> Result<Opened> {
         }
         match headers::classify_all(&names, campaign_type, &options) {
             Ok(roles) => {
-                kinds.push(if is_export {
-                    InputKind::Export
-                } else if roles.iter().any(|r| matches!(r, ColumnRole::Report(_))) {
-                    InputKind::Report
-                } else {
-                    InputKind::Import
+                kinds.push(match is_export {
+                    true => InputKind::Export,
+                    false => InputKind::Import,
                 });
                 file_headers.push((names, roles));
             }

@@ -226,7 +226,6 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
             ..SchemaChecks::default()
         },
     };
-    // (By the columns, not the kind: a rejected.csv of an export is read as an export.)
     let notes = file_headers
         .iter()
         .enumerate()
