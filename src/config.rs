@@ -78,6 +78,9 @@ pub(crate) struct RunConfig {
     /// Every file and folder the run reads (inputs as named and as found, --existing, --rules,
     /// --metadata-schema, --campaign): an output folder may not be or hold any of them.
     pub reads: Vec<PathBuf>,
-    /// What resolving the arguments noticed (an input named twice), for the summary.
+    /// What resolving the arguments noticed (an input named twice, the campaign read from the
+    /// project), for the summary.
     pub notes: Vec<String>,
+    /// What was read from the user's project, when the campaign came from it.
+    pub project: Option<crate::upload::ProjectSnapshot>,
 }

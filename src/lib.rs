@@ -52,6 +52,7 @@ pub use datafusion::register_functions;
 pub use error::{Error, ErrorKind, ErrorReport, Result};
 pub use folder::options::{ExistingCodes, GiftAmountReading, ImportOptions, DEFAULT_CANARY_ROWS};
 pub use folder::origins::OriginRun;
+pub use folder::project::ProjectRead;
 pub use folder::summary::{
     read_summary, write_json, BatchInfo, CheckReport, ColumnGroup, ExistingInfo, InputInfo,
     Normalizations, RejectedEntry, RuleCounts, RuleExample, RuleExamples, Summary, SCHEMA_VERSION,

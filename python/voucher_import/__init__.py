@@ -157,7 +157,12 @@ def prepare(
             or the path of a JSON file.
         out: a folder to write as ``prepare --out`` does (it must not exist or be empty; see
             ``force=True``). Nothing is written without it.
-        **options: every other option of ``voucher-import prepare``, in snake_case:
+        **options: every other option of ``voucher-import prepare``, in snake_case;
+            ``project_campaign="camp_..."`` (or the campaign's name) reads the campaign and
+            the voucher metadata schema from the project the ``VOUCHERIFY_APP_ID`` and
+            ``VOUCHERIFY_APP_TOKEN`` environment variables open (``api_url=`` or
+            ``cluster=`` names the host), ``project_snapshot=DIR`` from what such a run kept
+            in its folder. Others:
             ``amount_unit="major"``, ``case_insensitive_codes=True``,
             ``max_file_bytes=5_000_000``, ``rename={"voucher_code": "Code"}``,
             ``drop=["notes"]``, ``from_="voucherify-export"``, ``max_rejected="1%"``,
@@ -183,10 +188,12 @@ def prepare(
             "prepare() was given both campaign and campaign_type",
             fix="pass one: the campaign object says its type",
         )
-    if campaign is None and campaign_type is None:
+    from_project = options.get("project_campaign") or options.get("project_snapshot")
+    if campaign is None and campaign_type is None and not from_project:
         raise UsageError(
             "prepare() was given no campaign",
-            fix="pass campaign_type='gift' (discount, gift, loyalty, referral) or campaign={...}",
+            fix="pass campaign_type='gift' (discount, gift, loyalty, referral), campaign={...}, "
+            "project_campaign='camp_...' (read from the project) or project_snapshot=DIR",
         )
     if campaign_type is not None:
         argv += ["--campaign-type", str(campaign_type)]

@@ -8,6 +8,7 @@
 
 pub(crate) mod options;
 pub mod origins;
+pub(crate) mod project;
 pub(crate) mod summary;
 pub mod updates;
 
@@ -35,6 +36,8 @@ pub const LOCK_FILE: &str = "upload.lock";
 pub const FAILED_FILE: &str = "upload-failed.csv";
 /// What the read-back found stored otherwise than sent.
 pub const VERIFY_FILE: &str = "upload-verify.csv";
+/// What a connected run read from the project (`project/campaign.json`, ...).
+pub const PROJECT_DIR: &str = "project";
 /// The rows Voucherify did not import, one JSON file per batch (`part-00001.json`): kept out
 /// of `upload.json`, so that the state a resumed run reads stays small however many rows
 /// failed.
@@ -42,7 +45,7 @@ pub const FAILED_ROWS_DIR: &str = "upload-failed-rows";
 
 /// Every name a prepared folder holds (and `upload.json.tmp`, which versions before the
 /// atomic writes left behind).
-pub const ENTRIES: [&str; 14] = [
+pub const ENTRIES: [&str; 15] = [
     IMPORT_DIR,
     REJECTED_FILE,
     WARNINGS_FILE,
@@ -56,6 +59,7 @@ pub const ENTRIES: [&str; 14] = [
     LOCK_FILE,
     FAILED_FILE,
     FAILED_ROWS_DIR,
+    PROJECT_DIR,
     "upload.json.tmp",
 ];
 

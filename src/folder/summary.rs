@@ -214,6 +214,10 @@ pub struct Summary {
     #[serde(default)]
     /// How long the run took.
     pub elapsed_ms: u64,
+    /// Where and when the campaign and metadata schema were read from the user's project
+    /// (kept in `project/`); absent when they came from files or options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<super::project::ProjectRead>,
 }
 
 /// Inputs with the same columns, and the batches that hold their accepted rows.

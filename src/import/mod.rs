@@ -25,6 +25,7 @@ use crate::interrupt::Cancel;
 use crate::normalize::headers::HeaderOptions;
 use crate::read::{Format, ReadOptions};
 use crate::rules::metadata::MetadataSchema;
+use crate::upload::ProjectSource;
 
 mod run;
 
@@ -59,6 +60,10 @@ enum CampaignSource {
     Given(Campaign),
     File(PathBuf),
     Json(String),
+    /// Read from the user's project, with its metadata schema.
+    Project(Box<ProjectSource>),
+    /// Read from a snapshot of the project a prepared folder keeps.
+    Snapshot(PathBuf),
 }
 
 /// Where the metadata schema comes from; read when the run is resolved.
@@ -147,6 +152,24 @@ impl Import {
     /// the run starts; replaces any campaign given before.
     pub fn campaign_json(mut self, json: impl Into<String>) -> Self {
         self.campaign = Some(CampaignSource::Json(json.into()));
+        self
+    }
+
+    /// The campaign read from the user's Voucherify project when the run is resolved (`GET
+    /// /v1/campaigns/{id}`, by id or name), with the project's voucher metadata schema (`GET
+    /// /v1/metadata-schemas`; a schema given with [`Import::metadata_schema_file`] and the like
+    /// wins); a prepared folder keeps what was read (`project/`). Replaces any campaign given
+    /// before.
+    pub fn project(mut self, source: ProjectSource) -> Self {
+        self.campaign = Some(CampaignSource::Project(Box::new(source)));
+        self
+    }
+
+    /// The campaign and metadata schema from a snapshot a prepared folder keeps (`DIR` or
+    /// `DIR/project/`), as [`Import::project`] read them: the run repeated offline. Replaces
+    /// any campaign given before.
+    pub fn project_snapshot(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.campaign = Some(CampaignSource::Snapshot(dir.into()));
         self
     }
 

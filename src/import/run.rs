@@ -15,6 +15,7 @@ use crate::rules::metadata::MetadataSchema;
 use crate::rules::RuleSet;
 use crate::run::{NoProgress, Progress, Sources};
 use crate::sink::{CheckSink, FolderSink, Sink};
+use crate::upload::ProjectSnapshot;
 
 impl Import {
     /// Prepares `inputs` (files, folders or globs, after those given by [`Import::input`])
@@ -85,6 +86,14 @@ impl Import {
     /// [`Import::resolve`] with `more` inputs after the ones the import holds.
     fn resolve_with(&self, more: &[PathBuf]) -> Result<ResolvedImport> {
         let inputs: Vec<PathBuf> = self.inputs.iter().chain(more).cloned().collect();
+        let project = match &self.campaign {
+            Some(CampaignSource::Project(source)) => {
+                Some(ProjectSnapshot::read(source, &self.cancel)?)
+            }
+            Some(CampaignSource::Snapshot(dir)) => Some(ProjectSnapshot::from_folder(dir)?),
+            _ => None,
+        };
+        let mut notes = Vec::new();
         let campaign = match &self.campaign {
             Some(CampaignSource::Given(campaign)) => campaign.clone(),
             Some(CampaignSource::File(path)) => Campaign::from_json_file(path)?,
@@ -94,6 +103,10 @@ impl Import {
                     "pass the object GET /v1/campaigns/{id} returns, or a campaign type",
                 )
             })?,
+            Some(CampaignSource::Project(_) | CampaignSource::Snapshot(_)) => {
+                let snapshot = project.as_ref().expect("read above");
+                project_campaign(snapshot, &mut notes)?
+            }
             None => {
                 return Err(Error::usage(
                     "no campaign given",
@@ -109,16 +122,29 @@ impl Import {
         };
         options.check()?;
         let metadata_schema = match &self.metadata_schema {
-            None => None,
-            Some(SchemaSource::Given(schema)) => Some(schema.clone()),
-            Some(SchemaSource::File(path)) => Some(MetadataSchema::from_file(path)?),
-            Some(SchemaSource::Json(json)) => {
-                Some(MetadataSchema::from_json(json).map_err(|message| {
-                    Error::usage(
-                        format!("the metadata schema given is not one: {message}"),
-                        "pass the response of GET /v1/metadata-schemas, or one schema object",
-                    )
-                })?)
+            None => match &project {
+                Some(snapshot) => project_schema(snapshot, &mut notes)?,
+                None => None,
+            },
+            Some(given) => {
+                if let Some(snapshot) = &project {
+                    notes.push(format!(
+                        "the metadata schema given is used, not the project's (read from {})",
+                        snapshot.read.api_url
+                    ));
+                }
+                Some(match given {
+                    SchemaSource::Given(schema) => schema.clone(),
+                    SchemaSource::File(path) => MetadataSchema::from_file(path)?,
+                    SchemaSource::Json(json) => {
+                        MetadataSchema::from_json(json).map_err(|message| {
+                            Error::usage(
+                            format!("the metadata schema given is not one: {message}"),
+                            "pass the response of GET /v1/metadata-schemas, or one schema object",
+                        )
+                        })?
+                    }
+                })
             }
         };
         let file_of = |source: &Option<SchemaSource>| match source {
@@ -158,7 +184,8 @@ impl Import {
                 metadata_schema,
                 threads: self.threads,
                 reads,
-                notes: resolved.notes,
+                notes: resolved.notes.into_iter().chain(notes).collect(),
+                project,
             },
         })
     }
@@ -229,4 +256,92 @@ fn check_arrow_names(sources: &[ArrowSource]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The campaign a project snapshot holds, with what a run should know of its state: an
+/// inactive or expired campaign takes the codes all the same (a note says so).
+fn project_campaign(snapshot: &ProjectSnapshot, notes: &mut Vec<String>) -> Result<Campaign> {
+    let campaign = Campaign::from_json(&snapshot.campaign_json).map_err(|message| {
+        Error::Upload(format!(
+            "GET /v1/campaigns/{}: the answer is not a campaign object: {message}",
+            snapshot.read.campaign
+        ))
+    })?;
+    let object: serde_json::Value =
+        serde_json::from_str(&snapshot.campaign_json).unwrap_or_default();
+    let name = campaign
+        .name
+        .clone()
+        .unwrap_or_else(|| snapshot.read.campaign.clone());
+    notes.push(format!(
+        "campaign '{name}' ({}, {} codes in it) {} {} at {}",
+        campaign.campaign_type,
+        campaign.vouchers_count,
+        if snapshot.read.offline {
+            "from the snapshot read from"
+        } else {
+            "read from"
+        },
+        snapshot.read.api_url,
+        snapshot.read.read_at
+    ));
+    if object.get("active").and_then(|a| a.as_bool()) == Some(false) {
+        notes.push(format!(
+            "campaign '{name}' is not active: the codes go in, but cannot be redeemed until the campaign is activated"
+        ));
+    }
+    if let Some(expiry) = object.get("expiration_date").and_then(|e| e.as_str()) {
+        let expired = chrono::DateTime::parse_from_rfc3339(expiry)
+            .ok()
+            .zip(chrono::DateTime::parse_from_rfc3339(&snapshot.read.read_at).ok())
+            .is_some_and(|(expiry, read_at)| expiry < read_at);
+        if expired {
+            notes.push(format!(
+                "campaign '{name}' expired at {expiry}: the codes go in, but cannot be redeemed unless the campaign's expiration date is moved"
+            ));
+        }
+    }
+    if object
+        .get("use_voucher_metadata_schema")
+        .and_then(|u| u.as_bool())
+        == Some(false)
+    {
+        notes.push(format!(
+            "campaign '{name}' does not enforce the voucher metadata schema (use_voucher_metadata_schema is false): metadata is checked against it all the same, since Voucherify types metadata by its definitions"
+        ));
+    }
+    Ok(campaign)
+}
+
+/// The voucher metadata schema a project snapshot holds, if the project has one.
+fn project_schema(
+    snapshot: &ProjectSnapshot,
+    notes: &mut Vec<String>,
+) -> Result<Option<MetadataSchema>> {
+    let list: serde_json::Value = serde_json::from_str(&snapshot.schemas_json).map_err(|e| {
+        Error::Upload(format!(
+            "GET /v1/metadata-schemas: the answer is not JSON: {e}"
+        ))
+    })?;
+    let has_voucher_schema =
+        list.get("schemas")
+            .and_then(|s| s.as_array())
+            .is_some_and(|schemas| {
+                schemas
+                    .iter()
+                    .any(|s| s.get("related_object").and_then(|r| r.as_str()) == Some("voucher"))
+            });
+    if !has_voucher_schema {
+        notes.push(
+            "the project has no voucher metadata schema: metadata columns are taken as text, as Voucherify stores metadata it has no definition for".to_owned(),
+        );
+        return Ok(None);
+    }
+    MetadataSchema::from_json(&snapshot.schemas_json)
+        .map(Some)
+        .map_err(|message| {
+            Error::Upload(format!(
+                "GET /v1/metadata-schemas: the voucher schema cannot be read: {message}"
+            ))
+        })
 }

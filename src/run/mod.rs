@@ -105,6 +105,7 @@ pub(crate) fn run_sources(
         reads_stdin: matches!(sources, Sources::Paths(paths) if paths.contains(&InputPath::Stdin)),
         file_names: file_names.as_slice(),
         rules: &config.rules,
+        project: config.project.as_ref(),
     })?;
 
     // Headers first: every file-level problem is found before anything is written.

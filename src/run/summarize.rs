@@ -160,6 +160,7 @@ pub(super) fn summary(counted: Counted<'_>) -> Result<Summary> {
         ),
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        project: config.project.as_ref().map(|p| p.read.clone()),
     })
 }
 

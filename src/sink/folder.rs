@@ -1,4 +1,5 @@
-//! [`FolderSink`]: the prepared folder `prepare` writes and `upload` reads. Everything goes
+//! [`FolderSink`]: the prepared folder `prepare` writes and `upload` reads (and, for a run
+//! whose campaign was read from the project, the snapshot of what was read: `project/`). Everything goes
 //! into a staging folder beside the target, which takes the target's place only when the run
 //! is complete: a run that fails leaves nothing behind.
 
@@ -12,6 +13,7 @@ use crate::folder::updates::UpdateRow;
 use crate::folder::{self as names, RAW_COLUMN};
 use crate::rules::format::Severity;
 use crate::rules::RuleSet;
+use crate::upload::ProjectSnapshot;
 use crate::write::batch_files::BatchFiles;
 use crate::write::rejected::RejectedWriter;
 use crate::write::StagedOutput;
@@ -39,6 +41,8 @@ struct OpenFolder {
     reports: Option<Reports>,
     origins: Vec<OriginRun>,
     updates: Vec<UpdateRow>,
+    /// What was read from the project, kept as `project/`.
+    project: Option<ProjectSnapshot>,
 }
 
 #[derive(Debug)]
@@ -104,6 +108,7 @@ impl Sink for FolderSink {
             reports: None,
             origins: Vec::new(),
             updates: Vec::new(),
+            project: run.project().cloned(),
         });
         Ok(notes)
     }
@@ -173,6 +178,9 @@ impl Sink for FolderSink {
         )?;
         if !open.updates.is_empty() {
             crate::folder::updates::write(folder, &open.updates)?;
+        }
+        if let Some(project) = &open.project {
+            project.write(&folder.join(names::PROJECT_DIR))?;
         }
         let path = folder.join(names::REPORT_FILE);
         let mut page = Vec::new();

@@ -30,6 +30,7 @@ use crate::folder::summary::{RejectedEntry, Summary};
 use crate::folder::updates::UpdateRow;
 use crate::read::Record;
 use crate::rules::RuleSet;
+use crate::upload::ProjectSnapshot;
 use crate::write::batches::BatchPiece;
 use crate::write::rejected::RejectedWriter;
 
@@ -69,6 +70,7 @@ pub struct RunStart<'a> {
     pub(crate) reads_stdin: bool,
     pub(crate) file_names: &'a [String],
     pub(crate) rules: &'a RuleSet,
+    pub(crate) project: Option<&'a ProjectSnapshot>,
 }
 
 impl RunStart<'_> {
@@ -91,6 +93,11 @@ impl RunStart<'_> {
     /// The rules in force, in the order findings are listed.
     pub fn rules(&self) -> &RuleSet {
         self.rules
+    }
+
+    /// What was read from the user's project, when the campaign came from it.
+    pub fn project(&self) -> Option<&ProjectSnapshot> {
+        self.project
     }
 }
 

@@ -32,6 +32,7 @@ mod journal;
 mod lock;
 mod outcome;
 mod prepared;
+mod project;
 mod redact;
 mod resume;
 mod state;
@@ -52,6 +53,7 @@ pub use client::{check_api_url, ApiSettings, ApiTransport, Secret, IMPORT_ACTION
 pub use compare::{Mismatch, MismatchKind, VerifyCount};
 pub use gate::{Acceptance, CanaryMode, MismatchSignature, MismatchStop, OnMismatch};
 pub use outcome::UploadOutcome;
+pub use project::{ProjectSnapshot, ProjectSource};
 pub use redact::{Redactor, REDACTED};
 use resume::{adopt, forget_taken_candidates, holdings, resumed};
 pub use state::{

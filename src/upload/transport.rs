@@ -77,6 +77,22 @@ pub struct ApiSettings {
     pub http_timeout: Duration,
 }
 
+impl ApiSettings {
+    /// The API at `base_url` with these credentials and `upload`'s defaults: 6 retries from
+    /// 1 s, a `Retry-After` of up to 10 minutes honoured, 60 s per request phase.
+    pub fn new(base_url: impl Into<String>, app_id: Secret, app_token: Secret) -> Self {
+        ApiSettings {
+            base_url: base_url.into(),
+            app_id,
+            app_token,
+            max_retries: 6,
+            retry_base: Duration::from_millis(1000),
+            max_retry_after: Duration::from_secs(600),
+            http_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
 /// How an API URL carries the credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiTransport {

@@ -119,6 +119,18 @@ fn foreign_below(target: &Path, entries: &[String]) -> Vec<String> {
             }
             continue;
         }
+        if entry == crate::folder::PROJECT_DIR && meta.is_dir() {
+            // The snapshot of the project a connected run read: its three files.
+            for child in fs::read_dir(&path).into_iter().flatten().flatten() {
+                let name = child.file_name().to_string_lossy().into_owned();
+                let ours = child.file_type().is_ok_and(|t| t.is_file())
+                    && crate::folder::project::FILES.contains(&name.as_str());
+                if !ours {
+                    foreign.push(format!("{entry}/{name}"));
+                }
+            }
+            continue;
+        }
         if entry != crate::folder::IMPORT_DIR {
             if meta.is_dir() {
                 foreign.push(format!("{entry}/ (a folder)"));

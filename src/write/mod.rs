@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The names a prepared folder holds: what `prepare` writes and what `upload` adds.
-const OUTPUT_ENTRIES: [&str; 14] = crate::folder::ENTRIES;
+const OUTPUT_ENTRIES: [&str; 15] = crate::folder::ENTRIES;
 
 /// What marks a staging folder (and the old folder a commit moves aside) as voucher-import's:
 /// `.NAME.voucher-import-RUN.tmp` and `.NAME.voucher-import-RUN.old-RUN`, where RUN is

@@ -3,7 +3,8 @@
 //! echo secrets, answer in shapes the documentation allows but rarely shows.
 //!
 //! It serves `POST /v1/campaigns/{id}/importCSV`, `GET /v1/async-actions/{id}`,
-//! `GET /v1/async-actions` and `GET /v1/vouchers/{code}` with the documented shapes, one
+//! `GET /v1/async-actions`, `GET /v1/vouchers/{code}`, `GET /v1/campaigns/{id}` (by id or
+//! name) and `GET /v1/metadata-schemas` with the documented shapes, one
 //! request per connection, and logs every request it reads (method, path, headers, the uploaded
 //! file's name, what it answered). What an import sends it stores as vouchers, read the way
 //! [`Storing`] says, so that a read-back finds what a real project would hold.
@@ -111,8 +112,12 @@ pub struct Behaviour {
     pub failing: HashSet<String>,
     /// Batches whose job never finishes.
     pub hanging: HashSet<String>,
-    /// Campaigns that exist.
+    /// Campaigns that exist (for imports).
     pub campaigns: Vec<String>,
+    /// The campaign objects `GET /v1/campaigns/{id}` serves, found by id or by name.
+    pub campaign_objects: Vec<Value>,
+    /// What `GET /v1/metadata-schemas` answers.
+    pub metadata_schemas: Value,
     /// Text put into every string Voucherify would write in its normal answers (message,
     /// reasons, status of listed jobs).
     pub echo: Option<String>,
@@ -142,6 +147,12 @@ impl Default for Behaviour {
             failing: HashSet::new(),
             hanging: HashSet::new(),
             campaigns: vec![CAMPAIGN.to_owned()],
+            campaign_objects: vec![json!({
+                "id": CAMPAIGN, "name": "Gift cards 2026", "campaign_type": "GIFT_VOUCHERS",
+                "type": "STATIC", "vouchers_count": 0, "active": true,
+                "use_voucher_metadata_schema": true, "object": "campaign"
+            })],
+            metadata_schemas: json!({"object": "list", "data_ref": "schemas", "schemas": [], "total": 0}),
             echo: None,
             storing: Storing::Faithful,
             gift_reading: GiftReading::Initial,
@@ -612,6 +623,29 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             action["operation_status"] = json!(status);
         }
         return (200, action);
+    }
+    if let Some(wanted) = request.path.strip_prefix("/v1/campaigns/") {
+        let wanted = percent_decode(wanted);
+        let found = b.campaign_objects.iter().find(|c| {
+            c.get("id").and_then(Value::as_str) == Some(wanted.as_str())
+                || c.get("name").and_then(Value::as_str) == Some(wanted.as_str())
+        });
+        return match found {
+            Some(campaign) => {
+                let mut campaign = campaign.clone();
+                if !echo.is_empty() {
+                    campaign["description"] = json!(format!("a campaign{echo}"));
+                }
+                (200, campaign)
+            }
+            None => (
+                404,
+                json!({"code": 404, "key": "not_found", "message": "Resource not found", "details": format!("Cannot find campaign with id {wanted}{echo}")}),
+            ),
+        };
+    }
+    if request.path == "/v1/metadata-schemas" {
+        return (200, b.metadata_schemas.clone());
     }
     if let Some(code) = request.path.strip_prefix("/v1/vouchers/") {
         let code = percent_decode(code);

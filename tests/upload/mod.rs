@@ -5,6 +5,7 @@
 mod answers;
 mod fake;
 mod gate;
+mod project;
 mod secrets;
 mod twice;
 mod verify;

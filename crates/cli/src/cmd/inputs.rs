@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use voucher_import::upload::{ApiSettings, ProjectSource};
 use voucher_import::AmountUnit;
 use voucher_import::CampaignType;
+
+use super::connection::{credential, ConnectionArgs};
 use voucher_import::HeaderOptions;
 use voucher_import::Import;
 use voucher_import::{
@@ -125,13 +128,28 @@ pub struct ImportArgs {
 
     /// The campaign type: discount, gift, loyalty, referral, promotion (or the API names,
     /// DISCOUNT_COUPONS, GIFT_VOUCHERS, ...).
-    #[arg(long, value_name = "TYPE", required_unless_present = "campaign", conflicts_with = "campaign", value_parser = parse_campaign_type, help_heading = "Campaign")]
+    #[arg(long, value_name = "TYPE", required_unless_present_any = ["campaign", "project_campaign", "project_snapshot"], conflicts_with = "campaign", value_parser = parse_campaign_type, help_heading = "Campaign")]
     pub campaign_type: Option<CampaignType>,
 
     /// The campaign object as `GET /v1/campaigns/{id}` returns it (JSON): gives the type and
     /// the codes it already holds.
     #[arg(long, value_name = "campaign.json", help_heading = "Campaign")]
     pub campaign: Option<PathBuf>,
+
+    /// Read the campaign (its id or its name) and the voucher metadata schema from the
+    /// Voucherify project the credentials open (VOUCHERIFY_APP_ID, VOUCHERIFY_APP_TOKEN; the
+    /// host by --api-url or --cluster), instead of --campaign and --metadata-schema files; the
+    /// prepared folder keeps what was read (project/).
+    #[arg(long, value_name = "ID_OR_NAME", conflicts_with_all = ["campaign", "campaign_type", "project_snapshot"], help_heading = "Campaign")]
+    pub project_campaign: Option<String>,
+
+    /// Run offline from what a connected run read: DIR is the folder it prepared (or its
+    /// project/ folder).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["campaign", "campaign_type"], help_heading = "Campaign")]
+    pub project_snapshot: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 
     /// Codes the campaign can hold, counting those already in it.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CAMPAIGN_LIMIT, help_heading = "Campaign")]
@@ -335,10 +353,31 @@ impl ImportArgs {
                 GiftAmountArg::Initial => GiftAmountReading::Initial,
                 GiftAmountArg::Balance => GiftAmountReading::Balance,
             });
-        import = match (self.campaign, self.campaign_type) {
-            (Some(path), _) => import.campaign_file(path),
-            (None, Some(campaign_type)) => import.campaign_type(campaign_type),
-            (None, None) => import,
+        let project = self.project_campaign.map(|campaign| ProjectSource {
+            allow_insecure_http: self.connection.allow_insecure_http,
+            ..ProjectSource::new(
+                campaign,
+                ApiSettings {
+                    http_timeout: self.connection.http_timeout,
+                    ..ApiSettings::new(
+                        self.connection.base_url(),
+                        credential("VOUCHERIFY_APP_ID"),
+                        credential("VOUCHERIFY_APP_TOKEN"),
+                    )
+                },
+            )
+        });
+        import = match (
+            self.campaign,
+            self.campaign_type,
+            project,
+            self.project_snapshot,
+        ) {
+            (_, _, Some(project), _) => import.project(project),
+            (_, _, _, Some(dir)) => import.project_snapshot(dir),
+            (Some(path), ..) => import.campaign_file(path),
+            (None, Some(campaign_type), ..) => import.campaign_type(campaign_type),
+            (None, None, None, None) => import,
         };
         if let Some(codes) = self.codes_in_campaign {
             import = import.codes_in_campaign(codes);

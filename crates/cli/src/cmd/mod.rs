@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod connection;
 pub mod explain;
 pub mod inputs;
 pub mod man;

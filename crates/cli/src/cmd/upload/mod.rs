@@ -7,32 +7,13 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use super::connection::{credential, ConnectionArgs};
+
 use voucher_import::upload::{
     self, ApiSettings, CanaryMode, OnMismatch, UploadOptions, UploadOutcome, UploadProgress,
     VerifyCount,
 };
 use voucher_import::Result;
-
-/// Voucherify's regional API hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Cluster {
-    /// Europe: https://api.voucherify.io
-    Eu1,
-    /// United States: https://us1.api.voucherify.io
-    Us1,
-    /// Asia: https://as1.api.voucherify.io
-    As1,
-}
-
-impl Cluster {
-    pub fn base_url(self) -> &'static str {
-        match self {
-            Cluster::Eu1 => "https://api.voucherify.io",
-            Cluster::Us1 => "https://us1.api.voucherify.io",
-            Cluster::As1 => "https://as1.api.voucherify.io",
-        }
-    }
-}
 
 /// What a read-back mismatch does to the batches after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,30 +56,8 @@ pub struct UploadArgs {
     #[arg(long, value_name = "ID_OR_NAME", help_heading = "Campaign")]
     pub campaign: String,
 
-    /// The API host: https://, or plain http:// only for this machine (localhost, 127.0.0.0/8,
-    /// ::1).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://api.voucherify.io",
-        conflicts_with = "cluster",
-        help_heading = "Connection"
-    )]
-    pub api_url: String,
-
-    /// The project's region, instead of --api-url.
-    #[arg(long, value_enum, value_name = "CLUSTER", help_heading = "Connection")]
-    pub cluster: Option<Cluster>,
-
-    /// Take a plain http:// --api-url to another machine (the token then crosses the network
-    /// unencrypted; a warning is printed on every run).
-    #[arg(long, help_heading = "Connection")]
-    pub allow_insecure_http: bool,
-
-    /// The longest wait for a connection and for each step of a request (90s, 2m, a bare
-    /// number is seconds).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, help_heading = "Connection")]
-    pub http_timeout: Duration,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 
     /// Check the folder and say what would be uploaded; send nothing.
     #[arg(long, help_heading = "Upload")]
@@ -284,28 +243,20 @@ fn parse_adoption(text: &str) -> std::result::Result<(String, String), String> {
 impl UploadArgs {
     /// The options, with the credentials from the environment.
     pub fn into_options(self, cancel: voucher_import::Cancel) -> UploadOptions {
-        let base_url = match self.cluster {
-            Some(cluster) => cluster.base_url().to_owned(),
-            None => self.api_url,
-        };
         UploadOptions {
             cancel,
             dir: self.dir,
             campaign: self.campaign,
             api: ApiSettings {
-                base_url,
-                app_id: std::env::var("VOUCHERIFY_APP_ID")
-                    .unwrap_or_default()
-                    .into(),
-                app_token: std::env::var("VOUCHERIFY_APP_TOKEN")
-                    .unwrap_or_default()
-                    .into(),
+                base_url: self.connection.base_url(),
+                app_id: credential("VOUCHERIFY_APP_ID"),
+                app_token: credential("VOUCHERIFY_APP_TOKEN"),
                 max_retries: self.retries,
                 retry_base: Duration::from_millis(self.retry_ms),
                 max_retry_after: Duration::from_secs(self.max_retry_after),
-                http_timeout: self.http_timeout,
+                http_timeout: self.connection.http_timeout,
             },
-            allow_insecure_http: self.allow_insecure_http,
+            allow_insecure_http: self.connection.allow_insecure_http,
             dry_run: self.dry_run,
             parallel: usize::from(self.parallel),
             poll_first: Duration::from_millis(self.poll_ms),

@@ -1,0 +1,191 @@
+//! Reading the user's Voucherify project instead of files assembled by hand: the campaign (by
+//! its id or its name, `GET /v1/campaigns/{campaignId}`) and the voucher metadata schema
+//! (`GET /v1/metadata-schemas`, the one whose `related_object` is `voucher`). What was read is
+//! kept as Voucherify answered it (every server text redacted, as everywhere in `upload`), so
+//! that a prepared folder holds a snapshot (`project/`) from which a run can be repeated
+//! offline.
+//!
+//! The same connection rules as `upload`: https only (plain http for this machine alone, or
+//! with `allow_insecure_http`), no redirects, reads retried on connection failures, timeouts,
+//! 429 and 5xx.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::budget::Meter;
+use super::client::{check_api_url, encode_segment, ApiSettings, ApiTransport, Client};
+use super::redact::Redactor;
+use crate::error::{Error, Result};
+use crate::folder::project::{ProjectRead, CAMPAIGN_FILE, READ_FILE, SCHEMAS_FILE};
+use crate::interrupt::Cancel;
+
+/// Where to read the project from: the campaign to import into and the connection.
+#[derive(Debug, Clone)]
+pub struct ProjectSource {
+    /// The campaign's id (`camp_...`) or its name.
+    pub campaign: String,
+    /// The API host and the credentials (`VOUCHERIFY_APP_ID`, `VOUCHERIFY_APP_TOKEN`).
+    pub api: ApiSettings,
+    /// Take a plain http:// API URL to another machine.
+    pub allow_insecure_http: bool,
+}
+
+impl ProjectSource {
+    /// The campaign `campaign` (id or name) of the project `api`'s credentials open.
+    pub fn new(campaign: impl Into<String>, api: ApiSettings) -> Self {
+        ProjectSource {
+            campaign: campaign.into(),
+            api,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+/// What was read from the project: the answers as text, and where and when.
+#[derive(Debug, Clone)]
+pub struct ProjectSnapshot {
+    /// The campaign object.
+    pub campaign_json: String,
+    /// The metadata schemas (the list `GET /v1/metadata-schemas` answers).
+    pub schemas_json: String,
+    /// Where and when.
+    pub read: ProjectRead,
+}
+
+impl ProjectSnapshot {
+    /// Reads the campaign and the metadata schemas from Voucherify. Two API calls.
+    pub fn read(source: &ProjectSource, cancel: &Cancel) -> Result<Self> {
+        let api = &source.api;
+        if api.app_id.is_empty() || api.app_token.is_empty() {
+            return Err(Error::usage(
+                "VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN must both be set to read the campaign from the project",
+                "export the project's application keys, or give the campaign as a file (--campaign campaign.json) or a type (--campaign-type)",
+            ));
+        }
+        for (name, secret) in [
+            ("VOUCHERIFY_APP_ID", &api.app_id),
+            ("VOUCHERIFY_APP_TOKEN", &api.app_token),
+        ] {
+            if secret.expose().chars().any(char::is_control) {
+                return Err(Error::usage(
+                    format!("{name} holds a line break or another control character, which no request header can carry (a trailing newline from a file?)"),
+                    format!("export {name} without it, e.g. {name}=\"$(tr -d '\\r\\n' < file)\""),
+                ));
+            }
+        }
+        if check_api_url(&api.base_url, source.allow_insecure_http)? == ApiTransport::Insecure {
+            log::warn!(
+                "--allow-insecure-http: {} is plain http, so the app token crosses the network unencrypted",
+                api.base_url
+            );
+        }
+        let redactor = Redactor::new(&[api.app_id.expose(), api.app_token.expose()]);
+        let client = Client::new(api.clone(), redactor, cancel.clone(), Meter::new(None), 1);
+        let campaign_path = format!("/v1/campaigns/{}", encode_segment(&source.campaign));
+        let campaign = client.get_or_missing(&campaign_path)?.ok_or_else(|| {
+            Error::usage(
+                format!(
+                    "the project has no campaign '{}' (GET {campaign_path} answered 404)",
+                    source.campaign
+                ),
+                "give the campaign's id (camp_...) or its exact name, and check that the keys are the project's",
+            )
+        })?;
+        let schemas = client.get("/v1/metadata-schemas")?;
+        let campaign_id = campaign
+            .json
+            .as_ref()
+            .and_then(|c| c.get("id"))
+            .and_then(|id| id.as_str())
+            .map(str::to_owned);
+        Ok(ProjectSnapshot {
+            read: ProjectRead {
+                api_url: api.base_url.clone(),
+                campaign: source.campaign.clone(),
+                campaign_id,
+                read_at: now_utc(),
+                campaign_sha256: sha256_hex(campaign.text.as_bytes()),
+                metadata_schemas_sha256: sha256_hex(schemas.text.as_bytes()),
+                offline: false,
+            },
+            campaign_json: campaign.text,
+            schemas_json: schemas.text,
+        })
+    }
+
+    /// Reads a snapshot a prepared folder keeps (`DIR/project/`, or that folder itself): the
+    /// files must be the ones `read.json` hashed.
+    pub fn from_folder(dir: &Path) -> Result<Self> {
+        let dir: PathBuf = match dir.join(crate::folder::PROJECT_DIR).is_dir() {
+            true => dir.join(crate::folder::PROJECT_DIR),
+            false => dir.to_owned(),
+        };
+        let text =
+            |name: &str| crate::text_file::read_bounded_text(&dir.join(name), name, 64 << 20);
+        let read_path = dir.join(READ_FILE);
+        let mut read: ProjectRead = serde_json::from_str(&text(READ_FILE)?).map_err(|e| {
+            Error::input(
+                &read_path,
+                format!("not the read.json of a project snapshot: {e}"),
+                "give --project-snapshot the folder prepare wrote (it holds project/)",
+            )
+        })?;
+        let campaign_json = text(CAMPAIGN_FILE)?;
+        let schemas_json = text(SCHEMAS_FILE)?;
+        for (name, body, recorded) in [
+            (CAMPAIGN_FILE, &campaign_json, &read.campaign_sha256),
+            (SCHEMAS_FILE, &schemas_json, &read.metadata_schemas_sha256),
+        ] {
+            if sha256_hex(body.as_bytes()) != *recorded {
+                return Err(Error::input(
+                    dir.join(name),
+                    format!("{name} is not the file the snapshot read (its sha256 differs from read.json's)"),
+                    "use the snapshot as prepare wrote it, or read the project again (--project-campaign)",
+                ));
+            }
+        }
+        read.offline = true;
+        Ok(ProjectSnapshot {
+            campaign_json,
+            schemas_json,
+            read,
+        })
+    }
+
+    /// Writes the snapshot into `dir` (`campaign.json`, `metadata-schemas.json`, `read.json`).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let read = ProjectRead {
+            offline: false,
+            ..self.read.clone()
+        };
+        let mut read_json = serde_json::to_string_pretty(&read)
+            .map_err(|e| Error::Invariant(format!("read.json: {e}")))?;
+        read_json.push('\n');
+        for (name, body) in [
+            (CAMPAIGN_FILE, self.campaign_json.as_str()),
+            (SCHEMAS_FILE, self.schemas_json.as_str()),
+            (READ_FILE, read_json.as_str()),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, body).map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    crate::read::hex(&Sha256::digest(bytes))
+}
+
+/// Now, in UTC, to the second (RFC 3339).
+fn now_utc() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,405 @@
+//! `prepare --project-campaign`: the campaign and the voucher metadata schema read from a fake
+//! Voucherify instead of files, the snapshot the folder keeps (`project/`), the run repeated
+//! offline from it, and what a careless or hostile world does to it.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+use super::fake::{Fake, Reply, APP_ID, CAMPAIGN, TOKEN};
+use crate::util::{files_below, BIN, ROOT};
+
+const CARDS: &str = "fixtures/schema/cards_with_metadata.csv";
+const SCHEMAS: &str = "fixtures/schema/metadata_schemas.json";
+
+/// `prepare CARDS` with `args`, the fake's credentials in the environment, into `out`.
+fn prepare(out: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["prepare", CARDS, "--out", &out.display().to_string()])
+        .args(args)
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A fake whose campaign is a discount campaign holding 7 codes, and whose project has the
+/// fixture's metadata schemas.
+fn project() -> Fake {
+    let fake = Fake::start();
+    {
+        let mut b = fake.behaviour();
+        b.campaign_objects = vec![json!({
+            "id": CAMPAIGN, "name": "Spring discounts", "campaign_type": "DISCOUNT_COUPONS",
+            "type": "STATIC", "vouchers_count": 7, "active": true,
+            "use_voucher_metadata_schema": true, "object": "campaign"
+        })];
+        b.metadata_schemas =
+            serde_json::from_str(&fs::read_to_string(Path::new(ROOT).join(SCHEMAS)).unwrap())
+                .unwrap();
+    }
+    fake
+}
+
+fn summary(out: &Path) -> Value {
+    serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn a_connected_prepare_writes_the_batches_a_run_on_the_same_files_writes() {
+    let fake = project();
+    let dir = tempfile::tempdir().unwrap();
+    let connected = dir.path().join("connected");
+    let run = prepare(
+        &connected,
+        &[
+            "--project-campaign",
+            "Spring discounts",
+            "--api-url",
+            &fake.url,
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    // The same campaign and schema, given as files.
+    let campaign = dir.path().join("campaign.json");
+    fs::write(
+        &campaign,
+        fs::read(connected.join("project/campaign.json")).unwrap(),
+    )
+    .unwrap();
+    let by_files = dir.path().join("files");
+    let files_run = prepare(
+        &by_files,
+        &[
+            "--campaign",
+            &campaign.display().to_string(),
+            "--metadata-schema",
+            SCHEMAS,
+        ],
+    );
+    assert_eq!(files_run.status.code(), Some(1), "{}", text(&files_run));
+    let (ours, theirs) = (files_below(&connected), files_below(&by_files));
+    for (name, bytes) in &theirs {
+        if name.starts_with("import/") || name == "rejected.csv" || name == "origins.csv" {
+            assert_eq!(&ours[name], bytes, "{name}");
+        }
+    }
+    let s = summary(&connected);
+    assert_eq!(s["campaign"]["campaign_type"], "DISCOUNT_COUPONS");
+    assert_eq!(s["options"]["codes_in_campaign"], 7);
+    assert_eq!(
+        s["rejected_by_rule"],
+        summary(&by_files)["rejected_by_rule"]
+    );
+    assert_eq!(s["project"]["campaign"], "Spring discounts");
+    assert_eq!(s["project"]["campaign_id"], CAMPAIGN);
+    assert_eq!(s["project"]["api_url"], fake.url.as_str());
+    assert!(
+        s["notes"]
+            .to_string()
+            .contains("campaign 'Spring discounts'"),
+        "{}",
+        s["notes"]
+    );
+    // Two reads, by the name (percent-encoded), with the credentials as headers only.
+    let log = fake.log();
+    let paths: Vec<&str> = log.iter().map(|l| l.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/v1/campaigns/Spring%20discounts", "/v1/metadata-schemas"]
+    );
+    assert!(log.iter().all(|l| l.method == "GET"
+        && l.header("X-App-Id") == Some(APP_ID)
+        && l.header("X-App-Token") == Some(TOKEN)));
+    // The snapshot: what was answered, hashed in read.json.
+    let read: Value =
+        serde_json::from_slice(&fs::read(connected.join("project/read.json")).unwrap()).unwrap();
+    assert_eq!(
+        read["campaign_sha256"],
+        crate::util::sha256_hex(&fs::read(connected.join("project/campaign.json")).unwrap())
+    );
+}
+
+#[test]
+fn a_snapshot_repeats_the_run_offline() {
+    let fake = project();
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let run = prepare(
+        &first,
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    drop(fake);
+    let again = dir.path().join("again");
+    let run = prepare(
+        &again,
+        &["--project-snapshot", &first.display().to_string()],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let (a, b) = (files_below(&first), files_below(&again));
+    for name in a
+        .keys()
+        .filter(|n| n.starts_with("import/") || n.starts_with("project/"))
+    {
+        assert_eq!(a[name], b[name], "{name}");
+    }
+    assert_eq!(a["rejected.csv"], b["rejected.csv"]);
+    let s = summary(&again);
+    assert_eq!(s["project"]["offline"], true);
+    assert_eq!(
+        s["project"]["read_at"],
+        summary(&first)["project"]["read_at"]
+    );
+
+    // A snapshot changed by hand is refused, naming the file.
+    let campaign = first.join("project/campaign.json");
+    let edited = fs::read_to_string(&campaign)
+        .unwrap()
+        .replace("DISCOUNT_COUPONS", "GIFT_VOUCHERS");
+    fs::write(&campaign, edited).unwrap();
+    let run = prepare(
+        &dir.path().join("edited"),
+        &["--project-snapshot", &first.display().to_string()],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(
+        text(&run).contains("campaign.json is not the file the snapshot read"),
+        "{}",
+        text(&run)
+    );
+}
+
+#[test]
+fn an_inactive_expired_campaign_is_noted_and_a_missing_one_is_an_error() {
+    let fake = project();
+    fake.behaviour().campaign_objects[0]["active"] = json!(false);
+    fake.behaviour().campaign_objects[0]["expiration_date"] = json!("2020-01-01T00:00:00.000Z");
+    fake.behaviour().campaign_objects[0]["use_voucher_metadata_schema"] = json!(false);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = prepare(
+        &out,
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let notes = summary(&out)["notes"].to_string();
+    assert!(notes.contains("is not active"), "{notes}");
+    assert!(notes.contains("expired at 2020-01-01"), "{notes}");
+    assert!(
+        notes.contains("use_voucher_metadata_schema is false"),
+        "{notes}"
+    );
+
+    let run = prepare(
+        &dir.path().join("missing"),
+        &[
+            "--project-campaign",
+            "No such campaign",
+            "--api-url",
+            &fake.url,
+        ],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(
+        text(&run).contains("the project has no campaign 'No such campaign'"),
+        "{}",
+        text(&run)
+    );
+    assert!(!dir.path().join("missing").exists());
+}
+
+#[test]
+fn a_promotion_in_the_project_is_refused_and_a_project_without_a_voucher_schema_is_noted() {
+    let fake = project();
+    fake.behaviour().campaign_objects[0]["campaign_type"] = json!("PROMOTION");
+    let dir = tempfile::tempdir().unwrap();
+    let run = prepare(
+        &dir.path().join("promotion"),
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(
+        text(&run).contains("PROMOTION campaign holds no codes"),
+        "{}",
+        text(&run)
+    );
+
+    fake.behaviour().campaign_objects[0]["campaign_type"] = json!("DISCOUNT_COUPONS");
+    fake.behaviour().metadata_schemas =
+        json!({"object": "list", "data_ref": "schemas", "schemas": [], "total": 0});
+    let out = dir.path().join("no_schema");
+    let run = prepare(
+        &out,
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert!(
+        run.status.code() == Some(0) || run.status.code() == Some(1),
+        "{}",
+        text(&run)
+    );
+    let notes = summary(&out)["notes"].to_string();
+    assert!(
+        notes.contains("the project has no voucher metadata schema"),
+        "{notes}"
+    );
+    assert!(summary(&out).get("metadata_types").is_none());
+}
+
+#[test]
+fn no_credential_reaches_any_output_and_plain_http_to_another_host_is_refused() {
+    let fake = project();
+    fake.behaviour().echo = Some(format!(" {TOKEN} {APP_ID}"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = prepare(
+        &out,
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(!text(&run).contains(TOKEN));
+    for (name, bytes) in files_below(&out) {
+        let body = String::from_utf8_lossy(&bytes);
+        assert!(!body.contains(TOKEN), "{name} holds the token");
+    }
+    // A missing campaign whose 404 echoes the token: the error does not.
+    let run = prepare(
+        &dir.path().join("missing"),
+        &["--project-campaign", "camp_other", "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(!text(&run).contains(TOKEN), "{}", text(&run));
+
+    // Plain http to another machine: refused before anything is sent.
+    let before = fake.log().len();
+    let run = prepare(
+        &dir.path().join("plain"),
+        &[
+            "--project-campaign",
+            CAMPAIGN,
+            "--api-url",
+            "http://example.com",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("plain http"), "{}", text(&run));
+    assert_eq!(fake.log().len(), before, "nothing sent");
+}
+
+#[test]
+fn without_credentials_the_project_is_not_read_and_the_error_says_what_to_set() {
+    let fake = project();
+    let dir = tempfile::tempdir().unwrap();
+    let run = Command::new(BIN)
+        .args([
+            "check",
+            CARDS,
+            "--project-campaign",
+            CAMPAIGN,
+            "--api-url",
+            &fake.url,
+        ])
+        .env_remove("VOUCHERIFY_APP_ID")
+        .env_remove("VOUCHERIFY_APP_TOKEN")
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("VOUCHERIFY_APP_ID and VOUCHERIFY_APP_TOKEN must both be set"));
+    assert!(fake.log().is_empty());
+    drop(dir);
+}
+
+#[test]
+fn a_redirect_is_not_followed_and_a_busy_server_is_waited_for() {
+    let fake = project();
+    fake.behaviour().lists.push_back(Reply::with_header(
+        301,
+        "Location",
+        "http://127.0.0.1:9/steal?token=x",
+        "",
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let run = prepare(
+        &dir.path().join("redirected"),
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(
+        text(&run).contains("redirects are never followed"),
+        "{}",
+        text(&run)
+    );
+    assert_eq!(fake.log().len(), 1, "one request, not followed");
+
+    // A 429 and a 503 are waited out, as upload's reads are.
+    fake.behaviour()
+        .lists
+        .push_back(Reply::with_header(429, "Retry-After", "0", "{}"));
+    fake.behaviour().lists.push_back(Reply::status(503, "busy"));
+    let out = dir.path().join("out");
+    let run = prepare(
+        &out,
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert_eq!(summary(&out)["campaign"]["id"], CAMPAIGN);
+}
+
+#[test]
+fn a_connected_folder_uploads_and_can_be_replaced_with_force() {
+    let fake = project();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "--project-campaign",
+        CAMPAIGN,
+        "--api-url",
+        &fake.url,
+        "--canary-rows",
+        "0",
+    ];
+    let run = prepare(&out, &args);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    // project/ is the folder's own: --force replaces it like the rest.
+    let again = prepare(&out, &[&args[..], &["--force"]].concat());
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    // A file of the user's own in project/ is not replaced.
+    let own = out.join("project/notes.txt");
+    fs::write(&own, "mine").unwrap();
+    let refused = prepare(&out, &[&args[..], &["--force"]].concat());
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("project/notes.txt"),
+        "{}",
+        text(&refused)
+    );
+    fs::remove_file(&own).unwrap();
+    let upload = Command::new(BIN)
+        .args(["upload", &out.display().to_string(), "--campaign", CAMPAIGN])
+        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        upload.status.code() == Some(0) || upload.status.code() == Some(1),
+        "{}",
+        text(&upload)
+    );
+    assert!(!fake.posts().is_empty(), "{}", text(&upload));
+}
