@@ -93,6 +93,22 @@ impl ProjectSnapshot {
             )
         })?;
         let schemas = client.get("/v1/metadata-schemas")?;
+        // The answers as the redacted JSON they parse to (the answer's text is only the
+        // beginning kept for messages).
+        let as_text = |what: &str, answer: &super::client::Answer| {
+            let json = answer.json.as_ref().ok_or_else(|| {
+                Error::Upload(format!(
+                    "{what}: the answer is not JSON: {}",
+                    answer.short_text()
+                ))
+            })?;
+            let mut text = serde_json::to_string_pretty(json)
+                .map_err(|e| Error::Invariant(format!("{what} as JSON: {e}")))?;
+            text.push('\n');
+            Ok::<String, Error>(text)
+        };
+        let campaign_json = as_text(&format!("GET {campaign_path}"), &campaign)?;
+        let schemas_json = as_text("GET /v1/metadata-schemas", &schemas)?;
         let campaign_id = campaign
             .json
             .as_ref()
@@ -105,12 +121,12 @@ impl ProjectSnapshot {
                 campaign: source.campaign.clone(),
                 campaign_id,
                 read_at: now_utc(),
-                campaign_sha256: sha256_hex(campaign.text.as_bytes()),
-                metadata_schemas_sha256: sha256_hex(schemas.text.as_bytes()),
+                campaign_sha256: sha256_hex(campaign_json.as_bytes()),
+                metadata_schemas_sha256: sha256_hex(schemas_json.as_bytes()),
                 offline: false,
             },
-            campaign_json: campaign.text,
-            schemas_json: schemas.text,
+            campaign_json,
+            schemas_json,
         })
     }
 

@@ -403,3 +403,38 @@ fn a_connected_folder_uploads_and_can_be_replaced_with_force() {
     );
     assert!(!fake.posts().is_empty(), "{}", text(&upload));
 }
+
+#[test]
+fn a_long_metadata_schema_answer_is_kept_whole() {
+    let fake = project();
+    {
+        let mut b = fake.behaviour();
+        let properties = b.metadata_schemas["schemas"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["related_object"] == "voucher")
+            .unwrap()["properties"]
+            .as_object_mut()
+            .unwrap();
+        for n in 0..300 {
+            properties.insert(
+                format!("extra_property_number_{n:03}"),
+                json!({"type": "string", "array": false, "optional": true, "object_type": null}),
+            );
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = prepare(
+        &out,
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let kept = fs::read(out.join("project/metadata-schemas.json")).unwrap();
+    assert!(kept.len() > 4096 * 4, "{} bytes", kept.len());
+    assert_eq!(
+        summary(&out)["metadata_types"]["extra_property_number_299"],
+        "string"
+    );
+}
