@@ -12,10 +12,20 @@ use crate::error::{Error, Result};
 /// Calls `add` with every code of an existing-codes file (trimmed, empty cells skipped) and
 /// returns how many codes it held. A line longer than `max_line_bytes` stops the reading with an
 /// error (an endless source such as `/dev/zero` ends at once).
-pub fn read_codes(path: &Path, max_line_bytes: usize, mut add: impl FnMut(&str)) -> Result<u64> {
+pub fn read_codes(path: &Path, max_line_bytes: usize, add: impl FnMut(&str)) -> Result<u64> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    read_codes_from(file, path, max_line_bytes, add)
+}
+
+/// [`read_codes`] of any reader (a download streamed as it comes); `path` names it in errors.
+pub fn read_codes_from(
+    source: impl std::io::Read,
+    path: &Path,
+    max_line_bytes: usize,
+    mut add: impl FnMut(&str),
+) -> Result<u64> {
     let mut buffered = BufReader::new(BoundedLines {
-        inner: file,
+        inner: source,
         limit: max_line_bytes,
         since_line_break: 0,
     });

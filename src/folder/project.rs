@@ -30,7 +30,26 @@ pub struct ProjectRead {
     pub campaign_sha256: String,
     /// The sha256 of `project/metadata-schemas.json`.
     pub metadata_schemas_sha256: String,
+    /// The codes already in the project, as the export downloaded them (a connected run that
+    /// read them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<ExportRead>,
     /// The run read the snapshot from a folder (`--project-snapshot`), not from Voucherify.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offline: bool,
+}
+
+/// The export of the project's codes a connected run downloaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExportRead {
+    /// The export object's id (`exp_...`), deleted after the download.
+    pub export_id: String,
+    /// When the file was downloaded, in UTC (RFC 3339).
+    pub downloaded_at: String,
+    /// Codes it held.
+    pub codes: u64,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its sha256.
+    pub sha256: String,
 }

@@ -285,6 +285,12 @@ fn project_campaign(snapshot: &ProjectSnapshot, notes: &mut Vec<String>) -> Resu
         snapshot.read.api_url,
         snapshot.read.read_at
     ));
+    if let (true, Some(export)) = (snapshot.read.offline, &snapshot.read.existing) {
+        notes.push(format!(
+            "the snapshot records the export {} of the {} codes the project held at {}, not the codes themselves: this run checks against the codes given with --existing only",
+            export.export_id, export.codes, export.downloaded_at
+        ));
+    }
     if object.get("active").and_then(|a| a.as_bool()) == Some(false) {
         notes.push(format!(
             "campaign '{name}' is not active: the codes go in, but cannot be redeemed until the campaign is activated"

@@ -42,7 +42,7 @@ mod summarize;
 
 use evaluate::{evaluate, RowOutput};
 use finish::Finisher;
-use open::{load_existing, open_all};
+use open::{load_existing, open_all, Existing};
 use plan::{plan, Plan};
 use set_pass::{set_rule_pass, SetPass};
 pub(crate) use sources::Sources;
@@ -148,8 +148,12 @@ pub(crate) fn run_sources(
         engine.set_rules(),
         started.elapsed()
     );
-    let (existing_info, mut existing_codes) =
-        load_existing(config, &mut dedup, engine.has_set_rules())?;
+    let Existing {
+        info: existing_info,
+        kept: mut existing_codes,
+        export: existing_export,
+        notes: existing_notes,
+    } = load_existing(config, &mut dedup, engine.has_set_rules())?;
     if !existing_info.is_empty() {
         log::info!(
             "loaded {} existing codes ({:.2?})",
@@ -278,8 +282,9 @@ pub(crate) fn run_sources(
         existing: existing_info,
         column_groups: &column_groups,
         group_headers: &group_headers,
+        existing_export,
         notes: Notes {
-            plan: plan_notes,
+            plan: plan_notes.into_iter().chain(existing_notes).collect(),
             schema: &schema_checks.notes,
             engine: &engine.notes,
             sink: sink_notes,

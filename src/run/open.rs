@@ -8,6 +8,7 @@ use super::Sources;
 use crate::config::RunConfig;
 use crate::dedup::{existing, Dedup};
 use crate::error::{Error, Result};
+use crate::folder::project::ExportRead;
 use crate::folder::summary::ExistingInfo;
 use crate::normalize::headers::{ColumnRole, KnownColumn};
 use crate::normalize::{export, headers};
@@ -230,12 +231,8 @@ pub(super) fn display(path: &Path) -> String {
 /// Loads the codes already in the project (the `--existing` files, then the codes given as
 /// values) into the dedup tables; gives what the summary says of each source and, when set
 /// rules will read them (`keep`), the codes themselves.
-pub(super) fn load_existing(
-    config: &RunConfig,
-    dedup: &mut Dedup,
-    keep: bool,
-) -> Result<(Vec<ExistingInfo>, Vec<String>)> {
-    let mut info = Vec::with_capacity(config.existing.len() + 1);
+pub(super) fn load_existing(config: &RunConfig, dedup: &mut Dedup, keep: bool) -> Result<Existing> {
+    let mut info = Vec::with_capacity(config.existing.len() + 2);
     let mut kept = Vec::new();
     for (index, path) in config.existing.iter().enumerate() {
         let codes = existing::read_codes(path, config.read.split.max_record_bytes, |code| {
@@ -250,7 +247,7 @@ pub(super) fn load_existing(
         });
     }
     if !config.existing_codes.is_empty() {
-        let index = config.existing.len() as u32;
+        let index = info.len() as u32;
         for code in config.existing_codes.iter().map(|c| c.trim()) {
             if code.is_empty() {
                 continue;
@@ -265,5 +262,48 @@ pub(super) fn load_existing(
             codes: config.existing_codes.len() as u64,
         });
     }
-    Ok((info, kept))
+    let mut export = None;
+    let mut notes = Vec::new();
+    if let Some(ready) = config.project.as_ref().and_then(|p| p.export.as_ref()) {
+        // Streamed from the download into the set: the file is never held.
+        let index = info.len() as u32;
+        let name = format!("the project's export {}", ready.id);
+        let (read, note) = ready.download(&config.cancel, |body| {
+            existing::read_codes_from(
+                body,
+                Path::new(&name),
+                config.read.split.max_record_bytes,
+                |code| {
+                    dedup.add_existing(code, index);
+                    if keep {
+                        kept.push(code.to_owned());
+                    }
+                },
+            )
+        })?;
+        info.push(ExistingInfo {
+            path: name,
+            codes: read.codes,
+        });
+        notes.extend(note);
+        export = Some(read);
+    }
+    Ok(Existing {
+        info,
+        kept,
+        export,
+        notes,
+    })
+}
+
+/// The codes already in the project, loaded.
+pub(super) struct Existing {
+    /// Every source, in order.
+    pub(super) info: Vec<ExistingInfo>,
+    /// The codes themselves, when set rules read them.
+    pub(super) kept: Vec<String>,
+    /// The export of the project's codes that was downloaded, if any.
+    pub(super) export: Option<ExportRead>,
+    /// What loading them noticed.
+    pub(super) notes: Vec<String>,
 }

@@ -9,6 +9,7 @@ use crate::campaign::CampaignType;
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::folder::options::ImportOptions;
+use crate::folder::project::{ExportRead, ProjectRead};
 use crate::folder::summary::{
     BatchInfo, ColumnGroup, ExistingInfo, InputInfo, RuleCounts, RuleExample, RuleExamples,
     Summary, SCHEMA_VERSION,
@@ -29,6 +30,8 @@ pub(super) struct Counted<'a> {
     pub(super) examples: Vec<(String, Vec<RuleExample>)>,
     pub(super) tally: Tally,
     pub(super) existing: Vec<ExistingInfo>,
+    /// The export of the project's codes that was downloaded, if any.
+    pub(super) existing_export: Option<ExportRead>,
     pub(super) column_groups: &'a ColumnGroups,
     /// Each column group's batch header.
     pub(super) group_headers: &'a [Vec<String>],
@@ -67,6 +70,7 @@ pub(super) fn summary(counted: Counted<'_>) -> Result<Summary> {
                 digests,
             },
         existing,
+        existing_export,
         column_groups,
         group_headers,
         notes,
@@ -160,7 +164,12 @@ pub(super) fn summary(counted: Counted<'_>) -> Result<Summary> {
         ),
         batches,
         elapsed_ms: started.elapsed().as_millis() as u64,
-        project: config.project.as_ref().map(|p| p.read.clone()),
+        // An offline run keeps the snapshot's record of its export (a note says its codes
+        // were not read again).
+        project: config.project.as_ref().map(|p| ProjectRead {
+            existing: existing_export.or_else(|| p.read.existing.clone().filter(|_| p.read.offline)),
+            ..p.read.clone()
+        }),
     })
 }
 

@@ -180,7 +180,8 @@ impl Sink for FolderSink {
             crate::folder::updates::write(folder, &open.updates)?;
         }
         if let Some(project) = &open.project {
-            project.write(&folder.join(names::PROJECT_DIR))?;
+            let read = summary.project.as_ref().unwrap_or(&project.read);
+            project.write(&folder.join(names::PROJECT_DIR), read)?;
         }
         let path = folder.join(names::REPORT_FILE);
         let mut page = Vec::new();

@@ -133,6 +133,96 @@ impl Client {
         )
     }
 
+    /// One `POST` of `path` with a JSON body (a request that creates nothing a repeat could
+    /// harm, such as an export). Fails only when interrupted.
+    pub(crate) fn post_json_once(&self, path: &str, body: &serde_json::Value) -> Result<Exchange> {
+        let url = self.url(path);
+        let reader = self.reader.clone();
+        let body = body.to_string();
+        let (id, token) = (
+            self.settings.app_id.expose().to_owned(),
+            self.settings.app_token.expose().to_owned(),
+        );
+        self.exchange(CallKind::List, Arc::new(AtomicBool::new(true)), move || {
+            reader
+                .post(&url)
+                .header("X-App-Id", &id)
+                .header("X-App-Token", &token)
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/json")
+                .send(body.as_bytes())
+        })
+    }
+
+    /// One `DELETE` of `path`. Fails only when interrupted.
+    pub(crate) fn delete_once(&self, path: &str) -> Result<Exchange> {
+        let url = self.url(path);
+        let reader = self.reader.clone();
+        let (id, token) = (
+            self.settings.app_id.expose().to_owned(),
+            self.settings.app_token.expose().to_owned(),
+        );
+        self.exchange(CallKind::List, Arc::new(AtomicBool::new(true)), move || {
+            reader
+                .delete(&url)
+                .header("X-App-Id", &id)
+                .header("X-App-Token", &token)
+                .header("Accept", "application/json")
+                .call()
+        })
+    }
+
+    /// A `GET` of `url` (a whole URL: a download on its own host, checked by the caller) with
+    /// the credentials as headers, its body streamed to `consume` as it comes (never held
+    /// whole), checking for Ctrl-C between reads. No redirect is followed; an answer that is
+    /// not 2xx is an error with its redacted text.
+    pub(crate) fn download<T>(
+        &self,
+        url: &str,
+        consume: impl FnOnce(&mut dyn std::io::Read) -> Result<T>,
+    ) -> Result<T> {
+        self.cancel.check()?;
+        let agent = agent(&self.settings, false, Arc::new(AtomicBool::new(false)));
+        let shown = url.split(['?', '#']).next().unwrap_or_default().to_owned();
+        let sent = agent
+            .get(url)
+            .header("X-App-Id", self.settings.app_id.expose())
+            .header("X-App-Token", self.settings.app_token.expose())
+            .header("Accept", "text/csv, text/plain, */*")
+            .config()
+            .http_status_as_error(false)
+            // A large export takes longer than one phase's timeout; each read is still bounded.
+            .timeout_recv_body(None)
+            .build()
+            .call();
+        self.meter.record(CallKind::List, None);
+        let mut response = sent.map_err(|e| {
+            Error::Upload(self.redactor.owned(format!(
+                "GET {shown}: the download failed: {}",
+                answer::describe(&e)
+            )))
+        })?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let mut body = String::new();
+            let _ = std::io::Read::read_to_string(
+                &mut response.body_mut().with_config().limit(64 << 10).reader(),
+                &mut body,
+            );
+            return Err(Error::Upload(self.redactor.owned(format!(
+                "GET {shown}: the download answered {status}: {}",
+                shorten(&body)
+            ))));
+        }
+        let mut reader = CancellableRead {
+            inner: response.body_mut().with_config().limit(u64::MAX).reader(),
+            cancel: &self.cancel,
+        };
+        let consumed = consume(&mut reader);
+        self.cancel.check()?;
+        consumed
+    }
+
     /// A `GET` under the read policy: connection failures, timeouts, 429 and 5xx are retried up
     /// to `max_retries` times (429 after its `Retry-After`); any other answer that is not 2xx is
     /// an error saying what to do. Gives the answer.
@@ -312,3 +402,19 @@ mod answer;
 mod answer_memory;
 #[cfg(test)]
 mod tests;
+
+/// A body reader that stops with an error once the run is cancelled.
+struct CancellableRead<'a, R> {
+    inner: R,
+    cancel: &'a crate::interrupt::Cancel,
+}
+
+impl<R: std::io::Read> std::io::Read for CancellableRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.check().is_err() {
+            // Not ErrorKind::Interrupted, which readers retry.
+            return Err(std::io::Error::other("the run was interrupted"));
+        }
+        self.inner.read(buf)
+    }
+}

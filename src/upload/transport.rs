@@ -136,7 +136,7 @@ pub fn check_api_url(url: &str, allow_insecure_http: bool) -> Result<ApiTranspor
 }
 
 /// localhost, 127.0.0.0/8 or ::1.
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
         || bare

@@ -118,6 +118,14 @@ pub struct Behaviour {
     pub campaign_objects: Vec<Value>,
     /// What `GET /v1/metadata-schemas` answers.
     pub metadata_schemas: Value,
+    /// The status an export reaches after its first poll (`DONE`, or `ERROR`).
+    pub export_status: String,
+    /// Where an export's file is served (`result.url` is this + `/v1/exports/{id}?token=...`);
+    /// this fake itself when None.
+    pub download_base: Option<String>,
+    /// The codes this fake serves as an export's file, when it is the download host (none:
+    /// it serves no file).
+    pub download_codes: Option<Vec<String>>,
     /// Text put into every string Voucherify would write in its normal answers (message,
     /// reasons, status of listed jobs).
     pub echo: Option<String>,
@@ -153,6 +161,9 @@ impl Default for Behaviour {
                 "use_voucher_metadata_schema": true, "object": "campaign"
             })],
             metadata_schemas: json!({"object": "list", "data_ref": "schemas", "schemas": [], "total": 0}),
+            export_status: "DONE".into(),
+            download_base: None,
+            download_codes: Some(Vec::new()),
             echo: None,
             storing: Storing::Faithful,
             gift_reading: GiftReading::Initial,
@@ -204,6 +215,10 @@ struct Shared {
     jobs: Mutex<Vec<(String, Job)>>,
     /// Code -> the voucher object stored for it.
     vouchers: Mutex<HashMap<String, Value>>,
+    /// Export id -> polls so far, and deleted.
+    exports: Mutex<HashMap<String, (u32, bool)>>,
+    /// This fake's own URL.
+    url: String,
 }
 
 pub struct Fake {
@@ -223,6 +238,8 @@ impl Fake {
             behaviour: Mutex::new(Behaviour::default()),
             jobs: Mutex::new(Vec::new()),
             vouchers: Mutex::new(HashMap::new()),
+            exports: Mutex::new(HashMap::new()),
+            url: format!("http://127.0.0.1:{port}"),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -314,6 +331,17 @@ impl Fake {
     }
 
     /// Jobs created per batch file name.
+    /// Exports created, with whether each was deleted.
+    pub fn exports(&self) -> HashMap<String, bool> {
+        self.shared
+            .exports
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, (_, deleted))| (id.clone(), *deleted))
+            .collect()
+    }
+
     pub fn jobs_per_file(&self) -> HashMap<String, usize> {
         let mut counts = HashMap::new();
         for (_, job) in self.shared.jobs.lock().unwrap().iter() {
@@ -504,6 +532,9 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
 fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -> (u16, Value) {
     let b = shared.behaviour.lock().unwrap();
     let echo = b.echo.clone().unwrap_or_default();
+    if request.method == "POST" && request.path == "/v1/exports" {
+        return exports(request, "", &b, shared);
+    }
     if request.method == "POST" {
         let Some(campaign) = request
             .path
@@ -623,6 +654,9 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
             action["operation_status"] = json!(status);
         }
         return (200, action);
+    }
+    if let Some(rest) = request.path.strip_prefix("/v1/exports") {
+        return exports(request, rest, &b, shared);
     }
     if let Some(wanted) = request.path.strip_prefix("/v1/campaigns/") {
         let wanted = percent_decode(wanted);
@@ -839,4 +873,61 @@ pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// `POST /v1/exports`, `GET /v1/exports/{id}` (`SCHEDULED`, then the status of
+/// [`Behaviour::export_status`]), `DELETE /v1/exports/{id}`, and the download of an export's
+/// file (`GET /v1/exports/{id}?token=...`).
+fn exports(request: &Request, rest: &str, b: &Behaviour, shared: &Shared) -> (u16, Value) {
+    let mut exports = shared.exports.lock().unwrap();
+    if request.method == "POST" {
+        let id = format!("exp_{}", exports.len() + 1);
+        exports.insert(id.clone(), (0, false));
+        return (
+            200,
+            json!({"id": id, "object": "export", "status": "SCHEDULED", "channel": "API",
+                   "exported_object": "voucher", "parameters": {"fields": ["code"]}, "result": null}),
+        );
+    }
+    let (id, query) = rest
+        .trim_start_matches('/')
+        .split_once('?')
+        .unwrap_or((rest.trim_start_matches('/'), ""));
+    if query.contains("token=") {
+        let Some(codes) = &b.download_codes else {
+            return (404, json!({"code": 404, "key": "not_found"}));
+        };
+        let mut csv = String::from("Code\n");
+        for code in codes {
+            csv.push_str(code);
+            csv.push('\n');
+        }
+        return (200, Value::String(csv));
+    }
+    let Some((polls, deleted)) = exports.get_mut(id) else {
+        return (
+            404,
+            json!({"code": 404, "key": "not_found", "message": "Resource not found"}),
+        );
+    };
+    if request.method == "DELETE" {
+        *deleted = true;
+        return (204, Value::String(String::new()));
+    }
+    *polls += 1;
+    if *polls == 1 {
+        return (
+            200,
+            json!({"id": id, "object": "export", "status": "SCHEDULED", "result": null}),
+        );
+    }
+    let base = b
+        .download_base
+        .clone()
+        .unwrap_or_else(|| shared.url.clone());
+    (
+        200,
+        json!({"id": id, "object": "export", "status": b.export_status, "channel": "API",
+               "result": {"url": format!("{base}/v1/exports/{id}?token=dl-token-{id}")}}),
+    )
 }

@@ -118,11 +118,25 @@ fn a_connected_prepare_writes_the_batches_a_run_on_the_same_files_writes() {
     let paths: Vec<&str> = log.iter().map(|l| l.path.as_str()).collect();
     assert_eq!(
         paths,
-        ["/v1/campaigns/Spring%20discounts", "/v1/metadata-schemas"]
+        [
+            "/v1/campaigns/Spring%20discounts",
+            "/v1/metadata-schemas",
+            "/v1/exports",
+            "/v1/exports/exp_1",
+            "/v1/exports/exp_1",
+            "/v1/exports/exp_1?token=dl-token-exp_1",
+            "/v1/exports/exp_1",
+        ]
     );
-    assert!(log.iter().all(|l| l.method == "GET"
-        && l.header("X-App-Id") == Some(APP_ID)
-        && l.header("X-App-Token") == Some(TOKEN)));
+    let methods: Vec<&str> = log.iter().map(|l| l.method.as_str()).collect();
+    assert_eq!(
+        methods,
+        ["GET", "GET", "POST", "GET", "GET", "GET", "DELETE"]
+    );
+    assert!(log
+        .iter()
+        .all(|l| l.header("X-App-Id") == Some(APP_ID) && l.header("X-App-Token") == Some(TOKEN)));
+    assert_eq!(fake.exports(), [("exp_1".to_owned(), true)].into());
     // The snapshot: what was answered, hashed in read.json.
     let read: Value =
         serde_json::from_slice(&fs::read(connected.join("project/read.json")).unwrap()).unwrap();
@@ -437,4 +451,134 @@ fn a_long_metadata_schema_answer_is_kept_whole() {
         summary(&out)["metadata_types"]["extra_property_number_299"],
         "string"
     );
+}
+
+/// A project whose export's file is served by a second fake (the download host) holding
+/// `codes`.
+fn project_with_codes(codes: &[&str]) -> (Fake, Fake) {
+    let api = project();
+    let download = Fake::start();
+    download.behaviour().download_codes = Some(codes.iter().map(|c| c.to_string()).collect());
+    api.behaviour().download_base = Some(download.url.clone());
+    (api, download)
+}
+
+#[test]
+fn a_code_already_in_the_project_is_rejected_from_the_export() {
+    let existing = "MD-01";
+    let cards = fs::read_to_string(Path::new(ROOT).join(CARDS)).unwrap();
+    assert!(cards.contains(existing), "the fixture holds {existing}");
+    let (api, download) = project_with_codes(&["OTHER-1", existing, "OTHER-3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = prepare(
+        &out,
+        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let rejected = fs::read_to_string(out.join("rejected.csv")).unwrap();
+    let line = rejected
+        .lines()
+        .find(|l| l.contains(existing))
+        .unwrap_or_else(|| panic!("{existing} is rejected: {rejected}"));
+    assert!(line.contains("existing_code"), "{line}");
+    assert!(line.contains("the project's export exp_1"), "{line}");
+    let s = summary(&out);
+    assert_eq!(s["project"]["existing"]["codes"], 3);
+    assert_eq!(s["project"]["existing"]["export_id"], "exp_1");
+    assert_eq!(s["existing"][0]["codes"], 3);
+    // The download went to the download host, with the credentials; the export was deleted.
+    let got = download.log();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/v1/exports/exp_1?token=dl-token-exp_1");
+    assert_eq!(got[0].header("X-App-Token"), Some(TOKEN));
+    assert_eq!(api.exports(), [("exp_1".to_owned(), true)].into());
+    // No token of the download in any output.
+    for (name, bytes) in files_below(&out) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("dl-token"),
+            "{name} holds the download's token"
+        );
+    }
+    // --no-project-codes skips the export.
+    let skipped = dir.path().join("skipped");
+    let run = prepare(
+        &skipped,
+        &[
+            "--project-campaign",
+            CAMPAIGN,
+            "--api-url",
+            &api.url,
+            "--no-project-codes",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(summary(&skipped)["project"].get("existing").is_none());
+    assert_eq!(api.exports().len(), 1, "no second export");
+}
+
+#[test]
+fn an_export_file_on_a_foreign_host_receives_nothing() {
+    let (api, download) = project_with_codes(&["X-1"]);
+    // The same machine under another name is another host.
+    let foreign = download.url.replace("127.0.0.1", "localhost");
+    api.behaviour().download_base = Some(foreign);
+    let dir = tempfile::tempdir().unwrap();
+    let run = prepare(
+        &dir.path().join("out"),
+        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("host 'localhost'"), "{}", text(&run));
+    assert!(
+        text(&run).contains("nothing was sent to it"),
+        "{}",
+        text(&run)
+    );
+    assert!(download.log().is_empty(), "the foreign host got a request");
+    assert!(!text(&run).contains("dl-token"), "{}", text(&run));
+    assert!(!dir.path().join("out").exists());
+
+    api.behaviour().download_base = Some("https://evil.example".into());
+    let run = prepare(
+        &dir.path().join("out"),
+        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("host 'evil.example'"), "{}", text(&run));
+}
+
+#[test]
+fn an_export_that_fails_is_an_error() {
+    let (api, _download) = project_with_codes(&["X-1"]);
+    api.behaviour().export_status = "ERROR".into();
+    let dir = tempfile::tempdir().unwrap();
+    let run = prepare(
+        &dir.path().join("out"),
+        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("status ERROR"), "{}", text(&run));
+}
+
+#[test]
+fn an_export_of_a_million_codes_is_read_into_the_set() {
+    let codes: Vec<String> = (0..1_000_000).map(|n| format!("PRJ-{n:07}")).collect();
+    let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+    let (api, _download) = project_with_codes(&refs);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = prepare(
+        &out,
+        &[
+            "--project-campaign",
+            CAMPAIGN,
+            "--api-url",
+            &api.url,
+            "--campaign-limit",
+            "100000000",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert_eq!(summary(&out)["project"]["existing"]["codes"], 1_000_000);
 }

@@ -169,7 +169,7 @@ pub(super) fn message_text(bytes: &[u8], redactor: &Redactor) -> String {
 }
 
 /// A ureq error in a few words.
-fn describe(e: &ureq::Error) -> String {
+pub(super) fn describe(e: &ureq::Error) -> String {
     match e {
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => "connection refused".into(),

@@ -148,6 +148,11 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["campaign", "campaign_type"], help_heading = "Campaign")]
     pub project_snapshot: Option<PathBuf>,
 
+    /// With --project-campaign: do not read the codes already in the project (an export of
+    /// them: a few API calls and a download); --existing files still count.
+    #[arg(long, requires = "project_campaign", help_heading = "Campaign")]
+    pub no_project_codes: bool,
+
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
@@ -355,6 +360,7 @@ impl ImportArgs {
             });
         let project = self.project_campaign.map(|campaign| ProjectSource {
             allow_insecure_http: self.connection.allow_insecure_http,
+            existing_codes: !self.no_project_codes,
             ..ProjectSource::new(
                 campaign,
                 ApiSettings {

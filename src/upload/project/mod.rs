@@ -13,18 +13,24 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+mod export;
+
 use super::budget::Meter;
 use super::client::{check_api_url, encode_segment, ApiSettings, ApiTransport, Client};
 use super::redact::Redactor;
 use crate::error::{Error, Result};
 use crate::folder::project::{ProjectRead, CAMPAIGN_FILE, READ_FILE, SCHEMAS_FILE};
 use crate::interrupt::Cancel;
+use export::request_export;
+pub(crate) use export::ReadyExport;
 
 /// Where to read the project from: the campaign to import into and the connection.
 #[derive(Debug, Clone)]
 pub struct ProjectSource {
     /// The campaign's id (`camp_...`) or its name.
     pub campaign: String,
+    /// Read the codes already in the project, through an export (on by default).
+    pub existing_codes: bool,
     /// The API host and the credentials (`VOUCHERIFY_APP_ID`, `VOUCHERIFY_APP_TOKEN`).
     pub api: ApiSettings,
     /// Take a plain http:// API URL to another machine.
@@ -36,6 +42,7 @@ impl ProjectSource {
     pub fn new(campaign: impl Into<String>, api: ApiSettings) -> Self {
         ProjectSource {
             campaign: campaign.into(),
+            existing_codes: true,
             api,
             allow_insecure_http: false,
         }
@@ -51,6 +58,9 @@ pub struct ProjectSnapshot {
     pub schemas_json: String,
     /// Where and when.
     pub read: ProjectRead,
+    /// The export of the codes already in the project, ready to download (a connected run
+    /// that reads them).
+    pub(crate) export: Option<ReadyExport>,
 }
 
 impl ProjectSnapshot {
@@ -115,7 +125,12 @@ impl ProjectSnapshot {
             .and_then(|c| c.get("id"))
             .and_then(|id| id.as_str())
             .map(str::to_owned);
+        let export = match source.existing_codes {
+            true => Some(request_export(&client, api)?),
+            false => None,
+        };
         Ok(ProjectSnapshot {
+            export,
             read: ProjectRead {
                 api_url: api.base_url.clone(),
                 campaign: source.campaign.clone(),
@@ -123,6 +138,7 @@ impl ProjectSnapshot {
                 read_at: now_utc(),
                 campaign_sha256: sha256_hex(campaign_json.as_bytes()),
                 metadata_schemas_sha256: sha256_hex(schemas_json.as_bytes()),
+                existing: None,
                 offline: false,
             },
             campaign_json,
@@ -163,18 +179,20 @@ impl ProjectSnapshot {
         }
         read.offline = true;
         Ok(ProjectSnapshot {
+            export: None,
             campaign_json,
             schemas_json,
             read,
         })
     }
 
-    /// Writes the snapshot into `dir` (`campaign.json`, `metadata-schemas.json`, `read.json`).
-    pub fn write(&self, dir: &Path) -> Result<()> {
+    /// Writes the snapshot into `dir` (`campaign.json`, `metadata-schemas.json`, and `read`
+    /// as `read.json`: the run's record, with the export it downloaded).
+    pub fn write(&self, dir: &Path, read: &ProjectRead) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let read = ProjectRead {
             offline: false,
-            ..self.read.clone()
+            ..read.clone()
         };
         let mut read_json = serde_json::to_string_pretty(&read)
             .map_err(|e| Error::Invariant(format!("read.json: {e}")))?;
