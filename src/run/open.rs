@@ -264,14 +264,14 @@ pub(super) fn load_existing(config: &RunConfig, dedup: &mut Dedup, keep: bool) -
     }
     let mut export = None;
     let mut notes = Vec::new();
-    if let Some(ready) = config.project.as_ref().and_then(|p| p.export.as_ref()) {
+    if let Some(project_export) = config.project.as_ref().and_then(|p| p.export.as_ref()) {
         // Streamed from the download into the set: the file is never held.
         let index = info.len() as u32;
-        let name = format!("the project's export {}", ready.id);
-        let (read, note) = ready.download(&config.cancel, |body| {
+        let name = |id: &str| format!("the project's export {id}");
+        let (read, note) = project_export.read(&config.cancel, |id, body| {
             existing::read_codes_from(
                 body,
-                Path::new(&name),
+                Path::new(&name(id)),
                 config.read.split.max_record_bytes,
                 |code| {
                     dedup.add_existing(code, index);
@@ -282,7 +282,7 @@ pub(super) fn load_existing(config: &RunConfig, dedup: &mut Dedup, keep: bool) -
             )
         })?;
         info.push(ExistingInfo {
-            path: name,
+            path: name(&read.export_id),
             codes: read.codes,
         });
         notes.extend(note);

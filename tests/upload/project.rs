@@ -582,3 +582,24 @@ fn an_export_of_a_million_codes_is_read_into_the_set() {
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert_eq!(summary(&out)["project"]["existing"]["codes"], 1_000_000);
 }
+
+#[test]
+fn a_run_stopped_by_a_bad_input_asks_for_no_export() {
+    let fake = project();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    fs::write(&bad, "Cod,Active\nX,true\n").unwrap();
+    let run = Command::new(BIN)
+        .args(["check", &bad.display().to_string()])
+        .args(["--project-campaign", CAMPAIGN, "--api-url", &fake.url])
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(
+        fake.exports().is_empty(),
+        "an export was made for a run that stopped"
+    );
+}

@@ -14,21 +14,18 @@ use crate::upload::client::{
 };
 use crate::upload::redact::Redactor;
 
-/// An export of the project's codes that Voucherify finished, with the address of its file.
-#[derive(Clone)]
-pub(crate) struct ReadyExport {
-    pub(crate) id: String,
-    /// `result.url`: it carries the download's token, so it is never shown whole.
-    url: Secret,
-    api: ApiSettings,
+/// The export of the project's codes a connected run makes when it loads the codes already in
+/// the project (not before: a run stopped by a bad input asks for none).
+#[derive(Debug, Clone)]
+pub(crate) struct ProjectExport {
+    pub(super) api: ApiSettings,
 }
 
-impl std::fmt::Debug for ReadyExport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadyExport")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
+/// An export of the project's codes that Voucherify finished, with the address of its file.
+struct ReadyExport {
+    id: String,
+    /// `result.url`: it carries the download's token, so it is never shown whole.
+    url: Secret,
 }
 
 /// The longest wait for an export to finish.
@@ -37,7 +34,7 @@ const EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 
 /// Asks Voucherify for an export of every code in the project (`POST /v1/exports`, fields
 /// `code`) and follows it (`GET /v1/exports/{id}`) until it is `DONE`; its file's address
 /// must be on the download host of the API's region.
-pub(super) fn request_export(client: &Client, api: &ApiSettings) -> Result<ReadyExport> {
+fn request_export(client: &Client, api: &ApiSettings) -> Result<ReadyExport> {
     let body = serde_json::json!({
         "exported_object": "voucher",
         "parameters": {"fields": ["code"]},
@@ -97,7 +94,6 @@ pub(super) fn request_export(client: &Client, api: &ApiSettings) -> Result<Ready
                 return Ok(ReadyExport {
                     id,
                     url: Secret::from(url),
-                    api: api.clone(),
                 });
             }
             Some("ERROR") => {
@@ -170,14 +166,15 @@ pub(crate) fn check_download_url(api_url: &str, url: &str) -> Result<()> {
     Ok(())
 }
 
-impl ReadyExport {
-    /// Streams the export's file to `read_codes` (which gives the codes it found), hashing it
-    /// as it goes, then deletes the export object (`DELETE /v1/exports/{id}`; a failure there
-    /// is a note, not an error).
-    pub(crate) fn download(
+impl ProjectExport {
+    /// Asks for the export, follows it until done, streams its file to `read_codes` (given the
+    /// export's id, for messages; it gives the codes it found) hashing it as it goes, then
+    /// deletes the export object (`DELETE /v1/exports/{id}`; a failure there is a note, not an
+    /// error).
+    pub(crate) fn read(
         &self,
         cancel: &Cancel,
-        read_codes: impl FnOnce(&mut dyn std::io::Read) -> Result<u64>,
+        read_codes: impl FnOnce(&str, &mut dyn std::io::Read) -> Result<u64>,
     ) -> Result<(ExportRead, Option<String>)> {
         let redactor = Redactor::new(&[self.api.app_id.expose(), self.api.app_token.expose()]);
         let client = Client::new(
@@ -187,33 +184,34 @@ impl ReadyExport {
             Meter::new(None),
             1,
         );
+        let ready = request_export(&client, &self.api)?;
         let mut hasher = Sha256::new();
         let mut bytes = 0u64;
-        let codes = client.download(self.url.expose(), |body| {
+        let codes = client.download(ready.url.expose(), |body| {
             let mut hashing = HashingRead {
                 inner: body,
                 hasher: &mut hasher,
                 bytes: &mut bytes,
             };
-            read_codes(&mut hashing)
+            read_codes(&ready.id, &mut hashing)
         })?;
-        let path = format!("/v1/exports/{}", encode_segment(&self.id));
+        let path = format!("/v1/exports/{}", encode_segment(&ready.id));
         let note = match client.delete_once(&path)? {
             Exchange::Answer(answer) if (200..300).contains(&answer.status) => None,
             Exchange::Answer(answer) => Some(format!(
                 "the export {} of the project's codes could not be deleted ({} {}): it stays in the project's exports",
-                self.id,
+                ready.id,
                 answer.status,
                 answer.short_text()
             )),
             Exchange::NotSent(why) | Exchange::Lost(why) => Some(format!(
                 "the export {} of the project's codes could not be deleted ({why}): it stays in the project's exports",
-                self.id
+                ready.id
             )),
         };
         Ok((
             ExportRead {
-                export_id: self.id.clone(),
+                export_id: ready.id.clone(),
                 downloaded_at: now_utc(),
                 codes,
                 bytes,

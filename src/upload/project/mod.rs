@@ -21,8 +21,7 @@ use super::redact::Redactor;
 use crate::error::{Error, Result};
 use crate::folder::project::{ProjectRead, CAMPAIGN_FILE, READ_FILE, SCHEMAS_FILE};
 use crate::interrupt::Cancel;
-use export::request_export;
-pub(crate) use export::ReadyExport;
+pub(crate) use export::ProjectExport;
 
 /// Where to read the project from: the campaign to import into and the connection.
 #[derive(Debug, Clone)]
@@ -58,9 +57,9 @@ pub struct ProjectSnapshot {
     pub schemas_json: String,
     /// Where and when.
     pub read: ProjectRead,
-    /// The export of the codes already in the project, ready to download (a connected run
+    /// The export of the codes already in the project that the run makes (a connected run
     /// that reads them).
-    pub(crate) export: Option<ReadyExport>,
+    pub(crate) export: Option<ProjectExport>,
 }
 
 impl ProjectSnapshot {
@@ -126,7 +125,7 @@ impl ProjectSnapshot {
             .and_then(|id| id.as_str())
             .map(str::to_owned);
         let export = match source.existing_codes {
-            true => Some(request_export(&client, api)?),
+            true => Some(ProjectExport { api: api.clone() }),
             false => None,
         };
         Ok(ProjectSnapshot {
