@@ -34,6 +34,7 @@ mod outcome;
 mod prepared;
 mod project;
 mod redact;
+mod refresh;
 mod resume;
 mod state;
 mod transport;
@@ -109,6 +110,9 @@ pub struct UploadOptions {
     pub api_reserve: Option<u64>,
     /// Post nothing: read back the batches already DONE again.
     pub verify_only: bool,
+    /// For a folder prepared from the project whose campaign gained codes since: export the
+    /// project's codes again and check the batches' codes against them before posting.
+    pub refresh_existing: bool,
 }
 
 /// Receives what happens, for a display.
@@ -220,6 +224,22 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         budget::Meter::new(options.api_reserve),
         options.parallel.max(1),
     );
+    // Before the first POST of a folder prepared from the project: has the campaign gained
+    // codes since it was read?
+    let nothing_posted = state
+        .batches
+        .iter()
+        .all(|b| matches!(b.status, BatchStatus::Pending | BatchStatus::Refused));
+    if nothing_posted && !options.verify_only {
+        refresh::check_project_unchanged(
+            dir,
+            &options.campaign,
+            prepared,
+            options.refresh_existing,
+            &client,
+            progress,
+        )?;
+    }
     let shared = Mutex::new(state);
     let stopping = AtomicBool::new(false);
     let halt = Mutex::new(halt);

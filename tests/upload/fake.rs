@@ -272,10 +272,11 @@ impl Fake {
         self.shared.log.lock().unwrap().clone()
     }
 
+    /// The imports posted (`POST .../importCSV`; an export's POST is not one).
     pub fn posts(&self) -> Vec<Logged> {
         self.log()
             .into_iter()
-            .filter(|l| l.method == "POST")
+            .filter(|l| l.method == "POST" && l.path.ends_with("/importCSV"))
             .collect()
     }
 

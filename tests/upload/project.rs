@@ -603,3 +603,81 @@ fn a_run_stopped_by_a_bad_input_asks_for_no_export() {
         "an export was made for a run that stopped"
     );
 }
+
+/// `upload` of `out` to the fake, fast, with `extra` arguments.
+fn upload(out: &Path, fake: &Fake, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["upload", &out.display().to_string(), "--campaign", CAMPAIGN])
+        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
+        .args(extra)
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn codes_added_to_the_campaign_since_the_read_stop_the_upload_until_refreshed() {
+    let (api, download) = project_with_codes(&["OLD-1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = prepare(
+        &out,
+        &[
+            "--project-campaign",
+            CAMPAIGN,
+            "--api-url",
+            &api.url,
+            "--canary-rows",
+            "0",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    // Two codes went into the campaign since; one of them is a code of the batches.
+    api.behaviour().campaign_objects[0]["vouchers_count"] = json!(9);
+    download.behaviour().download_codes = Some(vec!["OLD-1".into(), "MD-01".into()]);
+
+    let stopped = upload(&out, &api, &[]);
+    assert_eq!(stopped.status.code(), Some(2), "{}", text(&stopped));
+    assert!(
+        text(&stopped).contains("holds 9 codes, 2 more"),
+        "{}",
+        text(&stopped)
+    );
+    assert!(
+        text(&stopped).contains("--refresh-existing"),
+        "{}",
+        text(&stopped)
+    );
+    assert!(api.posts().is_empty(), "nothing posted");
+
+    let clash = upload(&out, &api, &["--refresh-existing"]);
+    assert_eq!(clash.status.code(), Some(2), "{}", text(&clash));
+    assert!(
+        text(&clash).contains("1 code(s) of the batches are in the project now (MD-01)"),
+        "{}",
+        text(&clash)
+    );
+    assert!(api.posts().is_empty(), "nothing posted");
+    assert!(
+        api.exports().values().all(|deleted| *deleted),
+        "every export deleted"
+    );
+
+    // The two new codes are others: the upload goes on, and says what it checked.
+    download.behaviour().download_codes = Some(vec!["OLD-1".into(), "NEW-9".into()]);
+    let went = upload(&out, &api, &["--refresh-existing"]);
+    assert!(
+        went.status.code() == Some(0) || went.status.code() == Some(1),
+        "{}",
+        text(&went)
+    );
+    assert!(
+        text(&went).contains("hold none of the batches' codes"),
+        "{}",
+        text(&went)
+    );
+    assert!(!api.posts().is_empty());
+}

@@ -246,6 +246,7 @@ fn no_options_type_shows_a_credential_when_formatted() {
         api_budget: None,
         api_reserve: None,
         verify_only: false,
+        refresh_existing: false,
     };
     let secret = Secret::from(TOKEN);
     for shown in [

@@ -18,7 +18,7 @@ use crate::upload::redact::Redactor;
 /// the project (not before: a run stopped by a bad input asks for none).
 #[derive(Debug, Clone)]
 pub(crate) struct ProjectExport {
-    pub(super) api: ApiSettings,
+    pub(crate) api: ApiSettings,
 }
 
 /// An export of the project's codes that Voucherify finished, with the address of its file.

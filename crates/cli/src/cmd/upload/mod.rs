@@ -173,6 +173,12 @@ pub struct UploadArgs {
     pub verify_only: bool,
 
     /// Print the outcome as JSON on stdout.
+    /// For a folder prepared with --project-campaign whose campaign holds more codes now than
+    /// when it was read: export the project's codes again and check the batches' codes
+    /// against them before anything is posted (without it, such an upload stops).
+    #[arg(long, help_heading = "Upload")]
+    pub refresh_existing: bool,
+
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
@@ -282,6 +288,7 @@ impl UploadArgs {
             api_budget: self.api_budget,
             api_reserve: self.api_reserve,
             verify_only: self.verify_only,
+            refresh_existing: self.refresh_existing,
         }
     }
 }
