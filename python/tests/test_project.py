@@ -67,3 +67,19 @@ def test_a_connected_run_without_credentials_is_a_usage_error(
     monkeypatch.delenv("VOUCHERIFY_APP_TOKEN", raising=False)
     with pytest.raises(voucher_import.UsageError, match="VOUCHERIFY_APP_ID"):
         voucher_import.prepare(CARDS, project_campaign="camp_snap", api_url="http://127.0.0.1:9")
+
+
+def test_import_splits_its_options_and_refuses_what_neither_half_takes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(voucher_import.UsageError, match="unknown option 'no_such_option'"):
+        voucher_import.import_(CARDS, "camp_x", tmp_path / "out", no_such_option=1)
+    with pytest.raises(voucher_import.UsageError, match="campaign argument"):
+        voucher_import.import_(CARDS, "camp_x", tmp_path / "out", campaign_type="gift")
+    monkeypatch.delenv("VOUCHERIFY_APP_ID", raising=False)
+    monkeypatch.delenv("VOUCHERIFY_APP_TOKEN", raising=False)
+    with pytest.raises(voucher_import.UsageError, match="VOUCHERIFY_APP_ID"):
+        voucher_import.import_(
+            CARDS, "camp_x", tmp_path / "out", api_url="http://127.0.0.1:9", dry_run=True
+        )
+    assert not (tmp_path / "out").exists()

@@ -46,6 +46,8 @@ class FakeVoucherify(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if not self.authorized():
             return self.answer(401, {"code": 401, "key": "unauthorized", "message": "Unauthorized"})
+        if self.path == "/v1/exports":
+            return self.answer(200, {"id": "exp_1", "object": "export", "status": "SCHEDULED"})
         if self.path != "/v1/campaigns/camp_1/importCSV":
             return self.answer(404, {"code": 404, "key": "not_found"})
         text = body.decode("utf-8", "replace")
@@ -55,6 +57,11 @@ class FakeVoucherify(BaseHTTPRequestHandler):
         self.jobs[job] = rows
         self.posts.append(job)
         self.answer(202, {"async_action_id": job})
+
+    def do_DELETE(self) -> None:
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:
         if not self.authorized():
@@ -75,6 +82,26 @@ class FakeVoucherify(BaseHTTPRequestHandler):
         if self.path.startswith("/v1/async-actions"):
             return self.answer(200, {"object": "list", "data_ref": "async_actions",
                                      "async_actions": [], "has_more": False})
+        if self.path == "/v1/campaigns/camp_1":
+            return self.answer(200, {"id": "camp_1", "name": "Gift cards", "object": "campaign",
+                                     "campaign_type": "GIFT_VOUCHERS", "vouchers_count": 0,
+                                     "active": True})
+        if self.path == "/v1/metadata-schemas":
+            return self.answer(200, {"object": "list", "data_ref": "schemas", "schemas": [],
+                                     "total": 0})
+        if self.path.startswith("/v1/exports/exp_1?token="):
+            data = "Code\nGC-0002\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return None
+        if self.path == "/v1/exports/exp_1":
+            host, port = self.server.server_address[:2]
+            url = f"http://{host}:{port}/v1/exports/exp_1?token=t"
+            return self.answer(200, {"id": "exp_1", "object": "export", "status": "DONE",
+                                     "result": {"url": url}})
         self.answer(404, {"code": 404, "key": "not_found"})
 
 
@@ -182,4 +209,27 @@ def test_ctrl_c_stops_an_upload_that_resumes_without_posting_twice(
     monkeypatch.setenv("VOUCHERIFY_APP_TOKEN", TOKEN)
     outcome = voucher_import.upload(prepared, "camp_1", api_url=fake, verify=0, poll_ms=10)
     assert outcome["batches_done"] == 1
+    assert FakeVoucherify.posts == ["aa_1"]
+
+
+def test_import_reads_the_project_prepares_and_uploads(
+    fake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOUCHERIFY_APP_ID", APP_ID)
+    monkeypatch.setenv("VOUCHERIFY_APP_TOKEN", TOKEN)
+    out = tmp_path / "out"
+    imported = voucher_import.import_(
+        "fixtures/sample/gift_cards.csv", "camp_1", out, api_url=fake, verify=0, poll_ms=10
+    )
+    assert imported.prepared is not None
+    summary = imported.prepared.summary
+    assert summary["project"]["existing"]["codes"] == 1
+    assert summary["rejected_by_rule"]["existing_code"] >= 1
+    assert imported.uploaded["batches_done"] == 1
+    assert FakeVoucherify.posts == ["aa_1"]
+    # Again: the upload resumes, nothing is prepared or posted twice.
+    again = voucher_import.import_(
+        "fixtures/sample/gift_cards.csv", "camp_1", out, api_url=fake, verify=0, poll_ms=10
+    )
+    assert again.prepared is None
     assert FakeVoucherify.posts == ["aa_1"]

@@ -56,7 +56,9 @@ __version__: str = _native.__version__
 __all__ = [
     "prepare",
     "upload",
+    "import_",
     "Result",
+    "Imported",
     "VoucherImportError",
     "UploadError",
     "RunInterruptedError",
@@ -279,6 +281,55 @@ def upload(folder: PathLike, campaign: str, **options: Any) -> Dict[str, Any]:
         warnings.warn(text, UserWarning, stacklevel=2)
     outcome: Dict[str, Any] = json.loads(outcome_json)
     return outcome
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What :func:`import_` did: the preparation (None when it resumed an upload) and the
+    upload's outcome (what :func:`upload` gives)."""
+
+    prepared: Optional[Result]
+    uploaded: Dict[str, Any]
+
+
+def import_(source: Any, campaign: str, out: PathLike, **options: Any) -> Imported:
+    """Imports vouchers into a campaign in one call, as ``voucher-import import``: reads the
+    campaign (its id or name), its voucher metadata schema and the codes already in the
+    project from Voucherify, prepares ``out`` (:func:`prepare` with ``project_campaign``),
+    then uploads it with the canary and the read-back (:func:`upload`). Called again on the
+    same ``out`` after an upload started, it resumes the upload without reading the inputs.
+
+    Args:
+        source: what :func:`prepare` takes.
+        campaign: the campaign's id (``camp_...``) or its name.
+        out: the folder to prepare and upload from.
+        **options: options of :func:`prepare` and of :func:`upload`, each going where it
+            belongs (the connection's, ``api_url`` and ``cluster``, to both).
+
+    The credentials come from ``VOUCHERIFY_APP_ID`` and ``VOUCHERIFY_APP_TOKEN``.
+    """
+    prepare_table = {keyword for keyword, *_ in _native.prepare_options()}
+    upload_table = {keyword for keyword, *_ in _native.upload_options()}
+    known_prepare = prepare_table | {"rules", "disable_rules", "metadata_schema", "existing"}
+    for keyword in options:
+        if keyword not in known_prepare and keyword not in upload_table:
+            raise UsageError(
+                f"import_() got an unknown option '{keyword}'",
+                fix="see help(voucher_import.prepare) and help(voucher_import.upload)",
+            )
+        if keyword in ("campaign_type", "project_campaign", "project_snapshot"):
+            raise UsageError(
+                f"import_() takes the campaign as its campaign argument, not {keyword}",
+                fix="pass the campaign's id or name as campaign=",
+            )
+    for_prepare = {k: v for k, v in options.items() if k in known_prepare}
+    for_upload = {k: v for k, v in options.items() if k in upload_table}
+    folder = Path(os.fspath(out))
+    prepared = None
+    if not (folder / "upload.json").exists():
+        prepared = prepare(source, out=folder, project_campaign=campaign, **for_prepare)
+    uploaded = upload(folder, campaign, **for_upload)
+    return Imported(prepared=prepared, uploaded=uploaded)
 
 
 def _call(function: Any, *args: Any) -> Any:

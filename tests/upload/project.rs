@@ -681,3 +681,80 @@ fn codes_added_to_the_campaign_since_the_read_stop_the_upload_until_refreshed() 
     );
     assert!(!api.posts().is_empty());
 }
+
+/// `import INPUT` into the fake's campaign, fast, with `extra` arguments.
+fn import(input: &str, out: &Path, fake: &Fake, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .args([
+            "import",
+            input,
+            "--campaign",
+            CAMPAIGN,
+            "--out",
+            &out.display().to_string(),
+        ])
+        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
+        .args(extra)
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+const GIFT_CARDS: &str = "fixtures/sample/gift_cards.csv";
+
+#[test]
+fn import_goes_from_a_file_to_verified_codes_and_resumes() {
+    let fake = Fake::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = import(GIFT_CARDS, &out, &fake, &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    // One summary of both halves: the rows rejected locally, the codes imported.
+    let said = text(&run);
+    assert!(said.contains("rejected"), "{said}");
+    assert!(said.contains("imported"), "{said}");
+    let s = summary(&out);
+    assert_eq!(s["project"]["campaign"], CAMPAIGN);
+    let posted = fake.posts().len();
+    assert!(posted >= 1);
+    let state: Value = serde_json::from_slice(&fs::read(out.join("upload.json")).unwrap()).unwrap();
+    assert!(state["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["status"] == "DONE"));
+    // Run again: the upload resumes, nothing is posted twice.
+    let again = import(GIFT_CARDS, &out, &fake, &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(
+        text(&again).contains("the upload resumes"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(fake.posts().len(), posted);
+}
+
+#[test]
+fn import_stops_at_the_canary_when_the_project_reads_amounts_otherwise() {
+    let fake = Fake::start();
+    fake.behaviour().storing = super::fake::Storing::AmountsTimes100;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = import(GIFT_CARDS, &out, &fake, &["--max-file-bytes", "300"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert_eq!(fake.posts().len(), 1, "the canary alone: {}", text(&run));
+}
+
+#[test]
+fn import_dry_run_prepares_and_posts_nothing() {
+    let fake = Fake::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = import(GIFT_CARDS, &out, &fake, &["--dry-run"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    assert!(out.join("summary.json").exists());
+    assert!(fake.posts().is_empty());
+}

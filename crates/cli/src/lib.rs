@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
-use cmd::{check, completions, explain, man, prepare, rules, upload};
+use cmd::{check, completions, explain, import, man, prepare, rules, upload};
 use printer::TerminalSafe;
 use voucher_import::{ErrorKind, ErrorReport};
 
@@ -45,6 +45,10 @@ enum Command {
     Check(check::CheckArgs),
     Rules(rules::RulesArgs),
     Upload(upload::UploadArgs),
+    /// Import voucher files into a Voucherify campaign in one command: read the project (the
+    /// campaign, its metadata schema, the codes already there), prepare, upload with the
+    /// canary and the read-back.
+    Import(import::ImportRunArgs),
     Explain(explain::ExplainArgs),
     Completions(completions::CompletionsArgs),
     Man(man::ManArgs),
@@ -57,6 +61,7 @@ impl Command {
             Command::Prepare(args) => args.json,
             Command::Check(args) => args.json,
             Command::Upload(args) => args.json,
+            Command::Import(_) => false,
             Command::Rules(_) | Command::Explain(_) | Command::Completions(_) | Command::Man(_) => {
                 false
             }
@@ -80,7 +85,7 @@ pub fn command() -> clap::Command {
 
 /// Options of one name that mean different things in different subcommands: their variable
 /// names the subcommand too (`upload --campaign` is an id, `prepare --campaign` a file).
-const SUBCOMMAND_VARIABLES: [(&str, &str); 1] = [("upload", "campaign")];
+const SUBCOMMAND_VARIABLES: [(&str, &str); 2] = [("upload", "campaign"), ("import", "campaign")];
 
 /// `arg` of `subcommand` also read from `VOUCHER_IMPORT_<ITS LONG NAME>` (or
 /// `VOUCHER_IMPORT_<SUBCOMMAND>_<NAME>`, see [`SUBCOMMAND_VARIABLES`]), unless it is positional,
@@ -262,6 +267,20 @@ fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
                 &dir,
             ))?;
             Ok(outcome.exit_code() as u8)
+        }
+        Command::Import(args) => {
+            let dir = args.out.display().to_string();
+            let imported = import::run(args, cancel, &progress::UploadLines::default())?;
+            let mut err = TerminalSafe::new(stderr.lock());
+            if let Some(summary) = &imported.prepared {
+                unless_broken_pipe(printer::write_summary(&mut err, summary, Some(&dir)))?;
+            }
+            unless_broken_pipe(printer::upload::write_summary(
+                &mut err,
+                &imported.uploaded,
+                &dir,
+            ))?;
+            Ok(imported.uploaded.exit_code() as u8)
         }
         Command::Explain(args) => {
             let rule = explain::run(&args)?;

@@ -6,6 +6,7 @@ pub mod check;
 pub mod completions;
 pub mod connection;
 pub mod explain;
+pub mod import;
 pub mod inputs;
 pub mod man;
 pub mod policy;

@@ -59,6 +59,18 @@ pub struct UploadArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
+    #[command(flatten)]
+    pub run: UploadRunArgs,
+
+    /// Print the outcome as JSON on stdout.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// How an upload goes: what `upload` and `import` share beside the folder, the campaign and
+/// the connection.
+#[derive(Debug, Clone, Args)]
+pub struct UploadRunArgs {
     /// Check the folder and say what would be uploaded; send nothing.
     #[arg(long, help_heading = "Upload")]
     pub dry_run: bool,
@@ -172,15 +184,11 @@ pub struct UploadArgs {
     #[arg(long, help_heading = "Checking what Voucherify stored")]
     pub verify_only: bool,
 
-    /// Print the outcome as JSON on stdout.
     /// For a folder prepared with --project-campaign whose campaign holds more codes now than
     /// when it was read: export the project's codes again and check the batches' codes
     /// against them before anything is posted (without it, such an upload stops).
     #[arg(long, help_heading = "Upload")]
     pub refresh_existing: bool,
-
-    #[arg(long, help_heading = "Output")]
-    pub json: bool,
 }
 
 /// `20`, `0` or `all`.
@@ -249,20 +257,35 @@ fn parse_adoption(text: &str) -> std::result::Result<(String, String), String> {
 impl UploadArgs {
     /// The options, with the credentials from the environment.
     pub fn into_options(self, cancel: voucher_import::Cancel) -> UploadOptions {
+        self.run
+            .into_options(self.dir, self.campaign, &self.connection, cancel)
+    }
+}
+
+impl UploadRunArgs {
+    /// The options of an upload of `dir` into `campaign`, with the credentials from the
+    /// environment.
+    pub fn into_options(
+        self,
+        dir: PathBuf,
+        campaign: String,
+        connection: &ConnectionArgs,
+        cancel: voucher_import::Cancel,
+    ) -> UploadOptions {
         UploadOptions {
             cancel,
-            dir: self.dir,
-            campaign: self.campaign,
+            dir,
+            campaign,
             api: ApiSettings {
-                base_url: self.connection.base_url(),
+                base_url: connection.base_url(),
                 app_id: credential("VOUCHERIFY_APP_ID"),
                 app_token: credential("VOUCHERIFY_APP_TOKEN"),
                 max_retries: self.retries,
                 retry_base: Duration::from_millis(self.retry_ms),
                 max_retry_after: Duration::from_secs(self.max_retry_after),
-                http_timeout: self.connection.http_timeout,
+                http_timeout: connection.http_timeout,
             },
-            allow_insecure_http: self.connection.allow_insecure_http,
+            allow_insecure_http: connection.allow_insecure_http,
             dry_run: self.dry_run,
             parallel: usize::from(self.parallel),
             poll_first: Duration::from_millis(self.poll_ms),
