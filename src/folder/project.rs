@@ -34,6 +34,9 @@ pub struct ProjectRead {
     /// read them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub existing: Option<ExportRead>,
+    /// The project's settings, read with Management API keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ProjectSettings>,
     /// The run read the snapshot from a folder (`--project-snapshot`), not from Voucherify.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offline: bool,
@@ -52,4 +55,15 @@ pub struct ExportRead {
     pub bytes: u64,
     /// Its sha256.
     pub sha256: String,
+}
+
+/// What the Management API says of the project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProjectSettings {
+    /// The project's id.
+    pub project_id: String,
+    /// The project's time zone, "used for dates and expiration rules".
+    pub timezone: Option<String>,
+    /// Whether the project tells codes apart by letter case.
+    pub case_sensitive_codes: Option<bool>,
 }

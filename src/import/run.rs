@@ -116,10 +116,13 @@ impl Import {
         };
         campaign.check_holds_codes()?;
         let resolved = resolve_inputs(&inputs, self.skip_unreadable)?;
-        let options = ImportOptions {
+        let mut options = ImportOptions {
             codes_in_campaign: self.codes_in_campaign.unwrap_or(campaign.vouchers_count),
             ..self.options.clone()
         };
+        if let Some(snapshot) = &project {
+            apply_project_settings(snapshot, &mut options, &mut notes);
+        }
         options.check()?;
         let metadata_schema = match &self.metadata_schema {
             None => match &project {
@@ -350,4 +353,59 @@ fn project_schema(
                 "GET /v1/metadata-schemas: the voucher schema cannot be read: {message}"
             ))
         })
+}
+
+/// The project's time zone and code case sensitivity (read with Management API keys) for
+/// what the options leave open; without them, a note says what is assumed.
+fn apply_project_settings(
+    snapshot: &ProjectSnapshot,
+    options: &mut ImportOptions,
+    notes: &mut Vec<String>,
+) {
+    let Some(settings) = &snapshot.read.settings else {
+        if !snapshot.read.offline {
+            notes.push(format!(
+                "the project's time zone and whether it tells codes apart by case were not read (they need Management API keys: VOUCHERIFY_MANAGEMENT_APP_ID, VOUCHERIFY_MANAGEMENT_APP_TOKEN and --project-id): {}, and codes are compared {}",
+                match &options.dates_in {
+                    Some(zone) => format!("dates without a zone are read in {zone} (--dates-in)"),
+                    None => "dates without a zone are written as given".to_owned(),
+                },
+                if options.case_insensitive_codes { "ignoring case (--case-insensitive-codes)" } else { "exactly" }
+            ));
+        }
+        return;
+    };
+    match (&options.dates_in, &settings.timezone) {
+        (None, Some(zone)) => match crate::formats::parse_zone(zone) {
+            Ok(_) => {
+                notes.push(format!(
+                    "dates without a zone are read in the project's time zone, {zone} (as --dates-in would)"
+                ));
+                options.dates_in = Some(zone.clone());
+            }
+            Err(why) => notes.push(format!(
+                "the project's time zone '{zone}' is not one this tool reads ({why}): dates without a zone are written as given; give --dates-in"
+            )),
+        },
+        (Some(given), Some(zone)) if given != zone => notes.push(format!(
+            "--dates-in {given} is used; the project's time zone is {zone}"
+        )),
+        _ => {}
+    }
+    match (
+        settings.case_sensitive_codes,
+        options.case_insensitive_codes,
+    ) {
+        (Some(false), false) => {
+            notes.push(
+                "the project does not tell codes apart by case: codes are compared ignoring case (as --case-insensitive-codes would)".to_owned(),
+            );
+            options.case_insensitive_codes = true;
+        }
+        (Some(true), true) => notes.push(
+            "--case-insensitive-codes is used, though the project tells codes apart by case"
+                .to_owned(),
+        ),
+        _ => {}
+    }
 }

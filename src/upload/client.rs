@@ -110,7 +110,9 @@ impl Client {
         })
     }
 
-    /// One `GET` of `path` (which starts with `/v1/`). Fails only when interrupted.
+    /// One `GET` of `path` (which starts with `/v1/`, or `/management/v1/` for a client
+    /// holding Management API keys: they go as `X-Management-Id` and `X-Management-Token`).
+    /// Fails only when interrupted.
     pub(crate) fn get_once(&self, path: &str) -> Result<Exchange> {
         let url = self.url(path);
         let reader = self.reader.clone();
@@ -118,6 +120,10 @@ impl Client {
             self.settings.app_id.expose().to_owned(),
             self.settings.app_token.expose().to_owned(),
         );
+        let (id_header, token_header) = match path.starts_with("/management/") {
+            true => ("X-Management-Id", "X-Management-Token"),
+            false => ("X-App-Id", "X-App-Token"),
+        };
         // Reads are always safe to repeat: whether they reached the server does not matter.
         self.exchange(
             CallKind::of_get(path),
@@ -125,8 +131,8 @@ impl Client {
             move || {
                 reader
                     .get(&url)
-                    .header("X-App-Id", &id)
-                    .header("X-App-Token", &token)
+                    .header(id_header, &id)
+                    .header(token_header, &token)
                     .header("Accept", "application/json")
                     .call()
             },

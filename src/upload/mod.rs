@@ -54,7 +54,7 @@ pub use client::{check_api_url, ApiSettings, ApiTransport, Secret, IMPORT_ACTION
 pub use compare::{Mismatch, MismatchKind, VerifyCount};
 pub use gate::{Acceptance, CanaryMode, MismatchSignature, MismatchStop, OnMismatch};
 pub use outcome::UploadOutcome;
-pub use project::{ProjectSnapshot, ProjectSource};
+pub use project::{ManagementKeys, ProjectSnapshot, ProjectSource};
 pub use redact::{Redactor, REDACTED};
 use resume::{adopt, forget_taken_candidates, holdings, resumed};
 pub use state::{

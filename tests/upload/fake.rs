@@ -21,6 +21,8 @@ use serde_json::{json, Value};
 pub const TOKEN: &str = "secret-token-6f1d";
 pub const APP_ID: &str = "appid-7e21b";
 pub const CAMPAIGN: &str = "camp_test";
+pub const MANAGEMENT_ID: &str = "mgmt-id-5c3a";
+pub const MANAGEMENT_TOKEN: &str = "mgmt-token-9b8e7d";
 
 /// How the fake answers one request.
 #[derive(Debug, Clone)]
@@ -120,6 +122,8 @@ pub struct Behaviour {
     pub metadata_schemas: Value,
     /// The status an export reaches after its first poll (`DONE`, or `ERROR`).
     pub export_status: String,
+    /// What `GET /management/v1/projects/{id}` answers for any id.
+    pub project_settings: Value,
     /// Where an export's file is served (`result.url` is this + `/v1/exports/{id}?token=...`);
     /// this fake itself when None.
     pub download_base: Option<String>,
@@ -162,6 +166,7 @@ impl Default for Behaviour {
             })],
             metadata_schemas: json!({"object": "list", "data_ref": "schemas", "schemas": [], "total": 0}),
             export_status: "DONE".into(),
+            project_settings: json!({"id": "proj_test", "name": "Test", "timezone": "Europe/Warsaw", "case_sensitive_codes": false}),
             download_base: None,
             download_codes: Some(Vec::new()),
             echo: None,
@@ -433,8 +438,13 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
     } else {
         None
     };
-    let authorized = header("X-App-Id").as_deref() == Some(APP_ID)
-        && header("X-App-Token").as_deref() == Some(TOKEN);
+    let authorized = if request.path.starts_with("/management/") {
+        header("X-Management-Id").as_deref() == Some(MANAGEMENT_ID)
+            && header("X-Management-Token").as_deref() == Some(MANAGEMENT_TOKEN)
+    } else {
+        header("X-App-Id").as_deref() == Some(APP_ID)
+            && header("X-App-Token").as_deref() == Some(TOKEN)
+    };
     let scripted = {
         let mut b = shared.behaviour.lock().unwrap();
         let queue = if request.method == "POST" {
@@ -678,6 +688,9 @@ fn normal(request: &Request, file: Option<&(String, String)>, shared: &Shared) -
                 json!({"code": 404, "key": "not_found", "message": "Resource not found", "details": format!("Cannot find campaign with id {wanted}{echo}")}),
             ),
         };
+    }
+    if request.path.starts_with("/management/v1/projects/") {
+        return (200, b.project_settings.clone());
     }
     if request.path == "/v1/metadata-schemas" {
         return (200, b.metadata_schemas.clone());

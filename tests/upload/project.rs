@@ -758,3 +758,74 @@ fn import_dry_run_prepares_and_posts_nothing() {
     assert!(out.join("summary.json").exists());
     assert!(fake.posts().is_empty());
 }
+
+#[test]
+fn management_keys_give_the_projects_time_zone_and_case_rule_and_without_them_a_note() {
+    use super::fake::{MANAGEMENT_ID, MANAGEMENT_TOKEN};
+    let fake = project();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = Command::new(BIN)
+        .args(["prepare", CARDS, "--out", &out.display().to_string()])
+        .args([
+            "--project-campaign",
+            CAMPAIGN,
+            "--api-url",
+            &fake.url,
+            "--project-id",
+            "proj_test",
+        ])
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .env("VOUCHERIFY_MANAGEMENT_APP_ID", MANAGEMENT_ID)
+        .env("VOUCHERIFY_MANAGEMENT_APP_TOKEN", MANAGEMENT_TOKEN)
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let s = summary(&out);
+    assert_eq!(s["options"]["dates_in"], "Europe/Warsaw");
+    assert_eq!(s["options"]["case_insensitive_codes"], true);
+    assert_eq!(s["project"]["settings"]["timezone"], "Europe/Warsaw");
+    let notes = s["notes"].to_string();
+    assert!(
+        notes.contains("the project's time zone, Europe/Warsaw"),
+        "{notes}"
+    );
+    assert!(notes.contains("compared ignoring case"), "{notes}");
+    let management: Vec<_> = fake
+        .log()
+        .into_iter()
+        .filter(|l| l.path.starts_with("/management/"))
+        .collect();
+    assert_eq!(management.len(), 1);
+    assert_eq!(management[0].path, "/management/v1/projects/proj_test");
+    assert_eq!(
+        management[0].header("X-Management-Token"),
+        Some(MANAGEMENT_TOKEN)
+    );
+    assert_eq!(
+        management[0].header("X-App-Token"),
+        None,
+        "the app token stays home"
+    );
+    for (name, bytes) in files_below(&out) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(MANAGEMENT_TOKEN),
+            "{name}"
+        );
+    }
+
+    // Without the keys: a note of what was assumed.
+    let plain = dir.path().join("plain");
+    let run = prepare(
+        &plain,
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let notes = summary(&plain)["notes"].to_string();
+    assert!(
+        notes.contains("were not read (they need Management API keys"),
+        "{notes}"
+    );
+}

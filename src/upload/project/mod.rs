@@ -16,10 +16,12 @@ use sha2::{Digest, Sha256};
 mod export;
 
 use super::budget::Meter;
-use super::client::{check_api_url, encode_segment, ApiSettings, ApiTransport, Client};
+use super::client::{check_api_url, encode_segment, ApiSettings, ApiTransport, Client, Secret};
 use super::redact::Redactor;
 use crate::error::{Error, Result};
-use crate::folder::project::{ProjectRead, CAMPAIGN_FILE, READ_FILE, SCHEMAS_FILE};
+use crate::folder::project::{
+    ProjectRead, ProjectSettings, CAMPAIGN_FILE, READ_FILE, SCHEMAS_FILE,
+};
 use crate::interrupt::Cancel;
 pub(crate) use export::ProjectExport;
 
@@ -34,6 +36,20 @@ pub struct ProjectSource {
     pub api: ApiSettings,
     /// Take a plain http:// API URL to another machine.
     pub allow_insecure_http: bool,
+    /// Management API keys and the project's id, to read the project's time zone and whether
+    /// its codes are case-sensitive (`GET /management/v1/projects/{projectId}`).
+    pub management: Option<ManagementKeys>,
+}
+
+/// The Management API keys (`VOUCHERIFY_MANAGEMENT_APP_ID`, `..._TOKEN`) and the project.
+#[derive(Debug, Clone)]
+pub struct ManagementKeys {
+    /// The `X-Management-Id` credential.
+    pub id: Secret,
+    /// The `X-Management-Token` credential.
+    pub token: Secret,
+    /// The project's id (`proj_...`).
+    pub project: String,
 }
 
 impl ProjectSource {
@@ -44,6 +60,7 @@ impl ProjectSource {
             existing_codes: true,
             api,
             allow_insecure_http: false,
+            management: None,
         }
     }
 }
@@ -124,6 +141,10 @@ impl ProjectSnapshot {
             .and_then(|c| c.get("id"))
             .and_then(|id| id.as_str())
             .map(str::to_owned);
+        let settings = match &source.management {
+            Some(keys) => Some(read_settings(source, keys, cancel)?),
+            None => None,
+        };
         let export = match source.existing_codes {
             true => Some(ProjectExport { api: api.clone() }),
             false => None,
@@ -138,6 +159,7 @@ impl ProjectSnapshot {
                 campaign_sha256: sha256_hex(campaign_json.as_bytes()),
                 metadata_schemas_sha256: sha256_hex(schemas_json.as_bytes()),
                 existing: None,
+                settings,
                 offline: false,
             },
             campaign_json,
@@ -221,4 +243,49 @@ fn now_utc() -> String {
     chrono::DateTime::from_timestamp(seconds, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default()
+}
+
+/// The project's time zone and code case sensitivity, through the Management API.
+fn read_settings(
+    source: &ProjectSource,
+    keys: &ManagementKeys,
+    cancel: &Cancel,
+) -> Result<ProjectSettings> {
+    if keys.id.is_empty() || keys.token.is_empty() {
+        return Err(Error::usage(
+            "VOUCHERIFY_MANAGEMENT_APP_ID and VOUCHERIFY_MANAGEMENT_APP_TOKEN must both be set to read the project's settings (--project-id)",
+            "export the Management API keys, or leave out --project-id (then --dates-in and --case-insensitive-codes say what the project's settings would)",
+        ));
+    }
+    let api = ApiSettings {
+        app_id: keys.id.clone(),
+        app_token: keys.token.clone(),
+        ..source.api.clone()
+    };
+    let redactor = Redactor::new(&[
+        keys.id.expose(),
+        keys.token.expose(),
+        source.api.app_id.expose(),
+        source.api.app_token.expose(),
+    ]);
+    let client = Client::new(api, redactor, cancel.clone(), Meter::new(None), 1);
+    let path = format!("/management/v1/projects/{}", encode_segment(&keys.project));
+    let project = client.get_or_missing(&path)?.ok_or_else(|| {
+        Error::usage(
+            format!(
+                "the Management API has no project '{}' (GET {path} answered 404)",
+                keys.project
+            ),
+            "give --project-id the project's id (proj_...), as Project settings shows it",
+        )
+    })?;
+    let json = project.json.unwrap_or_default();
+    Ok(ProjectSettings {
+        project_id: keys.project.clone(),
+        timezone: json
+            .get("timezone")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned),
+        case_sensitive_codes: json.get("case_sensitive_codes").and_then(|c| c.as_bool()),
+    })
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use voucher_import::upload::{ApiSettings, ProjectSource};
+use voucher_import::upload::{ApiSettings, ManagementKeys, ProjectSource};
 use voucher_import::AmountUnit;
 use voucher_import::CampaignType;
 
@@ -152,6 +152,12 @@ pub struct ImportArgs {
     /// them: a few API calls and a download); --existing files still count.
     #[arg(long, requires = "project_campaign", help_heading = "Campaign")]
     pub no_project_codes: bool,
+
+    /// With --project-campaign: the project's id (proj_...), to read its time zone and
+    /// whether it tells codes apart by case with Management API keys
+    /// (VOUCHERIFY_MANAGEMENT_APP_ID, VOUCHERIFY_MANAGEMENT_APP_TOKEN).
+    #[arg(long, value_name = "PROJECT_ID", help_heading = "Campaign")]
+    pub project_id: Option<String>,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -361,6 +367,11 @@ impl ImportArgs {
         let project = self.project_campaign.map(|campaign| ProjectSource {
             allow_insecure_http: self.connection.allow_insecure_http,
             existing_codes: !self.no_project_codes,
+            management: self.project_id.clone().map(|project| ManagementKeys {
+                id: credential("VOUCHERIFY_MANAGEMENT_APP_ID"),
+                token: credential("VOUCHERIFY_MANAGEMENT_APP_TOKEN"),
+                project,
+            }),
             ..ProjectSource::new(
                 campaign,
                 ApiSettings {
