@@ -70,7 +70,8 @@ pub use rules::{Rule, RuleSet};
 pub use run::{NoProgress, Progress, ProgressUpdate};
 pub use schemas::{json_schemas, ErrorOutput};
 pub use sink::{
-    ArrowRows, CheckSink, FolderSink, JudgedChunk, ListedRow, MemorySink, RunStart, Sink, Wants,
+    ArrowRows, CheckSink, FolderSink, JudgedChunk, KeptDocument, ListedRow, MemorySink, RunStart,
+    Sink, Wants,
 };
 pub use suggest::closest;
 pub use text::shorten;

@@ -11,8 +11,11 @@ pub const SCHEMAS_FILE: &str = "metadata-schemas.json";
 /// What the snapshot is: where and when it was read ([`ProjectRead`]).
 pub const READ_FILE: &str = "read.json";
 
+/// The codes of the export, as downloaded (only with `--keep-existing`).
+pub const EXISTING_CODES_FILE: &str = "existing-codes.csv";
+
 /// Every file a snapshot holds.
-pub const FILES: [&str; 3] = [CAMPAIGN_FILE, SCHEMAS_FILE, READ_FILE];
+pub const FILES: [&str; 4] = [CAMPAIGN_FILE, SCHEMAS_FILE, READ_FILE, EXISTING_CODES_FILE];
 
 /// Where and when a snapshot was read, as `project/read.json` and `summary.json` record it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -150,6 +150,13 @@ impl Import {
                 })
             }
         };
+        // The export's codes a snapshot kept are read as an --existing file.
+        let existing_files: Vec<PathBuf> = self
+            .existing_files
+            .iter()
+            .cloned()
+            .chain(project.as_ref().and_then(|p| p.kept_codes.clone()))
+            .collect();
         let file_of = |source: &Option<SchemaSource>| match source {
             Some(SchemaSource::File(path)) => Some(path.clone()),
             _ => None,
@@ -161,7 +168,7 @@ impl Import {
         let reads: Vec<PathBuf> = resolved
             .reads
             .into_iter()
-            .chain(self.existing_files.iter().cloned())
+            .chain(existing_files.iter().cloned())
             .chain(self.rule_files.iter().cloned())
             .chain(file_of(&self.metadata_schema))
             .chain(campaign_file)
@@ -177,7 +184,7 @@ impl Import {
                 inputs: resolved.inputs,
                 read: self.read,
                 format: self.format,
-                existing: self.existing_files.clone(),
+                existing: existing_files,
                 existing_codes: self.existing_codes.clone(),
                 campaign,
                 options,
@@ -289,10 +296,16 @@ fn project_campaign(snapshot: &ProjectSnapshot, notes: &mut Vec<String>) -> Resu
         snapshot.read.read_at
     ));
     if let (true, Some(export)) = (snapshot.read.offline, &snapshot.read.existing) {
-        notes.push(format!(
-            "the snapshot records the export {} of the {} codes the project held at {}, not the codes themselves: this run checks against the codes given with --existing only",
-            export.export_id, export.codes, export.downloaded_at
-        ));
+        notes.push(match snapshot.kept_codes {
+            Some(_) => format!(
+                "the codes already in the project are the {} the snapshot kept from the export {} ({})",
+                export.codes, export.export_id, export.downloaded_at
+            ),
+            None => format!(
+                "the snapshot records the export {} of the {} codes the project held at {}, not the codes themselves (prepare --keep-existing keeps them): this run checks against the codes given with --existing only",
+                export.export_id, export.codes, export.downloaded_at
+            ),
+        });
     }
     if object.get("active").and_then(|a| a.as_bool()) == Some(false) {
         notes.push(format!(

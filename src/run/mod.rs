@@ -153,7 +153,7 @@ pub(crate) fn run_sources(
         kept: mut existing_codes,
         export: existing_export,
         notes: existing_notes,
-    } = load_existing(config, &mut dedup, engine.has_set_rules())?;
+    } = load_existing(config, &mut dedup, engine.has_set_rules(), sink)?;
     if !existing_info.is_empty() {
         log::info!(
             "loaded {} existing codes ({:.2?})",

@@ -13,6 +13,7 @@ use crate::folder::summary::ExistingInfo;
 use crate::normalize::headers::{ColumnRole, KnownColumn};
 use crate::normalize::{export, headers};
 use crate::read::{Input, InputPath, Pending, PerInput};
+use crate::sink::{KeptDocument, Sink};
 
 /// What an input is, decided once from its header: the phases ask this, not the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,7 +232,14 @@ pub(super) fn display(path: &Path) -> String {
 /// Loads the codes already in the project (the `--existing` files, then the codes given as
 /// values) into the dedup tables; gives what the summary says of each source and, when set
 /// rules will read them (`keep`), the codes themselves.
-pub(super) fn load_existing(config: &RunConfig, dedup: &mut Dedup, keep: bool) -> Result<Existing> {
+/// Loads the codes already in the project into `dedup` (and keeps them as text when `keep`:
+/// set rules read them); the export's file, when it is to be kept, goes to `sink`.
+pub(super) fn load_existing(
+    config: &RunConfig,
+    dedup: &mut Dedup,
+    keep: bool,
+    sink: &mut dyn Sink,
+) -> Result<Existing> {
     let mut info = Vec::with_capacity(config.existing.len() + 2);
     let mut kept = Vec::new();
     for (index, path) in config.existing.iter().enumerate() {
@@ -268,7 +276,14 @@ pub(super) fn load_existing(config: &RunConfig, dedup: &mut Dedup, keep: bool) -
         // Streamed from the download into the set: the file is never held.
         let index = info.len() as u32;
         let name = |id: &str| format!("the project's export {id}");
-        let (read, note) = project_export.read(&config.cancel, |id, body| {
+        let mut kept_file = match project_export.keep {
+            true => sink.keep(KeptDocument::ExistingCodes)?,
+            false => None,
+        };
+        let keep_in = kept_file
+            .as_deref_mut()
+            .map(|w| w as &mut dyn std::io::Write);
+        let (read, note) = project_export.read(&config.cancel, keep_in, |id, body| {
             existing::read_codes_from(
                 body,
                 Path::new(&name(id)),

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::{JudgedChunk, RunStart, Sink};
+use super::{JudgedChunk, KeptDocument, RunStart, Sink};
 use crate::error::{Error, Result};
 use crate::folder::origins::OriginRun;
 use crate::folder::summary::Summary;
@@ -147,6 +147,20 @@ impl Sink for FolderSink {
             }
         }
         Ok(())
+    }
+
+    /// `project/existing-codes.csv` in the staging folder.
+    fn keep(&mut self, document: KeptDocument) -> Result<Option<Box<dyn std::io::Write + Send>>> {
+        let open = self.open()?;
+        let KeptDocument::ExistingCodes = document;
+        let dir = open.staged.path().join(names::PROJECT_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join(crate::folder::project::EXISTING_CODES_FILE);
+        let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(Some(Box::new(std::io::BufWriter::with_capacity(
+            1 << 20,
+            file,
+        ))))
     }
 
     /// Waits for every batch byte to be on disk, writes summary.json, origins.csv,

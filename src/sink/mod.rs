@@ -54,6 +54,21 @@ pub trait Sink: Send {
 
     /// Called once, after the last chunk, with what the run did.
     fn finish(&mut self, summary: &Summary) -> Result<()>;
+
+    /// Where to keep a document the run reads as it goes and was asked to keep (the codes
+    /// of the project's export, `--keep-existing`: `project/existing-codes.csv`); None when
+    /// this sink keeps no documents (the default).
+    fn keep(&mut self, document: KeptDocument) -> Result<Option<Box<dyn std::io::Write + Send>>> {
+        let _ = document;
+        Ok(None)
+    }
+}
+
+/// A document a run may keep beside its rows ([`Sink::keep`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptDocument {
+    /// The file of the export of the codes already in the project, as downloaded.
+    ExistingCodes,
 }
 
 /// The forms of the rows a sink reads besides the listed rows and the batch pieces.
@@ -250,5 +265,13 @@ impl<A: Sink, B: Sink> Sink for (A, B) {
     fn finish(&mut self, summary: &Summary) -> Result<()> {
         self.0.finish(summary)?;
         self.1.finish(summary)
+    }
+
+    /// Kept by the first sink that keeps documents.
+    fn keep(&mut self, document: KeptDocument) -> Result<Option<Box<dyn std::io::Write + Send>>> {
+        match self.0.keep(document)? {
+            Some(kept) => Ok(Some(kept)),
+            None => self.1.keep(document),
+        }
     }
 }

@@ -51,8 +51,9 @@ pub(crate) fn check_project_unchanged(
     let mut found = 0u64;
     let export = ProjectExport {
         api: client.settings().clone(),
+        keep: false,
     };
-    let (read, note) = export.read(client.cancel(), |id, body| {
+    let (read, note) = export.read(client.cancel(), None, |id, body| {
         let name = format!("the project's export {id}");
         crate::dedup::existing::read_codes_from(body, Path::new(&name), usize::MAX, |code| {
             if ours.contains(code) {

@@ -829,3 +829,69 @@ fn management_keys_give_the_projects_time_zone_and_case_rule_and_without_them_a_
         "{notes}"
     );
 }
+
+#[test]
+fn keep_existing_keeps_the_exports_codes_for_an_offline_run() {
+    let (api, _download) = project_with_codes(&["MD-01", "OTHER-2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let run = prepare(
+        &first,
+        &[
+            "--project-campaign",
+            CAMPAIGN,
+            "--api-url",
+            &api.url,
+            "--keep-existing",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let kept = fs::read(first.join("project/existing-codes.csv")).unwrap();
+    assert_eq!(
+        summary(&first)["project"]["existing"]["sha256"],
+        crate::util::sha256_hex(&kept)
+    );
+    drop(api);
+    // Offline: the same verdicts, MD-01 rejected as already in the project.
+    let again = dir.path().join("again");
+    let run = prepare(
+        &again,
+        &["--project-snapshot", &first.display().to_string()],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let verdicts = |out: &Path| -> Vec<(String, String)> {
+        crate::util::csv_records(&fs::read(out.join("rejected.csv")).unwrap())
+            .into_iter()
+            .map(|r| (r[1].clone(), r[3].clone()))
+            .collect()
+    };
+    assert_eq!(verdicts(&first), verdicts(&again));
+    assert!(verdicts(&again)
+        .iter()
+        .any(|(_, rules)| rules == "existing_code"));
+    let (a, b) = (files_below(&first), files_below(&again));
+    for name in a.keys().filter(|n| n.starts_with("import/")) {
+        assert_eq!(a[name], b[name], "{name}");
+    }
+    assert!(summary(&again)["notes"]
+        .to_string()
+        .contains("the snapshot kept from the export"));
+    // Without --keep-existing the folder holds no codes, and the offline run says so.
+    let (api, _download) = project_with_codes(&["MD-01"]);
+    let plain = dir.path().join("plain");
+    let run = prepare(
+        &plain,
+        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(!plain.join("project/existing-codes.csv").exists());
+    let offline = dir.path().join("offline");
+    let run = prepare(
+        &offline,
+        &["--project-snapshot", &plain.display().to_string()],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(summary(&offline)["notes"]
+        .to_string()
+        .contains("--keep-existing keeps them"));
+}

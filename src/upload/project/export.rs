@@ -19,6 +19,8 @@ use crate::upload::redact::Redactor;
 #[derive(Debug, Clone)]
 pub(crate) struct ProjectExport {
     pub(crate) api: ApiSettings,
+    /// Keep the downloaded file (`--keep-existing`).
+    pub(crate) keep: bool,
 }
 
 /// An export of the project's codes that Voucherify finished, with the address of its file.
@@ -174,6 +176,7 @@ impl ProjectExport {
     pub(crate) fn read(
         &self,
         cancel: &Cancel,
+        mut keep_in: Option<&mut dyn std::io::Write>,
         read_codes: impl FnOnce(&str, &mut dyn std::io::Read) -> Result<u64>,
     ) -> Result<(ExportRead, Option<String>)> {
         let redactor = Redactor::new(&[self.api.app_id.expose(), self.api.app_token.expose()]);
@@ -192,9 +195,15 @@ impl ProjectExport {
                 inner: body,
                 hasher: &mut hasher,
                 bytes: &mut bytes,
+                copy: keep_in.as_deref_mut(),
             };
             read_codes(&ready.id, &mut hashing)
         })?;
+        if let Some(kept) = keep_in {
+            kept.flush().map_err(|e| {
+                Error::Upload(format!("keeping the export's codes (--keep-existing): {e}"))
+            })?;
+        }
         let path = format!("/v1/exports/{}", encode_segment(&ready.id));
         let note = match client.delete_once(&path)? {
             Exchange::Answer(answer) if (200..300).contains(&answer.status) => None,
@@ -223,17 +232,22 @@ impl ProjectExport {
 }
 
 /// A reader that hashes and counts what passes through it.
-struct HashingRead<'a> {
-    inner: &'a mut dyn std::io::Read,
-    hasher: &'a mut Sha256,
-    bytes: &'a mut u64,
+struct HashingRead<'r, 'h, 'c, 'w> {
+    inner: &'r mut dyn std::io::Read,
+    hasher: &'h mut Sha256,
+    bytes: &'h mut u64,
+    /// Where the bytes are kept too.
+    copy: Option<&'c mut (dyn std::io::Write + 'w)>,
 }
 
-impl std::io::Read for HashingRead<'_> {
+impl std::io::Read for HashingRead<'_, '_, '_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         *self.bytes += n as u64;
+        if let Some(copy) = &mut self.copy {
+            copy.write_all(&buf[..n])?;
+        }
         Ok(n)
     }
 }

@@ -20,7 +20,7 @@ use super::client::{check_api_url, encode_segment, ApiSettings, ApiTransport, Cl
 use super::redact::Redactor;
 use crate::error::{Error, Result};
 use crate::folder::project::{
-    ProjectRead, ProjectSettings, CAMPAIGN_FILE, READ_FILE, SCHEMAS_FILE,
+    ProjectRead, ProjectSettings, CAMPAIGN_FILE, EXISTING_CODES_FILE, READ_FILE, SCHEMAS_FILE,
 };
 use crate::interrupt::Cancel;
 pub(crate) use export::ProjectExport;
@@ -32,6 +32,9 @@ pub struct ProjectSource {
     pub campaign: String,
     /// Read the codes already in the project, through an export (on by default).
     pub existing_codes: bool,
+    /// Keep the export's codes in the snapshot (`project/existing-codes.csv`), so that a run
+    /// from it checks them offline.
+    pub keep_existing: bool,
     /// The API host and the credentials (`VOUCHERIFY_APP_ID`, `VOUCHERIFY_APP_TOKEN`).
     pub api: ApiSettings,
     /// Take a plain http:// API URL to another machine.
@@ -58,6 +61,7 @@ impl ProjectSource {
         ProjectSource {
             campaign: campaign.into(),
             existing_codes: true,
+            keep_existing: false,
             api,
             allow_insecure_http: false,
             management: None,
@@ -77,6 +81,8 @@ pub struct ProjectSnapshot {
     /// The export of the codes already in the project that the run makes (a connected run
     /// that reads them).
     pub(crate) export: Option<ProjectExport>,
+    /// The export's codes a snapshot kept (`--keep-existing`), checked against its sha256.
+    pub(crate) kept_codes: Option<PathBuf>,
 }
 
 impl ProjectSnapshot {
@@ -146,11 +152,15 @@ impl ProjectSnapshot {
             None => None,
         };
         let export = match source.existing_codes {
-            true => Some(ProjectExport { api: api.clone() }),
+            true => Some(ProjectExport {
+                api: api.clone(),
+                keep: source.keep_existing,
+            }),
             false => None,
         };
         Ok(ProjectSnapshot {
             export,
+            kept_codes: None,
             read: ProjectRead {
                 api_url: api.base_url.clone(),
                 campaign: source.campaign.clone(),
@@ -198,9 +208,25 @@ impl ProjectSnapshot {
                 ));
             }
         }
+        let kept = dir.join(EXISTING_CODES_FILE);
+        let kept_codes = match (&read.existing, kept.is_file()) {
+            (Some(export), true) => {
+                let bytes = std::fs::read(&kept).map_err(|e| Error::io(&kept, e))?;
+                if sha256_hex(&bytes) != export.sha256 {
+                    return Err(Error::input(
+                        &kept,
+                        format!("{EXISTING_CODES_FILE} is not the file the export gave (its sha256 differs from read.json's)"),
+                        "use the snapshot as prepare wrote it, or read the project again (--project-campaign)",
+                    ));
+                }
+                Some(kept)
+            }
+            _ => None,
+        };
         read.offline = true;
         Ok(ProjectSnapshot {
             export: None,
+            kept_codes,
             campaign_json,
             schemas_json,
             read,

@@ -153,6 +153,16 @@ pub struct ImportArgs {
     #[arg(long, requires = "project_campaign", help_heading = "Campaign")]
     pub no_project_codes: bool,
 
+    /// With --project-campaign: keep the codes of the project's export in the prepared folder
+    /// (project/existing-codes.csv), so that a run from its snapshot checks them offline.
+    #[arg(
+        long,
+        requires = "project_campaign",
+        conflicts_with = "no_project_codes",
+        help_heading = "Campaign"
+    )]
+    pub keep_existing: bool,
+
     /// With --project-campaign: the project's id (proj_...), to read its time zone and
     /// whether it tells codes apart by case with Management API keys
     /// (VOUCHERIFY_MANAGEMENT_APP_ID, VOUCHERIFY_MANAGEMENT_APP_TOKEN).
@@ -367,6 +377,7 @@ impl ImportArgs {
         let project = self.project_campaign.map(|campaign| ProjectSource {
             allow_insecure_http: self.connection.allow_insecure_http,
             existing_codes: !self.no_project_codes,
+            keep_existing: self.keep_existing,
             management: self.project_id.clone().map(|project| ManagementKeys {
                 id: credential("VOUCHERIFY_MANAGEMENT_APP_ID"),
                 token: credential("VOUCHERIFY_MANAGEMENT_APP_TOKEN"),
