@@ -280,6 +280,12 @@ fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
                 &imported.uploaded,
                 &dir,
             ))?;
+            unless_broken_pipe(printer::import::write_summary(
+                &mut err,
+                imported.prepared.as_ref(),
+                &imported.uploaded,
+                &dir,
+            ))?;
             Ok(imported.uploaded.exit_code() as u8)
         }
         Command::Explain(args) => {

@@ -2,6 +2,7 @@
 //! `check`'s table here, `upload`'s in [`upload`]; all of it through [`TerminalSafe`], which
 //! keeps the input's control characters from driving the terminal.
 
+pub mod import;
 mod terminal;
 pub mod upload;
 
