@@ -83,3 +83,19 @@ def test_import_splits_its_options_and_refuses_what_neither_half_takes(
             CARDS, "camp_x", tmp_path / "out", api_url="http://127.0.0.1:9", dry_run=True
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_campaign_id_reads_the_project_and_one_that_is_also_a_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOUCHERIFY_APP_ID", raising=False)
+    monkeypatch.delenv("VOUCHERIFY_APP_TOKEN", raising=False)
+    cards = str(ROOT / CARDS)
+    # An id: the project is read (here: without credentials, which the error names).
+    with pytest.raises(voucher_import.UsageError, match="VOUCHERIFY_APP_ID"):
+        voucher_import.prepare(cards, campaign="camp_abc123", api_url="http://127.0.0.1:9")
+    # An id that is also a file here: never guessed.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "camp_abc123").write_text("{}", encoding="utf-8")
+    with pytest.raises(voucher_import.UsageError, match="both a campaign id and a file"):
+        voucher_import.prepare(cards, campaign="camp_abc123")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,9 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+#: A campaign id as Voucherify makes them: ``camp_`` and letters and digits.
+_CAMPAIGN_ID = re.compile(r"camp_[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,10 @@ def prepare(
             for a file name in the report (``table``, or ``table 1``, ``table 2``, ...).
         campaign_type: ``discount``, ``gift``, ``loyalty``, ``referral`` (or the API names).
         campaign: the campaign object as ``GET /v1/campaigns/{id}`` returns it: a dict, or the
-            path of a JSON file. Gives the type and the codes the campaign holds.
+            path of a JSON file. Gives the type and the codes the campaign holds. A campaign
+            id (``"camp_..."``) reads the campaign from the project instead, as
+            ``project_campaign=`` does (a string that is both an id and an existing file is
+            refused, never guessed; a campaign's name goes in ``project_campaign=``).
         existing: codes already in the project: a path or a list of paths (a CSV with a
             ``code`` column, or a one-column list), or any iterable of codes (a list, a set, a
             pandas Series, a pyarrow Array). A list of strings is read as files only when
@@ -199,6 +206,20 @@ def prepare(
         )
     if campaign_type is not None:
         argv += ["--campaign-type", str(campaign_type)]
+    if isinstance(campaign, str) and _CAMPAIGN_ID.fullmatch(campaign):
+        # A campaign id (camp_...): read from the project. Never guessed when it is also a file.
+        if os.path.exists(campaign):
+            raise UsageError(
+                f"campaign '{campaign}' is both a campaign id and a file here",
+                fix="pass pathlib.Path(...) for the file, or project_campaign=... for the project's campaign",
+            )
+        if options.get("project_campaign"):
+            raise UsageError(
+                "prepare() was given both campaign and project_campaign",
+                fix="pass one",
+            )
+        options["project_campaign"] = campaign
+        campaign = None
     campaign_json = _arguments.dict_or_file(campaign, "campaign", "the campaign object", argv)
     existing_files, existing_codes = _arguments.existing(existing)
     for path in existing_files:
