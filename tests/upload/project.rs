@@ -45,6 +45,25 @@ fn project() -> Fake {
     fake
 }
 
+/// `prepare` connected to `fake`'s project (campaign CAMPAIGN), with `extra` arguments.
+fn connected(out: &Path, fake: &Fake, extra: &[&str]) -> Output {
+    let args = [
+        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url][..],
+        extra,
+    ]
+    .concat();
+    prepare(out, &args)
+}
+
+/// Panics with the run's output unless it says `expected`.
+fn assert_says(run: &Output, expected: &str) {
+    assert!(
+        text(run).contains(expected),
+        "expected {expected:?} in:\n{}",
+        text(run)
+    );
+}
+
 fn summary(out: &Path) -> Value {
     serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap()
 }
@@ -151,10 +170,7 @@ fn a_snapshot_repeats_the_run_offline() {
     let fake = project();
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
-    let run = prepare(
-        &first,
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&first, &fake, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     drop(fake);
     let again = dir.path().join("again");
@@ -189,11 +205,7 @@ fn a_snapshot_repeats_the_run_offline() {
         &["--project-snapshot", &first.display().to_string()],
     );
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(
-        text(&run).contains("campaign.json is not the file the snapshot read"),
-        "{}",
-        text(&run)
-    );
+    assert_says(&run, "campaign.json is not the file the snapshot read");
 }
 
 #[test]
@@ -204,10 +216,7 @@ fn an_inactive_expired_campaign_is_noted_and_a_missing_one_is_an_error() {
     fake.behaviour().campaign_objects[0]["use_voucher_metadata_schema"] = json!(false);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = prepare(
-        &out,
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&out, &fake, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let notes = summary(&out)["notes"].to_string();
     assert!(notes.contains("is not active"), "{notes}");
@@ -227,11 +236,7 @@ fn an_inactive_expired_campaign_is_noted_and_a_missing_one_is_an_error() {
         ],
     );
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(
-        text(&run).contains("the project has no campaign 'No such campaign'"),
-        "{}",
-        text(&run)
-    );
+    assert_says(&run, "the project has no campaign 'No such campaign'");
     assert!(!dir.path().join("missing").exists());
 }
 
@@ -240,25 +245,15 @@ fn a_promotion_in_the_project_is_refused_and_a_project_without_a_voucher_schema_
     let fake = project();
     fake.behaviour().campaign_objects[0]["campaign_type"] = json!("PROMOTION");
     let dir = tempfile::tempdir().unwrap();
-    let run = prepare(
-        &dir.path().join("promotion"),
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&dir.path().join("promotion"), &fake, &[]);
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(
-        text(&run).contains("PROMOTION campaign holds no codes"),
-        "{}",
-        text(&run)
-    );
+    assert_says(&run, "PROMOTION campaign holds no codes");
 
     fake.behaviour().campaign_objects[0]["campaign_type"] = json!("DISCOUNT_COUPONS");
     fake.behaviour().metadata_schemas =
         json!({"object": "list", "data_ref": "schemas", "schemas": [], "total": 0});
     let out = dir.path().join("no_schema");
-    let run = prepare(
-        &out,
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&out, &fake, &[]);
     assert!(
         run.status.code() == Some(0) || run.status.code() == Some(1),
         "{}",
@@ -278,10 +273,7 @@ fn no_credential_reaches_any_output_and_plain_http_to_another_host_is_refused() 
     fake.behaviour().echo = Some(format!(" {TOKEN} {APP_ID}"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = prepare(
-        &out,
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&out, &fake, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert!(!text(&run).contains(TOKEN));
     for (name, bytes) in files_below(&out) {
@@ -308,7 +300,7 @@ fn no_credential_reaches_any_output_and_plain_http_to_another_host_is_refused() 
         ],
     );
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(text(&run).contains("plain http"), "{}", text(&run));
+    assert_says(&run, "plain http");
     assert_eq!(fake.log().len(), before, "nothing sent");
 }
 
@@ -346,16 +338,9 @@ fn a_redirect_is_not_followed_and_a_busy_server_is_waited_for() {
         "",
     ));
     let dir = tempfile::tempdir().unwrap();
-    let run = prepare(
-        &dir.path().join("redirected"),
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&dir.path().join("redirected"), &fake, &[]);
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(
-        text(&run).contains("redirects are never followed"),
-        "{}",
-        text(&run)
-    );
+    assert_says(&run, "redirects are never followed");
     assert_eq!(fake.log().len(), 1, "one request, not followed");
 
     // A 429 and a 503 are waited out, as upload's reads are.
@@ -364,10 +349,7 @@ fn a_redirect_is_not_followed_and_a_busy_server_is_waited_for() {
         .push_back(Reply::with_header(429, "Retry-After", "0", "{}"));
     fake.behaviour().lists.push_back(Reply::status(503, "busy"));
     let out = dir.path().join("out");
-    let run = prepare(
-        &out,
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&out, &fake, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert_eq!(summary(&out)["campaign"]["id"], CAMPAIGN);
 }
@@ -395,11 +377,7 @@ fn a_connected_folder_uploads_and_can_be_replaced_with_force() {
     fs::write(&own, "mine").unwrap();
     let refused = prepare(&out, &[&args[..], &["--force"]].concat());
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    assert!(
-        text(&refused).contains("project/notes.txt"),
-        "{}",
-        text(&refused)
-    );
+    assert_says(&refused, "project/notes.txt");
     fs::remove_file(&own).unwrap();
     let upload = Command::new(BIN)
         .args(["upload", &out.display().to_string(), "--campaign", CAMPAIGN])
@@ -440,10 +418,7 @@ fn a_long_metadata_schema_answer_is_kept_whole() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = prepare(
-        &out,
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&out, &fake, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let kept = fs::read(out.join("project/metadata-schemas.json")).unwrap();
     assert!(kept.len() > 4096 * 4, "{} bytes", kept.len());
@@ -471,10 +446,7 @@ fn a_code_already_in_the_project_is_rejected_from_the_export() {
     let (api, download) = project_with_codes(&["OTHER-1", existing, "OTHER-3"]);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = prepare(
-        &out,
-        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
-    );
+    let run = connected(&out, &api, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let rejected = fs::read_to_string(out.join("rejected.csv")).unwrap();
     let line = rejected
@@ -502,16 +474,7 @@ fn a_code_already_in_the_project_is_rejected_from_the_export() {
     }
     // --no-project-codes skips the export.
     let skipped = dir.path().join("skipped");
-    let run = prepare(
-        &skipped,
-        &[
-            "--project-campaign",
-            CAMPAIGN,
-            "--api-url",
-            &api.url,
-            "--no-project-codes",
-        ],
-    );
+    let run = connected(&skipped, &api, &["--no-project-codes"]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert!(summary(&skipped)["project"].get("existing").is_none());
     assert_eq!(api.exports().len(), 1, "no second export");
@@ -524,28 +487,18 @@ fn an_export_file_on_a_foreign_host_receives_nothing() {
     let foreign = download.url.replace("127.0.0.1", "localhost");
     api.behaviour().download_base = Some(foreign);
     let dir = tempfile::tempdir().unwrap();
-    let run = prepare(
-        &dir.path().join("out"),
-        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
-    );
+    let run = connected(&dir.path().join("out"), &api, &[]);
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(text(&run).contains("host 'localhost'"), "{}", text(&run));
-    assert!(
-        text(&run).contains("nothing was sent to it"),
-        "{}",
-        text(&run)
-    );
+    assert_says(&run, "host 'localhost'");
+    assert_says(&run, "nothing was sent to it");
     assert!(download.log().is_empty(), "the foreign host got a request");
     assert!(!text(&run).contains("dl-token"), "{}", text(&run));
     assert!(!dir.path().join("out").exists());
 
     api.behaviour().download_base = Some("https://evil.example".into());
-    let run = prepare(
-        &dir.path().join("out"),
-        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
-    );
+    let run = connected(&dir.path().join("out"), &api, &[]);
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(text(&run).contains("host 'evil.example'"), "{}", text(&run));
+    assert_says(&run, "host 'evil.example'");
 }
 
 #[test]
@@ -553,12 +506,9 @@ fn an_export_that_fails_is_an_error() {
     let (api, _download) = project_with_codes(&["X-1"]);
     api.behaviour().export_status = "ERROR".into();
     let dir = tempfile::tempdir().unwrap();
-    let run = prepare(
-        &dir.path().join("out"),
-        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
-    );
+    let run = connected(&dir.path().join("out"), &api, &[]);
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(text(&run).contains("status ERROR"), "{}", text(&run));
+    assert_says(&run, "status ERROR");
 }
 
 #[test]
@@ -568,17 +518,7 @@ fn an_export_of_a_million_codes_is_read_into_the_set() {
     let (api, _download) = project_with_codes(&refs);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = prepare(
-        &out,
-        &[
-            "--project-campaign",
-            CAMPAIGN,
-            "--api-url",
-            &api.url,
-            "--campaign-limit",
-            "100000000",
-        ],
-    );
+    let run = connected(&out, &api, &["--campaign-limit", "100000000"]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert_eq!(summary(&out)["project"]["existing"]["codes"], 1_000_000);
 }
@@ -623,17 +563,7 @@ fn codes_added_to_the_campaign_since_the_read_stop_the_upload_until_refreshed() 
     let (api, download) = project_with_codes(&["OLD-1"]);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = prepare(
-        &out,
-        &[
-            "--project-campaign",
-            CAMPAIGN,
-            "--api-url",
-            &api.url,
-            "--canary-rows",
-            "0",
-        ],
-    );
+    let run = connected(&out, &api, &["--canary-rows", "0"]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     // Two codes went into the campaign since; one of them is a code of the batches.
     api.behaviour().campaign_objects[0]["vouchers_count"] = json!(9);
@@ -641,24 +571,15 @@ fn codes_added_to_the_campaign_since_the_read_stop_the_upload_until_refreshed() 
 
     let stopped = upload(&out, &api, &[]);
     assert_eq!(stopped.status.code(), Some(2), "{}", text(&stopped));
-    assert!(
-        text(&stopped).contains("holds 9 codes, 2 more"),
-        "{}",
-        text(&stopped)
-    );
-    assert!(
-        text(&stopped).contains("--refresh-existing"),
-        "{}",
-        text(&stopped)
-    );
+    assert_says(&stopped, "holds 9 codes, 2 more");
+    assert_says(&stopped, "--refresh-existing");
     assert!(api.posts().is_empty(), "nothing posted");
 
     let clash = upload(&out, &api, &["--refresh-existing"]);
     assert_eq!(clash.status.code(), Some(2), "{}", text(&clash));
-    assert!(
-        text(&clash).contains("1 code(s) of the batches are in the project now (MD-01)"),
-        "{}",
-        text(&clash)
+    assert_says(
+        &clash,
+        "1 code(s) of the batches are in the project now (MD-01)",
     );
     assert!(api.posts().is_empty(), "nothing posted");
     assert!(
@@ -674,11 +595,7 @@ fn codes_added_to_the_campaign_since_the_read_stop_the_upload_until_refreshed() 
         "{}",
         text(&went)
     );
-    assert!(
-        text(&went).contains("hold none of the batches' codes"),
-        "{}",
-        text(&went)
-    );
+    assert_says(&went, "hold none of the batches' codes");
     assert!(!api.posts().is_empty());
 }
 
@@ -733,11 +650,7 @@ fn import_goes_from_a_file_to_verified_codes_and_resumes() {
     // Run again: the upload resumes, nothing is posted twice.
     let again = import(GIFT_CARDS, &out, &fake, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-    assert!(
-        text(&again).contains("the upload resumes"),
-        "{}",
-        text(&again)
-    );
+    assert_says(&again, "the upload resumes");
     assert_eq!(fake.posts().len(), posted);
 }
 
@@ -822,10 +735,7 @@ fn management_keys_give_the_projects_time_zone_and_case_rule_and_without_them_a_
 
     // Without the keys: a note of what was assumed.
     let plain = dir.path().join("plain");
-    let run = prepare(
-        &plain,
-        &["--project-campaign", CAMPAIGN, "--api-url", &fake.url],
-    );
+    let run = connected(&plain, &fake, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let notes = summary(&plain)["notes"].to_string();
     assert!(
@@ -839,16 +749,7 @@ fn keep_existing_keeps_the_exports_codes_for_an_offline_run() {
     let (api, _download) = project_with_codes(&["MD-01", "OTHER-2"]);
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
-    let run = prepare(
-        &first,
-        &[
-            "--project-campaign",
-            CAMPAIGN,
-            "--api-url",
-            &api.url,
-            "--keep-existing",
-        ],
-    );
+    let run = connected(&first, &api, &["--keep-existing"]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let kept = fs::read(first.join("project/existing-codes.csv")).unwrap();
     assert_eq!(
@@ -883,10 +784,7 @@ fn keep_existing_keeps_the_exports_codes_for_an_offline_run() {
     // Without --keep-existing the folder holds no codes, and the offline run says so.
     let (api, _download) = project_with_codes(&["MD-01"]);
     let plain = dir.path().join("plain");
-    let run = prepare(
-        &plain,
-        &["--project-campaign", CAMPAIGN, "--api-url", &api.url],
-    );
+    let run = connected(&plain, &api, &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert!(!plain.join("project/existing-codes.csv").exists());
     let offline = dir.path().join("offline");
