@@ -768,3 +768,18 @@ fn zoned_timestamps_are_written_as_the_same_instants_in_utc() {
     assert_eq!(rows[1], ["Z-2", "2026-01-01T09:00:00.250Z"]);
     assert_eq!(rows[2], ["Z-3", ""]);
 }
+
+/// What a lossy reader (`encoding_errors="replace"`) makes of bytes that are not UTF-8: a
+/// table run rejects the value as `invalid_encoding`, as a file run rejects the bytes.
+#[test]
+fn a_value_holding_the_replacement_character_is_rejected_as_invalid_encoding() {
+    let mut sink = MemorySink::new();
+    let summary = Import::new(CampaignType::DiscountCoupons)
+        .run_arrow(
+            vec![codes("lossy", &["GOOD-1", "BAD-\u{FFFD}", "GOOD-2"])],
+            &mut sink,
+        )
+        .unwrap();
+    assert_eq!((summary.accepted, summary.rejected), (2, 1));
+    assert_eq!(summary.rejected_by_rule.get("invalid_encoding"), Some(1));
+}

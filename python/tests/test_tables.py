@@ -345,3 +345,18 @@ def test_empty_cells_of_a_pandas_column_of_codes_are_no_codes() -> None:
     result = voucher_import.prepare(table, campaign_type="discount", existing=codes)
     assert result.summary["existing"] == [{"path": "(codes given)", "codes": 1}]
     assert result.rejected.column("Code").to_pylist() == ["OLD-1"]
+
+
+def test_a_value_a_lossy_reader_replaced_is_rejected_like_the_files_bytes(tmp_path: Path) -> None:
+    """pandas with encoding_errors="replace" turns bytes that are not UTF-8 into U+FFFD: the
+    table's row is rejected as invalid_encoding, as the file's row is."""
+    import pandas as pd
+
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"Code,Category\nOK-1,a\nBAD-2,caf\xe9\nOK-3,b\n")
+    by_file = voucher_import.prepare(str(path), campaign_type="discount")
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8", encoding_errors="replace")
+    by_table = voucher_import.prepare(frame, campaign_type="discount")
+    for result in (by_file, by_table):
+        assert result.summary["rejected_by_rule"]["invalid_encoding"] == 1
+        assert result.summary["accepted"] == 2

@@ -215,6 +215,18 @@ fn rows_per_chunk(batch: &RecordBatch) -> usize {
     (CHUNK_BYTES / row_bytes.max(1)).clamp(1, CHUNK_ROWS)
 }
 
+/// Whether `value` holds U+FFFD (`EF BF BD`), the replacement character.
+fn holds_replacement_character(value: &[u8]) -> bool {
+    let mut rest = value;
+    while let Some(at) = rest.iter().position(|&b| b == 0xEF) {
+        if rest[at..].starts_with(b"\xEF\xBF\xBD") {
+            return true;
+        }
+        rest = &rest[at + 1..];
+    }
+    false
+}
+
 /// The rows of `batch` as records of input `index`, numbered on from `rows`.
 pub(crate) fn chunk_of(batch: &RecordBatch, index: InputId, rows: &mut u64) -> Result<Chunk> {
     let mut unreadable: Vec<Vec<(usize, String)>> = vec![Vec::new(); batch.num_rows()];
@@ -237,7 +249,9 @@ pub(crate) fn chunk_of(batch: &RecordBatch, index: InputId, rows: &mut u64) -> R
             } else {
                 column.as_binary::<i32>().value(i)
             };
-            if std::str::from_utf8(value).is_err() {
+            // U+FFFD is what a lossy decoding (`encoding_errors="replace"`) leaves where the
+            // source's bytes were not UTF-8: the value is damaged as a file's would be.
+            if std::str::from_utf8(value).is_err() || holds_replacement_character(value) {
                 bad.push(c);
             }
             fields.push_field(value);
