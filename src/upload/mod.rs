@@ -127,7 +127,7 @@ pub trait UploadProgress: Sync {
 
 /// Runs an upload.
 pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<UploadOutcome> {
-    let redactor = Redactor::new(&[options.api.app_id.expose(), options.api.app_token.expose()]);
+    let redactor = options.api.redactor();
     if check_api_url(&options.api.base_url, options.allow_insecure_http)? == ApiTransport::Insecure
     {
         progress.warning(&format!(
@@ -204,17 +204,7 @@ pub fn run(options: &UploadOptions, progress: &dyn UploadProgress) -> Result<Upl
         ));
     }
     failed_rows::save_all(dir, &mut state)?;
-    for (name, secret) in [
-        ("VOUCHERIFY_APP_ID", &options.api.app_id),
-        ("VOUCHERIFY_APP_TOKEN", &options.api.app_token),
-    ] {
-        if secret.expose().chars().any(char::is_control) {
-            return Err(Error::usage(
-                format!("{name} holds a line break or another control character, which no request header can carry (a trailing newline from a file?)"),
-                format!("export {name} without it, e.g. {name}=\"$(tr -d '\\r\\n' < file)\""),
-            ));
-        }
-    }
+    options.api.check_credentials_carry()?;
     let journal = Mutex::new(journal::Journal::start(&mut state, &state_path)?);
 
     let client = Client::new(

@@ -92,21 +92,16 @@ fn count_of(campaign_json: &str) -> u64 {
 fn batch_codes(batches: &[PreparedBatch]) -> Result<HashSet<String>> {
     let mut codes = HashSet::new();
     for batch in batches {
-        let mut reader = csv::Reader::from_path(&batch.file).map_err(|e| {
+        let unreadable = |e: csv::Error| {
             Error::input(
                 &batch.file,
                 format!("cannot read the batch: {e}"),
                 "prepare again",
             )
-        })?;
+        };
+        let mut reader = csv::Reader::from_path(&batch.file).map_err(unreadable)?;
         for record in reader.records() {
-            let record = record.map_err(|e| {
-                Error::input(
-                    &batch.file,
-                    format!("cannot read the batch: {e}"),
-                    "prepare again",
-                )
-            })?;
+            let record = record.map_err(unreadable)?;
             if let Some(code) = record.get(0) {
                 codes.insert(code.to_owned());
             }

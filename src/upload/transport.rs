@@ -78,6 +78,28 @@ pub struct ApiSettings {
 }
 
 impl ApiSettings {
+    /// Refuses credentials that no request header can carry (a line break or another control
+    /// character: a trailing newline from a file), naming the variable they come from.
+    pub(crate) fn check_credentials_carry(&self) -> Result<()> {
+        for (name, secret) in [
+            ("VOUCHERIFY_APP_ID", &self.app_id),
+            ("VOUCHERIFY_APP_TOKEN", &self.app_token),
+        ] {
+            if secret.expose().chars().any(char::is_control) {
+                return Err(Error::usage(
+                    format!("{name} holds a line break or another control character, which no request header can carry (a trailing newline from a file?)"),
+                    format!("export {name} without it, e.g. {name}=\"$(tr -d '\\r\\n' < file)\""),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A redactor of these settings' credentials, for every text the server sends back.
+    pub(crate) fn redactor(&self) -> super::redact::Redactor {
+        super::redact::Redactor::new(&[self.app_id.expose(), self.app_token.expose()])
+    }
+
     /// The API at `base_url` with these credentials and `upload`'s defaults: 6 retries from
     /// 1 s, a `Retry-After` of up to 10 minutes honoured, 60 s per request phase.
     pub fn new(base_url: impl Into<String>, app_id: Secret, app_token: Secret) -> Self {

@@ -12,7 +12,6 @@ use crate::upload::budget::Meter;
 use crate::upload::client::{
     encode_segment, sleep_unless_interrupted, ApiSettings, Client, Exchange, Secret,
 };
-use crate::upload::redact::Redactor;
 
 /// The export of the project's codes a connected run makes when it loads the codes already in
 /// the project (not before: a run stopped by a bad input asks for none).
@@ -179,10 +178,9 @@ impl ProjectExport {
         mut keep_in: Option<&mut dyn std::io::Write>,
         read_codes: impl FnOnce(&str, &mut dyn std::io::Read) -> Result<u64>,
     ) -> Result<(ExportRead, Option<String>)> {
-        let redactor = Redactor::new(&[self.api.app_id.expose(), self.api.app_token.expose()]);
         let client = Client::new(
             self.api.clone(),
-            redactor,
+            self.api.redactor(),
             cancel.clone(),
             Meter::new(None),
             1,
@@ -205,19 +203,17 @@ impl ProjectExport {
             })?;
         }
         let path = format!("/v1/exports/{}", encode_segment(&ready.id));
-        let note = match client.delete_once(&path)? {
+        let failed = match client.delete_once(&path)? {
             Exchange::Answer(answer) if (200..300).contains(&answer.status) => None,
-            Exchange::Answer(answer) => Some(format!(
-                "the export {} of the project's codes could not be deleted ({} {}): it stays in the project's exports",
-                ready.id,
-                answer.status,
-                answer.short_text()
-            )),
-            Exchange::NotSent(why) | Exchange::Lost(why) => Some(format!(
+            Exchange::Answer(answer) => Some(format!("{} {}", answer.status, answer.short_text())),
+            Exchange::NotSent(why) | Exchange::Lost(why) => Some(why),
+        };
+        let note = failed.map(|why| {
+            format!(
                 "the export {} of the project's codes could not be deleted ({why}): it stays in the project's exports",
                 ready.id
-            )),
-        };
+            )
+        });
         Ok((
             ExportRead {
                 export_id: ready.id.clone(),

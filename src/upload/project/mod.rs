@@ -95,25 +95,20 @@ impl ProjectSnapshot {
                 "export the project's application keys, or give the campaign as a file (--campaign campaign.json) or a type (--campaign-type)",
             ));
         }
-        for (name, secret) in [
-            ("VOUCHERIFY_APP_ID", &api.app_id),
-            ("VOUCHERIFY_APP_TOKEN", &api.app_token),
-        ] {
-            if secret.expose().chars().any(char::is_control) {
-                return Err(Error::usage(
-                    format!("{name} holds a line break or another control character, which no request header can carry (a trailing newline from a file?)"),
-                    format!("export {name} without it, e.g. {name}=\"$(tr -d '\\r\\n' < file)\""),
-                ));
-            }
-        }
+        api.check_credentials_carry()?;
         if check_api_url(&api.base_url, source.allow_insecure_http)? == ApiTransport::Insecure {
             log::warn!(
                 "--allow-insecure-http: {} is plain http, so the app token crosses the network unencrypted",
                 api.base_url
             );
         }
-        let redactor = Redactor::new(&[api.app_id.expose(), api.app_token.expose()]);
-        let client = Client::new(api.clone(), redactor, cancel.clone(), Meter::new(None), 1);
+        let client = Client::new(
+            api.clone(),
+            api.redactor(),
+            cancel.clone(),
+            Meter::new(None),
+            1,
+        );
         let campaign_path = format!("/v1/campaigns/{}", encode_segment(&source.campaign));
         let campaign = client.get_or_missing(&campaign_path)?.ok_or_else(|| {
             Error::usage(
