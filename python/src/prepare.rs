@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyCapsule, PyTuple};
 use voucher_import::ArrowSource;
 use voucher_import::Cancel;
 use voucher_import::ExitPolicy;
@@ -14,9 +14,10 @@ use voucher_import::Import;
 use voucher_import::MemorySink;
 use voucher_import::NoProgress;
 
+use crate::c_stream::{self, ArrowStream};
 use crate::cli::cmd::inputs::ImportArgs;
 use crate::cli::cmd::policy::PolicyArgs;
-use crate::{errors, interruptible, ipc};
+use crate::{errors, interruptible};
 
 /// `prepare`'s options as `prepare()` takes them: the inputs are not required (Arrow sources
 /// may stand for them), nor is a campaign type (a campaign may be given as a dict), and the
@@ -115,36 +116,26 @@ pub fn usage_from_clap(command: &clap::Command, error: &clap::Error) -> PyErr {
     )
 }
 
-/// One Arrow source from Python: a whole table as an IPC stream, or a stream read batch by
-/// batch.
+/// One Arrow source from Python: an Arrow C stream capsule (`__arrow_c_stream__`), and whether
+/// it is read once (a `RecordBatchReader`: its batches are read as the run asks for them)
+/// rather than held in memory (a table: every batch taken over at once, without a copy).
 #[derive(FromPyObject)]
-pub enum SourceData<'py> {
-    /// (schema and batches) as one IPC stream.
-    Table(Bound<'py, PyBytes>),
-    /// (an empty IPC stream giving the schema, an iterator of one-batch IPC streams).
-    Stream((Bound<'py, PyBytes>, Bound<'py, PyAny>)),
-}
+pub struct SourceData<'py>(Bound<'py, PyCapsule>, bool);
 
-fn arrow_source(name: String, data: SourceData<'_>) -> PyResult<ArrowSource> {
-    let bad = |e: datafusion::arrow::error::ArrowError| {
+fn arrow_source(py: Python<'_>, name: String, data: SourceData<'_>) -> PyResult<ArrowSource> {
+    let bad = |e: PyErr| {
         errors::usage(
             format!("the table '{name}' could not be read as Arrow data: {e}"),
             "pass a pyarrow Table, a RecordBatchReader, a pandas or Polars DataFrame",
         )
     };
-    Ok(match data {
-        SourceData::Table(bytes) => {
-            // Decoded without the GIL (Python bytes do not change while borrowed).
-            let stream = bytes.as_bytes();
-            let (schema, batches) = bytes
-                .py()
-                .allow_threads(|| ipc::read_stream(stream))
-                .map_err(bad)?;
+    let SourceData(capsule, streamed) = data;
+    let reader = c_stream::import(&capsule).map_err(bad)?;
+    Ok(match streamed {
+        true => ArrowSource::from_reader(name, reader),
+        false => {
+            let (schema, batches) = c_stream::read_all(py, reader).map_err(bad)?;
             ArrowSource::from_batches(name, schema, batches)
-        }
-        SourceData::Stream((schema, iterator)) => {
-            let (schema, _) = ipc::read_stream(schema.as_bytes()).map_err(bad)?;
-            ArrowSource::from_reader(name, ipc::PythonBatches::new(schema, iterator.unbind()))
         }
     })
 }
@@ -154,9 +145,9 @@ struct Prepared {
     summary_json: Vec<u8>,
     exit_code: i32,
     policy_failure: Option<String>,
-    accepted: Vec<Vec<u8>>,
-    rejected: Vec<u8>,
-    warnings: Vec<u8>,
+    accepted: Vec<ArrowStream>,
+    rejected: ArrowStream,
+    warnings: ArrowStream,
 }
 
 /// Runs `prepare` with `options` (command-line options, no inputs) on `paths` or on
@@ -212,7 +203,7 @@ pub fn prepare<'py>(
     }
     let arrow = sources
         .into_iter()
-        .map(|(name, data)| arrow_source(name, data))
+        .map(|(name, data)| arrow_source(py, name, data))
         .collect::<PyResult<Vec<_>>>()?;
     let cancel = Cancel::new();
     let policy = call.policy.policy();
@@ -223,16 +214,20 @@ pub fn prepare<'py>(
     let import = import.cancel(cancel.clone());
     let prepared = interruptible::run(py, &cancel, move || run(&import, folder, &arrow, policy))?
         .map_err(|e| errors::from_engine(&e))?;
-    let bytes = |b: &[u8]| PyBytes::new(py, b);
+    let accepted = prepared
+        .accepted
+        .into_iter()
+        .map(|stream| Bound::new(py, stream))
+        .collect::<PyResult<Vec<_>>>()?;
     PyTuple::new(
         py,
         [
-            bytes(&prepared.summary_json).into_any(),
+            PyBytes::new(py, &prepared.summary_json).into_any(),
             prepared.exit_code.into_pyobject(py)?.into_any(),
             prepared.policy_failure.into_pyobject(py)?.into_any(),
-            pyo3::types::PyList::new(py, prepared.accepted.iter().map(|b| bytes(b)))?.into_any(),
-            bytes(&prepared.rejected).into_any(),
-            bytes(&prepared.warnings).into_any(),
+            pyo3::types::PyList::new(py, accepted)?.into_any(),
+            Bound::new(py, prepared.rejected)?.into_any(),
+            Bound::new(py, prepared.warnings)?.into_any(),
         ],
     )
 }
@@ -264,14 +259,14 @@ fn run(
     let report_schema = sink.report_schema.clone().ok_or_else(|| {
         voucher_import::Error::Invariant("the run gave the sink no report layout".to_owned())
     })?;
-    let accepted = ipc::write_groups(std::mem::take(&mut sink.accepted))?;
+    let accepted = ArrowStream::per_schema(std::mem::take(&mut sink.accepted));
     let given = policy != ExitPolicy::default();
     Ok(Prepared {
         exit_code: policy.exit_code(&summary),
         policy_failure: policy.failure(&summary).filter(|_| given),
         summary_json,
         accepted,
-        rejected: ipc::write_stream(&report_schema, &sink.rejected)?,
-        warnings: ipc::write_stream(&report_schema, &sink.warnings)?,
+        rejected: ArrowStream::new(report_schema.clone(), std::mem::take(&mut sink.rejected)),
+        warnings: ArrowStream::new(report_schema, std::mem::take(&mut sink.warnings)),
     })
 }

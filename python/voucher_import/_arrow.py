@@ -1,22 +1,23 @@
-"""Arrow data to and from the engine: tables, DataFrames and readers as Arrow IPC streams
-(one stream for a table, one stream per batch for a reader, read as the run asks), and the run's
-rows back as pyarrow tables."""
+"""Arrow data to and from the engine through the Arrow C stream interface
+(``__arrow_c_stream__``): tables, DataFrames and readers go in as the buffers they hold (a
+reader's batches read as the run asks for them), and the run's rows come back as pyarrow tables
+over the buffers the engine built. Nothing is serialized or copied either way."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List, Tuple
 
 import pyarrow as pa
-import pyarrow.ipc
 
 from .errors import InputError, UsageError
 
 
-def source_data(table: Any, name: str) -> Any:
-    """A table as the engine takes it: one IPC stream, or for a reader a stream of them."""
+def source_data(table: Any, name: str) -> Tuple[Any, bool]:
+    """A table as the engine takes it: an Arrow C stream capsule, and whether it is read once
+    (a reader, streamed) rather than held whole (a table)."""
     if isinstance(table, pa.RecordBatchReader):
-        return (table_stream(pa.Table.from_batches([], schema=table.schema)), batch_streams(table))
-    return table_stream(as_table(table, name))
+        return (table.__arrow_c_stream__(), True)
+    return (as_table(table, name).__arrow_c_stream__(), False)
 
 
 def as_table(data: Any, name: str) -> pa.Table:
@@ -69,25 +70,9 @@ def _periods_as_text(frame: Any) -> Any:
     return frame
 
 
-def table_stream(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    stream: bytes = sink.getvalue().to_pybytes()
-    return stream
-
-
-def batch_streams(reader: pa.RecordBatchReader) -> Iterator[bytes]:
-    """The reader's batches one by one, each as an IPC stream, as the run asks for them."""
-    for batch in reader:
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        yield sink.getvalue().to_pybytes()
-
-
-def read_stream(stream: bytes) -> pa.Table:
-    return pa.ipc.open_stream(stream).read_all()
+def read_stream(stream: Any) -> pa.Table:
+    """The rows of one of the engine's streams (an object with ``__arrow_c_stream__``)."""
+    return pa.RecordBatchReader.from_stream(stream).read_all()
 
 
 def accepted_union(groups: List[pa.Table], summary: Dict[str, Any]) -> pa.Table:

@@ -4,17 +4,19 @@
 //! timestamps in ISO 8601; a null is an empty cell. A nested column cannot be a CSV column:
 //! file-level error naming it.
 
+mod text;
+
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use csv::ByteRecord;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchReader};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchReader};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 
 use super::{Chunk, FileDigest, InputId, Record, RecordProblem, CHUNK_BYTES, CHUNK_ROWS};
 use crate::error::{Error, Result};
+use text::{as_text, damaged, TextColumn};
 
 /// A named stream of Arrow record batches, one input of [`crate::import::Import::run_arrow`].
 /// Its rows are numbered from 1 in the order they come; the name stands for a file name in
@@ -93,9 +95,13 @@ impl ArrowSource {
     pub(crate) fn open(&self, index: usize) -> Result<ArrowInput> {
         let path = Path::new(&self.name);
         check_flat(&self.schema, path)?;
+        let mut known_rows = None;
         let batches: Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send> =
             match &self.data {
-                ArrowData::Batches(batches) => Box::new(batches.clone().into_iter().map(Ok)),
+                ArrowData::Batches(batches) => {
+                    known_rows = Some(batches.iter().map(|b| b.num_rows() as u64).sum());
+                    Box::new(batches.clone().into_iter().map(Ok))
+                }
                 ArrowData::Reader(reader) => {
                     let taken = reader.lock().map(|mut r| r.take()).unwrap_or(None);
                     match taken {
@@ -119,6 +125,7 @@ impl ArrowSource {
                 .collect(),
             name: self.name.clone(),
             schema: self.schema.clone(),
+            known_rows,
             batches,
         })
     }
@@ -130,6 +137,9 @@ pub(crate) struct ArrowInput {
     pub(crate) header: Vec<String>,
     name: String,
     schema: SchemaRef,
+    /// The rows of batches held in memory (the run sizes its tables with it); unknown for a
+    /// stream.
+    known_rows: Option<u64>,
     batches: Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send>,
 }
 
@@ -171,7 +181,11 @@ impl ArrowInput {
             let mut at = 0;
             while at < batch.num_rows() {
                 let len = step.min(batch.num_rows() - at);
-                let chunk = chunk_of(&batch.slice(at, len), self.index, &mut rows)?;
+                let first = rows == 0;
+                let mut chunk = chunk_of(&batch.slice(at, len), self.index, &mut rows)?;
+                if first {
+                    chunk.estimated_file_rows = self.known_rows;
+                }
                 at += len;
                 if !emit(chunk) {
                     return Ok(None);
@@ -215,18 +229,6 @@ fn rows_per_chunk(batch: &RecordBatch) -> usize {
     (CHUNK_BYTES / row_bytes.max(1)).clamp(1, CHUNK_ROWS)
 }
 
-/// Whether `value` holds U+FFFD (`EF BF BD`), the replacement character.
-fn holds_replacement_character(value: &[u8]) -> bool {
-    let mut rest = value;
-    while let Some(at) = rest.iter().position(|&b| b == 0xEF) {
-        if rest[at..].starts_with(b"\xEF\xBF\xBD") {
-            return true;
-        }
-        rest = &rest[at + 1..];
-    }
-    false
-}
-
 /// The rows of `batch` as records of input `index`, numbered on from `rows`.
 pub(crate) fn chunk_of(batch: &RecordBatch, index: InputId, rows: &mut u64) -> Result<Chunk> {
     let mut unreadable: Vec<Vec<(usize, String)>> = vec![Vec::new(); batch.num_rows()];
@@ -236,22 +238,29 @@ pub(crate) fn chunk_of(batch: &RecordBatch, index: InputId, rows: &mut u64) -> R
         .enumerate()
         .map(|(c, column)| as_text(column, c, &mut unreadable))
         .collect::<Result<_>>()?;
+    let columns: Vec<TextColumn<'_>> = columns
+        .iter()
+        .map(|column| {
+            TextColumn::of(column).ok_or_else(|| {
+                Error::Invariant(format!("a {} column read as text", column.data_type()))
+            })
+        })
+        .collect::<Result<_>>()?;
+    // A column whose values are all whole UTF-8 without U+FFFD (nearly all are) is checked
+    // once, not value by value.
+    let clean: Vec<bool> = columns.iter().map(TextColumn::clean).collect();
+    // Each record sized once for an average row (and a little more), not grown value by value.
+    let row_bytes =
+        columns.iter().map(TextColumn::value_bytes).sum::<usize>() / batch.num_rows().max(1);
+    let record_bytes = row_bytes + row_bytes / 4 + 16;
     let mut chunk = Chunk::new(index);
     for (i, unreadable) in unreadable.iter_mut().enumerate() {
         *rows += 1;
-        let mut fields = ByteRecord::with_capacity(64, columns.len());
+        let mut fields = ByteRecord::with_capacity(record_bytes, columns.len());
         let mut bad = Vec::new();
         for (c, column) in columns.iter().enumerate() {
-            let value: &[u8] = if column.is_null(i) {
-                b""
-            } else if let Some(text) = column.as_string_opt::<i32>() {
-                text.value(i).as_bytes()
-            } else {
-                column.as_binary::<i32>().value(i)
-            };
-            // U+FFFD is what a lossy decoding (`encoding_errors="replace"`) leaves where the
-            // source's bytes were not UTF-8: the value is damaged as a file's would be.
-            if std::str::from_utf8(value).is_err() || holds_replacement_character(value) {
+            let value = column.value(i).unwrap_or_default();
+            if !clean[c] && damaged(value) {
                 bad.push(c);
             }
             fields.push_field(value);
@@ -272,98 +281,4 @@ pub(crate) fn chunk_of(batch: &RecordBatch, index: InputId, rows: &mut u64) -> R
         });
     }
     Ok(chunk)
-}
-
-/// A timestamp column with a time zone (Parquet's `isAdjustedToUTC`, pandas' and Polars'
-/// zoned datetimes) as the instants it holds, in Voucherify's UTC form: `2026-01-01T09:00:00Z`,
-/// with `.SSS` when there are milliseconds, and every digit of a finer fraction (which no
-/// Voucherify form takes: `invalid_date` says so, rather than a silent rounding). Rendered in
-/// its own zone instead (`+01:00`), every value failed the date rules.
-fn zoned_as_utc(
-    column: &ArrayRef,
-    unit: datafusion::arrow::datatypes::TimeUnit,
-    c: usize,
-    unreadable: &mut [Vec<(usize, String)>],
-) -> Result<ArrayRef> {
-    use datafusion::arrow::array::Int64Array;
-    use datafusion::arrow::datatypes::TimeUnit;
-    // The values are instants since the epoch in UTC, whatever the zone says.
-    let raw = cast(column, &DataType::Int64)?;
-    let raw = raw
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| crate::error::Error::Invariant("a timestamp cast to Int64".into()))?;
-    let per_second: i64 = match unit {
-        TimeUnit::Second => 1,
-        TimeUnit::Millisecond => 1_000,
-        TimeUnit::Microsecond => 1_000_000,
-        TimeUnit::Nanosecond => 1_000_000_000,
-    };
-    let digits = per_second.ilog10() as usize;
-    let texts: Vec<Option<String>> = (0..raw.len())
-        .map(|row| {
-            if raw.is_null(row) {
-                return None;
-            }
-            let value = raw.value(row);
-            let (seconds, fraction) = (value.div_euclid(per_second), value.rem_euclid(per_second));
-            let Some(at) = chrono::DateTime::from_timestamp(seconds, 0) else {
-                if let Some(slot) = unreadable.get_mut(row) {
-                    slot.push((c, format!("the timestamp {value} is out of range")));
-                }
-                return None;
-            };
-            let whole = at.format("%Y-%m-%dT%H:%M:%S");
-            Some(match fraction {
-                0 => format!("{whole}Z"),
-                f => {
-                    let text = format!("{f:0digits$}");
-                    let text = text.trim_end_matches('0');
-                    // At least the milliseconds, Voucherify's own form.
-                    format!("{whole}.{text:0<3}Z")
-                }
-            })
-        })
-        .collect();
-    Ok(Arc::new(datafusion::arrow::array::StringArray::from(texts)))
-}
-
-/// A column as text: strings as they are, binary as bytes, everything else cast by Arrow. A
-/// value Arrow cannot cast (a timestamp out of range) becomes empty, and `unreadable[row]`
-/// records column `c` with why: one value rejects its row, never the run.
-fn as_text(
-    column: &ArrayRef,
-    c: usize,
-    unreadable: &mut [Vec<(usize, String)>],
-) -> Result<ArrayRef> {
-    let target = match column.data_type() {
-        DataType::Utf8 | DataType::Binary => return Ok(column.clone()),
-        DataType::Timestamp(unit, Some(_)) => return zoned_as_utc(column, *unit, c, unreadable),
-        DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
-            DataType::Binary
-        }
-        _ => DataType::Utf8,
-    };
-    match cast(column, &target) {
-        Ok(cast) => Ok(cast),
-        Err(_) if target == DataType::Utf8 => {
-            // Value by value: the ones that cast keep their text.
-            let mut texts: Vec<Option<String>> = Vec::with_capacity(column.len());
-            for (row, slot) in unreadable.iter_mut().enumerate().take(column.len()) {
-                match cast(&column.slice(row, 1), &DataType::Utf8) {
-                    Ok(one) => texts.push(
-                        one.as_string_opt::<i32>()
-                            .filter(|t| t.is_valid(0))
-                            .map(|t| t.value(0).to_owned()),
-                    ),
-                    Err(e) => {
-                        slot.push((c, e.to_string()));
-                        texts.push(None);
-                    }
-                }
-            }
-            Ok(Arc::new(datafusion::arrow::array::StringArray::from(texts)))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
