@@ -214,29 +214,37 @@ def generate(rows: int) -> tuple[str, str, str]:
         os.replace(data + ".tmp", data)
     if not os.path.exists(table_path):
         print(f"reading {data} into {table_path} ...", file=sys.stderr)
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-        import pyarrow.ipc
-        with open(data, encoding="utf-8", errors="replace", newline="") as f:
-            header = f.readline().rstrip("\r\n").split(",")
-        binary = pacsv.read_csv(data, convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.binary() for name in header}, strings_can_be_null=False),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip",
-                                             newlines_in_values=True))
-        columns = {}
-        for name in binary.column_names:
-            values = binary.column(name).combine_chunks()
-            try:
-                columns[name] = values.cast(pa.string())
-            except pa.ArrowInvalid:
-                columns[name] = pa.array(
-                    [v.decode("utf-8", "replace") for v in values.to_pylist()], pa.string())
-        table = pa.table(columns)
-        with pa.OSFile(table_path + ".tmp", "wb") as sink:
-            with pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table, max_chunksize=65536)
-        os.replace(table_path + ".tmp", table_path)
+        # In a process of its own: this one forks the measured ways, and a child's peak
+        # resident set would start from this process's.
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--make-table", data,
+                        table_path], check=True)
     return data, existing, table_path
+
+
+def make_table(data: str, table_path: str) -> None:
+    """The rows of the generated file as an Arrow IPC file of text columns."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.ipc
+    with open(data, encoding="utf-8", errors="replace", newline="") as f:
+        header = f.readline().rstrip("\r\n").split(",")
+    binary = pacsv.read_csv(data, convert_options=pacsv.ConvertOptions(
+        column_types={name: pa.binary() for name in header}, strings_can_be_null=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip",
+                                         newlines_in_values=True))
+    columns = {}
+    for name in binary.column_names:
+        values = binary.column(name).combine_chunks()
+        try:
+            columns[name] = values.cast(pa.string())
+        except pa.ArrowInvalid:
+            columns[name] = pa.array(
+                [v.decode("utf-8", "replace") for v in values.to_pylist()], pa.string())
+    table = pa.table(columns)
+    with pa.OSFile(table_path + ".tmp", "wb") as sink:
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=65536)
+    os.replace(table_path + ".tmp", table_path)
 
 
 def build() -> tuple[str, str]:
@@ -280,6 +288,9 @@ def file_way(binary: str, data: str, existing: str) -> dict:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--make-table"]:
+        make_table(sys.argv[2], sys.argv[3])
+        return
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     data, existing, table_path = generate(rows)
     binary, example = build()
