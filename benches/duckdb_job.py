@@ -37,6 +37,41 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def checked_sql(numbered: str, check_encoding: bool = False) -> str:
+    """The statement that judges every row into the table `checked` (the input's columns
+    trimmed, `rule` and `reason`): `numbered` is a FROM item with the input's columns and `rn`,
+    the input order; `existing` is the table of existing codes. With `check_encoding`, a value
+    holding U+FFFD is rejected first (invalid_encoding), as a table's replaced bytes are."""
+    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in COLUMNS)
+    whole = "({0} IS NOT NULL AND NOT regexp_full_match({0}, '[0-9]+'))"
+    bad_number = " OR ".join(whole.format(ident(c))
+                             for c in ["Gift Amount", "Redeemed Amount", "Redeemed Quantity"])
+    damaged = " OR ".join(f"coalesce(contains({ident(c)}, '\ufffd'), false)" for c in COLUMNS)
+    encoding = f"WHEN {damaged} THEN 'invalid_encoding'" if check_encoding else ""
+    return f"""
+        CREATE TABLE checked AS
+        WITH n AS (SELECT rn, {trimmed} FROM {numbered}),
+        r AS (
+            SELECT n.*, CASE
+                {encoding}
+                WHEN "Code" IS NULL THEN 'code_required'
+                WHEN lower("Active") NOT IN ('true', 'false') THEN 'active_boolean'
+                WHEN {bad_number} THEN 'invalid_number'
+                WHEN TRY_CAST("Redeemed Amount" AS HUGEINT) > TRY_CAST("Gift Amount" AS HUGEINT)
+                    THEN 'redeemed_over_balance'
+                WHEN e.existing_code IS NOT NULL THEN 'existing_code'
+            END AS rule
+            FROM n LEFT JOIN existing e ON n."Code" = e.existing_code
+        )
+        SELECT r.*, CASE
+            WHEN rule IS NOT NULL THEN rule
+            WHEN row_number() OVER (PARTITION BY rule IS NULL, "Code" ORDER BY rn) > 1
+                THEN 'duplicate_code'
+        END AS reason
+        FROM r
+    """
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data")
@@ -64,31 +99,7 @@ def main() -> None:
         [args.existing],
     )
 
-    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in COLUMNS)
-    whole = "({0} IS NOT NULL AND NOT regexp_full_match({0}, '[0-9]+'))"
-    bad_number = " OR ".join(whole.format(ident(c))
-                             for c in ["Gift Amount", "Redeemed Amount", "Redeemed Quantity"])
-    con.execute(f"""
-        CREATE TABLE checked AS
-        WITH n AS (SELECT rowid AS rn, {trimmed} FROM src),
-        r AS (
-            SELECT n.*, CASE
-                WHEN "Code" IS NULL THEN 'code_required'
-                WHEN lower("Active") NOT IN ('true', 'false') THEN 'active_boolean'
-                WHEN {bad_number} THEN 'invalid_number'
-                WHEN TRY_CAST("Redeemed Amount" AS HUGEINT) > TRY_CAST("Gift Amount" AS HUGEINT)
-                    THEN 'redeemed_over_balance'
-                WHEN e.existing_code IS NOT NULL THEN 'existing_code'
-            END AS rule
-            FROM n LEFT JOIN existing e ON n."Code" = e.existing_code
-        )
-        SELECT r.*, CASE
-            WHEN rule IS NOT NULL THEN rule
-            WHEN row_number() OVER (PARTITION BY rule IS NULL, "Code" ORDER BY rn) > 1
-                THEN 'duplicate_code'
-        END AS reason
-        FROM r
-    """)
+    con.execute(checked_sql("(SELECT rowid AS rn, * FROM src)"))
 
     select_import = ", ".join(
         f"lower({ident(c)}) AS {ident(c)}" if c == "Active" else ident(c) for c in IMPORT_COLUMNS)

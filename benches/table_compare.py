@@ -140,13 +140,12 @@ def job():
 
 DUCKDB = r"""
 import duckdb
+sys.path.insert(0, %(benches)r)
+from duckdb_job import checked_sql, ident
 COLUMNS = %(columns)r
-NUMBERS = %(numbers)r
 con = duckdb.connect()
 con.execute(f"SET threads = {os.cpu_count()}")
 con.execute("SET preserve_insertion_order = true")
-def ident(name):
-    return '"' + name.replace('"', '""') + '"'
 def arrow_table(query):
     # A relation's result as a pyarrow Table (DuckDB 2 names it to_arrow_table, DuckDB 1 arrow).
     relation = con.sql(query)
@@ -156,31 +155,9 @@ def job():
     con.register("src", table)
     con.execute("CREATE TABLE existing AS SELECT DISTINCT trim(code) AS existing_code "
                 "FROM read_csv(?, header = true, all_varchar = true)", [existing_path])
-    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in COLUMNS)
-    whole = "({0} IS NOT NULL AND NOT regexp_full_match({0}, '[0-9]+'))"
-    bad_number = " OR ".join(whole.format(ident(c)) for c in NUMBERS)
-    damaged = " OR ".join(f"coalesce(contains({ident(c)}, '\ufffd'), false)" for c in COLUMNS)
-    con.execute(f'''
-        CREATE TABLE checked AS
-        WITH n AS (SELECT row_number() OVER () AS rn, {trimmed} FROM src),
-        r AS (
-            SELECT n.*, CASE
-                WHEN {damaged} THEN 'invalid_encoding'
-                WHEN "Code" IS NULL THEN 'code_required'
-                WHEN coalesce(lower("Active") NOT IN ('true', 'false'), true) THEN 'active_boolean'
-                WHEN {bad_number} THEN 'invalid_number'
-                WHEN TRY_CAST("Redeemed Amount" AS HUGEINT) > TRY_CAST("Gift Amount" AS HUGEINT)
-                    THEN 'redeemed_over_balance'
-                WHEN e.existing_code IS NOT NULL THEN 'existing_code'
-            END AS rule
-            FROM n LEFT JOIN existing e ON n."Code" = e.existing_code
-        )
-        SELECT r.*, CASE
-            WHEN rule IS NOT NULL THEN rule
-            WHEN row_number() OVER (PARTITION BY rule IS NULL, "Code" ORDER BY rn) > 1
-                THEN 'duplicate_code'
-        END AS reason
-        FROM r''')
+    # The rules of benches/duckdb_job.py, and the encoding check a table needs.
+    con.execute(checked_sql("(SELECT row_number() OVER () AS rn, * FROM src)",
+                            check_encoding=True))
     select = ", ".join(f"lower({ident(c)}) AS {ident(c)}" if c == "Active" else ident(c)
                        for c in COLUMNS)
     accepted = arrow_table(f"SELECT {select} FROM checked WHERE reason IS NULL ORDER BY rn")
@@ -188,7 +165,7 @@ def job():
         f"SELECT rn, reason, {', '.join(ident(c) for c in COLUMNS)} FROM checked "
         "WHERE reason IS NOT NULL ORDER BY rn")
     return accepted.num_rows, rejected.num_rows
-""" % {"columns": COLUMNS, "numbers": NUMBERS}
+""" % {"columns": COLUMNS, "benches": os.path.join(REPO, "benches")}
 
 
 def children():

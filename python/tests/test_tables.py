@@ -452,3 +452,17 @@ def test_the_result_tables_outlive_the_source_and_the_call(cards: Path) -> None:
     # The tables are the engine's buffers, handed over to pyarrow: they stay valid on their own.
     assert result.accepted.to_pylist() == expected
     assert result.rejected.num_rows == 5
+
+
+def test_a_stream_whose_source_fails_midway_raises_an_input_error_naming_it() -> None:
+    # The batches of a Python generator are pulled by the engine's thread through the C
+    # stream (pyarrow takes the GIL for them); the generator's own error comes back whole.
+    schema = pa.schema([("Code", pa.string())])
+
+    def batches() -> Any:
+        yield pa.record_batch([pa.array(["A-1", "A-2"])], schema=schema)
+        raise RuntimeError("the warehouse connection dropped")
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    with pytest.raises(voucher_import.InputError, match="the warehouse connection dropped"):
+        voucher_import.prepare(reader, campaign_type="gift")
