@@ -544,10 +544,10 @@ fn a_run_stopped_by_a_bad_input_asks_for_no_export() {
     );
 }
 
-/// `upload` of `out` to the fake, fast, with `extra` arguments.
-fn upload(out: &Path, fake: &Fake, extra: &[&str]) -> Output {
+/// The binary with `args` against the fake (its keys, fast polls and retries), then `extra`.
+fn against_fake(fake: &Fake, args: &[&str], extra: &[&str]) -> Output {
     Command::new(BIN)
-        .args(["upload", &out.display().to_string(), "--campaign", CAMPAIGN])
+        .args(args)
         .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
         .args(extra)
         .env("VOUCHERIFY_APP_ID", APP_ID)
@@ -556,6 +556,12 @@ fn upload(out: &Path, fake: &Fake, extra: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
+}
+
+/// `upload` of `out` to the fake, fast, with `extra` arguments.
+fn upload(out: &Path, fake: &Fake, extra: &[&str]) -> Output {
+    let out = out.display().to_string();
+    against_fake(fake, &["upload", &out, "--campaign", CAMPAIGN], extra)
 }
 
 #[test]
@@ -601,23 +607,12 @@ fn codes_added_to_the_campaign_since_the_read_stop_the_upload_until_refreshed() 
 
 /// `import INPUT` into the fake's campaign, fast, with `extra` arguments.
 fn import(input: &str, out: &Path, fake: &Fake, extra: &[&str]) -> Output {
-    Command::new(BIN)
-        .args([
-            "import",
-            input,
-            "--campaign",
-            CAMPAIGN,
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
-        .args(extra)
-        .env("VOUCHERIFY_APP_ID", APP_ID)
-        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    let out = out.display().to_string();
+    against_fake(
+        fake,
+        &["import", input, "--campaign", CAMPAIGN, "--out", &out],
+        extra,
+    )
 }
 
 const GIFT_CARDS: &str = "fixtures/sample/gift_cards.csv";
