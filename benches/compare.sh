@@ -39,7 +39,7 @@ fi
 
 echo "building voucher-import and the floor (release) ..." >&2
 # Two plain builds: the floor is a package of its own, so neither pulls dev-dependencies.
-(cd "$repo" && cargo build --release --locked --quiet -p voucher-import-cli --bin voucher-import && cargo build --release --locked --quiet -p csv-floor)
+(cd "$repo" && cargo build --release --locked --quiet -p voucher-import --bin voucher-import && cargo build --release --locked --quiet -p csv-floor)
 
 venv="$bench_dir/venv"
 if ! "$venv/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$duckdb_version')" 2>/dev/null; then

@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/voucher-import/target}
 mkdir -p "$bench_dir"
 
 echo "building voucher-import (release) ..." >&2
-(cd "$repo" && cargo build --release -q -p voucher-import-cli)
+(cd "$repo" && cargo build --release -q -p voucher-import --bin voucher-import)
 bin="$CARGO_TARGET_DIR/release/voucher-import"
 
 # The inputs, made once.

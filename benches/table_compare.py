@@ -231,7 +231,7 @@ def build() -> tuple[str, str]:
     example = os.path.join(TARGET, "release", "run-arrow-job")
     print("building the release binary and the run_arrow job ...", file=sys.stderr)
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "-p",
-                    "voucher-import-cli", "--bin", "voucher-import"], cwd=REPO, check=True)
+                    "voucher-import", "--bin", "voucher-import"], cwd=REPO, check=True)
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "-p", "run-arrow-job"],
                    cwd=REPO, check=True)
     return binary, example

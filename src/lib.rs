@@ -22,6 +22,9 @@
 // The stages and their helpers: crate-private; what a caller needs is re-exported below, each
 // item by one path.
 mod campaign;
+/// The `voucher-import` command line, behind the `cli` feature (default).
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
 mod datafusion;
 mod dedup;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_voucher-import");
-/// The repository's root (the tests belong to `crates/cli`, and run the binary from here).
-pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+/// The repository's root (the tests run the binary from here).
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// A finished run of the binary.
 pub struct Run {

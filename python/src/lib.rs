@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 
 /// The command line's crate: `python -m voucher_import` is the same command as the
 /// `voucher-import` binary.
-use voucher_import_cli as cli;
+use voucher_import::cli;
 mod c_stream;
 mod errors;
 mod interruptible;

@@ -11,8 +11,8 @@
 use std::io::Write;
 use std::time::Instant;
 
+use crate::upload::Redactor;
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use voucher_import::upload::Redactor;
 
 /// A target prefix and the most verbose level shown for it.
 type Directive = (String, LevelFilter);

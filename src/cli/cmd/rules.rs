@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use voucher_import::Result;
-use voucher_import::RuleBody;
-use voucher_import::RuleSet;
+use crate::Result;
+use crate::RuleBody;
+use crate::RuleSet;
 
 /// List the rules in force: name, description, where it comes from, and its SQL.
 #[derive(Debug, Clone, Args)]
@@ -44,8 +44,8 @@ pub fn write_listing(w: &mut impl Write, rules: &RuleSet, names_only: bool) -> i
         }
         let origin = if rule.builtin { "built-in" } else { "user" };
         let severity = match rule.text.severity {
-            voucher_import::Severity::Reject => "",
-            voucher_import::Severity::Warn => ", warn",
+            crate::Severity::Reject => "",
+            crate::Severity::Warn => ", warn",
         };
         writeln!(
             w,

@@ -1,9 +1,13 @@
-//! The command line: parses arguments into the library's [`Import`](voucher_import::Import)
+//! The command line: parses arguments into the library's [`Import`](crate::Import)
 //! (and upload options), calls the library, prints, and maps the outcome to the exit code (0
 //! all accepted, 1 rows rejected, 2 error). The `voucher-import` binary is [`main`] on the
-//! process's arguments; the Python package depends on this crate too, so that
+//! process's arguments; the Python package's command uses it too, so that
 //! `python -m voucher_import` is the same command and its keyword arguments are parsed by the
 //! same option table.
+//!
+//! Compiled with the `cli` feature only (on by default; a library caller turns it off with
+//! `default-features = false`): it and the binary are the only code that parses arguments,
+//! prints or reads the process's environment. The rest of the library does none of that.
 
 // The doc comments of the arguments are the command's help text, where an address is written
 // as it is typed, not as a link.
@@ -13,12 +17,15 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::sync::Arc;
 
+use crate::{ErrorKind, ErrorReport};
 use clap::{CommandFactory, FromArgMatches};
 use clap::{Parser, Subcommand};
 use cmd::{check, completions, explain, import, man, prepare, rules, upload};
 use printer::TerminalSafe;
-use voucher_import::{ErrorKind, ErrorReport};
 
+// The subcommands' argument types: their doc comments are the command's help text (clap's
+// derive), so a group clap flattens or a value it lists carries none of its own.
+#[allow(missing_docs)]
 pub mod cmd;
 mod logging;
 mod printer;
@@ -123,7 +130,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
 fn main_unflushed(args: Vec<OsString>) -> u8 {
     // The first Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) asks the run to stop cleanly (the staging folder is
     // removed); a second one stops at once.
-    let cancel = voucher_import::Cancel::new();
+    let cancel = crate::Cancel::new();
     let stop = cancel.flag();
     // SIGHUP (the terminal closed) and SIGQUIT stop a run the same way: nothing half-written.
     for signal in [
@@ -166,7 +173,7 @@ fn main_unflushed(args: Vec<OsString>) -> u8 {
         Err(e) => {
             if json {
                 // For pipelines: the error as data on stdout (stderr still has the text).
-                let report = match e.downcast_ref::<voucher_import::Error>() {
+                let report = match e.downcast_ref::<crate::Error>() {
                     Some(ours) => ours.report(),
                     None => ErrorReport::new(ErrorKind::Io, format!("{e:#}")),
                 };
@@ -175,12 +182,12 @@ fn main_unflushed(args: Vec<OsString>) -> u8 {
             // Never eprintln!: it panics when stderr is closed.
             // Our errors say it all in their Display (with the cause and a fix line): the
             // alternate form would repeat the cause.
-            let text = match e.downcast_ref::<voucher_import::Error>() {
+            let text = match e.downcast_ref::<crate::Error>() {
                 Some(ours) => ours.to_string(),
                 None => format!("{e:#}"),
             };
             let _ = writeln!(TerminalSafe::new(io::stderr()), "error: {text}");
-            match e.downcast_ref::<voucher_import::Error>() {
+            match e.downcast_ref::<crate::Error>() {
                 Some(e) if e.is_interruption() => INTERRUPTED,
                 _ => 2,
             }
@@ -190,11 +197,11 @@ fn main_unflushed(args: Vec<OsString>) -> u8 {
 
 /// `{"error": {...}}` on stdout, for a pipeline that asked for JSON.
 fn print_json_error(report: &ErrorReport) {
-    let output = voucher_import::ErrorOutput {
+    let output = crate::ErrorOutput {
         error: report.clone(),
     };
     let mut out = io::stdout().lock();
-    let _ = voucher_import::write_json(&mut out, &output).and_then(|_| out.flush());
+    let _ = crate::write_json(&mut out, &output).and_then(|_| out.flush());
 }
 
 /// A reader that stopped reading (`| head`) is not an error: the run's outcome stands, as in
@@ -206,7 +213,7 @@ fn unless_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     }
 }
 
-fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
+fn run(cli: Cli, cancel: crate::Cancel) -> anyhow::Result<u8> {
     let stdout = io::stdout();
     let stderr = io::stderr();
     match cli.command {
@@ -220,7 +227,7 @@ fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(
-                    voucher_import::write_json(&mut out, &summary).and_then(|_| out.flush()),
+                    crate::write_json(&mut out, &summary).and_then(|_| out.flush()),
                 )?;
             }
             if !quiet {
@@ -230,7 +237,7 @@ fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
                     Some(&out),
                 ))?;
                 // Said when an exit-code option is given: the default's reason is the summary.
-                let given = policy != voucher_import::ExitPolicy::default();
+                let given = policy != crate::ExitPolicy::default();
                 if let Some(why) = policy.failure(&summary).filter(|_| given) {
                     let mut err = TerminalSafe::new(stderr.lock());
                     unless_broken_pipe(writeln!(err, "exit 1: {why}"))?;
@@ -244,7 +251,7 @@ fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
             let report = check::run(args, cancel)?;
             let mut out = stdout.lock();
             unless_broken_pipe(if json {
-                voucher_import::write_json(&mut out, &report).and_then(|_| out.flush())
+                crate::write_json(&mut out, &report).and_then(|_| out.flush())
             } else {
                 let mut out = TerminalSafe::new(out);
                 printer::write_check_table(&mut out, &report).and_then(|_| out.flush())
@@ -258,7 +265,7 @@ fn run(cli: Cli, cancel: voucher_import::Cancel) -> anyhow::Result<u8> {
             if json {
                 let mut out = stdout.lock();
                 unless_broken_pipe(
-                    voucher_import::write_json(&mut out, &outcome).and_then(|_| out.flush()),
+                    crate::write_json(&mut out, &outcome).and_then(|_| out.flush()),
                 )?;
             }
             unless_broken_pipe(printer::upload::write_summary(

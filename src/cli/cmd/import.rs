@@ -9,9 +9,9 @@ use clap::{Arg, ArgMatches, Args, FromArgMatches};
 
 use super::inputs::ImportArgs;
 use super::upload::UploadRunArgs;
-use voucher_import::folder::STATE_FILE;
-use voucher_import::upload::{self, UploadOutcome, UploadProgress};
-use voucher_import::{Cancel, FolderSink, NoProgress, Result, Summary};
+use crate::folder::STATE_FILE;
+use crate::upload::{self, UploadOutcome, UploadProgress};
+use crate::{Cancel, FolderSink, NoProgress, Result, Summary};
 
 /// Import voucher files into a Voucherify campaign: read the project, prepare, upload, verify.
 #[derive(Debug, Clone)]

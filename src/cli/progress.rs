@@ -7,10 +7,10 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::printer::TerminalSafe;
+use crate::cli::printer::TerminalSafe;
+use crate::upload::{BatchState, BatchStatus, UploadProgress};
+use crate::{NoProgress, Progress, ProgressUpdate};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use voucher_import::upload::{BatchState, BatchStatus, UploadProgress};
-use voucher_import::{NoProgress, Progress, ProgressUpdate};
 
 /// Inputs smaller than this finish before a bar would tell anything.
 const MIN_BYTES: u64 = 8 << 20;
@@ -135,7 +135,10 @@ impl UploadProgress for UploadLines {
         let _ = writeln!(TerminalSafe::new(std::io::stderr()), "warning: {text}");
     }
 
-    fn plan(&self, plan: &voucher_import::upload::CallPlan) {
-        let _ = crate::printer::upload::write_plan(&mut TerminalSafe::new(std::io::stderr()), plan);
+    fn plan(&self, plan: &crate::upload::CallPlan) {
+        let _ = crate::cli::printer::upload::write_plan(
+            &mut TerminalSafe::new(std::io::stderr()),
+            plan,
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use voucher_import::upload::UploadOutcome;
-use voucher_import::Summary;
+use crate::upload::UploadOutcome;
+use crate::Summary;
 
 /// `import` in a few lines: rows read, accepted and rejected locally (none when the run resumed
 /// an upload), then codes imported, failed at Voucherify and verified.

@@ -5,18 +5,18 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use voucher_import::upload::{ApiSettings, ManagementKeys, ProjectSource};
-use voucher_import::AmountUnit;
-use voucher_import::CampaignType;
+use crate::upload::{ApiSettings, ManagementKeys, ProjectSource};
+use crate::AmountUnit;
+use crate::CampaignType;
 
 use super::connection::{credential, ConnectionArgs};
-use voucher_import::HeaderOptions;
-use voucher_import::Import;
-use voucher_import::{
+use crate::HeaderOptions;
+use crate::Import;
+use crate::{
     ExistingCodes, GiftAmountReading, DEFAULT_BATCH_ROWS, DEFAULT_CAMPAIGN_LIMIT,
     DEFAULT_MAX_FILE_BYTES,
 };
-use voucher_import::{Format, ReadOptions, SplitOptions, TextEncoding};
+use crate::{Format, ReadOptions, SplitOptions, TextEncoding};
 
 /// Known sources of input files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -285,7 +285,7 @@ fn parse_encoding(text: &str) -> std::result::Result<TextEncoding, String> {
             "gb18030",
         ];
         let mut message = format!("unknown encoding '{text}'");
-        if let Some(near) = voucher_import::closest(text, known) {
+        if let Some(near) = crate::closest(text, known) {
             message.push_str(&format!(": did you mean '{near}'?"));
         }
         format!("{message} (a WHATWG label such as windows-1252, iso-8859-2, utf-16le)")

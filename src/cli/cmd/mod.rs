@@ -1,5 +1,5 @@
 //! The subcommands, one file each: its arguments, its help, and its `run`. Arguments are turned
-//! into an [`Import`](voucher_import::Import) once, here, and resolved before any input
+//! into an [`Import`](crate::Import) once, here, and resolved before any input
 //! is read.
 
 pub mod check;

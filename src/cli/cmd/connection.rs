@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::upload::parse_duration;
-use voucher_import::upload::Secret;
+use crate::upload::Secret;
 
 /// Voucherify's regional API hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,9 +5,9 @@ use clap::Args;
 
 use super::inputs::ImportArgs;
 use super::policy::PolicyArgs;
-use voucher_import::CheckReport;
-use voucher_import::CheckSink;
-use voucher_import::Result;
+use crate::CheckReport;
+use crate::CheckSink;
+use crate::Result;
 
 /// Check voucher CSV files without writing anything: the summary and every row that would be
 /// rejected.
@@ -31,9 +31,9 @@ pub struct CheckArgs {
 }
 
 /// Runs `check`.
-pub fn run(args: CheckArgs, cancel: voucher_import::Cancel) -> Result<CheckReport> {
+pub fn run(args: CheckArgs, cancel: crate::Cancel) -> Result<CheckReport> {
     let resolved = args.import.into_import().cancel(cancel).resolve()?;
     let mut sink = CheckSink::new();
-    let summary = resolved.run(&voucher_import::NoProgress, &mut sink)?;
+    let summary = resolved.run(&crate::NoProgress, &mut sink)?;
     Ok(sink.into_report(summary))
 }

@@ -8,7 +8,7 @@ pub mod upload;
 
 use std::io::{self, Write};
 
-use voucher_import::{shorten, CheckReport, Summary};
+use crate::{shorten, CheckReport, Summary};
 
 pub use terminal::TerminalSafe;
 
@@ -36,7 +36,7 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
         w,
         "rejected  {:>10}{}",
         s.rejected,
-        place(voucher_import::folder::REJECTED_FILE)
+        place(crate::folder::REJECTED_FILE)
     )?;
     let rule_width = s
         .rejected_by_rule
@@ -77,7 +77,7 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
             w,
             "warnings  {:>10}{}",
             s.warnings,
-            place(voucher_import::folder::WARNINGS_FILE)
+            place(crate::folder::WARNINGS_FILE)
         )?;
         for (rule, count) in s.warnings_by_rule.0.iter().filter(|(_, c)| *c > 0) {
             writeln!(w, "  {rule:<22}{count:>8}")?;
@@ -88,11 +88,11 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
     }
     let n = &s.normalizations;
     let amounts_written = match s.options.batch_amount_unit {
-        voucher_import::AmountUnit::Minor => (
+        crate::AmountUnit::Minor => (
             "amount written in minor units",
             "amounts written in minor units",
         ),
-        voucher_import::AmountUnit::Major => (
+        crate::AmountUnit::Major => (
             "amount written in major units",
             "amounts written in major units",
         ),

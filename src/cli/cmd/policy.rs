@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use voucher_import::{ExitPolicy, RejectedLimit};
+use crate::{ExitPolicy, RejectedLimit};
 
 /// `--max-rejected` and `--fail-on-warnings`.
 #[derive(Debug, Clone, Args)]

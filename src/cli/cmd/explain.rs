@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use voucher_import::{Error, Result};
-use voucher_import::{Rule, RuleSet};
-use voucher_import::{RuleBody, Severity};
+use crate::{Error, Result};
+use crate::{Rule, RuleSet};
+use crate::{RuleBody, Severity};
 
 /// Explain a rule: what it checks, an example of a failing row, and its SQL.
 #[derive(Debug, Clone, Args)]
@@ -33,7 +33,7 @@ pub fn run(args: &ExplainArgs) -> Result<Rule> {
         return Ok(rule.clone());
     }
     let names: Vec<&str> = rules.rules.iter().map(|r| r.text.name.as_str()).collect();
-    let hint = match voucher_import::closest(wanted, names.iter().copied()) {
+    let hint = match crate::closest(wanted, names.iter().copied()) {
         Some(near) => format!("did you mean '{near}'? "),
         None => String::new(),
     };

@@ -1,4 +1,4 @@
-//! The `voucher-import` binary: the command line ([`voucher_import_cli`]) on the process's
+//! The `voucher-import` binary: the command line ([`voucher_import::cli`]) on the process's
 //! arguments.
 
 use std::process::ExitCode;
@@ -9,5 +9,5 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    ExitCode::from(voucher_import_cli::main(std::env::args_os().collect()))
+    ExitCode::from(voucher_import::cli::main(std::env::args_os().collect()))
 }

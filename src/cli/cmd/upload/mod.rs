@@ -1,5 +1,5 @@
 //! `voucher-import upload`: push a prepared folder's batches to Voucherify and bring its
-//! verdicts back to the input rows (see [`voucher_import::upload`]); the summary it prints is
+//! verdicts back to the input rows (see [`crate::upload`]); the summary it prints is
 //! by the printer (`printer::upload`).
 
 use std::path::PathBuf;
@@ -9,11 +9,11 @@ use clap::{Args, ValueEnum};
 
 use super::connection::{credential, ConnectionArgs};
 
-use voucher_import::upload::{
+use crate::upload::{
     self, ApiSettings, CanaryMode, OnMismatch, UploadOptions, UploadOutcome, UploadProgress,
     VerifyCount,
 };
-use voucher_import::Result;
+use crate::Result;
 
 /// What a read-back mismatch does to the batches after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -256,7 +256,7 @@ fn parse_adoption(text: &str) -> std::result::Result<(String, String), String> {
 
 impl UploadArgs {
     /// The options, with the credentials from the environment.
-    pub fn into_options(self, cancel: voucher_import::Cancel) -> UploadOptions {
+    pub fn into_options(self, cancel: crate::Cancel) -> UploadOptions {
         self.run
             .into_options(self.dir, self.campaign, &self.connection, cancel)
     }
@@ -270,7 +270,7 @@ impl UploadRunArgs {
         dir: PathBuf,
         campaign: String,
         connection: &ConnectionArgs,
-        cancel: voucher_import::Cancel,
+        cancel: crate::Cancel,
     ) -> UploadOptions {
         UploadOptions {
             cancel,
@@ -319,7 +319,7 @@ impl UploadRunArgs {
 /// Runs `upload`.
 pub fn run(
     args: UploadArgs,
-    cancel: voucher_import::Cancel,
+    cancel: crate::Cancel,
     progress: &dyn UploadProgress,
 ) -> Result<UploadOutcome> {
     upload::run(&args.into_options(cancel), progress)

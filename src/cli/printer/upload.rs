@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use voucher_import::upload::{self, BatchStatus, UploadOutcome};
+use crate::upload::{self, BatchStatus, UploadOutcome};
 
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -99,7 +99,7 @@ pub fn write_summary(w: &mut impl Write, outcome: &UploadOutcome, dir: &str) -> 
     for batch in &outcome.batches {
         write_batch_problem(w, batch, dir, &outcome.campaign)?;
     }
-    writeln!(w, "state     {dir}/{}", voucher_import::folder::STATE_FILE)?;
+    writeln!(w, "state     {dir}/{}", crate::folder::STATE_FILE)?;
     Ok(())
 }
 

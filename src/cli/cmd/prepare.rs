@@ -7,10 +7,10 @@ use clap::Args;
 
 use super::inputs::ImportArgs;
 use super::policy::PolicyArgs;
-use voucher_import::Cancel;
-use voucher_import::FolderSink;
-use voucher_import::Result;
-use voucher_import::{Progress, Summary};
+use crate::Cancel;
+use crate::FolderSink;
+use crate::Result;
+use crate::{Progress, Summary};
 
 /// Turn voucher CSV files into Voucherify import batches and a report of rejected rows.
 #[derive(Debug, Clone, Args)]
