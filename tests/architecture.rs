@@ -140,3 +140,104 @@ fn no_source_file_is_over_500_lines_but_the_csv_splitter() {
         long.join(", ")
     );
 }
+
+/// The folders of the repository that are not its files: build output, caches, the fuzzer's
+/// working folders, the wheels `scripts/build-wheel` writes.
+fn is_generated(path: &Path) -> bool {
+    let relative = path.strip_prefix(ROOT).unwrap_or(path);
+    let first = relative
+        .iter()
+        .next()
+        .and_then(|p| p.to_str())
+        .unwrap_or("");
+    matches!(first, "target" | ".git" | "dist")
+        || relative.starts_with("fuzz/target")
+        || relative.starts_with("fuzz/corpus")
+        || relative.starts_with("fuzz/artifacts")
+        || relative.starts_with("fuzz/coverage")
+        || relative
+            .iter()
+            .any(|p| p == "__pycache__" || p == ".pytest_cache" || p == ".venv")
+}
+
+/// The repository's text files (sources, documents, scripts, manifests).
+fn text_files() -> Vec<PathBuf> {
+    paths_below(Path::new(ROOT))
+        .into_iter()
+        .filter(|path| !is_generated(path))
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            matches!(
+                extension,
+                "rs" | "md" | "py" | "sh" | "toml" | "yml" | "sql" | "pyi"
+            ) || matches!(name, "run" | "build-wheel")
+        })
+        .collect()
+}
+
+#[test]
+fn the_repository_refers_to_no_file_outside_it() {
+    let files = text_files();
+    assert!(
+        files.len() > 100,
+        "the repository's files were found: {}",
+        files.len()
+    );
+    // Folders beside the repository's own, and tools a clone does not come with.
+    let outside = ["../shared", "/work/", "farm-studio", "duplicates --change"];
+    let mut found = Vec::new();
+    for file in &files {
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
+        for (number, line) in text.lines().enumerate() {
+            for pattern in outside {
+                // This test names the patterns it looks for.
+                if line.contains(pattern) && !file.ends_with("tests/architecture.rs") {
+                    found.push(format!("{}:{}: {pattern}", file.display(), number + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "files refer outside the repository:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn every_relative_link_of_the_documents_resolves_and_the_python_readme_has_none() {
+    let mut broken = Vec::new();
+    for file in text_files() {
+        if file.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap();
+        // The package index shows the Python package's README without the repository.
+        let standalone =
+            file.ends_with("python/README.md") || file.ends_with("crates/read/README.md");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("](") {
+            rest = &rest[at + 2..];
+            let target = rest.split(')').next().unwrap_or("");
+            if target.starts_with("http")
+                || target.starts_with('#')
+                || target.starts_with("mailto:")
+            {
+                continue;
+            }
+            let path = target.split('#').next().unwrap_or("");
+            if standalone {
+                broken.push(format!(
+                    "{}: a link into the repository: {target}",
+                    file.display()
+                ));
+            } else if !file.parent().unwrap().join(path).exists() {
+                broken.push(format!("{}: {target} does not exist", file.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
