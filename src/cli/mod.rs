@@ -1,7 +1,8 @@
 //! The command line: parses arguments into the library's [`Import`](crate::Import)
 //! (and upload options), calls the library, prints, and maps the outcome to the exit code (0
-//! all accepted, 1 rows rejected, 2 error). The `voucher-import` binary is [`main`] on the
-//! process's arguments; the Python package's command uses it too, so that
+//! all accepted, 1 rows rejected, 2 error). The `voucher-import` binary is
+//! [`main`](crate::cli::main) on the process's arguments; the Python package's command uses it
+//! too, so that
 //! `python -m voucher_import` is the same command and its keyword arguments are parsed by the
 //! same option table.
 //!
