@@ -26,10 +26,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
 
@@ -50,6 +53,7 @@ from .errors import (
     UsageError,
     VoucherImportError,
     from_native,
+    keyword_spelling,
 )
 
 __version__: str = _native.__version__
@@ -165,7 +169,9 @@ def prepare(
         metadata_schema: Voucherify's metadata schema (``GET /v1/metadata-schemas``) as a dict
             or the path of a JSON file.
         out: a folder to write as ``prepare --out`` does (it must not exist or be empty; see
-            ``force=True``). Nothing is written without it.
+            ``force=True``); missing parent folders are created. Nothing is written without
+            it. Two calls of one process on the same ``out`` at once are refused
+            (``OutputError`` naming the other run).
         **options: every other option of ``voucher-import prepare``, in snake_case;
             ``project_campaign="camp_..."`` (or the campaign's name) reads the campaign and
             the voucher metadata schema from the project the ``VOUCHERIFY_APP_ID`` and
@@ -234,23 +240,25 @@ def prepare(
         argv += ["--out", os.fspath(out)]
     argv += _arguments.options_argv(options, _native.prepare_options(), "prepare")
 
-    (
-        summary_json,
-        exit_code,
-        policy_failure,
-        accepted_streams,
-        rejected_stream,
-        warnings_stream,
-    ) = _call(
-        _native.prepare,
-        argv,
-        paths,
-        sources,
-        existing_codes,
-        rule_texts,
-        campaign_json,
-        schema_json,
-    )
+    with _writing(out):
+        (
+            summary_json,
+            exit_code,
+            policy_failure,
+            accepted_streams,
+            rejected_stream,
+            warnings_stream,
+        ) = _call(
+            _native.prepare,
+            argv,
+            paths,
+            sources,
+            existing_codes,
+            rule_texts,
+            campaign_json,
+            schema_json,
+            options=_native.prepare_options(),
+        )
     summary = json.loads(summary_json)
     groups = [_arrow.read_stream(stream) for stream in accepted_streams]
     result = Result(
@@ -297,9 +305,10 @@ def upload(folder: PathLike, campaign: str, **options: Any) -> Dict[str, Any]:
     """
     argv = _arguments.options_argv(options, _native.upload_options(), "upload")
     argv += ["--campaign", str(campaign), "--", os.fspath(folder)]
-    outcome_json, said = _call(_native.upload, argv)
+    upload_options = _native.upload_options()
+    outcome_json, said = _call(_native.upload, argv, options=upload_options)
     for text in said:
-        warnings.warn(text, UserWarning, stacklevel=2)
+        warnings.warn(keyword_spelling(text, upload_options), UserWarning, stacklevel=2)
     outcome: Dict[str, Any] = json.loads(outcome_json)
     return outcome
 
@@ -353,9 +362,57 @@ def import_(source: Any, campaign: str, out: PathLike, **options: Any) -> Import
     return Imported(prepared=prepared, uploaded=uploaded)
 
 
-def _call(function: Any, *args: Any) -> Any:
-    """Calls the engine; its errors are raised as the class of their kind."""
+def _call(function: Any, *args: Any, options: Any = None) -> Any:
+    """Calls the engine; its errors are raised as the class of their kind, the options in
+    their messages spelled as the keyword arguments of ``options`` (the function's table)."""
     try:
         return function(*args)
     except _native.NativeError as error:
-        raise from_native(*error.args) from None
+        raise from_native(*error.args, options=options) from None
+
+
+#: The folders ``prepare(out=...)`` calls of this process are writing: the real path, and who.
+_OUT_IN_USE: Dict[str, str] = {}
+_OUT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _writing(out: Optional[PathLike]) -> Iterator[None]:
+    """Claims ``out`` for one ``prepare()`` of this process (creating its missing parent
+    folders); a second call on the same folder while the first runs is refused, naming the
+    first, instead of the two colliding in the folder's staging."""
+    if out is None:
+        yield
+        return
+    parent = Path(out).absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(
+            f"out='{os.fspath(out)}': its parent folder {parent} cannot be created: "
+            f"{error.strerror or error}",
+            kind="output",
+            path=str(parent),
+            fix="choose out= in a folder you can write to",
+        ) from None
+    key = os.path.realpath(out)
+    who = (
+        f"prepare() on thread '{threading.current_thread().name}', "
+        f"started {time.strftime('%H:%M:%S')}"
+    )
+    with _OUT_LOCK:
+        other = _OUT_IN_USE.get(key)
+        if other is None:
+            _OUT_IN_USE[key] = who
+    if other is not None:
+        raise OutputError(
+            f"out='{os.fspath(out)}' is being written by another run of this process: {other}",
+            kind="output",
+            path=key,
+            fix="give each run its own out= folder, or wait for the other run to end",
+        )
+    try:
+        yield
+    finally:
+        with _OUT_LOCK:
+            _OUT_IN_USE.pop(key, None)

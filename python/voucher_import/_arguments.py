@@ -94,6 +94,13 @@ def existing(existing: Any) -> Tuple[List[str], List[str]]:
     """Files of existing codes, and codes given as values."""
     if existing is None:
         return [], []
+    if isinstance(existing, str) and not os.path.exists(existing):
+        raise InputError(
+            f"existing='{existing}': no such file of existing codes",
+            kind="input",
+            path=existing,
+            fix=f"check the path; to pass codes, give a list: existing=['{existing}']",
+        )
     if is_path(existing):
         return [os.fspath(existing)], []
     if isinstance(existing, (pa.Array, pa.ChunkedArray)):

@@ -9,7 +9,8 @@ rule that does not compile, an option that makes no sense) and nothing was writt
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Type
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 
 class VoucherImportError(Exception):
@@ -182,18 +183,63 @@ ERROR_CLASSES: Dict[str, Type[VoucherImportError]] = {
 }
 
 
-def from_native(report_json: str, text: str) -> VoucherImportError:
-    """The engine's error report as the exception of its kind."""
+#: An option as the command line spells it, and the value name after it when there is one
+#: (``--dates-in ZONE``, ``--canary-rows <N>``, ``--amount-unit=major``).
+_OPTION = re.compile(r"--([a-z][a-z0-9-]*)(?:([ =])(<[A-Z][A-Z0-9_]*>|[A-Z][A-Z0-9_]*\b|[a-z0-9][a-z0-9.%-]*))?")
+
+#: The options of a function: (keyword, long option, takes a value, repeatable, value names).
+Options = Sequence[Tuple[str, str, bool, bool, List[str]]]
+
+
+def keyword_spelling(text: Optional[str], options: Optional[Options]) -> Optional[str]:
+    """``text`` with the options of the command line written as the keyword arguments of the
+    function that was called: ``--force`` reads ``force=True``, ``--dates-in ZONE``
+    ``dates_in=ZONE``, ``--amount-unit=major`` ``amount_unit='major'``, ``--out folder``
+    ``out folder``. Options the function does not take are left as written."""
+    if not text or not options:
+        return text
+    table = {long: (keyword, takes_value) for keyword, long, takes_value, _, _ in options}
+
+    def written(match: "re.Match[str]") -> str:
+        entry = table.get(match.group(1))
+        if entry is None:
+            return match.group(0)
+        keyword, takes_value = entry
+        between, value = match.group(2), match.group(3)
+        rest = match.group(0)[len("--" + match.group(1)) :]
+        if not takes_value:
+            return f"{keyword}=True{rest}"
+        if value is not None and (value.startswith("<") or value.isupper()):
+            return f"{keyword}={value.strip('<>')}"
+        if value is not None and between == "=":
+            return f"{keyword}={value!r}"
+        return f"{keyword}{rest}"
+
+    return _OPTION.sub(written, text)
+
+
+def from_native(report_json: str, text: str, options: Optional[Options] = None) -> VoucherImportError:
+    """The engine's error report as the exception of its kind, every option in it spelled as
+    the keyword argument of the function called (``options``, its option table)."""
     report = json.loads(report_json)
     kind = report.get("kind", "internal")
     cls = ERROR_CLASSES.get(kind, VoucherImportError)
+    problems = report.get("problems")
+    if problems and options:
+        problems = [
+            {
+                key: keyword_spelling(value, options) if key in ("message", "fix") else value
+                for key, value in problem.items()
+            }
+            for problem in problems
+        ]
     return cls(
-        report.get("message", text),
+        keyword_spelling(report.get("message", text), options) or "",
         kind=kind,
         path=report.get("path"),
         line=report.get("line"),
         column=report.get("column"),
-        fix=report.get("fix"),
-        problems=report.get("problems"),
-        text=text,
+        fix=keyword_spelling(report.get("fix"), options),
+        problems=problems,
+        text=keyword_spelling(text, options),
     )
