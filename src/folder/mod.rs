@@ -72,6 +72,9 @@ pub const REPORT_COLUMNS: [&str; 5] = ["file", "row", "line", "rules", "reason"]
 /// The column rejected.csv (and warnings.csv) puts after the original fields: the text of a
 /// record whose fields could not be placed in columns.
 pub const RAW_COLUMN: &str = "raw";
+/// The columns upload-failed.csv puts before the batch's fields: the input file and row,
+/// the code and Voucherify's reason.
+pub const FAILED_REPORT_COLUMNS: [&str; 4] = ["file", "row", "code", "reason"];
 
 /// Whether a spreadsheet (Excel, LibreOffice, Google Sheets) reads a cell starting like this as
 /// a formula: `=`, `+`, `-`, `@`, TAB or CR first.

@@ -95,8 +95,9 @@ pub enum ColumnRole {
     Dropped(String),
     /// An export's JSON `metadata` column: one metadata column per key.
     MetadataJson(String),
-    /// A column of a rejected.csv given back as input (`file`, `row`, `line`, `rules`,
-    /// `reason`, `raw`): what the earlier run said, skipped.
+    /// A column of a report given back as input ([`ReportKind`]: rejected.csv's `file`,
+    /// `row`, `line`, `rules`, `reason`, `raw`; upload-failed.csv's `file`, `row`, `code`,
+    /// `reason`): what the earlier run said, skipped.
     Report(String),
 }
 
@@ -113,19 +114,11 @@ impl ColumnRole {
     }
 }
 
+mod report;
+pub use report::ReportKind;
+
 /// Names the rule table uses for a row's position; a metadata column may not take them.
 pub const POSITION_COLUMNS: [&str; 3] = ["file", "row", "line"];
-
-/// Whether a header is that of a rejected.csv: the report columns first, `raw` last. Such a
-/// file, fixed in a spreadsheet, can be given straight back as input.
-pub fn is_rejected_report(names: &[String]) -> bool {
-    let report = crate::folder::REPORT_COLUMNS;
-    names.len() > report.len() + 1
-        && names.iter().zip(report).all(|(name, r)| name.trim() == r)
-        && names
-            .last()
-            .is_some_and(|n| n.trim() == crate::folder::RAW_COLUMN)
-}
 
 /// Settings that change how headers are read.
 #[derive(Debug, Clone, Default)]
@@ -282,21 +275,20 @@ pub fn classify_all(
     // The column each output name was first met in (a HashMap: headers can be very wide).
     let mut seen: std::collections::HashMap<String, usize> =
         std::collections::HashMap::with_capacity(names.len());
-    let report = is_rejected_report(names);
-    let report_columns = crate::folder::REPORT_COLUMNS.len();
+    let report = ReportKind::of(names);
     let mut counts: std::collections::HashMap<&str, usize> =
         std::collections::HashMap::with_capacity(names.len());
     for name in names {
         *counts.entry(name.trim()).or_insert(0) += 1;
     }
     for (position, raw) in names.iter().enumerate() {
-        // A rejected.csv writes its header names spreadsheet-safe, as its cells.
-        let original = if report {
+        // A report writes its header names spreadsheet-safe, as its cells.
+        let original = if report.is_some() {
             crate::folder::formula_unsafe(raw.trim())
         } else {
             raw.trim()
         };
-        if report && (position < report_columns || position == names.len() - 1) {
+        if report.is_some_and(|kind| kind.is_report_column(position, names.len())) {
             roles.push(ColumnRole::Report(original.to_owned()));
             continue;
         }

@@ -8,7 +8,7 @@ use super::Sources;
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::folder::summary::Normalizations;
-use crate::normalize::headers::{ColumnRole, KnownColumn};
+use crate::normalize::headers::{ColumnRole, KnownColumn, ReportKind};
 use crate::normalize::{export, headers, TableLayout};
 use crate::read::{Pending, PerInput};
 use crate::rules::schema_checks::SchemaChecks;
@@ -230,11 +230,8 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
         .iter()
         .enumerate()
         .filter(|(_, (_, roles))| roles.iter().any(|r| matches!(r, ColumnRole::Report(_))))
-        .map(|(index, _)| {
-            format!(
-                "{} is a rejected.csv: its columns file, row, line, rules, reason and raw (what the earlier run said) are skipped, and a ' put in front of a formula-like value is taken off",
-                sources.display(index)
-            )
+        .filter_map(|(index, (names, _))| {
+            ReportKind::of(names).map(|kind| kind.note(&sources.display(index)))
         })
         .chain(config.notes.iter().cloned())
         .chain(respellings)

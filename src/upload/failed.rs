@@ -46,12 +46,10 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    let mut names = vec![
-        "file".to_owned(),
-        "row".to_owned(),
-        "code".to_owned(),
-        "reason".to_owned(),
-    ];
+    let mut names: Vec<String> = crate::folder::FAILED_REPORT_COLUMNS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
     names.extend(columns.iter().map(|c| formula_safe(c.clone())));
     out.write_record(&names)
         .map_err(|e| Error::Invariant(e.to_string()))?;

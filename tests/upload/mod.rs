@@ -6,6 +6,7 @@ mod answers;
 mod fake;
 mod gate;
 mod project;
+mod retry_loop;
 mod secrets;
 mod twice;
 mod verify;

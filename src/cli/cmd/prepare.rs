@@ -19,8 +19,9 @@ use crate::{Progress, Summary};
   voucher-import prepare a.csv b.csv --campaign campaign.json --max-file-bytes 5000000 --out out
 
 Writes OUT/import/part-00001.csv ..., OUT/rejected.csv, OUT/summary.json and OUT/report.html
-(a page to read in a browser). OUT/rejected.csv can be fixed in a spreadsheet and given back
-as input: its report columns are recognized and left out.
+(a page to read in a browser). OUT/rejected.csv, and the OUT/upload-failed.csv that upload
+writes, can be fixed in a spreadsheet and given back as input: their report columns are
+recognized and left out.
 Exit codes: 0 every row accepted (or no more rejected than --max-rejected), 1 some rows
 rejected (or warned of, with --fail-on-warnings), 2 error (nothing written), 130 interrupted.")]
 pub struct PrepareArgs {

@@ -181,3 +181,46 @@ fn redeemed_quantity_is_left_out_of_a_loyalty_import() {
     .unwrap();
     assert_eq!(roles[2], ColumnRole::Dropped("redeemed_quantity".into()));
 }
+
+#[test]
+fn reports_given_back_are_told_apart_by_their_own_columns() {
+    assert_eq!(
+        ReportKind::of(&names(&[
+            "file", "row", "line", "rules", "reason", "Code", "raw"
+        ])),
+        Some(ReportKind::Rejected)
+    );
+    assert_eq!(
+        ReportKind::of(&names(&[
+            "file",
+            "row",
+            "code",
+            "reason",
+            "Code",
+            "Gift Amount"
+        ])),
+        Some(ReportKind::UploadFailed)
+    );
+    // Only the report's own columns: nothing to import, no report.
+    assert_eq!(
+        ReportKind::of(&names(&["file", "row", "code", "reason"])),
+        None
+    );
+    assert_eq!(
+        ReportKind::of(&names(&["Code", "file", "row", "code", "reason"])),
+        None
+    );
+    let roles = classify_all(
+        &names(&["file", "row", "code", "reason", "Code", "Gift Amount"]),
+        CampaignType::GiftVouchers,
+        &HeaderOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        roles[..4]
+            .iter()
+            .all(|r| matches!(r, ColumnRole::Report(_))),
+        "{roles:?}"
+    );
+    assert_eq!(roles[4], ColumnRole::Known(KnownColumn::Code));
+}

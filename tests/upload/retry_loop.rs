@@ -1,0 +1,124 @@
+//! The fix-and-retry loop past Voucherify: the rows an upload could not import
+//! (`upload-failed.csv`), fixed in a spreadsheet, go back into `prepare` as they are and then
+//! into the campaign.
+
+use super::*;
+
+#[test]
+fn upload_failed_csv_fixed_goes_back_through_prepare_and_upload() {
+    let dir = prepared();
+    let fake = Fake::start();
+    // Voucherify refuses the first row of the second batch.
+    let batch = fs::read_to_string(dir.path().join("out/import/part-00002.csv")).unwrap();
+    let refused = batch
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+    fake.behaviour().failed_rows.insert(
+        "part-00002.csv".into(),
+        vec![json!({"code": refused, "row": 1, "reason": "Duplicate code"})],
+    );
+    let first = upload(&dir, &fake);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+
+    // The colleague gives the refused voucher a new code and saves the file as it is.
+    let failed_path = dir.path().join("out/upload-failed.csv");
+    let mut reader = csv::Reader::from_path(&failed_path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        &header[..5],
+        ["file", "row", "code", "reason", "Code"],
+        "{header:?}"
+    );
+    let mut fixed = csv::Writer::from_writer(Vec::new());
+    fixed.write_record(&header).unwrap();
+    let renamed = format!("{refused}-B");
+    for record in reader.records() {
+        let mut record: Vec<String> = record.unwrap().iter().map(String::from).collect();
+        assert_eq!(record[2], refused);
+        record[4] = renamed.clone();
+        fixed.write_record(&record).unwrap();
+    }
+    let fixed_path = dir.path().join("upload-failed-fixed.csv");
+    fs::write(&fixed_path, fixed.into_inner().unwrap()).unwrap();
+
+    let again = dir.path().join("again");
+    let prepared_again = Command::new(BIN)
+        .args([
+            "prepare",
+            &fixed_path.display().to_string(),
+            "--campaign-type",
+            "gift",
+        ])
+        .args(["--canary-rows", "0", "--out", &again.display().to_string()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(
+        prepared_again.status.code(),
+        Some(0),
+        "{}",
+        text(&prepared_again)
+    );
+    assert!(
+        stderr(&prepared_again).contains(
+            "upload-failed-fixed.csv is an upload-failed.csv: its columns file, row, code and reason (what Voucherify said) are skipped"
+        ),
+        "{}",
+        text(&prepared_again)
+    );
+    let summary: Value =
+        serde_json::from_slice(&fs::read(again.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (summary["input_rows"].as_u64(), summary["accepted"].as_u64()),
+        (Some(1), Some(1))
+    );
+    // The batch is the original batch's row under the new code: no report column, no metadata
+    // made of Voucherify's reason.
+    let new_batch = fs::read_to_string(again.join("import/part-00001.csv")).unwrap();
+    let (new_header, new_row) = new_batch.split_once('\n').unwrap();
+    assert_eq!(
+        new_header.trim_end(),
+        batch.lines().next().unwrap().trim_end()
+    );
+    let original_row = batch.lines().nth(1).unwrap();
+    assert_eq!(
+        new_row.trim_end(),
+        original_row.replacen(&refused, &renamed, 1).trim_end(),
+        "{new_batch}"
+    );
+
+    let second = Command::new(BIN)
+        .args([
+            "upload",
+            &again.display().to_string(),
+            "--campaign",
+            CAMPAIGN,
+        ])
+        .args([
+            "--api-url",
+            &fake.url,
+            "--poll-ms",
+            "5",
+            "--poll-max-ms",
+            "20",
+            "--retry-ms",
+            "10",
+        ])
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(
+        fake.voucher(&renamed).is_some(),
+        "the fixed code is in the campaign"
+    );
+    assert!(!out(&dir).join("../again/upload-failed.csv").exists());
+}
