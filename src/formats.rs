@@ -27,6 +27,81 @@ pub enum AmountUnit {
     Major,
 }
 
+/// The order of day and month in dates written with slashes, dots or dashes (`31/12/2026`,
+/// `12/31/2026`, `31.12.2026`): what `--date-order` says the input uses. Never guessed:
+/// `01/02/2026` is either.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    /// Day, month, year: `31/12/2026`.
+    Dmy,
+    /// Month, day, year: `12/31/2026`.
+    Mdy,
+}
+
+/// A date written with its day and month first (`31/12/2026`, `31.12.2026`, `31-12-2026`,
+/// optionally followed by ` 23:59` or ` 23:59:30`), read in `order`, in the ISO form
+/// Voucherify takes (`2026-12-31`, `2026-12-31T23:59`, `2026-12-31T23:59:30`). None for
+/// text of any other form (a two-digit year, an ISO date) and for a date or time the
+/// calendar lacks (`12/31/2026` read day first).
+pub fn reorder_date(text: &str, order: DateOrder) -> Option<String> {
+    let (date, time) = match text.find([' ', 'T']) {
+        Some(at) => (&text[..at], Some(text[at + 1..].trim_start())),
+        None => (text, None),
+    };
+    let separator = date.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+    let parts: Vec<&str> = date.split(separator).collect();
+    let number = |part: &str, widths: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        (widths.contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let [first, second, year] = parts.as_slice() else {
+        return None;
+    };
+    let (first, second, year) = (
+        number(first, 1..=2)?,
+        number(second, 1..=2)?,
+        number(year, 4..=4)?,
+    );
+    let (day, month) = match order {
+        DateOrder::Dmy => (first, second),
+        DateOrder::Mdy => (second, first),
+    };
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    let Some(time) = time else {
+        return Some(date.format("%Y-%m-%d").to_string());
+    };
+    let fields: Vec<&str> = time.split(':').collect();
+    let (hour, minute, second) = match fields.as_slice() {
+        [h, m] => (number(h, 1..=2)?, number(m, 2..=2)?, None),
+        [h, m, s] => (
+            number(h, 1..=2)?,
+            number(m, 2..=2)?,
+            Some(number(s, 2..=2)?),
+        ),
+        _ => return None,
+    };
+    if hour > 23 || minute > 59 || second.is_some_and(|s| s > 59) {
+        return None;
+    }
+    let day = date.format("%Y-%m-%d");
+    Some(match second {
+        Some(second) => format!("{day}T{hour:02}:{minute:02}:{second:02}"),
+        None => format!("{day}T{hour:02}:{minute:02}"),
+    })
+}
+
 /// How a date or datetime of the input names its time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateZone {
@@ -337,5 +412,37 @@ mod tests {
         );
         assert!(!fixed.apply_noting("2026-03-01T10:00").1);
         assert!(parse_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn dates_day_or_month_first_are_written_in_iso_only_as_the_order_says() {
+        use super::{reorder_date, DateOrder::*};
+        assert_eq!(
+            reorder_date("31/12/2026", Dmy).as_deref(),
+            Some("2026-12-31")
+        );
+        assert_eq!(
+            reorder_date("12/31/2026", Mdy).as_deref(),
+            Some("2026-12-31")
+        );
+        assert_eq!(reorder_date("1.2.2026", Dmy).as_deref(), Some("2026-02-01"));
+        assert_eq!(reorder_date("1.2.2026", Mdy).as_deref(), Some("2026-01-02"));
+        assert_eq!(
+            reorder_date("31-12-2026 23:59", Dmy).as_deref(),
+            Some("2026-12-31T23:59")
+        );
+        assert_eq!(
+            reorder_date("31/12/2026 7:05:09", Dmy).as_deref(),
+            Some("2026-12-31T07:05:09")
+        );
+        // Not the order given, not in the calendar, not this form: left for invalid_date.
+        assert_eq!(reorder_date("12/31/2026", Dmy), None);
+        assert_eq!(reorder_date("29/02/2027", Dmy), None);
+        assert_eq!(reorder_date("2026-12-31", Dmy), None);
+        assert_eq!(reorder_date("31/12/26", Dmy), None);
+        assert_eq!(reorder_date("31/12-2026", Dmy), None);
+        assert_eq!(reorder_date("31/12/2026 24:00", Dmy), None);
+        assert_eq!(reorder_date("31/12/2026 23:5", Dmy), None);
+        assert_eq!(reorder_date("+1/12/2026", Dmy), None);
     }
 }

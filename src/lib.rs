@@ -61,7 +61,7 @@ pub use folder::summary::{
     Normalizations, RejectedEntry, RuleCounts, RuleExample, RuleExamples, Summary, SCHEMA_VERSION,
 };
 pub use folder::updates::UpdateRow;
-pub use formats::AmountUnit;
+pub use formats::{AmountUnit, DateOrder};
 pub use import::{Import, ResolvedImport};
 pub use interrupt::Cancel;
 pub use normalize::headers::HeaderOptions;

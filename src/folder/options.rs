@@ -84,6 +84,10 @@ pub struct ImportOptions {
     /// are written in UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dates_in: Option<String>,
+    /// The order of day and month in Start Date and Expiration Date values written with
+    /// slashes, dots or dashes (`--date-order`): such values are written in the ISO form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_order: Option<crate::formats::DateOrder>,
 }
 
 impl ImportOptions {

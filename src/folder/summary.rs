@@ -336,6 +336,10 @@ pub struct Normalizations {
     /// Metadata values written in their schema property's canonical spelling (booleans and
     /// `null` lowercase, array items without spaces around the commas).
     pub metadata_values_respelled: u64,
+    /// `Start Date` and `Expiration Date` values written day or month first (`31/12/2026`)
+    /// written in the ISO form (`2026-12-31`), as `--date-order` says.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dates_reordered: u64,
     /// `Start Date` and `Expiration Date` values written in UTC (`...Z`): given with an offset
     /// (`+02:00`), or without a zone and read in `--dates-in`.
     #[serde(skip_serializing_if = "is_zero")]
@@ -360,6 +364,7 @@ impl Normalizations {
         self.amounts_converted += other.amounts_converted;
         self.metadata_values_respelled += other.metadata_values_respelled;
         self.dates_to_utc += other.dates_to_utc;
+        self.dates_reordered += other.dates_reordered;
         self.dates_without_zone += other.dates_without_zone;
     }
 }

@@ -103,6 +103,7 @@ impl Default for Import {
                 canary_rows: None,
                 gift_amount: GiftAmountReading::Initial,
                 dates_in: None,
+                date_order: None,
             },
             headers: HeaderOptions::default(),
             read: ReadOptions {
@@ -268,6 +269,15 @@ impl Import {
     /// CSV otherwise.
     pub fn format(mut self, format: Format) -> Self {
         self.format = Some(format);
+        self
+    }
+
+    /// The order of day and month in `Start Date` and `Expiration Date` values written like
+    /// `31/12/2026` (day first) or `12/31/2026` (month first): such values are written in the
+    /// ISO form (`2026-12-31`) and counted. Without it they are rejected as `invalid_date`;
+    /// an order is never guessed.
+    pub fn date_order(mut self, order: crate::formats::DateOrder) -> Self {
+        self.options.date_order = Some(order);
         self
     }
 

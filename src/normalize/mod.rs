@@ -77,6 +77,9 @@ pub struct TableLayout {
     pub schema: SchemaRef,
     /// The inputs' names, by input: the values of every chunk's `file` column.
     pub input_names: ArrayRef,
+    /// How `Start Date` and `Expiration Date` values written day or month first are read
+    /// (`--date-order`); None leaves them as written.
+    pub date_order: Option<crate::formats::DateOrder>,
 }
 
 impl TableLayout {
@@ -224,6 +227,7 @@ impl TableLayout {
             )),
             files: PerInput::from_vec(file_layouts),
             schema: Arc::new(Schema::new(fields)),
+            date_order: None,
         }
     }
 

@@ -110,6 +110,13 @@ pub fn to_batch_with_problems(
         .map(|_| StringBuilder::with_capacity(rows, rows * 8))
         .collect();
     let first_metadata = KnownColumn::ALL.len();
+    // The columns whose day- or month-first dates are written in the ISO form.
+    let reordered = |column: usize| {
+        layout.date_order.filter(|_| {
+            column == KnownColumn::StartDate.index()
+                || column == KnownColumn::ExpirationDate.index()
+        })
+    };
     let mut problems = vec![None; rows];
     let mut type_problems = vec![None; rows];
     let mut invalid_utf8 = Vec::new();
@@ -167,7 +174,16 @@ pub fn to_batch_with_problems(
                         {
                             builder.append_value(export_amount_to_minor(value, counts))
                         }
-                        value => builder.append_option(value),
+                        Some(value) => match reordered(column)
+                            .and_then(|order| crate::formats::reorder_date(value, order))
+                        {
+                            Some(iso) => {
+                                counts.dates_reordered += 1;
+                                builder.append_value(iso)
+                            }
+                            None => builder.append_value(value),
+                        },
+                        None => builder.append_null(),
                     }
                 }
                 None if column >= first_metadata => {

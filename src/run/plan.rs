@@ -168,6 +168,7 @@ pub(super) fn plan(config: &RunConfig, sources: Sources) -> Result<Plan> {
         }
     }
     let mut layout = TableLayout::with_json_keys(file_headers.as_slice(), &json_keys);
+    layout.date_order = config.options.date_order;
     layout.name_inputs(sources.names().as_slice());
     let empty_in_boolean = empty_in_boolean_rule.and_then(|rule| {
         let columns: Vec<(usize, String)> = boolean_like

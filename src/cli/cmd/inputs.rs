@@ -32,6 +32,15 @@ pub enum FormatArg {
     Parquet,
 }
 
+/// The order of day and month in dates written like 31/12/2026.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DateOrderArg {
+    /// Day first: 31/12/2026.
+    Dmy,
+    /// Month first: 12/31/2026.
+    Mdy,
+}
+
 /// How amounts are written in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AmountUnitArg {
@@ -238,6 +247,14 @@ pub struct ImportArgs {
     #[arg(long, value_name = "ZONE", help_heading = "Campaign")]
     pub dates_in: Option<String>,
 
+    /// The order of day and month in Start Date and Expiration Date values written with
+    /// slashes, dots or dashes (31/12/2026, 12/31/2026, 31.12.2026 23:59): dmy or mdy. Such
+    /// values are written in the ISO form Voucherify takes (2026-12-31) and counted; one that
+    /// does not fit the order is rejected (invalid_date). Without it they are all rejected:
+    /// 01/02/2026 is either order, and the order is never guessed.
+    #[arg(long, value_enum, value_name = "ORDER", help_heading = "Campaign")]
+    pub date_order: Option<DateOrderArg>,
+
     /// How Gift Amount is meant: the card's initial amount (Voucherify's gift.amount, the
     /// default) or its current balance (gift.balance; Redeemed Amount was spent before it, so
     /// redeemed_over_balance does not apply). upload's read-back tells which one the project
@@ -424,6 +441,12 @@ impl ImportArgs {
         }
         if let Some(rows) = self.canary_rows {
             import = import.canary_rows(rows);
+        }
+        if let Some(order) = self.date_order {
+            import = import.date_order(match order {
+                DateOrderArg::Dmy => crate::DateOrder::Dmy,
+                DateOrderArg::Mdy => crate::DateOrder::Mdy,
+            });
         }
         if let Some(zone) = self.dates_in {
             import = import.dates_in(zone);

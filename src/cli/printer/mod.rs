@@ -100,6 +100,13 @@ pub fn write_summary(w: &mut impl Write, s: &Summary, out_dir: Option<&str>) -> 
     // (count, said of one, said of several), in the order they are printed.
     let counted = [
         (n.trimmed_whitespace, ("value trimmed", "values trimmed")),
+        (
+            n.dates_reordered,
+            (
+                "date written in ISO form (--date-order)",
+                "dates written in ISO form (--date-order)",
+            ),
+        ),
         (n.amounts_converted, amounts_written),
         (
             n.metadata_values_respelled,
