@@ -164,6 +164,20 @@ fn case_variant_code() {
 }
 
 #[test]
+fn excel_mangled_code() {
+    // Long all-digit codes a spreadsheet kept, and text that only looks alike, are left alone.
+    let csv = b"Code,Active\n123456789012,true\n1.23457E+12,true\n1e+5x,true\nE+12,true\n";
+    let findings = prepare(
+        &[("cards.csv", csv)],
+        &["cards.csv"],
+        &GIFT,
+        Report::Warnings,
+    );
+    assert_example("excel_mangled_code", &findings, 2);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+}
+
+#[test]
 fn code_required() {
     let csv = b"Code,Active\nGC-0001,true\n,true\n";
     let findings = prepare(

@@ -164,7 +164,7 @@ fn verbose_logs_the_phases_with_timings_and_quiet_by_default() {
     assert!(!plain.contains("INFO"), "{plain}");
     let (code, _, stderr) = run_with_env(&["check", SAMPLE, "--campaign-type", "gift", "-v"], &[]);
     assert_eq!(code, 1);
-    for phase in ["planned: 1 inputs", "compiled 20 rules", "judged 22 rows"] {
+    for phase in ["planned: 1 inputs", "compiled 21 rules", "judged 22 rows"] {
         assert!(stderr.contains(phase), "{phase}: {stderr}");
     }
     assert!(!stderr.contains("DEBUG"), "-v is info: {stderr}");

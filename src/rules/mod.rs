@@ -38,6 +38,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../sql/code_required.sql"),
     ),
     (
+        "sql/excel_mangled_code.sql",
+        include_str!("../../sql/excel_mangled_code.sql"),
+    ),
+    (
         "sql/active_boolean.sql",
         include_str!("../../sql/active_boolean.sql"),
     ),
