@@ -73,6 +73,39 @@ fn upload_command(dir: &tempfile::TempDir, fake: &Fake, token: &str) -> Command 
     command
 }
 
+/// The binary with `args` against the fake (its keys, fast polls and retries), then `extra`.
+fn against_fake(fake: &Fake, args: &[&str], extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
+        .args(extra)
+        .env("VOUCHERIFY_APP_ID", APP_ID)
+        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Makes the fake refuse the first row of the prepared folder's second batch ("Duplicate
+/// code"); gives that row's code and the batch's text.
+fn refuse_first_row_of_the_second_batch(dir: &tempfile::TempDir, fake: &Fake) -> (String, String) {
+    let batch = fs::read_to_string(dir.path().join("out/import/part-00002.csv")).unwrap();
+    let code = batch
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+    fake.behaviour().failed_rows.insert(
+        "part-00002.csv".into(),
+        vec![json!({"code": code, "row": 1, "reason": "Duplicate code"})],
+    );
+    (code, batch)
+}
+
 fn out(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("out")
 }
@@ -167,21 +200,7 @@ fn every_batch_is_posted_once_in_order_and_followed_to_done() {
 fn rows_failed_at_voucherify_are_mapped_back_to_their_input_rows() {
     let dir = prepared();
     let fake = Fake::start();
-    // Voucherify refuses the first row of the second batch.
-    let second = dir.path().join("out/import/part-00002.csv");
-    let batch = fs::read_to_string(&second).unwrap();
-    let code = batch
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_owned();
-    fake.behaviour().failed_rows.insert(
-        "part-00002.csv".into(),
-        vec![json!({"code": code, "row": 1, "reason": "Duplicate code"})],
-    );
+    let (code, _) = refuse_first_row_of_the_second_batch(&dir, &fake);
     let output = upload(&dir, &fake);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     // Where that code is in the input, counted as rejected.csv counts rows.

@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::{json, Value};
 
+use super::against_fake;
 use super::fake::{Fake, Reply, APP_ID, CAMPAIGN, TOKEN};
 use crate::util::{files_below, BIN, ROOT};
 
@@ -379,15 +380,7 @@ fn a_connected_folder_uploads_and_can_be_replaced_with_force() {
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     assert_says(&refused, "project/notes.txt");
     fs::remove_file(&own).unwrap();
-    let upload = Command::new(BIN)
-        .args(["upload", &out.display().to_string(), "--campaign", CAMPAIGN])
-        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
-        .env("VOUCHERIFY_APP_ID", APP_ID)
-        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let upload = upload(&out, &fake, &[]);
     assert!(
         upload.status.code() == Some(0) || upload.status.code() == Some(1),
         "{}",
@@ -542,20 +535,6 @@ fn a_run_stopped_by_a_bad_input_asks_for_no_export() {
         fake.exports().is_empty(),
         "an export was made for a run that stopped"
     );
-}
-
-/// The binary with `args` against the fake (its keys, fast polls and retries), then `extra`.
-fn against_fake(fake: &Fake, args: &[&str], extra: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
-        .args(extra)
-        .env("VOUCHERIFY_APP_ID", APP_ID)
-        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 /// `upload` of `out` to the fake, fast, with `extra` arguments.

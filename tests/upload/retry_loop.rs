@@ -8,20 +8,7 @@ use super::*;
 fn upload_failed_csv_fixed_goes_back_through_prepare_and_upload() {
     let dir = prepared();
     let fake = Fake::start();
-    // Voucherify refuses the first row of the second batch.
-    let batch = fs::read_to_string(dir.path().join("out/import/part-00002.csv")).unwrap();
-    let refused = batch
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_owned();
-    fake.behaviour().failed_rows.insert(
-        "part-00002.csv".into(),
-        vec![json!({"code": refused, "row": 1, "reason": "Duplicate code"})],
-    );
+    let (refused, batch) = refuse_first_row_of_the_second_batch(&dir, &fake);
     let first = upload(&dir, &fake);
     assert_eq!(first.status.code(), Some(1), "{}", text(&first));
 
@@ -92,29 +79,8 @@ fn upload_failed_csv_fixed_goes_back_through_prepare_and_upload() {
         "{new_batch}"
     );
 
-    let second = Command::new(BIN)
-        .args([
-            "upload",
-            &again.display().to_string(),
-            "--campaign",
-            CAMPAIGN,
-        ])
-        .args([
-            "--api-url",
-            &fake.url,
-            "--poll-ms",
-            "5",
-            "--poll-max-ms",
-            "20",
-            "--retry-ms",
-            "10",
-        ])
-        .env("VOUCHERIFY_APP_ID", APP_ID)
-        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let again_path = again.display().to_string();
+    let second = against_fake(&fake, &["upload", &again_path, "--campaign", CAMPAIGN], &[]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
     assert!(
         fake.voucher(&renamed).is_some(),
