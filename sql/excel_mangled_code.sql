@@ -8,4 +8,4 @@
 -- original digits are gone. The row is imported (such a code may be meant), and warned of.
 SELECT 'Code ''' || "Code" || ''' looks like a number a spreadsheet rewrote in scientific notation (the digits past the sixth are lost): export the code column as text and give the original codes' AS reason
 FROM vouchers
-WHERE "Code" ILIKE '%e+%' AND regexp_like("Code", '^[0-9](\.[0-9]+)?[eE]\+[0-9]+$')
+WHERE is_scientific_notation("Code")

@@ -4,7 +4,9 @@
 //! - `voucherify_datetime(text)`: milliseconds since the epoch (UTC) of a date or datetime in
 //!   one of the forms Voucherify takes, NULL for any other text;
 //! - `amount_minor_units(text)`: an amount as whole minor units, NULL when it is not one;
-//! - `is_whole_number(text)`: whether the text is a non-negative whole number.
+//! - `is_whole_number(text)`: whether the text is a non-negative whole number;
+//! - `is_scientific_notation(text)`: whether the text is a number as a spreadsheet writes a long
+//!   one (`1.23457E+12`).
 //!
 //! ```
 //! use datafusion::execution::FunctionRegistry;
@@ -15,6 +17,7 @@
 //! assert!(ctx.udf("voucherify_datetime").is_ok());
 //! assert!(ctx.udf("amount_minor_units").is_ok());
 //! assert!(ctx.udf("is_whole_number").is_ok());
+//! assert!(ctx.udf("is_scientific_notation").is_ok());
 //! ```
 
 use ::datafusion::prelude::SessionContext;

@@ -102,6 +102,29 @@ pub fn reorder_date(text: &str, order: DateOrder) -> Option<String> {
     })
 }
 
+/// Whether `text` is a number in the scientific notation spreadsheets write a long number in
+/// (`1.23457E+12`, `1E+15`): a digit, optionally a dot and digits, `E` or `e`, `+`, digits.
+pub fn is_scientific_notation(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if !b.first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    let mut at = 1;
+    if b.get(at) == Some(&b'.') {
+        let fraction = digits(at + 1);
+        if fraction == 0 {
+            return false;
+        }
+        at += 1 + fraction;
+    }
+    if !matches!(b.get(at), Some(b'E' | b'e')) || b.get(at + 1) != Some(&b'+') {
+        return false;
+    }
+    let exponent = digits(at + 2);
+    exponent > 0 && at + 2 + exponent == b.len()
+}
+
 /// How a date or datetime of the input names its time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateZone {
@@ -444,5 +467,27 @@ mod tests {
         assert_eq!(reorder_date("31/12/2026 24:00", Dmy), None);
         assert_eq!(reorder_date("31/12/2026 23:5", Dmy), None);
         assert_eq!(reorder_date("+1/12/2026", Dmy), None);
+    }
+
+    #[test]
+    fn scientific_notation_is_what_a_spreadsheet_writes_for_a_long_number() {
+        use super::is_scientific_notation as sci;
+        for yes in ["1.23457E+12", "1E+15", "9.9e+3", "4.5E+100"] {
+            assert!(sci(yes), "{yes}");
+        }
+        for no in [
+            "123456789012",
+            "1.23457E12",
+            "1.E+12",
+            "E+12",
+            "1.2E+",
+            "1.2E+3x",
+            "x1E+3",
+            "12E+3",
+            "1.2E-3",
+            "",
+        ] {
+            assert!(!sci(no), "{no}");
+        }
     }
 }

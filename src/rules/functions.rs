@@ -1,5 +1,5 @@
 //! SQL functions that rules may call, for the checks plain SQL says badly: Voucherify's date
-//! forms, amounts in the configured unit, whole numbers. Registered in every rule session and
+//! forms, amounts in the configured unit, whole numbers, a spreadsheet's scientific notation. Registered in every rule session and
 //! documented in `sql/README.md`.
 
 use std::sync::Arc;
@@ -106,6 +106,31 @@ impl ScalarUDFImpl for IsWholeNumber {
     }
 }
 
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct IsScientificNotation {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for IsScientificNotation {
+    fn name(&self) -> &str {
+        "is_scientific_notation"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let text = text_argument(&args)?;
+        let out: BooleanArray = text
+            .iter()
+            .map(|v| v.map(crate::formats::is_scientific_notation))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
 /// Every function rules can call, configured for this run.
 pub fn all(unit: AmountUnit) -> Vec<ScalarUDF> {
     let text = || Signature::string(1, Volatility::Immutable);
@@ -116,6 +141,7 @@ pub fn all(unit: AmountUnit) -> Vec<ScalarUDF> {
             unit,
         }),
         ScalarUDF::from(IsWholeNumber { signature: text() }),
+        ScalarUDF::from(IsScientificNotation { signature: text() }),
     ]
 }
 
