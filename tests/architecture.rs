@@ -184,8 +184,14 @@ fn the_repository_refers_to_no_file_outside_it() {
         "the repository's files were found: {}",
         files.len()
     );
-    // Folders beside the repository's own, and tools a clone does not come with.
-    let outside = ["../shared", "/work/", "farm-studio", "duplicates --change"];
+    // Folders beside the repository's own, and tools a clone does not come with (written in
+    // pieces, so that this file does not hold what it looks for).
+    let outside = [
+        concat!("../", "shared"),
+        concat!("/wo", "rk/"),
+        concat!("farm", "-studio"),
+        concat!("duplicates", " --change"),
+    ];
     let mut found = Vec::new();
     for file in &files {
         let Ok(text) = fs::read_to_string(file) else {
@@ -193,8 +199,7 @@ fn the_repository_refers_to_no_file_outside_it() {
         };
         for (number, line) in text.lines().enumerate() {
             for pattern in outside {
-                // This test names the patterns it looks for.
-                if line.contains(pattern) && !file.ends_with("tests/architecture.rs") {
+                if line.contains(pattern) {
                     found.push(format!("{}:{}: {pattern}", file.display(), number + 1));
                 }
             }

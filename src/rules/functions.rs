@@ -81,14 +81,35 @@ impl ScalarUDFImpl for AmountMinorUnits {
     }
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct IsWholeNumber {
-    signature: Signature,
+/// A yes/no question about a text value: `is_whole_number`, `is_scientific_notation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TextTest {
+    WholeNumber,
+    ScientificNotation,
 }
 
-impl ScalarUDFImpl for IsWholeNumber {
+impl TextTest {
+    fn holds(self, text: &str) -> bool {
+        match self {
+            TextTest::WholeNumber => parse_whole_number(text).is_some(),
+            TextTest::ScientificNotation => crate::formats::is_scientific_notation(text),
+        }
+    }
+}
+
+/// A function answering a [`TextTest`] for each value: true or false, NULL for NULL.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct TextPredicate {
+    signature: Signature,
+    test: TextTest,
+}
+
+impl ScalarUDFImpl for TextPredicate {
     fn name(&self) -> &str {
-        "is_whole_number"
+        match self.test {
+            TextTest::WholeNumber => "is_whole_number",
+            TextTest::ScientificNotation => "is_scientific_notation",
+        }
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -98,35 +119,7 @@ impl ScalarUDFImpl for IsWholeNumber {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
         let text = text_argument(&args)?;
-        let out: BooleanArray = text
-            .iter()
-            .map(|v| v.map(|v| parse_whole_number(v).is_some()))
-            .collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
-    }
-}
-
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct IsScientificNotation {
-    signature: Signature,
-}
-
-impl ScalarUDFImpl for IsScientificNotation {
-    fn name(&self) -> &str {
-        "is_scientific_notation"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Boolean)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let text = text_argument(&args)?;
-        let out: BooleanArray = text
-            .iter()
-            .map(|v| v.map(crate::formats::is_scientific_notation))
-            .collect();
+        let out: BooleanArray = text.iter().map(|v| v.map(|v| self.test.holds(v))).collect();
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }
@@ -140,8 +133,14 @@ pub fn all(unit: AmountUnit) -> Vec<ScalarUDF> {
             signature: text(),
             unit,
         }),
-        ScalarUDF::from(IsWholeNumber { signature: text() }),
-        ScalarUDF::from(IsScientificNotation { signature: text() }),
+        ScalarUDF::from(TextPredicate {
+            signature: text(),
+            test: TextTest::WholeNumber,
+        }),
+        ScalarUDF::from(TextPredicate {
+            signature: text(),
+            test: TextTest::ScientificNotation,
+        }),
     ]
 }
 

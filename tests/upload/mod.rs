@@ -73,16 +73,24 @@ fn upload_command(dir: &tempfile::TempDir, fake: &Fake, token: &str) -> Command 
     command
 }
 
-/// The binary with `args` against the fake (its keys, fast polls and retries), then `extra`.
-fn against_fake(fake: &Fake, args: &[&str], extra: &[&str]) -> Output {
-    Command::new(BIN)
+/// The binary with `args`, the fake's keys in the environment, run from the repository's root
+/// with no input.
+fn with_fake_keys(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
         .args(args)
-        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
-        .args(extra)
         .env("VOUCHERIFY_APP_ID", APP_ID)
         .env("VOUCHERIFY_APP_TOKEN", TOKEN)
         .current_dir(ROOT)
-        .stdin(Stdio::null())
+        .stdin(Stdio::null());
+    command
+}
+
+/// The binary with `args` against the fake (its keys, fast polls and retries), then `extra`.
+fn against_fake(fake: &Fake, args: &[&str], extra: &[&str]) -> Output {
+    with_fake_keys(args)
+        .args(["--api-url", &fake.url, "--poll-ms", "5", "--retry-ms", "10"])
+        .args(extra)
         .output()
         .unwrap()
 }

@@ -4,12 +4,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
-use super::against_fake;
 use super::fake::{Fake, Reply, APP_ID, CAMPAIGN, TOKEN};
+use super::{against_fake, with_fake_keys};
 use crate::util::{files_below, BIN, ROOT};
 
 const CARDS: &str = "fixtures/schema/cards_with_metadata.csv";
@@ -17,13 +17,8 @@ const SCHEMAS: &str = "fixtures/schema/metadata_schemas.json";
 
 /// `prepare CARDS` with `args`, the fake's credentials in the environment, into `out`.
 fn prepare(out: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(["prepare", CARDS, "--out", &out.display().to_string()])
+    with_fake_keys(&["prepare", CARDS, "--out", &out.display().to_string()])
         .args(args)
-        .env("VOUCHERIFY_APP_ID", APP_ID)
-        .env("VOUCHERIFY_APP_TOKEN", TOKEN)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
         .output()
         .unwrap()
 }
