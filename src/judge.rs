@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
-use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
 
+use crate::dedup::leading_zeros::{could_have_lost_zeros, ZeroPadding};
 use crate::dedup::{CodeClash, Dedup, FileNames};
 use crate::error::Result;
 use crate::normalize::headers::{ColumnRole, KnownColumn};
@@ -48,6 +49,9 @@ pub(crate) struct BuiltInRules {
     existing_code: Option<RuleId>,
     /// The warning a code that differs from an earlier one only by case gets.
     case_variant_code: Option<RuleId>,
+    /// The warning an all-digit code that lost its leading zeros gets (the rule's SQL finds
+    /// scientific notation; the judge finds the zeros).
+    excel_mangled_code: Option<RuleId>,
     /// The warning an update's ignored values get (loaded with `--existing-codes update` only).
     update_ignores_fields: Option<RuleId>,
     over_campaign_limit: Option<RuleId>,
@@ -65,6 +69,7 @@ impl BuiltInRules {
             duplicate_code: rules.find(names::DUPLICATE_CODE),
             existing_code: rules.find(names::EXISTING_CODE),
             case_variant_code: rules.find(names::CASE_VARIANT_CODE),
+            excel_mangled_code: rules.find(names::EXCEL_MANGLED_CODE),
             update_ignores_fields: rules.find(names::UPDATE_IGNORES_FIELDS),
             over_campaign_limit: rules.find(names::OVER_CAMPAIGN_LIMIT),
         })
@@ -110,6 +115,8 @@ pub(crate) struct Judge<'a> {
     update_ignored_columns: Vec<(usize, String)>,
     batch_headers: Vec<usize>,
     max_file_bytes: u64,
+    /// The zero-padded codes of the input so far (for `excel_mangled_code`).
+    zero_padding: ZeroPadding,
 }
 
 /// One row, as the judge sees it.
@@ -153,6 +160,7 @@ impl<'a> Judge<'a> {
                 .collect(),
             batch_headers: parts.batch_headers,
             max_file_bytes: parts.max_file_bytes,
+            zero_padding: ZeroPadding::default(),
         })
     }
 
@@ -250,6 +258,34 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// Takes in the codes of a chunk before its rows are judged: a code stripped of its
+    /// leading zeros is found against every padded code up to the end of its chunk.
+    pub(crate) fn look_ahead(&mut self, codes: &StringArray) {
+        if self.built_in.excel_mangled_code.is_none() {
+            return;
+        }
+        for code in codes.iter().flatten() {
+            self.zero_padding.note(code);
+        }
+    }
+
+    /// Why an all-digit code looks stripped of its leading zeros, if it does: with them it is
+    /// an existing code, or the column's codes are zero-padded to a fixed width it lacks.
+    fn lost_zeros(&self, code: &str, names: FileNames) -> Option<String> {
+        if !could_have_lost_zeros(code) {
+            return None;
+        }
+        if let Some((padded, file)) = self.dedup.existing_with_zeros(code) {
+            return Some(reasons::lost_zeros_of_existing(
+                code,
+                &padded,
+                &names.whence(file),
+            ));
+        }
+        let (width, example) = self.zero_padding.wider_than(code)?;
+        Some(reasons::lost_zeros_among_padded(code, width, example))
+    }
+
     /// Dedup's verdict on a row's code: a duplicate, an existing code (or, with
     /// `--existing-codes update`, an update, warned of the values it ignores), or a
     /// letter-case variant of an earlier code. Gives the finding, if any, and whether the row
@@ -287,10 +323,16 @@ impl<'a> Judge<'a> {
             Some(clash @ CodeClash::Duplicate { .. }) => rules
                 .duplicate_code
                 .map(|rule| (rule, clash.reason(code, names))),
-            None => rules.case_variant_code.and_then(|rule| {
-                let variant = self.dedup.case_variant(code)?;
-                Some((rule, variant.reason(code, names)))
-            }),
+            None => rules
+                .case_variant_code
+                .and_then(|rule| {
+                    let variant = self.dedup.case_variant(code)?;
+                    Some((rule, variant.reason(code, names)))
+                })
+                .or_else(|| {
+                    let rule = rules.excel_mangled_code?;
+                    Some((rule, self.lost_zeros(code, names)?))
+                }),
         };
         let finding = clash.map(|(rule, reason)| Finding {
             error: false,

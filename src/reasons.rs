@@ -55,6 +55,21 @@ pub(crate) fn existing_code(code: &str, whence: &str) -> String {
     format!("Code '{code}' is already in the project ({whence})")
 }
 
+/// `excel_mangled_code`: an all-digit code that is an existing code once leading zeros are
+/// put back (`whence`: [`existing_source`]).
+pub(crate) fn lost_zeros_of_existing(code: &str, padded: &str, whence: &str) -> String {
+    format!(
+        "Code '{code}' looks like a number a spreadsheet stripped of its leading zeros: with them it is '{padded}', already in the project ({whence}): export the code column as text and give the original codes"
+    )
+}
+
+/// `excel_mangled_code`: an all-digit code shorter than the zero-padded codes of its column.
+pub(crate) fn lost_zeros_among_padded(code: &str, width: usize, example: &str) -> String {
+    format!(
+        "Code '{code}' looks like a number a spreadsheet stripped of its leading zeros: the column's codes are zero-padded to {width} digits (e.g. '{example}'): export the code column as text and give the original codes"
+    )
+}
+
 /// `duplicate_code`: the code repeats an accepted row.
 pub(crate) fn duplicate_code(code: &str, row: u64, file: &str) -> String {
     format!("Code '{code}' repeats row {row} of {file}")

@@ -178,6 +178,77 @@ fn excel_mangled_code() {
 }
 
 #[test]
+fn excel_mangled_code_finds_a_code_stripped_of_the_zeros_an_existing_code_has() {
+    // `123` is `000123` of the project stripped; `124` and `0124` match nothing.
+    let csv = b"Code,Active
+124,true
+123,true
+0124,true
+";
+    let codes = b"code
+000123
+OLD-1
+";
+    let findings = prepare(
+        &[("cards.csv", csv), ("codes.csv", codes)],
+        &["cards.csv"],
+        &["--campaign-type", "gift", "--existing", "codes.csv"],
+        Report::Warnings,
+    );
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        (findings[0].row, findings[0].rules.as_slice()),
+        (2, &["excel_mangled_code".to_owned()][..])
+    );
+    assert_eq!(
+        findings[0].reason,
+        "Code '123' looks like a number a spreadsheet stripped of its leading zeros: with them it is '000123', already in the project (listed in codes.csv): export the code column as text and give the original codes"
+    );
+}
+
+#[test]
+fn excel_mangled_code_finds_a_code_shorter_than_its_zero_padded_siblings() {
+    // The padded siblings come after the stripped code: the whole chunk is looked at first.
+    let csv = b"Code,Active
+4567,true
+000123,true
+001999,true
+123456,true
+A-12,true
+";
+    let findings = prepare(
+        &[("cards.csv", csv)],
+        &["cards.csv"],
+        &GIFT,
+        Report::Warnings,
+    );
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].row, 1);
+    assert_eq!(
+        findings[0].reason,
+        "Code '4567' looks like a number a spreadsheet stripped of its leading zeros: the column's codes are zero-padded to 6 digits (e.g. '000123'): export the code column as text and give the original codes"
+    );
+}
+
+#[test]
+fn excel_mangled_code_leaves_plain_numbers_alone() {
+    // Numbers of any width with no padded sibling, and one padded code alone, are no pattern.
+    let csv = b"Code,Active
+1,true
+22,true
+333333,true
+0444,true
+";
+    let findings = prepare(
+        &[("cards.csv", csv)],
+        &["cards.csv"],
+        &GIFT,
+        Report::Warnings,
+    );
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
 fn code_required() {
     let csv = b"Code,Active\nGC-0001,true\n,true\n";
     let findings = prepare(

@@ -94,8 +94,10 @@ class Result:
     Attributes:
         accepted: the accepted rows in the import layout: the batch columns (``Code``,
             ``Gift Amount``, ..., metadata), every one a string, values exactly as the import
-            batches carry them, null for an empty cell. When inputs have different columns,
-            the union of the column groups (see ``accepted_by_group``).
+            batches carry them, null for an empty cell, then the kept columns (``keep=``).
+            When inputs have different columns, the union of the column groups (see
+            ``accepted_by_group``). A kept column of table sources has the sources' type when
+            its text casts back exactly (integers, booleans, dates, strings), else it is text.
         rejected: every rejected row: ``file``, ``row``, ``line`` for files (as in
             rejected.csv) or ``source``, ``row`` for tables, then ``rules`` (``|``-joined),
             ``reason``, and the input's columns as read.
@@ -180,7 +182,10 @@ def prepare(
             in its folder. Others:
             ``amount_unit="major"``, ``case_insensitive_codes=True``,
             ``max_file_bytes=5_000_000``, ``rename={"voucher_code": "Code"}``,
-            ``drop=["notes"]``, ``from_="voucherify-export"``, ``max_rejected="1%"``,
+            ``drop=["notes"]``, ``keep=["order_id"]`` (carried with each row into
+            ``accepted``, ``rejected``, ``warnings`` and the folder's reports, never imported:
+            every verdict joins back to your rows), ``from_="voucherify-export"``,
+            ``max_rejected="1%"``,
             ``fail_on_warnings=True``, ``force=True``, ... A switch takes True or False; a
             repeatable option a list. Unlike the command line, no ``VOUCHER_IMPORT_*``
             environment variable is read: a call says everything it means.
@@ -196,7 +201,7 @@ def prepare(
             nothing is written then.
         KeyboardInterrupt: Ctrl-C stopped the run; nothing is written.
     """
-    paths, sources = _arguments.sources(source)
+    paths, sources, schemas = _arguments.sources(source)
     argv: List[str] = []
     if campaign is not None and campaign_type is not None:
         raise UsageError(
@@ -260,11 +265,16 @@ def prepare(
             options=_native.prepare_options(),
         )
     summary = json.loads(summary_json)
-    groups = [_arrow.read_stream(stream) for stream in accepted_streams]
+    kept = summary.get("kept_columns", [])
+
+    def typed(table: pa.Table) -> pa.Table:
+        return _arrow.restore_kept_types(table, kept, schemas) if kept and schemas else table
+
+    groups = [typed(_arrow.read_stream(stream)) for stream in accepted_streams]
     result = Result(
-        accepted=_arrow.accepted_union(groups, summary),
-        rejected=_arrow.read_stream(rejected_stream),
-        warnings=_arrow.read_stream(warnings_stream),
+        accepted=typed(_arrow.accepted_union(groups, summary)),
+        rejected=typed(_arrow.read_stream(rejected_stream)),
+        warnings=typed(_arrow.read_stream(warnings_stream)),
         summary=summary,
         accepted_by_group=groups,
         folder=Path(out) if out is not None else None,

@@ -19,25 +19,32 @@ def is_path(value: Any) -> bool:
     return isinstance(value, (str, os.PathLike))
 
 
-def sources(source: Any) -> Tuple[List[str], List[Tuple[str, Any]]]:
-    """Paths, or (name, data) pairs of tables."""
+def sources(source: Any) -> Tuple[List[str], List[Tuple[str, Any]], List[pa.Schema]]:
+    """Paths, or (name, data) pairs of tables with the tables' schemas."""
     if is_path(source):
-        return [os.fspath(source)], []
+        return [os.fspath(source)], [], []
     if isinstance(source, Mapping):
-        return [], [(str(name), source_data(table, str(name))) for name, table in source.items()]
-    if isinstance(source, (list, tuple)):
+        named = [(str(name), table) for name, table in source.items()]
+    elif isinstance(source, (list, tuple)):
         if not source:
             raise UsageError("prepare() was given an empty list", fix="pass a path or a table")
         if all(is_path(item) for item in source):
-            return [os.fspath(item) for item in source], []
+            return [os.fspath(item) for item in source], [], []
         if any(is_path(item) for item in source):
             raise UsageError(
                 "prepare() was given both paths and tables",
                 fix="prepare files and tables in separate calls, or read the files into tables",
             )
-        names = [f"table {at}" for at in range(1, len(source) + 1)]
-        return [], [(name, source_data(table, name)) for name, table in zip(names, source)]
-    return [], [("table", source_data(source, "table"))]
+        named = [(f"table {at}", table) for at, table in enumerate(source, start=1)]
+    else:
+        named = [("table", source)]
+    tables: List[Tuple[str, Any]] = []
+    schemas: List[pa.Schema] = []
+    for name, table in named:
+        data, schema = source_data(table, name)
+        tables.append((name, data))
+        schemas.append(schema)
+    return [], tables, schemas
 
 
 def dict_or_file(value: Any, keyword: str, what: str, argv: List[str]) -> Optional[str]:

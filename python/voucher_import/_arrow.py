@@ -12,12 +12,45 @@ import pyarrow as pa
 from .errors import InputError, UsageError
 
 
-def source_data(table: Any, name: str) -> Tuple[Any, bool]:
+def source_data(table: Any, name: str) -> Tuple[Tuple[Any, bool], pa.Schema]:
     """A table as the engine takes it: an Arrow C stream capsule, and whether it is read once
-    (a reader, streamed) rather than held whole (a table)."""
+    (a reader, streamed) rather than held whole (a table); and the table's schema."""
     if isinstance(table, pa.RecordBatchReader):
-        return (table.__arrow_c_stream__(), True)
-    return (as_table(table, name).__arrow_c_stream__(), False)
+        return (table.__arrow_c_stream__(), True), table.schema
+    whole = as_table(table, name)
+    return (whole.__arrow_c_stream__(), False), whole.schema
+
+
+#: The types a kept column of a table source is given back in: their text form (as the engine
+#: reads them) casts back to the same value. Others stay text.
+def _round_trips(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_date32(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+    )
+
+
+def restore_kept_types(table: pa.Table, kept: List[str], schemas: List[pa.Schema]) -> pa.Table:
+    """The kept columns (``keep=``) of ``table`` in the type the table sources gave them (when
+    every source that has the column gives it one type whose text casts back exactly:
+    integers, booleans, dates, strings), so that they join with the caller's own rows."""
+    for name in kept:
+        types = {s.field(name).type for s in schemas if name in s.names}
+        at = table.schema.get_field_index(name)
+        if len(types) != 1 or at < 0:
+            continue
+        (kind,) = types
+        if not _round_trips(kind) or table.schema.field(at).type == kind:
+            continue
+        try:
+            column = table.column(at).cast(kind, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        table = table.set_column(at, pa.field(name, kind, nullable=True), column)
+    return table
 
 
 def as_table(data: Any, name: str) -> pa.Table:
@@ -84,6 +117,7 @@ def accepted_union(groups: List[pa.Table], summary: Dict[str, Any]) -> pa.Table:
     columns: List[str] = []
     for group in summary.get("column_groups", []):
         columns += [c for c in group.get("columns", []) if c not in columns]
+    columns += [c for c in summary.get("kept_columns", []) if c not in columns]
     return pa.table({c: pa.array([], pa.string()) for c in columns})
 
 

@@ -5,6 +5,7 @@
 
 mod code_set;
 pub mod existing;
+pub(crate) mod leading_zeros;
 
 use crate::reasons::{self, EarlierCode};
 use std::borrow::Cow;
@@ -61,6 +62,9 @@ pub struct Dedup {
     cases_seen: LetterCases,
     folded_indexes: bool,
     fold_buffer: Vec<u8>,
+    /// The widest zero-padded existing code (`000123`): an all-digit code shorter than it may
+    /// be one of them stripped of its zeros. 0 when there is none.
+    widest_padded_existing: usize,
 }
 
 impl CaseVariant {
@@ -134,7 +138,7 @@ pub const CODES_GIVEN: &str = "(codes given)";
 
 impl FileNames<'_> {
     /// Where existing source `file` came from, as a reason says it.
-    fn whence(&self, file: u32) -> String {
+    pub(crate) fn whence(&self, file: u32) -> String {
         let name = self.existing[file as usize].as_str();
         reasons::existing_source(name, name == CODES_GIVEN)
     }
@@ -206,6 +210,7 @@ impl Dedup {
             cases_seen: LetterCases::default(),
             folded_indexes: false,
             fold_buffer: Vec::new(),
+            widest_padded_existing: 0,
         }
     }
 
@@ -233,6 +238,9 @@ impl Dedup {
     /// Records a code already in the project.
     pub fn add_existing(&mut self, code: &str, file: u32) {
         self.note_cases(code);
+        if leading_zeros::is_zero_padded(code) {
+            self.widest_padded_existing = self.widest_padded_existing.max(code.len());
+        }
         let key = self.hasher.key(code);
         let hash = self.hasher.state.hash_one(key.as_bytes());
         if self.existing.get(key.as_bytes(), hash).is_none() {
@@ -258,6 +266,23 @@ impl Dedup {
                 file: entry.file,
                 row: entry.row,
             })
+    }
+
+    /// The existing code that `code` (digits only, see
+    /// [`leading_zeros::could_have_lost_zeros`]) is once leading zeros are put back, with the
+    /// existing source that lists it: a code a spreadsheet stripped (`123` for `000123`).
+    pub(crate) fn existing_with_zeros(&self, code: &str) -> Option<(String, u32)> {
+        let mut padded = String::with_capacity(self.widest_padded_existing);
+        for width in code.len() + 1..=self.widest_padded_existing {
+            padded.clear();
+            padded.extend(std::iter::repeat_n('0', width - code.len()));
+            padded.push_str(code);
+            let hash = self.hasher.hash(&padded);
+            if let Some(entry) = self.existing.get(padded.as_bytes(), hash) {
+                return Some((padded, entry.file));
+            }
+        }
+        None
     }
 
     /// Takes a row that passed every other rule into the campaign, or says the campaign is

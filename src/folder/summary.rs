@@ -197,6 +197,10 @@ pub struct Summary {
     /// Columns left out by `--drop`.
     #[serde(default)]
     pub dropped_columns: Vec<String>,
+    /// Columns carried with their rows by `--keep` (never imported): the last columns of
+    /// origins.csv, upload-failed.csv and upload-verify.csv, and of the accepted rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_columns: Vec<String>,
     #[serde(default)]
     /// Every change made to values and headers, counted.
     pub normalizations: Normalizations,

@@ -93,6 +93,10 @@ pub enum ColumnRole {
     Metadata(String),
     /// Left out of the import by `--drop` (still shown in rejected.csv).
     Dropped(String),
+    /// Carried with its row by `--keep` (the caller's key: an order id, a row id): never in a
+    /// batch and never metadata, but in the accepted, rejected and warned rows, origins.csv,
+    /// upload-failed.csv and upload-verify.csv, under its header trimmed.
+    Kept(String),
     /// An export's JSON `metadata` column: one metadata column per key.
     MetadataJson(String),
     /// A column of a report given back as input ([`ReportKind`]: rejected.csv's `file`,
@@ -109,6 +113,7 @@ impl ColumnRole {
             ColumnRole::Metadata(name)
             | ColumnRole::Report(name)
             | ColumnRole::Dropped(name)
+            | ColumnRole::Kept(name)
             | ColumnRole::MetadataJson(name) => name,
         }
     }
@@ -120,114 +125,8 @@ pub use report::ReportKind;
 /// Names the rule table uses for a row's position; a metadata column may not take them.
 pub const POSITION_COLUMNS: [&str; 3] = ["file", "row", "line"];
 
-/// Settings that change how headers are read.
-#[derive(Debug, Clone, Default)]
-pub struct HeaderOptions {
-    /// Columns the user declared to be metadata although they look like a misspelled known column.
-    pub declared_metadata: Vec<String>,
-    /// `--rename OLD=NEW`: header names replaced before anything else looks at them.
-    pub renames: Vec<(String, String)>,
-    /// `--drop COLUMN`: columns left out of the import (by their name before or after renaming).
-    pub drops: Vec<String>,
-    /// A column named `metadata` holds a JSON object to spread into metadata columns (exports).
-    pub json_metadata: bool,
-    /// The properties the metadata schema defines: a header spelled exactly like one is that
-    /// metadata property, even when it folds to a known column (`CATEGORY`, `start_date`).
-    pub schema_properties: Vec<String>,
-}
-
-impl HeaderOptions {
-    /// The name a header goes by after `--rename` (by name only).
-    pub fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
-        self.renames
-            .iter()
-            .find(|(old, _)| old.trim() == name)
-            .map_or(name, |(_, new)| new.trim())
-    }
-
-    /// The name the header at `position` (0-based) goes by after `--rename`, which names a
-    /// column by its name or as `#N` (1-based).
-    pub fn renamed_at<'a>(&'a self, position: usize, name: &'a str) -> &'a str {
-        self.renames
-            .iter()
-            .find(|(old, _)| old.trim() == name || is_position(old, position))
-            .map_or(name, |(_, new)| new.trim())
-    }
-
-    /// A `--rename` or `--drop` that names no column of any input (by name or `#N`) is a
-    /// typo: say so, with the nearest name.
-    pub fn check_names(&self, headers: &[Vec<String>]) -> Result<()> {
-        let names: Vec<&str> = headers
-            .iter()
-            .flat_map(|names| names.iter().map(String::as_str))
-            .collect();
-        let renamed: Vec<&str> = names.iter().map(|n| self.renamed(n)).collect();
-        let unknown = |wanted: &str, pool: &[&str], option: &str| -> Result<()> {
-            if pool.contains(&wanted) {
-                return Ok(());
-            }
-            let mut message = format!("{option} {wanted}: no input has a column '{wanted}'");
-            if let Some(near) = crate::suggest::closest(wanted, pool.iter().copied()) {
-                message.push_str(&format!(": did you mean '{near}'?"));
-            }
-            Err(Error::usage(
-                message,
-                format!("the columns are: {}", names.join(", ")),
-            ))
-        };
-        // `#N` names a column by its position in each input.
-        let widest = headers.iter().map(Vec::len).max().unwrap_or(0);
-        let position = |reference: &str, option: &str| -> Option<Result<()>> {
-            let n = position_ref(reference)?;
-            Some(if (1..=widest).contains(&n) {
-                Ok(())
-            } else {
-                Err(Error::usage(
-                    format!(
-                        "{option} {reference}: no input has a column {n} (the widest has {widest})"
-                    ),
-                    "name a column by its name, or by its position from #1",
-                ))
-            })
-        };
-        for (old, _) in &self.renames {
-            match position(old, "--rename") {
-                Some(checked) => checked?,
-                None => unknown(old.trim(), &names, "--rename")?,
-            }
-        }
-        let both: Vec<&str> = names.iter().chain(&renamed).copied().collect();
-        for drop in &self.drops {
-            match position(drop, "--drop") {
-                Some(checked) => checked?,
-                None => unknown(drop.trim(), &both, "--drop")?,
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether `--drop` leaves out the column at `position` (named by its name, its new name
-    /// or `#N`).
-    pub fn dropped_at(&self, position: usize, original: &str, renamed: &str) -> bool {
-        self.drops
-            .iter()
-            .any(|d| d.trim() == original || d.trim() == renamed || is_position(d, position))
-    }
-}
-
-/// Whether an option's column `#N` is the column at `position` (0-based).
-fn is_position(reference: &str, position: usize) -> bool {
-    reference
-        .trim()
-        .strip_prefix('#')
-        .and_then(|n| n.parse::<usize>().ok())
-        .is_some_and(|n| n == position + 1)
-}
-
-/// The 1-based column an option names as `#N`.
-pub fn position_ref(reference: &str) -> Option<usize> {
-    reference.trim().strip_prefix('#')?.parse().ok()
-}
+mod options;
+pub use options::{position_ref, HeaderOptions};
 
 pub use crate::error::HeaderProblem;
 
@@ -276,6 +175,8 @@ pub fn classify_all(
     let mut seen: std::collections::HashMap<String, usize> =
         std::collections::HashMap::with_capacity(names.len());
     let report = ReportKind::of(names);
+    // The column each kept name was first met in.
+    let mut kept_seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut counts: std::collections::HashMap<&str, usize> =
         std::collections::HashMap::with_capacity(names.len());
     for name in names {
@@ -295,6 +196,55 @@ pub fn classify_all(
         let name = options.renamed_at(position, original);
         let column_no = position + 1;
         let column = column_ref(names, &counts, position);
+        if options.kept_at(position, original, name) {
+            if let Some(known) = KnownColumn::from_header(name) {
+                problems.push(HeaderProblem {
+                    message: format!(
+                        "--keep {column}: column '{name}' is the import column '{}', which goes into the batches and the accepted rows already",
+                        known.canonical()
+                    ),
+                    fix: format!(
+                        "leave out --keep {}: --keep carries a column that is not imported (an order id, a row id), and the import columns are in the accepted rows and upload-failed.csv already",
+                        shell_quote(&column)
+                    ),
+                    option: None,
+                });
+                roles.push(ColumnRole::Dropped(original.to_owned()));
+                continue;
+            }
+            if name.is_empty() {
+                let named = format!("column_{column_no}");
+                problems.push(HeaderProblem {
+                    message: format!("--keep #{column_no}: column {column_no} has an empty header"),
+                    fix: format!("give the column a name to carry it under (--rename '#{column_no}={named}')"),
+                    option: Some(format!("--rename '#{column_no}={named}'")),
+                });
+                roles.push(ColumnRole::Dropped(String::new()));
+                continue;
+            }
+            if let Some(earlier) = kept_seen.insert(name.to_owned(), position) {
+                problems.push(HeaderProblem {
+                    message: format!(
+                        "columns {} ('{}') and {column_no} ('{original}') are both kept as '{name}'",
+                        earlier + 1,
+                        names[earlier].trim()
+                    ),
+                    fix: format!(
+                        "rename one (--rename '#{column_no}={}_{column_no}')",
+                        name.replace(' ', "_")
+                    ),
+                    option: Some(format!(
+                        "--rename '#{column_no}={}_{column_no}'",
+                        name.replace(' ', "_")
+                    )),
+                });
+                roles.push(ColumnRole::Dropped(original.to_owned()));
+                continue;
+            }
+            roles.push(ColumnRole::Kept(name.to_owned()));
+            continue;
+        }
+        // After --keep: a kept column an export's conversion would leave out (its `id`) is kept.
         if options.dropped_at(position, original, name) {
             roles.push(ColumnRole::Dropped(original.to_owned()));
             continue;

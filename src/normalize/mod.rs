@@ -45,6 +45,8 @@ pub struct FileLayout {
     /// An export's `voucher_type` column and the type the campaign holds: a row of another
     /// type is `wrong_voucher_type`.
     pub voucher_type: Option<(usize, &'static str)>,
+    /// Per kept column of the layout ([`TableLayout::kept`]), the file's column that holds it.
+    pub kept_columns: Vec<Option<usize>>,
     /// The rule-table value columns this file fills (its known and metadata columns, and the
     /// keys of its JSON `metadata`), ascending: its column set, by which batches are grouped.
     pub filled: Vec<usize>,
@@ -64,6 +66,10 @@ pub struct ColumnGroups {
 pub struct TableLayout {
     /// Metadata column names, in the order they were first seen across the files.
     pub metadata: Vec<String>,
+    /// Kept column names (`--keep`), in the order they were first seen across the files:
+    /// carried with each row into the accepted rows and the reports, never into the rule
+    /// table or a batch.
+    pub kept: Vec<String>,
     /// Known columns that at least one file has, in canonical order.
     pub known_present: Vec<KnownColumn>,
     /// rejected.csv's field columns: one per distinct column meaning (a known column or a
@@ -98,10 +104,16 @@ impl TableLayout {
         let mut original_headers: Vec<String> = Vec::new();
         let mut original_at: HashMap<String, usize> = HashMap::new();
         let mut present = [false; KnownColumn::ALL.len()];
+        let mut kept: Vec<String> = Vec::new();
         for (_, roles) in files {
             for role in roles {
                 match role {
                     ColumnRole::Known(k) => present[k.index()] = true,
+                    ColumnRole::Kept(name) => {
+                        if !kept.contains(name) {
+                            kept.push(name.clone());
+                        }
+                    }
                     ColumnRole::Dropped(_) | ColumnRole::Report(_) => {}
                     ColumnRole::Metadata(name) => {
                         if !metadata_at.contains_key(name) {
@@ -140,6 +152,7 @@ impl TableLayout {
                                 *rank += 1;
                                 format!("dropped:{name}:{rank}")
                             }
+                            ColumnRole::Kept(name) => format!("kept:{name}"),
                             other => other.output_name().to_owned(),
                         };
                         Some(match original_at.get(&key) {
@@ -161,6 +174,7 @@ impl TableLayout {
                     .map(|role| match role {
                         ColumnRole::Known(k) => Some(k.index()),
                         ColumnRole::Dropped(_)
+                        | ColumnRole::Kept(_)
                         | ColumnRole::MetadataJson(_)
                         | ColumnRole::Report(_) => None,
                         ColumnRole::Metadata(name) => {
@@ -181,8 +195,17 @@ impl TableLayout {
                 }
                 filled.sort_unstable();
                 filled.dedup();
+                let kept_columns = kept
+                    .iter()
+                    .map(|name| {
+                        roles
+                            .iter()
+                            .position(|r| matches!(r, ColumnRole::Kept(n) if n == name))
+                    })
+                    .collect();
                 FileLayout {
                     filled,
+                    kept_columns,
                     voucher_type: None,
                     dropped: roles
                         .iter()
@@ -219,6 +242,7 @@ impl TableLayout {
                 .filter(|k| present[k.index()])
                 .collect(),
             metadata,
+            kept,
             original_headers,
             input_names: Arc::new(StringArray::from(
                 (1..=file_layouts.len())

@@ -121,6 +121,8 @@ pub mod names {
     pub const DUPLICATE_CODE: &str = "duplicate_code";
     /// `existing_code` (`sql/existing_code.sql`).
     pub const EXISTING_CODE: &str = "existing_code";
+    /// `excel_mangled_code` (`sql/excel_mangled_code.sql`).
+    pub const EXCEL_MANGLED_CODE: &str = "excel_mangled_code";
     /// `case_variant_code` (`sql/case_variant_code.sql`).
     pub const CASE_VARIANT_CODE: &str = "case_variant_code";
     /// `update_ignores_fields` (`sql/update_ignores_fields.sql`).

@@ -96,6 +96,8 @@ struct ChunkLists<'c> {
     updates: Vec<UpdateRow>,
     /// Positions in the chunk of the accepted rows, for the Arrow form.
     accepted: Vec<u32>,
+    /// The accepted rows' kept columns (`--keep`), for the Arrow form.
+    accepted_kept: Vec<Vec<String>>,
 }
 
 impl ChunkLists<'_> {
@@ -105,6 +107,7 @@ impl ChunkLists<'_> {
             warned: Vec::new(),
             updates: Vec::new(),
             accepted: Vec::new(),
+            accepted_kept: Vec::new(),
         }
     }
 }
@@ -189,6 +192,7 @@ impl<'a> Finisher<'a> {
             let more = rows.saturating_sub(chunk.records.len() as u64) as usize;
             self.judge.dedup().reserve(more, bytes_per_code);
         }
+        self.judge.look_ahead(codes);
         let mut lists = ChunkLists::new();
         for (i, record) in chunk.records.iter().enumerate() {
             // The table probe of a row a few ahead is fetched while this one is judged.
@@ -268,7 +272,13 @@ impl<'a> Finisher<'a> {
     ) where
         'a: 'c,
     {
-        let (batch, batch_row) = self.plan.write(group, encoded, file.number(), record.row);
+        let kept = self.kept_values(file, record);
+        if self.arrow.is_some() && !kept.is_empty() {
+            lists.accepted_kept.push(kept.clone());
+        }
+        let (batch, batch_row) = self
+            .plan
+            .write(group, encoded, file.number(), record.row, kept);
         if let Some(code) = update {
             lists.updates.push(UpdateRow {
                 batch,
@@ -294,6 +304,26 @@ impl<'a> Finisher<'a> {
         let row = self.list(Listed::Warned, file, record, warnings);
         lists.warned.push(row);
         self.tally.warned_rows += 1;
+    }
+
+    /// The row's kept columns (`--keep`), as read (a report given back as input loses the `'`
+    /// it put in front of a formula-like value); empty when the run keeps none.
+    fn kept_values(&self, file: InputId, record: &Record) -> Vec<String> {
+        let layout = &self.layout.files[file];
+        layout
+            .kept_columns
+            .iter()
+            .map(|at| {
+                let value = at
+                    .and_then(|at| record.fields.get(at))
+                    .map(crate::normalize::values::decode)
+                    .unwrap_or_default();
+                match layout.undo_formula_quotes {
+                    true => crate::folder::formula_unsafe(&value).to_owned(),
+                    false => value.into_owned(),
+                }
+            })
+            .collect()
     }
 
     /// A rejected row: into rejected.csv and to the sink, under the rules that reject it only
@@ -349,9 +379,13 @@ impl<'a> Finisher<'a> {
         import_rows: Option<&RecordBatch>,
     ) -> Result<()> {
         let arrow = match &mut self.arrow {
-            Some(builder) => {
-                Some(builder.rows(import_rows, lists.accepted, &lists.rejected, &lists.warned)?)
-            }
+            Some(builder) => Some(builder.rows(
+                import_rows,
+                lists.accepted,
+                lists.accepted_kept,
+                &lists.rejected,
+                &lists.warned,
+            )?),
             None => None,
         };
         let (pieces, origins) = self.plan.release();

@@ -164,6 +164,7 @@ impl Table {
             Some(ArrowRowsBuilder::new(
                 &self.layout.original_headers,
                 crate::write::arrow::RowPlace::Source,
+                &self.layout.kept,
             )),
             &NoProgress,
             Normalizations::default(),

@@ -245,9 +245,9 @@ pub(crate) fn run_sources(
         judge,
         plan,
         sink,
-        wants
-            .arrow
-            .then(|| ArrowRowsBuilder::new(&layout.original_headers, sources.row_place())),
+        wants.arrow.then(|| {
+            ArrowRowsBuilder::new(&layout.original_headers, sources.row_place(), &layout.kept)
+        }),
         progress,
         normalizations,
     )?;
@@ -290,6 +290,7 @@ pub(crate) fn run_sources(
             sink: sink_notes,
         },
         dropped_columns,
+        kept_columns: layout.kept.clone(),
         started,
     })?;
     config.cancel.check()?;

@@ -37,6 +37,7 @@ pub(super) struct Counted<'a> {
     pub(super) group_headers: &'a [Vec<String>],
     pub(super) notes: Notes<'a>,
     pub(super) dropped_columns: Vec<String>,
+    pub(super) kept_columns: Vec<String>,
     pub(super) started: Instant,
 }
 
@@ -75,6 +76,7 @@ pub(super) fn summary(counted: Counted<'_>) -> Result<Summary> {
         group_headers,
         notes,
         dropped_columns,
+        kept_columns,
         started,
     } = counted;
     let input_rows: u64 = digests.iter().map(|d| d.rows).sum();
@@ -155,6 +157,7 @@ pub(super) fn summary(counted: Counted<'_>) -> Result<Summary> {
             .chain(notes.sink)
             .collect(),
         dropped_columns,
+        kept_columns,
         normalizations,
         column_groups: column_groups_of(
             column_groups,

@@ -189,6 +189,7 @@ impl Sink for FolderSink {
             &folder.join(names::ORIGINS_FILE),
             &open.origins,
             &open.file_names,
+            &summary.kept_columns,
         )?;
         if !open.updates.is_empty() {
             crate::folder::updates::write(folder, &open.updates)?;

@@ -4,7 +4,8 @@
 //! - accepted: the batch columns of the rows' column group (`Code`, `Gift Amount`, …, metadata),
 //!   every one `Utf8`, values exactly as the CSV batches carry them, null for an empty cell.
 //!   Inputs with different columns make different groups (see `Summary::column_groups`), so
-//!   accepted batches of one run can have different schemas.
+//!   accepted batches of one run can have different schemas. The kept columns (`--keep`,
+//!   `Summary::kept_columns`) come last, `Utf8` as read, null for an empty cell.
 //! - rejected and warnings: `source`, `row` (1-based position within its source), `rules`
 //!   (`|`-joined), `reason`, then every input column as read (for a run on files: `file`,
 //!   `row`, `line`, `rules`, `reason`, the input columns, `raw`, as in rejected.csv).

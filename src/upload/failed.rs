@@ -15,7 +15,8 @@ use crate::folder::FAILED_FILE;
 
 /// Writes `upload-failed.csv` from the recorded failed rows: `file`, `row` (the input file and
 /// its data-row number; the batch file and an empty row when Voucherify named no row that can
-/// be placed), `code`, `reason` (Voucherify's), then the row's fields. Gives its path, or None
+/// be placed), `code`, `reason` (Voucherify's), then the row's fields, then its kept columns
+/// (`--keep`, from `origins.csv`). Gives its path, or None
 /// (and removes an old one) when no row failed.
 pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
     let target = dir.join(FAILED_FILE);
@@ -51,6 +52,14 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
         .map(|c| (*c).to_owned())
         .collect();
     names.extend(columns.iter().map(|c| formula_safe(c.clone())));
+    // The kept columns (`--keep`) last: the caller's key of each row.
+    let kept_columns = origins.kept_columns().len();
+    names.extend(
+        origins
+            .kept_columns()
+            .iter()
+            .map(|c| formula_safe(c.clone())),
+    );
     out.write_record(&names)
         .map_err(|e| Error::Invariant(e.to_string()))?;
     for (number, batch, failed_rows, header, records) in batches {
@@ -59,13 +68,12 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
             .map(|c| header.iter().position(|h| h == c))
             .collect();
         for failed in &failed_rows {
-            let origin = failed.row.and_then(|row| {
-                origins
-                    .locate(number as u32 + 1, row)
-                    .map(|(file, row)| (file, row.to_string()))
-            });
+            let origin = failed
+                .row
+                .and_then(|row| origins.locate(number as u32 + 1, row));
+            let kept = origin.as_ref().map(|o| o.kept.clone()).unwrap_or_default();
             let (file, row) = match (origin, failed.row) {
-                (Some(origin), _) => origin,
+                (Some(origin), _) => (origin.file, origin.row.to_string()),
                 (None, Some(row)) => (format!("{} (batch row)", batch.path), row.to_string()),
                 (None, None) => (batch.path.clone(), String::new()),
             };
@@ -84,6 +92,9 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
                     .map(|f| formula_safe(f.clone()))
                     .unwrap_or_default()
             }));
+            record.extend(
+                (0..kept_columns).map(|at| formula_safe(kept.get(at).cloned().unwrap_or_default())),
+            );
             out.write_record(&record)
                 .map_err(|e| Error::Invariant(e.to_string()))?;
         }

@@ -30,7 +30,8 @@ pub struct Pattern {
 }
 
 /// Writes `upload-verify.csv`: `batch`, `file`, `row` (the input file and its data row),
-/// `code`, `column`, `sent`, `stored`, `kind`. Gives its path, or None (and removes an old
+/// `code`, `column`, `sent`, `stored`, `kind`, then the row's kept columns (`--keep`). Gives
+/// its path, or None (and removes an old
 /// one) when nothing differs.
 pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
     let target = dir.join(VERIFY_FILE);
@@ -50,20 +51,35 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     let broken = |e: csv::Error| Error::Invariant(e.to_string());
-    out.write_record([
-        "batch", "file", "row", "code", "column", "sent", "stored", "kind",
-    ])
+    let kept_columns = origins.kept_columns().len();
+    out.write_record(
+        [
+            "batch", "file", "row", "code", "column", "sent", "stored", "kind",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(
+            origins
+                .kept_columns()
+                .iter()
+                .map(|c| formula_safe(c.clone())),
+        ),
+    )
     .map_err(broken)?;
     for (number, batch) in state.batches.iter().enumerate() {
         let Some(verification) = &batch.verification else {
             continue;
         };
         for m in &verification.mismatches {
-            let (file, row) = match origins.locate(number as u32 + 1, m.row) {
-                Some((file, row)) => (file, row.to_string()),
-                None => (format!("{} (batch row)", batch.path), m.row.to_string()),
+            let (file, row, kept) = match origins.locate(number as u32 + 1, m.row) {
+                Some(origin) => (origin.file, origin.row.to_string(), origin.kept),
+                None => (
+                    format!("{} (batch row)", batch.path),
+                    m.row.to_string(),
+                    Vec::new(),
+                ),
             };
-            out.write_record([
+            let fixed = [
                 formula_safe(batch.path.clone()),
                 formula_safe(file),
                 row,
@@ -72,8 +88,11 @@ pub(crate) fn write(dir: &Path, state: &UploadState) -> Result<Option<String>> {
                 formula_safe(m.sent.clone()),
                 formula_safe(m.stored.clone()),
                 kind_name(m.kind).to_owned(),
-            ])
-            .map_err(broken)?;
+            ];
+            let kept =
+                (0..kept_columns).map(|at| formula_safe(kept.get(at).cloned().unwrap_or_default()));
+            out.write_record(fixed.into_iter().chain(kept))
+                .map_err(broken)?;
         }
     }
     let bytes = out

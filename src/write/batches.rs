@@ -162,9 +162,17 @@ impl BatchPlan {
     }
 
     /// Appends an encoded record to the group's open batch, starting a new batch when that
-    /// one is full. `file` and `row` are where the record comes from (see [`OriginRun`]).
-    /// Gives where it went: the batch's number and the record's row in it.
-    pub fn write(&mut self, group: usize, record: &[u8], file: u32, row: u64) -> (u32, u64) {
+    /// one is full. `file` and `row` are where the record comes from, `kept` its kept
+    /// columns (see [`OriginRun`]). Gives where it went: the batch's number and the record's
+    /// row in it.
+    pub fn write(
+        &mut self,
+        group: usize,
+        record: &[u8],
+        file: u32,
+        row: u64,
+        kept: Vec<String>,
+    ) -> (u32, u64) {
         let full = self.groups[group].open.as_ref().is_some_and(|b| {
             let max_rows = match self.first_batch_rows {
                 Some(canary) if b.number == 1 => canary.min(self.max_rows),
@@ -193,7 +201,8 @@ impl BatchPlan {
         let (number, batch_row) = (batch.number, batch.info.rows);
         match self.origins.last_mut() {
             Some(run)
-                if run.batch == number
+                if kept.is_empty()
+                    && run.batch == number
                     && run.file == file
                     && run.batch_row + run.count == batch_row
                     && run.row + run.count == row =>
@@ -206,6 +215,7 @@ impl BatchPlan {
                 count: 1,
                 file,
                 row,
+                kept,
             }),
         }
         (number, batch_row)
@@ -373,7 +383,7 @@ mod tests {
             assert!((w.header_bytes()[0] + record.len()) as u64 <= w.max_bytes());
             // Input row 3 was rejected: rows 1, 2, 4, 5 go in.
             let input_row = [1, 2, 4, 5][row];
-            w.write(0, &record, 0, input_row);
+            w.write(0, &record, 0, input_row, Vec::new());
         }
         let (batches, origins) = finish(w, None);
         let run = |batch, batch_row, count, row| OriginRun {
@@ -382,6 +392,7 @@ mod tests {
             count,
             file: 0,
             row,
+            kept: Vec::new(),
         };
         assert_eq!(origins, [run(1, 1, 2, 1), run(2, 1, 1, 4), run(3, 1, 1, 5)]);
         let rows: Vec<u64> = batches.iter().map(|b| b.rows).collect();
@@ -399,11 +410,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut w = BatchPlan::new(&groups, 1000, Some(2), None).unwrap();
         // Files 0 and 2 have Active, file 1 does not; the rows come file after file.
-        w.write(0, b"A-1,true\r\n", 0, 1);
-        w.write(1, b"B-1\r\n", 1, 1);
-        w.write(1, b"B-2\r\n", 1, 2);
-        w.write(1, b"B-3\r\n", 1, 3);
-        w.write(0, b"C-1,false\r\n", 2, 1);
+        w.write(0, b"A-1,true\r\n", 0, 1, Vec::new());
+        w.write(1, b"B-1\r\n", 1, 1, Vec::new());
+        w.write(1, b"B-2\r\n", 1, 2, Vec::new());
+        w.write(1, b"B-3\r\n", 1, 3, Vec::new());
+        w.write(0, b"C-1,false\r\n", 2, 1, Vec::new());
         let (batches, origins) = finish(w, Some(dir.path()));
         let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert_eq!(
@@ -424,6 +435,7 @@ mod tests {
             count,
             file,
             row,
+            kept: Vec::new(),
         };
         assert_eq!(
             origins,
@@ -439,10 +451,10 @@ mod tests {
     #[test]
     fn an_origin_run_released_early_is_never_cut_in_two() {
         let mut w = BatchPlan::new(&[vec!["Code".into()]], 1000, None, None).unwrap();
-        w.write(0, b"A\r\n", 0, 1);
+        w.write(0, b"A\r\n", 0, 1, Vec::new());
         let (started, first) = w.release();
         w.hash(started).unwrap();
-        w.write(0, b"B\r\n", 0, 2);
+        w.write(0, b"B\r\n", 0, 2, Vec::new());
         let (pieces, _) = w.release();
         assert!(first.is_empty(), "the open run is kept until it ends");
         assert!(
@@ -452,5 +464,18 @@ mod tests {
         let (_, origins) = finish(w, None);
         assert_eq!(origins.len(), 1);
         assert_eq!(origins[0].count, 2);
+    }
+
+    #[test]
+    fn rows_with_kept_columns_are_origin_runs_of_their_own() {
+        let mut w = BatchPlan::new(&[vec!["Code".into()]], 1000, None, None).unwrap();
+        w.write(0, b"A\r\n", 0, 1, vec!["order-1".into()]);
+        w.write(0, b"B\r\n", 0, 2, vec!["order-2".into()]);
+        let (_, origins) = finish(w, None);
+        let kept: Vec<(u64, u64, &str)> = origins
+            .iter()
+            .map(|r| (r.batch_row, r.count, r.kept[0].as_str()))
+            .collect();
+        assert_eq!(kept, [(1, 1, "order-1"), (2, 1, "order-2")]);
     }
 }

@@ -88,3 +88,82 @@ fn upload_failed_csv_fixed_goes_back_through_prepare_and_upload() {
     );
     assert!(!out(&dir).join("../again/upload-failed.csv").exists());
 }
+
+#[test]
+fn kept_columns_join_upload_failed_rows_to_the_callers_rows_and_stay_out_of_the_batches() {
+    // `note` is the caller's own column: kept, it goes with each row, never to Voucherify.
+    let dir = prepared_with(&["--canary-rows", "0", "--keep", "note"]);
+    let fake = Fake::start();
+    let (refused, batch) = refuse_first_row_of_the_second_batch(&dir, &fake);
+    assert!(
+        !batch.lines().next().unwrap().contains("note"),
+        "a kept column is never in a batch: {batch}"
+    );
+    let origins = fs::read_to_string(out(&dir).join("origins.csv")).unwrap();
+    assert!(
+        origins.starts_with("batch,batch_row,count,file,row,note\n"),
+        "{origins}"
+    );
+    let first = upload(&dir, &fake);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    let stored = fake.voucher("GC-0001").expect("GC-0001 went in");
+    assert!(
+        stored["metadata"].get("note").is_none() && stored["metadata"].get("region").is_some(),
+        "the kept column is no metadata at Voucherify: {stored}"
+    );
+
+    let failed_path = out(&dir).join("upload-failed.csv");
+    let mut reader = csv::Reader::from_path(&failed_path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header.last().map(String::as_str),
+        Some("note"),
+        "{header:?}"
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1);
+    // The kept value is the input row's own: the row upload-failed.csv names.
+    let input_row: usize = records[0][1].parse().unwrap();
+    let input = csv::Reader::from_path(format!("{ROOT}/fixtures/sample/gift_cards.csv"))
+        .unwrap()
+        .into_records()
+        .nth(input_row - 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(&input[0], refused);
+    assert_eq!(&records[0][header.len() - 1], &input[9]);
+
+    // Given back with the same --keep, the kept column is kept again: not metadata.
+    let again = dir.path().join("again");
+    let prepared_again = Command::new(BIN)
+        .args(["prepare", &failed_path.display().to_string()])
+        .args([
+            "--campaign-type",
+            "gift",
+            "--keep",
+            "note",
+            "--canary-rows",
+            "0",
+        ])
+        .args(["--out", &again.display().to_string()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    // The refused code is still the same: it repeats nothing here, so it goes in.
+    assert_eq!(
+        prepared_again.status.code(),
+        Some(0),
+        "{}",
+        text(&prepared_again)
+    );
+    let new_batch = fs::read_to_string(again.join("import/part-00001.csv")).unwrap();
+    assert!(
+        !new_batch.lines().next().unwrap().contains("note"),
+        "{new_batch}"
+    );
+    let new_origins = fs::read_to_string(again.join("origins.csv")).unwrap();
+    assert!(
+        new_origins.lines().nth(1).unwrap().ends_with(&input[9]),
+        "{new_origins}"
+    );
+}

@@ -486,3 +486,24 @@ fn a_redirect_on_a_read_back_is_not_followed_and_leaks_nothing() {
     assert_eq!(after.len(), 1, "nothing after the redirect: {after:?}");
     assert!(after.iter().all(|l| l.method == "GET"));
 }
+
+#[test]
+fn a_read_back_mismatch_carries_the_kept_columns_of_its_row() {
+    let dir = prepared_with(&["--canary-rows", "0", "--keep", "note"]);
+    let fake = Fake::start();
+    fake.behaviour().storing = Storing::CodeMissing("000123".into());
+    let output = upload_with(&dir, &fake, &["--verify", "all"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let records = verify_csv(&dir);
+    assert_eq!(
+        records[0].last().map(String::as_str),
+        Some("note"),
+        "{records:?}"
+    );
+    // Row 3 of the sample: `000123,...,EU,leading zeros stay`.
+    assert_eq!(records[1][2..4], ["3", "000123"], "{records:?}");
+    assert_eq!(
+        records[1].last().map(String::as_str),
+        Some("leading zeros stay")
+    );
+}

@@ -92,6 +92,13 @@ pub struct ImportArgs {
     #[arg(long = "drop", value_name = "COLUMN", help_heading = "Input")]
     pub drops: Vec<String>,
 
+    /// Carry a column with its row, never importing it: your key (an order id, a row id) in
+    /// the accepted and rejected rows, origins.csv, upload-failed.csv and upload-verify.csv,
+    /// so that every verdict joins back to your rows. By name (before or after --rename) or
+    /// #N. Repeatable.
+    #[arg(long = "keep", value_name = "COLUMN", help_heading = "Input")]
+    pub keeps: Vec<String>,
+
     /// The text encoding of files without a BOM (any WHATWG label: windows-1252, latin1,
     /// iso-8859-2, shift_jis, ...). UTF-8 and UTF-16 with a BOM are recognized by themselves.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding, help_heading = "Input")]
@@ -361,6 +368,7 @@ impl ImportArgs {
                 declared_metadata: self.metadata,
                 renames: self.renames,
                 drops: self.drops,
+                keeps: self.keeps,
                 json_metadata: false,
                 schema_properties: Vec::new(),
             })

@@ -224,3 +224,63 @@ fn reports_given_back_are_told_apart_by_their_own_columns() {
     );
     assert_eq!(roles[4], ColumnRole::Known(KnownColumn::Code));
 }
+
+#[test]
+fn kept_columns_are_neither_metadata_nor_checked_as_headers() {
+    // `order id` has whitespace (refused as metadata) and `Categroy` looks like a misspelling:
+    // kept, neither is read as a metadata name.
+    let options = HeaderOptions {
+        keeps: vec!["order id".into(), "#3".into()],
+        ..HeaderOptions::default()
+    };
+    let roles = classify(
+        Path::new("in.csv"),
+        &names(&["Code", "order id", "Categroy"]),
+        CampaignType::DiscountCoupons,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        roles,
+        vec![
+            ColumnRole::Known(KnownColumn::Code),
+            ColumnRole::Kept("order id".into()),
+            ColumnRole::Kept("Categroy".into()),
+        ]
+    );
+}
+
+#[test]
+fn keeping_an_import_column_is_refused_naming_the_fix() {
+    let options = HeaderOptions {
+        keeps: vec!["code".into()],
+        ..HeaderOptions::default()
+    };
+    let err = classify(
+        Path::new("in.csv"),
+        &names(&["code", "order_id"]),
+        CampaignType::DiscountCoupons,
+        &options,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("is the import column 'Code'"), "{err}");
+}
+
+#[test]
+fn keep_and_drop_of_one_column_and_an_unknown_keep_are_usage_errors() {
+    let headers = vec![names(&["Code", "order_id"])];
+    let both = HeaderOptions {
+        keeps: vec!["order_id".into()],
+        drops: vec!["order_id".into()],
+        ..HeaderOptions::default()
+    };
+    let err = both.check_names(&headers).unwrap_err().to_string();
+    assert!(err.contains("name the same column"), "{err}");
+    let typo = HeaderOptions {
+        keeps: vec!["order_ids".into()],
+        ..HeaderOptions::default()
+    };
+    let err = typo.check_names(&headers).unwrap_err().to_string();
+    assert!(err.contains("did you mean 'order_id'"), "{err}");
+}
