@@ -135,9 +135,11 @@ def test_prepare_gives_what_the_cli_wrote(case: str, argv: List[str]) -> None:
     assert result.accepted.num_rows == golden["accepted"]
     batches = golden_batches(case, golden)
     assert len(result.accepted_by_group) == len(batches)
+    # The accepted rows are the batches' rows, then the kept columns (never in a batch).
+    kept = result.summary.get("kept_columns", [])
     for table, rows in zip(result.accepted_by_group, batches):
-        assert table.column_names == rows[0]
-        assert table_rows(table) == rows[1:]
+        assert table.column_names == rows[0] + kept
+        assert table_rows(table.select(rows[0])) == rows[1:]
     assert result.exit_code == expected_exit(case)
     assert result.folder is None
 

@@ -79,34 +79,34 @@ def test_a_campaign_limit_holds_across_loads(tmp_path: Path) -> None:
     )
 
 
-def test_a_table_dlt_splits_is_put_back_in_order_by_order_by(tmp_path: Path) -> None:
-    dlt.config["data_writer.file_max_items"] = 2
-    try:
-        out = tmp_path / "out"
-        destination = vi_dlt.destination(out, campaign_type="gift", order_by="seq", keep="seq")
-        codes = ["A-1", "B-1", "C-1", "A-1", "D-1", "B-1", "E-1"]
-        pipeline(tmp_path, destination).run(rows(codes), table_name="gift_cards")
-        (folder,) = folders(out)
-        rejected = read(folder / "rejected.csv")
-        assert [(r["seq"], r["rules"]) for r in rejected] == [
-            ("4", "duplicate_code"),
-            ("6", "duplicate_code"),
-        ]
-        origins = read(folder / "origins.csv")
-        assert [o["seq"] for o in origins] == ["1", "2", "3", "5", "7"]
-    finally:
-        del dlt.config["data_writer.file_max_items"]
+def test_a_table_dlt_splits_is_put_back_in_order_by_order_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dlt writes at most two rows per load file, and mixes them between files.
+    monkeypatch.setenv("DATA_WRITER__FILE_MAX_ITEMS", "2")
+    out = tmp_path / "out"
+    destination = vi_dlt.destination(out, campaign_type="gift", order_by="seq", keep="seq")
+    codes = ["A-1", "B-1", "C-1", "A-1", "D-1", "B-1", "E-1"]
+    pipeline(tmp_path, destination).run(rows(codes), table_name="gift_cards")
+    (folder,) = folders(out)
+    rejected = read(folder / "rejected.csv")
+    assert [(r["seq"], r["rules"]) for r in rejected] == [
+        ("4", "duplicate_code"),
+        ("6", "duplicate_code"),
+    ]
+    origins = read(folder / "origins.csv")
+    assert [o["seq"] for o in origins] == ["1", "2", "3", "5", "7"]
 
 
-def test_a_split_table_without_order_by_fails_its_load(tmp_path: Path) -> None:
-    dlt.config["data_writer.file_max_items"] = 2
-    try:
-        destination = vi_dlt.destination(tmp_path / "out", campaign_type="gift")
-        with pytest.raises(Exception) as raised:
-            pipeline(tmp_path, destination).run(rows(["A-1", "B-1", "C-1"]), table_name="t")
-        assert "order_by=COLUMN" in str(raised.value)
-    finally:
-        del dlt.config["data_writer.file_max_items"]
+def test_a_split_table_without_order_by_fails_its_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATA_WRITER__FILE_MAX_ITEMS", "2")
+    destination = vi_dlt.destination(tmp_path / "out", campaign_type="gift")
+    with pytest.raises(Exception) as raised:
+        pipeline(tmp_path, destination).run(rows(["A-1", "B-1", "C-1"]), table_name="t")
+    assert "order_by=COLUMN" in str(raised.value)
+    assert not any((tmp_path / "out").glob("0*/summary.json")), "nothing prepared"
 
 
 def test_upload_to_a_campaign_after_each_load(

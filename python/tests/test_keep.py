@@ -63,8 +63,8 @@ def test_a_kept_column_of_several_types_stays_text() -> None:
     assert result.accepted.to_pydict()["order_id"] == ["1001", "A-1004"]
 
 
-def test_keeping_an_import_column_is_a_header_error() -> None:
-    with pytest.raises(voucher_import.HeaderError) as raised:
+def test_keeping_an_import_column_is_refused_naming_the_fix() -> None:
+    with pytest.raises(voucher_import.InputError) as raised:
         voucher_import.prepare(orders(), campaign_type="gift", keep=["Code"])
     assert "is the import column 'Code'" in str(raised.value)
 

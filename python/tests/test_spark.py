@@ -48,7 +48,7 @@ def vouchers() -> Dict[str, List[Any]]:
     codes[12] = "GC-001"  # duplicate of row 1, another partition
     codes[25] = "gc-002"  # letter-case variant of row 2
     codes[27] = "OLD-1"  # existing
-    codes[28] = "123"  # 000123 existing, stripped
+    codes[3] = "123"  # 000123 existing, stripped
     codes += ["GC-005", "GC-040", "", "GC-041", "GC-042", "GC-030", "GC-043", "GC-044", "GC-045", "GC-046"]
     amounts = ["1000"] * len(codes)
     amounts[6] = "12.50"  # invalid_number (minor units)

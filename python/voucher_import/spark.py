@@ -49,6 +49,7 @@ except ImportError as error:  # pragma: no cover - the message is the point
     raise ImportError("voucher_import.spark needs PySpark 4: pip install 'pyspark>=4'") from error
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import prepare as _prepare
 from ._arguments import is_path
@@ -156,10 +157,10 @@ def prepare(
         judged = (
             rows.groupBy(BUCKET)
             .cogroup(codes.groupBy(BUCKET))
-            .applyInArrow(judge.cogrouped, schema=out_schema)
+            .applyInArrow(_cogrouped(judge), schema=out_schema)
         )
     else:
-        judged = rows.groupBy(BUCKET).applyInArrow(judge.grouped, schema=out_schema)
+        judged = rows.groupBy(BUCKET).applyInArrow(_grouped(judge), schema=out_schema)
     judged = judged.persist()
 
     judged = _campaign_limit(judged, settings)
@@ -352,6 +353,25 @@ def _output_schema(columns: Sequence[str], keep: Sequence[str], report: Sequence
     return T.StructType(fields)
 
 
+def _grouped(judge: "_GroupJudge") -> Any:
+    """The function ``applyInArrow`` calls per group (a plain function: PySpark reads the
+    number of its parameters)."""
+
+    def grouped(table: pa.Table) -> pa.Table:
+        return judge.judge(table, [])
+
+    return grouped
+
+
+def _cogrouped(judge: "_GroupJudge") -> Any:
+    """Per group, with the group's existing codes beside it."""
+
+    def cogrouped(table: pa.Table, codes: pa.Table) -> pa.Table:
+        return judge.judge(table, codes.column("code").to_pylist() if codes.num_rows else [])
+
+    return cogrouped
+
+
 class _GroupJudge:
     """What runs in the executors: one group's rows prepared in input order."""
 
@@ -373,17 +393,12 @@ class _GroupJudge:
         self.boolean_columns = boolean_columns
         self.out_names = out_names
 
-    def grouped(self, table: pa.Table) -> pa.Table:
-        return self.judge(table, [])
-
-    def cogrouped(self, table: pa.Table, codes: pa.Table) -> pa.Table:
-        return self.judge(table, codes.column("code").to_pylist() if codes.num_rows else [])
-
     def judge(self, table: pa.Table, codes: List[str]) -> pa.Table:
         if table.num_rows == 0:
             return self._schema().empty_table()
         table = table.drop_columns([BUCKET]).sort_by(ROW)
         positions = table.column(ROW).to_pylist()
+        source = table
         table = self._with_evidence(table)
         existing: Any = None
         if self.files:
@@ -391,7 +406,7 @@ class _GroupJudge:
         elif codes:
             existing = pa.array(codes, pa.string())
         result = _prepare(table, existing=existing, **self.options)
-        return self._rows(result, positions)
+        return self._rows(result, positions, source)
 
     def _with_evidence(self, table: pa.Table) -> pa.Table:
         """Two rows after the group's own that tell ``empty_in_boolean_column`` the whole
@@ -414,69 +429,103 @@ class _GroupJudge:
             [pa.field(n, pa.int64() if n in (ROW, "bytes") else pa.string()) for n in self.out_names]
         )
 
-    def _rows(self, result: Any, positions: List[int]) -> pa.Table:
-        """The group's verdicts in the output layout, rows and reasons named by input
-        position."""
-        def global_row(local: int) -> int:
-            return positions[local - 1]
-
-        def renamed(reason: Optional[str]) -> Optional[str]:
-            if reason is None:
-                return None
-            return re.sub(
-                rf"(?<=row )(\d+)(?= of {SOURCE}\b)",
-                lambda m: str(global_row(int(m.group(1)))) if int(m.group(1)) <= len(positions) else m.group(1),
-                reason,
-            )
-
-        out: Dict[str, List[Any]] = {n: [] for n in self.out_names}
+    def _rows(self, result: Any, positions: List[int], source: pa.Table) -> pa.Table:
+        """The group's verdicts in the output layout (Arrow compute, no loop over rows but
+        over the reasons that name a row), rows and reasons named by input position."""
+        schema = self._schema()
+        parts = []
         accepted = result.accepted
         if accepted.num_rows:
-            rows = accepted.column(ROW).to_pylist()
-            values = {c: _texts(accepted, c) for c in self.columns + self.keep}
-            for i, row in enumerate(rows):
-                if int(row) < 0:
-                    continue  # an evidence row
-                out[KIND].append("accepted")
-                out[ROW].append(int(row))
-                out["rules"].append(None)
-                out["reason"].append(None)
-                fields = [values[c][i] for c in self.columns]
-                out["bytes"].append(_encoded_len(fields))
-                for c in self.columns + self.keep:
-                    out[_a(c)].append(values[c][i])
-                for c in self.report:
-                    out[_r(c)].append(None)
+            own = pc.greater_equal(accepted.column(ROW).cast(pa.int64()), 0)
+            accepted = accepted.filter(own)
+        if accepted.num_rows:
+            n = accepted.num_rows
+            columns: Dict[str, Any] = {
+                KIND: pa.array(["accepted"] * n, pa.string()),
+                ROW: accepted.column(ROW).cast(pa.int64()),
+                "rules": pa.nulls(n, pa.string()),
+                "reason": pa.nulls(n, pa.string()),
+                "bytes": _encoded_lengths([_text_column(accepted, c) for c in self.columns]),
+            }
+            for c in self.columns + self.keep:
+                columns[_a(c)] = _text_column(accepted, c)
+            # The input's values too: a row past the campaign limit is listed as rejected.
+            at = {row: i for i, row in enumerate(positions)}
+            taken = pa.array([at[row] for row in columns[ROW].to_pylist()], pa.int64())
+            for c in self.report:
+                columns[_r(c)] = pc.take(_text_column(source, c), taken)
+            parts.append(pa.table(columns, schema=schema))
+        places = pa.array(positions, pa.int64())
         for kind, table in (("rejected", result.rejected), ("warned", result.warnings)):
             if not table.num_rows:
                 continue
-            listed = {c: _texts(table, c) for c in table.column_names}
-            listed["row"] = table.column("row").to_pylist()
-            listed[ROW] = table.column(ROW).to_pylist()
-            for i, local in enumerate(listed["row"]):
-                row = listed[ROW][i]
-                if row is not None and int(row) < 0:
-                    continue
-                out[KIND].append(kind)
-                out[ROW].append(global_row(int(local)))
-                out["rules"].append(listed["rules"][i])
-                out["reason"].append(renamed(listed["reason"][i]))
-                out["bytes"].append(None)
-                for c in self.columns + self.keep:
-                    out[_a(c)].append(None)
-                for c in self.report:
-                    out[_r(c)].append(listed[c][i] if c in listed else None)
-        return pa.table(out, schema=self._schema())
+            table = table.filter(pc.greater_equal(table.column(ROW).cast(pa.int64()), 0))
+            n = table.num_rows
+            if not n:
+                continue
+            local = pc.subtract(table.column("row").cast(pa.int64()), 1)
+            columns = {
+                KIND: pa.array([kind] * n, pa.string()),
+                ROW: pc.take(places, local),
+                "rules": _text_column(table, "rules"),
+                "reason": _renamed_rows(_text_column(table, "reason"), positions),
+                "bytes": pa.nulls(n, pa.int64()),
+            }
+            for c in self.columns + self.keep:
+                columns[_a(c)] = pa.nulls(n, pa.string())
+            for c in self.report:
+                columns[_r(c)] = _text_column(table, c)
+            parts.append(pa.table(columns, schema=schema))
+        if not parts:
+            return schema.empty_table()
+        return pa.concat_tables(parts)
 
 
-def _texts(table: pa.Table, column: str) -> List[Optional[str]]:
-    """A column's values as text (a kept column comes back in its type: its text again)."""
+def _text_column(table: pa.Table, column: str) -> pa.Array:
+    """A column as text (a kept column comes back in its type: its text again); nulls when
+    the table has no such column."""
     if column not in table.column_names:
-        return [None] * table.num_rows
-    values = table.column(column)
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return pa.nulls(table.num_rows, pa.string())
+    values = table.column(column).combine_chunks()
+    if not pa.types.is_string(values.type):
         values = values.cast(pa.string())
-    return values.to_pylist()
+    return values
+
+
+def _renamed_rows(reasons: pa.Array, positions: List[int]) -> pa.Array:
+    """Reasons that name a row of the group ("repeats row 3 of table") naming its input
+    position instead."""
+    pattern = rf"row \d+ of {SOURCE}\b"
+    naming = pc.match_substring_regex(reasons, pattern)
+    if not pc.any(naming).as_py():
+        return reasons
+
+    def place(match: "re.Match[str]") -> str:
+        local = int(match.group(1))
+        return str(positions[local - 1]) if 0 < local <= len(positions) else match.group(1)
+
+    values = reasons.to_pylist()
+    for at, names in enumerate(naming.to_pylist()):
+        if names:
+            values[at] = re.sub(rf"(?<=row )(\d+)(?= of {SOURCE}\b)", place, values[at])
+    return pa.array(values, pa.string())
+
+
+def _encoded_lengths(columns: List[pa.Array]) -> pa.Array:
+    """Each row's bytes in a batch, as the engine encodes it (RFC 4180: a field holding a
+    comma, a quote, CR or LF quoted with its quotes doubled; CRLF; a lone empty field `""`)."""
+    n = len(columns[0]) if columns else 0
+    total = pa.array([2 + max(len(columns) - 1, 0)] * n, pa.int64())
+    for values in columns:
+        size = pc.fill_null(pc.binary_length(values).cast(pa.int64()), 0)
+        quoted = pc.fill_null(pc.match_substring_regex(values, '[,"\r\n]'), False)
+        quotes = pc.fill_null(pc.count_substring(values, '"').cast(pa.int64()), 0)
+        extra = pc.if_else(quoted, pc.add(quotes, 2), 0)
+        total = pc.add(total, pc.add(size, extra))
+    if len(columns) == 1:
+        empty = pc.equal(pc.fill_null(pc.binary_length(columns[0]), 0), 0)
+        total = pc.add(total, pc.if_else(empty, 2, 0))
+    return total
 
 
 def _encoded_len(fields: Sequence[Optional[str]]) -> int:
@@ -531,25 +580,29 @@ def _campaign_limit(judged: DataFrame, settings: Dict[str, Any]) -> DataFrame:
         & (F.col(KIND) == "rejected")
         & F.array_contains(F.split(F.col("rules"), r"\|"), "duplicate_code")
         & (repeated != "")
-        & (repeated.cast("long") >= F.lit(first_over))
+        & (repeated.try_cast("long") >= F.lit(first_over))
     )
     others = F.array_remove(F.split(F.col("rules"), r"\|"), "duplicate_code")
     stripped = F.udf(_without_duplicate, T.StringType())(F.col("reason"), repeated)
-    return judged.withColumn(
-        "rules",
-        F.when(over & (F.col(KIND) == "accepted"), F.lit("over_campaign_limit"))
-        .when(moot & (F.size(others) == 0), F.lit("over_campaign_limit"))
-        .when(moot, F.array_join(others, "|"))
-        .otherwise(F.col("rules")),
-    ).withColumn(
-        "reason",
-        F.when(over & (F.col(KIND) == "accepted"), F.lit(reason))
-        .when(moot & (F.size(others) == 0), F.lit(reason))
-        .when(moot, stripped)
-        .otherwise(F.col("reason")),
-    ).withColumn(
-        KIND,
-        F.when(over & (F.col(KIND) == "accepted"), F.lit("rejected")).otherwise(F.col(KIND)),
+    now_over = over & (F.col(KIND) == "accepted")
+    # One select: every new value is computed from the old ones.
+    return judged.select(
+        *[
+            F.when(now_over, F.lit("rejected")).otherwise(F.col(KIND)).alias(KIND)
+            if name == KIND
+            else F.when(now_over | (moot & (F.size(others) == 0)), F.lit("over_campaign_limit"))
+            .when(moot, F.array_join(others, "|"))
+            .otherwise(F.col("rules"))
+            .alias("rules")
+            if name == "rules"
+            else F.when(now_over | (moot & (F.size(others) == 0)), F.lit(reason))
+            .when(moot, stripped)
+            .otherwise(F.col("reason"))
+            .alias("reason")
+            if name == "reason"
+            else F.col(f"`{name}`")
+            for name in judged.columns
+        ]
     )
 
 
