@@ -50,7 +50,15 @@ def main() -> None:
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
-    df = spark.read.option("header", True).option("inferSchema", False).csv(args.data)
+    # RFC 4180 as the generator writes it: quoted fields may hold line breaks and doubled
+    # quotes (multiLine reads the file in one task, in order).
+    df = (
+        spark.read.option("header", True)
+        .option("inferSchema", False)
+        .option("multiLine", True)
+        .option("escape", '"')
+        .csv(args.data)
+    )
     started = time.perf_counter()
     result = vi_spark.prepare(df, buckets=args.buckets, **options)
     accepted = result.accepted.count()

@@ -12,7 +12,6 @@ import pytest
 
 dlt = pytest.importorskip("dlt")
 
-import voucher_import  # noqa: E402
 from voucher_import import dlt as vi_dlt  # noqa: E402
 from test_upload import APP_ID, TOKEN, FakeVoucherify, fake  # noqa: E402,F401
 

@@ -39,7 +39,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 try:
     from pyspark.sql import DataFrame
@@ -59,7 +59,6 @@ from .errors import UsageError
 ROW = "__vi_row"
 BUCKET = "__vi_bucket"
 KIND = "__vi_kind"
-EVIDENCE = "__vi_evidence"
 #: The name one process gives a single table: reasons name rows "of table".
 SOURCE = "table"
 _ROUND_TRIP = (T.IntegerType, T.LongType, T.ShortType, T.ByteType, T.BooleanType, T.DateType, T.StringType)
@@ -116,7 +115,7 @@ def prepare(
             fix="write the result's DataFrames, or give a Voucherify-sized part of the rows "
             "to voucher_import.prepare(..., out=...)",
         )
-    for reserved in (ROW, BUCKET, KIND, EVIDENCE):
+    for reserved in (ROW, BUCKET, KIND):
         if reserved in df.columns:
             raise UsageError(f"the DataFrame has a column {reserved}", fix="rename it")
     spark = df.sparkSession

@@ -4,6 +4,18 @@
 
 use super::*;
 
+/// `prepare` of a report given back (`--campaign-type gift`, no canary) into `out`.
+fn prepare_again(report: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["prepare", &report.display().to_string()])
+        .args(["--campaign-type", "gift", "--canary-rows", "0"])
+        .args(["--out", &out.display().to_string()])
+        .args(extra)
+        .current_dir(ROOT)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn upload_failed_csv_fixed_goes_back_through_prepare_and_upload() {
     let dir = prepared();
@@ -34,17 +46,7 @@ fn upload_failed_csv_fixed_goes_back_through_prepare_and_upload() {
     fs::write(&fixed_path, fixed.into_inner().unwrap()).unwrap();
 
     let again = dir.path().join("again");
-    let prepared_again = Command::new(BIN)
-        .args([
-            "prepare",
-            &fixed_path.display().to_string(),
-            "--campaign-type",
-            "gift",
-        ])
-        .args(["--canary-rows", "0", "--out", &again.display().to_string()])
-        .current_dir(ROOT)
-        .output()
-        .unwrap();
+    let prepared_again = prepare_again(&fixed_path, &again, &[]);
     assert_eq!(
         prepared_again.status.code(),
         Some(0),
@@ -133,23 +135,10 @@ fn kept_columns_join_upload_failed_rows_to_the_callers_rows_and_stay_out_of_the_
     assert_eq!(&input[0], refused);
     assert_eq!(&records[0][header.len() - 1], &input[9]);
 
-    // Given back with the same --keep, the kept column is kept again: not metadata.
+    // Given back with the same --keep, the kept column is kept again: not metadata. The
+    // refused code repeats nothing here, so it goes in.
     let again = dir.path().join("again");
-    let prepared_again = Command::new(BIN)
-        .args(["prepare", &failed_path.display().to_string()])
-        .args([
-            "--campaign-type",
-            "gift",
-            "--keep",
-            "note",
-            "--canary-rows",
-            "0",
-        ])
-        .args(["--out", &again.display().to_string()])
-        .current_dir(ROOT)
-        .output()
-        .unwrap();
-    // The refused code is still the same: it repeats nothing here, so it goes in.
+    let prepared_again = prepare_again(&failed_path, &again, &["--keep", "note"]);
     assert_eq!(
         prepared_again.status.code(),
         Some(0),
