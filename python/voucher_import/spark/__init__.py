@@ -127,7 +127,7 @@ def prepare(
     keep = _strings(options.pop("keep", None))
     disabled = _strings(options.pop("disable_rules", None))
     # The limit is the run's, not a group's.
-    group_options = dict(options, keep=keep + [ROW], disable_rules=disabled + ["over_campaign_limit"])
+    group_options = dict(options, keep=keep + [ROW], disable_rules=sorted(set(disabled) | {"over_campaign_limit"}))
 
     # The options and the header, checked on the driver before any job (an empty table).
     empty = pa.Table.from_batches([], schema=_arrow_schema(df.schema, [ROW]))
@@ -137,7 +137,7 @@ def prepare(
     settings = dry.summary["options"]
     columns = [c for g in dry.summary.get("column_groups", []) for c in g["columns"]]
     code_column = _code_column(df.columns, options)
-    boolean_columns = _boolean_like(df, dry.summary, renames, options)
+    boolean_columns = _boolean_like(df, dry.summary, renames, dict(options, disable_rules=disabled))
 
     indexed = _with_row_numbers(df)
     count = buckets or int(spark.conf.get("spark.sql.shuffle.partitions", "200"))
@@ -167,7 +167,8 @@ def prepare(
         judged = rows.groupBy(BUCKET).applyInArrow(_grouped(judge), schema=out_schema)
     judged = judged.persist()
 
-    judged = _campaign_limit(judged, settings)
+    if "over_campaign_limit" not in disabled:
+        judged = _campaign_limit(judged, settings)
     types = {f.name: f.dataType for f in df.schema.fields}
     accepted = judged.filter(F.col(KIND) == "accepted")
     accepted = _with_batches(accepted, columns, settings, dry.summary)
