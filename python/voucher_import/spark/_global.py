@@ -10,7 +10,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ._groups import KIND, ROW, SOURCE, _encoded_len
+import pyarrow as pa
+
+from ._groups import KIND, ROW, SOURCE, _encoded_lengths
 
 
 def _with_row_numbers(df: DataFrame) -> DataFrame:
@@ -117,7 +119,8 @@ def _with_batches(
     max_bytes = int(settings.get("max_file_bytes") or 9_999_488)
     max_rows = int(settings.get("batch_rows") or 100_000)
     canary = int(settings.get("canary_rows") or 0)
-    header = _encoded_len(list(columns))
+    # The header is encoded as a record.
+    header = _encoded_lengths([pa.array([c], pa.string()) for c in columns])[0].as_py()
     sizes = accepted.select(ROW, "bytes").orderBy(ROW).toArrow()
     starts: List[int] = []  # the first row of each batch, by batch
     batch, used, rows = 0, 0, 0

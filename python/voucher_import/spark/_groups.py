@@ -5,7 +5,8 @@ values, the input's values), rows and reasons named by input position."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,26 +62,17 @@ def _cogrouped(judge: "_GroupJudge") -> Any:
     return cogrouped
 
 
+@dataclass(frozen=True)
 class _GroupJudge:
     """What runs in the executors: one group's rows prepared in input order."""
 
-    def __init__(
-        self,
-        options: Dict[str, Any],
-        files: List[str],
-        columns: List[str],
-        keep: List[str],
-        report: List[str],
-        boolean_columns: Dict[str, bool],
-        out_names: List[str],
-    ) -> None:
-        self.options = options
-        self.files = files
-        self.columns = columns
-        self.keep = keep
-        self.report = report
-        self.boolean_columns = boolean_columns
-        self.out_names = out_names
+    options: Dict[str, Any]
+    files: List[Any]
+    columns: List[str]
+    keep: List[str]
+    report: List[str]
+    boolean_columns: Dict[str, Any]
+    out_names: List[str]
 
     def judge(self, table: pa.Table, codes: List[str]) -> pa.Table:
         if table.num_rows == 0:
@@ -215,20 +207,3 @@ def _encoded_lengths(columns: List[pa.Array]) -> pa.Array:
         empty = pc.equal(pc.fill_null(pc.binary_length(columns[0]), 0), 0)
         total = pc.add(total, pc.if_else(empty, 2, 0))
     return total
-
-
-def _encoded_len(fields: Sequence[Optional[str]]) -> int:
-    """The bytes of a batch record, as the engine encodes it (RFC 4180, CRLF)."""
-    size = 0
-    for i, field in enumerate(fields):
-        text = field or ""
-        data = text.encode("utf-8")
-        if i:
-            size += 1
-        if any(ch in text for ch in ',"\r\n'):
-            size += len(data) + data.count(b'"') + 2
-        else:
-            size += len(data)
-    if len(fields) == 1 and size == 0:
-        size = 2
-    return size + 2
